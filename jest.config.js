@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+const swc = ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }];
+
+module.exports = {
+  testEnvironment: "node",
+  transform: { "^.+\\.(t|j)s$": swc },
+  moduleNameMapper: { "^@trainpod/core$": "<rootDir>/packages/core/src/index.ts" },
+  testMatch: ["<rootDir>/{apps,packages,scripts}/**/*.test.ts"],
+  testPathIgnorePatterns: ["/node_modules/", "/dist/"],
+  globalSetup: "<rootDir>/test/global-setup.ts",
+  globalTeardown: "<rootDir>/test/global-teardown.ts",
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,53 @@
+/** Every error code trainpod raises on purpose. The API maps each to an HTTP status in one table. */
+export const ERROR_CODES = [
+  "VALIDATION_FAILED",
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "CONFLICT",
+  "PAYLOAD_TOO_LARGE",
+  "UNPROCESSABLE",
+  "RATE_LIMITED",
+  "TOKEN_INVALID",
+  "TOKEN_EXPIRED",
+  "TOKEN_REVOKED",
+  "TOKEN_USED",
+  "CONFIG_INVALID",
+  "RUNPOD_NO_CAPACITY",
+  "RUNPOD_RATE_LIMITED",
+  "RUNPOD_UNAUTHORIZED",
+  "RUNPOD_NOT_FOUND",
+  "RUNPOD_BAD_REQUEST",
+  "RUNPOD_UNAVAILABLE",
+  "RUNPOD_BAD_RESPONSE",
+  "INTERNAL",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface AppErrorOptions {
+  /** may the operation succeed if tried again later? */
+  retryable?: boolean;
+  details?: unknown;
+  cause?: unknown;
+}
+
+/** The one error type of trainpod. `retryable: false` becomes BullMQ's UnrecoverableError in the worker. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}

@@ -1,0 +1,3 @@
+export * from "./errors";
+export * from "./logging";
+export * from "./time/clock";
