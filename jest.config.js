@@ -5,7 +5,7 @@ module.exports = {
   testEnvironment: "node",
   transform: { "^.+\\.(t|j)s$": swc },
   moduleNameMapper: { "^@trainpod/core$": "<rootDir>/packages/core/src/index.ts" },
-  testMatch: ["<rootDir>/{apps,packages,scripts}/**/*.test.ts"],
+  testMatch: ["<rootDir>/{apps,packages,scripts,test}/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
   globalSetup: "<rootDir>/test/global-setup.ts",
   globalTeardown: "<rootDir>/test/global-teardown.ts",
