@@ -4,7 +4,10 @@ const swc = ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescri
 module.exports = {
   testEnvironment: "node",
   transform: { "^.+\\.(t|j)s$": swc },
-  moduleNameMapper: { "^@trainpod/core$": "<rootDir>/packages/core/src/index.ts" },
+  moduleNameMapper: {
+    "^@trainpod/core$": "<rootDir>/packages/core/src/index.ts",
+    "^(\\.{1,2}/.*)\\.js$": "$1",
+  },
   testMatch: ["<rootDir>/{apps,packages,scripts,test}/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
   globalSetup: "<rootDir>/test/global-setup.ts",

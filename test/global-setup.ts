@@ -1,1 +1,42 @@
-export default async function globalSetup(): Promise<void> {}
+import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { databaseUrl, quoteIdent, withAdminClient } from "./support/pg-admin";
+
+const root = path.resolve(__dirname, "..");
+
+/** A hash of the migrations, so the template database is rebuilt only when they change. */
+function migrationsHash(): string {
+  const dir = path.join(root, "prisma", "migrations");
+  const hash = createHash("sha256");
+  if (existsSync(dir)) {
+    for (const entry of readdirSync(dir).sort()) {
+      const file = path.join(dir, entry, "migration.sql");
+      if (existsSync(file)) hash.update(entry).update(readFileSync(file));
+    }
+  }
+  return hash.digest("hex").slice(0, 12);
+}
+
+/**
+ * Builds (once per migrations version) a migrated template database; every test file clones it
+ * with CREATE DATABASE ... TEMPLATE, which takes a fraction of a second.
+ */
+export default async function globalSetup(): Promise<void> {
+  const template = `tp_template_${migrationsHash()}`;
+  const runId = randomBytes(4).toString("hex");
+  process.env.TRAINPOD_TEST_TEMPLATE_DB = template;
+  process.env.TRAINPOD_TEST_RUN_ID = runId;
+  const exists = await withAdminClient(async (c) => {
+    const r = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
+    return r.rowCount === 1;
+  });
+  if (exists || !existsSync(path.join(root, "scripts", "db", "migrate.ts"))) return;
+  const building = `${template}_building_${runId}`;
+  await withAdminClient((c) => c.query(`CREATE DATABASE ${quoteIdent(building)}`));
+  const { deployMigrations } = (await import("../scripts/db/migrate")) as typeof import("../scripts/db/migrate");
+  await deployMigrations({ databaseUrl: databaseUrl(building) });
+  await withAdminClient(async (c) => {
+    await c.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(template)}`);
+  });
+}

@@ -1,3 +1,7 @@
+export * from "./config";
+export * from "./db";
 export * from "./errors";
+export * from "./jobs";
 export * from "./logging";
+export * from "./queue";
 export * from "./time/clock";

@@ -1,0 +1,31 @@
+import express, { type Express } from "express";
+import type { Redis } from "ioredis";
+import type { Clock, Config, Logger, PrismaClient, Queues } from "@trainpod/core";
+import { accessLog } from "./http/access-log";
+import { errorHandler, notFoundHandler } from "./http/error-handler";
+import { requestId } from "./http/request-id";
+import { healthRoutes } from "./routes/health";
+
+/** Everything the HTTP layer needs, built by the container (or a test). */
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  prisma: PrismaClient;
+  redis: Redis;
+  queues: Queues;
+  clock: Clock;
+}
+
+/** Builds the Express app. It does not listen: main.ts (or a test) does. */
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", deps.config.env.TRUST_PROXY);
+  app.use(requestId);
+  app.use(accessLog(deps.logger));
+  app.use(healthRoutes(deps));
+  app.use(express.json({ limit: "256kb" }));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

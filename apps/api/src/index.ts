@@ -1,0 +1,2 @@
+export { createApp, type ApiDeps } from "./app";
+export { createContainer, type ApiContainer } from "./container";

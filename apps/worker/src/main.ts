@@ -1,0 +1,31 @@
+import { loadConfigOrExit, pingDatabase } from "@trainpod/core";
+import { startWorkers } from "./bootstrap";
+import { createWorkerContainer } from "./container";
+import { createProcessors } from "./processors";
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const container = createWorkerContainer(config);
+  await pingDatabase(container.prisma, 5000);
+  await container.connection.ping();
+  const runtime = await startWorkers({ ...container, processors: createProcessors(container) });
+  container.logger.info("worker started", { queues: runtime.workers.map((w) => w.name), runpod: config.runpod.apiUrl });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    container.logger.info("worker shutting down", { signal });
+    const { forced } = await runtime.shutdown();
+    await container.close();
+    container.logger.info("worker stopped", { forced });
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+import { UnrecoverableError, type Job } from "bullmq";
+import { AppError, parseJobPayload, type JobName, type Logger } from "@trainpod/core";
+import type { ProcessorMap } from "./processor";
+
+/**
+ * Runs one job: re-validates its payload (an invalid one is never retried), calls the processor,
+ * and turns final AppErrors into UnrecoverableError so BullMQ stops retrying them.
+ */
+export async function runJob<N extends JobName>(name: N, job: Job, processors: ProcessorMap, logger: Logger): Promise<unknown> {
+  const log = logger.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1 });
+  let payload;
+  try {
+    payload = parseJobPayload(name, job.data);
+  } catch (err) {
+    log.error("invalid job payload, not retrying", { error: err instanceof Error ? err.message : String(err) });
+    throw new UnrecoverableError(`invalid ${name} payload`);
+  }
+  const data = payload as { deploymentId?: string };
+  const ctxLogger = data.deploymentId ? log.child({ deploymentId: data.deploymentId }) : log;
+  try {
+    return await (processors[name] as ProcessorMap[JobName])(payload as never, { job, logger: ctxLogger });
+  } catch (err) {
+    if (err instanceof AppError && !err.retryable) {
+      ctxLogger.warn("job failed, final", { code: err.code, error: err.message });
+      throw new UnrecoverableError(`${err.code}: ${err.message}`);
+    }
+    ctxLogger.warn("job failed, will retry if attempts remain", {
+      error: err instanceof Error ? err.message : String(err),
+    });
+    throw err;
+  }
+}

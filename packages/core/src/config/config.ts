@@ -1,0 +1,55 @@
+import { AppError } from "../errors";
+import { envSchema, type Env } from "./schema";
+
+export interface RunPodTarget {
+  /** true when no RUNPOD_API_KEY is set: trainpod talks to the local simulator */
+  simulated: boolean;
+  apiUrl: string;
+  apiKey: string;
+}
+
+export interface Config {
+  env: Env;
+  isProduction: boolean;
+  logFormat: "json" | "pretty";
+  runpod: RunPodTarget;
+  /** where RunPod's machines reach the API; every URL handed to a pod starts with it */
+  publicUrl: string;
+}
+
+/** Key used against the simulator, which accepts any non-empty key unless told otherwise. */
+export const SIMULATOR_API_KEY = "sim-local-key";
+
+/** Parses the environment. Throws one CONFIG_INVALID error listing every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new AppError("CONFIG_INVALID", `invalid configuration:\n  - ${problems.join("\n  - ")}`, {
+      details: { problems },
+    });
+  }
+  const env = parsed.data;
+  const simulated = env.RUNPOD_API_KEY === undefined;
+  return {
+    env,
+    isProduction: env.NODE_ENV === "production",
+    logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === "production" ? "json" : "pretty"),
+    runpod: {
+      simulated,
+      apiUrl: env.RUNPOD_API_URL ?? (simulated ? `http://127.0.0.1:${env.SIM_PORT}/v1` : "https://rest.runpod.io/v1"),
+      apiKey: env.RUNPOD_API_KEY ?? SIMULATOR_API_KEY,
+    },
+    publicUrl: (env.PUBLIC_URL ?? `http://${env.API_HOST}:${env.API_PORT}`).replace(/\/+$/, ""),
+  };
+}
+
+/** For entry points: parse or print every problem and exit(1). */
+export function loadConfigOrExit(source: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.string().url();
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** Each concern's variables, parsed from process.env. Defaults give a working local setup on the simulator. */
+export const coreEnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  LOG_LEVEL: z.enum(["error", "warn", "info", "http", "verbose", "debug", "silly"]).default("info"),
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  DATABASE_URL: url.default("postgresql://postgres@127.0.0.1:5432/trainpod"),
+  REDIS_URL: url.default("redis://127.0.0.1:6379"),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^\{[A-Za-z0-9:_-]+\}$/, "must be a Redis hash tag like {trainpod}, so every key of a queue lands in one Cluster slot")
+    .default("{trainpod}"),
+});
+
+export const runpodEnvSchema = z.object({
+  RUNPOD_API_KEY: z.string().min(1).optional(),
+  RUNPOD_API_URL: url.optional(),
+  RUNPOD_TIMEOUT_MS: positiveInt.default(10_000),
+  RUNPOD_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
+  RUNPOD_RATE_LIMIT_PER_SEC: positiveInt.default(10),
+  SIM_PORT: port.default(8765),
+});
+
+export const apiEnvSchema = z.object({
+  API_HOST: z.string().min(1).default("127.0.0.1"),
+  API_PORT: port.default(8080),
+  PUBLIC_URL: url.optional(),
+  TRUST_PROXY: bool.default(false),
+  DATASET_DIR: z.string().min(1).default("./var/datasets"),
+  ARTIFACT_DIR: z.string().min(1).default("./var/artifacts"),
+  DATASET_MAX_BYTES: positiveInt.default(1024 * 1024 * 1024),
+});
+
+export const tokenEnvSchema = z.object({
+  DATASET_TOKEN_TTL_MINUTES: positiveInt.default(120),
+  RUN_TOKEN_TTL_HOURS: positiveInt.default(72),
+});
+
+export const workerEnvSchema = z.object({
+  WORKER_CONCURRENCY: positiveInt.default(20),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(25_000),
+  MONITOR_INTERVAL_MS: positiveInt.default(5_000),
+  RECONCILE_INTERVAL_MS: positiveInt.default(60_000),
+  MAINTENANCE_INTERVAL_MS: positiveInt.default(15 * 60_000),
+  HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(300),
+  NO_CAPACITY_MAX_WAIT_MINUTES: positiveInt.default(30),
+  POD_NAME_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, "lowercase letters, digits and dashes")
+    .default("trainpod-"),
+});
+
+export const envSchema = coreEnvSchema
+  .extend(runpodEnvSchema.shape)
+  .extend(apiEnvSchema.shape)
+  .extend(tokenEnvSchema.shape)
+  .extend(workerEnvSchema.shape);
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,71 @@
+import { z } from "zod";
+import type { JobsOptions } from "bullmq";
+
+/** Every queue trainpod runs. One queue per job kind keeps retries and concurrency separate. */
+export const JOB_NAMES = ["deploy", "terminate", "monitor", "reconcile", "maintenance"] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+const deploymentRef = z.object({ deploymentId: z.string().uuid() });
+
+export const jobPayloadSchemas = {
+  deploy: deploymentRef,
+  terminate: deploymentRef.extend({
+    /** why the pod is being terminated, for the event timeline */
+    reason: z.string().max(200).default("requested"),
+  }),
+  monitor: z.object({}).passthrough(),
+  reconcile: z.object({}).passthrough(),
+  maintenance: z.object({}).passthrough(),
+} satisfies Record<JobName, z.ZodType>;
+
+export type JobPayload<N extends JobName> = z.infer<(typeof jobPayloadSchemas)[N]>;
+export type JobInput<N extends JobName> = z.input<(typeof jobPayloadSchemas)[N]>;
+
+export interface JobDefinition {
+  /** default options of every job added to this queue */
+  options: JobsOptions;
+  /** jobs of this queue processed at once by one worker process */
+  concurrency: (workerConcurrency: number) => number;
+  /** repeat interval config key for scheduled jobs */
+  schedule?: "MONITOR_INTERVAL_MS" | "RECONCILE_INTERVAL_MS" | "MAINTENANCE_INTERVAL_MS";
+}
+
+const keep = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
+
+/** Retry and concurrency rules of each job, in one place (DESIGN.md, "Queues"). */
+export const jobCatalog: Record<JobName, JobDefinition> = {
+  deploy: {
+    options: { ...keep, attempts: 8, backoff: { type: "exponential", delay: 2_000, jitter: 0.5 } },
+    concurrency: (n) => n,
+  },
+  terminate: {
+    options: { ...keep, attempts: 25, backoff: { type: "exponential", delay: 500, jitter: 0.5 } },
+    concurrency: (n) => n,
+  },
+  monitor: {
+    options: { removeOnComplete: 100, removeOnFail: 500, attempts: 1 },
+    concurrency: () => 1,
+    schedule: "MONITOR_INTERVAL_MS",
+  },
+  reconcile: {
+    options: { removeOnComplete: 100, removeOnFail: 500, attempts: 1 },
+    concurrency: () => 1,
+    schedule: "RECONCILE_INTERVAL_MS",
+  },
+  maintenance: {
+    options: { removeOnComplete: 100, removeOnFail: 500, attempts: 1 },
+    concurrency: () => 1,
+    schedule: "MAINTENANCE_INTERVAL_MS",
+  },
+};
+
+/** Job ids that make duplicates impossible: BullMQ ignores an add whose id already exists. */
+export const jobIds = {
+  deploy: (deploymentId: string) => deploymentId,
+  terminate: (deploymentId: string) => `terminate:${deploymentId}`,
+};
+
+/** Validates a payload taken off a queue; throws the zod error when it does not fit. */
+export function parseJobPayload<N extends JobName>(name: N, data: unknown): JobPayload<N> {
+  return jobPayloadSchemas[name].parse(data) as JobPayload<N>;
+}

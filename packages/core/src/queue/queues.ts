@@ -1,0 +1,18 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { JOB_NAMES, jobCatalog, type JobName } from "../jobs/catalog";
+
+export type Queues = Record<JobName, Queue>;
+
+/** One BullMQ Queue per job name, sharing a connection and the configured prefix. */
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const entries = JOB_NAMES.map((name) => [
+    name,
+    new Queue(name, { connection, prefix, defaultJobOptions: jobCatalog[name].options }),
+  ]);
+  return Object.fromEntries(entries) as Queues;
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.all(Object.values(queues).map((q) => q.close()));
+}

@@ -1,0 +1,34 @@
+import { Writable } from "node:stream";
+import winston from "winston";
+import { createLogger, loadConfig, type Config, type Logger } from "@trainpod/core";
+import { TEST_REDIS_URL } from "./test-redis";
+
+/** A Config for a test file: its database, its queue prefix, everything else at defaults unless overridden. */
+export function testConfig(opts: { databaseUrl: string; queuePrefix: string; env?: Record<string, string> }): Config {
+  return loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "debug",
+    DATABASE_URL: opts.databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: opts.queuePrefix,
+    ...opts.env,
+  });
+}
+
+/** A JSON logger whose every line is kept in memory, so a test can read (and grep) what was logged. */
+export function captureLogger(service = "test"): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      cb();
+    },
+  });
+  const logger = createLogger({
+    service,
+    level: "silly",
+    format: "json",
+    transports: [new winston.transports.Stream({ stream })],
+  });
+  return { logger, lines };
+}

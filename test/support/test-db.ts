@@ -1,0 +1,30 @@
+import { randomBytes } from "node:crypto";
+import { createPrismaClient, type PrismaClient } from "@trainpod/core";
+import { databaseUrl, quoteIdent, withAdminClient } from "./pg-admin";
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  prisma: PrismaClient;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database for one test file, cloned from the template global-setup built. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const template = process.env.TRAINPOD_TEST_TEMPLATE_DB;
+  const runId = process.env.TRAINPOD_TEST_RUN_ID;
+  if (!template || !runId) throw new Error("jest globalSetup did not run (TRAINPOD_TEST_TEMPLATE_DB unset)");
+  const name = `tp_t_${runId}_${randomBytes(5).toString("hex")}`;
+  await withAdminClient((c) => c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`));
+  const url = databaseUrl(name);
+  const prisma = createPrismaClient({ databaseUrl: url, maxConnections: 5 });
+  return {
+    name,
+    url,
+    prisma,
+    async drop() {
+      await prisma.$disconnect();
+      await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+    },
+  };
+}

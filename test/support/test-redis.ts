@@ -1,0 +1,26 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** A queue prefix of this test file's own (a hash tag, like production's {trainpod}). */
+export function testQueuePrefix(): string {
+  return `{tp-test-${randomBytes(5).toString("hex")}}`;
+}
+
+/** Deletes every key under the prefix (SCAN, never KEYS). */
+export async function deletePrefix(prefix: string, url = TEST_REDIS_URL): Promise<number> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 3 });
+  let deleted = 0;
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
