@@ -1,4 +1,4 @@
-import type { AppError } from "../errors/app-error";
+import { AppError } from "../errors/app-error";
 import type { Logger } from "../logging/logger";
 import { classifyFetchFailure, classifyHttpError } from "./classify";
 import type { TokenBucket } from "./rate-limiter";
@@ -61,7 +61,8 @@ export class RunPodHttp {
       try {
         return await this.attemptOnce(req, attempt);
       } catch (err) {
-        failure = err as AppError;
+        if (!(err instanceof AppError)) throw err;
+        failure = err;
       }
       const delay = retryDelayMs({ ...this.s, error: failure, attempt, retryAmbiguous: req.retryAmbiguous });
       if (delay === null) throw failure;
