@@ -1,0 +1,85 @@
+/** Small HTTP helpers for the sim's tests: real requests, no mocks. */
+import { createSimServer, type SimServer } from "../src/server";
+import type { SimConfig } from "../src/config";
+
+export const KEY = "sim-test-key";
+
+export interface Answer<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export async function call<T = unknown>(base: string, method: string, path: string, body?: unknown, key: string | null = KEY): Promise<Answer<T>> {
+  const headers: Record<string, string> = {};
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+
+export interface ApiPod {
+  id: string;
+  name: string;
+  desiredStatus: string;
+  costPerHr: number;
+  gpu?: { id: string; count: number; displayName: string };
+  [key: string]: unknown;
+}
+
+export interface AdminPod {
+  id: string;
+  status: string;
+  desiredStatus: string;
+  restarts: number;
+  lastExitCode: number | null;
+  accruedCostMicros: number;
+  billedSeconds: number;
+  pid: number | null;
+  workDir: string;
+  terminatedAt: string | null;
+}
+
+export function podBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: "sim-test", imageName: "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], gpuCount: 1, cloudType: "SECURE", ...overrides };
+}
+
+export async function startSim(config: Partial<SimConfig> = {}): Promise<SimServer & { api: string }> {
+  const sim = await createSimServer({ port: 0, apiKey: KEY, bootDelayMs: 0, restartDelayMs: 50, killGraceMs: 1000, seed: 1, ...config });
+  return { ...sim, api: `${sim.url}/v1` };
+}
+
+export async function adminPod(sim: { url: string }, id: string): Promise<AdminPod> {
+  const answer = await call<AdminPod>(sim.url, "GET", `/admin/pods/${id}`, undefined, null);
+  if (answer.status !== 200) throw new Error(`admin pod ${id}: ${answer.status} ${answer.text}`);
+  return answer.body;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
