@@ -31,9 +31,13 @@ export async function startWorkers(deps: WorkerRuntimeDeps): Promise<WorkerRunti
   assertComplete(deps.processors);
   const names = deps.only ?? [...JOB_NAMES];
   const prefix = deps.config.env.QUEUE_PREFIX;
+  const connections: Redis[] = [];
   const workers = names.map((name) => {
-    const worker = new Worker(name, (job) => runJob(name, job, deps.processors, deps.logger), {
-      connection: deps.connection,
+    // each worker its own connection, so a forced shutdown can cut it without touching the caller's
+    const connection = deps.connection.duplicate();
+    connections.push(connection);
+    const worker = new Worker(name, (job, _token, signal) => runJob(name, job, deps.processors, deps.logger, signal), {
+      connection,
       prefix,
       concurrency: jobCatalog[name].concurrency(deps.config.env.WORKER_CONCURRENCY),
       autorun: true,
@@ -43,7 +47,12 @@ export async function startWorkers(deps: WorkerRuntimeDeps): Promise<WorkerRunti
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   await upsertSchedulers(deps, names);
-  return { workers, shutdown: (timeoutMs) => shutdownWorkers(workers, timeoutMs ?? deps.config.env.SHUTDOWN_TIMEOUT_MS) };
+  return { workers, shutdown: async (timeoutMs) => {
+      const result = await shutdownWorkers(workers, timeoutMs ?? deps.config.env.SHUTDOWN_TIMEOUT_MS);
+      for (const c of connections) c.disconnect();
+      return result;
+    },
+  };
 }
 
 async function upsertSchedulers(deps: WorkerRuntimeDeps, names: JobName[]): Promise<void> {
@@ -54,15 +63,25 @@ async function upsertSchedulers(deps: WorkerRuntimeDeps, names: JobName[]): Prom
   }
 }
 
-async function shutdownWorkers(workers: Worker[], timeoutMs: number): Promise<{ forced: boolean }> {
-  const graceful = Promise.all(workers.map((w) => w.close())).then(() => false);
+const CANCEL_GRACE_MS = 2_000;
+
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<true>((resolve) => {
-    timer = setTimeout(() => resolve(true), timeoutMs);
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
   });
-  const forced = await Promise.race([graceful, deadline]);
-  clearTimeout(timer);
-  // Forced: jobs still running are abandoned; their locks expire and another worker takes them up.
-  if (forced) await Promise.all(workers.map((w) => w.close(true)));
-  return { forced };
+  return Promise.race([promise.then(() => true), deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Stops taking jobs and waits for in-flight ones. Past the timeout, signals them to abort
+ * (processors get an AbortSignal) and, if they still hang, the caller drops the connections: their
+ * locks lapse and BullMQ's stalled check hands them to another worker. Nothing is lost either way.
+ */
+async function shutdownWorkers(workers: Worker[], timeoutMs: number): Promise<{ forced: boolean }> {
+  const closing = Promise.all(workers.map((w) => w.close()));
+  if (await settleWithin(closing, timeoutMs)) return { forced: false };
+  for (const w of workers) w.cancelAllJobs("worker shutting down");
+  await settleWithin(closing, CANCEL_GRACE_MS);
+  return { forced: true };
 }

@@ -4,6 +4,8 @@ import type { JobName, JobPayload, Logger } from "@trainpod/core";
 export interface ProcessorContext {
   job: Job;
   logger: Logger;
+  /** aborted when the worker shuts down past its grace period */
+  signal: AbortSignal;
 }
 
 /** A processor gets a payload already validated against the job catalog. */
