@@ -9,7 +9,7 @@ export type { Redis };
 export function createRedis(url: string, options: { failFast?: boolean; name?: string } = {}): Redis {
   const base: RedisOptions = { connectionName: options.name, lazyConnect: false };
   const opts: RedisOptions = options.failFast
-    ? { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 }
+    ? { ...base, maxRetriesPerRequest: 1, connectTimeout: 2_000 }
     : { ...base, maxRetriesPerRequest: null };
   return new Redis(url, opts);
 }
