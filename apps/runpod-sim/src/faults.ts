@@ -50,10 +50,11 @@ export class FaultInjector {
     }
     // one draw for the exclusive outcomes, so their rates add up (capped at 1)
     const u = this.random();
-    let edge = config.drop;
-    if (u < edge) decision.outcome = { kind: "drop" };
-    else if (u < (edge += config.rateLimit)) decision.outcome = { kind: "rateLimit", retryAfterSeconds: config.retryAfterSeconds };
-    else if (u < (edge += config.serverError)) {
+    const dropEdge = config.drop;
+    const rateLimitEdge = dropEdge + config.rateLimit;
+    if (u < dropEdge) decision.outcome = { kind: "drop" };
+    else if (u < rateLimitEdge) decision.outcome = { kind: "rateLimit", retryAfterSeconds: config.retryAfterSeconds };
+    else if (u < rateLimitEdge + config.serverError) {
       const statuses = [500, 502, 503] as const;
       decision.outcome = { kind: "serverError", status: statuses[Math.floor(this.random() * 3)] ?? 500 };
     }
