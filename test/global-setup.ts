@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
+import { deployMigrations } from "../scripts/db/migrate";
 import { databaseUrl, quoteIdent, withAdminClient } from "./support/pg-admin";
 
 const root = path.resolve(__dirname, "..");
@@ -31,10 +32,9 @@ export default async function globalSetup(): Promise<void> {
     const r = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
     return r.rowCount === 1;
   });
-  if (exists || !existsSync(path.join(root, "scripts", "db", "migrate.ts"))) return;
+  if (exists) return;
   const building = `${template}_building_${runId}`;
   await withAdminClient((c) => c.query(`CREATE DATABASE ${quoteIdent(building)}`));
-  const { deployMigrations } = (await import("../scripts/db/migrate")) as typeof import("../scripts/db/migrate");
   await deployMigrations({ databaseUrl: databaseUrl(building) });
   await withAdminClient(async (c) => {
     await c.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(template)}`);
