@@ -1,5 +1,7 @@
 export * from "./config";
 export * from "./db";
+export * from "./deployments";
+export * from "./lifecycle";
 export * from "./errors";
 export * from "./jobs";
 export * from "./logging";

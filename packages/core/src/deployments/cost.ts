@@ -1,0 +1,11 @@
+/** Cost of `seconds` of a pod at `costPerHrMicros`, rounded up to a whole micro-dollar. */
+export function costForSeconds(costPerHrMicros: bigint, seconds: number): bigint {
+  if (seconds <= 0) return 0n;
+  const s = BigInt(Math.ceil(seconds));
+  return (costPerHrMicros * s + 3599n) / 3600n;
+}
+
+/** Whole seconds billed between creation and termination (or now), every started second counting. */
+export function billedSeconds(from: Date, to: Date): number {
+  return Math.max(0, Math.ceil((to.getTime() - from.getTime()) / 1000));
+}

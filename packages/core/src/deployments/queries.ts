@@ -1,0 +1,35 @@
+import { z } from "zod";
+import { AppError } from "../errors";
+import type { Deployment, PrismaClient } from "../db";
+
+export const listQuerySchema = z.object({
+  status: z.enum(["QUEUED", "PROVISIONING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** id of the last deployment of the previous page */
+  cursor: z.string().uuid().optional(),
+});
+
+/** A user's deployments, newest first, keyset-paged by (createdAt, id). */
+export async function listDeployments(prisma: PrismaClient, userId: string, query: unknown) {
+  const q = listQuerySchema.parse(query);
+  const rows = await prisma.deployment.findMany({
+    where: { userId, ...(q.status ? { status: q.status } : {}) },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: q.limit + 1,
+    ...(q.cursor ? { cursor: { id: q.cursor }, skip: 1 } : {}),
+  });
+  const page = rows.slice(0, q.limit);
+  return { items: page, nextCursor: rows.length > q.limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+/** One of the user's deployments; someone else's answers NOT_FOUND, never FORBIDDEN. */
+export async function getOwnDeployment(prisma: PrismaClient, userId: string, id: string): Promise<Deployment> {
+  const ok = z.string().uuid().safeParse(id);
+  const d = ok.success ? await prisma.deployment.findFirst({ where: { id, userId } }) : null;
+  if (!d) throw new AppError("NOT_FOUND", "deployment not found");
+  return d;
+}
+
+export async function deploymentEvents(prisma: PrismaClient, deploymentId: string, limit = 500) {
+  return prisma.deploymentEvent.findMany({ where: { deploymentId }, orderBy: { id: "asc" }, take: limit });
+}

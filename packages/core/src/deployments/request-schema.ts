@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+export const DEFAULT_IMAGE = "runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel";
+
+const usd = z
+  .union([z.number(), z.string().regex(/^\d{1,7}(\.\d{1,6})?$/)])
+  .transform((v) => String(v))
+  .refine((v) => /^\d{1,7}(\.\d{1,6})?$/.test(v) && Number(v) > 0, "a positive amount of USD with at most 6 decimals");
+
+/** Hyperparameters are the trainer's business; we only bound their size and shape. */
+const hyperparameters = z
+  .record(z.string().max(64), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
+  .refine((h) => Object.keys(h).length <= 50, "at most 50 hyperparameters")
+  .default({});
+
+/** The body of POST /v1/deployments. */
+export const deploymentRequestSchema = z
+  .object({
+    datasetId: z.string().uuid(),
+    baseModel: z.string().min(1).max(200),
+    hyperparameters,
+    gpuTypeIds: z.array(z.string().min(1).max(100)).min(1).max(10),
+    gpuCount: z.number().int().min(1).max(8).default(1),
+    cloudType: z.enum(["SECURE", "COMMUNITY"]).default("SECURE"),
+    image: z.string().min(1).max(300).default(DEFAULT_IMAGE),
+    containerDiskInGb: z.number().int().min(5).max(2000).default(50),
+    volumeInGb: z.number().int().min(0).max(4000).default(50),
+    maxRuntimeMinutes: z.number().int().min(1).max(7 * 24 * 60).default(240),
+    maxCostUsd: usd.default("50"),
+    setupTimeoutMinutes: z.number().int().min(1).max(240).default(20),
+  })
+  .strict();
+
+export type DeploymentRequest = z.infer<typeof deploymentRequestSchema>;
+
+/** "12.5" USD → 12_500_000 micro-dollars, exactly (no float). */
+export function usdToMicros(usdText: string): bigint {
+  const [whole = "0", frac = ""] = usdText.split(".");
+  return BigInt(whole) * 1_000_000n + BigInt(frac.padEnd(6, "0").slice(0, 6) || "0");
+}
+
+export function microsToUsd(micros: bigint): string {
+  const sign = micros < 0n ? "-" : "";
+  const abs = micros < 0n ? -micros : micros;
+  return `${sign}${abs / 1_000_000n}.${(abs % 1_000_000n).toString().padStart(6, "0")}`;
+}

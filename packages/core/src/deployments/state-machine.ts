@@ -1,0 +1,66 @@
+import type { DeploymentStatus, FailureReason, Prisma, PrismaClient } from "../db";
+
+export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ["SUCCEEDED", "FAILED", "CANCELLED"];
+export const LIVE_STATUSES: readonly DeploymentStatus[] = ["QUEUED", "PROVISIONING", "RUNNING"];
+
+const ALLOWED: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
+  QUEUED: ["PROVISIONING", "FAILED", "CANCELLED"],
+  PROVISIONING: ["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"],
+  RUNNING: ["SUCCEEDED", "FAILED", "CANCELLED"],
+  SUCCEEDED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+export function isTerminal(status: DeploymentStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** The statuses from which `to` may be reached. */
+export function sourcesOf(to: DeploymentStatus): DeploymentStatus[] {
+  return (Object.keys(ALLOWED) as DeploymentStatus[]).filter((from) => ALLOWED[from].includes(to));
+}
+
+export interface TransitionInput {
+  deploymentId: string;
+  to: DeploymentStatus;
+  /** only from these statuses (default: every status allowed to reach `to`) */
+  from?: DeploymentStatus[];
+  set?: Omit<Prisma.DeploymentUpdateManyMutationInput, "status">;
+  failureReason?: FailureReason;
+  event: { type: string; message?: string; data?: Prisma.InputJsonValue };
+}
+
+/**
+ * One conditional UPDATE (WHERE status IN from) plus an event row, in one transaction.
+ * Returns false when the deployment was not in an expected status: another worker won.
+ */
+export async function transition(prisma: PrismaClient, input: TransitionInput): Promise<boolean> {
+  const from = (input.from ?? sourcesOf(input.to)).filter((s) => ALLOWED[s].includes(input.to));
+  if (from.length === 0) return false;
+  return prisma.$transaction(async (tx) => {
+    const { count } = await tx.deployment.updateMany({
+      where: { id: input.deploymentId, status: { in: from } },
+      data: { ...input.set, status: input.to, ...(input.failureReason ? { failureReason: input.failureReason } : {}) },
+    });
+    if (count !== 1) return false;
+    await tx.deploymentEvent.create({
+      data: {
+        deploymentId: input.deploymentId,
+        type: input.event.type,
+        message: input.event.message,
+        data: input.event.data,
+      },
+    });
+    return true;
+  });
+}
+
+/** An event with no status change (progress, logs, notes). */
+export async function recordEvent(
+  prisma: PrismaClient,
+  deploymentId: string,
+  event: { type: string; message?: string; data?: Prisma.InputJsonValue },
+): Promise<void> {
+  await prisma.deploymentEvent.create({ data: { deploymentId, ...event } });
+}

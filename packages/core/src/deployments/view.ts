@@ -1,0 +1,50 @@
+import type { Deployment, DeploymentEvent } from "../db";
+import { billedSeconds, costForSeconds } from "./cost";
+import { microsToUsd } from "./request-schema";
+
+/** The JSON a user sees of a deployment. Money as decimal strings of USD, never floats. */
+export function deploymentView(d: Deployment, now: Date) {
+  const end = d.podTerminatedAt ?? now;
+  const liveCost =
+    d.costPerHrMicros !== null && d.podCreatedAt !== null ? costForSeconds(d.costPerHrMicros, billedSeconds(d.podCreatedAt, end)) : null;
+  const cost = d.podTerminatedAt !== null && d.costMicros !== null ? d.costMicros : liveCost;
+  return {
+    id: d.id,
+    status: d.status,
+    failureReason: d.failureReason,
+    failureMessage: d.failureMessage,
+    exitCode: d.exitCode,
+    datasetId: d.datasetId,
+    baseModel: d.baseModel,
+    hyperparameters: d.hyperparameters,
+    gpuTypeIds: d.gpuTypeIds,
+    gpuCount: d.gpuCount,
+    cloudType: d.cloudType,
+    image: d.imageName,
+    limits: {
+      maxRuntimeMinutes: d.maxRuntimeMinutes,
+      maxCostUsd: microsToUsd(d.maxCostMicros),
+      setupTimeoutMinutes: d.setupTimeoutMinutes,
+    },
+    pod: { id: d.podId, gpuTypeId: d.gpuTypeId, costPerHrUsd: d.costPerHrMicros === null ? null : microsToUsd(d.costPerHrMicros) },
+    progress: { step: d.progressStep, totalSteps: d.progressTotalSteps, loss: d.progressLoss?.toString() ?? null },
+    costUsd: cost === null ? null : microsToUsd(cost),
+    runtimeSeconds: d.runtimeSeconds ?? (d.podCreatedAt ? billedSeconds(d.podCreatedAt, end) : null),
+    attempts: d.attempts,
+    retryOfId: d.retryOfId,
+    timestamps: {
+      createdAt: d.createdAt,
+      provisioningAt: d.provisioningAt,
+      podCreatedAt: d.podCreatedAt,
+      runningAt: d.runningAt,
+      trainingStartedAt: d.trainingStartedAt,
+      finishedAt: d.finishedAt,
+      podTerminatedAt: d.podTerminatedAt,
+      lastHeartbeatAt: d.lastHeartbeatAt,
+    },
+  };
+}
+
+export function eventView(e: DeploymentEvent) {
+  return { id: e.id.toString(), type: e.type, message: e.message, data: e.data, at: e.createdAt };
+}

@@ -1,0 +1,97 @@
+import { AppError } from "../errors";
+import type { Deployment } from "../db";
+import { costPerHrToMicros, NoCapacityError, type Pod } from "../runpod";
+import { isTerminal, transition } from "../deployments/state-machine";
+import { podName, type LifecycleDeps } from "./deps";
+
+export type DeployOutcome = "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race";
+
+/**
+ * The deploy job. Idempotent: a deployment with a pod, or whose named pod already exists
+ * (a crash between create and record), adopts it; a second pod is never created.
+ */
+export async function deployDeployment(deps: LifecycleDeps, deploymentId: string, attempt: number): Promise<DeployOutcome> {
+  const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
+  if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
+  if (isTerminal(d.status)) return "skipped-closed";
+  if (d.podId !== null) return "already-provisioned";
+  const name = podName(deps.podNamePrefix, d.id);
+  const existing = (await deps.runpod.listPods({ namePrefix: name })).find((p) => p.name === name);
+  if (existing) return (await recordPod(deps, d, existing, attempt, true)) ? "adopted" : "lost-race";
+  const launch = await deps.buildLaunch(d);
+  let pod: Pod;
+  try {
+    pod = await deps.runpod.createPod({
+      name,
+      imageName: d.imageName,
+      gpuTypeIds: d.gpuTypeIds,
+      gpuTypePriority: "custom",
+      gpuCount: d.gpuCount,
+      cloudType: d.cloudType,
+      computeType: "GPU",
+      containerDiskInGb: d.containerDiskInGb,
+      volumeInGb: d.volumeInGb,
+      volumeMountPath: "/workspace",
+      env: launch.env,
+      dockerEntrypoint: launch.dockerEntrypoint,
+      dockerStartCmd: launch.dockerStartCmd,
+    });
+  } catch (err) {
+    if (err instanceof NoCapacityError) await noCapacity(deps, d, attempt);
+    throw err;
+  }
+  return (await recordPod(deps, d, pod, attempt, false)) ? "provisioned" : "lost-race";
+}
+
+async function recordPod(deps: LifecycleDeps, d: Deployment, pod: Pod, attempt: number, adopted: boolean): Promise<boolean> {
+  const now = deps.clock.now();
+  const ok = await transition(deps.prisma, {
+    deploymentId: d.id,
+    from: ["QUEUED"],
+    to: "PROVISIONING",
+    set: {
+      podId: pod.id,
+      gpuTypeId: pod.gpu?.id ?? d.gpuTypeIds[0] ?? null,
+      costPerHrMicros: costPerHrToMicros(pod.costPerHr),
+      provisioningAt: now,
+      podCreatedAt: now,
+      attempts: attempt,
+    },
+    event: { type: adopted ? "pod_adopted" : "pod_created", message: `pod ${pod.id}`, data: { podId: pod.id, gpu: pod.gpu?.id ?? null, costPerHr: pod.costPerHr } },
+  });
+  if (!ok) {
+    // cancelled (or failed) while we created the pod: it must not keep billing
+    await deps.prisma.deployment.updateMany({ where: { id: d.id, podId: null }, data: { podId: pod.id, podCreatedAt: now, costPerHrMicros: costPerHrToMicros(pod.costPerHr) } });
+    await deps.jobs.terminate(d.id, "deployment closed while its pod was created");
+  }
+  return ok;
+}
+
+/** Past the configured wait, "no capacity" is final: FAILED / NO_CAPACITY. Before it, the job retries. */
+async function noCapacity(deps: LifecycleDeps, d: Deployment, attempt: number): Promise<void> {
+  const waited = deps.clock.now().getTime() - d.createdAt.getTime();
+  await deps.prisma.deployment.update({ where: { id: d.id }, data: { attempts: attempt } });
+  if (waited < deps.noCapacityMaxWaitMs) return;
+  await failDeployment(deps, d.id, "NO_CAPACITY", `no capacity for ${d.gpuTypeIds.join(", ")} after ${Math.round(waited / 1000)} s`);
+  throw new AppError("RUNPOD_NO_CAPACITY", "no capacity; gave up", { retryable: false });
+}
+
+/** Marks a live deployment FAILED with a reason, and asks for its pod's termination. */
+export async function failDeployment(
+  deps: Pick<LifecycleDeps, "prisma" | "clock" | "jobs">,
+  deploymentId: string,
+  reason: import("../db").FailureReason,
+  message: string,
+  extra: { exitCode?: number; data?: import("../db").Prisma.InputJsonValue } = {},
+): Promise<boolean> {
+  const now = deps.clock.now();
+  const ok = await transition(deps.prisma, {
+    deploymentId,
+    to: "FAILED",
+    failureReason: reason,
+    set: { failureMessage: message.slice(0, 20_000), finishedAt: now, ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}) },
+    event: { type: "failed", message: `${reason}: ${message.slice(0, 500)}`, data: extra.data ?? { reason } },
+  });
+  if (ok) await deps.jobs.terminate(deploymentId, reason);
+  return ok;
+}

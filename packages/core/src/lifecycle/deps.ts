@@ -1,0 +1,32 @@
+import type { Deployment, PrismaClient } from "../db";
+import type { JobEnqueuer } from "../jobs/enqueuer";
+import type { Logger } from "../logging";
+import type { RunPodClient } from "../runpod";
+import type { Clock } from "../time/clock";
+
+/** What the pod gets: env (secrets travel here, never in the command) and its command. */
+export interface PodLaunch {
+  env: Record<string, string>;
+  dockerEntrypoint: string[];
+  dockerStartCmd: string[];
+}
+
+export interface LifecycleDeps {
+  prisma: PrismaClient;
+  runpod: RunPodClient;
+  clock: Clock;
+  jobs: JobEnqueuer;
+  logger: Logger;
+  /** pods are named `${podNamePrefix}${deploymentId}` */
+  podNamePrefix: string;
+  /** how long "no capacity" is retried before FAILED / NO_CAPACITY */
+  noCapacityMaxWaitMs: number;
+  /** mints the deployment's tokens and renders its start script */
+  buildLaunch(deployment: Deployment): Promise<PodLaunch>;
+  /** revokes every token of a deployment (at termination) */
+  revokeTokens(deploymentId: string): Promise<void>;
+}
+
+export function podName(prefix: string, deploymentId: string): string {
+  return `${prefix}${deploymentId}`;
+}

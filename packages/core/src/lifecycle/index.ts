@@ -1,0 +1,5 @@
+export * from "./deploy-deployment";
+export * from "./deps";
+export * from "./monitor-tick";
+export * from "./run-events";
+export * from "./terminate-deployment";

@@ -1,0 +1,39 @@
+import { AppError } from "../errors";
+import { billedSeconds, costForSeconds } from "../deployments/cost";
+import { recordEvent } from "../deployments/state-machine";
+import type { LifecycleDeps } from "./deps";
+
+export type TerminateOutcome = "terminated" | "already-closed" | "no-pod";
+
+/**
+ * The terminate job: DELETE the pod (gone counts as done), then record podTerminatedAt,
+ * runtime and cost (costPerHr × billed seconds), and revoke the deployment's tokens.
+ * Errors from RunPod propagate, so BullMQ retries until RunPod confirms.
+ */
+export async function terminateDeployment(deps: LifecycleDeps, deploymentId: string, reason: string): Promise<TerminateOutcome> {
+  const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
+  if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
+  if (d.podTerminatedAt !== null) return "already-closed";
+  if (d.podId === null) {
+    await deps.revokeTokens(d.id);
+    return "no-pod";
+  }
+  const { alreadyGone } = await deps.runpod.terminatePod(d.podId);
+  const now = deps.clock.now();
+  const seconds = d.podCreatedAt ? billedSeconds(d.podCreatedAt, now) : 0;
+  const cost = d.costPerHrMicros !== null ? costForSeconds(d.costPerHrMicros, seconds) : 0n;
+  const { count } = await deps.prisma.deployment.updateMany({
+    where: { id: d.id, podTerminatedAt: null },
+    data: { podTerminatedAt: now, runtimeSeconds: seconds, costMicros: cost },
+  });
+  if (count === 1) {
+    await recordEvent(deps.prisma, d.id, {
+      type: "pod_terminated",
+      message: `pod ${d.podId} terminated (${reason})`,
+      data: { podId: d.podId, alreadyGone, runtimeSeconds: seconds, costMicros: cost.toString(), reason },
+    });
+  }
+  await deps.revokeTokens(d.id);
+  deps.logger.info("pod terminated", { deploymentId: d.id, podId: d.podId, reason, runtimeSeconds: seconds, costMicros: cost.toString() });
+  return "terminated";
+}
