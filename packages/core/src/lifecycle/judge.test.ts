@@ -1,0 +1,48 @@
+import type { Deployment } from "../db";
+import type { Pod } from "../runpod";
+import { judge } from "./monitor-tick";
+
+const t0 = new Date("2026-01-01T00:00:00Z");
+const at = (s: number) => new Date(t0.getTime() + s * 1000);
+const settings = { heartbeatTimeoutMs: 60_000, requeueAfterMs: 60_000 };
+
+function deployment(over: Partial<Deployment> = {}): Deployment {
+  return {
+    status: "RUNNING", podId: "p1", podCreatedAt: t0, provisioningAt: t0, runningAt: at(30), lastHeartbeatAt: at(30),
+    costPerHrMicros: 1_890_000n, maxCostMicros: 10_000_000n, maxRuntimeMinutes: 60, setupTimeoutMinutes: 10,
+    ...over,
+  } as Deployment;
+}
+function pod(over: Partial<Pod> = {}): Pod {
+  return { id: "p1", name: "trainpod-x", desiredStatus: "RUNNING", costPerHr: 1.89, lastStartedAt: at(20).toISOString(), ...over } as Pod;
+}
+
+describe("monitor verdicts", () => {
+  it("a healthy running pod needs nothing", () => {
+    expect(judge(deployment(), pod(), at(60), settings)).toBeNull();
+  });
+  it("a missing pod is POD_VANISHED", () => {
+    expect(judge(deployment(), undefined, at(60), settings)).toMatchObject({ fail: "POD_VANISHED" });
+  });
+  it("a restarted container without an outcome is TRAINING_FAILED", () => {
+    expect(judge(deployment(), pod({ lastStartedAt: at(50).toISOString() }), at(60), settings)).toMatchObject({ fail: "TRAINING_FAILED" });
+  });
+  it("silence past the heartbeat timeout is HEARTBEAT_TIMEOUT", () => {
+    expect(judge(deployment(), pod(), at(91), settings)).toMatchObject({ fail: "HEARTBEAT_TIMEOUT" });
+  });
+  it("setup taking too long is SETUP_TIMEOUT", () => {
+    const d = deployment({ status: "PROVISIONING", runningAt: null, lastHeartbeatAt: null });
+    expect(judge(d, pod({ lastStartedAt: null }), at(601), settings)).toMatchObject({ fail: "SETUP_TIMEOUT" });
+  });
+  it("running past maxRuntime is MAX_RUNTIME_EXCEEDED", () => {
+    expect(judge(deployment({ lastHeartbeatAt: at(3600) }), pod(), at(3601), settings)).toMatchObject({ fail: "MAX_RUNTIME_EXCEEDED" });
+  });
+  it("cost past the cap is BUDGET_EXCEEDED", () => {
+    const d = deployment({ maxCostMicros: 10_000n, lastHeartbeatAt: at(59) });
+    expect(judge(d, pod(), at(60), settings)).toMatchObject({ fail: "BUDGET_EXCEEDED" });
+  });
+  it("a provisioning pod whose container started becomes RUNNING", () => {
+    const d = deployment({ status: "PROVISIONING", runningAt: null, lastHeartbeatAt: null });
+    expect(judge(d, pod(), at(25), settings)).toEqual({ running: true });
+  });
+});
