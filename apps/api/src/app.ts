@@ -1,9 +1,10 @@
 import express, { type Express } from "express";
 import type { Redis } from "ioredis";
-import type { Clock, Config, Logger, PrismaClient, Queues } from "@trainpod/core";
+import { createJobEnqueuer, type Clock, type Config, type Logger, type PrismaClient, type Queues } from "@trainpod/core";
 import { accessLog } from "./http/access-log";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { requestId } from "./http/request-id";
+import { deploymentRoutes } from "./routes/deployments";
 import { healthRoutes } from "./routes/health";
 
 /** Everything the HTTP layer needs, built by the container (or a test). */
@@ -25,6 +26,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(accessLog(deps.logger));
   app.use(healthRoutes(deps));
   app.use(express.json({ limit: "256kb" }));
+  const jobs = createJobEnqueuer(deps.queues);
+  app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

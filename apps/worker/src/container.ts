@@ -1,16 +1,20 @@
 import {
   closeQueues,
+  createJobEnqueuer,
   createLogger,
   createPrismaClient,
   createQueues,
   createRedis,
+  RunPodRestClient,
   systemClock,
   type Clock,
   type Config,
+  type JobEnqueuer,
   type Logger,
   type PrismaClient,
   type Queues,
   type Redis,
+  type RunPodClient,
 } from "@trainpod/core";
 
 export interface WorkerContainer {
@@ -19,24 +23,41 @@ export interface WorkerContainer {
   prisma: PrismaClient;
   connection: Redis;
   queues: Queues;
+  jobs: JobEnqueuer;
+  runpod: RunPodClient;
   clock: Clock;
   close(): Promise<void>;
 }
 
-/** The composition root of the worker: Postgres, Redis and queues from the config. */
-export function createWorkerContainer(config: Config, logger?: Logger): WorkerContainer {
-  const log = logger ?? createLogger({ service: "worker", level: config.env.LOG_LEVEL, format: config.logFormat });
+export interface WorkerContainerOverrides {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** The composition root of the worker: Postgres, Redis, queues and the RunPod client from the config. */
+export function createWorkerContainer(config: Config, overrides: WorkerContainerOverrides = {}): WorkerContainer {
+  const log = overrides.logger ?? createLogger({ service: "worker", level: config.env.LOG_LEVEL, format: config.logFormat });
   const prisma = createPrismaClient({ databaseUrl: config.env.DATABASE_URL });
   const connection = createRedis(config.env.REDIS_URL, { name: "trainpod-worker" });
   connection.on("error", (err: Error) => log.warn("redis connection error", { error: err.message }));
   const queues = createQueues(connection, config.env.QUEUE_PREFIX);
+  const runpod = new RunPodRestClient({
+    baseUrl: config.runpod.apiUrl,
+    apiKey: config.runpod.apiKey,
+    timeoutMs: config.env.RUNPOD_TIMEOUT_MS,
+    maxRetries: config.env.RUNPOD_MAX_RETRIES,
+    rateLimitPerSecond: config.env.RUNPOD_RATE_LIMIT_PER_SEC,
+    logger: log,
+  });
   return {
     config,
     logger: log,
     prisma,
     connection,
     queues,
-    clock: systemClock,
+    jobs: createJobEnqueuer(queues),
+    runpod,
+    clock: overrides.clock ?? systemClock,
     async close() {
       await closeQueues(queues);
       await connection.quit().catch(() => connection.disconnect());

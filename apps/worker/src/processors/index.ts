@@ -1,8 +1,48 @@
-import type { ProcessorMap } from "../processor";
-import type { WorkerContainer } from "../container";
+import {
+  AppError,
+  deployDeployment,
+  failDeployment,
+  monitorTick,
+  NoCapacityError,
+  reconcile,
+  terminateDeployment,
+  type LifecycleDeps,
+  type MonitorSettings,
+} from "@trainpod/core";
+import type { Processor, ProcessorMap } from "../processor";
+
+export interface ProcessorDeps {
+  lifecycle: LifecycleDeps;
+  monitor: MonitorSettings;
+  maintenance: () => Promise<unknown>;
+}
+
+/** A deploy that will not be tried again leaves no QUEUED deployment behind: it fails with a reason. */
+const deploy =
+  (deps: LifecycleDeps): Processor<"deploy"> =>
+  async ({ deploymentId }, { job, logger }) => {
+    const attempt = job.attemptsMade + 1;
+    try {
+      const outcome = await deployDeployment(deps, deploymentId, attempt);
+      logger.info("deploy done", { outcome });
+      return outcome;
+    } catch (err) {
+      const final = !(err instanceof AppError && err.retryable) || attempt >= (job.opts.attempts ?? 1);
+      if (final) {
+        const reason = err instanceof NoCapacityError ? "NO_CAPACITY" : err instanceof AppError && err.code.startsWith("RUNPOD_") ? "RUNPOD_API_ERROR" : "INTERNAL_ERROR";
+        await failDeployment(deps, deploymentId, reason, err instanceof Error ? err.message : String(err));
+      }
+      throw err;
+    }
+  };
 
 /** Wires each job name to its use case in core. */
-export function createProcessors(_c: WorkerContainer): ProcessorMap {
-  const pending = async (): Promise<string> => "not implemented yet";
-  return { deploy: pending, terminate: pending, monitor: pending, reconcile: pending, maintenance: pending };
+export function createProcessors(deps: ProcessorDeps): ProcessorMap {
+  return {
+    deploy: deploy(deps.lifecycle),
+    terminate: ({ deploymentId, reason }) => terminateDeployment(deps.lifecycle, deploymentId, reason),
+    monitor: () => monitorTick(deps.lifecycle, deps.monitor),
+    reconcile: () => reconcile(deps.lifecycle),
+    maintenance: () => deps.maintenance(),
+  };
 }

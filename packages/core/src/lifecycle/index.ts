@@ -3,3 +3,4 @@ export * from "./deps";
 export * from "./monitor-tick";
 export * from "./run-events";
 export * from "./terminate-deployment";
+export * from "./reconcile";

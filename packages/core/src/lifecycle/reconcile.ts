@@ -1,0 +1,44 @@
+import { recordEvent } from "../deployments/state-machine";
+import { TERMINAL_STATUSES } from "../deployments/state-machine";
+import type { LifecycleDeps } from "./deps";
+
+export interface ReconcileResult {
+  pods: number;
+  orphansTerminated: string[];
+  terminationsRequeued: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Nothing left running without an owner: pods named with our prefix that belong to no live
+ * deployment (unknown id, another pod recorded, or already closed) are terminated; closed
+ * deployments whose pod termination is not confirmed get their terminate job again.
+ */
+export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
+  const pods = await deps.runpod.listPods({ namePrefix: deps.podNamePrefix });
+  const ids = pods.map((p) => p.name.slice(deps.podNamePrefix.length)).filter((id) => UUID.test(id));
+  const owners = await deps.prisma.deployment.findMany({
+    where: { id: { in: ids } },
+    select: { id: true, podId: true, podTerminatedAt: true, status: true },
+  });
+  const byId = new Map(owners.map((d) => [d.id, d]));
+  const orphans: string[] = [];
+  for (const pod of pods) {
+    if (pod.desiredStatus === "TERMINATED") continue;
+    const owner = byId.get(pod.name.slice(deps.podNamePrefix.length));
+    const adoptable = owner && owner.podId === null && !TERMINAL_STATUSES.includes(owner.status);
+    if (adoptable || (owner && owner.podId === pod.id && owner.podTerminatedAt === null)) continue;
+    await deps.runpod.terminatePod(pod.id);
+    orphans.push(pod.id);
+    if (owner) await recordEvent(deps.prisma, owner.id, { type: "orphan_terminated", message: `orphan pod ${pod.id} terminated`, data: { podId: pod.id } });
+    deps.logger.warn("orphan pod terminated", { podId: pod.id, podName: pod.name, deploymentId: owner?.id ?? null });
+  }
+  const unclosed = await deps.prisma.deployment.findMany({
+    where: { status: { in: [...TERMINAL_STATUSES] }, podId: { not: null }, podTerminatedAt: null },
+    select: { id: true },
+    take: 1000,
+  });
+  for (const { id } of unclosed) await deps.jobs.terminate(id, "reconcile");
+  return { pods: pods.length, orphansTerminated: orphans, terminationsRequeued: unclosed.length };
+}
