@@ -8,3 +8,7 @@ export * from "./logging";
 export * from "./queue";
 export * from "./runpod";
 export * from "./time/clock";
+export * from "./auth";
+export * from "./storage";
+export * from "./datasets";
+export * from "./tokens";

@@ -1,0 +1,4 @@
+export * from "./jsonl-format";
+export * from "./jsonl-validator";
+export * from "./queries";
+export * from "./upload";

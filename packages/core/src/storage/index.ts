@@ -1,0 +1,4 @@
+export * from "./blob-storage";
+export * from "./keys";
+export * from "./local-file-storage";
+export * from "./meter";
