@@ -1,9 +1,12 @@
 import express, { type Express } from "express";
 import type { Redis } from "ioredis";
-import { createJobEnqueuer, type Clock, type Config, type Logger, type PrismaClient, type Queues } from "@trainpod/core";
+import { createJobEnqueuer, LocalFileStorage, type BlobStorage, type Clock, type Config, type Logger, type PrismaClient, type Queues } from "@trainpod/core";
 import { accessLog } from "./http/access-log";
+import { apiKeyAuth } from "./http/auth";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { requestId } from "./http/request-id";
+import { datasetDownloadRoutes } from "./routes/dataset-download";
+import { datasetRoutes } from "./routes/datasets";
 import { deploymentRoutes } from "./routes/deployments";
 import { healthRoutes } from "./routes/health";
 
@@ -15,6 +18,8 @@ export interface ApiDeps {
   redis: Redis;
   queues: Queues;
   clock: Clock;
+  /** where datasets live; defaults to LocalFileStorage(DATASET_DIR) */
+  datasetStorage?: BlobStorage;
 }
 
 /** Builds the Express app. It does not listen: main.ts (or a test) does. */
@@ -25,6 +30,11 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestId);
   app.use(accessLog(deps.logger));
   app.use(healthRoutes(deps));
+  const auth = apiKeyAuth(deps);
+  const datasetStorage = deps.datasetStorage ?? new LocalFileStorage(deps.config.env.DATASET_DIR);
+  app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage }));
+  app.use(datasetRoutes({ prisma: deps.prisma, storage: datasetStorage, maxBytes: deps.config.env.DATASET_MAX_BYTES, auth }));
+  app.use("/v1/deployments", auth);
   app.use(express.json({ limit: "256kb" }));
   const jobs = createJobEnqueuer(deps.queues);
   app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs }));

@@ -4,6 +4,7 @@ import {
   createPrismaClient,
   createQueues,
   createRedis,
+  LocalFileStorage,
   systemClock,
   type Config,
 } from "@trainpod/core";
@@ -27,6 +28,7 @@ export function createContainer(config: Config): ApiContainer {
     redis,
     queues,
     clock: systemClock,
+    datasetStorage: new LocalFileStorage(config.env.DATASET_DIR),
     async close() {
       await closeQueues(queues);
       redis.disconnect();

@@ -1,0 +1,41 @@
+import type { Request, RequestHandler } from "express";
+import { AppError, authenticateApiKey, type Clock, type PrismaClient, type UserRole } from "@trainpod/core";
+
+/** The caller, as the API key middleware found them. */
+export interface AuthUser {
+  id: string;
+  email: string;
+  role: UserRole;
+  apiKeyId: string;
+}
+
+declare module "express-serve-static-core" {
+  interface Request {
+    user?: AuthUser;
+  }
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** `Authorization: Bearer tp_live_...` → req.user; anything else 401 with one message. */
+export function apiKeyAuth(deps: { prisma: PrismaClient; clock: Clock }): RequestHandler {
+  return async (req, _res, next) => {
+    const match = BEARER.exec(req.get("authorization") ?? "");
+    const { user, apiKey } = await authenticateApiKey(deps.prisma, deps.clock, match?.[1]);
+    req.user = { id: user.id, email: user.email, role: user.role, apiKeyId: apiKey.id };
+    next();
+  };
+}
+
+/** After apiKeyAuth: only ADMIN users pass. */
+export const requireAdmin: RequestHandler = (req, _res, next) => {
+  if (!req.user) throw new AppError("UNAUTHORIZED", "a valid API key is required (Authorization: Bearer tp_live_...)");
+  if (req.user.role !== "ADMIN") throw new AppError("FORBIDDEN", "admin only");
+  next();
+};
+
+/** The authenticated user's id (a route behind apiKeyAuth). */
+export function currentUserId(req: Request): string {
+  if (!req.user) throw new AppError("UNAUTHORIZED", "a valid API key is required (Authorization: Bearer tp_live_...)");
+  return req.user.id;
+}

@@ -1,0 +1,79 @@
+import { Router, type Response } from "express";
+import {
+  AppError,
+  claimDatasetToken,
+  markDatasetTokenUsed,
+  releaseDatasetToken,
+  type BlobStorage,
+  type Clock,
+  type DatasetClaim,
+  type Logger,
+  type PrismaClient,
+} from "@trainpod/core";
+
+export interface DownloadRouteDeps {
+  prisma: PrismaClient;
+  clock: Clock;
+  storage: BlobStorage;
+  logger: Logger;
+}
+
+/**
+ * `GET /v1/datasets/download?token=...`: the token is the credential (no API key). The token is
+ * claimed atomically; a completed transfer marks it used, a broken one releases it for a retry.
+ */
+export function datasetDownloadRoutes(deps: DownloadRouteDeps): Router {
+  const router = Router();
+
+  router.all("/v1/datasets/download", async (req, res) => {
+    res.set("Cache-Control", "no-store");
+    res.set("Referrer-Policy", "no-referrer");
+    if (req.method !== "GET") {
+      // HEAD would otherwise run the GET handler and spend the token
+      res.set("Allow", "GET");
+      res.status(405).json({ error: { code: "METHOD_NOT_ALLOWED", message: "use GET" } });
+      return;
+    }
+    const token = typeof req.query.token === "string" ? req.query.token : undefined;
+    const claim = await claimDatasetToken(deps.prisma, deps.clock, token);
+    const log = deps.logger.child({ requestId: req.id, tokenId: claim.tokenId, datasetId: claim.datasetId, deploymentId: claim.deploymentId });
+    let file;
+    try {
+      file = await deps.storage.get(claim.storageKey);
+    } catch (err) {
+      await releaseDatasetToken(deps.prisma, claim);
+      if (err instanceof AppError && err.code === "NOT_FOUND") log.error("dataset file missing from storage");
+      throw err;
+    }
+    if (file.sizeBytes !== claim.sizeBytes) log.warn("dataset size differs from its record", { stored: file.sizeBytes, recorded: claim.sizeBytes });
+    settleOnClose(deps, claim, res, log);
+    res.writeHead(200, {
+      "Content-Type": "application/x-ndjson",
+      "Content-Length": String(file.sizeBytes),
+      "Content-Disposition": `attachment; filename="${claim.datasetId}.jsonl"`,
+      "X-Content-SHA256": claim.sha256,
+      ETag: `"sha256-${claim.sha256}"`,
+      "Accept-Ranges": "none",
+    });
+    file.stream.on("error", (err) => {
+      log.error("dataset read failed mid-transfer", { err });
+      res.destroy(err);
+    });
+    res.on("close", () => file.stream.destroy());
+    file.stream.pipe(res);
+  });
+
+  return router;
+}
+
+/** Marks the token used when the whole body was handed to the socket, releases it otherwise. */
+function settleOnClose(deps: DownloadRouteDeps, claim: DatasetClaim, res: Response, log: Logger): void {
+  res.once("close", () => {
+    const done = res.writableFinished;
+    const settle = done ? markDatasetTokenUsed(deps.prisma, deps.clock, claim) : releaseDatasetToken(deps.prisma, claim);
+    settle.then(
+      () => log.info(done ? "dataset downloaded" : "dataset download broke off; token released", { bytes: claim.sizeBytes }),
+      (err: unknown) => log.error("could not settle the download token", { err, done }),
+    );
+  });
+}
