@@ -40,6 +40,8 @@ export async function uploadDataset(deps: UploadDeps, input: UploadInput): Promi
     interrupted = true;
     validator.destroy(err);
   };
+  // the validator may fail before storage starts reading it; put() still sees the error
+  validator.on("error", () => undefined);
   input.stream.once("error", onSourceError);
   input.stream.pipe(validator);
   let stored;
