@@ -126,7 +126,7 @@ describe("GET /v1/datasets/download", () => {
   }, 30_000);
 
   it("answers 401 naming each bad kind: invalid, unknown, expired, revoked", async () => {
-    for (const url of [`${h.url}/v1/datasets/download`, `${h.url}/v1/datasets/download?token=nope`, `${h.url}/v1/datasets/download?token=tp_ds_${"A".repeat(43)}`]) {
+    for (const url of [`${h.url}/v1/datasets/download`, `${h.url}/v1/datasets/download?token=nope`, `${h.url}/v1/datasets/download?token=..%2F..%2Fetc%2Fpasswd`, `${h.url}/v1/datasets/download?token=tp_ds_${"A".repeat(43)}`]) {
       const res = await download(url);
       expect(res.status).toBe(401);
       expect(res.json?.error).toEqual({ code: "TOKEN_INVALID", message: "download token is invalid" });
