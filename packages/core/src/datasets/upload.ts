@@ -19,11 +19,11 @@ export interface UploadInput {
   stream: Readable;
 }
 
-const NAME = /^[^\u0000-\u001f\u007f]{1,200}$/;
 
 export function checkDatasetName(name: unknown): string {
   const trimmed = typeof name === "string" ? name.trim() : "";
-  if (!NAME.test(trimmed)) throw new AppError("VALIDATION_FAILED", "name must be 1-200 printable characters");
+  const printable = [...trimmed].every((ch) => (ch.codePointAt(0) ?? 0) >= 0x20 && ch !== "\u007f");
+  if (trimmed.length === 0 || trimmed.length > 200 || !printable) throw new AppError("VALIDATION_FAILED", "name must be 1-200 printable characters");
   return trimmed;
 }
 
