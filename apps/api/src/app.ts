@@ -9,6 +9,7 @@ import { datasetDownloadRoutes } from "./routes/dataset-download";
 import { datasetRoutes } from "./routes/datasets";
 import { deploymentRoutes } from "./routes/deployments";
 import { healthRoutes } from "./routes/health";
+import { runRoutes } from "./routes/runs";
 
 /** Everything the HTTP layer needs, built by the container (or a test). */
 export interface ApiDeps {
@@ -38,6 +39,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: "256kb" }));
   const jobs = createJobEnqueuer(deps.queues);
   app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs }));
+  const artifacts = new LocalFileStorage(deps.config.env.ARTIFACT_DIR);
+  app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, maxArtifactBytes: deps.config.env.ARTIFACT_MAX_BYTES }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

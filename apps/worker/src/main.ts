@@ -2,13 +2,14 @@ import { loadConfigOrExit, pingDatabase } from "@trainpod/core";
 import { startWorkers } from "./bootstrap";
 import { createWorkerContainer } from "./container";
 import { createProcessors } from "./processors";
+import { processorDeps } from "./wiring";
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const container = createWorkerContainer(config);
   await pingDatabase(container.prisma, 5000);
   await container.connection.ping();
-  const runtime = await startWorkers({ ...container, processors: createProcessors(container) });
+  const runtime = await startWorkers({ ...container, processors: createProcessors(processorDeps(container)) });
   container.logger.info("worker started", { queues: runtime.workers.map((w) => w.name), runpod: config.runpod.apiUrl });
 
   let stopping = false;

@@ -7,6 +7,7 @@ export * from "./jobs";
 export * from "./logging";
 export * from "./queue";
 export * from "./runpod";
+export * from "./start-script";
 export * from "./time/clock";
 export * from "./auth";
 export * from "./storage";

@@ -37,6 +37,7 @@ export const apiEnvSchema = z.object({
   DATASET_DIR: z.string().min(1).default("./var/datasets"),
   ARTIFACT_DIR: z.string().min(1).default("./var/artifacts"),
   DATASET_MAX_BYTES: positiveInt.default(1024 * 1024 * 1024),
+  ARTIFACT_MAX_BYTES: positiveInt.default(5 * 1024 * 1024 * 1024),
 });
 
 export const tokenEnvSchema = z.object({

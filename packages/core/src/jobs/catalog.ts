@@ -62,7 +62,8 @@ export const jobCatalog: Record<JobName, JobDefinition> = {
 /** Job ids that make duplicates impossible: BullMQ ignores an add whose id already exists. */
 export const jobIds = {
   deploy: (deploymentId: string) => deploymentId,
-  terminate: (deploymentId: string) => `terminate:${deploymentId}`,
+  // BullMQ 6 refuses ":" in custom job ids, so DESIGN.md's `terminate:<id>` is spelt `terminate-<id>`
+  terminate: (deploymentId: string) => `terminate-${deploymentId}`,
 };
 
 /** Validates a payload taken off a queue; throws the zod error when it does not fit. */

@@ -1,0 +1,53 @@
+import {
+  cleanupExpiredTokens,
+  loadTrainerSource,
+  mintDatasetToken,
+  mintRunToken,
+  podLaunch,
+  revokeDeploymentTokens,
+  type LifecycleDeps,
+} from "@trainpod/core";
+import type { WorkerContainer } from "./container";
+import type { ProcessorDeps } from "./processors";
+
+/** Builds the processors' dependencies: the lifecycle use cases, with tokens and the start script. */
+export function processorDeps(c: WorkerContainer): ProcessorDeps {
+  const env = c.config.env;
+  const trainerSource = loadTrainerSource();
+  const lifecycle: LifecycleDeps = {
+    prisma: c.prisma,
+    runpod: c.runpod,
+    clock: c.clock,
+    jobs: c.jobs,
+    logger: c.logger,
+    podNamePrefix: env.POD_NAME_PREFIX,
+    noCapacityMaxWaitMs: env.NO_CAPACITY_MAX_WAIT_MINUTES * 60_000,
+    async buildLaunch(d) {
+      await revokeDeploymentTokens(c.prisma, c.clock, d.id);
+      const tokenDeps = { prisma: c.prisma, clock: c.clock, config: c.config };
+      const dataset = await mintDatasetToken(tokenDeps, { deploymentId: d.id });
+      const run = await mintRunToken(tokenDeps, { deploymentId: d.id });
+      const ds = await c.prisma.dataset.findUniqueOrThrow({ where: { id: d.datasetId }, select: { sha256: true } });
+      const base = `${c.config.publicUrl}/v1/runs/${d.id}`;
+      return podLaunch({
+        deploymentId: d.id,
+        datasetUrl: dataset.url,
+        datasetSha256: ds.sha256,
+        runToken: run.token,
+        eventsUrl: `${base}/events`,
+        artifactsUrl: `${base}/artifacts`,
+        baseModel: d.baseModel,
+        hyperparameters: d.hyperparameters as Record<string, unknown>,
+        trainerSource,
+      });
+    },
+    revokeTokens: async (id) => {
+      await revokeDeploymentTokens(c.prisma, c.clock, id);
+    },
+  };
+  return {
+    lifecycle,
+    monitor: { heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000, requeueAfterMs: 60_000 },
+    maintenance: () => cleanupExpiredTokens(c.prisma, c.clock, { olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000) }),
+  };
+}

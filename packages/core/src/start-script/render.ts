@@ -1,0 +1,81 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+/** Where the trainer and the start script live: beside src/ in the package, found from src or dist. */
+function packageFile(...parts: string[]): string {
+  const candidates = [path.join(__dirname, ...parts), path.join(__dirname, "..", "..", "src", "start-script", ...parts)];
+  for (const c of candidates) {
+    try {
+      return readFileSync(c, "utf8");
+    } catch {
+      continue;
+    }
+  }
+  throw new Error(`trainpod: cannot find ${parts.join("/")}`);
+}
+
+/** The real trainer (packages/core/trainer/train.py), shipped to the pod in its environment. */
+export function loadTrainerSource(): string {
+  const candidates = [path.join(__dirname, "..", "..", "trainer", "train.py"), path.join(__dirname, "..", "..", "..", "trainer", "train.py")];
+  for (const c of candidates) {
+    try {
+      return readFileSync(c, "utf8");
+    } catch {
+      continue;
+    }
+  }
+  throw new Error("trainpod: cannot find trainer/train.py");
+}
+
+/** Pinned packages the start script installs when the image lacks them (see trainer/requirements.txt). */
+export const TRAINER_REQUIREMENTS = "transformers==4.46.3 peft==0.13.2 trl==0.12.2 datasets==3.1.0 accelerate==1.1.1";
+
+export interface LaunchInput {
+  deploymentId: string;
+  /** the single-use dataset token URL */
+  datasetUrl: string;
+  datasetSha256: string;
+  runToken: string;
+  eventsUrl: string;
+  artifactsUrl: string;
+  baseModel: string;
+  hyperparameters: Record<string, unknown>;
+  trainerSource: string;
+}
+
+export interface PodLaunchSpec {
+  env: Record<string, string>;
+  dockerEntrypoint: string[];
+  dockerStartCmd: string[];
+}
+
+/** The start script text. Constant: everything run-specific (and every secret) travels in the env. */
+export function renderStartScript(): string {
+  return packageFile("start.sh");
+}
+
+const BOOTSTRAP =
+  'W="${RUNPOD_VOLUME_MOUNT_PATH:-/workspace}"; mkdir -p "$W/trainpod" && ' +
+  'printf "%s" "$TRAINPOD_START_SCRIPT_B64" | base64 -d > "$W/trainpod/start.sh" && exec bash "$W/trainpod/start.sh"';
+
+/** What goes into RunPod's create-pod body: env (secrets here, never in the command) and the command. */
+export function podLaunch(input: LaunchInput): PodLaunchSpec {
+  const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+  return {
+    env: {
+      TRAINPOD_DEPLOYMENT_ID: input.deploymentId,
+      TRAINPOD_DATASET_URL: input.datasetUrl,
+      TRAINPOD_DATASET_SHA256: input.datasetSha256,
+      TRAINPOD_RUN_TOKEN: input.runToken,
+      TRAINPOD_EVENTS_URL: input.eventsUrl,
+      TRAINPOD_ARTIFACTS_URL: input.artifactsUrl,
+      TRAINPOD_BASE_MODEL: input.baseModel,
+      TRAINPOD_HYPERPARAMETERS: JSON.stringify(input.hyperparameters),
+      TRAINPOD_TRAINER_REQUIREMENTS: TRAINER_REQUIREMENTS,
+      TRAINPOD_TRAINER_B64: b64(input.trainerSource),
+      TRAINPOD_START_SCRIPT_B64: b64(renderStartScript()),
+    },
+    dockerEntrypoint: ["bash", "-c"],
+    dockerStartCmd: [BOOTSTRAP],
+  };
+}

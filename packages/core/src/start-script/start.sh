@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# trainpod pod start script. Rendered by @trainpod/core; every secret arrives in the environment.
+# Downloads the dataset through a single-use token URL, trains, uploads artifacts, reports the outcome,
+# and exits: the trainpod worker terminates the pod (exiting alone does not stop RunPod's billing).
+set -Eeuo pipefail
+
+W="${RUNPOD_VOLUME_MOUNT_PATH:-/workspace}"
+T="$W/trainpod"
+OUT="$W/fine_tuned_model"
+LOG="$T/run.log"
+PHASE=setup
+SHIPPED=0
+mkdir -p "$T" "$OUT"
+: > "$LOG"
+
+ts() { while IFS= read -r l; do printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$l"; done; }
+log() { printf '%s\n' "$*" | ts | tee -a "$LOG"; }
+
+json_str() {
+  local s=$1
+  s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\t'/\\t}; s=${s//$'\r'/\\r}; s=${s//$'\n'/\\n}
+  s=$(printf '%s' "$s" | tr -d '\000-\010\013\014\016-\037')
+  printf '"%s"' "$s"
+}
+json_lines() {
+  local first=1 l
+  printf '['
+  while IFS= read -r l || [ -n "$l" ]; do
+    [ "$first" = 1 ] || printf ','
+    first=0
+    json_str "$l"
+  done
+  printf ']'
+}
+
+report() { # report JSON_BODY: POST one event; a failure to report never fails the run
+  curl -sS --fail --retry 5 --retry-all-errors --retry-delay 1 --connect-timeout 5 --max-time 30 \
+    -X POST -H "Authorization: Bearer ${TRAINPOD_RUN_TOKEN}" -H "Content-Type: application/json" \
+    --data-binary @- "${TRAINPOD_EVENTS_URL}" >/dev/null <<<"$1" || log "warning: could not report an event"
+}
+
+ship_logs() { # ship the lines logged since the last call, 200 at a time
+  local total
+  total=$(wc -l < "$LOG")
+  while [ "$SHIPPED" -lt "$total" ]; do
+    report "{\"type\":\"log\",\"lines\":$(tail -n +"$((SHIPPED + 1))" "$LOG" | head -n 200 | json_lines)}"
+    SHIPPED=$((SHIPPED + 200 < total ? SHIPPED + 200 : total))
+  done
+}
+
+fail() { # fail EXIT_CODE MESSAGE
+  trap - ERR
+  ship_logs
+  report "{\"type\":\"failed\",\"phase\":\"${PHASE}\",\"exitCode\":$1,\"message\":$(json_str "$2"),\"lines\":$(tail -n 100 "$LOG" | json_lines)}"
+  exit "$1"
+}
+trap 'code=$?; log "error: line ${LINENO}: ${BASH_COMMAND} (exit ${code})"; fail "$code" "${PHASE} failed at line ${LINENO}: ${BASH_COMMAND}"' ERR
+
+# --- system information ---
+GPU=$(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | head -n 1 || true)
+GPU=${GPU:-No GPU}
+PY=$(python --version 2>&1 || echo "no python")
+log "trainpod run ${TRAINPOD_DEPLOYMENT_ID} on pod ${RUNPOD_POD_ID:-unknown} ($(hostname))"
+log "date: $(date -u) | gpu: ${GPU} | ${PY}"
+report "{\"type\":\"started\",\"system\":{\"date\":$(json_str "$(date -u +%FT%TZ)"),\"gpu\":$(json_str "$GPU"),\"python\":$(json_str "$PY"),\"hostname\":$(json_str "$(hostname)"),\"podId\":$(json_str "${RUNPOD_POD_ID:-}")}}"
+
+# --- dataset ---
+PHASE=dataset_download
+started=$(date +%s)
+log "downloading the dataset"
+curl -sS --fail --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 10 -o "$T/dataset.jsonl" "${TRAINPOD_DATASET_URL}" 2>&1 | ts | tee -a "$LOG"
+echo "${TRAINPOD_DATASET_SHA256}  $T/dataset.jsonl" | sha256sum -c --status - || fail 1 "dataset sha256 mismatch"
+bytes=$(wc -c < "$T/dataset.jsonl")
+log "dataset downloaded: ${bytes} bytes, sha256 verified"
+report "{\"type\":\"dataset_downloaded\",\"bytes\":${bytes},\"seconds\":$(( $(date +%s) - started ))}"
+
+# --- trainer ---
+PHASE=setup
+printf '%s' "${TRAINPOD_TRAINER_B64}" | base64 -d > "$T/train.py"
+if ! python -c "import transformers, peft, trl, datasets" >/dev/null 2>&1; then
+  log "installing trainer packages: ${TRAINPOD_TRAINER_REQUIREMENTS}"
+  # shellcheck disable=SC2086
+  python -m pip install --quiet ${TRAINPOD_TRAINER_REQUIREMENTS} 2>&1 | ts | tee -a "$LOG"
+fi
+ship_logs
+
+PHASE=training
+log "training ${TRAINPOD_BASE_MODEL}"
+set +e
+python "$T/train.py" --dataset "$T/dataset.jsonl" --output-dir "$OUT" --base-model "${TRAINPOD_BASE_MODEL}" \
+  --hyperparameters "${TRAINPOD_HYPERPARAMETERS}" --events-url "${TRAINPOD_EVENTS_URL}" 2>&1 | ts | tee -a "$LOG"
+code=${PIPESTATUS[0]}
+set -e
+if [ "$code" -ne 0 ]; then
+  log "training failed with exit code ${code}"
+  fail "$code" "training exited with code ${code}"
+fi
+
+# --- artifacts ---
+PHASE=upload
+while IFS= read -r -d '' f; do
+  rel=${f#"$OUT"/}
+  curl -sS --fail --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 10 \
+    -H "Authorization: Bearer ${TRAINPOD_RUN_TOKEN}" -T "$f" "${TRAINPOD_ARTIFACTS_URL}/${rel}" >/dev/null
+  log "uploaded ${rel}"
+done < <(find "$OUT" -type f -print0)
+ship_logs
+report '{"type":"completed"}'
+log "completed"
+exit 0
