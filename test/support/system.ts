@@ -5,9 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { closeQueues, createQueues, createRedis, systemClock, type Config } from "@trainpod/core";
 import { createApp } from "../../apps/api/src/app";
-import { createWorkerContainer } from "../../apps/worker/src/container";
+import { createWorkerContainer, type WorkerContainer } from "../../apps/worker/src/container";
 import { startWorkers, type WorkerRuntime } from "../../apps/worker/src/bootstrap";
-import { createProcessors } from "../../apps/worker/src/processors";
+import { createProcessors, type ProcessorDeps } from "../../apps/worker/src/processors";
 import { processorDeps } from "../../apps/worker/src/wiring";
 import { startSimProcess } from "./sim-process";
 import { createTestDatabase, type TestDatabase } from "./test-db";
@@ -20,6 +20,9 @@ export interface System {
   apiUrl: string;
   sim: Awaited<ReturnType<typeof startSimProcess>>;
   logs: string[];
+  /** the worker's own dependencies, for tests that drive a use case with another clock */
+  worker: WorkerContainer;
+  deps: ProcessorDeps;
   stop(): Promise<void>;
 }
 
@@ -53,13 +56,16 @@ export async function startSystem(opts: { env?: Record<string, string>; simEnv?:
   const apiQueues = createQueues(apiRedis, prefix);
   server.on("request", createApp({ config, logger, prisma: db.prisma, redis: apiRedis, queues: apiQueues, clock: systemClock }));
   const worker = createWorkerContainer(config, { logger });
-  const runtime: WorkerRuntime = await startWorkers({ ...worker, processors: createProcessors(processorDeps(worker)) });
+  const deps = processorDeps(worker);
+  const runtime: WorkerRuntime = await startWorkers({ ...worker, processors: createProcessors(deps) });
   return {
     config,
     db,
     apiUrl,
     sim,
     logs: lines,
+    worker,
+    deps,
     async stop() {
       await runtime.shutdown(5000);
       await worker.close();

@@ -1,0 +1,82 @@
+import { ManualClock, monitorTick, RunPodRestClient, deployDeployment, type LifecycleDeps } from "@trainpod/core";
+import { startSystem, type System } from "../support/system";
+import { TestClient, until } from "./support/client";
+
+let sys: System;
+let user: TestClient;
+
+/** The monitor with a clock moved ahead: deadlines without waiting minutes. The worker's own monitor runs on real time. */
+function tickAt(offsetMs: number) {
+  const clock = new ManualClock(Date.now() + offsetMs);
+  const deps: LifecycleDeps = { ...sys.deps.lifecycle, clock };
+  // heartbeats are judged on real time by the worker's own monitor; here only the other deadlines
+  return monitorTick(deps, { ...sys.deps.monitor, heartbeatTimeoutMs: 24 * 3600_000 });
+}
+
+beforeAll(async () => {
+  sys = await startSystem({ env: { HEARTBEAT_TIMEOUT_SECONDS: "2", MONITOR_INTERVAL_MS: "500" } });
+  user = await TestClient.create(sys, "deadlines@example.com");
+}, 60_000);
+
+afterAll(async () => {
+  await sys?.stop();
+});
+
+describe("deadlines and the monitor", () => {
+  it("a pod that goes silent is caught within one interval plus the heartbeat timeout", async () => {
+    // the trainer hangs in its first step: no progress, no outcome
+    const sub = await user.submit({ steps: 3, sim_step_ms: 600_000 });
+    const d = await user.settled(sub.body.id);
+    expect(d.failureReason).toBe("HEARTBEAT_TIMEOUT");
+    const silentFor = Date.parse(d.timestamps.finishedAt) - Date.parse(d.timestamps.lastHeartbeatAt);
+    process.stdout.write(`silent pod detected after ${silentFor} ms (heartbeat timeout 2000 ms + interval 500 ms)\n`);
+    expect(silentFor).toBeLessThan(2000 + 500 + 1000);
+    expect((await user.simPod(d.pod.id)).status).toBe("terminated");
+  });
+
+  it("setup timeout, max runtime and max cost each terminate", async () => {
+    await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ bootDelayMs: 600_000 }) });
+    const setup = await user.submit({ steps: 3 }, { setupTimeoutMinutes: 10 });
+    await until("provisioning", async () => (await user.get(setup.body.id)).status === "PROVISIONING");
+    await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ bootDelayMs: 100 }) });
+    const runtime = await user.submit({ steps: 1000, sim_step_ms: 400 }, { maxRuntimeMinutes: 30 });
+    const budget = await user.submit({ steps: 1000, sim_step_ms: 400 }, { maxCostUsd: "0.01", maxRuntimeMinutes: 600 });
+    await until("running", async () => (await user.get(runtime.body.id)).status === "RUNNING" && (await user.get(budget.body.id)).status === "RUNNING");
+
+    // 2 min later: $0.69/h × 120 s = $0.023 > $0.01 budget
+    expect((await tickAt(2 * 60_000)).failed).toEqual(expect.arrayContaining([{ deploymentId: budget.body.id, reason: "BUDGET_EXCEEDED" }]));
+    // 11 min later: the pod that never booted is past its 10-minute setup timeout
+    expect((await tickAt(11 * 60_000)).failed).toEqual(expect.arrayContaining([{ deploymentId: setup.body.id, reason: "SETUP_TIMEOUT" }]));
+    // 31 min later: past maxRuntimeMinutes
+    expect((await tickAt(31 * 60_000)).failed).toEqual(expect.arrayContaining([{ deploymentId: runtime.body.id, reason: "MAX_RUNTIME_EXCEEDED" }]));
+
+    for (const id of [setup.body.id, runtime.body.id, budget.body.id]) {
+      const d = await user.settled(id);
+      expect(d.status).toBe("FAILED");
+      expect((await user.simPod(d.pod.id)).status).toBe("terminated");
+    }
+  });
+
+  it("a crash between creating the pod and recording it does not make a second pod", async () => {
+    const { id } = await sys.db.prisma.deployment.create({
+      data: {
+        userId: (await sys.db.prisma.user.findFirstOrThrow({ where: { email: "deadlines@example.com" } })).id,
+        datasetId: user.datasetId, baseModel: "m", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], imageName: "img",
+        containerDiskInGb: 20, volumeInGb: 20, maxRuntimeMinutes: 60, maxCostMicros: 10_000_000n, setupTimeoutMinutes: 10,
+      },
+    });
+    // the pod a crashed worker created before it could record it
+    const runpod = new RunPodRestClient({ baseUrl: sys.sim.apiUrl, apiKey: "k" });
+    const name = `${sys.config.env.POD_NAME_PREFIX}${id}`;
+    const orphan = await runpod.createPod({ name, imageName: "img", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], gpuCount: 1 });
+    // the retried deploy job adopts it, twice over
+    expect(await deployDeployment(sys.deps.lifecycle, id, 2)).toBe("adopted");
+    expect(await deployDeployment(sys.deps.lifecycle, id, 3)).toBe("already-provisioned");
+    const pods = (await runpod.listPods({ namePrefix: name })).filter((p) => p.name === name);
+    expect(pods.map((p) => p.id)).toEqual([orphan.id]);
+    const d = await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } });
+    expect(d.podId).toBe(orphan.id);
+    await sys.deps.lifecycle.jobs.terminate(id, "test cleanup");
+    await until("terminated", async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podTerminatedAt);
+  });
+});

@@ -1,0 +1,78 @@
+import { createUserWithKey } from "@trainpod/core";
+import type { System } from "../../support/system";
+
+export const CHAT_DATASET = [
+  { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] },
+  { messages: [{ role: "user", content: "2+2?" }, { role: "assistant", content: "4" }] },
+]
+  .map((r) => JSON.stringify(r))
+  .join("\n");
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
+/** A user of the running system: their key, their dataset, and calls to the API with them. */
+export class TestClient {
+  constructor(
+    private readonly sys: System,
+    readonly key: string,
+    readonly datasetId: string,
+  ) {}
+
+  static async create(sys: System, email: string): Promise<TestClient> {
+    const { key } = await createUserWithKey(sys.db.prisma, { email, role: "USER" });
+    const up = await fetch(`${sys.apiUrl}/v1/datasets?name=chat`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" },
+      body: CHAT_DATASET,
+    });
+    if (up.status !== 201) throw new Error(`dataset upload failed: ${up.status} ${await up.text()}`);
+    return new TestClient(sys, key, ((await up.json()) as { id: string }).id);
+  }
+
+  async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
+    const res = await fetch(`${this.sys.apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.key}`, "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Json };
+  }
+
+  submit(hyperparameters: Json, extra: Json = {}, headers: Record<string, string> = {}) {
+    return this.api("POST", "/v1/deployments", { datasetId: this.datasetId, baseModel: "tiny-llama", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], hyperparameters, ...extra }, headers);
+  }
+
+  async get(id: string): Promise<Json> {
+    return (await this.api("GET", `/v1/deployments/${id}`)).body;
+  }
+
+  /** Waits until the deployment's pod termination is confirmed; on timeout says what happened. */
+  async settled(id: string, timeoutMs = 20_000): Promise<Json> {
+    try {
+      return await until(`deployment ${id} closed`, async () => {
+        const d = await this.get(id);
+        return d.timestamps?.podTerminatedAt ? d : null;
+      }, timeoutMs);
+    } catch (err) {
+      const d = await this.get(id);
+      const pod = d.pod?.id ? await (await this.sys.sim.admin(`/admin/pods/${d.pod.id}/logs`)).text() : "(no pod)";
+      const problems = this.sys.logs.filter((l) => /"level":"(warn|error)"/.test(l)).slice(-20);
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(d, null, 1).slice(0, 4000)}\npod log:\n${pod.slice(-3000)}\nlogs:\n${problems.join("\n")}`, { cause: err });
+    }
+  }
+
+  async simPod(podId: string): Promise<{ status: string; accruedCostMicros: number; terminatedAt: string | null; restarts: number }> {
+    return (await (await this.sys.sim.admin(`/admin/pods/${podId}`)).json()) as never;
+  }
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
