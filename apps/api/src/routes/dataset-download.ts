@@ -46,7 +46,9 @@ export function datasetDownloadRoutes(deps: DownloadRouteDeps): Router {
       throw err;
     }
     if (file.sizeBytes !== claim.sizeBytes) log.warn("dataset size differs from its record", { stored: file.sizeBytes, recorded: claim.sizeBytes });
-    settleOnClose(deps, claim, res, log);
+    const body = { sent: 0, size: file.sizeBytes };
+    file.stream.on("data", (chunk: Buffer) => (body.sent += chunk.length));
+    settleOnClose(deps, claim, res, log, body);
     res.writeHead(200, {
       "Content-Type": "application/x-ndjson",
       "Content-Length": String(file.sizeBytes),
@@ -66,10 +68,15 @@ export function datasetDownloadRoutes(deps: DownloadRouteDeps): Router {
   return router;
 }
 
-/** Marks the token used when the whole body was handed to the socket, releases it otherwise. */
-function settleOnClose(deps: DownloadRouteDeps, claim: DatasetClaim, res: Response, log: Logger): void {
+/**
+ * Marks the token used when the whole body was handed to the socket, releases it otherwise.
+ * A client that has all Content-Length bytes may close before the file stream's 'end' reaches
+ * res.end() (seen with curl on small files), so every body byte sent with nothing left buffered
+ * counts as complete too.
+ */
+function settleOnClose(deps: DownloadRouteDeps, claim: DatasetClaim, res: Response, log: Logger, body: { sent: number; size: number }): void {
   res.once("close", () => {
-    const done = res.writableFinished;
+    const done = res.writableFinished || (body.sent === body.size && res.writableLength === 0);
     const settle = done ? markDatasetTokenUsed(deps.prisma, deps.clock, claim) : releaseDatasetToken(deps.prisma, claim);
     settle.then(
       () => log.info(done ? "dataset downloaded" : "dataset download broke off; token released", { bytes: claim.sizeBytes }),
