@@ -45,6 +45,8 @@ async function main(): Promise<void> {
     call<View>(key, "POST", "/v1/deployments", JSON.stringify({ datasetId: ds.id, baseModel: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", gpuTypeIds: ["NVIDIA A100-SXM4-80GB"], hyperparameters: hp }));
   const runs = { success: await submit({ steps: 20, sim_step_ms: 200 }), failing: await submit({ steps: 20, sim_step_ms: 200, sim_fail_at_step: 8, sim_exit_code: 1 }) };
   const done = new Map<string, View>();
+  const tty = process.stdout.isTTY === true;
+  let last = "";
   while (done.size < 2) {
     await new Promise((r) => setTimeout(r, 1000));
     const out: string[] = [];
@@ -53,9 +55,11 @@ async function main(): Promise<void> {
       if (d.timestamps.podTerminatedAt) done.set(label, d);
       out.push(line(label, d));
     }
-    process.stdout.write(`\x1b[2K${out.join("\n\x1b[2K")}\n\x1b[${out.length}A`);
+    if (tty) process.stdout.write(`\x1b[2K${out.join("\n\x1b[2K")}\n\x1b[${out.length}A`);
+    else if (out.join() !== last) process.stdout.write(`${out.join("\n")}\n`);
+    last = out.join();
   }
-  process.stdout.write(`\n\n`);
+  process.stdout.write(tty ? "\n\n" : "\n");
   const failed = done.get("failing");
   if (failed?.pod.costPerHrUsd && failed.runtimeSeconds !== null) {
     const perHr = BigInt(failed.pod.costPerHrUsd.replace(".", ""));

@@ -42,7 +42,6 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `[start] api         http://${config.env.API_HOST}:${config.env.API_PORT}  (public URL for pods: ${config.publicUrl})`,
-      `[start] bull board  http://${config.env.API_HOST}:${config.env.API_PORT}/admin/queues`,
       `[start] runpod      ${config.runpod.apiUrl}${config.runpod.simulated ? "  (local simulator)" : ""}`,
       "",
     ].join("\n"),
