@@ -10,14 +10,18 @@ OUT="$W/fine_tuned_model"
 LOG="$T/run.log"
 PHASE=setup
 SHIPPED=0
+# seconds between curl retries of the dataset download and artifact uploads (tests shorten it)
+RETRY_DELAY="${TRAINPOD_RETRY_DELAY_S:-2}"
 mkdir -p "$T" "$OUT"
 : > "$LOG"
 
-ts() { while IFS= read -r l; do printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$l"; done; }
+ts() { while IFS= read -r l || [ -n "$l" ]; do printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$l"; done; }
 log() { printf '%s\n' "$*" | ts | tee -a "$LOG"; }
 
-json_str() {
-  local s=$1
+json_str() { # json_str TEXT [MAX_BYTES]: a JSON string, cut to MAX_BYTES (default 1000) so events stay
+  # within the API's limits (4000 chars a line, 2000 a message, 256 KB a body) however long the output
+  local LC_ALL=C s=$1 max=${2:-1000}
+  [ "${#s}" -le "$max" ] || s="${s:0:$max}..."
   s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\t'/\\t}; s=${s//$'\r'/\\r}; s=${s//$'\n'/\\n}
   s=$(printf '%s' "$s" | tr -d '\000-\010\013\014\016-\037')
   printf '"%s"' "$s"
@@ -39,12 +43,14 @@ report() { # report JSON_BODY: POST one event; a failure to report never fails t
     --data-binary @- "${TRAINPOD_EVENTS_URL}" >/dev/null <<<"$1" || log "warning: could not report an event"
 }
 
-ship_logs() { # ship the lines logged since the last call, 200 at a time
+ship_logs() { # ship the lines logged since the last call, 100 at a time
+  # (sed reads the whole file: `tail | head` dies of SIGPIPE on a long log, and with pipefail + errtrace
+  # that fired the ERR trap inside the command substitution, reporting a bogus failure)
   local total
   total=$(wc -l < "$LOG")
   while [ "$SHIPPED" -lt "$total" ]; do
-    report "{\"type\":\"log\",\"lines\":$(tail -n +"$((SHIPPED + 1))" "$LOG" | head -n 200 | json_lines)}"
-    SHIPPED=$((SHIPPED + 200 < total ? SHIPPED + 200 : total))
+    report "{\"type\":\"log\",\"lines\":$(sed -n "$((SHIPPED + 1)),$((SHIPPED + 100))p" "$LOG" | json_lines)}"
+    SHIPPED=$((SHIPPED + 100 < total ? SHIPPED + 100 : total))
   done
 }
 
@@ -54,7 +60,11 @@ fail() { # fail EXIT_CODE MESSAGE
   report "{\"type\":\"failed\",\"phase\":\"${PHASE}\",\"exitCode\":$1,\"message\":$(json_str "$2"),\"lines\":$(tail -n 100 "$LOG" | json_lines)}"
   exit "$1"
 }
-trap 'code=$?; log "error: line ${LINENO}: ${BASH_COMMAND} (exit ${code})"; fail "$code" "${PHASE} failed at line ${LINENO}: ${BASH_COMMAND}"' ERR
+on_err() { # on_err EXIT_CODE LINE COMMAND (the command's text, unexpanded: no secret in it)
+  log "error: line $2: $3 (exit $1)"
+  fail "$1" "${PHASE} failed at line $2: $3 (exit $1)"
+}
+trap 'on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR
 
 # --- system information ---
 GPU=$(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | head -n 1 || true)
@@ -68,7 +78,10 @@ report "{\"type\":\"started\",\"system\":{\"date\":$(json_str "$(date -u +%FT%TZ
 PHASE=dataset_download
 started=$(date +%s)
 log "downloading the dataset"
-curl -sS --fail --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 10 -o "$T/dataset.jsonl" "${TRAINPOD_DATASET_URL}" 2>&1 | ts | tee -a "$LOG"
+code=0
+curl -sS --fail --retry 5 --retry-all-errors --retry-delay "$RETRY_DELAY" --connect-timeout 10 \
+  -o "$T/dataset.jsonl" "${TRAINPOD_DATASET_URL}" 2>&1 | ts | tee -a "$LOG" || code=${PIPESTATUS[0]}
+[ "$code" -eq 0 ] || fail "$code" "dataset download failed (curl exit code ${code})"
 echo "${TRAINPOD_DATASET_SHA256}  $T/dataset.jsonl" | sha256sum -c --status - || fail 1 "dataset sha256 mismatch"
 bytes=$(wc -c < "$T/dataset.jsonl")
 log "dataset downloaded: ${bytes} bytes, sha256 verified"
@@ -86,11 +99,10 @@ ship_logs
 
 PHASE=training
 log "training ${TRAINPOD_BASE_MODEL}"
-set +e
+# `|| code=` and not `set +e`: the ERR trap fires under `set +e` too, and would report the failure as `tee`'s
+code=0
 python "$T/train.py" --dataset "$T/dataset.jsonl" --output-dir "$OUT" --base-model "${TRAINPOD_BASE_MODEL}" \
-  --hyperparameters "${TRAINPOD_HYPERPARAMETERS}" --events-url "${TRAINPOD_EVENTS_URL}" 2>&1 | ts | tee -a "$LOG"
-code=${PIPESTATUS[0]}
-set -e
+  --hyperparameters "${TRAINPOD_HYPERPARAMETERS}" --events-url "${TRAINPOD_EVENTS_URL}" 2>&1 | ts | tee -a "$LOG" || code=${PIPESTATUS[0]}
 if [ "$code" -ne 0 ]; then
   log "training failed with exit code ${code}"
   fail "$code" "training exited with code ${code}"
@@ -100,11 +112,11 @@ fi
 PHASE=upload
 while IFS= read -r -d '' f; do
   rel=${f#"$OUT"/}
-  curl -sS --fail --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 10 \
+  curl -sS --fail --retry 5 --retry-all-errors --retry-delay "$RETRY_DELAY" --connect-timeout 10 \
     -H "Authorization: Bearer ${TRAINPOD_RUN_TOKEN}" -T "$f" "${TRAINPOD_ARTIFACTS_URL}/${rel}" >/dev/null
   log "uploaded ${rel}"
 done < <(find "$OUT" -type f -print0)
+log "completed"
 ship_logs
 report '{"type":"completed"}'
-log "completed"
 exit 0

@@ -1,0 +1,104 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { TRAINER_REQUIREMENTS, loadTrainerSource, podLaunch, renderStartScript, type LaunchInput } from "./render";
+
+const START_SH = readFileSync(path.join(__dirname, "start.sh"), "utf8");
+const TRAIN_PY = readFileSync(path.join(__dirname, "..", "..", "trainer", "train.py"), "utf8");
+const REQUIREMENTS_TXT = readFileSync(path.join(__dirname, "..", "..", "trainer", "requirements.txt"), "utf8");
+
+const DATASET_TOKEN = "dlt_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+const RUN_TOKEN = "run_0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+
+function input(overrides: Partial<LaunchInput> = {}): LaunchInput {
+  return {
+    deploymentId: "5b0c9a52-3f1e-4f7e-9d55-2c1f0e6a7b8c",
+    datasetUrl: `https://api.trainpod.test/v1/dataset-downloads/abc?token=${DATASET_TOKEN}`,
+    datasetSha256: "a".repeat(64),
+    runToken: RUN_TOKEN,
+    eventsUrl: "https://api.trainpod.test/v1/runs/5b0c9a52-3f1e-4f7e-9d55-2c1f0e6a7b8c/events",
+    artifactsUrl: "https://api.trainpod.test/v1/runs/5b0c9a52-3f1e-4f7e-9d55-2c1f0e6a7b8c/artifacts",
+    baseModel: "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+    hyperparameters: { steps: 10, learning_rate: 0.0002 },
+    trainerSource: loadTrainerSource(),
+    ...overrides,
+  };
+}
+
+const decode = (b64: string | undefined) => Buffer.from(b64 ?? "", "base64").toString("utf8");
+
+describe("podLaunch", () => {
+  const spec = podLaunch(input());
+
+  it("puts every secret in the env only, never in the command, the entrypoint or the script", () => {
+    expect(spec.env.TRAINPOD_DATASET_URL).toContain(DATASET_TOKEN);
+    expect(spec.env.TRAINPOD_RUN_TOKEN).toBe(RUN_TOKEN);
+    const command = JSON.stringify([...spec.dockerEntrypoint, ...spec.dockerStartCmd]);
+    const script = decode(spec.env.TRAINPOD_START_SCRIPT_B64);
+    for (const secret of [DATASET_TOKEN, RUN_TOKEN, spec.env.TRAINPOD_DATASET_URL ?? "unset"]) {
+      expect(command).not.toContain(secret);
+      expect(script).not.toContain(secret);
+      expect(renderStartScript()).not.toContain(secret);
+    }
+    // the only env entries holding the secrets are the two meant for them
+    const holders = Object.entries(spec.env)
+      .filter(([, v]) => v.includes(DATASET_TOKEN) || v.includes(RUN_TOKEN))
+      .map(([k]) => k)
+      .sort();
+    expect(holders).toEqual(["TRAINPOD_DATASET_URL", "TRAINPOD_RUN_TOKEN"]);
+  });
+
+  it("the command is a bootstrap that decodes the script from the env and execs it", () => {
+    expect(spec.dockerEntrypoint).toEqual(["bash", "-c"]);
+    expect(spec.dockerStartCmd).toHaveLength(1);
+    expect(spec.dockerStartCmd[0]).toContain("$TRAINPOD_START_SCRIPT_B64");
+    expect(spec.dockerStartCmd[0]).toContain("exec bash");
+    expect(() => execFileSync("bash", ["-n", "-c", spec.dockerStartCmd[0] ?? ""])).not.toThrow();
+  });
+
+  it("carries the run's settings in the env", () => {
+    expect(spec.env).toMatchObject({
+      TRAINPOD_DEPLOYMENT_ID: "5b0c9a52-3f1e-4f7e-9d55-2c1f0e6a7b8c",
+      TRAINPOD_DATASET_SHA256: "a".repeat(64),
+      TRAINPOD_BASE_MODEL: "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+      TRAINPOD_TRAINER_REQUIREMENTS: TRAINER_REQUIREMENTS,
+    });
+    expect(JSON.parse(spec.env.TRAINPOD_HYPERPARAMETERS ?? "null")).toEqual({ steps: 10, learning_rate: 0.0002 });
+  });
+
+  it("the decoded TRAINPOD_START_SCRIPT_B64 is start.sh, byte for byte, and passes bash -n", () => {
+    const script = decode(spec.env.TRAINPOD_START_SCRIPT_B64);
+    expect(script).toBe(START_SH);
+    expect(renderStartScript()).toBe(START_SH);
+    expect(() => execFileSync("bash", ["-n"], { input: script, stdio: ["pipe", "pipe", "pipe"] })).not.toThrow();
+  });
+
+  it("the script is strict, traps ERR and never sleeps", () => {
+    const code = START_SH.split("\n")
+      .filter((l) => !l.trimStart().startsWith("#"))
+      .join("\n");
+    expect(code).toMatch(/^set -Eeuo pipefail$/m);
+    expect(code).toMatch(/^trap .+ ERR$/m);
+    expect(code).not.toMatch(/\bsleep\b/);
+  });
+
+  it("TRAINPOD_TRAINER_B64 decodes to trainer/train.py", () => {
+    expect(loadTrainerSource()).toBe(TRAIN_PY);
+    expect(decode(spec.env.TRAINPOD_TRAINER_B64)).toBe(TRAIN_PY);
+  });
+
+  it("TRAINER_REQUIREMENTS are exactly requirements.txt's pins, in order", () => {
+    const pins = REQUIREMENTS_TXT.split("\n")
+      .map((l) => l.replace(/#.*/, "").trim())
+      .filter((l) => l !== "");
+    expect(pins.length).toBeGreaterThan(0);
+    for (const pin of pins) expect(pin).toMatch(/^[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.]*$/);
+    expect(TRAINER_REQUIREMENTS.split(/\s+/)).toEqual(pins);
+  });
+
+  it("keeps the whole env under 64 KiB", () => {
+    const bytes = Object.entries(spec.env).reduce((n, [k, v]) => n + Buffer.byteLength(`${k}=${v}`) + 1, 0);
+    expect(bytes).toBeLessThan(64 * 1024);
+    for (const v of Object.values(spec.env)) expect(typeof v).toBe("string");
+  });
+});
