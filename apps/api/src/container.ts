@@ -20,7 +20,7 @@ export function createContainer(config: Config): ApiContainer {
   const prisma = createPrismaClient({ databaseUrl: config.env.DATABASE_URL });
   const redis = createRedis(config.env.REDIS_URL, { failFast: true, name: "trainpod-api" });
   redis.on("error", (err: Error) => logger.warn("redis connection error", { error: err.message }));
-  const queues = createQueues(redis, config.env.QUEUE_PREFIX);
+  const queues = createQueues(redis, config.env.QUEUE_PREFIX, (err) => logger.warn("queue error", { error: err.message }));
   return {
     config,
     logger,

@@ -40,7 +40,7 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
   const prisma = createPrismaClient({ databaseUrl: config.env.DATABASE_URL });
   const connection = createRedis(config.env.REDIS_URL, { name: "trainpod-worker" });
   connection.on("error", (err: Error) => log.warn("redis connection error", { error: err.message }));
-  const queues = createQueues(connection, config.env.QUEUE_PREFIX);
+  const queues = createQueues(connection, config.env.QUEUE_PREFIX, (err) => log.warn("queue error", { error: err.message }));
   const runpod = new RunPodRestClient({
     baseUrl: config.runpod.apiUrl,
     apiKey: config.runpod.apiKey,
