@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import { reconcile, RunPodRestClient } from "@trainpod/core";
+import { startSystem, type System } from "../support/system";
+import { TestClient, until } from "./support/client";
+
+let sys: System;
+let user: TestClient;
+let runpod: RunPodRestClient;
+
+beforeAll(async () => {
+  // the schedulers stay out of the way: this file calls reconcile itself
+  sys = await startSystem({ env: { RECONCILE_INTERVAL_MS: "3600000" } });
+  user = await TestClient.create(sys, "reconcile@example.com");
+  runpod = new RunPodRestClient({ baseUrl: sys.sim.apiUrl, apiKey: "k" });
+}, 60_000);
+
+afterAll(async () => {
+  await sys?.stop();
+});
+
+const pod = (name: string) => runpod.createPod({ name, imageName: "img", gpuTypeIds: ["NVIDIA A40"], gpuCount: 1 });
+
+describe("reconcile", () => {
+  it("terminates pods named with our prefix that no live deployment owns, and leaves others alone", async () => {
+    const prefix = sys.config.env.POD_NAME_PREFIX;
+    const unknown = await pod(`${prefix}${randomUUID()}`); // e.g. a lost database write
+    const notOurs = await pod("someone-elses-notebook");
+    const live = await user.submit({ steps: 500, sim_step_ms: 100 });
+    await until("running", async () => (await user.get(live.body.id)).status === "RUNNING");
+    const livePodId = (await user.get(live.body.id)).pod.id as string;
+
+    const result = await reconcile(sys.deps.lifecycle);
+    expect(result.orphansTerminated).toEqual([unknown.id]);
+    expect((await user.simPod(unknown.id)).status).toBe("terminated");
+    expect((await user.simPod(notOurs.id)).status).not.toBe("terminated");
+    expect((await user.simPod(livePodId)).status).not.toBe("terminated");
+
+    await user.api("POST", `/v1/deployments/${live.body.id}/cancel`);
+    await user.settled(live.body.id);
+    await runpod.terminatePod(notOurs.id);
+  });
+
+  it("a closed deployment whose pod termination was never confirmed gets its pod terminated", async () => {
+    const sub = await user.submit({ steps: 500, sim_step_ms: 100 });
+    await until("running", async () => (await user.get(sub.body.id)).status === "RUNNING");
+    // a crash after FAILED was written but before the terminate job was added
+    await sys.db.prisma.deployment.update({ where: { id: sub.body.id }, data: { status: "FAILED", failureReason: "INTERNAL_ERROR" } });
+    const result = await reconcile(sys.deps.lifecycle);
+    expect(result.terminationsRequeued).toBeGreaterThanOrEqual(1);
+    const d = await user.settled(sub.body.id);
+    expect((await user.simPod(d.pod.id)).status).toBe("terminated");
+  });
+});
