@@ -57,6 +57,30 @@ describe("deadlines and the monitor", () => {
     }
   });
 
+  it("no capacity is retried while the wait lasts, then fails the deployment as NO_CAPACITY", async () => {
+    await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ capacity: { "NVIDIA H100 80GB HBM3": 0 } }) });
+    const user2 = (await sys.db.prisma.user.findFirstOrThrow({ where: { email: "deadlines@example.com" } })).id;
+    const { id } = await sys.db.prisma.deployment.create({
+      data: {
+        userId: user2, datasetId: user.datasetId, baseModel: "m", gpuTypeIds: ["NVIDIA H100 80GB HBM3"], imageName: "img",
+        containerDiskInGb: 20, volumeInGb: 20, maxRuntimeMinutes: 60, maxCostMicros: 10_000_000n, setupTimeoutMinutes: 10,
+      },
+    });
+    // within the wait: a retryable error, the deployment stays QUEUED
+    await expect(deployDeployment(sys.deps.lifecycle, id, 1)).rejects.toMatchObject({ code: "RUNPOD_NO_CAPACITY", retryable: true });
+    expect((await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).status).toBe("QUEUED");
+    // past the wait: final, FAILED / NO_CAPACITY, and no pod anywhere
+    await expect(deployDeployment({ ...sys.deps.lifecycle, noCapacityMaxWaitMs: 0 }, id, 2)).rejects.toMatchObject({ retryable: false });
+    const d = await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } });
+    expect(d).toMatchObject({ status: "FAILED", failureReason: "NO_CAPACITY", podId: null, attempts: 2 });
+    // closed at zero cost: there never was a pod
+    const closed = await until("closed", async () => {
+      const row = await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } });
+      return row.podTerminatedAt ? row : null;
+    });
+    expect(closed).toMatchObject({ costMicros: 0n, runtimeSeconds: 0 });
+  });
+
   it("a crash between creating the pod and recording it does not make a second pod", async () => {
     const { id } = await sys.db.prisma.deployment.create({
       data: {

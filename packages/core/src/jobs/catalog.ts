@@ -35,7 +35,9 @@ const keep = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail
 /** Retry and concurrency rules of each job, in one place (DESIGN.md, "Queues"). */
 export const jobCatalog: Record<JobName, JobDefinition> = {
   deploy: {
-    options: { ...keep, attempts: 8, backoff: { type: "exponential", delay: 2_000, jitter: 0.5 } },
+    // 12 attempts: 2 s doubling reaches past 2 h in all, so NO_CAPACITY_MAX_WAIT_MINUTES (checked on each
+    // attempt) is what ends a wait for capacity, not the attempt count
+    options: { ...keep, attempts: 12, backoff: { type: "exponential", delay: 2_000, jitter: 0.5 } },
     concurrency: (n) => n,
   },
   terminate: {

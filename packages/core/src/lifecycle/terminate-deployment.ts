@@ -15,6 +15,8 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
   if (d.podTerminatedAt !== null) return "already-closed";
   if (d.podId === null) {
+    // nothing ever billed: close it at zero, so it does not look like a pod still being terminated
+    await deps.prisma.deployment.updateMany({ where: { id: d.id, podId: null, podTerminatedAt: null }, data: { podTerminatedAt: deps.clock.now(), runtimeSeconds: 0, costMicros: 0n } });
     await deps.revokeTokens(d.id);
     return "no-pod";
   }
