@@ -20,6 +20,26 @@ afterAll(async () => {
 
 const pod = (name: string) => runpod.createPod({ name, imageName: "img", gpuTypeIds: ["NVIDIA A40"], gpuCount: 1 });
 
+describe("nothing left running", () => {
+  it("a deployment cancelled while its pod is being created does not leave the pod billing", async () => {
+    const slowCreate = { faults: { slow: 1, slowMs: 1500, methods: ["POST"], routes: ["/pods"] } };
+    await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(slowCreate) });
+    try {
+      const sub = await user.submit({ steps: 500, sim_step_ms: 100 });
+      await new Promise((r) => setTimeout(r, 500)); // the deploy job is now inside POST /pods
+      expect((await user.api("POST", `/v1/deployments/${sub.body.id}/cancel`)).status).toBe(202);
+      const d = await until("pod recorded and terminated", async () => {
+        const row = await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id: sub.body.id } });
+        return row.podId && row.podTerminatedAt ? row : null;
+      });
+      expect(d.status).toBe("CANCELLED");
+      expect((await user.simPod(d.podId ?? "")).status).toBe("terminated");
+    } finally {
+      await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ faults: { slow: 0 } }) });
+    }
+  });
+});
+
 describe("reconcile", () => {
   it("terminates pods named with our prefix that no live deployment owns, and leaves others alone", async () => {
     const prefix = sys.config.env.POD_NAME_PREFIX;

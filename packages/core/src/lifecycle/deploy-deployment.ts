@@ -1,7 +1,8 @@
 import { AppError } from "../errors";
 import type { Deployment } from "../db";
 import { costPerHrToMicros, NoCapacityError, type Pod } from "../runpod";
-import { isTerminal, transition } from "../deployments/state-machine";
+import { billedSeconds, costForSeconds } from "../deployments/cost";
+import { isTerminal, recordEvent, transition } from "../deployments/state-machine";
 import { podName, type LifecycleDeps } from "./deps";
 
 export type DeployOutcome = "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race";
@@ -59,12 +60,24 @@ async function recordPod(deps: LifecycleDeps, d: Deployment, pod: Pod, attempt: 
     },
     event: { type: adopted ? "pod_adopted" : "pod_created", message: `pod ${pod.id}`, data: { podId: pod.id, gpu: pod.gpu?.id ?? null, costPerHr: pod.costPerHr } },
   });
-  if (!ok) {
-    // cancelled (or failed) while we created the pod: it must not keep billing
-    await deps.prisma.deployment.updateMany({ where: { id: d.id, podId: null }, data: { podId: pod.id, podCreatedAt: now, costPerHrMicros: costPerHrToMicros(pod.costPerHr) } });
-    await deps.jobs.terminate(d.id, "deployment closed while its pod was created");
-  }
+  if (!ok) await terminateUnrecorded(deps, d.id, pod, now);
   return ok;
+}
+
+/**
+ * The deployment closed (cancelled, failed) while its pod was being created: the pod must not keep
+ * billing. Terminated here, not by a terminate job, which may already have closed the deployment.
+ */
+async function terminateUnrecorded(deps: LifecycleDeps, deploymentId: string, pod: Pod, createdAt: Date): Promise<void> {
+  await deps.runpod.terminatePod(pod.id);
+  const now = deps.clock.now();
+  const perHr = costPerHrToMicros(pod.costPerHr);
+  const seconds = billedSeconds(createdAt, now);
+  await deps.prisma.deployment.updateMany({
+    where: { id: deploymentId, podId: null },
+    data: { podId: pod.id, costPerHrMicros: perHr, podCreatedAt: createdAt, podTerminatedAt: now, runtimeSeconds: seconds, costMicros: costForSeconds(perHr, seconds) },
+  });
+  await recordEvent(deps.prisma, deploymentId, { type: "pod_terminated", message: `pod ${pod.id} created after the deployment closed; terminated`, data: { podId: pod.id } });
 }
 
 /** Past the configured wait, "no capacity" is final: FAILED / NO_CAPACITY. Before it, the job retries. */
