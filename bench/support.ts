@@ -1,0 +1,247 @@
+/**
+ * Shared by the bench/ scripts: a throwaway migrated database, the whole system started in this
+ * process (simulator as its own process, API on a real port, optionally the worker), percentiles,
+ * and the results table (printed, and appended as JSON lines to $BENCH_RESULTS for bench/run-all.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import winston from "winston";
+import {
+  closeQueues,
+  createLogger,
+  createPrismaClient,
+  createQueues,
+  createRedis,
+  createUserWithKey,
+  loadConfig,
+  systemClock,
+  type Config,
+  type Logger,
+  type PrismaClient,
+} from "@trainpod/core";
+import { createApp } from "../apps/api/src/app";
+import { startWorkers, type WorkerRuntime } from "../apps/worker/src/bootstrap";
+import { createWorkerContainer, type WorkerContainer } from "../apps/worker/src/container";
+import { createProcessors, type ProcessorDeps } from "../apps/worker/src/processors";
+import { processorDeps } from "../apps/worker/src/wiring";
+import { deployMigrations } from "../scripts/db/migrate";
+import { databaseUrl, quoteIdent, withAdminClient } from "../test/support/pg-admin";
+import { startSimProcess, type SimProcess } from "../test/support/sim-process";
+import { deletePrefix } from "../test/support/test-redis";
+
+/** BENCH_QUICK=1: every benchmark shortened to a few seconds (a smoke run, not a measurement). */
+export const QUICK = process.env.BENCH_QUICK === "1";
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export interface BenchDb {
+  name: string;
+  url: string;
+  prisma: PrismaClient;
+  drop(): Promise<void>;
+}
+
+export async function createBenchDb(maxConnections = 10): Promise<BenchDb> {
+  const name = `tp_bench_${randomBytes(4).toString("hex")}`;
+  await withAdminClient((c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+  const url = databaseUrl(name);
+  await deployMigrations({ databaseUrl: url });
+  const prisma = createPrismaClient({ databaseUrl: url, maxConnections });
+  return {
+    name,
+    url,
+    prisma,
+    async drop() {
+      await prisma.$disconnect();
+      await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+    },
+  };
+}
+
+/** A logger at production's default level (info) whose output is formatted and then discarded. */
+export function discardLogger(service: string): Logger {
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  return createLogger({ service, level: process.env.BENCH_LOG_LEVEL ?? "info", format: "json", transports: [new winston.transports.Stream({ stream: sink })] });
+}
+
+export interface BenchSystem {
+  config: Config;
+  db: BenchDb;
+  apiUrl: string;
+  prefix: string;
+  sim: SimProcess;
+  worker?: { container: WorkerContainer; deps: ProcessorDeps };
+  /** a user with an API key and an uploaded dataset */
+  user: { id: string; key: string; datasetId: string };
+  simStats(): Promise<SimStats>;
+  stop(): Promise<void>;
+}
+
+export interface SimStats {
+  calls: Record<string, number>;
+  pods?: Record<string, number>;
+  [k: string]: unknown;
+}
+
+/** RunPod API calls (/v1 routes, not /admin) in a stats snapshot, optionally only those matching `re`. */
+export function runpodCalls(stats: SimStats, re: RegExp = /./): number {
+  return Object.entries(stats.calls)
+    .filter(([k]) => !k.includes("/admin") && re.test(k))
+    .reduce((n, [, v]) => n + v, 0);
+}
+
+const DATASET = [
+  { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] },
+  { messages: [{ role: "user", content: "2+2?" }, { role: "assistant", content: "4" }] },
+]
+  .map((r) => JSON.stringify(r))
+  .join("\n");
+
+export async function startBenchSystem(opts: { worker: boolean; env?: Record<string, string>; simEnv?: Record<string, string> }): Promise<BenchSystem> {
+  const sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "0", SIM_RESTART_DELAY_MS: "200", SIM_KILL_GRACE_MS: "500", ...opts.simEnv });
+  const db = await createBenchDb();
+  const prefix = `{tp-bench-${randomBytes(5).toString("hex")}}`;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "trainpod-bench-"));
+  const server = http.createServer({ keepAliveTimeout: 60_000 });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const config = loadConfig({
+    ...process.env,
+    NODE_ENV: "production",
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    PUBLIC_URL: apiUrl,
+    RUNPOD_API_URL: sim.apiUrl,
+    RUNPOD_API_KEY: "bench",
+    DATASET_DIR: path.join(dir, "datasets"),
+    ARTIFACT_DIR: path.join(dir, "artifacts"),
+    ...opts.env,
+  });
+  const redis = createRedis(REDIS_URL, { failFast: true });
+  const queues = createQueues(redis, prefix);
+  server.on("request", createApp({ config, logger: discardLogger("api"), prisma: db.prisma, redis, queues, clock: systemClock }));
+  let runtime: WorkerRuntime | undefined;
+  let worker: BenchSystem["worker"];
+  if (opts.worker) {
+    const container = createWorkerContainer(config, { logger: discardLogger("worker") });
+    const deps = processorDeps(container);
+    runtime = await startWorkers({ ...container, processors: createProcessors(deps) });
+    worker = { container, deps };
+  }
+  const { user, key } = await createUserWithKey(db.prisma, { email: "bench@example.com", role: "USER" });
+  const up = await fetch(`${apiUrl}/v1/datasets?name=bench`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" },
+    body: DATASET,
+  });
+  if (up.status !== 201) throw new Error(`dataset upload failed: ${up.status} ${await up.text()}`);
+  const datasetId = ((await up.json()) as { id: string }).id;
+  return {
+    config,
+    db,
+    apiUrl,
+    prefix,
+    sim,
+    worker,
+    user: { id: user.id, key, datasetId },
+    simStats: async () => (await (await sim.admin("/admin/stats")).json()) as SimStats,
+    async stop() {
+      if (runtime) await runtime.shutdown(5000);
+      if (worker) await worker.container.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await closeQueues(queues);
+      redis.disconnect();
+      await sim.stop();
+      await db.drop();
+      await deletePrefix(prefix, REDIS_URL);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The body of a deployment request for this system's user. */
+export function deploymentBody(sys: BenchSystem, hyperparameters: Record<string, unknown>): string {
+  return JSON.stringify({ datasetId: sys.user.datasetId, baseModel: "tiny-llama", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], hyperparameters, maxRuntimeMinutes: 60, maxCostUsd: "10" });
+}
+
+export async function submit(sys: BenchSystem, hyperparameters: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${sys.apiUrl}/v1/deployments`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${sys.user.key}`, "content-type": "application/json" },
+    body: deploymentBody(sys, hyperparameters),
+  });
+  if (res.status !== 202) throw new Error(`submit: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
+}
+export const median = (xs: number[]): number => percentile(xs, 50);
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 200): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface Row {
+  bench: string;
+  metric: string;
+  value: string;
+  target?: string;
+  /** true/false against the target; undefined when the figure has no target */
+  met?: boolean;
+}
+
+/** Prints the rows as a table and appends them to $BENCH_RESULTS (JSON lines) when set. */
+export function report(rows: Row[], notes: string[] = []): void {
+  const head = ["bench", "metric", "value", "target", "met"];
+  const cells = rows.map((r) => [r.bench, r.metric, r.value, r.target ?? "", r.met === undefined ? "" : r.met ? "met" : "NOT MET"]);
+  process.stdout.write(`${table(head, cells)}${notes.map((n) => `  ${n}\n`).join("")}`);
+  if (process.env.BENCH_RESULTS) {
+    for (const r of rows) appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ ...r, quick: QUICK })}\n`);
+    for (const n of notes) appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ note: n, bench: rows[0]?.bench ?? "" })}\n`);
+  }
+}
+
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => `${r.map((c, i) => c.padEnd(widths[i] as number)).join("  ")}\n`;
+  return line(head) + line(widths.map((w) => "-".repeat(w))) + rows.map(line).join("");
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function rssMb(): number {
+  return process.memoryUsage().rss / (1024 * 1024);
+}
+
+export function main(fn: () => Promise<void>): void {
+  fn().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
