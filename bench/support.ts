@@ -245,3 +245,21 @@ export function main(fn: () => Promise<void>): void {
     },
   );
 }
+
+/** Busy CPU time of the whole machine so far (all cores, from /proc/stat), in ms. */
+export function machineBusyMs(): number {
+  try {
+    const f = require("node:fs").readFileSync("/proc/stat", "utf8") as string;
+    const [, user, nice, system, , , irq, softirq, steal] = (f.split("\n")[0] as string).trim().split(/\s+/).map(Number) as number[];
+    const hz = 100;
+    return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / hz;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time of this process (API + worker when in-process) so far, in ms. */
+export function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
