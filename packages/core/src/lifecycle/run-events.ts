@@ -30,6 +30,15 @@ export const runEventSchema = z.discriminatedUnion("type", [
 ]);
 export type RunEvent = z.infer<typeof runEventSchema>;
 
+/** Log batches kept per deployment (each up to 200 lines); past it, one `log_truncated` event. */
+export const MAX_LOG_EVENTS = 500;
+
+async function recordLogBatch(prisma: PrismaClient, deploymentId: string, lines: string[]): Promise<void> {
+  const kept = await prisma.deploymentEvent.count({ where: { deploymentId, type: { in: ["log", "log_truncated"] } } });
+  if (kept < MAX_LOG_EVENTS) return recordEvent(prisma, deploymentId, { type: "log", data: { lines } });
+  if (kept === MAX_LOG_EVENTS) await recordEvent(prisma, deploymentId, { type: "log_truncated", message: `more than ${MAX_LOG_EVENTS} log batches: later lines dropped (the outcome report still carries the last 100)` });
+}
+
 export interface RunEventDeps {
   prisma: PrismaClient;
   clock: Clock;
@@ -56,7 +65,7 @@ export async function recordRunEvent(deps: RunEventDeps, deploymentId: string, b
       return recordEvent(deps.prisma, deploymentId, { type: "progress", data: { step: ev.step, totalSteps: ev.totalSteps ?? null, loss: ev.loss ?? null } });
     case "log":
       await heartbeat();
-      return recordEvent(deps.prisma, deploymentId, { type: "log", data: { lines: ev.lines } });
+      return recordLogBatch(deps.prisma, deploymentId, ev.lines);
     case "completed":
       if (await transition(deps.prisma, { deploymentId, to: "SUCCEEDED", set: { finishedAt: now, exitCode: 0, lastHeartbeatAt: now }, event: { type: "succeeded", message: "training completed" } })) {
         await deps.jobs.terminate(deploymentId, "completed");

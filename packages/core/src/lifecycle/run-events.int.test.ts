@@ -1,0 +1,68 @@
+import { ManualClock } from "../time/clock";
+import { createJobEnqueuer } from "../jobs/enqueuer";
+import { closeQueues, createQueues, type Queues } from "../queue/queues";
+import { createRedis, type Redis } from "../queue/redis";
+import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
+import { deletePrefix, testQueuePrefix, TEST_REDIS_URL } from "../../../../test/support/test-redis";
+import { MAX_LOG_EVENTS, recordRunEvent } from "./run-events";
+
+let db: TestDatabase;
+let deploymentId: string;
+const prefix = testQueuePrefix();
+let redis: Redis;
+let queues: Queues;
+const clock = new ManualClock(Date.UTC(2026, 0, 1));
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createRedis(TEST_REDIS_URL);
+  queues = createQueues(redis, prefix);
+  const user = await db.prisma.user.create({ data: { email: "events@example.com" } });
+  const ds = await db.prisma.dataset.create({ data: { userId: user.id, name: "d", storageKey: "k", sizeBytes: 1n, sha256: "0".repeat(64), format: "chat", rowCount: 1 } });
+  const d = await db.prisma.deployment.create({
+    data: {
+      userId: user.id, datasetId: ds.id, baseModel: "m", gpuTypeIds: ["NVIDIA A40"], imageName: "img", containerDiskInGb: 20, volumeInGb: 20,
+      maxRuntimeMinutes: 60, maxCostMicros: 1_000_000n, setupTimeoutMinutes: 10, status: "PROVISIONING", podId: "pod1",
+    },
+  });
+  deploymentId = d.id;
+});
+afterAll(async () => {
+  await closeQueues(queues);
+  redis.disconnect();
+  await deletePrefix(prefix);
+  await db.drop();
+});
+
+const deps = () => ({ prisma: db.prisma, clock, jobs: createJobEnqueuer(queues) });
+const terminateJobs = async () => (await queues.terminate.getJobs(["waiting", "delayed", "active"])).map((j) => j.data.deploymentId as string);
+
+describe("run events", () => {
+  it("started → RUNNING, progress updates the deployment, failed → FAILED with exit code and a terminate", async () => {
+    await recordRunEvent(deps(), deploymentId, { type: "started", system: { gpu: "No GPU" } });
+    await recordRunEvent(deps(), deploymentId, { type: "progress", step: 4, totalSteps: 10, loss: 1.25 });
+    await recordRunEvent(deps(), deploymentId, { type: "failed", exitCode: 3, phase: "training", lines: ["Traceback", "boom"] });
+    const d = await db.prisma.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
+    expect(d).toMatchObject({ status: "FAILED", failureReason: "TRAINING_FAILED", exitCode: 3, progressStep: 4, progressTotalSteps: 10 });
+    expect(d.progressLoss?.toString()).toBe("1.25");
+    expect(d.failureMessage).toContain("boom");
+    expect(await terminateJobs()).toEqual([deploymentId]);
+    // a second outcome changes nothing: terminal states are final
+    await recordRunEvent(deps(), deploymentId, { type: "completed" });
+    expect((await db.prisma.deployment.findUniqueOrThrow({ where: { id: deploymentId } })).status).toBe("FAILED");
+    expect(await terminateJobs()).toHaveLength(1);
+  });
+
+  it("rejects events that do not fit the schema", async () => {
+    await expect(recordRunEvent(deps(), deploymentId, { type: "progress", step: -1 })).rejects.toThrow();
+    await expect(recordRunEvent(deps(), deploymentId, { type: "nope" })).rejects.toThrow();
+  });
+
+  it("keeps a bounded number of log batches per deployment", async () => {
+    for (let i = 0; i < MAX_LOG_EVENTS + 5; i++) await recordRunEvent(deps(), deploymentId, { type: "log", lines: [`line ${i}`] });
+    const logs = await db.prisma.deploymentEvent.count({ where: { deploymentId, type: "log" } });
+    const truncated = await db.prisma.deploymentEvent.count({ where: { deploymentId, type: "log_truncated" } });
+    expect(logs).toBe(MAX_LOG_EVENTS);
+    expect(truncated).toBe(1);
+  }, 60_000);
+});
