@@ -13,7 +13,7 @@ import { fmt, main, median, percentile, QUICK, report, sleep, startBenchSystem, 
 const N = Number(process.argv[2] ?? (QUICK ? 20 : 200));
 const SILENT = QUICK ? 3 : 10;
 /** submissions per second: paced so that the sim's pod processes do not starve the 2 cores */
-const SUBMIT_PER_SEC = 10;
+const SUBMIT_PER_SEC = 5;
 const RATE = process.env.BENCH_RUNPOD_RATE ?? "2000";
 
 async function paced(sys: BenchSystem, n: number, hp: Record<string, unknown>): Promise<string[]> {

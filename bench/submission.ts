@@ -41,7 +41,7 @@ function autocannon(url: string, headers: Record<string, string>, body: string, 
 }
 
 /** The minimum a submission needs: parse the body, one INSERT, one queue add, answer 202. */
-async function startBaseline(sys: BenchSystem): Promise<{ url: string; close(): Promise<void> }> {
+async function startBaseline(sys: BenchSystem): Promise<{ url: string; pool: Pool; close(): Promise<void> }> {
   const pool = new Pool({ connectionString: sys.db.url, max: 10 }); // the API's Prisma pool is 10 too
   await pool.query(`CREATE TABLE bench_baseline (id uuid PRIMARY KEY, user_id uuid NOT NULL, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
   const connection = createRedis(REDIS_URL, { failFast: true });
@@ -66,6 +66,7 @@ async function startBaseline(sys: BenchSystem): Promise<{ url: string; close(): 
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    pool,
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
@@ -87,9 +88,20 @@ main(async () => {
     await autocannon(baseline.url, headers, body, 2);
     await autocannon(api, headers, body, 2);
     const runs: Record<"baseline" | "trainpod", Cannon[]> = { baseline: [], trainpod: [] };
+    // Postgres transactions per accepted request (pg_stat_database; stats are flushed within ~1 s)
+    const xacts = async () => {
+      await new Promise((r) => setTimeout(r, 1200));
+      const r = await baseline.pool.query<{ n: string }>("SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()");
+      return Number(r.rows[0]?.n ?? NaN);
+    };
+    const tx: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
     for (let i = 0; i < ROUNDS; i++) {
-      runs.baseline.push(await autocannon(baseline.url, headers, body, ROUND_SECONDS));
-      runs.trainpod.push(await autocannon(api, headers, body, ROUND_SECONDS));
+      for (const [name, url] of [["baseline", baseline.url], ["trainpod", api]] as const) {
+        const x0 = await xacts();
+        const c = await autocannon(url, headers, body, ROUND_SECONDS);
+        runs[name].push(c);
+        tx[name].push(((await xacts()) - x0 - 1) / c.ok); // -1: the stats query's own transaction
+      }
     }
     const rate = (c: Cannon) => c.ok / c.seconds;
     const tp = median(runs.trainpod.map(rate));
@@ -106,6 +118,7 @@ main(async () => {
         { bench: "1 submission", metric: "trainpod p50 latency", value: `${p50} ms`, target: "", met: undefined },
         { bench: "1 submission", metric: "trainpod p99 latency", value: `${p99} ms`, target: "< 100 ms", met: p99 < 100 },
         { bench: "1 submission", metric: "baseline p50 / p99 latency", value: `${median(runs.baseline.map((c) => c.p50))} / ${median(runs.baseline.map((c) => c.p99))} ms` },
+        { bench: "1 submission", metric: "Postgres transactions per accepted request, trainpod / baseline", value: `${median(tx.trainpod).toFixed(2)} / ${median(tx.baseline).toFixed(2)}` },
         { bench: "1 submission", metric: "trainpod non-2xx + errors", value: String(bad), target: "0", met: bad === 0 },
       ],
       [`${CONNECTIONS} connections, ${ROUNDS} alternating rounds x ${ROUND_SECONDS} s per target (+2 s warm-up each); ${fmt(queued)} deployments written; per round trainpod/s: ${runs.trainpod.map((c) => fmt(rate(c))).join(", ")}; baseline/s: ${runs.baseline.map((c) => fmt(rate(c))).join(", ")}`],
