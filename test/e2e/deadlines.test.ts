@@ -1,4 +1,5 @@
 import { ManualClock, monitorTick, RunPodRestClient, deployDeployment, type LifecycleDeps } from "@trainpod/core";
+import { makeDeployment } from "../factories";
 import { startSystem, type System } from "../support/system";
 import { TestClient, until } from "./support/client";
 
@@ -12,6 +13,11 @@ function tickAt(offsetMs: number) {
   // heartbeats are judged on real time by the worker's own monitor; here only the other deadlines
   return monitorTick(deps, { ...sys.deps.monitor, heartbeatTimeoutMs: 24 * 3600_000 });
 }
+
+const owner = async () => ({
+  userId: (await sys.db.prisma.user.findFirstOrThrow({ where: { email: "deadlines@example.com" } })).id,
+  datasetId: user.datasetId,
+});
 
 beforeAll(async () => {
   sys = await startSystem({ env: { HEARTBEAT_TIMEOUT_SECONDS: "2", MONITOR_INTERVAL_MS: "500" } });
@@ -59,13 +65,7 @@ describe("deadlines and the monitor", () => {
 
   it("no capacity is retried while the wait lasts, then fails the deployment as NO_CAPACITY", async () => {
     await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ capacity: { "NVIDIA H100 80GB HBM3": 0 } }) });
-    const user2 = (await sys.db.prisma.user.findFirstOrThrow({ where: { email: "deadlines@example.com" } })).id;
-    const { id } = await sys.db.prisma.deployment.create({
-      data: {
-        userId: user2, datasetId: user.datasetId, baseModel: "m", gpuTypeIds: ["NVIDIA H100 80GB HBM3"], imageName: "img",
-        containerDiskInGb: 20, volumeInGb: 20, maxRuntimeMinutes: 60, maxCostMicros: 10_000_000n, setupTimeoutMinutes: 10,
-      },
-    });
+    const { id } = await makeDeployment(sys.db.prisma, await owner(), { gpuTypeIds: ["NVIDIA H100 80GB HBM3"] });
     // within the wait: a retryable error, the deployment stays QUEUED
     await expect(deployDeployment(sys.deps.lifecycle, id, 1)).rejects.toMatchObject({ code: "RUNPOD_NO_CAPACITY", retryable: true });
     expect((await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).status).toBe("QUEUED");
@@ -82,13 +82,7 @@ describe("deadlines and the monitor", () => {
   });
 
   it("a crash between creating the pod and recording it does not make a second pod", async () => {
-    const { id } = await sys.db.prisma.deployment.create({
-      data: {
-        userId: (await sys.db.prisma.user.findFirstOrThrow({ where: { email: "deadlines@example.com" } })).id,
-        datasetId: user.datasetId, baseModel: "m", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], imageName: "img",
-        containerDiskInGb: 20, volumeInGb: 20, maxRuntimeMinutes: 60, maxCostMicros: 10_000_000n, setupTimeoutMinutes: 10,
-      },
-    });
+    const { id } = await makeDeployment(sys.db.prisma, await owner());
     // the pod a crashed worker created before it could record it
     const runpod = new RunPodRestClient({ baseUrl: sys.sim.apiUrl, apiKey: "k" });
     const name = `${sys.config.env.POD_NAME_PREFIX}${id}`;

@@ -3,6 +3,7 @@ import { createJobEnqueuer } from "../jobs/enqueuer";
 import { closeQueues, createQueues, type Queues } from "../queue/queues";
 import { createRedis, type Redis } from "../queue/redis";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
+import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
 import { deletePrefix, testQueuePrefix, TEST_REDIS_URL } from "../../../../test/support/test-redis";
 import { MAX_LOG_EVENTS, recordRunEvent } from "./run-events";
 
@@ -17,14 +18,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   redis = createRedis(TEST_REDIS_URL);
   queues = createQueues(redis, prefix);
-  const user = await db.prisma.user.create({ data: { email: "events@example.com" } });
-  const ds = await db.prisma.dataset.create({ data: { userId: user.id, name: "d", storageKey: "k", sizeBytes: 1n, sha256: "0".repeat(64), format: "chat", rowCount: 1 } });
-  const d = await db.prisma.deployment.create({
-    data: {
-      userId: user.id, datasetId: ds.id, baseModel: "m", gpuTypeIds: ["NVIDIA A40"], imageName: "img", containerDiskInGb: 20, volumeInGb: 20,
-      maxRuntimeMinutes: 60, maxCostMicros: 1_000_000n, setupTimeoutMinutes: 10, status: "PROVISIONING", podId: "pod1",
-    },
-  });
+  const { user } = await makeUser(db.prisma);
+  const ds = await makeDataset(db.prisma, user.id);
+  const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id }, { status: "PROVISIONING", podId: "pod1" });
   deploymentId = d.id;
 });
 afterAll(async () => {

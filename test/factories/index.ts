@@ -1,0 +1,3 @@
+export * from "./dataset.factory";
+export * from "./deployment.factory";
+export * from "./user.factory";
