@@ -83,6 +83,18 @@ main(async () => {
     const steady = [];
     for (let i = 0; i < STEADY_TICKS; i++) steady.push(await tick());
     const steadyMs = median(steady.map((t) => t.ms));
+    // where a tick's time goes: the listing (HTTP + JSON + zod) and the live-deployments query, alone
+    const timed = async (fn: () => Promise<unknown>) => {
+      const xs: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const s = performance.now();
+        await fn();
+        xs.push(performance.now() - s);
+      }
+      return median(xs);
+    };
+    const listMs = await timed(() => deps.lifecycle.runpod.listPods({ namePrefix: prefix }));
+    const findMs = await timed(() => sys.db.prisma.deployment.findMany({ where: { status: { in: ["PROVISIONING", "RUNNING"] }, podId: { not: null } } }));
     const calls = Math.max(...steady.map((t) => t.calls), first.calls);
     const rss = Math.max(first.rss, ...steady.map((t) => t.rss));
     const scaled = N < 10_000 ? ` (N=${N}, not 10,000)` : "";
@@ -90,6 +102,7 @@ main(async () => {
       [
         { bench: "3 monitor", metric: `tick wall time, steady state, ${fmt(N)} live${scaled}`, value: `${fmt(steadyMs)} ms`, target: "< 1,000 ms", met: steadyMs < 1000 },
         { bench: "3 monitor", metric: `first tick (incl. ${fmt(first.r.running)} PROVISIONING→RUNNING)`, value: `${fmt(first.ms)} ms` },
+        { bench: "3 monitor", metric: "of which: pod listing alone / live-deployments query alone", value: `${fmt(listMs)} / ${fmt(findMs)} ms` },
         { bench: "3 monitor", metric: "RunPod calls per tick", value: String(calls), target: "1 listing", met: calls === 1 },
         { bench: "3 monitor", metric: "process RSS after ticks (API idle + worker deps)", value: `${fmt(rss)} MB (before ticks ${fmt(rssBefore)} MB)` },
       ],
