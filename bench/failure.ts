@@ -8,6 +8,7 @@
  *     failure (HEARTBEAT_TIMEOUT), against HEARTBEAT_TIMEOUT_SECONDS + MONITOR_INTERVAL_MS (2 s + 0.5 s here).
  * Writes p99 failed→DELETE to $BENCH_RESULTS for bench/cost.ts.
  */
+import { appendFileSync } from "node:fs";
 import { fmt, main, median, percentile, QUICK, report, sleep, startBenchSystem, submit, until, type BenchSystem } from "./support";
 
 const N = Number(process.argv[2] ?? (QUICK ? 20 : 200));
@@ -60,7 +61,7 @@ main(async () => {
         { bench: "4 failure", metric: "runs failed as TRAINING_FAILED", value: `${training}/${N}`, target: `${N}/${N}`, met: training === N },
       );
       notes.push(`failing runs submitted at ${SUBMIT_PER_SEC}/s; outcomes ${[...reasons].map(([k, v]) => `${k} ${v}`).join(", ")}; max failed→DELETE ${fmt(Math.max(...toDelete))} ms (${toDelete.length} pods measured)`);
-      if (process.env.BENCH_RESULTS) require("node:fs").appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ terminationP99Ms: p99 })}\n`);
+      if (process.env.BENCH_RESULTS) appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ terminationP99Ms: p99 })}\n`);
     } finally {
       await sys.stop();
     }

@@ -4,7 +4,7 @@
  * and the results table (printed, and appended as JSON lines to $BENCH_RESULTS for bench/run-all.ts).
  */
 import { randomBytes } from "node:crypto";
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -249,7 +249,7 @@ export function main(fn: () => Promise<void>): void {
 /** Busy CPU time of the whole machine so far (all cores, from /proc/stat), in ms. */
 export function machineBusyMs(): number {
   try {
-    const f = require("node:fs").readFileSync("/proc/stat", "utf8") as string;
+    const f = readFileSync("/proc/stat", "utf8");
     const [, user, nice, system, , , irq, softirq, steal] = (f.split("\n")[0] as string).trim().split(/\s+/).map(Number) as number[];
     const hz = 100;
     return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / hz;
