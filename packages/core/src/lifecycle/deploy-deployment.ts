@@ -17,7 +17,7 @@ export async function deployDeployment(deps: LifecycleDeps, deploymentId: string
   if (isTerminal(d.status)) return "skipped-closed";
   if (d.podId !== null) return "already-provisioned";
   const name = podName(deps.podNamePrefix, d.id);
-  const existing = (await deps.runpod.listPods({ namePrefix: name })).find((p) => p.name === name);
+  const existing = (await deps.runpod.listPods({ name }))[0];
   if (existing) return (await recordPod(deps, d, existing, attempt, true)) ? "adopted" : "lost-race";
   const launch = await deps.buildLaunch(d);
   let pod: Pod;

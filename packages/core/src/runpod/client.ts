@@ -6,6 +6,8 @@ export interface ListPodsFilter {
    * prefix is applied here, client-side, over the listing.
    */
   namePrefix?: string;
+  /** exactly this name: sent as RunPod's `name` query filter, so the answer stays small */
+  name?: string;
   /** sent to RunPod as the `desiredStatus` query filter */
   desiredStatus?: PodDesiredStatus;
 }

@@ -93,13 +93,17 @@ export class RunPodRestClient implements RunPodClient {
   async listPods(filter: ListPodsFilter = {}): Promise<Pod[]> {
     const query = new URLSearchParams();
     if (filter.desiredStatus !== undefined) query.set("desiredStatus", filter.desiredStatus);
+    if (filter.name !== undefined) query.set("name", filter.name);
     // REST v1 answers every matching pod in one array (no pagination), so this is one call.
     const req: HttpRequest = { method: "GET", endpoint: "/pods", path: "/pods", query, retryAmbiguous: true };
     const pods = parseBody(await this.http.send(req), PodListSchema, req);
     // RunPod's `name` filter is exact; a prefix can only be applied here, over the listing.
-    const { namePrefix, desiredStatus } = filter;
+    const { name, namePrefix, desiredStatus } = filter;
     return pods.filter(
-      (pod) => (namePrefix === undefined || pod.name.startsWith(namePrefix)) && (desiredStatus === undefined || pod.desiredStatus === desiredStatus),
+      (pod) =>
+        (name === undefined || pod.name === name) &&
+        (namePrefix === undefined || pod.name.startsWith(namePrefix)) &&
+        (desiredStatus === undefined || pod.desiredStatus === desiredStatus),
     );
   }
 
