@@ -38,20 +38,30 @@ export interface TransitionInput {
 export async function transition(prisma: PrismaClient, input: TransitionInput): Promise<boolean> {
   const from = (input.from ?? sourcesOf(input.to)).filter((s) => ALLOWED[s].includes(input.to));
   if (from.length === 0) return false;
+  return updateWithEvent(
+    prisma,
+    { id: input.deploymentId, status: { in: from } },
+    { ...input.set, status: input.to, ...(input.failureReason ? { failureReason: input.failureReason } : {}) },
+    input.event,
+  );
+}
+
+type EventInput = { type: string; message?: string; data?: Prisma.InputJsonValue };
+
+/**
+ * One conditional UPDATE of a deployment and, only when it matched, its event row, in one
+ * transaction: a reader never sees the change without its event. False when nothing matched.
+ */
+export async function updateWithEvent(
+  prisma: PrismaClient,
+  where: Prisma.DeploymentWhereInput & { id: string },
+  data: Prisma.DeploymentUpdateManyMutationInput,
+  event: EventInput,
+): Promise<boolean> {
   return prisma.$transaction(async (tx) => {
-    const { count } = await tx.deployment.updateMany({
-      where: { id: input.deploymentId, status: { in: from } },
-      data: { ...input.set, status: input.to, ...(input.failureReason ? { failureReason: input.failureReason } : {}) },
-    });
+    const { count } = await tx.deployment.updateMany({ where, data });
     if (count !== 1) return false;
-    await tx.deploymentEvent.create({
-      data: {
-        deploymentId: input.deploymentId,
-        type: input.event.type,
-        message: input.event.message,
-        data: input.event.data,
-      },
-    });
+    await tx.deploymentEvent.create({ data: { deploymentId: where.id, ...event } });
     return true;
   });
 }

@@ -2,7 +2,7 @@ import { AppError } from "../errors";
 import type { Deployment } from "../db";
 import { costPerHrToMicros, NoCapacityError, type Pod } from "../runpod";
 import { billedSeconds, costForSeconds } from "../deployments/cost";
-import { isTerminal, recordEvent, transition } from "../deployments/state-machine";
+import { isTerminal, recordEvent, transition, updateWithEvent } from "../deployments/state-machine";
 import { podName, type LifecycleDeps } from "./deps";
 
 export type DeployOutcome = "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race";
@@ -69,15 +69,20 @@ async function recordPod(deps: LifecycleDeps, d: Deployment, pod: Pod, attempt: 
  * billing. Terminated here, not by a terminate job, which may already have closed the deployment.
  */
 async function terminateUnrecorded(deps: LifecycleDeps, deploymentId: string, pod: Pod, createdAt: Date): Promise<void> {
+  const current = await deps.prisma.deployment.findUnique({ where: { id: deploymentId }, select: { podId: true } });
+  if (current?.podId === pod.id) return; // a second deploy run adopted the pod the first one recorded
   await deps.runpod.terminatePod(pod.id);
   const now = deps.clock.now();
   const perHr = costPerHrToMicros(pod.costPerHr);
   const seconds = billedSeconds(createdAt, now);
-  await deps.prisma.deployment.updateMany({
-    where: { id: deploymentId, podId: null },
-    data: { podId: pod.id, costPerHrMicros: perHr, podCreatedAt: createdAt, podTerminatedAt: now, runtimeSeconds: seconds, costMicros: costForSeconds(perHr, seconds) },
-  });
-  await recordEvent(deps.prisma, deploymentId, { type: "pod_terminated", message: `pod ${pod.id} created after the deployment closed; terminated`, data: { podId: pod.id } });
+  const recorded = await updateWithEvent(
+    deps.prisma,
+    { id: deploymentId, podId: null },
+    { podId: pod.id, costPerHrMicros: perHr, podCreatedAt: createdAt, podTerminatedAt: now, runtimeSeconds: seconds, costMicros: costForSeconds(perHr, seconds) },
+    { type: "pod_terminated", message: `pod ${pod.id} created after the deployment closed; terminated`, data: { podId: pod.id } },
+  );
+  // another worker recorded its own pod: this one is terminated all the same, and said so
+  if (!recorded) await recordEvent(deps.prisma, deploymentId, { type: "duplicate_pod_terminated", message: `pod ${pod.id} terminated`, data: { podId: pod.id } });
 }
 
 /** Past the configured wait, "no capacity" is final: FAILED / NO_CAPACITY. Before it, the job retries. */

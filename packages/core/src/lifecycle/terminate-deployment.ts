@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
 import { billedSeconds, costForSeconds } from "../deployments/cost";
-import { recordEvent } from "../deployments/state-machine";
+import { updateWithEvent } from "../deployments/state-machine";
 import type { LifecycleDeps } from "./deps";
 
 export type TerminateOutcome = "terminated" | "already-closed" | "no-pod";
@@ -24,17 +24,16 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   const now = deps.clock.now();
   const seconds = d.podCreatedAt ? billedSeconds(d.podCreatedAt, now) : 0;
   const cost = d.costPerHrMicros !== null ? costForSeconds(d.costPerHrMicros, seconds) : 0n;
-  const { count } = await deps.prisma.deployment.updateMany({
-    where: { id: d.id, podTerminatedAt: null },
-    data: { podTerminatedAt: now, runtimeSeconds: seconds, costMicros: cost },
-  });
-  if (count === 1) {
-    await recordEvent(deps.prisma, d.id, {
+  await updateWithEvent(
+    deps.prisma,
+    { id: d.id, podTerminatedAt: null },
+    { podTerminatedAt: now, runtimeSeconds: seconds, costMicros: cost },
+    {
       type: "pod_terminated",
       message: `pod ${d.podId} terminated (${reason})`,
       data: { podId: d.podId, alreadyGone, runtimeSeconds: seconds, costMicros: cost.toString(), reason },
-    });
-  }
+    },
+  );
   await deps.revokeTokens(d.id);
   deps.logger.info("pod terminated", { deploymentId: d.id, podId: d.podId, reason, runtimeSeconds: seconds, costMicros: cost.toString() });
   return "terminated";
