@@ -16,11 +16,13 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   if (d.podTerminatedAt !== null) return "already-closed";
   if (d.podId === null) {
     // nothing ever billed: close it at zero, so it does not look like a pod still being terminated
-    await deps.prisma.deployment.updateMany({ where: { id: d.id, podId: null, podTerminatedAt: null }, data: { podTerminatedAt: deps.clock.now(), runtimeSeconds: 0, costMicros: 0n } });
     await deps.revokeTokens(d.id);
+    await deps.prisma.deployment.updateMany({ where: { id: d.id, podId: null, podTerminatedAt: null }, data: { podTerminatedAt: deps.clock.now(), runtimeSeconds: 0, costMicros: 0n } });
     return "no-pod";
   }
   const { alreadyGone } = await deps.runpod.terminatePod(d.podId);
+  // tokens die before the deployment reads as closed: closed implies revoked
+  await deps.revokeTokens(d.id);
   const now = deps.clock.now();
   const seconds = d.podCreatedAt ? billedSeconds(d.podCreatedAt, now) : 0;
   const cost = d.costPerHrMicros !== null ? costForSeconds(d.costPerHrMicros, seconds) : 0n;
@@ -34,7 +36,6 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
       data: { podId: d.podId, alreadyGone, runtimeSeconds: seconds, costMicros: cost.toString(), reason },
     },
   );
-  await deps.revokeTokens(d.id);
   deps.logger.info("pod terminated", { deploymentId: d.id, podId: d.podId, reason, runtimeSeconds: seconds, costMicros: cost.toString() });
   return "terminated";
 }
