@@ -14,7 +14,6 @@ import winston from "winston";
 import {
   closeQueues,
   createLogger,
-  createPrismaClient,
   createQueues,
   createRedis,
   createUserWithKey,
@@ -22,7 +21,6 @@ import {
   systemClock,
   type Config,
   type Logger,
-  type PrismaClient,
 } from "@trainpod/core";
 import { createApp } from "../apps/api/src/app";
 import { startWorkers, type WorkerRuntime } from "../apps/worker/src/bootstrap";
@@ -32,34 +30,20 @@ import { processorDeps } from "../apps/worker/src/wiring";
 import { deployMigrations } from "../scripts/db/migrate";
 import { databaseUrl, quoteIdent, withAdminClient } from "../test/support/pg-admin";
 import { startSimProcess, type SimProcess } from "../test/support/sim-process";
+import { databaseHandle, type TestDatabase } from "../test/support/test-db";
 import { deletePrefix } from "../test/support/test-redis";
 
 /** BENCH_QUICK=1: every benchmark shortened to a few seconds (a smoke run, not a measurement). */
 export const QUICK = process.env.BENCH_QUICK === "1";
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-export interface BenchDb {
-  name: string;
-  url: string;
-  prisma: PrismaClient;
-  drop(): Promise<void>;
-}
+export type BenchDb = TestDatabase;
 
 export async function createBenchDb(maxConnections = 10): Promise<BenchDb> {
   const name = `tp_bench_${randomBytes(4).toString("hex")}`;
   await withAdminClient((c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
-  const url = databaseUrl(name);
-  await deployMigrations({ databaseUrl: url });
-  const prisma = createPrismaClient({ databaseUrl: url, maxConnections });
-  return {
-    name,
-    url,
-    prisma,
-    async drop() {
-      await prisma.$disconnect();
-      await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
-    },
-  };
+  await deployMigrations({ databaseUrl: databaseUrl(name) });
+  return databaseHandle(name, maxConnections);
 }
 
 /** A logger at production's default level (info) whose output is formatted and then discarded. */

@@ -16,8 +16,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (!template || !runId) throw new Error("jest globalSetup did not run (TRAINPOD_TEST_TEMPLATE_DB unset)");
   const name = `tp_t_${runId}_${randomBytes(5).toString("hex")}`;
   await withAdminClient((c) => c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`));
+  return databaseHandle(name, 5);
+}
+
+/** A Prisma client on an existing database, and a drop() that disconnects and drops it. */
+export function databaseHandle(name: string, maxConnections: number): TestDatabase {
   const url = databaseUrl(name);
-  const prisma = createPrismaClient({ databaseUrl: url, maxConnections: 5 });
+  const prisma = createPrismaClient({ databaseUrl: url, maxConnections });
   return {
     name,
     url,
