@@ -32,6 +32,7 @@ import { databaseUrl, quoteIdent, withAdminClient } from "../test/support/pg-adm
 import { startSimProcess, type SimProcess } from "../test/support/sim-process";
 import { databaseHandle, type TestDatabase } from "../test/support/test-db";
 import { deletePrefix } from "../test/support/test-redis";
+export { until } from "../test/support/until";
 
 /** BENCH_QUICK=1: every benchmark shortened to a few seconds (a smoke run, not a measurement). */
 export const QUICK = process.env.BENCH_QUICK === "1";
@@ -174,16 +175,6 @@ export const median = (xs: number[]): number => percentile(xs, 50);
 
 export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
-}
-
-export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 200): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
 }
 
 export interface Row {

@@ -1,5 +1,8 @@
 import { createUserWithKey } from "@trainpod/core";
 import type { System } from "../../support/system";
+import { until } from "../../support/until";
+
+export { until };
 
 export const CHAT_DATASET = [
   { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] },
@@ -64,15 +67,5 @@ export class TestClient {
 
   async simPod(podId: string): Promise<{ status: string; accruedCostMicros: number; terminatedAt: string | null; restarts: number }> {
     return (await (await this.sys.sim.admin(`/admin/pods/${podId}`)).json()) as never;
-  }
-}
-
-export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { createUserWithKey, ManualClock, mintDatasetToken, revokeDeploymentTokens } from "@trainpod/core";
 import { insertDeployment, leakedSecrets, startApi, type ApiHarness } from "../../test/harness";
+import { until } from "../../../../test/support/until";
 
 let h: ApiHarness;
 const clock = new ManualClock(Date.now());
@@ -50,16 +51,6 @@ async function mint(datasetId: string) {
   const minted = await mintDatasetToken({ prisma: h.db.prisma, clock, config: h.config }, { deploymentId });
   secrets.push(minted.token);
   return { ...minted, deploymentId };
-}
-
-async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** ~`mb` MB of prompt/completion JSONL, generated as a stream. */
@@ -118,7 +109,7 @@ describe("GET /v1/datasets/download", () => {
     expect(res.headers["content-type"]).toBe("application/x-ndjson");
     expect(res.headers["x-content-sha256"]).toBe(bigSha);
     expect(res.headers.etag).toBe(`"sha256-${bigSha}"`);
-    const row = await until(() => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, usedAt: { not: null } } }));
+    const row = await until("token spent", () => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, usedAt: { not: null } } }), 10_000, 25);
     expect(row.claimedAt).not.toBeNull();
     const again = await download(t.url);
     expect(again.status).toBe(401);
@@ -176,11 +167,11 @@ describe("GET /v1/datasets/download", () => {
       req.on("error", (err: NodeJS.ErrnoException) => (err.code === "ECONNRESET" ? undefined : reject(err)));
     });
     expect(received).toBeLessThan(bigSize);
-    await until(() => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, claimedAt: null, usedAt: null } }));
+    await until("token released", () => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, claimedAt: null, usedAt: null } }), 10_000, 25);
     const retry = await download(t.url);
     expect(retry.status).toBe(200);
     expect(retry.sha256).toBe(bigSha);
-    await until(() => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, usedAt: { not: null } } }));
+    await until("token spent", () => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, usedAt: { not: null } } }), 10_000, 25);
   }, 30_000);
 
   it("no token or key reached a log line", () => {

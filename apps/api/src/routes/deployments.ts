@@ -1,4 +1,4 @@
-import { Router, type Request } from "express";
+import { Router } from "express";
 import {
   AppError,
   cancelDeployment,
@@ -12,21 +12,12 @@ import {
   type JobEnqueuer,
   type PrismaClient,
 } from "@trainpod/core";
+import { currentUserId } from "../http/auth";
 
 export interface DeploymentRouteDeps {
   prisma: PrismaClient;
   jobs: JobEnqueuer;
   clock: Clock;
-}
-
-interface Authenticated {
-  user?: { id: string };
-}
-
-function userId(req: Request): string {
-  const id = (req as Request & Authenticated).user?.id;
-  if (!id) throw new AppError("UNAUTHORIZED", "an API key is required");
-  return id;
 }
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -40,24 +31,24 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new AppError("VALIDATION_FAILED", "Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -");
     }
-    const { deployment, created } = await submitDeployment(deps, { userId: userId(req), body: req.body, idempotencyKey: key });
+    const { deployment, created } = await submitDeployment(deps, { userId: currentUserId(req), body: req.body, idempotencyKey: key });
     res.status(created ? 202 : 200).location(`/v1/deployments/${deployment.id}`).json(deploymentView(deployment, deps.clock.now()));
   });
 
   router.get("/v1/deployments", async (req, res) => {
-    const page = await listDeployments(deps.prisma, userId(req), req.query);
+    const page = await listDeployments(deps.prisma, currentUserId(req), req.query);
     const now = deps.clock.now();
     res.json({ items: page.items.map((d) => deploymentView(d, now)), nextCursor: page.nextCursor });
   });
 
   router.get("/v1/deployments/:id", async (req, res) => {
-    const d = await getOwnDeployment(deps.prisma, userId(req), req.params.id);
+    const d = await getOwnDeployment(deps.prisma, currentUserId(req), req.params.id);
     const events = await deploymentEvents(deps.prisma, d.id);
     res.json({ ...deploymentView(d, deps.clock.now()), events: events.map(eventView) });
   });
 
   router.post("/v1/deployments/:id/cancel", async (req, res) => {
-    const uid = userId(req);
+    const uid = currentUserId(req);
     const d = await getOwnDeployment(deps.prisma, uid, req.params.id);
     await cancelDeployment(deps, d.id, `user ${uid}`);
     const fresh = await getOwnDeployment(deps.prisma, uid, d.id);

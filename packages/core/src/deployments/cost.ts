@@ -9,3 +9,9 @@ export function costForSeconds(costPerHrMicros: bigint, seconds: number): bigint
 export function billedSeconds(from: Date, to: Date): number {
   return Math.max(0, Math.ceil((to.getTime() - from.getTime()) / 1000));
 }
+
+/** A pod's cost from its creation until `end` (termination or now); null before it has a pod and a price. */
+export function podCost(d: { costPerHrMicros: bigint | null; podCreatedAt: Date | null }, end: Date): bigint | null {
+  if (d.costPerHrMicros === null || d.podCreatedAt === null) return null;
+  return costForSeconds(d.costPerHrMicros, billedSeconds(d.podCreatedAt, end));
+}

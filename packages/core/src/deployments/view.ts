@@ -1,13 +1,11 @@
 import type { Deployment, DeploymentEvent } from "../db";
-import { billedSeconds, costForSeconds } from "./cost";
+import { billedSeconds, podCost } from "./cost";
 import { microsToUsd } from "./request-schema";
 
 /** The JSON a user sees of a deployment. Money as decimal strings of USD, never floats. */
 export function deploymentView(d: Deployment, now: Date) {
   const end = d.podTerminatedAt ?? now;
-  const liveCost =
-    d.costPerHrMicros !== null && d.podCreatedAt !== null ? costForSeconds(d.costPerHrMicros, billedSeconds(d.podCreatedAt, end)) : null;
-  const cost = d.podTerminatedAt !== null && d.costMicros !== null ? d.costMicros : liveCost;
+  const cost = d.podTerminatedAt !== null && d.costMicros !== null ? d.costMicros : podCost(d, end);
   return {
     id: d.id,
     status: d.status,

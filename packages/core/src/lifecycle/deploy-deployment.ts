@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import type { Deployment } from "../db";
+import type { Deployment, FailureReason, Prisma } from "../db";
 import { costPerHrToMicros, NoCapacityError, type Pod } from "../runpod";
 import { billedSeconds, costForSeconds } from "../deployments/cost";
 import { isTerminal, recordEvent, transition, updateWithEvent } from "../deployments/state-machine";
@@ -98,9 +98,9 @@ async function noCapacity(deps: LifecycleDeps, d: Deployment, attempt: number): 
 export async function failDeployment(
   deps: Pick<LifecycleDeps, "prisma" | "clock" | "jobs">,
   deploymentId: string,
-  reason: import("../db").FailureReason,
+  reason: FailureReason,
   message: string,
-  extra: { exitCode?: number; data?: import("../db").Prisma.InputJsonValue } = {},
+  extra: { exitCode?: number; data?: Prisma.InputJsonValue } = {},
 ): Promise<boolean> {
   const now = deps.clock.now();
   const ok = await transition(deps.prisma, {

@@ -1,6 +1,6 @@
 import type { Deployment, FailureReason } from "../db";
 import type { Pod } from "../runpod";
-import { billedSeconds, costForSeconds } from "../deployments/cost";
+import { podCost } from "../deployments/cost";
 import { transition } from "../deployments/state-machine";
 import { failDeployment } from "./deploy-deployment";
 import type { LifecycleDeps } from "./deps";
@@ -29,7 +29,7 @@ export function judge(d: Deployment, pod: Pod | undefined, now: Date, s: Monitor
   if (d.runningAt && pod.lastStartedAt && Date.parse(pod.lastStartedAt) > d.runningAt.getTime() + 1000) {
     return { fail: "TRAINING_FAILED", message: "the container restarted without reporting an outcome" };
   }
-  const cost = d.costPerHrMicros !== null && d.podCreatedAt ? costForSeconds(d.costPerHrMicros, billedSeconds(d.podCreatedAt, now)) : 0n;
+  const cost = podCost(d, now) ?? 0n;
   if (cost > d.maxCostMicros) return { fail: "BUDGET_EXCEEDED", message: `cost so far exceeds the limit` };
   if (since(d.podCreatedAt) > d.maxRuntimeMinutes * 60_000) return { fail: "MAX_RUNTIME_EXCEEDED", message: `ran longer than ${d.maxRuntimeMinutes} min` };
   if (d.status === "PROVISIONING" && since(d.provisioningAt) > d.setupTimeoutMinutes * 60_000) {

@@ -52,8 +52,9 @@ export async function recordRunEvent(deps: RunEventDeps, deploymentId: string, b
   const heartbeat = () => deps.prisma.deployment.updateMany({ where: { id: deploymentId }, data: { lastHeartbeatAt: now } });
   switch (ev.type) {
     case "started":
-      await heartbeat();
+      // the transition stamps the heartbeat itself; a restarted script only needs the heartbeat
       if (!(await transition(deps.prisma, { deploymentId, from: ["PROVISIONING"], to: "RUNNING", set: { runningAt: now, lastHeartbeatAt: now }, event: { type: "running", message: "start script running", data: ev.system ?? {} } }))) {
+        await heartbeat();
         await recordEvent(deps.prisma, deploymentId, { type: "started", message: "start script (re)started", data: ev.system ?? {} });
       }
       return;

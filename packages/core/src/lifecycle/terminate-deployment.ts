@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import { billedSeconds, costForSeconds } from "../deployments/cost";
+import { billedSeconds, podCost } from "../deployments/cost";
 import { updateWithEvent } from "../deployments/state-machine";
 import type { LifecycleDeps } from "./deps";
 
@@ -25,7 +25,7 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   await deps.revokeTokens(d.id);
   const now = deps.clock.now();
   const seconds = d.podCreatedAt ? billedSeconds(d.podCreatedAt, now) : 0;
-  const cost = d.costPerHrMicros !== null ? costForSeconds(d.costPerHrMicros, seconds) : 0n;
+  const cost = podCost(d, now) ?? 0n;
   await updateWithEvent(
     deps.prisma,
     { id: d.id, podTerminatedAt: null },
