@@ -233,6 +233,22 @@ export function machineBusyMs(): number {
   }
 }
 
+/**
+ * CPU time of process `pid` and of its children it has reaped (utime + stime + cutime + cstime), in
+ * ms: for the simulator, its own work plus every pod process that has exited.
+ */
+export function processTreeCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    // after "pid (comm) ", field 3 (state) is index 0, so utime (14) is index 11
+    const ticks = (fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0);
+    return (ticks * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** CPU time of this process (API + worker when in-process) so far, in ms. */
 export function processCpuMs(): number {
   const u = process.cpuUsage();

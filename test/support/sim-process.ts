@@ -6,6 +6,8 @@ import path from "node:path";
 export interface SimProcess {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
+  /** the simulator's process id (its pods are its children) */
+  pid: number;
   /** url + "/v1": what a RunPod client takes as its base URL */
   apiUrl: string;
   /** fetch against the sim's /admin endpoints, e.g. admin("/admin/pods") */
@@ -68,6 +70,7 @@ export async function startSimProcess(env: Record<string, string> = {}): Promise
   let stopping: Promise<void> | undefined;
   return {
     url,
+    pid: child.pid ?? 0,
     apiUrl: `${url}/v1`,
     admin: (p, init) => fetch(`${url}${p.startsWith("/") ? p : `/${p}`}`, init),
     stop: () =>

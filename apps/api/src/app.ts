@@ -31,7 +31,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestId);
   app.use(accessLog(deps.logger));
   app.use(healthRoutes(deps));
-  const auth = apiKeyAuth(deps);
+  const auth = apiKeyAuth({ ...deps, apiKeyCacheTtlMs: deps.config.env.API_KEY_CACHE_TTL_MS });
   const datasetStorage = deps.datasetStorage ?? new LocalFileStorage(deps.config.env.DATASET_DIR);
   app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage }));
   app.use(datasetRoutes({ prisma: deps.prisma, storage: datasetStorage, maxBytes: deps.config.env.DATASET_MAX_BYTES, auth }));

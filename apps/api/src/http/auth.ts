@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from "express";
-import { AppError, authenticateApiKey, type Clock, type PrismaClient, type UserRole } from "@trainpod/core";
+import { ApiKeyCache, AppError, type Clock, type PrismaClient, type UserRole } from "@trainpod/core";
 
 /** The caller, as the API key middleware found them. */
 export interface AuthUser {
@@ -18,10 +18,11 @@ declare module "express-serve-static-core" {
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** `Authorization: Bearer tp_live_...` → req.user; anything else 401 with one message. */
-export function apiKeyAuth(deps: { prisma: PrismaClient; clock: Clock }): RequestHandler {
+export function apiKeyAuth(deps: { prisma: PrismaClient; clock: Clock; apiKeyCacheTtlMs?: number }): RequestHandler {
+  const keys = new ApiKeyCache(deps.prisma, deps.clock, { ttlMs: deps.apiKeyCacheTtlMs ?? 0 });
   return async (req, _res, next) => {
     const match = BEARER.exec(req.get("authorization") ?? "");
-    const { user, apiKey } = await authenticateApiKey(deps.prisma, deps.clock, match?.[1]);
+    const { user, apiKey } = await keys.authenticate(match?.[1]);
     req.user = { id: user.id, email: user.email, role: user.role, apiKeyId: apiKey.id };
     next();
   };

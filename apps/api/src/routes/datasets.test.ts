@@ -140,11 +140,13 @@ describe("auth and ownership", () => {
     await request(h.app).post("/v1/datasets?name=x").set("content-type", "application/x-ndjson").send(pc(1)).expect(401);
   });
 
-  it("a revoked key gets 401", async () => {
+  it("a revoked key gets 401 (within API_KEY_CACHE_TTL_MS)", async () => {
     const { key, apiKey } = await createUserWithKey(h.db.prisma, { email: "carol@example.com" });
     secrets.push(key);
     await request(h.app).get("/v1/datasets").set("authorization", `Bearer ${key}`).expect(200);
     expect(await revokeApiKey(h.db.prisma, h.clock, { apiKeyId: apiKey.id })).toBe(true);
+    // the API trusts a lookup for API_KEY_CACHE_TTL_MS: refused once that has passed, not later
+    h.clock.advance(h.config.env.API_KEY_CACHE_TTL_MS);
     const res = await request(h.app).get("/v1/datasets").set("authorization", `Bearer ${key}`).expect(401);
     expect(res.body.error.code).toBe("UNAUTHORIZED");
   });

@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
 import { AppError } from "../errors";
 import { ManualClock } from "../time/clock";
+import { ApiKeyCache } from "./api-key-cache";
 import { authenticateApiKey, createApiKey, createUserWithKey, LAST_USED_RESOLUTION_MS, revokeApiKey } from "./api-keys";
 import { sha256Hex } from "./secret";
 
@@ -64,5 +65,43 @@ describe("API keys", () => {
     clock.advance(1);
     await authenticateApiKey(db.prisma, clock, key);
     expect(await lastUsed()).toBe(t0.getTime() + LAST_USED_RESOLUTION_MS);
+  });
+});
+
+describe("ApiKeyCache", () => {
+  it("trusts a successful lookup for ttlMs: a revoked key is refused once it expires; failures are not cached", async () => {
+    const cacheClock = new ManualClock();
+    const cache = new ApiKeyCache(db.prisma, cacheClock, { ttlMs: 1000 });
+    const { key, user, apiKey } = await createUserWithKey(db.prisma, { email: "cached@example.com" });
+    expect((await cache.authenticate(key)).user.id).toBe(user.id);
+    await revokeApiKey(db.prisma, cacheClock, { apiKeyId: apiKey.id });
+    cacheClock.advance(999);
+    expect((await cache.authenticate(key)).apiKey.id).toBe(apiKey.id);
+    cacheClock.advance(1);
+    expect(await message(cache.authenticate(key))).toMatch(/^UNAUTHORIZED/);
+    // a failed lookup is not remembered: the revoked key keeps failing, a key made now works at once
+    expect(await message(cache.authenticate(key))).toMatch(/^UNAUTHORIZED/);
+    const fresh = await createApiKey(db.prisma, user.id, "new");
+    expect((await cache.authenticate(fresh.key)).apiKey.id).toBe(fresh.apiKey.id);
+  });
+
+  it("with ttlMs 0 every call looks the key up (revocation is immediate)", async () => {
+    const cache = new ApiKeyCache(db.prisma, clock, { ttlMs: 0 });
+    const { key, apiKey } = await createUserWithKey(db.prisma, { email: "uncached@example.com" });
+    await cache.authenticate(key);
+    await revokeApiKey(db.prisma, clock, { apiKeyId: apiKey.id });
+    expect(await message(cache.authenticate(key))).toMatch(/^UNAUTHORIZED/);
+  });
+
+  it("keeps at most maxEntries, dropping the oldest", async () => {
+    const cache = new ApiKeyCache(db.prisma, clock, { ttlMs: 60_000, maxEntries: 1 });
+    const a = await createUserWithKey(db.prisma, { email: "a-cap@example.com" });
+    const b = await createUserWithKey(db.prisma, { email: "b-cap@example.com" });
+    await cache.authenticate(a.key);
+    await cache.authenticate(b.key);
+    await revokeApiKey(db.prisma, clock, { apiKeyId: a.apiKey.id });
+    await revokeApiKey(db.prisma, clock, { apiKeyId: b.apiKey.id });
+    expect(await message(cache.authenticate(a.key))).toMatch(/^UNAUTHORIZED/); // dropped: looked up again
+    expect((await cache.authenticate(b.key)).apiKey.id).toBe(b.apiKey.id); // still cached
   });
 });

@@ -66,16 +66,43 @@ export async function createUserWithKey(
   }
 }
 
+interface KeyRow {
+  id: string;
+  userId: string;
+  name: string | null;
+  prefix: string;
+  keyHash: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+  email: string;
+  role: UserRole;
+  userCreatedAt: Date;
+}
+
+/** A live (not revoked) key and its user in one statement: every authenticated request runs this. */
+async function findLiveKey(prisma: PrismaClient, keyHash: string): Promise<Authenticated | null> {
+  const rows = await prisma.$queryRaw<KeyRow[]>(Prisma.sql`
+    SELECT k."id", k."userId", k."name", k."prefix", k."keyHash", k."createdAt", k."lastUsedAt", k."revokedAt",
+           u."email", u."role"::text AS "role", u."createdAt" AS "userCreatedAt"
+    FROM "ApiKey" k JOIN "User" u ON u."id" = k."userId"
+    WHERE k."keyHash" = ${keyHash} AND k."revokedAt" IS NULL`);
+  const row = rows[0];
+  if (!row) return null;
+  const { email, role, userCreatedAt, ...apiKey } = row;
+  return { user: { id: row.userId, email, role, createdAt: userCreatedAt }, apiKey };
+}
+
 /**
  * Resolves a presented key to its user. Missing, malformed, unknown and revoked keys all get the
  * same UNAUTHORIZED. lastUsedAt is refreshed at most once a minute, by one conditional UPDATE.
  */
 export async function authenticateApiKey(prisma: PrismaClient, clock: Clock, key: string | undefined | null): Promise<Authenticated> {
   if (!key || !hasSecretShape(key, API_KEY_PREFIX)) throw new AppError("UNAUTHORIZED", UNAUTHORIZED_MESSAGE);
-  const found = await prisma.apiKey.findUnique({ where: { keyHash: sha256Hex(key) }, include: { user: true } });
-  if (!found || found.revokedAt !== null) throw new AppError("UNAUTHORIZED", UNAUTHORIZED_MESSAGE);
+  const found = await findLiveKey(prisma, sha256Hex(key));
+  if (!found) throw new AppError("UNAUTHORIZED", UNAUTHORIZED_MESSAGE);
   const now = clock.now();
-  const { user, ...apiKey } = found;
+  const { user, apiKey } = found;
   if (apiKey.lastUsedAt === null || now.getTime() - apiKey.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
     const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
     await prisma.apiKey.updateMany({

@@ -1,2 +1,3 @@
 export * from "./api-keys";
 export * from "./secret";
+export * from "./api-key-cache";

@@ -38,6 +38,8 @@ export const apiEnvSchema = z.object({
   ARTIFACT_DIR: z.string().min(1).default("./var/artifacts"),
   DATASET_MAX_BYTES: positiveInt.default(1024 * 1024 * 1024),
   ARTIFACT_MAX_BYTES: positiveInt.default(5 * 1024 * 1024 * 1024),
+  /** how long the API trusts an API-key lookup: a revoked key is refused within this time; 0 = no cache */
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
 
 export const tokenEnvSchema = z.object({

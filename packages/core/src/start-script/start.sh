@@ -15,15 +15,23 @@ RETRY_DELAY="${TRAINPOD_RETRY_DELAY_S:-2}"
 mkdir -p "$T" "$OUT"
 : > "$LOG"
 
-ts() { while IFS= read -r l || [ -n "$l" ]; do printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$l"; done; }
-log() { printf '%s\n' "$*" | ts | tee -a "$LOG"; }
+# prefix each line with a UTC timestamp (printf's %(...)T builtin: no `date` process per line)
+ts() { local TZ=UTC; while IFS= read -r l || [ -n "$l" ]; do printf '%(%Y-%m-%dT%H:%M:%SZ)T %s\n' -1 "$l"; done; }
+log() { # log TEXT: timestamped, to the pod's output and to $LOG (no subshell, no tee: it runs often)
+  local TZ=UTC l line
+  while IFS= read -r l; do
+    printf -v line '%(%Y-%m-%dT%H:%M:%SZ)T %s' -1 "$l"
+    printf '%s\n' "$line"
+    printf '%s\n' "$line" >> "$LOG"
+  done <<<"$*"
+}
 
 json_str() { # json_str TEXT [MAX_BYTES]: a JSON string, cut to MAX_BYTES (default 1000) so events stay
   # within the API's limits (4000 chars a line, 2000 a message, 256 KB a body) however long the output
   local LC_ALL=C s=$1 max=${2:-1000}
   [ "${#s}" -le "$max" ] || s="${s:0:$max}..."
   s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\t'/\\t}; s=${s//$'\r'/\\r}; s=${s//$'\n'/\\n}
-  s=$(printf '%s' "$s" | tr -d '\000-\010\013\014\016-\037')
+  s=${s//[[:cntrl:]]/} # what is left of the control characters (tab, CR, LF are escaped above)
   printf '"%s"' "$s"
 }
 json_lines() {

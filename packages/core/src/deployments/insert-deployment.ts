@@ -1,0 +1,41 @@
+import { Prisma, type Deployment, type PrismaClient } from "../db";
+import type { DeploymentRequest } from "./request-schema";
+import { usdToMicros } from "./request-schema";
+
+export interface InsertDeploymentInput {
+  userId: string;
+  request: DeploymentRequest;
+  idempotencyKey?: string;
+  retryOfId?: string;
+}
+
+/**
+ * Stores a QUEUED deployment and its `submitted` event in ONE statement, only if the dataset exists
+ * and belongs to the user, and only if the Idempotency-Key is new for this user. Answers the row, or
+ * null when nothing was written (dataset not the user's, or the key was taken): the caller tells which.
+ * One round trip instead of a lookup plus Prisma's nested-create transaction (the submission hot path).
+ */
+export async function insertDeployment(prisma: PrismaClient, input: InsertDeploymentInput): Promise<Deployment | null> {
+  const r = input.request;
+  const rows = await prisma.$queryRaw<Deployment[]>(Prisma.sql`
+    WITH d AS (
+      INSERT INTO "Deployment" (
+        "id", "userId", "datasetId", "idempotencyKey", "retryOfId", "baseModel", "hyperparameters", "gpuTypeIds",
+        "gpuCount", "cloudType", "imageName", "containerDiskInGb", "volumeInGb", "maxRuntimeMinutes",
+        "maxCostMicros", "setupTimeoutMinutes"
+      )
+      SELECT gen_random_uuid(), ds."userId", ds."id", ${input.idempotencyKey ?? null}, ${input.retryOfId ?? null}::uuid,
+        ${r.baseModel}, ${JSON.stringify(r.hyperparameters)}::jsonb, ${r.gpuTypeIds}::text[],
+        ${r.gpuCount}, ${r.cloudType}::"CloudType", ${r.image}, ${r.containerDiskInGb}, ${r.volumeInGb},
+        ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}
+      FROM "Dataset" ds
+      WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid
+      ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
+      RETURNING *
+    ), e AS (
+      INSERT INTO "DeploymentEvent" ("deploymentId", "type", "message")
+      SELECT d."id", 'submitted', 'deployment queued' FROM d
+    )
+    SELECT * FROM d`);
+  return rows[0] ?? null;
+}
