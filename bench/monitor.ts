@@ -7,7 +7,7 @@
  * steady state. Wall time, RunPod calls per tick (sim stats) and this process's RSS.
  */
 import { systemClock } from "@trainpod/core";
-import { monitorTick } from "../packages/core/src/lifecycle/monitor-tick";
+import { MONITORED_SELECT, monitorTick } from "../packages/core/src/lifecycle/monitor-tick";
 import { createWorkerContainer } from "../apps/worker/src/container";
 import { processorDeps } from "../apps/worker/src/wiring";
 import { discardLogger, fmt, main, median, QUICK, report, rssMb, runpodCalls, startBenchSystem } from "./support";
@@ -94,7 +94,7 @@ main(async () => {
       return median(xs);
     };
     const listMs = await timed(() => deps.lifecycle.runpod.listPods({ namePrefix: prefix }));
-    const findMs = await timed(() => sys.db.prisma.deployment.findMany({ where: { status: { in: ["PROVISIONING", "RUNNING"] }, podId: { not: null } } }));
+    const findMs = await timed(() => sys.db.prisma.deployment.findMany({ where: { status: { in: ["PROVISIONING", "RUNNING"] }, podId: { not: null } }, select: MONITORED_SELECT }));
     const calls = Math.max(...steady.map((t) => t.calls), first.calls);
     const rss = Math.max(first.rss, ...steady.map((t) => t.rss));
     const scaled = N < 10_000 ? ` (N=${N}, not 10,000)` : "";

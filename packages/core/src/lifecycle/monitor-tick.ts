@@ -1,7 +1,6 @@
-import type { Deployment, FailureReason } from "../db";
+import { Prisma, type Deployment, type FailureReason, type PrismaClient } from "../db";
 import type { Pod } from "../runpod";
 import { podCost } from "../deployments/cost";
-import { transition } from "../deployments/state-machine";
 import { failDeployment } from "./deploy-deployment";
 import type { LifecycleDeps } from "./deps";
 
@@ -19,10 +18,26 @@ export interface MonitorResult {
   requeued: number;
 }
 
+/** The columns `judge` reads: the tick loads only these for every live deployment. */
+export const MONITORED_SELECT = {
+  id: true,
+  status: true,
+  podId: true,
+  costPerHrMicros: true,
+  maxCostMicros: true,
+  maxRuntimeMinutes: true,
+  setupTimeoutMinutes: true,
+  provisioningAt: true,
+  podCreatedAt: true,
+  runningAt: true,
+  lastHeartbeatAt: true,
+} as const satisfies Prisma.DeploymentSelect;
+export type MonitoredDeployment = Pick<Deployment, keyof typeof MONITORED_SELECT>;
+
 type Verdict = { fail: FailureReason; message: string } | { running: true } | null;
 
 /** Decides what one live deployment's pod says. Pure: the tick applies it. */
-export function judge(d: Deployment, pod: Pod | undefined, now: Date, s: MonitorSettings): Verdict {
+export function judge(d: MonitoredDeployment, pod: Pod | undefined, now: Date, s: MonitorSettings): Verdict {
   const since = (t: Date | null) => (t ? now.getTime() - t.getTime() : 0);
   if (!pod || pod.desiredStatus === "TERMINATED") return { fail: "POD_VANISHED", message: `pod ${d.podId} is gone` };
   if (pod.desiredStatus === "EXITED") return { fail: "TRAINING_FAILED", message: "the pod's container exited without reporting an outcome" };
@@ -50,23 +65,42 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
   const now = deps.clock.now();
   const [pods, live] = await Promise.all([
     deps.runpod.listPods({ namePrefix: deps.podNamePrefix }),
-    deps.prisma.deployment.findMany({ where: { status: { in: ["PROVISIONING", "RUNNING"] }, podId: { not: null } } }),
+    deps.prisma.deployment.findMany({ where: { status: { in: ["PROVISIONING", "RUNNING"] }, podId: { not: null } }, select: MONITORED_SELECT }),
   ]);
   const byId = new Map(pods.map((p) => [p.id, p]));
   const result: MonitorResult = { pods: pods.length, live: live.length, running: 0, failed: [], requeued: 0 };
+  const nowRunning: string[] = [];
   for (const d of live) {
     const verdict = judge(d, byId.get(d.podId ?? ""), now, s);
     if (verdict === null) continue;
-    if ("running" in verdict) {
-      const ok = await transition(deps.prisma, { deploymentId: d.id, from: ["PROVISIONING"], to: "RUNNING", set: { runningAt: now, lastHeartbeatAt: now }, event: { type: "running", message: "pod is running" } });
-      if (ok) result.running += 1;
-    } else if (await failDeployment(deps, d.id, verdict.fail, verdict.message)) {
+    if ("running" in verdict) nowRunning.push(d.id);
+    else if (await failDeployment(deps, d.id, verdict.fail, verdict.message)) {
       result.failed.push({ deploymentId: d.id, reason: verdict.fail });
     }
   }
+  result.running = await markRunning(deps.prisma, nowRunning, now);
   await deps.prisma.$executeRaw`UPDATE "Deployment" SET "costMicros" = CEIL("costPerHrMicros" * CEIL(EXTRACT(EPOCH FROM (${now}::timestamptz - "podCreatedAt"))) / 3600.0)::bigint WHERE "podTerminatedAt" IS NULL AND "podCreatedAt" IS NOT NULL AND "costPerHrMicros" IS NOT NULL`;
   result.requeued = await requeueStale(deps, now, s.requeueAfterMs);
   return result;
+}
+
+/**
+ * PROVISIONING → RUNNING for every deployment whose pod came up, in ONE statement: each row's
+ * conditional UPDATE and its `running` event together (a CTE is atomic), however many there are.
+ */
+async function markRunning(prisma: PrismaClient, ids: string[], now: Date): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await prisma.$queryRaw<Array<{ n: number }>>(Prisma.sql`
+    WITH moved AS (
+      UPDATE "Deployment" SET "status" = 'RUNNING', "runningAt" = ${now}, "lastHeartbeatAt" = ${now}, "updatedAt" = ${now}
+      WHERE "id" = ANY(${ids}::uuid[]) AND "status" = 'PROVISIONING'
+      RETURNING "id"
+    ), ev AS (
+      INSERT INTO "DeploymentEvent" ("deploymentId", "type", "message", "createdAt")
+      SELECT "id", 'running', 'pod is running', ${now} FROM moved
+    )
+    SELECT count(*)::int AS n FROM moved`);
+  return rows[0]?.n ?? 0;
 }
 
 async function requeueStale(deps: LifecycleDeps, now: Date, afterMs: number): Promise<number> {
