@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { Queue } from "bullmq";
 import { Pool } from "pg";
 import { createRedis } from "@trainpod/core";
-import { deploymentBody, fmt, main, median, QUICK, REDIS_URL, report, startBenchSystem, type BenchSystem } from "./support";
+import { deploymentBody, fmt, main, median, processCpuMs, QUICK, REDIS_URL, report, startBenchSystem, type BenchSystem } from "./support";
 
 const CONNECTIONS = 50;
 const ROUNDS = QUICK ? 1 : 3;
@@ -95,10 +95,14 @@ main(async () => {
       return Number(r.rows[0]?.n ?? NaN);
     };
     const tx: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
+    // CPU of this process (the API or the baseline server; autocannon is its own process) per accepted request
+    const cpu: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
     for (let i = 0; i < ROUNDS; i++) {
       for (const [name, url] of [["baseline", baseline.url], ["trainpod", api]] as const) {
         const x0 = await xacts();
+        const cpu0 = processCpuMs();
         const c = await autocannon(url, headers, body, ROUND_SECONDS);
+        cpu[name].push((processCpuMs() - cpu0) / c.ok);
         runs[name].push(c);
         tx[name].push(((await xacts()) - x0 - 1) / c.ok); // -1: the stats query's own transaction
       }
@@ -119,6 +123,7 @@ main(async () => {
         { bench: "1 submission", metric: "trainpod p99 latency", value: `${p99} ms`, target: "< 100 ms", met: p99 < 100 },
         { bench: "1 submission", metric: "baseline p50 / p99 latency", value: `${median(runs.baseline.map((c) => c.p50))} / ${median(runs.baseline.map((c) => c.p99))} ms` },
         { bench: "1 submission", metric: "Postgres transactions per accepted request, trainpod / baseline", value: `${median(tx.trainpod).toFixed(2)} / ${median(tx.baseline).toFixed(2)}` },
+        { bench: "1 submission", metric: "server CPU per accepted request, trainpod / baseline", value: `${median(cpu.trainpod).toFixed(3)} / ${median(cpu.baseline).toFixed(3)} ms` },
         { bench: "1 submission", metric: "trainpod non-2xx + errors", value: String(bad), target: "0", met: bad === 0 },
       ],
       [`${CONNECTIONS} connections, ${ROUNDS} alternating rounds x ${ROUND_SECONDS} s per target (+2 s warm-up each); ${fmt(queued)} deployments written; per round trainpod/s: ${runs.trainpod.map((c) => fmt(rate(c))).join(", ")}; baseline/s: ${runs.baseline.map((c) => fmt(rate(c))).join(", ")}`],
