@@ -1,6 +1,6 @@
-import { AppError } from "../errors";
 import type { Deployment, PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
+import { assertPreflight, preflight, type PreflightContext } from "./preflight";
 import { deploymentRequestSchema, usdToMicros } from "./request-schema";
 
 export interface SubmitInput {
@@ -19,9 +19,9 @@ function isUniqueViolation(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002";
 }
 
-/** Validates, stores the deployment (QUEUED + event) and enqueues its deploy job. */
+/** Validates (schema, then every pre-flight check at once), stores the deployment (QUEUED + event) and enqueues its deploy job. */
 export async function submitDeployment(
-  deps: { prisma: PrismaClient; jobs: JobEnqueuer },
+  deps: { prisma: PrismaClient; jobs: JobEnqueuer; preflight: PreflightContext },
   input: SubmitInput,
 ): Promise<SubmitResult> {
   const req = deploymentRequestSchema.parse(input.body);
@@ -30,8 +30,7 @@ export async function submitDeployment(
     const existing = await deps.prisma.deployment.findUnique({ where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: key } } });
     if (existing) return { deployment: existing, created: false };
   }
-  const dataset = await deps.prisma.dataset.findFirst({ where: { id: req.datasetId, userId: input.userId }, select: { id: true } });
-  if (!dataset) throw new AppError("NOT_FOUND", "dataset not found", { details: { datasetId: req.datasetId } });
+  assertPreflight(await preflight(deps.prisma, deps.preflight, input.userId, req));
   let deployment: Deployment;
   try {
     deployment = await deps.prisma.deployment.create({
