@@ -37,6 +37,7 @@ export const OPERATIONS: Operation[] = [
   },
   { method: "get", path: "/openapi.json", summary: "This document", tag: "docs", security: "none", responses: { 200: { description: "OpenAPI 3.1 document" } } },
   { method: "get", path: "/docs", summary: "API reference page", tag: "docs", security: "none", responses: { 200: { description: "HTML", contentType: "text/html" } } },
+  { method: "get", path: "/docs/init.js", summary: "The docs page's script (no inline script, no CDN)", tag: "docs", security: "none", responses: { 200: { description: "JavaScript", contentType: "text/javascript" } } },
   {
     method: "post", path: "/v1/datasets", summary: "Upload a JSONL dataset (streamed, validated line by line)", tag: "datasets", security: "apiKey",
     query: z.object({ name: z.string().min(1).max(200) }),
