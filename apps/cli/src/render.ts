@@ -1,7 +1,8 @@
 import type { Json } from "./api-client";
 
 const time = (iso: unknown): string => (typeof iso === "string" ? iso.slice(11, 19) : "--:--:--");
-const usd = (v: unknown): string => (typeof v === "string" ? `$${Number(v).toFixed(4)}` : "-");
+/** "0.690000" → "$0.69", "0.001342" → "$0.001342": exact, trailing zeros past the cents dropped. */
+export const usd = (v: unknown): string => (typeof v === "string" && /^-?\d+\.\d+$/.test(v) ? `$${v.replace(/(\.\d\d\d*?)0+$/, "$1")}` : "-");
 
 /** The estimate as a few lines a person reads before saying yes. */
 export function renderEstimate(e: Json): string {
@@ -35,13 +36,17 @@ export function renderEvent(e: Json): string[] {
   const data = (e.data ?? {}) as Json;
   switch (e.type) {
     case "log":
-      return ((data.lines as string[] | undefined) ?? []).map((l) => `${at} │ ${l}`);
+      // the pod's lines carry their own timestamps
+      return ((data.lines as string[] | undefined) ?? []).map((l) => `         │ ${l}`);
+    case "dataset_downloaded":
+      return [`${at} ● dataset downloaded${typeof data.bytes === "number" ? ` (${data.bytes} bytes)` : ""}`];
     case "progress":
       return [`${at} step ${data.step}${data.totalSteps ? `/${data.totalSteps}` : ""}${data.loss !== null && data.loss !== undefined ? ` loss ${data.loss}` : ""}`];
     case "pod_created":
       return [`${at} ● pod ${data.podId} created (${data.gpu ?? "GPU"}${data.costPerHr !== undefined ? `, $${data.costPerHr}/h` : ""})`];
     case "failed":
-      return [`${at} ✗ failed: ${e.message ?? ""}`];
+      // the message ends with the pod's last log lines, already shown as log events
+      return [`${at} ✗ failed: ${String(e.message ?? "").split("\n")[0]}`];
     case "succeeded":
       return [`${at} ✓ ${e.message ?? "succeeded"}`];
     default:

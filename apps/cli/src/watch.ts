@@ -33,6 +33,8 @@ class WatchOutput {
   }
 
   stop(): void {
+    // log lines wait for the next redraw: flush them before the bar goes
+    this.multi?.update();
     this.multi?.stop();
   }
 }
