@@ -46,10 +46,11 @@ describe("deadlines and the monitor", () => {
     await until("provisioning", async () => (await user.get(setup.body.id)).status === "PROVISIONING");
     await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ bootDelayMs: 100 }) });
     const runtime = await user.submit({ steps: 1000, sim_step_ms: 400 }, { maxRuntimeMinutes: 30 });
-    const budget = await user.submit({ steps: 1000, sim_step_ms: 400 }, { maxCostUsd: "0.01", maxRuntimeMinutes: 600 });
+    // pre-flight: $0.01 covers the 1-minute setup timeout on an A40 ($0.40/h × 60 s = $0.0067)
+    const budget = await user.submit({ steps: 1000, sim_step_ms: 400 }, { maxCostUsd: "0.01", maxRuntimeMinutes: 600, setupTimeoutMinutes: 1, gpuTypeIds: ["NVIDIA A40"] });
     await until("running", async () => (await user.get(runtime.body.id)).status === "RUNNING" && (await user.get(budget.body.id)).status === "RUNNING");
 
-    // 2 min later: $0.69/h × 120 s = $0.023 > $0.01 budget
+    // 2 min later: $0.40/h × 120 s = $0.013 > $0.01 budget
     expect((await tickAt(2 * 60_000)).failed).toEqual(expect.arrayContaining([{ deploymentId: budget.body.id, reason: "BUDGET_EXCEEDED" }]));
     // 11 min later: the pod that never booted is past its 10-minute setup timeout
     expect((await tickAt(11 * 60_000)).failed).toEqual(expect.arrayContaining([{ deploymentId: setup.body.id, reason: "SETUP_TIMEOUT" }]));

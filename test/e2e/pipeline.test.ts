@@ -86,7 +86,8 @@ describe("the deploy pipeline, end to end", () => {
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe("VALIDATION_FAILED");
     const other = await alice.api("POST", "/v1/deployments", { datasetId: bob.datasetId, baseModel: "m", gpuTypeIds: ["NVIDIA A40"] });
-    expect(other.status).toBe(404);
+    expect(other.status).toBe(422);
+    expect(other.body.error.details.problems).toEqual([expect.objectContaining({ code: "DATASET_NOT_FOUND" })]);
     expect(await sys.db.prisma.deployment.count()).toBe(before);
   });
 

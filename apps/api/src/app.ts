@@ -7,8 +7,10 @@ import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { requestId } from "./http/request-id";
 import { datasetDownloadRoutes } from "./routes/dataset-download";
 import { datasetRoutes } from "./routes/datasets";
+import { deploymentStreamRoutes } from "./routes/deployment-stream";
 import { deploymentRoutes } from "./routes/deployments";
 import { healthRoutes } from "./routes/health";
+import { openApiRoutes } from "./routes/openapi";
 import { runRoutes } from "./routes/runs";
 
 /** Everything the HTTP layer needs, built by the container (or a test). */
@@ -31,6 +33,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestId);
   app.use(accessLog(deps.logger));
   app.use(healthRoutes(deps));
+  app.use(openApiRoutes());
   const auth = apiKeyAuth({ ...deps, apiKeyCacheTtlMs: deps.config.env.API_KEY_CACHE_TTL_MS });
   const datasetStorage = deps.datasetStorage ?? new LocalFileStorage(deps.config.env.DATASET_DIR);
   app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage }));
@@ -38,7 +41,9 @@ export function createApp(deps: ApiDeps): Express {
   app.use("/v1/deployments", auth);
   app.use(express.json({ limit: "256kb" }));
   const jobs = createJobEnqueuer(deps.queues);
-  app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs }));
+  const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.simulated };
+  app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight }));
+  app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock }));
   const artifacts = new LocalFileStorage(deps.config.env.ARTIFACT_DIR);
   app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, maxArtifactBytes: deps.config.env.ARTIFACT_MAX_BYTES }));
   app.use(notFoundHandler);

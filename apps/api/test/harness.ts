@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { closeQueues, createQueues, createRedis, LocalFileStorage, ManualClock, type Clock, type Config, type Redis } from "@trainpod/core";
+import { closeQueues, createQueues, createRedis, LocalFileStorage, ManualClock, type Config, type Redis } from "@trainpod/core";
 import { createApp } from "../src/app";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/test-db";
 import { captureLogger, testConfig } from "../../../test/support/test-config";
@@ -13,7 +13,7 @@ import { deletePrefix, testQueuePrefix, TEST_REDIS_URL } from "../../../test/sup
 export interface ApiHarness {
   db: TestDatabase;
   config: Config;
-  clock: Clock;
+  clock: ManualClock;
   storage: LocalFileStorage;
   dir: string;
   app: ReturnType<typeof createApp>;

@@ -1,15 +1,21 @@
 import { Router } from "express";
 import {
   AppError,
+  assertPreflight,
   cancelDeployment,
   deploymentEvents,
+  deploymentRequestSchema,
   deploymentView,
+  estimateCost,
+  estimateRequestSchema,
   eventView,
   getOwnDeployment,
   listDeployments,
+  preflight,
   submitDeployment,
   type Clock,
   type JobEnqueuer,
+  type PreflightContext,
   type PrismaClient,
 } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
@@ -18,6 +24,7 @@ export interface DeploymentRouteDeps {
   prisma: PrismaClient;
   jobs: JobEnqueuer;
   clock: Clock;
+  preflight: PreflightContext;
 }
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -33,6 +40,16 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
     }
     const { deployment, created } = await submitDeployment(deps, { userId: currentUserId(req), body: req.body, idempotencyKey: key });
     res.status(created ? 202 : 200).location(`/v1/deployments/${deployment.id}`).json(deploymentView(deployment, deps.clock.now()));
+  });
+
+  router.post("/v1/deployments/estimate", async (req, res) => {
+    res.json(estimateCost(estimateRequestSchema.parse(req.body)));
+  });
+
+  router.post("/v1/deployments/validate", async (req, res) => {
+    const body = deploymentRequestSchema.parse(req.body);
+    assertPreflight(await preflight(deps.prisma, deps.preflight, currentUserId(req), body));
+    res.json({ ok: true, problems: [] });
   });
 
   router.get("/v1/deployments", async (req, res) => {

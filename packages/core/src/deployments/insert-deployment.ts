@@ -1,6 +1,7 @@
 import { Prisma, type Deployment, type PrismaClient } from "../db";
 import type { DeploymentRequest } from "./request-schema";
 import { usdToMicros } from "./request-schema";
+import { VALIDATED_DATASET_FORMATS } from "./preflight";
 
 export interface InsertDeploymentInput {
   userId: string;
@@ -10,9 +11,9 @@ export interface InsertDeploymentInput {
 }
 
 /**
- * Stores a QUEUED deployment and its `submitted` event in ONE statement, only if the dataset exists
- * and belongs to the user, and only if the Idempotency-Key is new for this user. Answers the row, or
- * null when nothing was written (dataset not the user's, or the key was taken): the caller tells which.
+ * Stores a QUEUED deployment and its `submitted` event in ONE statement, only if the dataset exists,
+ * belongs to the user and passed validation, and only if the Idempotency-Key is new for this user. Answers the row, or
+ * null when nothing was written (dataset missing, not the user's or not validated, or the key was taken): the caller tells which.
  * One round trip instead of a lookup plus Prisma's nested-create transaction (the submission hot path).
  */
 export async function insertDeployment(prisma: PrismaClient, input: InsertDeploymentInput): Promise<Deployment | null> {
@@ -30,6 +31,7 @@ export async function insertDeployment(prisma: PrismaClient, input: InsertDeploy
         ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}
       FROM "Dataset" ds
       WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid
+        AND ds."format" = ANY(${VALIDATED_DATASET_FORMATS}::text[]) AND ds."rowCount" >= 1
       ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
       RETURNING *
     ), e AS (

@@ -22,7 +22,8 @@ export const deploymentRequestSchema = z
     gpuTypeIds: z.array(z.string().min(1).max(100)).min(1).max(10),
     gpuCount: z.number().int().min(1).max(8).default(1),
     cloudType: z.enum(["SECURE", "COMMUNITY"]).default("SECURE"),
-    image: z.string().min(1).max(300).default(DEFAULT_IMAGE),
+    // an empty image is a pre-flight problem (reported with the others), not a schema error
+    image: z.string().max(300).default(DEFAULT_IMAGE),
     containerDiskInGb: z.number().int().min(5).max(2000).default(50),
     volumeInGb: z.number().int().min(0).max(4000).default(50),
     maxRuntimeMinutes: z.number().int().min(1).max(7 * 24 * 60).default(240),

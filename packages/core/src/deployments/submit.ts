@@ -2,6 +2,7 @@ import { AppError } from "../errors";
 import type { Deployment, PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import { insertDeployment } from "./insert-deployment";
+import { assertPreflight, checkRequestRules, preflight, type PreflightContext } from "./preflight";
 import { deploymentRequestSchema } from "./request-schema";
 
 export interface SubmitInput {
@@ -16,23 +17,31 @@ export interface SubmitResult {
   created: boolean;
 }
 
-/** Validates, stores the deployment (QUEUED + event) and enqueues its deploy job. */
+/**
+ * Validates (schema, then every pre-flight check at once), stores the deployment (QUEUED + event) and
+ * enqueues its deploy job. The common case is one statement: the pure checks pass and the INSERT itself
+ * checks the dataset (the user's, validated) and the Idempotency-Key. Only when it writes nothing do we
+ * look closer: an earlier submission with the same key, or the full pre-flight report (422).
+ */
 export async function submitDeployment(
-  deps: { prisma: PrismaClient; jobs: JobEnqueuer },
+  deps: { prisma: PrismaClient; jobs: JobEnqueuer; preflight: PreflightContext },
   input: SubmitInput,
 ): Promise<SubmitResult> {
   const req = deploymentRequestSchema.parse(input.body);
   const key = input.idempotencyKey;
-  const deployment = await insertDeployment(deps.prisma, { userId: input.userId, request: req, idempotencyKey: key });
-  if (!deployment) {
-    // Nothing written: either this Idempotency-Key was used before, or the dataset is not the user's.
-    if (key !== undefined) {
-      const earlier = await deps.prisma.deployment.findUnique({ where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: key } } });
-      if (earlier) return { deployment: earlier, created: false };
+  if (checkRequestRules(req, deps.preflight).length === 0) {
+    const deployment = await insertDeployment(deps.prisma, { userId: input.userId, request: req, idempotencyKey: key });
+    if (deployment) {
+      // If this add fails the row stays QUEUED; the monitor re-enqueues stale QUEUED deployments (same job id).
+      await deps.jobs.deploy(deployment.id);
+      return { deployment, created: true };
     }
-    throw new AppError("NOT_FOUND", "dataset not found", { details: { datasetId: req.datasetId } });
   }
-  // If this add fails the row stays QUEUED; the monitor re-enqueues stale QUEUED deployments (same job id).
-  await deps.jobs.deploy(deployment.id);
-  return { deployment, created: true };
+  if (key !== undefined) {
+    const earlier = await deps.prisma.deployment.findUnique({ where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: key } } });
+    if (earlier) return { deployment: earlier, created: false };
+  }
+  assertPreflight(await preflight(deps.prisma, deps.preflight, input.userId, req));
+  // every check passes now, yet the INSERT wrote nothing: the dataset changed in between
+  throw new AppError("CONFLICT", "the deployment could not be stored because its dataset changed meanwhile; submit it again");
 }

@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { OPERATIONS, type Body, type Operation } from "./operations";
+
+type Json = Record<string, unknown>;
+
+const SECURITY: Record<Operation["security"], Json[]> = { apiKey: [{ apiKey: [] }], runToken: [{ runToken: [] }], none: [] };
+
+/** zod → JSON Schema (2020-12, OpenAPI 3.1's dialect); requests as clients send them, responses as the API writes them. */
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): Json {
+  const out = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" }) as Json;
+  delete out.$schema;
+  return out;
+}
+
+function content(body: Body, io: "input" | "output"): Json | undefined {
+  if (body.schema === undefined && body.contentType === undefined) return undefined;
+  const media: Json = {};
+  if (body.schema) media.schema = jsonSchema(body.schema, io);
+  if (body.example !== undefined) media.example = body.example;
+  return { [body.contentType ?? "application/json"]: media };
+}
+
+function parameters(op: Operation): Json[] {
+  const params: Json[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+  if (op.query) {
+    const shape = jsonSchema(op.query, "input") as { properties?: Record<string, Json>; required?: string[] };
+    for (const [name, schema] of Object.entries(shape.properties ?? {})) params.push({ name, in: "query", required: shape.required?.includes(name) ?? false, schema });
+  }
+  for (const [name, description] of Object.entries(op.headers ?? {})) params.push({ name, in: "header", required: false, description, schema: { type: "string" } });
+  return params;
+}
+
+function operation(op: Operation): Json {
+  const responses: Json = {};
+  for (const [status, body] of Object.entries(op.responses)) {
+    const c = content(body, "output");
+    responses[status] = { description: body.description, ...(c ? { content: c } : {}) };
+  }
+  const requestBody = op.body ? { required: true, description: op.body.description, content: content(op.body, "input") } : undefined;
+  return {
+    summary: op.summary,
+    tags: [op.tag],
+    operationId: `${op.method}${op.path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? "").toUpperCase())}`,
+    security: SECURITY[op.security],
+    parameters: parameters(op),
+    ...(requestBody ? { requestBody } : {}),
+    responses,
+  };
+}
+
+/** The OpenAPI 3.1 document of the API, generated from the operation registry and its zod schemas. */
+export function buildOpenApiDocument(version = "0.1.0"): Json {
+  const paths: Record<string, Json> = {};
+  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
+  return {
+    openapi: "3.1.0",
+    info: { title: "trainpod API", version, description: "Deploys GPU fine-tuning runs to RunPod and makes sure no GPU dollar is wasted. Money is exact decimal USD strings." },
+    servers: [{ url: "/" }],
+    components: {
+      securitySchemes: {
+        apiKey: { type: "http", scheme: "bearer", description: "an API key (tp_live_...)" },
+        runToken: { type: "http", scheme: "bearer", description: "the run token handed to the pod" },
+      },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,94 @@
+import { z } from "zod";
+
+/** zod schemas of the API's answers: the OpenAPI document is generated from them and examples are checked against them. */
+const usd = z.string().regex(/^-?\d+\.\d{6}$/).describe("USD as a decimal string with 6 decimals (exact micro-dollars)");
+const when = z.string().describe("ISO 8601 timestamp");
+const status = z.enum(["QUEUED", "PROVISIONING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]);
+
+export const errorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+export const preflightErrorSchema = z.object({
+  error: z.object({
+    code: z.literal("PREFLIGHT_FAILED"),
+    message: z.string(),
+    details: z.object({
+      problems: z.array(z.object({ code: z.string(), field: z.string().optional(), message: z.string() })),
+    }),
+  }),
+});
+
+export const eventSchema = z.object({
+  id: z.string().regex(/^\d+$/).describe("monotonic event id; the SSE id of the stream"),
+  type: z.string().describe("submitted, pod_created, running, progress, log, succeeded, failed, cancelled, pod_terminated, ..."),
+  message: z.string().nullable(),
+  data: z.unknown(),
+  at: when,
+});
+
+export const deploymentSchema = z.object({
+  id: z.string().uuid(),
+  status,
+  failureReason: z.string().nullable(),
+  failureMessage: z.string().nullable(),
+  exitCode: z.number().int().nullable(),
+  datasetId: z.string().uuid(),
+  baseModel: z.string(),
+  hyperparameters: z.record(z.string(), z.unknown()),
+  gpuTypeIds: z.array(z.string()),
+  gpuCount: z.number().int(),
+  cloudType: z.enum(["SECURE", "COMMUNITY"]),
+  image: z.string(),
+  limits: z.object({ maxRuntimeMinutes: z.number().int(), maxCostUsd: usd, setupTimeoutMinutes: z.number().int() }),
+  pod: z.object({ id: z.string().nullable(), gpuTypeId: z.string().nullable(), costPerHrUsd: usd.nullable() }),
+  progress: z.object({ step: z.number().int().nullable(), totalSteps: z.number().int().nullable(), loss: z.string().nullable() }),
+  costUsd: usd.nullable(),
+  runtimeSeconds: z.number().int().nullable(),
+  attempts: z.number().int(),
+  retryOfId: z.string().uuid().nullable(),
+  timestamps: z.object({
+    createdAt: when,
+    provisioningAt: when.nullable(),
+    podCreatedAt: when.nullable(),
+    runningAt: when.nullable(),
+    trainingStartedAt: when.nullable(),
+    finishedAt: when.nullable(),
+    podTerminatedAt: when.nullable(),
+    lastHeartbeatAt: when.nullable(),
+  }),
+});
+
+export const deploymentWithEventsSchema = deploymentSchema.extend({ events: z.array(eventSchema) });
+export const deploymentPageSchema = z.object({ items: z.array(deploymentSchema), nextCursor: z.string().uuid().nullable() });
+
+export const datasetSchema = z.object({
+  id: z.string().uuid(),
+  name: z.string(),
+  format: z.enum(["chat", "prompt_completion"]),
+  rowCount: z.number().int(),
+  sizeBytes: z.number().int(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  createdAt: when,
+});
+export const datasetPageSchema = z.object({ items: z.array(datasetSchema), nextCursor: z.string().uuid().nullable() });
+
+export const estimateSchema = z.object({
+  priceSource: z.string(),
+  gpuCount: z.number().int(),
+  cloudType: z.enum(["SECURE", "COMMUNITY"]),
+  gpuTypes: z.array(z.object({ gpuTypeId: z.string(), known: z.boolean(), podHourUsd: usd.nullable() })),
+  expected: z.object({ gpuTypeId: z.string(), runtimeMinutes: z.number().int(), costUsd: usd }),
+  worstCase: z.object({ gpuTypeId: z.string(), runtimeMinutes: z.number().int(), costUsd: usd, uncappedCostUsd: usd }),
+  costCap: z.object({ maxCostUsd: usd, maxRuntimeMinutes: z.number().int(), bindingLimit: z.enum(["maxCostUsd", "maxRuntimeMinutes"]), budgetLastsMinutes: z.number().int().nullable() }),
+  setup: z.object({ timeoutMinutes: z.number().int(), worstCaseCostUsd: usd }),
+});
+
+export const validateOkSchema = z.object({ ok: z.literal(true), problems: z.array(z.never()) });
+export const okSchema = z.object({ ok: z.literal(true) });
+export const healthSchema = z.object({ status: z.literal("ok") });
+export const readySchema = z.object({
+  status: z.enum(["ready", "not_ready"]),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })),
+});
+export const artifactSchema = z.object({ key: z.string(), sizeBytes: z.number().int(), sha256: z.string() });

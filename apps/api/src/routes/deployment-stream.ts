@@ -1,0 +1,69 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Router, type Response } from "express";
+import { deploymentView, eventsAfter, eventView, getOwnDeployment, parseLastEventId, timelineComplete, type Clock, type PrismaClient } from "@trainpod/core";
+import { currentUserId } from "../http/auth";
+
+export interface StreamRouteDeps {
+  prisma: PrismaClient;
+  clock: Clock;
+  /** how often a stream looks for new events (default 400 ms) */
+  pollMs?: number;
+  /** a heartbeat comment after this many quiet polls (default 37, ~15 s) */
+  heartbeatPolls?: number;
+}
+
+const BATCH = 200;
+
+function frame(res: Response, fields: { id?: string; event?: string; data: unknown }): void {
+  const head = `${fields.id !== undefined ? `id: ${fields.id}\n` : ""}${fields.event !== undefined ? `event: ${fields.event}\n` : ""}`;
+  res.write(`${head}data: ${JSON.stringify(fields.data)}\n\n`);
+}
+
+/**
+ * GET /v1/deployments/:id/events/stream: server-sent events of the timeline. Each event's SSE id
+ * is its row id, so a client resumes with Last-Event-ID (or ?lastEventId=). Replays what it
+ * missed, then polls the database; ends with an `end` event (the deployment) once the outcome is
+ * recorded and the pod is gone.
+ */
+export function deploymentStreamRoutes(deps: StreamRouteDeps): Router {
+  const router = Router();
+  const pollMs = deps.pollMs ?? 400;
+  const heartbeatPolls = deps.heartbeatPolls ?? 37;
+
+  router.get("/v1/deployments/:id/events/stream", async (req, res) => {
+    const d = await getOwnDeployment(deps.prisma, currentUserId(req), req.params.id);
+    let last = parseLastEventId(req.get("last-event-id") ?? req.query.lastEventId) ?? 0n;
+    let open = true;
+    req.on("close", () => (open = false));
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", connection: "keep-alive", "x-accel-buffering": "no" });
+    res.write("retry: 2000\n\n");
+    const drain = async (): Promise<number> => {
+      const events = await eventsAfter(deps.prisma, d.id, last, BATCH);
+      for (const e of events) {
+        frame(res, { id: e.id.toString(), data: eventView(e) });
+        last = e.id;
+      }
+      return events.length;
+    };
+    let quiet = 0;
+    while (open) {
+      const sent = await drain();
+      if (sent === BATCH) continue;
+      if (sent > 0) quiet = 0;
+      const now = await deps.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
+      if (timelineComplete(now)) {
+        while ((await drain()) === BATCH);
+        frame(res, { event: "end", data: deploymentView(now, deps.clock.now()) });
+        break;
+      }
+      if (++quiet >= heartbeatPolls) {
+        res.write(": heartbeat\n\n");
+        quiet = 0;
+      }
+      await sleep(pollMs);
+    }
+    res.end();
+  });
+
+  return router;
+}

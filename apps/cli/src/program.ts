@@ -1,0 +1,94 @@
+import { Command, CommanderError, Option } from "commander";
+import { ApiClient } from "./api-client";
+import * as account from "./commands/account";
+import * as datasets from "./commands/datasets";
+import * as deployments from "./commands/deployments";
+import { loadConfig } from "./config";
+import { CliError, EXIT, type ExitCode } from "./exit-codes";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const EXIT_HELP = `
+Exit codes:
+  0  done (watch, deploy --watch: the run SUCCEEDED)
+  1  error: the API refused (pre-flight problems are listed), was unreachable, or not confirmed
+  2  bad usage
+  3  the watched run FAILED
+  4  the watched run was CANCELLED
+
+Configuration: \`trainpod login\` stores the API URL and key in $TRAINPOD_CONFIG_DIR/config.json
+(default ~/.config/trainpod, mode 0600); TRAINPOD_API_URL and TRAINPOD_API_KEY override it.`;
+
+/** Builds the command tree; each action stores its exit code in `result.code`. */
+export function buildProgram(result: { code: ExitCode }): Command {
+  const api = () => new ApiClient(loadConfig());
+  const done = (p: Promise<ExitCode>) => p.then((c) => void (result.code = c));
+  const program = new Command("trainpod")
+    .description("Fine-tune models on RunPod GPUs without wasting a dollar: upload, estimate, deploy, watch.")
+    .version("0.1.0")
+    .addHelpText("after", EXIT_HELP)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command("login")
+    .description("store the API URL and key (checked against the API first)")
+    .option("--api-url <url>", "the trainpod API (default http://127.0.0.1:8080)")
+    .option("--key <key>", "an API key (else TRAINPOD_API_KEY, the prompt, or stdin)")
+    .action((opts) => done(account.login(opts)));
+
+  const ds = program.command("datasets").description("upload and list JSONL datasets");
+  ds.command("upload")
+    .argument("<file>", "a JSONL file: chat `messages` or `prompt`/`completion` per line")
+    .option("--name <name>", "dataset name (default: the file name)")
+    .option("--json", "print the dataset as JSON")
+    .description("upload a dataset, with a progress bar")
+    .action((file: string, opts) => done(datasets.uploadDataset(api(), file, opts)));
+  ds.command("list").option("--limit <n>", "how many", "20").option("--json", "print JSON").description("your datasets").action((opts) => done(datasets.listDatasets(api(), opts)));
+
+  program
+    .command("deploy")
+    .description("check, estimate and submit a fine-tuning run (asks before spending unless --yes)")
+    .option("-f, --file <path>", "the request as JSON or YAML; flags override its fields")
+    .option("--dataset <id>", "dataset id")
+    .option("--model <name>", "base model")
+    .option("--gpu <type>", "a RunPod GPU type id, in priority order (repeat)", collect)
+    .option("--gpu-count <n>", "GPUs per pod")
+    .addOption(new Option("--cloud <type>", "RunPod cloud").choices(["SECURE", "COMMUNITY", "secure", "community"]))
+    .option("--image <image>", "container image")
+    .option("--max-runtime <minutes>", "terminate after this many minutes")
+    .option("--max-cost <usd>", "terminate when the pod has cost this much")
+    .option("--setup-timeout <minutes>", "fail if training has not started by then")
+    .option("--hp <key=value>", "a hyperparameter (repeat)", collect)
+    .option("--expected-runtime <minutes>", "for the estimate: how long you expect the run to take")
+    .option("--idempotency-key <key>", "submitting twice with the same key creates one deployment")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("-w, --watch", "then watch the run; exit code as for `watch`")
+    .option("--json", "print the deployment and estimate as JSON")
+    .action((opts) => done(deployments.deploy(api(), opts)));
+
+  program.command("status").argument("<id>", "deployment id").option("--events <n>", "how many recent events", "10").option("--json", "print JSON").description("one deployment").action((id: string, opts) => done(deployments.status(api(), id, opts)));
+  program.command("watch").argument("<id>", "deployment id").description("follow a run live; exits 0 if it SUCCEEDED, 3 FAILED, 4 CANCELLED").action((id: string) => done(deployments.watch(api(), id)));
+  program.command("cancel").argument("<id>", "deployment id").description("cancel a run; its pod is terminated").action((id: string) => done(deployments.cancel(api(), id)));
+  program
+    .command("list")
+    .description("your deployments, newest first")
+    .option("--status <status>", "only this status")
+    .option("--limit <n>", "how many", "20")
+    .option("--json", "print JSON")
+    .action((opts) => done(deployments.list(api(), opts)));
+  return program;
+}
+
+/** Runs the CLI; resolves with the process exit code. */
+export async function run(argv: string[]): Promise<ExitCode> {
+  const result: { code: ExitCode } = { code: EXIT.OK };
+  try {
+    await buildProgram(result).parseAsync(argv);
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return err instanceof CliError ? err.exitCode : EXIT.ERROR;
+  }
+}

@@ -1,0 +1,60 @@
+import type { Json } from "./api-client";
+
+const time = (iso: unknown): string => (typeof iso === "string" ? iso.slice(11, 19) : "--:--:--");
+/** "0.690000" → "$0.69", "0.001342" → "$0.001342": exact, trailing zeros past the cents dropped. */
+export const usd = (v: unknown): string => (typeof v === "string" && /^-?\d+\.\d+$/.test(v) ? `$${v.replace(/(\.\d\d\d*?)0+$/, "$1")}` : "-");
+
+/** The estimate as a few lines a person reads before saying yes. */
+export function renderEstimate(e: Json): string {
+  const types = (e.gpuTypes as Json[]).map((t) => `    ${t.gpuTypeId}: ${t.known ? `${usd(t.podHourUsd)}/h for ${e.gpuCount} GPU(s)` : "unknown price"}`);
+  return [
+    `Cost estimate (${e.cloudType} cloud, ${e.gpuCount} GPU(s); prices: ${e.priceSource})`,
+    ...types,
+    `  expected:   ${usd(e.expected.costUsd)}  (${e.expected.runtimeMinutes} min on ${e.expected.gpuTypeId})`,
+    `  worst case: ${usd(e.worstCase.costUsd)}  (${e.worstCase.runtimeMinutes} min on ${e.worstCase.gpuTypeId}, uncapped ${usd(e.worstCase.uncappedCostUsd)})`,
+    `  cost cap:   ${usd(e.costCap.maxCostUsd)} enforced, max runtime ${e.costCap.maxRuntimeMinutes} min; ${e.costCap.bindingLimit} binds first` +
+      (e.costCap.budgetLastsMinutes === null ? "" : ` (budget lasts ${e.costCap.budgetLastsMinutes} min at worst)`),
+    `  setup:      up to ${e.setup.timeoutMinutes} min, at most ${usd(e.setup.worstCaseCostUsd)}`,
+  ].join("\n");
+}
+
+/** One deployment in a few lines. */
+export function renderDeployment(d: Json): string {
+  const lines = [
+    `${d.id}  ${d.status}${d.failureReason ? ` (${d.failureReason})` : ""}`,
+    `  model ${d.baseModel} on ${d.gpuCount} × ${d.pod?.gpuTypeId ?? d.gpuTypeIds.join(" | ")}${d.pod?.costPerHrUsd ? ` at ${usd(d.pod.costPerHrUsd)}/h` : ""}`,
+    `  progress ${d.progress?.step ?? "-"}/${d.progress?.totalSteps ?? "-"}${d.progress?.loss ? ` loss ${d.progress.loss}` : ""}`,
+    `  cost ${usd(d.costUsd)} of ${usd(d.limits?.maxCostUsd)}, runtime ${d.runtimeSeconds ?? "-"} s of ${d.limits?.maxRuntimeMinutes} min`,
+  ];
+  if (d.failureMessage) lines.push(`  failure: ${String(d.failureMessage).split("\n")[0]}`);
+  return lines.join("\n");
+}
+
+/** A timeline event as one line (log events: one line per log line), or null for progress (the bar shows it). */
+export function renderEvent(e: Json): string[] {
+  const at = time(e.at);
+  const data = (e.data ?? {}) as Json;
+  switch (e.type) {
+    case "log":
+      // the pod's lines carry their own timestamps
+      return ((data.lines as string[] | undefined) ?? []).map((l) => `         │ ${l}`);
+    case "dataset_downloaded":
+      return [`${at} ● dataset downloaded${typeof data.bytes === "number" ? ` (${data.bytes} bytes)` : ""}`];
+    case "progress":
+      return [`${at} step ${data.step}${data.totalSteps ? `/${data.totalSteps}` : ""}${data.loss !== null && data.loss !== undefined ? ` loss ${data.loss}` : ""}`];
+    case "pod_created":
+      return [`${at} ● pod ${data.podId} created (${data.gpu ?? "GPU"}${data.costPerHr !== undefined ? `, $${data.costPerHr}/h` : ""})`];
+    case "failed":
+      // the message ends with the pod's last log lines, already shown as log events
+      return [`${at} ✗ failed: ${String(e.message ?? "").split("\n")[0]}`];
+    case "succeeded":
+      return [`${at} ✓ ${e.message ?? "succeeded"}`];
+    default:
+      return [`${at} ● ${e.type}${e.message ? `: ${e.message}` : ""}`];
+  }
+}
+
+export function renderTable(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
+}

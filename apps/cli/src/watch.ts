@@ -1,0 +1,90 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { MultiBar, Presets, type SingleBar } from "cli-progress";
+import { ApiError, type ApiClient, type Json } from "./api-client";
+import { CliError } from "./exit-codes";
+import { renderEvent } from "./render";
+import { SseHttpError, sseEvents } from "./sse";
+
+/** Where watch writes: a live bar on a terminal, plain lines otherwise (pipes, CI, tests). */
+class WatchOutput {
+  private multi?: MultiBar;
+  private bar?: SingleBar;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  private get live(): boolean {
+    return this.stream.isTTY === true;
+  }
+
+  line(text: string): void {
+    if (this.multi) this.multi.log(`${text}\n`);
+    else this.stream.write(`${text}\n`);
+  }
+
+  progress(step: number, total: number | null, loss: unknown, fallback: string[]): void {
+    if (!this.live || total === null) {
+      fallback.forEach((l) => this.line(l));
+      return;
+    }
+    if (!this.multi) this.multi = new MultiBar({ stream: this.stream, format: " training |{bar}| {value}/{total} steps | loss {loss}", hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+    if (!this.bar) this.bar = this.multi.create(total, 0, { loss: "-" });
+    this.bar.setTotal(total);
+    this.bar.update(step, { loss: loss ?? "-" });
+  }
+
+  stop(): void {
+    // log lines wait for the next redraw: flush them before the bar goes
+    this.multi?.update();
+    this.multi?.stop();
+  }
+}
+
+export interface WatchOptions {
+  /** how many times a dropped stream is resumed (with Last-Event-ID) before giving up */
+  reconnects?: number;
+  stream?: NodeJS.WriteStream;
+}
+
+/**
+ * Follows GET /v1/deployments/:id/events/stream: status changes, progress and log lines as they
+ * happen, resuming after the last seen event id if the connection drops. Resolves with the
+ * deployment as the stream's final `end` event carries it.
+ */
+export async function watchDeployment(api: ApiClient, id: string, opts: WatchOptions = {}): Promise<Json> {
+  const out = new WatchOutput(opts.stream ?? process.stdout);
+  let lastEventId: string | undefined;
+  let failures = 0;
+  let lastError = "the stream ended before the run did";
+  const maxReconnects = opts.reconnects ?? 20;
+  try {
+    for (;;) {
+      try {
+        for await (const msg of sseEvents(api.url(`/v1/deployments/${id}/events/stream`), { headers: api.authHeaders, lastEventId })) {
+          failures = 0;
+          if (msg.event === "end") return JSON.parse(msg.data) as Json;
+          const e = JSON.parse(msg.data) as Json;
+          if (msg.id) lastEventId = msg.id;
+          if (e.type === "progress") out.progress(Number(e.data?.step ?? 0), (e.data?.totalSteps as number | null) ?? null, e.data?.loss, renderEvent(e));
+          else renderEvent(e).forEach((l) => out.line(l));
+        }
+      } catch (err) {
+        if (err instanceof SseHttpError) throw fromHttp(err);
+        lastError = (err as Error).message;
+      }
+      if (++failures > maxReconnects) throw new CliError(`lost the event stream: ${lastError}`);
+      // the stream ended without `end` (server restart, proxy timeout): resume where it stopped
+      await sleep(Math.min(5000, 500 * 2 ** Math.min(failures, 4)));
+    }
+  } finally {
+    out.stop();
+  }
+}
+
+function fromHttp(err: SseHttpError): ApiError {
+  try {
+    const body = JSON.parse(err.body) as { error: { code: string; message: string; details?: unknown } };
+    return new ApiError(err.status, body.error.code, body.error.message, body.error.details);
+  } catch {
+    return new ApiError(err.status, "HTTP_ERROR", err.body.slice(0, 300), undefined);
+  }
+}

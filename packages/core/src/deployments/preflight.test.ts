@@ -1,0 +1,71 @@
+import { checkRequestRules } from "./preflight";
+import { isPrivateHost, publicUrlProblem } from "./public-url";
+import { deploymentRequestSchema } from "./request-schema";
+
+const request = (extra: Record<string, unknown> = {}) =>
+  deploymentRequestSchema.parse({ datasetId: "3c59dc04-8f2b-4d5e-9a1b-2c3d4e5f6a7b", baseModel: "m", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], ...extra });
+const sim = { publicUrl: "http://127.0.0.1:8080", simulated: true };
+const real = { publicUrl: "https://trainpod.example.com", simulated: false };
+const codes = (extra: Record<string, unknown>, ctx = sim) => checkRequestRules(request(extra), ctx).map((p) => p.code);
+
+describe("pre-flight rules", () => {
+  it("a sound request has no problem", () => {
+    expect(checkRequestRules(request(), sim)).toEqual([]);
+    expect(checkRequestRules(request(), real)).toEqual([]);
+  });
+
+  it("each unknown GPU type is a problem naming its field", () => {
+    const problems = checkRequestRules(request({ gpuTypeIds: ["NVIDIA A40", "NVIDIA GTX 9999", "TPU"] }), sim);
+    expect(problems.map((p) => [p.code, p.field])).toEqual([
+      ["UNKNOWN_GPU_TYPE", "gpuTypeIds.1"],
+      ["UNKNOWN_GPU_TYPE", "gpuTypeIds.2"],
+    ]);
+  });
+
+  it("an empty image is a problem", () => {
+    expect(codes({ image: "  " })).toEqual(["IMAGE_MISSING"]);
+  });
+
+  it("the budget must cover the setup timeout at the priciest listed type's price", () => {
+    // 4090 × 2 = $1.38/h; 20 min = $0.46
+    expect(codes({ gpuCount: 2, maxCostUsd: "0.46" })).toEqual([]);
+    expect(codes({ gpuCount: 2, maxCostUsd: "0.459999" })).toEqual(["BUDGET_BELOW_SETUP"]);
+    expect(codes({ gpuTypeIds: ["NVIDIA A40", "NVIDIA H100 80GB HBM3"], maxCostUsd: "0.5" })).toEqual(["BUDGET_BELOW_SETUP"]);
+    expect(codes({ gpuTypeIds: ["NVIDIA A40", "NVIDIA H100 80GB HBM3"], maxCostUsd: "0.5", setupTimeoutMinutes: 10 })).toEqual([]);
+  });
+
+  it("PUBLIC_URL on localhost is fine on the simulator, a problem with real RunPod", () => {
+    expect(codes({}, { publicUrl: "http://localhost:8080", simulated: true })).toEqual([]);
+    expect(codes({}, { publicUrl: "http://localhost:8080", simulated: false })).toEqual(["PUBLIC_URL_UNREACHABLE"]);
+    expect(publicUrlProblem("ftp://x.example.com", true)).toMatch(/http/);
+  });
+
+  it("reports every problem at once", () => {
+    expect(codes({ gpuTypeIds: ["NVIDIA GTX 9999", "NVIDIA GeForce RTX 4090"], image: "", maxCostUsd: "0.01" }, { publicUrl: "http://10.0.0.5:8080", simulated: false })).toEqual([
+      "UNKNOWN_GPU_TYPE",
+      "IMAGE_MISSING",
+      "BUDGET_BELOW_SETUP",
+      "PUBLIC_URL_UNREACHABLE",
+    ]);
+  });
+
+  it.each([
+    ["localhost", true],
+    ["api.localhost", true],
+    ["127.0.0.1", true],
+    ["10.1.2.3", true],
+    ["172.16.0.1", true],
+    ["172.32.0.1", false],
+    ["192.168.1.10", true],
+    ["169.254.169.254", true],
+    ["100.64.0.1", true],
+    ["[::1]", true],
+    ["fd12:3456::1", true],
+    ["myhost", true],
+    ["trainpod.example.com", false],
+    ["203.0.113.7", false],
+    ["[2001:db8::1]", false],
+  ])("isPrivateHost(%s) = %s", (host, expected) => {
+    expect(isPrivateHost(host)).toBe(expected);
+  });
+});

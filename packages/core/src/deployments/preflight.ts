@@ -1,0 +1,70 @@
+import { AppError } from "../errors";
+import type { PrismaClient } from "../db";
+import { costForSeconds } from "./cost";
+import { isKnownGpuType } from "./gpu-prices";
+import { pricedGpuTypes, priciest } from "./estimate";
+import { publicUrlProblem } from "./public-url";
+import { microsToUsd, usdToMicros, type DeploymentRequest } from "./request-schema";
+
+export type PreflightCode = "DATASET_NOT_FOUND" | "DATASET_NOT_VALIDATED" | "UNKNOWN_GPU_TYPE" | "IMAGE_MISSING" | "BUDGET_BELOW_SETUP" | "PUBLIC_URL_UNREACHABLE";
+
+export interface PreflightProblem {
+  code: PreflightCode;
+  /** the request field at fault, when there is one */
+  field?: string;
+  message: string;
+}
+
+/** What the checks need of the running configuration. */
+export interface PreflightContext {
+  /** Config.publicUrl: the base of every URL a pod calls back */
+  publicUrl: string;
+  /** Config.runpod.simulated */
+  simulated: boolean;
+}
+
+/** the formats a dataset that passed validation has (the upload's validator decides) */
+export const VALIDATED_DATASET_FORMATS = ["chat", "prompt_completion"];
+const DATASET_FORMATS = new Set(VALIDATED_DATASET_FORMATS);
+
+/** The checks that need no database: GPU types, image, budget against setup, callback URL. Pure. */
+export function checkRequestRules(req: DeploymentRequest, ctx: PreflightContext): PreflightProblem[] {
+  const problems: PreflightProblem[] = [];
+  req.gpuTypeIds.forEach((id, i) => {
+    if (!isKnownGpuType(id)) problems.push({ code: "UNKNOWN_GPU_TYPE", field: `gpuTypeIds.${i}`, message: `unknown GPU type ${JSON.stringify(id)}` });
+  });
+  if (req.image.trim() === "") problems.push({ code: "IMAGE_MISSING", field: "image", message: "image must name a container image" });
+  const worst = priciest(pricedGpuTypes(req));
+  if (worst !== undefined) {
+    const setup = costForSeconds(worst.podHourMicros, req.setupTimeoutMinutes * 60);
+    if (usdToMicros(req.maxCostUsd) < setup) {
+      problems.push({
+        code: "BUDGET_BELOW_SETUP",
+        field: "maxCostUsd",
+        message: `maxCostUsd ${req.maxCostUsd} does not cover the ${req.setupTimeoutMinutes}-minute setup time on ${req.gpuCount} × ${worst.gpuTypeId} (${microsToUsd(setup)} USD); raise maxCostUsd or lower setupTimeoutMinutes`,
+      });
+    }
+  }
+  const url = publicUrlProblem(ctx.publicUrl, ctx.simulated);
+  if (url !== null) problems.push({ code: "PUBLIC_URL_UNREACHABLE", message: url });
+  return problems;
+}
+
+/** Every pre-flight problem of a parsed request, all at once: the dataset (exists, is the user's, validated) and the rules. */
+export async function preflight(prisma: PrismaClient, ctx: PreflightContext, userId: string, req: DeploymentRequest): Promise<PreflightProblem[]> {
+  const problems: PreflightProblem[] = [];
+  const dataset = await prisma.dataset.findFirst({ where: { id: req.datasetId, userId }, select: { format: true, rowCount: true } });
+  if (!dataset) {
+    problems.push({ code: "DATASET_NOT_FOUND", field: "datasetId", message: `dataset ${req.datasetId} not found` });
+  } else if (!DATASET_FORMATS.has(dataset.format) || dataset.rowCount < 1) {
+    problems.push({ code: "DATASET_NOT_VALIDATED", field: "datasetId", message: `dataset ${req.datasetId} did not pass format validation` });
+  }
+  return [...problems, ...checkRequestRules(req, ctx)];
+}
+
+/** Throws one PREFLIGHT_FAILED error (HTTP 422) listing every problem. */
+export function assertPreflight(problems: PreflightProblem[]): void {
+  if (problems.length > 0) {
+    throw new AppError("PREFLIGHT_FAILED", `pre-flight checks failed: ${problems.map((p) => p.code).join(", ")}`, { details: { problems } });
+  }
+}
