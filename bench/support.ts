@@ -103,7 +103,6 @@ export async function startBenchSystem(opts: { worker: boolean; env?: Record<str
     QUEUE_PREFIX: prefix,
     PUBLIC_URL: apiUrl,
     RUNPOD_API_URL: sim.apiUrl,
-    RUNPOD_API_KEY: "bench",
     DATASET_DIR: path.join(dir, "datasets"),
     ARTIFACT_DIR: path.join(dir, "artifacts"),
     ...opts.env,
