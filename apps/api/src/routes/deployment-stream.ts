@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Router, type Response } from "express";
-import { deploymentView, eventsAfter, eventView, getOwnDeployment, parseLastEventId, timelineComplete, type Clock, type PrismaClient } from "@trainpod/core";
+import { deploymentView, eventView, getOwnDeployment, parseLastEventId, timelineComplete, TimelineCursor, type Clock, type PrismaClient } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
 
 export interface StreamRouteDeps {
@@ -20,8 +20,9 @@ function frame(res: Response, fields: { id?: string; event?: string; data: unkno
 }
 
 /**
- * GET /v1/deployments/:id/events/stream: server-sent events of the timeline. Each event's SSE id
- * is its row id, so a client resumes with Last-Event-ID (or ?lastEventId=). Replays what it
+ * GET /v1/deployments/:id/events/stream: server-sent events of the timeline. The SSE id is the
+ * highest event row id delivered so far, so a client resumes with Last-Event-ID (or ?lastEventId=);
+ * events that commit out of id order are still delivered (TimelineCursor). Replays what it
  * missed, then polls the database; ends with an `end` event (the deployment) once the outcome is
  * recorded and the pod is gone.
  */
@@ -32,16 +33,20 @@ export function deploymentStreamRoutes(deps: StreamRouteDeps): Router {
 
   router.get("/v1/deployments/:id/events/stream", async (req, res) => {
     const d = await getOwnDeployment(deps.prisma, currentUserId(req), req.params.id);
-    let last = parseLastEventId(req.get("last-event-id") ?? req.query.lastEventId) ?? 0n;
+    const after = parseLastEventId(req.get("last-event-id") ?? req.query.lastEventId) ?? 0n;
+    const cursor = new TimelineCursor(deps.prisma, d.id, after, () => deps.clock.now());
+    let highest = after;
     let open = true;
     req.on("close", () => (open = false));
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", connection: "keep-alive", "x-accel-buffering": "no" });
     res.write("retry: 2000\n\n");
     const drain = async (): Promise<number> => {
-      const events = await eventsAfter(deps.prisma, d.id, last, BATCH);
+      const events = await cursor.next(BATCH);
+      // the SSE id is the highest id delivered so far, so a late-committed event with a smaller id
+      // never moves a client's Last-Event-ID backwards
       for (const e of events) {
-        frame(res, { id: e.id.toString(), data: eventView(e) });
-        last = e.id;
+        if (e.id > highest) highest = e.id;
+        frame(res, { id: highest.toString(), data: eventView(e) });
       }
       return events.length;
     };

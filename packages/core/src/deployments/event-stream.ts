@@ -20,3 +20,42 @@ export async function eventsAfter(prisma: PrismaClient, deploymentId: string, af
 export function timelineComplete(d: Pick<Deployment, "status" | "podId" | "podTerminatedAt">): boolean {
   return isTerminal(d.status) && (d.podTerminatedAt !== null || d.podId === null);
 }
+
+/**
+ * Reads one deployment's timeline in order without losing events. Ids come from a sequence at
+ * INSERT time, but transactions commit in any order: an event with a smaller id can become visible
+ * after a larger one was read. So the cursor keeps reading from the last SETTLED id, skips the ids it
+ * has already delivered, and counts an id as settled once it is `settleMs` old (a transaction that
+ * took an id before it has committed by then, or rolled back).
+ */
+export class TimelineCursor {
+  private settledId: bigint;
+  /** delivered ids above settledId → their createdAt (ms) */
+  private readonly recent = new Map<bigint, number>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly deploymentId: string,
+    afterId: bigint,
+    private readonly now: () => Date,
+    private readonly settleMs = 5_000,
+  ) {
+    this.settledId = afterId;
+  }
+
+  /** Events not delivered yet, at most `limit`, oldest id first. */
+  async next(limit: number): Promise<DeploymentEvent[]> {
+    const rows = await eventsAfter(this.prisma, this.deploymentId, this.settledId, limit + this.recent.size);
+    const fresh = rows.filter((e) => !this.recent.has(e.id)).slice(0, limit);
+    for (const e of fresh) {
+      this.recent.set(e.id, e.createdAt.getTime());
+    }
+    const horizon = this.now().getTime() - this.settleMs;
+    for (const id of [...this.recent.keys()].sort((a, b) => (a < b ? -1 : 1))) {
+      if ((this.recent.get(id) ?? 0) > horizon) break;
+      this.settledId = id;
+      this.recent.delete(id);
+    }
+    return fresh;
+  }
+}
