@@ -5,3 +5,4 @@ export * from "./request-schema";
 export * from "./state-machine";
 export * from "./submit";
 export * from "./view";
+export * from "./retry";

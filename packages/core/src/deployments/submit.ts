@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import type { Deployment, PrismaClient } from "../db";
+import type { Deployment, Prisma, PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import { deploymentRequestSchema, usdToMicros } from "./request-schema";
 
@@ -32,30 +32,41 @@ export async function submitDeployment(
   }
   const dataset = await deps.prisma.dataset.findFirst({ where: { id: req.datasetId, userId: input.userId }, select: { id: true } });
   if (!dataset) throw new AppError("NOT_FOUND", "dataset not found", { details: { datasetId: req.datasetId } });
+  return storeQueuedDeployment(deps, input.userId, key, {
+    userId: input.userId,
+    datasetId: req.datasetId,
+    idempotencyKey: key,
+    baseModel: req.baseModel,
+    hyperparameters: req.hyperparameters,
+    gpuTypeIds: req.gpuTypeIds,
+    gpuCount: req.gpuCount,
+    cloudType: req.cloudType,
+    imageName: req.image,
+    containerDiskInGb: req.containerDiskInGb,
+    volumeInGb: req.volumeInGb,
+    maxRuntimeMinutes: req.maxRuntimeMinutes,
+    maxCostMicros: usdToMicros(req.maxCostUsd),
+    setupTimeoutMinutes: req.setupTimeoutMinutes,
+    events: { create: { type: "submitted", message: "deployment queued" } },
+  });
+}
+
+/**
+ * Stores a QUEUED deployment and enqueues its deploy job. With an idempotency key, a second store
+ * (a race lost on the unique key) returns the first one, created: false.
+ */
+export async function storeQueuedDeployment(
+  deps: { prisma: PrismaClient; jobs: JobEnqueuer },
+  userId: string,
+  key: string | undefined,
+  data: Prisma.DeploymentUncheckedCreateInput,
+): Promise<SubmitResult> {
   let deployment: Deployment;
   try {
-    deployment = await deps.prisma.deployment.create({
-      data: {
-        userId: input.userId,
-        datasetId: req.datasetId,
-        idempotencyKey: key,
-        baseModel: req.baseModel,
-        hyperparameters: req.hyperparameters,
-        gpuTypeIds: req.gpuTypeIds,
-        gpuCount: req.gpuCount,
-        cloudType: req.cloudType,
-        imageName: req.image,
-        containerDiskInGb: req.containerDiskInGb,
-        volumeInGb: req.volumeInGb,
-        maxRuntimeMinutes: req.maxRuntimeMinutes,
-        maxCostMicros: usdToMicros(req.maxCostUsd),
-        setupTimeoutMinutes: req.setupTimeoutMinutes,
-        events: { create: { type: "submitted", message: "deployment queued" } },
-      },
-    });
+    deployment = await deps.prisma.deployment.create({ data });
   } catch (err) {
     if (key !== undefined && isUniqueViolation(err)) {
-      const winner = await deps.prisma.deployment.findUniqueOrThrow({ where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: key } } });
+      const winner = await deps.prisma.deployment.findUniqueOrThrow({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
       return { deployment: winner, created: false };
     }
     throw err;
