@@ -86,20 +86,20 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** How many canvases of the page have at least one drawn (non-transparent) pixel, of how many. */
-function drawnCanvases(page: Page) {
-  return page.evaluate(() => {
-    const canvases = Array.from(document.querySelectorAll("canvas"));
-    const drawn = canvases.filter((c) => {
-      const ctx = c.getContext("2d");
-      if (!ctx || c.width === 0 || c.height === 0) return false;
-      const px = ctx.getImageData(0, 0, c.width, c.height).data;
-      for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return true;
-      return false;
-    });
-    return { total: canvases.length, drawn: drawn.length };
+/** How many canvases of the page have at least one drawn (non-transparent) pixel, of how many (runs in the page). */
+const DRAWN_CANVASES = `(() => {
+  const canvases = Array.from(document.querySelectorAll("canvas"));
+  const drawn = canvases.filter((c) => {
+    const ctx = c.getContext("2d");
+    if (!ctx || c.width === 0 || c.height === 0) return false;
+    const px = ctx.getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return true;
+    return false;
   });
-}
+  return { total: canvases.length, drawn: drawn.length };
+})()`;
+
+const drawnCanvases = (page: Page) => page.evaluate<{ total: number; drawn: number }>(DRAWN_CANVASES);
 
 describeBrowser("the dashboard in headless Chromium", () => {
   it("refuses a browser without credentials (401, Basic challenge)", async () => {
@@ -115,7 +115,7 @@ describeBrowser("the dashboard in headless Chromium", () => {
     const res = await page.goto(`${h.url}/dashboard/`);
     expect(res?.status()).toBe(200);
     await page.waitForSelector("body[data-loaded=true]", { timeout: 15_000 });
-    await page.waitForFunction(() => document.querySelectorAll("canvas").length === 5);
+    await page.waitForFunction('document.querySelectorAll("canvas").length === 5');
     expect(await drawnCanvases(page)).toEqual({ total: 5, drawn: 5 });
     const row = page.locator(`#failed tr[data-id="${failedId}"]`);
     await row.waitFor();
