@@ -1,20 +1,10 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { timingSafeEqual } from "node:crypto";
-import type { Metrics } from "@trainpod/core";
+import { hasMetricsToken, type Metrics } from "@trainpod/core";
 
 export interface MetricsServer {
   url: string;
   close(): Promise<void>;
-}
-
-function authorized(header: string | undefined, token: string | undefined): boolean {
-  if (token === undefined) return true;
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
@@ -27,7 +17,7 @@ export async function startMetricsServer(opts: { metrics: Metrics; host: string;
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "NOT_FOUND", message: "only GET /metrics here" } }));
       return;
     }
-    if (!authorized(req.headers.authorization, opts.token)) {
+    if (opts.token !== undefined && !hasMetricsToken(req.headers.authorization, opts.token)) {
       res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "UNAUTHORIZED", message: "Bearer METRICS_TOKEN required" } }));
       return;
     }

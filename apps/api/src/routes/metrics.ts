@@ -1,16 +1,5 @@
-import { timingSafeEqual } from "node:crypto";
 import { Router, type RequestHandler } from "express";
-import type { Metrics } from "@trainpod/core";
-import { credentialFrom } from "../http/admin-auth";
-
-/** True when `header` carries `Bearer <token>` (constant-time compare). */
-export function hasMetricsToken(header: string | undefined, token: string | undefined): boolean {
-  const given = token === undefined ? undefined : credentialFrom(header);
-  if (given === undefined || token === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+import { hasMetricsToken, type Metrics } from "@trainpod/core";
 
 /** GET /metrics in Prometheus text format: METRICS_TOKEN as a bearer token, or else an admin's credential. */
 export function metricsRoutes(deps: { metrics: Metrics; token: string | undefined; admin: RequestHandler }): Router {
