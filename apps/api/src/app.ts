@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import type { Redis } from "ioredis";
-import { createJobEnqueuer, LocalFileStorage, type BlobStorage, type Clock, type Config, type Logger, type PrismaClient, type Queues } from "@trainpod/core";
+import { createJobEnqueuer, LocalFileStorage, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
+import { adminScreens } from "./admin-screens";
 import { accessLog } from "./http/access-log";
 import { apiKeyAuth } from "./http/auth";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
@@ -23,6 +24,8 @@ export interface ApiDeps {
   clock: Clock;
   /** where datasets live; defaults to LocalFileStorage(DATASET_DIR) */
   datasetStorage?: BlobStorage;
+  /** the process's metrics registry; built by adminScreens when absent */
+  metrics?: Metrics;
 }
 
 /** Builds the Express app. It does not listen: main.ts (or a test) does. */
@@ -42,6 +45,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: "256kb" }));
   const jobs = createJobEnqueuer(deps.queues);
   const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.simulated };
+  app.use(adminScreens({ ...deps, jobs }));
   app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight }));
   app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock }));
   const artifacts = new LocalFileStorage(deps.config.env.ARTIFACT_DIR);

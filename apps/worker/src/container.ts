@@ -2,15 +2,20 @@ import {
   closeQueues,
   createJobEnqueuer,
   createLogger,
+  createMetrics,
   createPrismaClient,
   createQueues,
   createRedis,
+  registerDeploymentGauges,
+  registerQueueDepth,
+  runpodCallObserver,
   RunPodRestClient,
   systemClock,
   type Clock,
   type Config,
   type JobEnqueuer,
   type Logger,
+  type Metrics,
   type PrismaClient,
   type Queues,
   type Redis,
@@ -26,6 +31,8 @@ export interface WorkerContainer {
   jobs: JobEnqueuer;
   runpod: RunPodClient;
   clock: Clock;
+  /** this process's Prometheus registry (served by metrics-server.ts) */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -41,6 +48,9 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
   const connection = createRedis(config.env.REDIS_URL, { name: "trainpod-worker" });
   connection.on("error", (err: Error) => log.warn("redis connection error", { error: err.message }));
   const queues = createQueues(connection, config.env.QUEUE_PREFIX, (err) => log.warn("queue error", { error: err.message }));
+  const metrics = createMetrics("worker");
+  registerQueueDepth(metrics, queues);
+  registerDeploymentGauges(metrics, prisma);
   const runpod = new RunPodRestClient({
     baseUrl: config.runpod.apiUrl,
     apiKey: config.runpod.apiKey,
@@ -48,6 +58,7 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
     maxRetries: config.env.RUNPOD_MAX_RETRIES,
     rateLimitPerSecond: config.env.RUNPOD_RATE_LIMIT_PER_SEC,
     logger: log,
+    onCall: runpodCallObserver(metrics),
   });
   return {
     config,
@@ -58,6 +69,7 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
     jobs: createJobEnqueuer(queues),
     runpod,
     clock: overrides.clock ?? systemClock,
+    metrics,
     async close() {
       await closeQueues(queues);
       await connection.quit().catch(() => connection.disconnect());

@@ -1,6 +1,7 @@
-import { loadConfigOrExit, pingDatabase } from "@trainpod/core";
+import { loadConfigOrExit, observeWorkerOutcomes, pingDatabase } from "@trainpod/core";
 import { startWorkers } from "./bootstrap";
 import { createWorkerContainer } from "./container";
+import { startMetricsServer } from "./metrics-server";
 import { createProcessors } from "./processors";
 import { processorDeps } from "./wiring";
 
@@ -10,7 +11,10 @@ async function main(): Promise<void> {
   await pingDatabase(container.prisma, 5000);
   await container.connection.ping();
   const runtime = await startWorkers({ ...container, processors: createProcessors(processorDeps(container)) });
-  container.logger.info("worker started", { queues: runtime.workers.map((w) => w.name), runpod: config.runpod.apiUrl });
+  observeWorkerOutcomes(container.metrics, runtime.workers);
+  const env = config.env;
+  const metricsServer = env.WORKER_METRICS_PORT === 0 ? null : await startMetricsServer({ metrics: container.metrics, host: env.WORKER_METRICS_HOST, port: env.WORKER_METRICS_PORT, token: env.METRICS_TOKEN });
+  container.logger.info("worker started", { queues: runtime.workers.map((w) => w.name), runpod: config.runpod.apiUrl, metrics: metricsServer?.url ?? "off" });
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -18,6 +22,7 @@ async function main(): Promise<void> {
     stopping = true;
     container.logger.info("worker shutting down", { signal });
     const { forced } = await runtime.shutdown();
+    await metricsServer?.close();
     await container.close();
     container.logger.info("worker stopped", { forced });
     process.exit(0);

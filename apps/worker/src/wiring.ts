@@ -4,6 +4,7 @@ import {
   mintDatasetToken,
   mintRunToken,
   podLaunch,
+  podTerminatedObserver,
   revokeDeploymentTokens,
   type LifecycleDeps,
 } from "@trainpod/core";
@@ -44,6 +45,7 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
     revokeTokens: async (id) => {
       await revokeDeploymentTokens(c.prisma, c.clock, id);
     },
+    onPodTerminated: podTerminatedObserver(c.metrics),
   };
   return {
     lifecycle,

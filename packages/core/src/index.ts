@@ -13,3 +13,5 @@ export * from "./auth";
 export * from "./storage";
 export * from "./datasets";
 export * from "./tokens";
+export * from "./stats";
+export * from "./metrics";

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { OPERATIONS, type Body, type Operation } from "./operations";
+import { ADMIN_OPERATIONS } from "./admin-operations";
 
 type Json = Record<string, unknown>;
 
-const SECURITY: Record<Operation["security"], Json[]> = { apiKey: [{ apiKey: [] }], runToken: [{ runToken: [] }], none: [] };
+const SECURITY: Record<Operation["security"], Json[]> = { apiKey: [{ apiKey: [] }], runToken: [{ runToken: [] }], admin: [{ apiKey: [] }, { adminBasic: [] }], none: [] };
 
 /** zod → JSON Schema (2020-12, OpenAPI 3.1's dialect); requests as clients send them, responses as the API writes them. */
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): Json {
@@ -51,7 +52,7 @@ function operation(op: Operation): Json {
 /** The OpenAPI 3.1 document of the API, generated from the operation registry and its zod schemas. */
 export function buildOpenApiDocument(version = "0.1.0"): Json {
   const paths: Record<string, Json> = {};
-  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
+  for (const op of [...OPERATIONS, ...ADMIN_OPERATIONS]) (paths[op.path] ??= {})[op.method] = operation(op);
   return {
     openapi: "3.1.0",
     info: { title: "trainpod API", version, description: "Deploys GPU fine-tuning runs to RunPod and makes sure no GPU dollar is wasted. Money is exact decimal USD strings." },
@@ -60,6 +61,7 @@ export function buildOpenApiDocument(version = "0.1.0"): Json {
       securitySchemes: {
         apiKey: { type: "http", scheme: "bearer", description: "an API key (tp_live_...)" },
         runToken: { type: "http", scheme: "bearer", description: "the run token handed to the pod" },
+        adminBasic: { type: "http", scheme: "basic", description: "any user name, an admin's API key as the password (browsers)" },
       },
     },
     paths,

@@ -4,6 +4,7 @@ import { createUserWithKey, recordEvent } from "@trainpod/core";
 import { makeDataset } from "../../../../test/factories";
 import { insertDeployment, startApi, type ApiHarness } from "../../test/harness";
 import { buildOpenApiDocument } from "./document";
+import { ADMIN_OPERATIONS, statsSchema } from "./admin-operations";
 import { OPERATIONS } from "./operations";
 import { datasetSchema, deploymentWithEventsSchema, estimateSchema } from "./response-schemas";
 
@@ -49,7 +50,7 @@ describe("the OpenAPI document", () => {
 
   it("every example validates against its zod schema", () => {
     let checked = 0;
-    for (const op of OPERATIONS) {
+    for (const op of [...OPERATIONS, ...ADMIN_OPERATIONS]) {
       for (const body of [op.body, ...Object.values(op.responses)]) {
         if (body?.schema === undefined || body.example === undefined) continue;
         const r = body.schema.safeParse(body.example);
@@ -89,5 +90,8 @@ describe("the OpenAPI document", () => {
     expect(deploymentWithEventsSchema.safeParse(d.body).error).toBeUndefined();
     const e = await request(h.app).post("/v1/deployments/estimate").set(auth).send({ gpuTypeIds: ["NVIDIA A40"] }).expect(200);
     expect(estimateSchema.safeParse(e.body).error).toBeUndefined();
+    const admin = await createUserWithKey(h.db.prisma, { email: "ops@example.com", role: "ADMIN" });
+    const stats = await request(h.app).get("/v1/stats").set("authorization", `Bearer ${admin.key}`).expect(200);
+    expect(statsSchema.safeParse(stats.body).error).toBeUndefined();
   });
 });

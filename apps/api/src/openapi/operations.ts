@@ -16,7 +16,8 @@ export interface Operation {
   path: string;
   summary: string;
   tag: string;
-  security: "apiKey" | "runToken" | "none";
+  /** admin: an admin's API key as Bearer, or as the HTTP Basic password */
+  security: "apiKey" | "runToken" | "admin" | "none";
   query?: z.ZodObject;
   headers?: Record<string, string>;
   body?: Body;

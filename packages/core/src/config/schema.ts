@@ -40,6 +40,8 @@ export const apiEnvSchema = z.object({
   ARTIFACT_MAX_BYTES: positiveInt.default(5 * 1024 * 1024 * 1024),
   /** how long the API trusts an API-key lookup: a revoked key is refused within this time; 0 = no cache */
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /** a bearer token Prometheus may scrape /metrics with (admin API keys always work); unset: admins only */
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
 });
 
 export const tokenEnvSchema = z.object({
@@ -55,6 +57,9 @@ export const workerEnvSchema = z.object({
   MAINTENANCE_INTERVAL_MS: positiveInt.default(15 * 60_000),
   HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(300),
   NO_CAPACITY_MAX_WAIT_MINUTES: positiveInt.default(30),
+  /** the worker's own /metrics server (0 = off); it answers on WORKER_METRICS_HOST only */
+  WORKER_METRICS_PORT: port.default(9464),
+  WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   POD_NAME_PREFIX: z
     .string()
     .regex(/^[a-z0-9-]+$/, "lowercase letters, digits and dashes")

@@ -11,3 +11,4 @@ export * from "./state-machine";
 export * from "./submit";
 export * from "./view";
 export * from "./insert-deployment";
+export * from "./retry";

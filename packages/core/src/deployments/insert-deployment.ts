@@ -8,6 +8,8 @@ export interface InsertDeploymentInput {
   request: DeploymentRequest;
   idempotencyKey?: string;
   retryOfId?: string;
+  /** the `submitted` event's message and data (default "deployment queued") */
+  event?: { message: string; data?: Record<string, string> };
 }
 
 /**
@@ -35,8 +37,8 @@ export async function insertDeployment(prisma: PrismaClient, input: InsertDeploy
       ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
       RETURNING *
     ), e AS (
-      INSERT INTO "DeploymentEvent" ("deploymentId", "type", "message")
-      SELECT d."id", 'submitted', 'deployment queued' FROM d
+      INSERT INTO "DeploymentEvent" ("deploymentId", "type", "message", "data")
+      SELECT d."id", 'submitted', ${input.event?.message ?? "deployment queued"}, ${input.event?.data ? JSON.stringify(input.event.data) : null}::jsonb FROM d
     )
     SELECT * FROM d`);
   return rows[0] ?? null;

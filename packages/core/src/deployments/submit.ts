@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
 import type { Deployment, PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
-import { insertDeployment } from "./insert-deployment";
+import { insertDeployment, type InsertDeploymentInput } from "./insert-deployment";
 import { assertPreflight, checkRequestRules, preflight, type PreflightContext } from "./preflight";
 import { deploymentRequestSchema } from "./request-schema";
 
@@ -30,18 +30,34 @@ export async function submitDeployment(
   const req = deploymentRequestSchema.parse(input.body);
   const key = input.idempotencyKey;
   if (checkRequestRules(req, deps.preflight).length === 0) {
-    const deployment = await insertDeployment(deps.prisma, { userId: input.userId, request: req, idempotencyKey: key });
-    if (deployment) {
-      // If this add fails the row stays QUEUED; the monitor re-enqueues stale QUEUED deployments (same job id).
-      await deps.jobs.deploy(deployment.id);
-      return { deployment, created: true };
-    }
-  }
-  if (key !== undefined) {
-    const earlier = await deps.prisma.deployment.findUnique({ where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: key } } });
+    const stored = await storeQueuedDeployment(deps, { userId: input.userId, request: req, idempotencyKey: key });
+    if (stored) return stored;
+  } else {
+    const earlier = await earlierSubmission(deps.prisma, input.userId, key);
     if (earlier) return { deployment: earlier, created: false };
   }
   assertPreflight(await preflight(deps.prisma, deps.preflight, input.userId, req));
   // every check passes now, yet the INSERT wrote nothing: the dataset changed in between
   throw new AppError("CONFLICT", "the deployment could not be stored because its dataset changed meanwhile; submit it again");
+}
+
+/**
+ * Stores a QUEUED deployment (insertDeployment) and enqueues its deploy job; or answers the earlier
+ * deployment with the same Idempotency-Key (created: false); null when neither (the dataset is missing,
+ * someone else's or not validated).
+ */
+export async function storeQueuedDeployment(deps: { prisma: PrismaClient; jobs: JobEnqueuer }, input: InsertDeploymentInput): Promise<SubmitResult | null> {
+  const deployment = await insertDeployment(deps.prisma, input);
+  if (deployment) {
+    // If this add fails the row stays QUEUED; the monitor re-enqueues stale QUEUED deployments (same job id).
+    await deps.jobs.deploy(deployment.id);
+    return { deployment, created: true };
+  }
+  const earlier = await earlierSubmission(deps.prisma, input.userId, input.idempotencyKey);
+  return earlier ? { deployment: earlier, created: false } : null;
+}
+
+async function earlierSubmission(prisma: PrismaClient, userId: string, key: string | undefined): Promise<Deployment | null> {
+  if (key === undefined) return null;
+  return prisma.deployment.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
 }

@@ -88,7 +88,7 @@ async function terminateUnrecorded(deps: LifecycleDeps, deploymentId: string, po
 /** Past the configured wait, "no capacity" is final: FAILED / NO_CAPACITY. Before it, the job retries. */
 async function noCapacity(deps: LifecycleDeps, d: Deployment, attempt: number): Promise<void> {
   const waited = deps.clock.now().getTime() - d.createdAt.getTime();
-  await deps.prisma.deployment.update({ where: { id: d.id }, data: { attempts: attempt } });
+  await deps.prisma.deployment.update({ where: { id: d.id }, data: { attempts: attempt, capacityWaits: { increment: 1 } } });
   if (waited < deps.noCapacityMaxWaitMs) return;
   await failDeployment(deps, d.id, "NO_CAPACITY", `no capacity for ${d.gpuTypeIds.join(", ")} after ${Math.round(waited / 1000)} s`);
   throw new AppError("RUNPOD_NO_CAPACITY", "no capacity; gave up", { retryable: false });

@@ -25,6 +25,18 @@ export interface LifecycleDeps {
   buildLaunch(deployment: Deployment): Promise<PodLaunch>;
   /** revokes every token of a deployment (at termination) */
   revokeTokens(deploymentId: string): Promise<void>;
+  /** told of each confirmed pod termination (metrics: failure-to-termination latency, cost) */
+  onPodTerminated?: (info: PodTerminatedInfo) => void;
+}
+
+/** A pod's termination, as the terminate use case recorded it. */
+export interface PodTerminatedInfo {
+  deploymentId: string;
+  status: Deployment["status"];
+  /** when the deployment reached its terminal state (the failed report or event), if it had */
+  finishedAt: Date | null;
+  terminatedAt: Date;
+  costMicros: bigint;
 }
 
 export function podName(prefix: string, deploymentId: string): string {

@@ -14,6 +14,7 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
   if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
   if (d.podTerminatedAt !== null) return "already-closed";
+  await deps.prisma.deployment.updateMany({ where: { id: d.id, podTerminatedAt: null }, data: { terminateAttempts: { increment: 1 } } });
   if (d.podId === null) {
     // nothing ever billed: close it at zero, so it does not look like a pod still being terminated
     await deps.revokeTokens(d.id);
@@ -26,7 +27,7 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   const now = deps.clock.now();
   const seconds = d.podCreatedAt ? billedSeconds(d.podCreatedAt, now) : 0;
   const cost = podCost(d, now) ?? 0n;
-  await updateWithEvent(
+  const recorded = await updateWithEvent(
     deps.prisma,
     { id: d.id, podTerminatedAt: null },
     { podTerminatedAt: now, runtimeSeconds: seconds, costMicros: cost },
@@ -36,6 +37,7 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
       data: { podId: d.podId, alreadyGone, runtimeSeconds: seconds, costMicros: cost.toString(), reason },
     },
   );
+  if (recorded) deps.onPodTerminated?.({ deploymentId: d.id, status: d.status, finishedAt: d.finishedAt, terminatedAt: now, costMicros: cost });
   deps.logger.info("pod terminated", { deploymentId: d.id, podId: d.podId, reason, runtimeSeconds: seconds, costMicros: cost.toString() });
   return "terminated";
 }

@@ -1,0 +1,53 @@
+import { Router } from "express";
+import {
+  cancelDeployment,
+  deploymentView,
+  findDeployment,
+  lastLines,
+  listAllDeployments,
+  parseStatsQuery,
+  retryDeployment,
+  statsReport,
+  type Clock,
+  type JobEnqueuer,
+  type PrismaClient,
+} from "@trainpod/core";
+import { currentUserId } from "../http/auth";
+
+export interface AdminRouteDeps {
+  prisma: PrismaClient;
+  jobs: JobEnqueuer;
+  clock: Clock;
+}
+
+/**
+ * The operators' endpoints (mounted behind adminAuth): stats, every user's deployments, and the
+ * dashboard's actions, retry of a failed deployment and cancel of a live one.
+ */
+export function adminRoutes(deps: AdminRouteDeps): Router {
+  const router = Router();
+
+  router.get("/v1/stats", async (req, res) => {
+    const now = deps.clock.now();
+    res.json(await statsReport(deps.prisma, parseStatsQuery(req.query, now), now));
+  });
+
+  router.get("/v1/admin/deployments", async (req, res) => {
+    const now = deps.clock.now();
+    const rows = await listAllDeployments(deps.prisma, req.query);
+    res.json({ items: rows.map((d) => ({ ...deploymentView(d, now), userId: d.userId, lastLogLines: lastLines(d.failureMessage) })) });
+  });
+
+  router.post("/v1/admin/deployments/:id/retry", async (req, res) => {
+    const { deployment, created } = await retryDeployment(deps, req.params.id, `admin ${currentUserId(req)}`);
+    res.status(created ? 202 : 200).location(`/v1/deployments/${deployment.id}`).json(deploymentView(deployment, deps.clock.now()));
+  });
+
+  router.post("/v1/admin/deployments/:id/cancel", async (req, res) => {
+    const d = await findDeployment(deps.prisma, req.params.id);
+    await cancelDeployment(deps, d.id, `admin ${currentUserId(req)}`);
+    res.status(202).json(deploymentView(await findDeployment(deps.prisma, d.id), deps.clock.now()));
+  });
+
+  return router;
+}

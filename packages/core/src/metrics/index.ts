@@ -1,0 +1,3 @@
+export * from "./collectors";
+export * from "./metrics";
+export * from "./metrics-token";

@@ -1,0 +1,30 @@
+import { createMetrics, podTerminatedObserver, runpodCallObserver } from "./metrics";
+
+describe("metrics observers", () => {
+  it("counts RunPod calls by endpoint, method and status, with a latency histogram", async () => {
+    const m = createMetrics("worker");
+    const observe = runpodCallObserver(m);
+    observe({ endpoint: "/pods", method: "POST", status: 201, durationMs: 120, attempt: 1 });
+    observe({ endpoint: "/pods/{podId}", method: "DELETE", status: 429, durationMs: 30, attempt: 1 });
+    observe({ endpoint: "/pods/{podId}", method: "DELETE", status: "timeout", durationMs: 10_000, attempt: 2 });
+    const text = await m.registry.metrics();
+    expect(text).toContain('trainpod_runpod_api_calls_total{endpoint="/pods",method="POST",status="201",service="worker"} 1');
+    expect(text).toContain('trainpod_runpod_api_calls_total{endpoint="/pods/{podId}",method="DELETE",status="timeout",service="worker"} 1');
+    expect(text).toContain('trainpod_runpod_api_call_duration_seconds_count{service="worker",endpoint="/pods/{podId}",method="DELETE"} 2');
+    expect(text).toContain('trainpod_runpod_api_call_duration_seconds_bucket{le="0.25",service="worker",endpoint="/pods",method="POST"} 1');
+  });
+
+  it("adds terminated pods' cost by status and observes failure-to-termination latency of failed ones only", async () => {
+    const m = createMetrics("worker");
+    const observe = podTerminatedObserver(m);
+    const t = new Date("2026-01-01T00:00:10Z");
+    observe({ deploymentId: "a", status: "FAILED", finishedAt: new Date("2026-01-01T00:00:09.700Z"), terminatedAt: t, costMicros: 1500n });
+    observe({ deploymentId: "b", status: "SUCCEEDED", finishedAt: new Date("2026-01-01T00:00:00Z"), terminatedAt: t, costMicros: 2500n });
+    const text = await m.registry.metrics();
+    expect(text).toContain('trainpod_pod_cost_micro_usd_total{status="FAILED",service="worker"} 1500');
+    expect(text).toContain('trainpod_pod_cost_micro_usd_total{status="SUCCEEDED",service="worker"} 2500');
+    expect(text).toContain('trainpod_failure_to_termination_seconds_count{service="worker"} 1');
+    expect(text).toContain('trainpod_failure_to_termination_seconds_bucket{le="0.25",service="worker"} 0');
+    expect(text).toContain('trainpod_failure_to_termination_seconds_bucket{le="0.5",service="worker"} 1');
+  });
+});

@@ -1,0 +1,73 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import type { PodTerminatedInfo } from "../lifecycle/deps";
+import type { RunPodCallInfo } from "../runpod";
+
+/** trainpod's Prometheus metrics: one registry per process (api or worker), built once at start. */
+export interface Metrics {
+  registry: Registry;
+  runpodCalls: Counter<"endpoint" | "method" | "status">;
+  runpodCallSeconds: Histogram<"endpoint" | "method">;
+  jobOutcomes: Counter<"queue" | "outcome">;
+  podCostMicros: Counter<"status">;
+  failureToTerminationSeconds: Histogram;
+}
+
+/** Builds the registry (with Node's default process metrics) and trainpod's own metrics in it. */
+export function createMetrics(service: "api" | "worker"): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry, prefix: "trainpod_" });
+  const registers = [registry];
+  return {
+    registry,
+    runpodCalls: new Counter({
+      name: "trainpod_runpod_api_calls_total",
+      help: "RunPod REST calls (each HTTP attempt) by endpoint template, method and status (or timeout/network)",
+      labelNames: ["endpoint", "method", "status"] as const,
+      registers,
+    }),
+    runpodCallSeconds: new Histogram({
+      name: "trainpod_runpod_api_call_duration_seconds",
+      help: "Latency of RunPod REST calls (each HTTP attempt)",
+      labelNames: ["endpoint", "method"] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    jobOutcomes: new Counter({
+      name: "trainpod_job_outcomes_total",
+      help: "Jobs finished by this process, by queue and outcome (completed, failed)",
+      labelNames: ["queue", "outcome"] as const,
+      registers,
+    }),
+    podCostMicros: new Counter({
+      name: "trainpod_pod_cost_micro_usd_total",
+      help: "Billed cost of terminated pods in micro-dollars, by the deployment's status",
+      labelNames: ["status"] as const,
+      registers,
+    }),
+    failureToTerminationSeconds: new Histogram({
+      name: "trainpod_failure_to_termination_seconds",
+      help: "From a deployment's failure (report or deadline) to its pod's confirmed termination",
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    }),
+  };
+}
+
+/** The RunPodRestClient `onCall` hook that feeds the RunPod call metrics. */
+export function runpodCallObserver(m: Metrics): (info: RunPodCallInfo) => void {
+  return (info) => {
+    m.runpodCalls.inc({ endpoint: info.endpoint, method: info.method, status: String(info.status) });
+    m.runpodCallSeconds.observe({ endpoint: info.endpoint, method: info.method }, info.durationMs / 1000);
+  };
+}
+
+/** The terminate use case's `onPodTerminated` hook: cost counter and failure-to-termination latency. */
+export function podTerminatedObserver(m: Metrics): (info: PodTerminatedInfo) => void {
+  return (info) => {
+    m.podCostMicros.inc({ status: info.status }, Number(info.costMicros));
+    if (info.status === "FAILED" && info.finishedAt !== null) {
+      m.failureToTerminationSeconds.observe(Math.max(0, info.terminatedAt.getTime() - info.finishedAt.getTime()) / 1000);
+    }
+  };
+}

@@ -1,0 +1,149 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { FailureReason } from "@trainpod/core";
+import { startApi, type ApiHarness } from "../../apps/api/test/harness";
+import { makeDataset, makeDeployment, makeUser } from "../factories";
+
+/*
+ * The dashboard in a real browser: Debian's chromium, driven by playwright-core. Skipped (with the
+ * reason printed) only where chromium is not installed; .ci/run installs it.
+ * UPDATE_SCREENSHOT=1 also writes docs/dashboard.png.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) process.stdout.write(`dashboard.browser.test: SKIPPED, no chromium at ${CHROMIUM} (apt-get install chromium)\n`);
+const describeBrowser = haveChromium ? describe : describe.skip;
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+let h: ApiHarness;
+let adminKey: string;
+let failedId: string;
+let profile: string;
+let context: BrowserContext;
+
+async function seed(): Promise<void> {
+  const p = h.db.prisma;
+  adminKey = (await makeUser(p, { email: "ops@example.com", role: "ADMIN" })).key;
+  const { user } = await makeUser(p, { email: "ml@example.com" });
+  const owner = { userId: user.id, datasetId: (await makeDataset(p, user.id)).id };
+  const day = 24 * 3600_000;
+  const now = Date.now();
+  const reasons: FailureReason[] = ["TRAINING_FAILED", "DATASET_DOWNLOAD_FAILED", "SETUP_TIMEOUT", "NO_CAPACITY", "HEARTBEAT_TIMEOUT"];
+  for (let i = 0; i < 24; i += 1) {
+    const createdAt = new Date(now - ((i * 5) % 20) * day - i * 3600_000);
+    const failed = i % 3 === 0;
+    const at = (s: number) => new Date(createdAt.getTime() + s * 1000);
+    await makeDeployment(p, owner, {
+      createdAt,
+      status: failed ? "FAILED" : "SUCCEEDED",
+      failureReason: failed ? reasons[i % reasons.length] : null,
+      failureMessage: failed ? `train failed with exit code 1\nstep ${i} loss nan\nTraceback: RuntimeError: CUDA out of memory` : null,
+      exitCode: failed ? 1 : 0,
+      podId: `pod-seed-${i}`,
+      gpuTypeId: "NVIDIA A40",
+      costPerHrMicros: 790_000n,
+      runningAt: at(30 + i * 3),
+      trainingStartedAt: at(60 + i * 4),
+      finishedAt: at(600 + i * 90),
+      podTerminatedAt: at(601 + i * 90),
+      runtimeSeconds: 600 + i * 90,
+      costMicros: BigInt(130_000 + i * 20_000),
+      attempts: 1 + (i % 4 === 0 ? 2 : 0),
+      terminateAttempts: 1,
+    });
+  }
+  await makeDeployment(p, owner, { status: "RUNNING", podId: "pod-live-1", gpuTypeId: "NVIDIA A40", costPerHrMicros: 790_000n, podCreatedAt: new Date(now - 300_000) });
+  const newest = await makeDeployment(p, owner, {
+    status: "FAILED",
+    failureReason: "TRAINING_FAILED",
+    failureMessage: "train failed with exit code 137\nKilled: out of memory at step 12",
+    exitCode: 137,
+    costMicros: 42_000n,
+    finishedAt: new Date(now - 60_000),
+    podTerminatedAt: new Date(now - 59_000),
+  });
+  failedId = newest.id;
+}
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  h = await startApi();
+  await seed();
+  profile = mkdtempSync(path.join(os.tmpdir(), "trainpod-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1400, height: 1500 },
+    httpCredentials: { username: "ops@example.com", password: adminKey },
+  });
+}, 60_000);
+afterAll(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  await h?.close();
+});
+
+/** How many canvases of the page have at least one drawn (non-transparent) pixel, of how many (runs in the page). */
+const DRAWN_CANVASES = `(() => {
+  const canvases = Array.from(document.querySelectorAll("canvas"));
+  const drawn = canvases.filter((c) => {
+    const ctx = c.getContext("2d");
+    if (!ctx || c.width === 0 || c.height === 0) return false;
+    const px = ctx.getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return true;
+    return false;
+  });
+  return { total: canvases.length, drawn: drawn.length };
+})()`;
+
+const drawnCanvases = (page: Page) => page.evaluate<{ total: number; drawn: number }>(DRAWN_CANVASES);
+
+describeBrowser("the dashboard in headless Chromium", () => {
+  it("refuses a browser without credentials (401, Basic challenge)", async () => {
+    const res = await fetch(`${h.url}/dashboard/`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toMatch(/^Basic/);
+  });
+
+  it("logs in, draws the charts, lists the failed deployment; retry makes a new deployment appear", async () => {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const res = await page.goto(`${h.url}/dashboard/`);
+    expect(res?.status()).toBe(200);
+    await page.waitForSelector("body[data-loaded=true]", { timeout: 15_000 });
+    await page.waitForFunction('document.querySelectorAll("canvas").length === 5');
+    expect(await drawnCanvases(page)).toEqual({ total: 5, drawn: 5 });
+    const row = page.locator(`#failed tr[data-id="${failedId}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain("TRAINING_FAILED");
+    expect(await row.textContent()).toContain("137");
+    expect(await row.textContent()).toContain("Killed: out of memory at step 12");
+    expect(await page.locator("#live tbody tr").count()).toBe(1);
+    if (process.env.UPDATE_SCREENSHOT === "1") await page.screenshot({ path: path.resolve(__dirname, "../../docs/dashboard.png"), fullPage: true });
+    await page.screenshot({ path: path.join(profile, "dashboard.png"), fullPage: true });
+
+    await row.locator("button[data-action=retry]").click();
+    const retry = page.locator(`#recent tr[data-retry-of="${failedId}"]`);
+    await retry.waitFor({ timeout: 10_000 });
+    expect(await retry.textContent()).toContain("QUEUED");
+    const created = await h.db.prisma.deployment.findMany({ where: { retryOfId: failedId } });
+    expect(created).toHaveLength(1);
+    expect(await retry.getAttribute("data-id")).toBe(created[0]?.id);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("opens Bull Board and sees every queue", async () => {
+    const page = await context.newPage();
+    const res = await page.goto(`${h.url}/admin/queues/`);
+    expect(res?.status()).toBe(200);
+    for (const q of ["deploy", "terminate", "monitor", "reconcile", "maintenance"]) {
+      await page.getByText(q, { exact: true }).first().waitFor({ timeout: 15_000 });
+    }
+    await page.close();
+  }, 60_000);
+});
