@@ -5,6 +5,7 @@ import { accessLog } from "./http/access-log";
 import { apiKeyAuth } from "./http/auth";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { requestId } from "./http/request-id";
+import { rateLimits, securityHeaders } from "./http/security";
 import { datasetDownloadRoutes } from "./routes/dataset-download";
 import { datasetRoutes } from "./routes/datasets";
 import { deploymentRoutes } from "./routes/deployments";
@@ -29,8 +30,10 @@ export function createApp(deps: ApiDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", deps.config.env.TRUST_PROXY);
   app.use(requestId);
+  app.use(securityHeaders());
   app.use(accessLog(deps.logger));
   app.use(healthRoutes(deps));
+  app.use(rateLimits(deps));
   const auth = apiKeyAuth(deps);
   const datasetStorage = deps.datasetStorage ?? new LocalFileStorage(deps.config.env.DATASET_DIR);
   app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage }));

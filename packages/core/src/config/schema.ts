@@ -38,6 +38,10 @@ export const apiEnvSchema = z.object({
   ARTIFACT_DIR: z.string().min(1).default("./var/artifacts"),
   DATASET_MAX_BYTES: positiveInt.default(1024 * 1024 * 1024),
   ARTIFACT_MAX_BYTES: positiveInt.default(5 * 1024 * 1024 * 1024),
+  /** requests a minute per client IP on the API (Redis-backed, shared by every API replica); 0 = off */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  /** requests a minute per deployment on the pod's routes (/v1/runs/:id/...); 0 = off */
+  RATE_LIMIT_RUN_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
 });
 
 export const tokenEnvSchema = z.object({
@@ -53,6 +57,12 @@ export const workerEnvSchema = z.object({
   MAINTENANCE_INTERVAL_MS: positiveInt.default(15 * 60_000),
   HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(300),
   NO_CAPACITY_MAX_WAIT_MINUTES: positiveInt.default(30),
+  /** BullMQ lock of an active job; a killed worker's jobs are taken over after it lapses */
+  WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
+  /** how often BullMQ looks for stalled jobs (locks that lapsed) */
+  WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
+  /** a QUEUED deployment with no pod this long has its deploy job enqueued again */
+  QUEUED_REQUEUE_AFTER_MS: positiveInt.default(60_000),
   POD_NAME_PREFIX: z
     .string()
     .regex(/^[a-z0-9-]+$/, "lowercase letters, digits and dashes")

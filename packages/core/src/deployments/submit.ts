@@ -28,7 +28,11 @@ export async function submitDeployment(
   const key = input.idempotencyKey;
   if (key !== undefined) {
     const existing = await deps.prisma.deployment.findUnique({ where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: key } } });
-    if (existing) return { deployment: existing, created: false };
+    if (existing) {
+      // a retry after a failed enqueue (Redis down) puts the job in now instead of waiting for the monitor
+      if (existing.status === "QUEUED" && existing.podId === null) await deps.jobs.deploy(existing.id);
+      return { deployment: existing, created: false };
+    }
   }
   const dataset = await deps.prisma.dataset.findFirst({ where: { id: req.datasetId, userId: input.userId }, select: { id: true } });
   if (!dataset) throw new AppError("NOT_FOUND", "dataset not found", { details: { datasetId: req.datasetId } });
