@@ -123,7 +123,8 @@ describe("admin-only routes", () => {
       const status = async (key?: string) => (await fetch(`http://127.0.0.1:${port}/probe`, { headers: key ? { authorization: `Bearer ${key}` } : {} })).status;
       expect([await status(), await status(owner.key), await status(admin.key)]).toEqual([401, 403, 200]);
     } finally {
-      server.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });
