@@ -103,6 +103,8 @@ export async function startBenchSystem(opts: { worker: boolean; env?: Record<str
     QUEUE_PREFIX: prefix,
     PUBLIC_URL: apiUrl,
     RUNPOD_API_URL: sim.apiUrl,
+    RATE_LIMIT_PER_MINUTE: "0",
+    RATE_LIMIT_RUN_PER_MINUTE: "0",
     DATASET_DIR: path.join(dir, "datasets"),
     ARTIFACT_DIR: path.join(dir, "artifacts"),
     ...opts.env,

@@ -11,6 +11,9 @@ export function testConfig(opts: { databaseUrl: string; queuePrefix: string; env
     DATABASE_URL: opts.databaseUrl,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: opts.queuePrefix,
+    // rate limits have their own test (apps/api/src/http/security.test.ts); other suites send many requests
+    RATE_LIMIT_PER_MINUTE: "0",
+    RATE_LIMIT_RUN_PER_MINUTE: "0",
     ...opts.env,
   });
 }

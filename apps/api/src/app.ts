@@ -6,6 +6,7 @@ import { accessLog } from "./http/access-log";
 import { apiKeyAuth } from "./http/auth";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { requestId } from "./http/request-id";
+import { rateLimits, securityHeaders } from "./http/security";
 import { datasetDownloadRoutes } from "./routes/dataset-download";
 import { datasetRoutes } from "./routes/datasets";
 import { deploymentStreamRoutes } from "./routes/deployment-stream";
@@ -34,9 +35,11 @@ export function createApp(deps: ApiDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", deps.config.env.TRUST_PROXY);
   app.use(requestId);
+  app.use(securityHeaders());
   app.use(accessLog(deps.logger));
   app.use(healthRoutes(deps));
   app.use(openApiRoutes());
+  app.use(rateLimits(deps));
   const auth = apiKeyAuth({ ...deps, apiKeyCacheTtlMs: deps.config.env.API_KEY_CACHE_TTL_MS });
   const datasetStorage = deps.datasetStorage ?? new LocalFileStorage(deps.config.env.DATASET_DIR);
   app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage }));
@@ -44,7 +47,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use("/v1/deployments", auth);
   app.use(express.json({ limit: "256kb" }));
   const jobs = createJobEnqueuer(deps.queues);
-  const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.simulated };
+  const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.local };
   app.use(adminScreens({ ...deps, jobs }));
   app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight }));
   app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock }));

@@ -40,9 +40,12 @@ export async function startWorkers(deps: WorkerRuntimeDeps): Promise<WorkerRunti
       connection,
       prefix,
       concurrency: jobCatalog[name].concurrency(deps.config.env.WORKER_CONCURRENCY),
+      lockDuration: deps.config.env.WORKER_LOCK_DURATION_MS,
+      stalledInterval: deps.config.env.WORKER_STALLED_INTERVAL_MS,
       autorun: true,
     });
     worker.on("error", (err) => deps.logger.error("worker error", { queue: name, error: err.message }));
+    worker.on("stalled", (jobId) => deps.logger.warn("job stalled (its worker stopped renewing the lock); run again", { queue: name, jobId }));
     return worker;
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));

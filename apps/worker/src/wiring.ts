@@ -49,7 +49,7 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
   };
   return {
     lifecycle,
-    monitor: { heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000, requeueAfterMs: 60_000 },
+    monitor: { heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000, requeueAfterMs: env.QUEUED_REQUEUE_AFTER_MS },
     maintenance: () => cleanupExpiredTokens(c.prisma, c.clock, { olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000) }),
   };
 }

@@ -16,6 +16,6 @@ export function dashboardRoutes(): Router {
   router.get("/dashboard/vendor/chart.js", (_req, res) => {
     res.type("application/javascript").sendFile(chartJs, { maxAge: "1h" });
   });
-  router.use("/dashboard", express.static(DASHBOARD_DIR, { index: "index.html", redirect: false }));
+  router.use("/dashboard", express.static(DASHBOARD_DIR, { index: "index.html", redirect: true }));
   return router;
 }

@@ -14,7 +14,10 @@ describe("loadConfig", () => {
   it("targets RunPod itself when a key is set", () => {
     const config = loadConfig({ RUNPOD_API_KEY: "rpa_abc", PUBLIC_URL: "https://trainpod.example.com/" });
     expect(config.runpod.simulated).toBe(false);
+    expect(config.runpod.local).toBe(false);
     expect(config.runpod.apiUrl).toBe("https://rest.runpod.io/v1");
+    // a key for a RunPod-compatible API on this machine (the simulator with SIM_API_KEY): pods are local
+    expect(loadConfig({ RUNPOD_API_KEY: "k", RUNPOD_API_URL: "http://127.0.0.1:9999/v1" }).runpod.local).toBe(true);
     expect(config.publicUrl).toBe("https://trainpod.example.com");
   });
 

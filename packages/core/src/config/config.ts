@@ -4,6 +4,11 @@ import { envSchema, type Env } from "./schema";
 export interface RunPodTarget {
   /** true when no RUNPOD_API_KEY is set: trainpod talks to the local simulator */
   simulated: boolean;
+  /**
+   * pods run on this machine: the simulator, or any RunPod-compatible API on a loopback address
+   * (e.g. the simulator with SIM_API_KEY set); their callbacks may then go to localhost
+   */
+  local: boolean;
   apiUrl: string;
   apiKey: string;
 }
@@ -31,17 +36,25 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const env = parsed.data;
   const simulated = env.RUNPOD_API_KEY === undefined;
+  const apiUrl = env.RUNPOD_API_URL ?? (simulated ? `http://127.0.0.1:${env.SIM_PORT}/v1` : "https://rest.runpod.io/v1");
   return {
     env,
     isProduction: env.NODE_ENV === "production",
     logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === "production" ? "json" : "pretty"),
     runpod: {
       simulated,
-      apiUrl: env.RUNPOD_API_URL ?? (simulated ? `http://127.0.0.1:${env.SIM_PORT}/v1` : "https://rest.runpod.io/v1"),
+      local: simulated || isLoopbackUrl(apiUrl),
+      apiUrl,
       apiKey: env.RUNPOD_API_KEY ?? SIMULATOR_API_KEY,
     },
     publicUrl: (env.PUBLIC_URL ?? `http://${env.API_HOST}:${env.API_PORT}`).replace(/\/+$/, ""),
   };
+}
+
+/** A URL on this machine (localhost, 127.x, ::1). */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
 /** For entry points: parse or print every problem and exit(1). */

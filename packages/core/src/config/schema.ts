@@ -42,6 +42,10 @@ export const apiEnvSchema = z.object({
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** a bearer token Prometheus may scrape /metrics with (admin API keys always work); unset: admins only */
   METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  /** requests a minute per client IP on the API (Redis-backed, shared by every API replica); 0 = off */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  /** requests a minute per deployment on the pod's routes (/v1/runs/:id/...); 0 = off */
+  RATE_LIMIT_RUN_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
 });
 
 export const tokenEnvSchema = z.object({
@@ -60,6 +64,12 @@ export const workerEnvSchema = z.object({
   /** the worker's own /metrics server (0 = off); it answers on WORKER_METRICS_HOST only */
   WORKER_METRICS_PORT: port.default(9464),
   WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** BullMQ lock of an active job; a killed worker's jobs are taken over after it lapses */
+  WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
+  /** how often BullMQ looks for stalled jobs (locks that lapsed) */
+  WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
+  /** a QUEUED deployment with no pod this long has its deploy job enqueued again */
+  QUEUED_REQUEUE_AFTER_MS: positiveInt.default(60_000),
   POD_NAME_PREFIX: z
     .string()
     .regex(/^[a-z0-9-]+$/, "lowercase letters, digits and dashes")

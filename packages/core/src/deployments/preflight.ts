@@ -19,7 +19,7 @@ export interface PreflightProblem {
 export interface PreflightContext {
   /** Config.publicUrl: the base of every URL a pod calls back */
   publicUrl: string;
-  /** Config.runpod.simulated */
+  /** Config.runpod.local: pods run on this machine (the simulator), so localhost callbacks work */
   simulated: boolean;
 }
 

@@ -33,7 +33,7 @@ export async function submitDeployment(
     const stored = await storeQueuedDeployment(deps, { userId: input.userId, request: req, idempotencyKey: key });
     if (stored) return stored;
   } else {
-    const earlier = await earlierSubmission(deps.prisma, input.userId, key);
+    const earlier = await earlierSubmission(deps, input.userId, key);
     if (earlier) return { deployment: earlier, created: false };
   }
   assertPreflight(await preflight(deps.prisma, deps.preflight, input.userId, req));
@@ -53,11 +53,18 @@ export async function storeQueuedDeployment(deps: { prisma: PrismaClient; jobs: 
     await deps.jobs.deploy(deployment.id);
     return { deployment, created: true };
   }
-  const earlier = await earlierSubmission(deps.prisma, input.userId, input.idempotencyKey);
+  const earlier = await earlierSubmission(deps, input.userId, input.idempotencyKey);
   return earlier ? { deployment: earlier, created: false } : null;
 }
 
-async function earlierSubmission(prisma: PrismaClient, userId: string, key: string | undefined): Promise<Deployment | null> {
+/**
+ * The deployment an earlier submission with this Idempotency-Key stored. If it is still QUEUED with
+ * no pod, its deploy job is enqueued again (same job id: never a second one): a client retrying after
+ * a failed enqueue (Redis down) gets its run started now instead of at the monitor's requeue.
+ */
+async function earlierSubmission(deps: { prisma: PrismaClient; jobs: JobEnqueuer }, userId: string, key: string | undefined): Promise<Deployment | null> {
   if (key === undefined) return null;
-  return prisma.deployment.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
+  const earlier = await deps.prisma.deployment.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
+  if (earlier?.status === "QUEUED" && earlier.podId === null) await deps.jobs.deploy(earlier.id);
+  return earlier;
 }

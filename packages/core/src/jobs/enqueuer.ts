@@ -1,19 +1,39 @@
+import type { Queue } from "bullmq";
 import type { Queues } from "../queue/queues";
 import { jobIds } from "./catalog";
 
+export interface EnqueueOptions {
+  /**
+   * For the sweeps that enqueue again (monitor, reconcile): a job with this id that already ended
+   * (failed after its attempts, or failed as stalled after a worker was killed twice, or completed
+   * without closing the deployment) would make the add a silent no-op and the work would be lost.
+   * With `revive` such a job is run again.
+   */
+  revive?: boolean;
+}
+
 /** What use cases need of the queues: add a job whose id makes a duplicate impossible. */
 export interface JobEnqueuer {
-  deploy(deploymentId: string): Promise<void>;
-  terminate(deploymentId: string, reason: string): Promise<void>;
+  deploy(deploymentId: string, options?: EnqueueOptions): Promise<void>;
+  terminate(deploymentId: string, reason: string, options?: EnqueueOptions): Promise<void>;
+}
+
+async function addOnce(queue: Queue, name: string, data: Record<string, unknown>, jobId: string, options: EnqueueOptions = {}): Promise<void> {
+  if (options.revive) {
+    const state = await queue.getJobState(jobId);
+    if (state === "failed") {
+      const job = await queue.getJob(jobId);
+      if (job) await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+      return;
+    }
+    if (state === "completed") await queue.remove(jobId);
+  }
+  await queue.add(name, data, { jobId });
 }
 
 export function createJobEnqueuer(queues: Queues): JobEnqueuer {
   return {
-    async deploy(deploymentId) {
-      await queues.deploy.add("deploy", { deploymentId }, { jobId: jobIds.deploy(deploymentId) });
-    },
-    async terminate(deploymentId, reason) {
-      await queues.terminate.add("terminate", { deploymentId, reason }, { jobId: jobIds.terminate(deploymentId) });
-    },
+    deploy: (deploymentId, options) => addOnce(queues.deploy, "deploy", { deploymentId }, jobIds.deploy(deploymentId), options),
+    terminate: (deploymentId, reason, options) => addOnce(queues.terminate, "terminate", { deploymentId, reason }, jobIds.terminate(deploymentId), options),
   };
 }

@@ -109,6 +109,6 @@ async function requeueStale(deps: LifecycleDeps, now: Date, afterMs: number): Pr
     select: { id: true },
     take: 500,
   });
-  for (const { id } of stale) await deps.jobs.deploy(id);
+  for (const { id } of stale) await deps.jobs.deploy(id, { revive: true });
   return stale.length;
 }

@@ -16,6 +16,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * deployments whose pod termination is not confirmed get their terminate job again.
  */
 export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
+  const listedAt = deps.clock.now();
   const pods = await deps.runpod.listPods({ namePrefix: deps.podNamePrefix });
   const ids = pods.map((p) => p.name.slice(deps.podNamePrefix.length)).filter((id) => UUID.test(id));
   const owners = await deps.prisma.deployment.findMany({
@@ -29,6 +30,8 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
     const owner = byId.get(pod.name.slice(deps.podNamePrefix.length));
     const adoptable = owner && owner.podId === null && !TERMINAL_STATUSES.includes(owner.status);
     if (adoptable || (owner && owner.podId === pod.id && owner.podTerminatedAt === null)) continue;
+    // its own terminate job ended it after the listing was taken: not an orphan (the chaos run caught this race)
+    if (owner && owner.podId === pod.id && owner.podTerminatedAt !== null && owner.podTerminatedAt >= listedAt) continue;
     await deps.runpod.terminatePod(pod.id);
     orphans.push(pod.id);
     if (owner) await recordEvent(deps.prisma, owner.id, { type: "orphan_terminated", message: `orphan pod ${pod.id} terminated`, data: { podId: pod.id } });
@@ -39,6 +42,6 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
     select: { id: true },
     take: 1000,
   });
-  for (const { id } of unclosed) await deps.jobs.terminate(id, "reconcile");
+  for (const { id } of unclosed) await deps.jobs.terminate(id, "reconcile", { revive: true });
   return { pods: pods.length, orphansTerminated: orphans, terminationsRequeued: unclosed.length };
 }

@@ -10,7 +10,7 @@ const lines = z.array(line).max(200);
 
 /** What a pod may report to POST /v1/runs/:id/events (the start script and the trainer). */
 export const runEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("started"), system: z.record(z.string(), z.string().max(2000)).optional() }),
+  z.object({ type: z.literal("started"), system: z.record(z.string().max(100), z.string().max(2000)).optional() }),
   z.object({ type: z.literal("dataset_downloaded"), bytes: z.number().int().nonnegative().optional(), seconds: z.number().nonnegative().optional() }),
   z.object({
     type: z.literal("progress"),

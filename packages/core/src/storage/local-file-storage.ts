@@ -18,6 +18,13 @@ function inside(root: string, candidate: string): boolean {
   return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
 }
 
+/** a file where a folder must be, or a folder where a file must be (found by the API fuzz: `a` then `a/a`) */
+function collides(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR" || code === "ENOTEMPTY";
+}
+const collision = (): AppError => new AppError("CONFLICT", "the key collides with an existing object or folder");
+
 const notFound = (): AppError => new AppError("NOT_FOUND", "object not found");
 const escapes = (): AppError => new AppError("VALIDATION_FAILED", "invalid storage key");
 
@@ -81,7 +88,9 @@ export class LocalFileStorage implements BlobStorage {
         probe = path.dirname(probe);
       }
     }
-    await fs.mkdir(path.dirname(full), { recursive: true });
+    await fs.mkdir(path.dirname(full), { recursive: true }).catch((err: unknown) => {
+      throw collides(err) ? collision() : err;
+    });
     const dirReal = await fs.realpath(path.dirname(full));
     if (dirReal !== rootReal && !inside(rootReal, dirReal)) throw escapes();
     return { dir: dirReal, file: path.join(dirReal, path.basename(full)) };
@@ -97,7 +106,7 @@ export class LocalFileStorage implements BlobStorage {
       await fs.rename(tmp, file);
     } catch (err) {
       await fs.rm(tmp, { force: true });
-      throw err;
+      throw collides(err) ? collision() : err;
     }
     return { sizeBytes: meter.bytes, sha256: meter.digest() };
   }

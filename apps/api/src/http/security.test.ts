@@ -1,0 +1,86 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { closeQueues, createQueues, createRedis, createUserWithKey } from "@trainpod/core";
+import { createApp } from "../app";
+import { startApi, type ApiHarness } from "../../test/harness";
+import { captureLogger } from "../../../../test/support/test-config";
+import { deletePrefix, TEST_REDIS_URL } from "../../../../test/support/test-redis";
+
+// one API replica from the harness, a second one here: same Redis, same prefix, same database
+let a: ApiHarness;
+let b: { url: string; close(): Promise<void> };
+let key: string;
+
+beforeAll(async () => {
+  a = await startApi({ env: { RATE_LIMIT_PER_MINUTE: "6", RATE_LIMIT_RUN_PER_MINUTE: "3" } });
+  const redis = createRedis(TEST_REDIS_URL, { failFast: true });
+  const queues = createQueues(redis, a.config.env.QUEUE_PREFIX);
+  const server = http.createServer(createApp({ config: a.config, logger: captureLogger("api-b").logger, prisma: a.db.prisma, redis, queues, clock: a.clock }));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  b = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await closeQueues(queues);
+      redis.disconnect();
+    },
+  };
+  key = (await createUserWithKey(a.db.prisma, { email: "limits@example.com" })).key;
+});
+afterAll(async () => {
+  await b?.close();
+  await a?.close();
+});
+
+const get = (base: string, path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+
+describe("security headers (helmet)", () => {
+  it("every answer carries them, errors included", async () => {
+    for (const path of ["/healthz", "/v1/deployments", "/no/such/route"]) {
+      const res = await get(a.url, path);
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
+      expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+      expect(res.headers.get("strict-transport-security")).toMatch(/max-age=\d+/);
+      expect(res.headers.get("x-powered-by")).toBeNull();
+    }
+  });
+});
+
+describe("rate limiting, shared through Redis by every API replica", () => {
+  it("the limit counts requests to both replicas together; the next is 429 in our error shape with Retry-After", async () => {
+    await deletePrefix(`${a.config.env.QUEUE_PREFIX}:rl:ip`); // the header test's requests counted too
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push((await get(i % 2 === 0 ? a.url : b.url, "/v1/deployments")).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+    for (const base of [a.url, b.url]) {
+      const res = await get(base, "/v1/deployments");
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await res.json()).toEqual({ error: { code: "RATE_LIMITED", message: expect.any(String), details: { limit: 6, windowSeconds: 60 } } });
+    }
+    // health checks are never limited
+    expect((await get(b.url, "/healthz")).status).toBe(200);
+  });
+
+  it("the pod's routes count per deployment, not per address", async () => {
+    const ids = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"];
+    const post = (base: string, id: string) => fetch(`${base}/v1/runs/${id}/events`, { method: "POST", headers: { authorization: "Bearer tp_run_x", "content-type": "application/json" }, body: "{}" });
+    const first = [await post(a.url, ids[0] as string), await post(b.url, ids[0] as string), await post(a.url, ids[0] as string)].map((r) => r.status);
+    expect(first).toEqual([401, 401, 401]);
+    expect((await post(b.url, ids[0] as string)).status).toBe(429);
+    expect((await post(a.url, ids[1] as string)).status).toBe(401);
+  });
+
+  it("keeps its counters under the app's prefix", async () => {
+    const { Redis } = await import("ioredis");
+    const r = new Redis(TEST_REDIS_URL);
+    try {
+      const [, keys] = await r.scan("0", "MATCH", `${a.config.env.QUEUE_PREFIX}:rl:*`, "COUNT", 1000);
+      expect(keys.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      r.disconnect();
+    }
+  });
+});

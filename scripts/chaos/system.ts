@@ -1,0 +1,129 @@
+/**
+ * The system a chaos run drives: its own database (created, migrated, dropped), its own
+ * redis-server (appendonly), its own queue prefix, the simulator as a process, the API in this
+ * process and K worker processes. Every log line goes to files under one temp folder.
+ */
+import { randomBytes } from "node:crypto";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import winston from "winston";
+import { closeQueues, createLogger, createQueues, createRedis, createUserWithKey, loadConfig, systemClock, type Queues } from "@trainpod/core";
+import { createApp } from "../../apps/api/src/app";
+import { deployMigrations } from "../db/migrate";
+import { databaseUrl, quoteIdent, withAdminClient } from "../../test/support/pg-admin";
+import { startSimProcess, type SimProcess } from "../../test/support/sim-process";
+import { databaseHandle, type TestDatabase } from "../../test/support/test-db";
+import { startOwnRedis, type OwnRedis } from "./redis-server";
+import { startWorkerPool, type WorkerPool } from "./worker-pool";
+
+export interface ChaosTimings {
+  monitorMs: number;
+  reconcileMs: number;
+  requeueAfterMs: number;
+  lockMs: number;
+  stalledMs: number;
+}
+
+export interface ChaosSystem {
+  dir: string;
+  db: TestDatabase;
+  redis: OwnRedis;
+  sim: SimProcess;
+  queues: Queues;
+  pool: WorkerPool;
+  apiUrl: string;
+  podNamePrefix: string;
+  user: { key: string; datasetId: string };
+  runpodKey: string;
+  /** every log file of the run (API, workers) */
+  logFiles: string[];
+  stop(): Promise<void>;
+}
+
+const DATASET = [
+  { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] },
+  { messages: [{ role: "user", content: "2+2?" }, { role: "assistant", content: "4" }] },
+]
+  .map((r) => JSON.stringify(r))
+  .join("\n");
+
+export async function startChaosSystem(opts: { workers: number; seed: number; timings: ChaosTimings }): Promise<ChaosSystem> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "trainpod-chaos-"));
+  const tag = randomBytes(4).toString("hex");
+  const dbName = `tp_chaos_${tag}`;
+  await withAdminClient((c) => c.query(`CREATE DATABASE ${quoteIdent(dbName)}`));
+  await deployMigrations({ databaseUrl: databaseUrl(dbName) });
+  const db = databaseHandle(dbName, 10);
+  const redis = await startOwnRedis(dir);
+  const sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "300", SIM_RESTART_DELAY_MS: "300", SIM_KILL_GRACE_MS: "500", SIM_SEED: String(opts.seed) });
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const runpodKey = `rp_chaos_${randomBytes(12).toString("hex")}`;
+  const t = opts.timings;
+  const env: Record<string, string> = {
+    NODE_ENV: "production",
+    LOG_LEVEL: "info",
+    LOG_FORMAT: "json",
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: `{tp-chaos-${tag}}`,
+    RUNPOD_API_URL: sim.apiUrl,
+    RUNPOD_API_KEY: runpodKey,
+    RUNPOD_TIMEOUT_MS: "5000",
+    RUNPOD_RATE_LIMIT_PER_SEC: "200",
+    PUBLIC_URL: apiUrl,
+    DATASET_DIR: path.join(dir, "datasets"),
+    ARTIFACT_DIR: path.join(dir, "artifacts"),
+    WORKER_CONCURRENCY: "20",
+    SHUTDOWN_TIMEOUT_MS: "3000",
+    MONITOR_INTERVAL_MS: String(t.monitorMs),
+    RECONCILE_INTERVAL_MS: String(t.reconcileMs),
+    QUEUED_REQUEUE_AFTER_MS: String(t.requeueAfterMs),
+    WORKER_LOCK_DURATION_MS: String(t.lockMs),
+    WORKER_STALLED_INTERVAL_MS: String(t.stalledMs),
+    HEARTBEAT_TIMEOUT_SECONDS: "60",
+    RATE_LIMIT_PER_MINUTE: "0",
+    RATE_LIMIT_RUN_PER_MINUTE: "0",
+  };
+  const config = loadConfig({ ...process.env, ...env });
+  const apiLog = path.join(dir, "api.log");
+  const logger = createLogger({ service: "api", level: "info", format: "json", transports: [new winston.transports.Stream({ stream: createWriteStream(apiLog) })] });
+  const apiRedis = createRedis(redis.url, { failFast: true });
+  apiRedis.on("error", () => undefined); // the Redis restart phase: errors are expected, the API answers 5xx meanwhile
+  const apiQueues = createQueues(apiRedis, env.QUEUE_PREFIX as string);
+  server.on("request", createApp({ config, logger, prisma: db.prisma, redis: apiRedis, queues: apiQueues, clock: systemClock }));
+  const workerLog = path.join(dir, "workers.log");
+  const pool = startWorkerPool(opts.workers, env, workerLog);
+  const { key } = await createUserWithKey(db.prisma, { email: "chaos@example.com", role: "USER" });
+  const up = await fetch(`${apiUrl}/v1/datasets?name=chaos`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" }, body: DATASET });
+  if (up.status !== 201) throw new Error(`dataset upload failed: ${up.status} ${await up.text()}`);
+  const datasetId = ((await up.json()) as { id: string }).id;
+  return {
+    dir,
+    db,
+    redis,
+    sim,
+    queues: apiQueues,
+    pool,
+    apiUrl,
+    podNamePrefix: config.env.POD_NAME_PREFIX,
+    user: { key, datasetId },
+    runpodKey,
+    logFiles: [apiLog, workerLog],
+    async stop() {
+      await pool.stop();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await closeQueues(apiQueues);
+      apiRedis.disconnect();
+      await sim.stop();
+      await db.drop();
+      await redis.stop();
+      if (process.env.CHAOS_KEEP_LOGS !== "1") rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

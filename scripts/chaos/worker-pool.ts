@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, type WriteStream } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(__dirname, "..", "..");
+
+export interface WorkerPool {
+  kills: number;
+  /** SIGKILL one worker process, chosen by `pick` (0..size-1), and start a new one in its place after `restartAfterMs` */
+  killOne(pick: number, restartAfterMs: number): Promise<void>;
+  /** SIGTERM all (graceful), SIGKILL what lingers */
+  stop(): Promise<void>;
+}
+
+/**
+ * K worker processes (apps/worker/src/main.ts, as `npm start` runs it), their output appended to
+ * `logFile`. Each gets the same environment: the chaos run's database, Redis, prefix and simulator.
+ */
+export function startWorkerPool(size: number, env: Record<string, string>, logFile: string): WorkerPool {
+  const log: WriteStream = createWriteStream(logFile, { flags: "a" });
+  const spawnOne = (): ChildProcess => {
+    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=development", path.join(root, "apps/worker/src/main.ts")], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    return child;
+  };
+  const workers: ChildProcess[] = Array.from({ length: size }, spawnOne);
+  const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+  const pool: WorkerPool = {
+    kills: 0,
+    async killOne(pick, restartAfterMs) {
+      const i = pick % workers.length;
+      const victim = workers[i] as ChildProcess;
+      victim.kill("SIGKILL");
+      await exited(victim);
+      pool.kills += 1;
+      await new Promise((r) => setTimeout(r, restartAfterMs));
+      workers[i] = spawnOne();
+    },
+    async stop() {
+      for (const w of workers) w.kill("SIGTERM");
+      const timer = setTimeout(() => workers.forEach((w) => w.kill("SIGKILL")), 15_000);
+      await Promise.all(workers.map(exited));
+      clearTimeout(timer);
+      log.end();
+    },
+  };
+  return pool;
+}
