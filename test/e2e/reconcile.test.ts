@@ -41,6 +41,14 @@ describe("nothing left running", () => {
 });
 
 describe("reconcile", () => {
+  it("run as a job by the worker, it terminates an orphan and counts it in the worker's metrics", async () => {
+    const orphan = await pod(`${sys.config.env.POD_NAME_PREFIX}${randomUUID()}`);
+    await sys.worker.queues.reconcile.add("reconcile", {});
+    await until("orphan terminated", async () => (await user.simPod(orphan.id)).status === "terminated");
+    const metric = await until("counted", async () => /trainpod_lifecycle_actions_total\{action="orphan_terminated",reason="",service="worker"\} (\d+)/.exec(await sys.worker.metrics.registry.metrics()));
+    expect(Number(metric[1])).toBeGreaterThanOrEqual(1);
+  });
+
   it("terminates pods named with our prefix that no live deployment owns, and leaves others alone", async () => {
     const prefix = sys.config.env.POD_NAME_PREFIX;
     const unknown = await pod(`${prefix}${randomUUID()}`); // e.g. a lost database write

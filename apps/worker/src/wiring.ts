@@ -4,7 +4,9 @@ import {
   mintDatasetToken,
   mintRunToken,
   podLaunch,
+  monitorObserver,
   podTerminatedObserver,
+  reconcileObserver,
   revokeDeploymentTokens,
   type LifecycleDeps,
 } from "@trainpod/core";
@@ -50,6 +52,7 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
   return {
     lifecycle,
     monitor: { heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000, requeueAfterMs: env.QUEUED_REQUEUE_AFTER_MS },
+    observe: { monitor: monitorObserver(c.metrics), reconcile: reconcileObserver(c.metrics) },
     maintenance: () => cleanupExpiredTokens(c.prisma, c.clock, { olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000) }),
   };
 }

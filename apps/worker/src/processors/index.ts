@@ -7,7 +7,9 @@ import {
   reconcile,
   terminateDeployment,
   type LifecycleDeps,
+  type MonitorResult,
   type MonitorSettings,
+  type ReconcileResult,
 } from "@trainpod/core";
 import type { Processor, ProcessorMap } from "../processor";
 
@@ -15,7 +17,17 @@ export interface ProcessorDeps {
   lifecycle: LifecycleDeps;
   monitor: MonitorSettings;
   maintenance: () => Promise<unknown>;
+  /** told each tick's and each reconcile's result (metrics) */
+  observe?: { monitor?: (r: MonitorResult) => void; reconcile?: (r: ReconcileResult) => void };
 }
+
+const observed =
+  <T>(run: () => Promise<T>, observe: ((r: T) => void) | undefined) =>
+  async (): Promise<T> => {
+    const r = await run();
+    observe?.(r);
+    return r;
+  };
 
 /** A deploy that will not be tried again leaves no QUEUED deployment behind: it fails with a reason. */
 const deploy =
@@ -41,8 +53,8 @@ export function createProcessors(deps: ProcessorDeps): ProcessorMap {
   return {
     deploy: deploy(deps.lifecycle),
     terminate: ({ deploymentId, reason }) => terminateDeployment(deps.lifecycle, deploymentId, reason),
-    monitor: () => monitorTick(deps.lifecycle, deps.monitor),
-    reconcile: () => reconcile(deps.lifecycle),
+    monitor: observed(() => monitorTick(deps.lifecycle, deps.monitor), deps.observe?.monitor),
+    reconcile: observed(() => reconcile(deps.lifecycle), deps.observe?.reconcile),
     maintenance: () => deps.maintenance(),
   };
 }

@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 import type { PodTerminatedInfo } from "../lifecycle/deps";
+import type { MonitorResult } from "../lifecycle/monitor-tick";
+import type { ReconcileResult } from "../lifecycle/reconcile";
 import type { RunPodCallInfo } from "../runpod";
 
 /** trainpod's Prometheus metrics: one registry per process (api or worker), built once at start. */
@@ -10,6 +12,7 @@ export interface Metrics {
   jobOutcomes: Counter<"queue" | "outcome">;
   podCostMicros: Counter<"status">;
   failureToTerminationSeconds: Histogram;
+  lifecycleActions: Counter<"action" | "reason">;
 }
 
 /** Builds the registry (with Node's default process metrics) and trainpod's own metrics in it. */
@@ -51,6 +54,12 @@ export function createMetrics(service: "api" | "worker"): Metrics {
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers,
     }),
+    lifecycleActions: new Counter({
+      name: "trainpod_lifecycle_actions_total",
+      help: "What the monitor and reconcile did: deployment_failed (by reason), queued_requeued, orphan_terminated, termination_requeued",
+      labelNames: ["action", "reason"] as const,
+      registers,
+    }),
   };
 }
 
@@ -69,5 +78,21 @@ export function podTerminatedObserver(m: Metrics): (info: PodTerminatedInfo) => 
     if (info.status === "FAILED" && info.finishedAt !== null) {
       m.failureToTerminationSeconds.observe(Math.max(0, info.terminatedAt.getTime() - info.finishedAt.getTime()) / 1000);
     }
+  };
+}
+
+/** The monitor tick's result → lifecycle action counters (deadline/vanished failures by reason, requeues). */
+export function monitorObserver(m: Metrics): (r: MonitorResult) => void {
+  return (r) => {
+    for (const f of r.failed) m.lifecycleActions.inc({ action: "deployment_failed", reason: f.reason });
+    if (r.requeued > 0) m.lifecycleActions.inc({ action: "queued_requeued", reason: "" }, r.requeued);
+  };
+}
+
+/** Reconcile's result → lifecycle action counters (orphan pods terminated, terminations enqueued again). */
+export function reconcileObserver(m: Metrics): (r: ReconcileResult) => void {
+  return (r) => {
+    if (r.orphansTerminated.length > 0) m.lifecycleActions.inc({ action: "orphan_terminated", reason: "" }, r.orphansTerminated.length);
+    if (r.terminationsRequeued > 0) m.lifecycleActions.inc({ action: "termination_requeued", reason: "" }, r.terminationsRequeued);
   };
 }
