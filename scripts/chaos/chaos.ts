@@ -57,7 +57,10 @@ async function simAdmin<T>(sys: ChaosSystem, path: string, body?: unknown): Prom
 }
 
 async function closedCount(sys: ChaosSystem, ids: string[]): Promise<number> {
-  return sys.db.prisma.deployment.count({ where: { id: { in: ids }, podTerminatedAt: { not: null } } });
+  // closed = what core's timelineComplete says: an outcome, and the pod's termination recorded or no pod at all
+  return sys.db.prisma.deployment.count({
+    where: { id: { in: ids }, status: { in: ["SUCCEEDED", "FAILED", "CANCELLED"] }, OR: [{ podTerminatedAt: { not: null } }, { podId: null }] },
+  });
 }
 
 /** Pods named like ours whose deployment never recorded them (a lost database write): reconcile must end them. */

@@ -1,4 +1,4 @@
-import type { PrismaClient, Queues } from "@trainpod/core";
+import { timelineComplete, type PrismaClient, type Queues } from "@trainpod/core";
 
 export interface SimPodView {
   id: string;
@@ -39,7 +39,8 @@ export async function checkInvariants(opts: { prisma: PrismaClient; queues: Queu
   for (const r of rows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   const closed = (id: string) => {
     const r = byId.get(id);
-    return r !== undefined && TERMINAL.includes(r.status) && r.podTerminatedAt !== null;
+    // closed: an outcome, and its pod's termination recorded (or it never had a pod: cancelled while queued)
+    return r !== undefined && TERMINAL.includes(r.status) && timelineComplete(r);
   };
   const ours = opts.simPods.filter((p) => p.name.startsWith(opts.podNamePrefix));
   const names = new Map<string, number>();
