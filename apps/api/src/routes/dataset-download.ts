@@ -1,3 +1,4 @@
+import { pipeline } from "node:stream";
 import { Router, type Response } from "express";
 import {
   AppError,
@@ -57,12 +58,13 @@ export function datasetDownloadRoutes(deps: DownloadRouteDeps): Router {
       ETag: `"sha256-${claim.sha256}"`,
       "Accept-Ranges": "none",
     });
-    file.stream.on("error", (err) => {
-      log.error("dataset read failed mid-transfer", { err });
-      res.destroy(err);
+    // pipeline destroys the file stream (closing its handle) however the response ends, even when
+    // the client went away before we got here; a read error destroys the response
+    pipeline(file.stream, res, (err) => {
+      if (err && !res.writableFinished && (err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") {
+        log.error("dataset read failed mid-transfer", { err });
+      }
     });
-    res.on("close", () => file.stream.destroy());
-    file.stream.pipe(res);
   });
 
   return router;
