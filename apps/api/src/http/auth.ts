@@ -17,13 +17,22 @@ declare module "express-serve-static-core" {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** The token of `Authorization: Bearer <token>`, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return BEARER.exec(header ?? "")?.[1];
+}
+
+/** Resolves a presented API key (through `keys`) to req.user; a missing, unknown or revoked key is 401 UNAUTHORIZED. */
+export async function authenticateRequest(keys: ApiKeyCache, req: Request, credential: string | undefined): Promise<void> {
+  const { user, apiKey } = await keys.authenticate(credential);
+  req.user = { id: user.id, email: user.email, role: user.role, apiKeyId: apiKey.id };
+}
+
 /** `Authorization: Bearer tp_live_...` → req.user; anything else 401 with one message. */
 export function apiKeyAuth(deps: { prisma: PrismaClient; clock: Clock; apiKeyCacheTtlMs?: number }): RequestHandler {
   const keys = new ApiKeyCache(deps.prisma, deps.clock, { ttlMs: deps.apiKeyCacheTtlMs ?? 0 });
   return async (req, _res, next) => {
-    const match = BEARER.exec(req.get("authorization") ?? "");
-    const { user, apiKey } = await keys.authenticate(match?.[1]);
-    req.user = { id: user.id, email: user.email, role: user.role, apiKeyId: apiKey.id };
+    await authenticateRequest(keys, req, bearerToken(req.get("authorization")));
     next();
   };
 }

@@ -1,4 +1,5 @@
 import { Router, type Request } from "express";
+import { bearerToken } from "../http/auth";
 import { AppError, recordRunEvent, verifyRunToken, type BlobStorage, type Clock, type JobEnqueuer, type PrismaClient } from "@trainpod/core";
 
 export interface RunRouteDeps {
@@ -12,10 +13,9 @@ export interface RunRouteDeps {
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 function bearer(req: Request): string {
-  const header = req.get("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) throw new AppError("UNAUTHORIZED", "a run token is required");
-  return match[1];
+  const token = bearerToken(req.get("authorization"));
+  if (!token) throw new AppError("UNAUTHORIZED", "a run token is required");
+  return token;
 }
 
 /** `a/b/c.bin` → checked segments; no `..`, no absolute path, no odd characters. */
