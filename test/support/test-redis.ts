@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { closeQueues, createQueues, createRedis, type Queues } from "@trainpod/core";
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -23,4 +24,28 @@ export async function deletePrefix(prefix: string, url = TEST_REDIS_URL): Promis
     redis.disconnect();
   }
   return deleted;
+}
+
+export interface TestQueues {
+  prefix: string;
+  redis: Redis;
+  queues: Queues;
+  /** closes the queues and the connection, then deletes every key under the prefix */
+  close(): Promise<void>;
+}
+
+/** The job queues on a prefix of this test file's own (default: a new one). */
+export function openTestQueues(prefix = testQueuePrefix()): TestQueues {
+  const redis = createRedis(TEST_REDIS_URL);
+  const queues = createQueues(redis, prefix);
+  return {
+    prefix,
+    redis,
+    queues,
+    async close() {
+      await closeQueues(queues);
+      redis.disconnect();
+      await deletePrefix(prefix);
+    },
+  };
 }

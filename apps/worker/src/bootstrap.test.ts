@@ -1,24 +1,23 @@
 import { Queue, QueueEvents } from "bullmq";
-import { createQueues, createRedis, closeQueues, type Queues, type Redis } from "@trainpod/core";
+import { createRedis, type Queues, type Redis } from "@trainpod/core";
 import { captureLogger, testConfig } from "../../../test/support/test-config";
-import { deletePrefix, testQueuePrefix, TEST_REDIS_URL } from "../../../test/support/test-redis";
+import { openTestQueues, testQueuePrefix, TEST_REDIS_URL, type TestQueues } from "../../../test/support/test-redis";
 import { startWorkers } from "./bootstrap";
 import type { ProcessorMap } from "./processor";
 
 const prefix = testQueuePrefix();
 const config = testConfig({ databaseUrl: "postgresql://unused@127.0.0.1/unused", queuePrefix: prefix, env: { MONITOR_INTERVAL_MS: "3600000" } });
+let opened: TestQueues;
 let connection: Redis;
 let queues: Queues;
 
 beforeAll(() => {
-  connection = createRedis(TEST_REDIS_URL);
-  queues = createQueues(connection, prefix);
+  opened = openTestQueues(prefix);
+  ({ redis: connection, queues } = opened);
 });
 
 afterAll(async () => {
-  await closeQueues(queues);
-  connection.disconnect();
-  await deletePrefix(prefix);
+  await opened.close();
 });
 
 const idle = async (): Promise<string> => "idle";

@@ -1,34 +1,28 @@
 import { randomUUID } from "node:crypto";
 import { UnrecoverableError, Worker } from "bullmq";
-import { closeQueues, createQueues, type Queues } from "../queue/queues";
-import { createRedis, type Redis } from "../queue/redis";
-import { deletePrefix, testQueuePrefix, TEST_REDIS_URL } from "../../../../test/support/test-redis";
+import { openTestQueues, testQueuePrefix, type TestQueues } from "../../../../test/support/test-redis";
 import { createJobEnqueuer } from "./enqueuer";
 
 const prefix = testQueuePrefix();
-let redis: Redis;
-let queues: Queues;
+let q: TestQueues;
 
 beforeAll(() => {
-  redis = createRedis(TEST_REDIS_URL);
-  queues = createQueues(redis, prefix);
+  q = openTestQueues(prefix);
 });
 afterAll(async () => {
-  await closeQueues(queues);
-  redis.disconnect();
-  await deletePrefix(prefix);
+  await q.close();
 });
 
 /** Runs the terminate queue's jobs once with `outcome` and waits until the job with `jobId` ended. */
 async function runOnce(jobId: string, outcome: "fail" | "complete"): Promise<void> {
-  const connection = redis.duplicate();
+  const connection = q.redis.duplicate();
   const worker = new Worker("terminate", async () => {
     if (outcome === "fail") throw new UnrecoverableError("gave up");
     return "done";
   }, { connection, prefix, autorun: true });
   try {
     for (let i = 0; i < 100; i += 1) {
-      const state = await queues.terminate.getJobState(jobId);
+      const state = await q.queues.terminate.getJobState(jobId);
       if (state === (outcome === "fail" ? "failed" : "completed")) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -41,23 +35,23 @@ async function runOnce(jobId: string, outcome: "fail" | "complete"): Promise<voi
 
 describe("enqueue again (the monitor's and reconcile's sweeps)", () => {
   it("a plain add of a job id that already failed is a no-op; with revive the job runs again from attempt 1", async () => {
-    const jobs = createJobEnqueuer(queues);
+    const jobs = createJobEnqueuer(q.queues);
     const id = randomUUID();
     await jobs.terminate(id, "first");
     await runOnce(`terminate-${id}`, "fail");
     await jobs.terminate(id, "again");
-    expect(await queues.terminate.getJobState(`terminate-${id}`)).toBe("failed");
+    expect(await q.queues.terminate.getJobState(`terminate-${id}`)).toBe("failed");
     await jobs.terminate(id, "reconcile", { revive: true });
-    expect(await queues.terminate.getJobState(`terminate-${id}`)).toBe("waiting");
-    expect((await queues.terminate.getJob(`terminate-${id}`))?.attemptsMade).toBe(0);
+    expect(await q.queues.terminate.getJobState(`terminate-${id}`)).toBe("waiting");
+    expect((await q.queues.terminate.getJob(`terminate-${id}`))?.attemptsMade).toBe(0);
   });
 
   it("a job that completed is added anew with revive", async () => {
-    const jobs = createJobEnqueuer(queues);
+    const jobs = createJobEnqueuer(q.queues);
     const id = randomUUID();
     await jobs.terminate(id, "first");
     await runOnce(`terminate-${id}`, "complete");
     await jobs.terminate(id, "reconcile", { revive: true });
-    expect(await queues.terminate.getJobState(`terminate-${id}`)).toBe("waiting");
+    expect(await q.queues.terminate.getJobState(`terminate-${id}`)).toBe("waiting");
   });
 });

@@ -1,12 +1,10 @@
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
 import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
-import { deletePrefix, testQueuePrefix, TEST_REDIS_URL } from "../../../../test/support/test-redis";
+import { openTestQueues, type TestQueues } from "../../../../test/support/test-redis";
 import { startSimProcess, type SimProcess } from "../../../../test/support/sim-process";
 import { captureLogger } from "../../../../test/support/test-config";
 import { until } from "../../../../test/support/until";
 import { createJobEnqueuer } from "../jobs/enqueuer";
-import { closeQueues, createQueues, type Queues } from "../queue/queues";
-import { createRedis, type Redis } from "../queue/redis";
 import { RunPodRestClient } from "../runpod";
 import { systemClock } from "../time/clock";
 import type { LifecycleDeps } from "./deps";
@@ -16,20 +14,15 @@ import { monitorTick } from "./monitor-tick";
 // move writes exactly one `running` event per deployment, and a second tick writes none.
 let db: TestDatabase;
 let sim: SimProcess;
-let redis: Redis;
-let queues: Queues;
-const prefix = testQueuePrefix();
+let q: TestQueues;
 const PREFIX = "tp-monitor-test-";
 
 beforeAll(async () => {
   [db, sim] = await Promise.all([createTestDatabase(), startSimProcess({ SIM_BOOT_DELAY_MS: "0" })]);
-  redis = createRedis(TEST_REDIS_URL);
-  queues = createQueues(redis, prefix);
+  q = openTestQueues();
 });
 afterAll(async () => {
-  await closeQueues(queues);
-  redis.disconnect();
-  await deletePrefix(prefix);
+  await q?.close();
   await Promise.all([db?.drop(), sim?.stop()]);
 });
 
@@ -38,7 +31,7 @@ function deps(): LifecycleDeps {
     prisma: db.prisma,
     runpod: new RunPodRestClient({ baseUrl: sim.apiUrl, apiKey: "sim", rateLimitPerSecond: 1000 }),
     clock: systemClock,
-    jobs: createJobEnqueuer(queues),
+    jobs: createJobEnqueuer(q.queues),
     logger: captureLogger("monitor").logger,
     podNamePrefix: PREFIX,
     noCapacityMaxWaitMs: 60_000,

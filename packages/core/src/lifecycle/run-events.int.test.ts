@@ -1,37 +1,30 @@
 import { ManualClock } from "../time/clock";
 import { createJobEnqueuer } from "../jobs/enqueuer";
-import { closeQueues, createQueues, type Queues } from "../queue/queues";
-import { createRedis, type Redis } from "../queue/redis";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
 import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
-import { deletePrefix, testQueuePrefix, TEST_REDIS_URL } from "../../../../test/support/test-redis";
+import { openTestQueues, type TestQueues } from "../../../../test/support/test-redis";
 import { MAX_LOG_EVENTS, recordRunEvent } from "./run-events";
 
 let db: TestDatabase;
 let deploymentId: string;
-const prefix = testQueuePrefix();
-let redis: Redis;
-let queues: Queues;
+let q: TestQueues;
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  redis = createRedis(TEST_REDIS_URL);
-  queues = createQueues(redis, prefix);
+  q = openTestQueues();
   const { user } = await makeUser(db.prisma);
   const ds = await makeDataset(db.prisma, user.id);
   const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id }, { status: "PROVISIONING", podId: "pod1" });
   deploymentId = d.id;
 });
 afterAll(async () => {
-  await closeQueues(queues);
-  redis.disconnect();
-  await deletePrefix(prefix);
+  await q.close();
   await db.drop();
 });
 
-const deps = () => ({ prisma: db.prisma, clock, jobs: createJobEnqueuer(queues) });
-const terminateJobs = async () => (await queues.terminate.getJobs(["waiting", "delayed", "active"])).map((j) => j.data.deploymentId as string);
+const deps = () => ({ prisma: db.prisma, clock, jobs: createJobEnqueuer(q.queues) });
+const terminateJobs = async () => (await q.queues.terminate.getJobs(["waiting", "delayed", "active"])).map((j) => j.data.deploymentId as string);
 
 describe("run events", () => {
   it("started → RUNNING, progress updates the deployment, failed → FAILED with exit code and a terminate", async () => {
