@@ -10,6 +10,7 @@ import { seededRandom } from "../../apps/runpod-sim/src/faults";
 import { checkInvariants, type InvariantReport, type SimPodView } from "./invariants";
 import { submitAll, type Rng } from "./load";
 import { startChaosSystem, type ChaosSystem, type ChaosTimings } from "./system";
+import { timelineComplete } from "@trainpod/core";
 
 export interface ChaosOptions {
   deployments: number;
@@ -57,10 +58,9 @@ async function simAdmin<T>(sys: ChaosSystem, path: string, body?: unknown): Prom
 }
 
 async function closedCount(sys: ChaosSystem, ids: string[]): Promise<number> {
-  // closed = what core's timelineComplete says: an outcome, and the pod's termination recorded or no pod at all
-  return sys.db.prisma.deployment.count({
-    where: { id: { in: ids }, status: { in: ["SUCCEEDED", "FAILED", "CANCELLED"] }, OR: [{ podTerminatedAt: { not: null } }, { podId: null }] },
-  });
+  // closed: an outcome, and the pod's termination recorded or no pod at all (core's timelineComplete)
+  const rows = await sys.db.prisma.deployment.findMany({ where: { id: { in: ids } }, select: { status: true, podId: true, podTerminatedAt: true } });
+  return rows.filter(timelineComplete).length;
 }
 
 /** Pods named like ours whose deployment never recorded them (a lost database write): reconcile must end them. */

@@ -28,7 +28,6 @@ export interface InvariantReport {
   ok: boolean;
 }
 
-const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
 const CENT_MICROS = 10_000;
 
 /** Checks what must hold once a chaos run has settled, from the database, the queues and the simulator's own view. */
@@ -40,7 +39,7 @@ export async function checkInvariants(opts: { prisma: PrismaClient; queues: Queu
   const closed = (id: string) => {
     const r = byId.get(id);
     // closed: an outcome, and its pod's termination recorded (or it never had a pod: cancelled while queued)
-    return r !== undefined && TERMINAL.includes(r.status) && timelineComplete(r);
+    return r !== undefined && timelineComplete(r);
   };
   const ours = opts.simPods.filter((p) => p.name.startsWith(opts.podNamePrefix));
   const names = new Map<string, number>();
