@@ -41,9 +41,4 @@ export class ApiKeyCache {
     this.entries.set(key, { until: now + this.options.ttlMs, value });
     return value;
   }
-
-  /** Forgets every entry (e.g. after a revocation made by this process). */
-  clear(): void {
-    this.entries.clear();
-  }
 }
