@@ -65,6 +65,16 @@ describe("LocalFileStorage", () => {
     expect(readdirSync(path.join(root, "datasets/u1"))).toEqual([]);
   });
 
+  it("a source that has already failed leaves no temp file once put rejects", async () => {
+    for (let i = 0; i < 20; i++) {
+      const failed = new Readable({ read() {} });
+      failed.on("error", () => undefined);
+      failed.destroy(new Error("bad line"));
+      await expect(storage.put(`datasets/u1/early-${i}.jsonl`, failed)).rejects.toThrow("bad line");
+      expect(readdirSync(path.join(root, "datasets/u1"))).toEqual([]);
+    }
+  });
+
   it.each([
     ["..", "../outside/secret.txt"],
     ["nested ..", "datasets/../../outside/secret.txt"],

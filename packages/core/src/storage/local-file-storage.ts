@@ -101,10 +101,14 @@ export class LocalFileStorage implements BlobStorage {
     const tmp = path.join(dir, `.${path.basename(file)}.${randomUUID()}.tmp`);
     const meter = new MeterStream(options.maxBytes);
     const source = body instanceof Readable ? body : Readable.from(body);
+    const sink = createWriteStream(tmp, { flags: "wx", mode: 0o640 });
     try {
-      await pipeline(source, meter, createWriteStream(tmp, { flags: "wx", mode: 0o640 }));
+      await pipeline(source, meter, sink);
       await fs.rename(tmp, file);
     } catch (err) {
+      // a source that fails at once rejects the pipeline while the file is still being opened:
+      // removing it before the sink has closed would leave the file behind
+      if (!sink.closed) await new Promise((resolve) => sink.once("close", resolve));
       await fs.rm(tmp, { force: true });
       throw collides(err) ? collision() : err;
     }
