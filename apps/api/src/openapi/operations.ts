@@ -77,6 +77,7 @@ export const OPERATIONS: Operation[] = [
     responses: {
       200: { description: "text/event-stream: `id: <event id>` + `data: <event JSON>` per event, `: heartbeat` comments, a final `event: end` whose data is the deployment", contentType: "text/event-stream", schema: s.eventSchema, example: ex.eventExample },
       404: notFound,
+      429: err("too many open streams: SSE_MAX_STREAMS_PER_USER per user, SSE_MAX_STREAMS per API process", { error: { code: "RATE_LIMITED", message: "at most 10 open event streams per user", details: { limit: 10, scope: "user" } } }),
     },
   },
   { method: "post", path: "/v1/deployments/{id}/cancel", summary: "Cancel; the pod is terminated", tag: "deployments", security: "apiKey", responses: { 202: json(s.deploymentSchema, { ...ex.deploymentExample, status: "CANCELLED" }, "cancelled"), 404: notFound, 409: err("already finished", { error: { code: "CONFLICT", message: "deployment already finished" } }) } },

@@ -8,7 +8,7 @@ let key: string;
 let deploymentId: string;
 
 beforeAll(async () => {
-  h = await startApi();
+  h = await startApi({ env: { SSE_MAX_STREAMS_PER_USER: "2" } });
   const u = await createUserWithKey(h.db.prisma, { email: "alice@example.com" });
   key = u.key;
   deploymentId = await insertDeployment(h, u.user.id, (await makeDataset(h.db.prisma, u.user.id)).id);
@@ -67,6 +67,33 @@ describe("GET /v1/deployments/:id/events/stream", () => {
   it("?lastEventId= resumes too (for EventSource, which cannot set headers on its first request)", async () => {
     const seen = await read({ query: `?lastEventId=${ids[2]}`, stop: () => false });
     expect(seen.map((e) => e.event ?? JSON.parse(e.data).type)).toEqual(["log", "cancelled", "end"]);
+  });
+
+  it("caps a user's open streams (429, JSON error) and frees a slot when a stream is closed", async () => {
+    const existing = await h.db.prisma.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
+    const live = await insertDeployment(h, existing.userId, existing.datasetId);
+    const open = async () => {
+      const ctl = new AbortController();
+      const res = await fetch(url(live), { headers: auth(), signal: ctl.signal });
+      return { res, ctl };
+    };
+    const first = await open();
+    const second = await open();
+    expect([first.res.status, second.res.status]).toEqual([200, 200]);
+    const refused = await open();
+    expect(refused.res.status).toBe(429);
+    expect(await refused.res.json()).toMatchObject({ error: { code: "RATE_LIMITED", details: { limit: 2, scope: "user" } } });
+    first.ctl.abort();
+    // the slot comes back when the stream's loop sees the close (within one poll)
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      const again = await open();
+      status = again.res.status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      else again.ctl.abort();
+    }
+    second.ctl.abort();
+    expect(status).toBe(200);
   });
 
   it("only the owner may stream", async () => {

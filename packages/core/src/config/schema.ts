@@ -46,6 +46,10 @@ export const apiEnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   /** requests a minute per deployment on the pod's routes (/v1/runs/:id/...); 0 = off */
   RATE_LIMIT_RUN_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+  /** open timeline streams (SSE) one user may hold on one API process; each polls the database */
+  SSE_MAX_STREAMS_PER_USER: positiveInt.default(10),
+  /** open timeline streams on one API process, all users together */
+  SSE_MAX_STREAMS: positiveInt.default(500),
 });
 
 export const tokenEnvSchema = z.object({

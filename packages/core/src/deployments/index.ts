@@ -12,3 +12,4 @@ export * from "./submit";
 export * from "./view";
 export * from "./insert-deployment";
 export * from "./retry";
+export * from "./stream-slots";

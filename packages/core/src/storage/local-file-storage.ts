@@ -108,7 +108,7 @@ export class LocalFileStorage implements BlobStorage {
     } catch (err) {
       // a source that fails at once rejects the pipeline while the file is still being opened:
       // removing it before the sink has closed would leave the file behind
-      if (!sink.closed) await new Promise((resolve) => sink.once("close", resolve));
+      if (!sink.closed) await new Promise<void>((resolve) => sink.once("close", () => resolve()));
       await fs.rm(tmp, { force: true });
       throw collides(err) ? collision() : err;
     }
