@@ -72,6 +72,7 @@ describe("worker bootstrap", () => {
 
   it("after the shutdown timeout, gives a stuck job up without completing or failing it", async () => {
     const started = deferred();
+    const stuck = deferred(); // never released before the shutdown gives up
     const { logger } = captureLogger();
     const runtime = await startWorkers({
       config,
@@ -81,7 +82,8 @@ describe("worker bootstrap", () => {
       only: ["deploy"],
       processors: processors(async () => {
         started.resolve();
-        await new Promise(() => undefined);
+        await stuck.promise;
+        return "late";
       }),
     });
     const id = "6f1c3a52-3c0f-4a8e-9a51-0d1bb1f1a002";
@@ -92,6 +94,9 @@ describe("worker bootstrap", () => {
     const job = await queues.deploy.getJob(id);
     // not completed, not failed: still owed to a worker (active until its lock lapses, then stalled → waiting)
     expect(["active", "waiting"]).toContain(await job?.getState());
+    // a real worker process exits here; this one lets the job end so BullMQ's lock and stalled timers stop
+    stuck.resolve();
+    await Promise.all(runtime.workers.map((w) => w.close()));
   });
 
   it("rejects an invalid payload without retrying it", async () => {
