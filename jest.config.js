@@ -12,6 +12,7 @@ module.exports = {
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
   globalSetup: "<rootDir>/test/global-setup.ts",
   globalTeardown: "<rootDir>/test/global-teardown.ts",
+  testSequencer: "<rootDir>/test/slow-first-sequencer.js",
   testTimeout: 30000,
   maxWorkers: 2,
 };
