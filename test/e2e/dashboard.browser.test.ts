@@ -137,6 +137,18 @@ describeBrowser("the dashboard in headless Chromium", () => {
     await page.close();
   }, 60_000);
 
+  it("an operator sees the same lists without Retry or Cancel buttons", async () => {
+    const operator = await makeUser(h.db.prisma, { email: "operator@example.com", role: "OPERATOR" });
+    const page = await context.newPage();
+    await page.setExtraHTTPHeaders({ authorization: `Basic ${Buffer.from(`operator:${operator.key}`).toString("base64")}` });
+    await page.goto(`${h.url}/dashboard/`);
+    await page.waitForSelector("body[data-loaded=true][data-role=OPERATOR]", { timeout: 15_000 });
+    await page.locator(`#failed tr[data-id="${failedId}"]`).waitFor();
+    expect(await page.locator("#failed tr").count()).toBeGreaterThan(0);
+    expect(await page.locator("button[data-action]").count()).toBe(0);
+    await page.close();
+  }, 60_000);
+
   it("opens Bull Board and sees every queue", async () => {
     const page = await context.newPage();
     const res = await page.goto(`${h.url}/admin/queues/`);

@@ -74,7 +74,11 @@ function kvRows(id, pairs) {
   document.querySelector(`#${id} tbody`).replaceChildren(...pairs.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));
 }
 
+// an operator (read-only) sees the lists without the Retry and Cancel buttons
+let canAct = false;
+
 function actionButton(label, cls, url, d) {
+  if (!canAct) return "—";
   return el("button", {
     class: cls,
     "data-action": label.toLowerCase(),
@@ -122,6 +126,8 @@ async function refresh() {
       getJson("/v1/admin/deployments?status=LIVE&limit=25"),
       getJson("/v1/admin/deployments?limit=15"),
     ]);
+    canAct = failed.viewer.canAct;
+    document.body.dataset.role = failed.viewer.role;
     renderCards(stats);
     renderCharts(stats);
     renderTables(failed.items, live.items, recent.items);

@@ -1,5 +1,6 @@
 /**
- * `npm run user:create -- --email a@b.c [--admin] [--key-name laptop]`
+ * `npm run user:create -- --email a@b.c [--admin | --operator] [--key-name laptop]`
+ * (--operator: reads the admin screens, changes nothing)
  * Creates a user and prints their API key, once, to stdout (and nothing else there). The key is
  * never logged; messages go to stderr.
  */
@@ -7,24 +8,24 @@ import { parseArgs } from "node:util";
 import { createPrismaClient, createUserWithKey, isAppError, loadConfigOrExit } from "@trainpod/core";
 
 async function main(): Promise<number> {
-  let values: { email?: string; admin?: boolean; "key-name"?: string; help?: boolean };
+  let values: { email?: string; admin?: boolean; operator?: boolean; "key-name"?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
-      options: { email: { type: "string" }, admin: { type: "boolean" }, "key-name": { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { email: { type: "string" }, admin: { type: "boolean" }, operator: { type: "boolean" }, "key-name": { type: "string" }, help: { type: "boolean", short: "h" } },
       strict: true,
     }));
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     values = { help: true };
   }
-  if (values.help || !values.email) {
-    process.stderr.write("usage: npm run user:create -- --email <address> [--admin] [--key-name <name>]\n");
+  if (values.help || !values.email || (values.admin && values.operator)) {
+    process.stderr.write("usage: npm run user:create -- --email <address> [--admin | --operator] [--key-name <name>]\n");
     return 2;
   }
   const config = loadConfigOrExit();
   const prisma = createPrismaClient({ databaseUrl: config.env.DATABASE_URL, maxConnections: 1 });
   try {
-    const { key, user } = await createUserWithKey(prisma, { email: values.email, role: values.admin ? "ADMIN" : "USER", keyName: values["key-name"] });
+    const { key, user } = await createUserWithKey(prisma, { email: values.email, role: values.admin ? "ADMIN" : values.operator ? "OPERATOR" : "USER", keyName: values["key-name"] });
     process.stdout.write(`${key}\n`);
     process.stderr.write(`created ${user.role} ${user.email} (${user.id}); the key above is shown once and cannot be recovered\n`);
     return 0;

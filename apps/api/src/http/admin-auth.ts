@@ -1,6 +1,6 @@
 import type { RequestHandler } from "express";
 import { ApiKeyCache, AppError, type Clock, type PrismaClient } from "@trainpod/core";
-import { authenticateRequest, bearerToken, requireAdmin } from "./auth";
+import { authenticateRequest, bearerToken, requireScreenAccess } from "./auth";
 
 const BASIC = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i;
 export const ADMIN_REALM = 'Basic realm="trainpod admin", charset="UTF-8"';
@@ -17,9 +17,10 @@ export function credentialFrom(header: string | undefined): string | undefined {
 }
 
 /**
- * Admin screens (dashboard, Bull Board, stats): an ADMIN user's API key, as a Bearer token or as the
- * password of HTTP Basic so a browser can log in. No or a bad credential: 401 with a Basic challenge;
- * a valid key of a non-admin: 403. Never open. Every request looks the key up (no cache).
+ * Admin screens (dashboard, Bull Board, stats): an ADMIN's or OPERATOR's API key, as a Bearer token or
+ * as the password of HTTP Basic so a browser can log in. No or a bad credential: 401 with a Basic
+ * challenge; a USER's key, or an OPERATOR's on anything but GET/HEAD: 403. Never open. Every request
+ * looks the key up (no cache).
  */
 export function adminAuth(deps: { prisma: PrismaClient; clock: Clock }): RequestHandler {
   const keys = new ApiKeyCache(deps.prisma, deps.clock, { ttlMs: 0 });
@@ -30,6 +31,6 @@ export function adminAuth(deps: { prisma: PrismaClient; clock: Clock }): Request
       if (err instanceof AppError && err.code === "UNAUTHORIZED") res.set("WWW-Authenticate", ADMIN_REALM);
       throw err;
     }
-    requireAdmin(req, res, next);
+    requireScreenAccess(req, res, next);
   };
 }

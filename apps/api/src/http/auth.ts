@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from "express";
-import { ApiKeyCache, AppError, type Clock, type PrismaClient, type UserRole } from "@trainpod/core";
+import { ApiKeyCache, AppError, assertScreenAccess, type Clock, type PrismaClient, type UserRole } from "@trainpod/core";
 
 /** The caller, as the API key middleware found them. */
 export interface AuthUser {
@@ -37,10 +37,10 @@ export function apiKeyAuth(deps: { prisma: PrismaClient; clock: Clock; apiKeyCac
   };
 }
 
-/** After apiKeyAuth: only ADMIN users pass. */
-export const requireAdmin: RequestHandler = (req, _res, next) => {
+/** After authentication: the operators' screens rule of core (ADMIN all, OPERATOR reads only, USER nothing). */
+export const requireScreenAccess: RequestHandler = (req, _res, next) => {
   if (!req.user) throw new AppError("UNAUTHORIZED", "a valid API key is required (Authorization: Bearer tp_live_...)");
-  if (req.user.role !== "ADMIN") throw new AppError("FORBIDDEN", "admin only");
+  assertScreenAccess(req.user.role, req.method);
   next();
 };
 

@@ -41,16 +41,16 @@ const statsExample = {
 
 const denied: Record<number, Body> = {
   401: { description: "no or bad credential (WWW-Authenticate: Basic)", schema: s.errorSchema, example: { error: { code: "UNAUTHORIZED", message: "admin login required" } } },
-  403: { description: "not an admin", schema: s.errorSchema, example: { error: { code: "FORBIDDEN", message: "admin only" } } },
+  403: { description: "a USER's key, or an OPERATOR's on a route that changes something", schema: s.errorSchema, example: { error: { code: "FORBIDDEN", message: "admin or operator only" } } },
 };
 const deployment = (description: string, status: string): Body => ({ description, schema: s.deploymentSchema, example: { ...ex.deploymentExample, status } });
 
-/** Operators' routes: an admin's API key as Bearer, or as the HTTP Basic password (browsers). */
+/** Operators' routes: an admin's (or, to read, an operator's) API key as Bearer, or as the HTTP Basic password (browsers). */
 export const ADMIN_OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/stats", summary: "Success rate, failed-run cost and waste, setup times, runtime, failure reasons, retries, tokens", tag: "admin", security: "admin", query: statsQuerySchema, responses: { 200: { description: "the figures", schema: statsSchema, example: statsExample }, ...denied } },
   {
     method: "get", path: "/v1/admin/deployments", summary: "Every user's deployments, newest first (LIVE = queued, provisioning or running)", tag: "admin", security: "admin", query: adminListQuerySchema,
-    responses: { 200: { description: "deployments", schema: z.object({ items: z.array(s.deploymentSchema.extend({ userId: z.string(), lastLogLines: z.array(z.string()) })) }), example: { items: [{ ...ex.deploymentExample, userId: "8a3c2b1e-0f4d-4c5b-9a6e-7d8f9e0a1b2c", lastLogLines: ["torch.cuda.OutOfMemoryError: CUDA out of memory."] }] } }, ...denied },
+    responses: { 200: { description: "deployments", schema: z.object({ items: z.array(s.deploymentSchema.extend({ userId: z.string(), lastLogLines: z.array(z.string()) })), viewer: z.object({ role: z.enum(["USER", "OPERATOR", "ADMIN"]), canAct: z.boolean() }) }), example: { items: [{ ...ex.deploymentExample, userId: "8a3c2b1e-0f4d-4c5b-9a6e-7d8f9e0a1b2c", lastLogLines: ["torch.cuda.OutOfMemoryError: CUDA out of memory."] }], viewer: { role: "ADMIN", canAct: true } } }, ...denied },
   },
   { method: "post", path: "/v1/admin/deployments/{id}/retry", summary: "A new deployment from a FAILED one's request, linked by retryOfId (a second call returns the first retry)", tag: "admin", security: "admin", responses: { 202: deployment("the retry, queued", "QUEUED"), 200: deployment("the earlier retry", "QUEUED"), 404: { description: "no such deployment", schema: s.errorSchema }, 409: { description: "not FAILED", schema: s.errorSchema }, ...denied } },
   { method: "post", path: "/v1/admin/deployments/{id}/cancel", summary: "Cancel any user's deployment; its pod is terminated", tag: "admin", security: "admin", responses: { 202: deployment("cancelled", "CANCELLED"), 404: { description: "no such deployment", schema: s.errorSchema }, ...denied } },

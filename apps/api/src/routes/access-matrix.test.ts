@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import express from "express";
 import { createApiKey, createUserWithKey, ManualClock, mintDatasetToken, mintRunToken, revokeApiKey, revokeDeploymentTokens } from "@trainpod/core";
-import { apiKeyAuth, requireAdmin } from "../http/auth";
+import { apiKeyAuth, requireScreenAccess } from "../http/auth";
 import { errorHandler } from "../http/error-handler";
 import { insertDeployment, leakedSecrets, startApi, type ApiHarness } from "../../test/harness";
 import { captureLogger } from "../../../../test/support/test-config";
@@ -36,7 +36,8 @@ const USER_ROUTES: RouteCase[] = [
   { method: "POST", path: "/v1/deployments/validate", body: "{}" },
   // the events stream never ends for a live deployment: its owner-only check is in deployment-stream.test.ts
 ];
-/** admin-only routes: anonymous 401, a user's key 403 (retry/cancel: admin.test.ts, they change state) */
+/** operators' screens (all reads): anonymous 401, a user's key 403, an operator's or admin's key passes
+ * (retry/cancel, which change state and are admin-only: admin.test.ts) */
 const ADMIN_ROUTES: RouteCase[] = [
   { method: "GET", path: "/v1/stats" },
   { method: "GET", path: "/v1/admin/deployments" },
@@ -118,22 +119,25 @@ describe.each(USER_ROUTES)("$method $path", (c) => {
 });
 
 describe("admin-only routes", () => {
-  it("anonymous 401, a user's key 403, an admin's key passes (every row of ADMIN_ROUTES, and requireAdmin itself)", async () => {
+  it("anonymous 401, a user's key 403, an operator's and an admin's key pass (every row of ADMIN_ROUTES, and requireScreenAccess itself)", async () => {
     const admin = await createUserWithKey(h.db.prisma, { email: "admin@example.com", role: "ADMIN" });
-    secrets.push(admin.key);
+    const operator = await createUserWithKey(h.db.prisma, { email: "operator@example.com", role: "OPERATOR" });
+    secrets.push(admin.key, operator.key);
     for (const c of ADMIN_ROUTES) {
       expect((await call(c, null)).status).toBe(401);
       expect((await call(c, owner.key)).status).toBe(403);
+      expect({ path: c.path, ok: (await call(c, operator.key)).status < 400 }).toEqual({ path: c.path, ok: true });
       expect({ path: c.path, ok: (await call(c, admin.key)).status < 400 }).toEqual({ path: c.path, ok: true });
     }
     const probe = express();
-    probe.get("/probe", apiKeyAuth({ prisma: h.db.prisma, clock }), requireAdmin, (_req, res) => void res.json({ ok: true }));
+    probe.all("/probe", apiKeyAuth({ prisma: h.db.prisma, clock }), requireScreenAccess, (_req, res) => void res.json({ ok: true }));
     probe.use(errorHandler(captureLogger().logger));
     const server = probe.listen(0);
     const port = (server.address() as { port: number }).port;
     try {
-      const status = async (key?: string) => (await fetch(`http://127.0.0.1:${port}/probe`, { headers: key ? { authorization: `Bearer ${key}` } : {} })).status;
-      expect([await status(), await status(owner.key), await status(admin.key)]).toEqual([401, 403, 200]);
+      const status = async (key?: string, method = "GET") => (await fetch(`http://127.0.0.1:${port}/probe`, { method, headers: key ? { authorization: `Bearer ${key}` } : {} })).status;
+      expect([await status(), await status(owner.key), await status(operator.key), await status(admin.key)]).toEqual([401, 403, 200, 200]);
+      expect([await status(operator.key, "POST"), await status(operator.key, "DELETE"), await status(admin.key, "POST")]).toEqual([403, 403, 200]);
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -6,6 +6,7 @@ import { TEST_REDIS_URL } from "../../../../test/support/test-redis";
 
 let h: ApiHarness;
 let adminKey: string;
+let operatorKey: string;
 let userKey: string;
 let owner: { userId: string; datasetId: string };
 let redis: Redis;
@@ -17,6 +18,7 @@ const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pa
 beforeAll(async () => {
   h = await startApi({ env: { METRICS_TOKEN } });
   adminKey = (await makeUser(h.db.prisma, { email: "ops@example.com", role: "ADMIN" })).key;
+  operatorKey = (await makeUser(h.db.prisma, { email: "operator@example.com", role: "OPERATOR" })).key;
   const u = await makeUser(h.db.prisma, { email: "user@example.com" });
   userKey = u.key;
   owner = { userId: u.user.id, datasetId: (await makeDataset(h.db.prisma, u.user.id)).id };
@@ -84,6 +86,43 @@ describe("admin-only access", () => {
     const js = await request(h.app).get("/dashboard/vendor/chart.js").set("authorization", basic("a", adminKey)).expect(200);
     expect(js.headers["content-type"]).toMatch(/javascript/);
     expect(js.text.length).toBeGreaterThan(100_000);
+  });
+});
+
+describe("operators: read-only", () => {
+  it.each(routes.filter(([m]) => m === "get"))("%s %s: an operator passes, Bearer or Basic", async (_m, path) => {
+    for (const auth of [`Bearer ${operatorKey}`, basic("anyone", operatorKey)]) {
+      const res = await request(h.app).get(path).set("authorization", auth);
+      expect([200, 301, 302, 404]).toContain(res.status);
+      if (path !== "/admin/queues/api/queues/deploy/jobs/x") expect(res.status).toBeLessThan(400);
+    }
+  });
+
+  it("an operator's retry, cancel and Bull Board actions are 403 and change nothing", async () => {
+    const failed = await makeDeployment(h.db.prisma, owner, { status: "FAILED", failureReason: "TRAINING_FAILED" });
+    const live = await makeDeployment(h.db.prisma, owner, { status: "RUNNING", podId: "pod-operator-1" });
+    const as = (method: "post" | "put", path: string) => request(h.app)[method](path).set("authorization", `Bearer ${operatorKey}`);
+    for (const [method, path] of [
+      ["post", `/v1/admin/deployments/${failed.id}/retry`],
+      ["post", `/v1/admin/deployments/${live.id}/cancel`],
+      ["put", "/admin/queues/api/queues/deploy/pause"],
+      ["put", "/admin/queues/api/queues/deploy/retry/failed"],
+    ] as const) {
+      const res = await as(method, path);
+      expect({ path, status: res.status, code: res.body.error?.code }).toEqual({ path, status: 403, code: "FORBIDDEN" });
+    }
+    expect(await h.db.prisma.deployment.count({ where: { retryOfId: failed.id } })).toBe(0);
+    expect((await h.db.prisma.deployment.findUniqueOrThrow({ where: { id: live.id } })).status).toBe("RUNNING");
+    expect(await queues.deploy.isPaused()).toBe(false);
+  });
+
+  it("Bull Board is read-only for an operator, not for an admin; the deployments list says who may act", async () => {
+    const board = async (key: string) => (await request(h.app).get("/admin/queues/api/queues").set("authorization", `Bearer ${key}`).expect(200)).body.queues as Array<{ readOnlyMode: boolean }>;
+    expect((await board(operatorKey)).every((q) => q.readOnlyMode)).toBe(true);
+    expect((await board(adminKey)).some((q) => q.readOnlyMode)).toBe(false);
+    const viewer = async (key: string) => (await request(h.app).get("/v1/admin/deployments").set("authorization", `Bearer ${key}`).expect(200)).body.viewer;
+    expect(await viewer(operatorKey)).toEqual({ role: "OPERATOR", canAct: false });
+    expect(await viewer(adminKey)).toEqual({ role: "ADMIN", canAct: true });
   });
 });
 

@@ -1,5 +1,6 @@
 import { Router } from "express";
 import {
+  canActOnScreens,
   cancelDeployment,
   deploymentView,
   findDeployment,
@@ -21,8 +22,9 @@ export interface AdminRouteDeps {
 }
 
 /**
- * The operators' endpoints (mounted behind adminAuth): stats, every user's deployments, and the
- * dashboard's actions, retry of a failed deployment and cancel of a live one.
+ * The operators' endpoints (mounted behind adminAuth): stats, every user's deployments (with what the
+ * viewer may do), and the dashboard's actions, retry of a failed deployment and cancel of a live one
+ * (admins only: adminAuth refuses an operator's POST).
  */
 export function adminRoutes(deps: AdminRouteDeps): Router {
   const router = Router();
@@ -35,7 +37,11 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.get("/v1/admin/deployments", async (req, res) => {
     const now = deps.clock.now();
     const rows = await listAllDeployments(deps.prisma, req.query);
-    res.json({ items: rows.map((d) => ({ ...deploymentView(d, now), userId: d.userId, lastLogLines: lastLines(d.failureMessage) })) });
+    const role = req.user?.role ?? "USER";
+    res.json({
+      items: rows.map((d) => ({ ...deploymentView(d, now), userId: d.userId, lastLogLines: lastLines(d.failureMessage) })),
+      viewer: { role, canAct: canActOnScreens(role) },
+    });
   });
 
   router.post("/v1/admin/deployments/:id/retry", async (req, res) => {

@@ -1,19 +1,30 @@
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
-import type { Router } from "express";
-import type { Queues } from "@trainpod/core";
+import { Router } from "express";
+import { canActOnScreens, type Queues } from "@trainpod/core";
 
 export const BULL_BOARD_PATH = "/admin/queues";
 
-/** Bull Board over every queue of the job catalog; the caller mounts it behind adminAuth. */
-export function bullBoardRouter(queues: Queues): Router {
+function board(queues: Queues, readOnlyMode: boolean): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({
-    queues: Object.values(queues).map((q) => new BullMQAdapter(q)),
+    queues: Object.values(queues).map((q) => new BullMQAdapter(q, { readOnlyMode })),
     serverAdapter,
-    options: { uiConfig: { boardTitle: "trainpod queues" } },
+    options: { uiConfig: { boardTitle: readOnlyMode ? "trainpod queues (read-only)" : "trainpod queues" } },
   });
   return serverAdapter.getRouter() as Router;
+}
+
+/**
+ * Bull Board over every queue of the job catalog; the caller mounts it behind adminAuth. Admins get
+ * the full board; operators a read-only one (no action buttons; its action routes answer 405).
+ */
+export function bullBoardRouter(queues: Queues): Router {
+  const full = board(queues, false);
+  const readOnly = board(queues, true);
+  const router = Router();
+  router.use((req, res, next) => (req.user && canActOnScreens(req.user.role) ? full : readOnly)(req, res, next));
+  return router;
 }
