@@ -66,11 +66,13 @@ describe("admin-only access", () => {
     }
   });
 
-  it.each(routes.filter(([m]) => m === "get"))("%s %s: an admin passes, Bearer or Basic", async (_m, path) => {
-    for (const auth of [`Bearer ${adminKey}`, basic("anyone", adminKey)]) {
-      const res = await request(h.app).get(path).set("authorization", auth);
-      expect([200, 301, 302, 404]).toContain(res.status);
-      if (path !== "/admin/queues/api/queues/deploy/jobs/x") expect(res.status).toBeLessThan(400);
+  it.each(routes.filter(([m]) => m === "get"))("%s %s: an admin and an operator pass, Bearer or Basic", async (_m, path) => {
+    for (const key of [adminKey, operatorKey]) {
+      for (const auth of [`Bearer ${key}`, basic("anyone", key)]) {
+        const res = await request(h.app).get(path).set("authorization", auth);
+        expect([200, 301, 302, 404]).toContain(res.status);
+        if (path !== "/admin/queues/api/queues/deploy/jobs/x") expect(res.status).toBeLessThan(400);
+      }
     }
   });
 
@@ -90,14 +92,6 @@ describe("admin-only access", () => {
 });
 
 describe("operators: read-only", () => {
-  it.each(routes.filter(([m]) => m === "get"))("%s %s: an operator passes, Bearer or Basic", async (_m, path) => {
-    for (const auth of [`Bearer ${operatorKey}`, basic("anyone", operatorKey)]) {
-      const res = await request(h.app).get(path).set("authorization", auth);
-      expect([200, 301, 302, 404]).toContain(res.status);
-      if (path !== "/admin/queues/api/queues/deploy/jobs/x") expect(res.status).toBeLessThan(400);
-    }
-  });
-
   it("an operator's retry, cancel and Bull Board actions are 403 and change nothing", async () => {
     const failed = await makeDeployment(h.db.prisma, owner, { status: "FAILED", failureReason: "TRAINING_FAILED" });
     const live = await makeDeployment(h.db.prisma, owner, { status: "RUNNING", podId: "pod-operator-1" });
