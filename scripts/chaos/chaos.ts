@@ -77,10 +77,11 @@ async function plantOrphans(sys: ChaosSystem, n: number): Promise<void> {
 }
 
 /** Terminates the pods of `n` running deployments behind trainpod's back: each must end FAILED / POD_VANISHED. */
-async function vanishPods(sys: ChaosSystem, ids: string[], n: number, done: () => boolean): Promise<string[]> {
+/** Deletes the pods of `n` of the long-running deployments (`longIds`: they train for ~15 s) behind trainpod's back. */
+async function vanishPods(sys: ChaosSystem, longIds: string[], n: number, done: () => boolean): Promise<string[]> {
   const victims: string[] = [];
   while (victims.length < n && !done()) {
-    const running = await sys.db.prisma.deployment.findMany({ where: { id: { in: ids.slice(0, n) }, status: "RUNNING" }, select: { id: true, podId: true } });
+    const running = await sys.db.prisma.deployment.findMany({ where: { id: { in: longIds.slice(0, n) }, status: "RUNNING" }, select: { id: true, podId: true } });
     for (const d of running) {
       if (victims.includes(d.id) || !d.podId) continue;
       for (let tries = 0; tries < 50; tries += 1) {
@@ -120,14 +121,15 @@ async function settle(sys: ChaosSystem, ids: string[], timeoutMs: number): Promi
   }
 }
 
-async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number, rng: Rng, disturb: (ids: string[], done: () => boolean) => Promise<Partial<ChaosFigures>>): Promise<ChaosFigures> {
+async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number, rng: Rng, disturb: (ids: string[], done: () => boolean, longIds: string[]) => Promise<Partial<ChaosFigures>>): Promise<ChaosFigures> {
   const t0 = Date.now();
   const ids: string[] = [];
+  const longIds: string[] = [];
   let closedNow = 0;
   let finished = false;
   const poll = setInterval(() => void closedCount(sys, ids).then((c) => (closedNow = c)).catch(() => undefined), 300);
-  const disturbance = disturb(ids, () => finished);
-  const submitted = await submitAll(sys, { phase: name, n, concurrency: 10, window: o.window, longOnes: name === "workers" ? o.vanish : 0, unfinished: () => ids.length - closedNow, rng, sink: ids });
+  const disturbance = disturb(ids, () => finished, longIds);
+  const submitted = await submitAll(sys, { phase: name, n, concurrency: 10, window: o.window, longOnes: name === "workers" ? o.vanish : 0, unfinished: () => ids.length - closedNow, rng, sink: ids, longSink: longIds });
   o.log(`${name}: ${n} submitted in ${Math.round((Date.now() - t0) / 1000)} s (${submitted.retries} retried submissions)`);
   const end = Date.now() + o.timeoutMs;
   while (Date.now() < end && (await closedCount(sys, ids)) < ids.length) await sleep(500);
@@ -162,9 +164,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures[]> {
     const r = o.faultRate;
     await simAdmin(sys, "/admin/config", { faults: { rateLimit: r, serverError: r, slow: r, slowMs: 1500, drop: r / 4, retryAfterSeconds: 1 } });
     await plantOrphans(sys, o.orphans);
-    const workers = await phase(sys, o, "workers", o.deployments, rng, async (ids, done) => {
+    const workers = await phase(sys, o, "workers", o.deployments, rng, async (_ids, done, longIds) => {
       let outages = 0;
-      const vanishing = vanishPods(sys, ids, o.vanish, done);
+      const vanishing = vanishPods(sys, longIds, o.vanish, done);
       const capacity = (async () => {
         for (; outages < o.capacityOutages && !done(); outages += 1) {
           await sleep(o.killEveryMs * 2);

@@ -37,7 +37,7 @@ async function call(sys: ChaosSystem, method: string, path: string, body?: unkno
  * Submits `n` deployments with `concurrency` clients, never more than `window` unfinished at once
  * (every simulated pod is real processes). Returns the ids the API accepted.
  */
-export async function submitAll(sys: ChaosSystem, opts: { phase: string; n: number; concurrency: number; window: number; longOnes: number; unfinished: () => number; rng: Rng; sink: string[] }): Promise<Submitted> {
+export async function submitAll(sys: ChaosSystem, opts: { phase: string; n: number; concurrency: number; window: number; longOnes: number; unfinished: () => number; rng: Rng; sink: string[]; longSink?: string[] }): Promise<Submitted> {
   const out: Submitted = { ids: opts.sink, retries: 0, cancels: 0 };
   let next = 0;
   const gpuTypeIds = ["NVIDIA GeForce RTX 4090", "NVIDIA A40"];
@@ -49,6 +49,7 @@ export async function submitAll(sys: ChaosSystem, opts: { phase: string; n: numb
       if (res.status === 202 || res.status === 200) {
         const id = res.json.id as string;
         out.ids.push(id);
+        if (i < opts.longOnes) opts.longSink?.push(id);
         if (t.cancel) void sleep(500 + opts.rng() * 3000).then(() => cancel(sys, id, out));
         return;
       }
