@@ -1,6 +1,6 @@
 import express, { type Express } from "express";
 import type { Redis } from "ioredis";
-import { createJobEnqueuer, LocalFileStorage, StreamSlots, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
+import { createJobEnqueuer, LocalFileStorage, StreamSlots, TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
 import { adminScreens } from "./admin-screens";
 import { accessLog } from "./http/access-log";
 import { apiKeyAuth } from "./http/auth";
@@ -51,7 +51,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(adminScreens({ ...deps, jobs }));
   app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight }));
   const streamLimits = { perUser: deps.config.env.SSE_MAX_STREAMS_PER_USER, total: deps.config.env.SSE_MAX_STREAMS };
-  app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock, slots: new StreamSlots(streamLimits) }));
+  const hub = new TimelineHub(deps.prisma, () => deps.clock.now());
+  app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock, slots: new StreamSlots(streamLimits), hub }));
   const artifacts = new LocalFileStorage(deps.config.env.ARTIFACT_DIR);
   app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, maxArtifactBytes: deps.config.env.ARTIFACT_MAX_BYTES }));
   app.use(notFoundHandler);

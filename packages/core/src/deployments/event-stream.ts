@@ -45,7 +45,21 @@ export class TimelineCursor {
 
   /** Events not delivered yet, at most `limit`, oldest id first. */
   async next(limit: number): Promise<DeploymentEvent[]> {
-    const rows = await eventsAfter(this.prisma, this.deploymentId, this.settledId, limit + this.recent.size);
+    return this.accept(await eventsAfter(this.prisma, this.deploymentId, this.settledId, this.fetchSize(limit)), limit);
+  }
+
+  /** Where a read for this cursor starts: events with an id above this. */
+  get after(): bigint {
+    return this.settledId;
+  }
+
+  /** How many rows (oldest first, above `after`) a read must fetch to find `limit` undelivered ones. */
+  fetchSize(limit: number): number {
+    return limit + this.recent.size;
+  }
+
+  /** Takes rows read above `after` (oldest first, at most fetchSize(limit)) and returns those not delivered yet. */
+  accept(rows: DeploymentEvent[], limit: number): DeploymentEvent[] {
     const fresh = rows.filter((e) => !this.recent.has(e.id)).slice(0, limit);
     for (const e of fresh) {
       this.recent.set(e.id, e.createdAt.getTime());

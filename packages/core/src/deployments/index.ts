@@ -13,3 +13,4 @@ export * from "./view";
 export * from "./insert-deployment";
 export * from "./retry";
 export * from "./stream-slots";
+export * from "./timeline-hub";
