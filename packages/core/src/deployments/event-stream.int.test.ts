@@ -1,3 +1,4 @@
+import { heldEvent } from "../../../../test/support/held-event";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
 import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
 import { ManualClock } from "../time/clock";
@@ -20,20 +21,10 @@ describe("TimelineCursor", () => {
     const cursor = new TimelineCursor(db.prisma, d.id, 0n, () => clock.now(), 5_000);
 
     // a transaction takes an id and holds its commit while a later event commits and is read
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let inserted!: () => void;
-    const hasId = new Promise<void>((r) => (inserted = r));
-    const slow = db.prisma.$transaction(async (tx) => {
-      await tx.deploymentEvent.create({ data: { deploymentId: d.id, type: "slow" } });
-      inserted();
-      await held;
-    });
-    await hasId;
+    const slow = await heldEvent(db.prisma, d.id, "slow");
     await db.prisma.deploymentEvent.create({ data: { deploymentId: d.id, type: "fast" } });
     expect((await cursor.next(100)).map((e) => e.type)).toEqual(["fast"]);
-    release();
-    await slow;
+    await slow.commit();
     expect((await cursor.next(100)).map((e) => e.type)).toEqual(["slow"]);
     expect(await cursor.next(100)).toEqual([]);
 

@@ -1,3 +1,4 @@
+import { heldEvent } from "../../../../test/support/held-event";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
 import { until } from "../../../../test/support/until";
 import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
@@ -92,20 +93,10 @@ describe("TimelineHub", () => {
     const hub = new TimelineHub(db.prisma, () => clock.now(), { pollMs: 20 });
     const r = recorder();
     const stop = hub.subscribe(d.id, 0n, r);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let inserted!: () => void;
-    const hasId = new Promise<void>((resolve) => (inserted = resolve));
-    const slow = db.prisma.$transaction(async (tx) => {
-      await tx.deploymentEvent.create({ data: { deploymentId: d.id, type: "slow" } });
-      inserted();
-      await held;
-    });
-    await hasId;
+    const slow = await heldEvent(db.prisma, d.id, "slow");
     await recordEvent(db.prisma, d.id, { type: "fast" });
     await until("fast", async () => r.types.includes("fast"));
-    release();
-    await slow;
+    await slow.commit();
     await until("slow", async () => r.types.includes("slow"));
     const reads = hub.reads;
     await until("two more reads", async () => hub.reads >= reads + 2);
