@@ -27,6 +27,8 @@ export interface ApiDeps {
   datasetStorage?: BlobStorage;
   /** the process's metrics registry; built by adminScreens when absent */
   metrics?: Metrics;
+  /** reads the open SSE streams' timelines; built here when absent (main closes it to end the streams on shutdown) */
+  timelineHub?: TimelineHub;
 }
 
 /** Builds the Express app. It does not listen: main.ts (or a test) does. */
@@ -51,7 +53,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(adminScreens({ ...deps, jobs }));
   app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight }));
   const streamLimits = { perUser: deps.config.env.SSE_MAX_STREAMS_PER_USER, total: deps.config.env.SSE_MAX_STREAMS };
-  const hub = new TimelineHub(deps.prisma, () => deps.clock.now());
+  const hub = deps.timelineHub ?? new TimelineHub(deps.prisma, () => deps.clock.now());
   app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock, slots: new StreamSlots(streamLimits), hub }));
   const artifacts = new LocalFileStorage(deps.config.env.ARTIFACT_DIR);
   app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, maxArtifactBytes: deps.config.env.ARTIFACT_MAX_BYTES }));

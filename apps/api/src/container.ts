@@ -6,6 +6,7 @@ import {
   createRedis,
   LocalFileStorage,
   systemClock,
+  TimelineHub,
   type Config,
 } from "@trainpod/core";
 import type { ApiDeps } from "./app";
@@ -21,14 +22,16 @@ export function createContainer(config: Config): ApiContainer {
   const redis = createRedis(config.env.REDIS_URL, { failFast: true, name: "trainpod-api" });
   redis.on("error", (err: Error) => logger.warn("redis connection error", { error: err.message }));
   const queues = createQueues(redis, config.env.QUEUE_PREFIX, (err) => logger.warn("queue error", { error: err.message }));
+  const clock = systemClock;
   return {
     config,
     logger,
     prisma,
     redis,
     queues,
-    clock: systemClock,
+    clock,
     datasetStorage: new LocalFileStorage(config.env.DATASET_DIR),
+    timelineHub: new TimelineHub(prisma, () => clock.now()),
     async close() {
       await closeQueues(queues);
       redis.disconnect();

@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     container.logger.info("api shutting down", { signal });
+    // open event streams end now (clients resume with Last-Event-ID elsewhere) instead of holding the close
+    container.timelineHub?.close();
     server.close(() => {
       void container.close().then(() => process.exit(0));
     });

@@ -104,6 +104,17 @@ describe("TimelineHub", () => {
     stop();
   });
 
+  it("close() ends every stream with an error (the server is shutting down)", async () => {
+    const d = await live();
+    const hub = new TimelineHub(db.prisma, () => new Date(), { pollMs: 20 });
+    const [r1, r2] = [recorder(), recorder()];
+    hub.subscribe(d.id, 0n, r1);
+    hub.subscribe(d.id, 0n, r2);
+    hub.close();
+    expect([r1.failed, r2.failed]).toEqual([expect.objectContaining({ retryable: true }), expect.objectContaining({ retryable: true })]);
+    expect(hub.size).toBe(0);
+  });
+
   it("ends a stream with an error when its deployment is gone", async () => {
     const d = await live();
     const hub = new TimelineHub(db.prisma, () => new Date(), { pollMs: 20 });
