@@ -47,7 +47,8 @@ export interface WatchOptions {
 
 /**
  * Follows GET /v1/deployments/:id/events/stream: status changes, progress and log lines as they
- * happen, resuming after the last seen event id if the connection drops. Resolves with the
+ * happen, resuming after the last seen event id if the connection drops or the server answers 429 or
+ * 5xx (backing off, at most `reconnects` times in a row). Resolves with the
  * deployment as the stream's final `end` event carries it.
  */
 export async function watchDeployment(api: ApiClient, id: string, opts: WatchOptions = {}): Promise<Json> {
@@ -68,7 +69,8 @@ export async function watchDeployment(api: ApiClient, id: string, opts: WatchOpt
           else renderEvent(e).forEach((l) => out.line(l));
         }
       } catch (err) {
-        if (err instanceof SseHttpError) throw fromHttp(err);
+        // 429 (too many open streams) and 5xx (a restart) pass: try again, as for a dropped stream
+        if (err instanceof SseHttpError && err.status !== 429 && err.status < 500) throw fromHttp(err);
         lastError = (err as Error).message;
       }
       if (++failures > maxReconnects) throw new CliError(`lost the event stream: ${lastError}`);
