@@ -74,16 +74,20 @@ describe("POST /v1/datasets", () => {
 
   it("rejects an oversized chunked upload (no Content-Length) mid-stream", async () => {
     const before = storedFiles().length;
-    const line = pc(1) + "\n";
+    const chunk = new TextEncoder().encode((pc(1) + "\n").repeat(500)); // ~17 KB
+    let sent = 0;
     const res = await fetch(`${h.url}/v1/datasets?name=chunked`, {
       method: "POST",
       headers: { authorization: `Bearer ${alice}`, "content-type": "application/x-ndjson" },
+      // a finite stream (~4x the limit): an endless one can leave the client uploading forever
       body: new ReadableStream({
         pull(c) {
-          c.enqueue(new TextEncoder().encode(line.repeat(500)));
+          if (sent++ < 16) c.enqueue(chunk);
+          else c.close();
         },
       }),
       duplex: "half",
+      signal: AbortSignal.timeout(15_000),
     } as RequestInit);
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
