@@ -36,6 +36,8 @@ export interface ChaosFigures {
   phase: string;
   deployments: number;
   kills: number;
+  /** worker processes that exited by themselves (e.g. gave up on a slow Postgres at start) and were started again */
+  workerRestarts: number;
   redisRestarts: number;
   faults: Record<string, number>;
   submitRetries: number;
@@ -143,6 +145,7 @@ async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number,
     phase: name,
     deployments: ids.length,
     kills: sys.pool.kills,
+    workerRestarts: sys.pool.restarts,
     redisRestarts: sys.redis.restarts,
     faults: stats.faults,
     submitRetries: submitted.retries,

@@ -45,7 +45,7 @@ export function describe(results: ChaosFigures[]): string[] {
     lines.push(
       `== phase "${f.phase}" (${f.seconds} s)`,
       `deployments ${f.deployments} (whole database: ${Object.entries(inv.byStatus).map(([k, v]) => `${k} ${v}`).join(", ")}); cancels ${f.cancels}; submissions retried ${f.submitRetries}`,
-      `worker kills (SIGKILL, cumulative) ${f.kills}, stalled jobs taken over ${f.stalledJobs}; redis restarts ${f.redisRestarts}; capacity outages ${f.capacityOutages}`,
+      `worker kills (SIGKILL, cumulative) ${f.kills}, workers restarted after exiting by themselves ${f.workerRestarts}, stalled jobs taken over ${f.stalledJobs}; redis restarts ${f.redisRestarts}; capacity outages ${f.capacityOutages}`,
       `faults injected by the simulator (cumulative): ${faults}`,
       `orphans found ${inv.orphans.found}, terminated ${inv.orphans.terminated}; pods vanished → POD_VANISHED ${f.podVanished}`,
       `${check(inv.missing.length === 0 && inv.notClosed.length === 0)} every deployment terminal and closed (missing ${inv.missing.length}, not closed ${inv.notClosed.length})`,

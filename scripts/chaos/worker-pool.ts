@@ -6,6 +6,8 @@ const root = path.resolve(__dirname, "..", "..");
 
 export interface WorkerPool {
   kills: number;
+  /** workers that exited by themselves and were started again */
+  restarts: number;
   /** SIGKILL one worker process, chosen by `pick` (0..size-1), and start a new one in its place after `restartAfterMs` */
   killOne(pick: number, restartAfterMs: number): Promise<void>;
   /** SIGTERM all (graceful), SIGKILL what lingers */
@@ -18,7 +20,11 @@ export interface WorkerPool {
  */
 export function startWorkerPool(size: number, env: Record<string, string>, logFile: string): WorkerPool {
   const log: WriteStream = createWriteStream(logFile, { flags: "a" });
-  const spawnOne = (): ChildProcess => {
+  let stopping = false;
+  const killed = new Set<ChildProcess>();
+  // like a process supervisor (docker's restart policy): a worker that exits by itself (e.g. it gave up
+  // waiting for Postgres on a loaded machine) is started again; SIGKILLs and stop() are ours and are not
+  const spawnOne = (slot: number): ChildProcess => {
     const child = spawn(process.execPath, ["--import", "tsx", "--conditions=development", path.join(root, "apps/worker/src/main.ts")], {
       cwd: root,
       env: { ...process.env, ...env },
@@ -26,22 +32,33 @@ export function startWorkerPool(size: number, env: Record<string, string>, logFi
     });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    child.once("exit", () => {
+      if (stopping || killed.has(child) || workers[slot] !== child) return;
+      pool.restarts += 1;
+      setTimeout(() => {
+        if (!stopping && workers[slot] === child) workers[slot] = spawnOne(slot);
+      }, 1000);
+    });
     return child;
   };
-  const workers: ChildProcess[] = Array.from({ length: size }, spawnOne);
+  const workers: ChildProcess[] = [];
+  for (let i = 0; i < size; i++) workers.push(spawnOne(i));
   const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
   const pool: WorkerPool = {
     kills: 0,
+    restarts: 0,
     async killOne(pick, restartAfterMs) {
       const i = pick % workers.length;
       const victim = workers[i] as ChildProcess;
+      killed.add(victim);
       victim.kill("SIGKILL");
       await exited(victim);
       pool.kills += 1;
       await new Promise((r) => setTimeout(r, restartAfterMs));
-      workers[i] = spawnOne();
+      if (!stopping) workers[i] = spawnOne(i);
     },
     async stop() {
+      stopping = true;
       for (const w of workers) w.kill("SIGTERM");
       const timer = setTimeout(() => workers.forEach((w) => w.kill("SIGKILL")), 15_000);
       await Promise.all(workers.map(exited));
