@@ -1,4 +1,4 @@
-import { loadConfigOrExit, observeWorkerOutcomes, pingDatabase } from "@trainpod/core";
+import { loadConfigOrExit, observeWorkerOutcomes, waitForDatabase } from "@trainpod/core";
 import { startWorkers } from "./bootstrap";
 import { createWorkerContainer } from "./container";
 import { startMetricsServer } from "./metrics-server";
@@ -8,7 +8,7 @@ import { processorDeps } from "./wiring";
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const container = createWorkerContainer(config);
-  await pingDatabase(container.prisma, 5000);
+  await waitForDatabase(container.prisma, { onRetry: (err, attempt) => container.logger.warn("waiting for postgres", { attempt, error: err.message }) });
   await container.connection.ping();
   const runtime = await startWorkers({ ...container, processors: createProcessors(processorDeps(container)) });
   observeWorkerOutcomes(container.metrics, runtime.workers);

@@ -1,0 +1,31 @@
+import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
+import { createPrismaClient } from "./prisma";
+import { waitForDatabase } from "./wait-for-database";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe("waitForDatabase", () => {
+  it("returns at the first answer", async () => {
+    const retries: number[] = [];
+    await waitForDatabase(db.prisma, { onRetry: (_err, attempt) => retries.push(attempt) });
+    expect(retries).toEqual([]);
+  });
+
+  it("retries an unreachable Postgres, then gives up with the last error", async () => {
+    const nowhere = createPrismaClient({ databaseUrl: "postgresql://postgres@127.0.0.1:1/none", maxConnections: 1 });
+    const retries: number[] = [];
+    try {
+      await expect(waitForDatabase(nowhere, { totalMs: 2_000, tryMs: 500, onRetry: (_err, attempt) => retries.push(attempt) })).rejects.toThrow();
+      expect(retries.length).toBeGreaterThanOrEqual(1);
+      expect(retries).toEqual(retries.map((_, i) => i + 1));
+    } finally {
+      await nowhere.$disconnect();
+    }
+  });
+});
