@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import type { Redis } from "ioredis";
-import { createJobEnqueuer, LocalFileStorage, StreamSlots, TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
+import { podLogRoutes } from "./routes/pod-logs";
+import { createJobEnqueuer, RunPodRestClient, type RunPodClient, LocalFileStorage, StreamSlots, TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
 import { adminScreens } from "./admin-screens";
 import { accessLog } from "./http/access-log";
 import { apiKeyAuth } from "./http/auth";
@@ -29,6 +30,8 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** reads the open SSE streams' timelines; built here when absent (main closes it to end the streams on shutdown) */
   timelineHub?: TimelineHub;
+  /** RunPod (the pods' own logs); built from the config when absent */
+  runpod?: RunPodClient;
 }
 
 /** Builds the Express app. It does not listen: main.ts (or a test) does. */
@@ -48,16 +51,24 @@ export function createApp(deps: ApiDeps): Express {
   app.use(datasetRoutes({ prisma: deps.prisma, storage: datasetStorage, maxBytes: deps.config.env.DATASET_MAX_BYTES, auth }));
   app.use("/v1/deployments", auth);
   app.use(express.json({ limit: "256kb" }));
-  const jobs = createJobEnqueuer(deps.queues);
+  const jobs = createJobEnqueuer(deps.queues, { delayMs: deps.config.env.BILLING_DELAY_MS, retryDelayMs: deps.config.env.BILLING_RETRY_DELAY_MS });
   const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.local };
   app.use(adminScreens({ ...deps, jobs }));
   app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight }));
   const streamLimits = { perUser: deps.config.env.SSE_MAX_STREAMS_PER_USER, total: deps.config.env.SSE_MAX_STREAMS };
   const hub = deps.timelineHub ?? new TimelineHub(deps.prisma, () => deps.clock.now());
-  app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock, slots: new StreamSlots(streamLimits), hub }));
+  const slots = new StreamSlots(streamLimits);
+  app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock, slots, hub }));
+  app.use(podLogRoutes({ prisma: deps.prisma, runpod: deps.runpod ?? runpodClientFor(deps), slots }));
   const artifacts = new LocalFileStorage(deps.config.env.ARTIFACT_DIR);
   app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, maxArtifactBytes: deps.config.env.ARTIFACT_MAX_BYTES }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/** The API's RunPod client: the config's target, the account's shared rate budget. */
+function runpodClientFor(deps: ApiDeps): RunPodClient {
+  const { config } = deps;
+  return new RunPodRestClient({ baseUrl: config.runpod.apiUrl, apiKey: config.runpod.apiKey, timeoutMs: config.env.RUNPOD_TIMEOUT_MS, maxRetries: config.env.RUNPOD_MAX_RETRIES, logger: deps.logger });
 }

@@ -3,6 +3,7 @@ import { ApiClient } from "./api-client";
 import * as account from "./commands/account";
 import * as datasets from "./commands/datasets";
 import * as deployments from "./commands/deployments";
+import { logs } from "./commands/logs";
 import { loadConfig } from "./config";
 import { CliError, EXIT, type ExitCode } from "./exit-codes";
 
@@ -69,6 +70,14 @@ export function buildProgram(result: { code: ExitCode }): Command {
 
   program.command("status").argument("<id>", "deployment id").option("--events <n>", "how many recent events", "10").option("--json", "print JSON").description("one deployment").action((id: string, opts) => done(deployments.status(api(), id, opts)));
   program.command("watch").argument("<id>", "deployment id").description("follow a run live; exits 0 if it SUCCEEDED, 3 FAILED, 4 CANCELLED").action((id: string) => done(deployments.watch(api(), id)));
+  program
+    .command("logs")
+    .argument("<id>", "deployment id")
+    .option("-f, --follow", "keep following new lines until the pod ends")
+    .option("--source <source>", "container or system (default both)")
+    .option("--tail <n>", "lines of backfill (default 100)")
+    .description("the pod's own log lines from RunPod")
+    .action((id: string, opts) => done(logs(api(), id, opts)));
   program.command("cancel").argument("<id>", "deployment id").description("cancel a run; its pod is terminated").action((id: string) => done(deployments.cancel(api(), id)));
   program
     .command("list")

@@ -23,7 +23,7 @@ afterAll(async () => {
 const idle = async (): Promise<string> => "idle";
 
 function processors(deploy: ProcessorMap["deploy"]): ProcessorMap {
-  return { deploy, terminate: idle, monitor: idle, reconcile: idle, maintenance: idle };
+  return { deploy, terminate: idle, billing: idle, monitor: idle, reconcile: idle, maintenance: idle };
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -9,6 +9,7 @@ import {
   registerDeploymentGauges,
   registerQueueDepth,
   runpodCallObserver,
+  GpuCatalogCache,
   RunPodRestClient,
   systemClock,
   type Clock,
@@ -30,6 +31,8 @@ export interface WorkerContainer {
   queues: Queues;
   jobs: JobEnqueuer;
   runpod: RunPodClient;
+  /** RunPod's GPU catalog, one read per RUNPOD_CATALOG_TTL_SECONDS for every worker (Redis) */
+  gpuCatalog: GpuCatalogCache;
   clock: Clock;
   /** this process's Prometheus registry (served by metrics-server.ts) */
   metrics: Metrics;
@@ -56,7 +59,6 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
     apiKey: config.runpod.apiKey,
     timeoutMs: config.env.RUNPOD_TIMEOUT_MS,
     maxRetries: config.env.RUNPOD_MAX_RETRIES,
-    rateLimitPerSecond: config.env.RUNPOD_RATE_LIMIT_PER_SEC,
     logger: log,
     onCall: runpodCallObserver(metrics),
   });
@@ -66,8 +68,9 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
     prisma,
     connection,
     queues,
-    jobs: createJobEnqueuer(queues),
+    jobs: createJobEnqueuer(queues, { delayMs: config.env.BILLING_DELAY_MS, retryDelayMs: config.env.BILLING_RETRY_DELAY_MS }),
     runpod,
+    gpuCatalog: new GpuCatalogCache({ redis: connection, runpod, prefix: config.env.QUEUE_PREFIX, ttlSeconds: config.env.RUNPOD_CATALOG_TTL_SECONDS, logger: log }),
     clock: overrides.clock ?? systemClock,
     metrics,
     async close() {

@@ -25,6 +25,8 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
     logger: c.logger,
     podNamePrefix: env.POD_NAME_PREFIX,
     noCapacityMaxWaitMs: env.NO_CAPACITY_MAX_WAIT_MINUTES * 60_000,
+    gpuCatalog: (query) => c.gpuCatalog.get(query),
+    onAction: (action, reason) => c.metrics.lifecycleActions.inc({ action, reason }),
     async buildLaunch(d) {
       await revokeDeploymentTokens(c.prisma, c.clock, d.id);
       const tokenDeps = { prisma: c.prisma, clock: c.clock, config: c.config };
@@ -51,6 +53,7 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
   };
   return {
     lifecycle,
+    billing: { mismatchThresholdMicros: BigInt(env.BILLING_MISMATCH_THRESHOLD_MICROS) },
     monitor: { heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000, requeueAfterMs: env.QUEUED_REQUEUE_AFTER_MS },
     observe: { monitor: monitorObserver(c.metrics), reconcile: reconcileObserver(c.metrics) },
     maintenance: () => cleanupExpiredTokens(c.prisma, c.clock, { olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000) }),

@@ -80,6 +80,17 @@ export const OPERATIONS: Operation[] = [
       429: err("too many open streams: SSE_MAX_STREAMS_PER_USER per user, SSE_MAX_STREAMS per API process", { error: { code: "RATE_LIMITED", message: "at most 10 open event streams per user", details: { limit: 10, scope: "user" } } }),
     },
   },
+  {
+    method: "get", path: "/v1/deployments/{id}/logs", summary: "The pod's own log lines from RunPod (container and system), as server-sent events", tag: "deployments", security: "apiKey",
+    headers: { "Last-Event-ID": "resume after this RunPod log event id" },
+    query: z.object({ follow: z.enum(["0", "1", "true", "false"]).optional(), source: z.enum(["container", "system"]).optional(), tail: z.coerce.number().int().min(0).max(5000).optional() }),
+    responses: {
+      200: { description: "text/event-stream: `id: <RunPod's event id>` + `data: {ts, source, line}` per line; without follow=1 it ends (`event: end`) once the backfill is over", contentType: "text/event-stream", schema: z.object({ ts: z.string(), source: z.enum(["container", "system"]), line: z.string() }), example: { ts: "2026-12-01T10:00:03Z", source: "container", line: "step 3/20 loss 1.21" } },
+      404: notFound,
+      409: err("no pod yet, or the pod is terminated", { error: { code: "CONFLICT", message: "this deployment's pod is terminated: RunPod keeps no logs of it (its last lines are in the timeline)" } }),
+      429: err("too many open streams", { error: { code: "RATE_LIMITED", message: "at most 10 open event streams per user", details: { limit: 10, scope: "user" } } }),
+    },
+  },
   { method: "post", path: "/v1/deployments/{id}/cancel", summary: "Cancel; the pod is terminated", tag: "deployments", security: "apiKey", responses: { 202: json(s.deploymentSchema, { ...ex.deploymentExample, status: "CANCELLED" }, "cancelled"), 404: notFound, 409: err("already finished", { error: { code: "CONFLICT", message: "deployment already finished" } }) } },
   {
     method: "post", path: "/v1/runs/{id}/events", summary: "A pod reports progress, logs and its outcome", tag: "runs", security: "runToken",

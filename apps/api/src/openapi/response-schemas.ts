@@ -41,9 +41,14 @@ export const deploymentSchema = z.object({
   cloudType: z.enum(["SECURE", "COMMUNITY"]),
   image: z.string(),
   limits: z.object({ maxRuntimeMinutes: z.number().int(), maxCostUsd: usd, setupTimeoutMinutes: z.number().int() }),
-  pod: z.object({ id: z.string().nullable(), gpuTypeId: z.string().nullable(), costPerHrUsd: usd.nullable() }),
+  dataCenterIds: z.array(z.string()),
+  pod: z.object({ id: z.string().nullable(), gpuTypeId: z.string().nullable(), dataCenterId: z.string().nullable(), costPerHrUsd: usd.nullable() }),
   progress: z.object({ step: z.number().int().nullable(), totalSteps: z.number().int().nullable(), loss: z.string().nullable() }),
   costUsd: usd.nullable(),
+  runpodBill: z
+    .object({ totalUsd: usd, gpuUsd: usd.nullable(), cpuUsd: usd.nullable(), diskUsd: usd.nullable(), differenceUsd: z.string().nullable(), readAt: when })
+    .nullable()
+    .describe("RunPod's own bill (GET /v2/billing/pods), read by the billing job after termination; null until then"),
   runtimeSeconds: z.number().int().nullable(),
   attempts: z.number().int(),
   retryOfId: z.string().uuid().nullable(),

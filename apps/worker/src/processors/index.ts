@@ -3,7 +3,9 @@ import {
   deployDeployment,
   failDeployment,
   monitorTick,
-  NoCapacityError,
+  billPod,
+  failureDataOf,
+  failureReasonOf,
   reconcile,
   terminateDeployment,
   type LifecycleDeps,
@@ -15,6 +17,7 @@ import type { Processor, ProcessorMap } from "../processor";
 
 export interface ProcessorDeps {
   lifecycle: LifecycleDeps;
+  billing: { mismatchThresholdMicros: bigint };
   monitor: MonitorSettings;
   maintenance: () => Promise<unknown>;
   /** told each tick's and each reconcile's result (metrics) */
@@ -41,8 +44,13 @@ const deploy =
     } catch (err) {
       const final = !(err instanceof AppError && err.retryable) || attempt >= (job.opts.attempts ?? 1);
       if (final) {
-        const reason = err instanceof NoCapacityError ? "NO_CAPACITY" : err instanceof AppError && err.code.startsWith("RUNPOD_") ? "RUNPOD_API_ERROR" : "INTERNAL_ERROR";
-        await failDeployment(deps, deploymentId, reason, err instanceof Error ? err.message : String(err));
+        const reason = failureReasonOf(err);
+        const message = err instanceof Error ? err.message : String(err);
+        if (reason === "INSUFFICIENT_BALANCE") {
+          // loud: no run of any user can start until someone tops up the RunPod account
+          logger.error("RunPod account balance is too low: no pod can be created until it is topped up", { error: message });
+        }
+        if (await failDeployment(deps, deploymentId, reason, message, { data: failureDataOf(err, reason) })) deps.onAction?.("deployment_failed", reason);
       }
       throw err;
     }
@@ -53,6 +61,8 @@ export function createProcessors(deps: ProcessorDeps): ProcessorMap {
   return {
     deploy: deploy(deps.lifecycle),
     terminate: ({ deploymentId, reason }) => terminateDeployment(deps.lifecycle, deploymentId, reason),
+    billing: ({ deploymentId }, { job }) =>
+      billPod(deps.lifecycle, deploymentId, { ...deps.billing, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 }),
     monitor: observed(() => monitorTick(deps.lifecycle, deps.monitor), deps.observe?.monitor),
     reconcile: observed(() => reconcile(deps.lifecycle), deps.observe?.reconcile),
     maintenance: () => deps.maintenance(),

@@ -1,5 +1,6 @@
 import { AppError } from "../errors";
 import { envSchema, type Env } from "./schema";
+import { RUNPOD_API_V2_URL } from "../runpod/api-url";
 
 export interface RunPodTarget {
   /** true when no RUNPOD_API_KEY is set: trainpod talks to the local simulator */
@@ -36,7 +37,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const env = parsed.data;
   const simulated = env.RUNPOD_API_KEY === undefined;
-  const apiUrl = env.RUNPOD_API_URL ?? (simulated ? `http://127.0.0.1:${env.SIM_PORT}/v1` : "https://rest.runpod.io/v1");
+  const apiUrl = env.RUNPOD_API_URL ?? (simulated ? (env.RUNPOD_SIM_URL ?? `http://127.0.0.1:${env.SIM_PORT}/v2`) : RUNPOD_API_V2_URL);
   return {
     env,
     isProduction: env.NODE_ENV === "production",

@@ -21,11 +21,23 @@ export const coreEnvSchema = z.object({
 });
 
 export const runpodEnvSchema = z.object({
-  RUNPOD_API_KEY: z.string().min(1).optional(),
-  RUNPOD_API_URL: url.optional(),
+  RUNPOD_API_KEY: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional()),
+  // empty = unset (docker compose passes "" when the user sets nothing)
+  RUNPOD_API_URL: z.preprocess((v) => (v === "" ? undefined : v), url.optional()),
+  /** where the simulator is when no RUNPOD_API_KEY is set (default http://127.0.0.1:SIM_PORT/v2) */
+  RUNPOD_SIM_URL: z.preprocess((v) => (v === "" ? undefined : v), url.optional()),
   RUNPOD_TIMEOUT_MS: positiveInt.default(10_000),
   RUNPOD_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
-  RUNPOD_RATE_LIMIT_PER_SEC: positiveInt.default(10),
+  /** the account's quota assumed until RunPod's RateLimit-Policy header says otherwise */
+  RUNPOD_RATE_LIMIT_PER_MINUTE: positiveInt.default(60),
+  /** how long one catalog read (GPU prices and availability) serves every worker */
+  RUNPOD_CATALOG_TTL_SECONDS: positiveInt.default(30),
+  /** the billing job's first read of RunPod's bill after a pod's termination (RunPod's billing lags) */
+  BILLING_DELAY_MS: positiveInt.default(10 * 60_000),
+  /** first retry delay of the billing job (doubling) */
+  BILLING_RETRY_DELAY_MS: positiveInt.default(5 * 60_000),
+  /** RunPod's bill and trainpod's computed cost may differ this much before it is a warning */
+  BILLING_MISMATCH_THRESHOLD_MICROS: positiveInt.default(10_000),
   SIM_PORT: port.default(8765),
 });
 

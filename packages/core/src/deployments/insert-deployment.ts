@@ -25,12 +25,12 @@ export async function insertDeployment(prisma: PrismaClient, input: InsertDeploy
       INSERT INTO "Deployment" (
         "id", "userId", "datasetId", "idempotencyKey", "retryOfId", "baseModel", "hyperparameters", "gpuTypeIds",
         "gpuCount", "cloudType", "imageName", "containerDiskInGb", "volumeInGb", "maxRuntimeMinutes",
-        "maxCostMicros", "setupTimeoutMinutes"
+        "maxCostMicros", "setupTimeoutMinutes", "dataCenterIds"
       )
       SELECT gen_random_uuid(), ds."userId", ds."id", ${input.idempotencyKey ?? null}, ${input.retryOfId ?? null}::uuid,
         ${r.baseModel}, ${JSON.stringify(r.hyperparameters)}::jsonb, ${r.gpuTypeIds}::text[],
         ${r.gpuCount}, ${r.cloudType}::"CloudType", ${r.image}, ${r.containerDiskInGb}, ${r.volumeInGb},
-        ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}
+        ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}, ${r.dataCenterIds}::text[]
       FROM "Dataset" ds
       WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid
         AND ds."format" = ANY(${VALIDATED_DATASET_FORMATS}::text[]) AND ds."rowCount" >= 1

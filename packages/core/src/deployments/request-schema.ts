@@ -25,7 +25,15 @@ export const deploymentRequestSchema = z
     // an empty image is a pre-flight problem (reported with the others), not a schema error
     image: z.string().max(300).default(DEFAULT_IMAGE),
     containerDiskInGb: z.number().int().min(5).max(2000).default(50),
-    volumeInGb: z.number().int().min(0).max(4000).default(50),
+    // RunPod v2's persistent mount has a 10 GB floor; 0 = no volume
+    volumeInGb: z
+      .number()
+      .int()
+      .max(4000)
+      .refine((v) => v === 0 || v >= 10, "must be 0 (no volume) or at least 10 (RunPod's floor)")
+      .default(50),
+    /** RunPod data centres to place the pod in (empty: RunPod chooses) */
+    dataCenterIds: z.array(z.string().regex(/^[A-Z0-9-]{2,40}$/, "a RunPod data centre id like US-TX-3")).max(20).default([]),
     maxRuntimeMinutes: z.number().int().min(1).max(7 * 24 * 60).default(240),
     maxCostUsd: usd.default("50"),
     setupTimeoutMinutes: z.number().int().min(1).max(240).default(20),

@@ -25,6 +25,7 @@ export async function retryDeployment(deps: { prisma: PrismaClient; jobs: JobEnq
     image: old.imageName,
     containerDiskInGb: old.containerDiskInGb,
     volumeInGb: old.volumeInGb,
+    dataCenterIds: old.dataCenterIds,
     maxRuntimeMinutes: old.maxRuntimeMinutes,
     maxCostUsd: microsToUsd(old.maxCostMicros),
     setupTimeoutMinutes: old.setupTimeoutMinutes,

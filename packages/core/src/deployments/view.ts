@@ -24,9 +24,11 @@ export function deploymentView(d: Deployment, now: Date) {
       maxCostUsd: microsToUsd(d.maxCostMicros),
       setupTimeoutMinutes: d.setupTimeoutMinutes,
     },
-    pod: { id: d.podId, gpuTypeId: d.gpuTypeId, costPerHrUsd: d.costPerHrMicros === null ? null : microsToUsd(d.costPerHrMicros) },
+    dataCenterIds: d.dataCenterIds,
+    pod: { id: d.podId, gpuTypeId: d.gpuTypeId, dataCenterId: d.dataCenterId, costPerHrUsd: d.costPerHrMicros === null ? null : microsToUsd(d.costPerHrMicros) },
     progress: { step: d.progressStep, totalSteps: d.progressTotalSteps, loss: d.progressLoss?.toString() ?? null },
     costUsd: cost === null ? null : microsToUsd(cost),
+    runpodBill: runpodBillView(d, cost),
     runtimeSeconds: d.runtimeSeconds ?? (d.podCreatedAt ? billedSeconds(d.podCreatedAt, end) : null),
     attempts: d.attempts,
     retryOfId: d.retryOfId,
@@ -45,4 +47,19 @@ export function deploymentView(d: Deployment, now: Date) {
 
 export function eventView(e: DeploymentEvent) {
   return { id: e.id.toString(), type: e.type, message: e.message, data: e.data, at: e.createdAt };
+}
+
+/** RunPod's own bill (read by the billing job after termination) beside trainpod's cost; null until read. */
+export function runpodBillView(d: Pick<Deployment, "runpodBilledMicros" | "runpodGpuMicros" | "runpodCpuMicros" | "runpodDiskMicros" | "runpodBilledAt">, ourCost: bigint | null) {
+  if (d.runpodBilledMicros === null || d.runpodBilledAt === null) return null;
+  const usd = (m: bigint | null) => (m === null ? null : microsToUsd(m));
+  return {
+    totalUsd: microsToUsd(d.runpodBilledMicros),
+    gpuUsd: usd(d.runpodGpuMicros),
+    cpuUsd: usd(d.runpodCpuMicros),
+    diskUsd: usd(d.runpodDiskMicros),
+    /** RunPod's bill minus trainpod's computed cost */
+    differenceUsd: ourCost === null ? null : microsToUsd(d.runpodBilledMicros - ourCost),
+    readAt: d.runpodBilledAt,
+  };
 }

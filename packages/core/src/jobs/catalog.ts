@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { JobsOptions } from "bullmq";
 
 /** Every queue trainpod runs. One queue per job kind keeps retries and concurrency separate. */
-export const JOB_NAMES = ["deploy", "terminate", "monitor", "reconcile", "maintenance"] as const;
+export const JOB_NAMES = ["deploy", "terminate", "billing", "monitor", "reconcile", "maintenance"] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 const deploymentRef = z.object({ deploymentId: z.string().uuid() });
@@ -13,6 +13,7 @@ export const jobPayloadSchemas = {
     /** why the pod is being terminated, for the event timeline */
     reason: z.string().max(200).default("requested"),
   }),
+  billing: deploymentRef,
   monitor: z.object({}).passthrough(),
   reconcile: z.object({}).passthrough(),
   maintenance: z.object({}).passthrough(),
@@ -44,6 +45,12 @@ export const jobCatalog: Record<JobName, JobDefinition> = {
     options: { ...keep, attempts: 25, backoff: { type: "exponential", delay: 500, jitter: 0.5 } },
     concurrency: (n) => n,
   },
+  billing: {
+    // RunPod's billing lags: the first read is delayed and each retry waits longer (delay and backoff
+    // are set per job from BILLING_DELAY_MS / BILLING_RETRY_DELAY_MS); 10 attempts span hours
+    options: { ...keep, attempts: 10, backoff: { type: "exponential", delay: 60_000, jitter: 0.2 } },
+    concurrency: () => 2,
+  },
   monitor: {
     options: { removeOnComplete: 100, removeOnFail: 500, attempts: 1 },
     concurrency: () => 1,
@@ -66,6 +73,7 @@ export const jobIds = {
   deploy: (deploymentId: string) => deploymentId,
   // BullMQ 6 refuses ":" in custom job ids, so DESIGN.md's `terminate:<id>` is spelt `terminate-<id>`
   terminate: (deploymentId: string) => `terminate-${deploymentId}`,
+  billing: (deploymentId: string) => `billing-${deploymentId}`,
 };
 
 /** Validates a payload taken off a queue; throws the zod error when it does not fit. */

@@ -16,7 +16,17 @@ export interface EnqueueOptions {
 export interface JobEnqueuer {
   deploy(deploymentId: string, options?: EnqueueOptions): Promise<void>;
   terminate(deploymentId: string, reason: string, options?: EnqueueOptions): Promise<void>;
+  /** reads RunPod's bill of a closed deployment's pod, after BILLING_DELAY_MS (billing lags) */
+  billing(deploymentId: string): Promise<void>;
 }
+
+/** When the billing job first runs after a pod's termination, and how its retries back off. */
+export interface BillingTiming {
+  delayMs: number;
+  retryDelayMs: number;
+}
+
+export const DEFAULT_BILLING_TIMING: BillingTiming = { delayMs: 10 * 60_000, retryDelayMs: 5 * 60_000 };
 
 async function addOnce(queue: Queue, name: string, data: Record<string, unknown>, jobId: string, options: EnqueueOptions = {}): Promise<void> {
   if (options.revive) {
@@ -31,8 +41,11 @@ async function addOnce(queue: Queue, name: string, data: Record<string, unknown>
   await queue.add(name, data, { jobId });
 }
 
-export function createJobEnqueuer(queues: Queues): JobEnqueuer {
+export function createJobEnqueuer(queues: Queues, billing: BillingTiming = DEFAULT_BILLING_TIMING): JobEnqueuer {
   return {
+    billing: async (deploymentId) => {
+      await queues.billing.add("billing", { deploymentId }, { jobId: jobIds.billing(deploymentId), delay: billing.delayMs, backoff: { type: "exponential", delay: billing.retryDelayMs, jitter: 0.2 } });
+    },
     deploy: (deploymentId, options) => addOnce(queues.deploy, "deploy", { deploymentId }, jobIds.deploy(deploymentId), options),
     terminate: (deploymentId, reason, options) => addOnce(queues.terminate, "terminate", { deploymentId, reason }, jobIds.terminate(deploymentId), options),
   };

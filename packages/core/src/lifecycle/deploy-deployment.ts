@@ -1,15 +1,26 @@
 import { AppError } from "../errors";
-import type { Deployment, FailureReason, Prisma } from "../db";
-import { costPerHrToMicros, NoCapacityError, type Pod } from "../runpod";
+import type { Deployment } from "../db";
+import { costPerHrToMicros, ForbiddenError, NoCapacityError, type CreatePodRequest, type Pod } from "../runpod";
 import { billedSeconds, costForSeconds } from "../deployments/cost";
 import { isTerminal, recordEvent, transition, updateWithEvent } from "../deployments/state-machine";
-import { podName, type LifecycleDeps } from "./deps";
+import { podName, type LifecycleDeps, type PodLaunch } from "./deps";
+import { failDeployment } from "./fail-deployment";
+import { orderCandidates } from "./gpu-candidates";
 
 export type DeployOutcome = "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race";
 
+/** A candidate RunPod would not place (400), may not place (403), or trainpod skipped (price). */
+export interface RefusedCandidate {
+  gpuTypeId: string;
+  status: 400 | 403 | "skipped";
+  detail: string;
+}
+
 /**
  * The deploy job. Idempotent: a deployment with a pod, or whose named pod already exists
- * (a crash between create and record), adopts it; a second pod is never created.
+ * (a crash, or an answer lost between create and record), adopts it; a second pod is never created.
+ * v2 places one GPU type per create, so the candidates (the user's order, sold-out types last,
+ * too-expensive types skipped) are tried one create each until one answers 201.
  */
 export async function deployDeployment(deps: LifecycleDeps, deploymentId: string, attempt: number): Promise<DeployOutcome> {
   const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
@@ -18,49 +29,81 @@ export async function deployDeployment(deps: LifecycleDeps, deploymentId: string
   if (d.podId !== null) return "already-provisioned";
   const name = podName(deps.podNamePrefix, d.id);
   const existing = (await deps.runpod.listPods({ name }))[0];
-  if (existing) return (await recordPod(deps, d, existing, attempt, true)) ? "adopted" : "lost-race";
-  const launch = await deps.buildLaunch(d);
-  let pod: Pod;
-  try {
-    pod = await deps.runpod.createPod({
-      name,
-      imageName: d.imageName,
-      gpuTypeIds: d.gpuTypeIds,
-      gpuTypePriority: "custom",
-      gpuCount: d.gpuCount,
-      cloudType: d.cloudType,
-      computeType: "GPU",
-      containerDiskInGb: d.containerDiskInGb,
-      volumeInGb: d.volumeInGb,
-      volumeMountPath: "/workspace",
-      env: launch.env,
-      dockerEntrypoint: launch.dockerEntrypoint,
-      dockerStartCmd: launch.dockerStartCmd,
-    });
-  } catch (err) {
-    if (err instanceof NoCapacityError) await noCapacity(deps, d, attempt);
-    throw err;
+  if (existing) return (await recordPod(deps, d, existing, { attempt, adopted: true, createdAt: new Date(existing.createdAt), refused: [] })) ? "adopted" : "lost-race";
+  const catalog = await deps.gpuCatalog({ cloud: d.cloudType, count: d.gpuCount });
+  const { candidates, skipped } = orderCandidates(d, catalog);
+  const refused: RefusedCandidate[] = skipped.map((s) => ({ gpuTypeId: s.gpuTypeId, status: "skipped", detail: s.reason }));
+  const launch = candidates.length > 0 ? await deps.buildLaunch(d) : undefined;
+  for (const candidate of candidates) {
+    if (launch === undefined) break;
+    // the moment before the create: the pod may bill from here, whatever its answer says later
+    const requestedAt = deps.clock.now();
+    let pod: Pod;
+    try {
+      pod = await deps.runpod.createPod(createBody(d, name, candidate.gpuTypeId, launch));
+    } catch (err) {
+      if (err instanceof NoCapacityError || err instanceof ForbiddenError) {
+        refused.push({ gpuTypeId: candidate.gpuTypeId, status: err instanceof ForbiddenError ? 403 : 400, detail: runpodDetail(err) });
+        continue;
+      }
+      throw err; // 402, 422: final (the processor fails the deployment); 429, 5xx, timeouts: the job retries and adopts by name
+    }
+    return (await recordPod(deps, d, pod, { attempt, adopted: false, createdAt: requestedAt, refused })) ? "provisioned" : "lost-race";
   }
-  return (await recordPod(deps, d, pod, attempt, false)) ? "provisioned" : "lost-race";
+  return noCapacity(deps, d, attempt, refused);
 }
 
-async function recordPod(deps: LifecycleDeps, d: Deployment, pod: Pod, attempt: number, adopted: boolean): Promise<boolean> {
+function createBody(d: Deployment, name: string, gpuTypeId: string, launch: PodLaunch): CreatePodRequest {
+  return {
+    name,
+    image: d.imageName,
+    gpu: { id: gpuTypeId, count: d.gpuCount },
+    cloud: d.cloudType,
+    disk: d.containerDiskInGb,
+    ...(d.volumeInGb >= 10 ? { mounts: { persistent: { size: d.volumeInGb, path: "/workspace" } } } : {}),
+    env: launch.env,
+    args: launch.args,
+    ...(d.dataCenterIds.length > 0 ? { dataCenterIds: d.dataCenterIds } : {}),
+  };
+}
+
+function runpodDetail(err: AppError): string {
+  const message = (err.details as { runpodMessage?: unknown } | undefined)?.runpodMessage;
+  return typeof message === "string" && message !== "" ? message : err.message;
+}
+
+interface Placement {
+  attempt: number;
+  adopted: boolean;
+  /** when the pod started billing: RunPod's createdAt for an adopted pod, the moment before the create otherwise */
+  createdAt: Date;
+  refused: RefusedCandidate[];
+}
+
+async function recordPod(deps: LifecycleDeps, d: Deployment, pod: Pod, placed: Placement): Promise<boolean> {
   const now = deps.clock.now();
+  const createdAt = Number.isNaN(placed.createdAt.getTime()) ? now : placed.createdAt;
+  const gpu = pod.gpu?.id ?? null;
   const ok = await transition(deps.prisma, {
     deploymentId: d.id,
     from: ["QUEUED"],
     to: "PROVISIONING",
     set: {
       podId: pod.id,
-      gpuTypeId: pod.gpu?.id ?? d.gpuTypeIds[0] ?? null,
-      costPerHrMicros: costPerHrToMicros(pod.costPerHr),
+      gpuTypeId: gpu,
+      dataCenterId: pod.dataCenterId ?? null,
+      costPerHrMicros: costPerHrToMicros(pod.cost),
       provisioningAt: now,
-      podCreatedAt: now,
-      attempts: attempt,
+      podCreatedAt: createdAt,
+      attempts: placed.attempt,
     },
-    event: { type: adopted ? "pod_adopted" : "pod_created", message: `pod ${pod.id}`, data: { podId: pod.id, gpu: pod.gpu?.id ?? null, costPerHr: pod.costPerHr } },
+    event: {
+      type: placed.adopted ? "pod_adopted" : "pod_created",
+      message: `pod ${pod.id}${gpu ? ` on ${gpu}` : ""}${pod.dataCenterId ? ` in ${pod.dataCenterId}` : ""}`,
+      data: { podId: pod.id, gpu, dataCenterId: pod.dataCenterId ?? null, costPerHr: pod.cost, refused: placed.refused.map((r) => ({ ...r })) },
+    },
   });
-  if (!ok) await terminateUnrecorded(deps, d.id, pod, now);
+  if (!ok) await terminateUnrecorded(deps, d.id, pod, createdAt);
   return ok;
 }
 
@@ -73,7 +116,7 @@ async function terminateUnrecorded(deps: LifecycleDeps, deploymentId: string, po
   if (current?.podId === pod.id) return; // a second deploy run adopted the pod the first one recorded
   await deps.runpod.terminatePod(pod.id);
   const now = deps.clock.now();
-  const perHr = costPerHrToMicros(pod.costPerHr);
+  const perHr = costPerHrToMicros(pod.cost);
   const seconds = billedSeconds(createdAt, now);
   const recorded = await updateWithEvent(
     deps.prisma,
@@ -85,31 +128,19 @@ async function terminateUnrecorded(deps: LifecycleDeps, deploymentId: string, po
   if (!recorded) await recordEvent(deps.prisma, deploymentId, { type: "duplicate_pod_terminated", message: `pod ${pod.id} terminated`, data: { podId: pod.id } });
 }
 
-/** Past the configured wait, "no capacity" is final: FAILED / NO_CAPACITY. Before it, the job retries. */
-async function noCapacity(deps: LifecycleDeps, d: Deployment, attempt: number): Promise<void> {
+/**
+ * Every candidate refused. Past the configured wait this is final: FAILED / NO_CAPACITY listing what
+ * was tried (and RunPod's last word, which the spec says to read as a problem with the request when
+ * every candidate answered 400). Before it, the job retries later.
+ */
+async function noCapacity(deps: LifecycleDeps, d: Deployment, attempt: number, refused: RefusedCandidate[]): Promise<never> {
   const waited = deps.clock.now().getTime() - d.createdAt.getTime();
   await deps.prisma.deployment.update({ where: { id: d.id }, data: { attempts: attempt, capacityWaits: { increment: 1 } } });
-  if (waited < deps.noCapacityMaxWaitMs) return;
-  await failDeployment(deps, d.id, "NO_CAPACITY", `no capacity for ${d.gpuTypeIds.join(", ")} after ${Math.round(waited / 1000)} s`);
+  const tried = refused.map((r) => `${r.gpuTypeId} (${r.status === "skipped" ? "skipped" : r.status}: ${r.detail})`).join("; ");
+  const summary = refused.length === 0 ? "no GPU type to try" : `tried ${tried}`;
+  if (waited < deps.noCapacityMaxWaitMs) {
+    throw new NoCapacityError(`no candidate could be placed: ${summary}`, { details: { refused: refused.map((r) => ({ ...r })) } });
+  }
+  await failDeployment(deps, d.id, "NO_CAPACITY", `no capacity after ${Math.round(waited / 1000)} s: ${summary}`, { data: { reason: "NO_CAPACITY", refused: refused.map((r) => ({ ...r })) } });
   throw new AppError("RUNPOD_NO_CAPACITY", "no capacity; gave up", { retryable: false });
-}
-
-/** Marks a live deployment FAILED with a reason, and asks for its pod's termination. */
-export async function failDeployment(
-  deps: Pick<LifecycleDeps, "prisma" | "clock" | "jobs">,
-  deploymentId: string,
-  reason: FailureReason,
-  message: string,
-  extra: { exitCode?: number; data?: Prisma.InputJsonValue } = {},
-): Promise<boolean> {
-  const now = deps.clock.now();
-  const ok = await transition(deps.prisma, {
-    deploymentId,
-    to: "FAILED",
-    failureReason: reason,
-    set: { failureMessage: message.slice(0, 20_000), finishedAt: now, ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}) },
-    event: { type: "failed", message: `${reason}: ${message.slice(0, 500)}`, data: extra.data ?? { reason } },
-  });
-  if (ok) await deps.jobs.terminate(deploymentId, reason);
-  return ok;
 }

@@ -1,14 +1,14 @@
 import type { Deployment, PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import type { Logger } from "../logging";
-import type { RunPodClient } from "../runpod";
+import type { GpuCatalogQuery, GpuType, RunPodClient } from "../runpod";
 import type { Clock } from "../time/clock";
 
 /** What the pod gets: env (secrets travel here, never in the command) and its command. */
 export interface PodLaunch {
   env: Record<string, string>;
-  dockerEntrypoint: string[];
-  dockerStartCmd: string[];
+  /** v2 `args`: the start command */
+  args: string;
 }
 
 export interface LifecycleDeps {
@@ -25,6 +25,10 @@ export interface LifecycleDeps {
   buildLaunch(deployment: Deployment): Promise<PodLaunch>;
   /** revokes every token of a deployment (at termination) */
   revokeTokens(deploymentId: string): Promise<void>;
+  /** RunPod's GPU catalog with pod availability (cached for all workers); null when it cannot be read */
+  gpuCatalog(query: Required<GpuCatalogQuery>): Promise<GpuType[] | null>;
+  /** counts what the lifecycle did (a metric), e.g. ("deployment_failed", "INSUFFICIENT_BALANCE") */
+  onAction?: (action: string, reason: string) => void;
   /** told of each confirmed pod termination (metrics: failure-to-termination latency, cost) */
   onPodTerminated?: (info: PodTerminatedInfo) => void;
 }

@@ -14,7 +14,7 @@ function deployment(over: Partial<Deployment> = {}): Deployment {
   } as Deployment;
 }
 function pod(over: Partial<Pod> = {}): Pod {
-  return { id: "p1", name: "trainpod-x", desiredStatus: "RUNNING", costPerHr: 1.89, lastStartedAt: at(20).toISOString(), ...over } as Pod;
+  return { id: "p1", name: "trainpod-x", status: "RUNNING", cost: 1.89, createdAt: t0.toISOString(), startedAt: at(20).toISOString(), ...over } as Pod;
 }
 
 describe("monitor verdicts", () => {
@@ -25,14 +25,14 @@ describe("monitor verdicts", () => {
     expect(judge(deployment(), undefined, at(60), settings)).toMatchObject({ fail: "POD_VANISHED" });
   });
   it("a restarted container without an outcome is TRAINING_FAILED", () => {
-    expect(judge(deployment(), pod({ lastStartedAt: at(50).toISOString() }), at(60), settings)).toMatchObject({ fail: "TRAINING_FAILED" });
+    expect(judge(deployment(), pod({ startedAt: at(50).toISOString() }), at(60), settings)).toMatchObject({ fail: "TRAINING_FAILED" });
   });
   it("silence past the heartbeat timeout is HEARTBEAT_TIMEOUT", () => {
     expect(judge(deployment(), pod(), at(91), settings)).toMatchObject({ fail: "HEARTBEAT_TIMEOUT" });
   });
   it("setup taking too long is SETUP_TIMEOUT", () => {
     const d = deployment({ status: "PROVISIONING", runningAt: null, lastHeartbeatAt: null });
-    expect(judge(d, pod({ lastStartedAt: null }), at(601), settings)).toMatchObject({ fail: "SETUP_TIMEOUT" });
+    expect(judge(d, pod({ status: "STARTING", startedAt: null }), at(601), settings)).toMatchObject({ fail: "SETUP_TIMEOUT" });
   });
   it("running past maxRuntime is MAX_RUNTIME_EXCEEDED", () => {
     expect(judge(deployment({ lastHeartbeatAt: at(3600) }), pod(), at(3601), settings)).toMatchObject({ fail: "MAX_RUNTIME_EXCEEDED" });
@@ -41,8 +41,17 @@ describe("monitor verdicts", () => {
     const d = deployment({ maxCostMicros: 10_000n, lastHeartbeatAt: at(59) });
     expect(judge(d, pod(), at(60), settings)).toMatchObject({ fail: "BUDGET_EXCEEDED" });
   });
-  it("a provisioning pod whose container started becomes RUNNING", () => {
+  it("a pod RunPod reports ERROR (an image that cannot be pulled) is POD_ERROR", () => {
+    expect(judge(deployment(), pod({ status: "ERROR", cost: 0 }), at(60), settings)).toMatchObject({ fail: "POD_ERROR" });
+  });
+  it("a pod RunPod reports EXITED without an outcome is TRAINING_FAILED", () => {
+    expect(judge(deployment(), pod({ status: "EXITED", cost: 0 }), at(60), settings)).toMatchObject({ fail: "TRAINING_FAILED" });
+  });
+  it("a TERMINATED pod is POD_VANISHED", () => {
+    expect(judge(deployment(), pod({ status: "TERMINATED" }), at(60), settings)).toMatchObject({ fail: "POD_VANISHED" });
+  });
+  it("RUNNING from RunPod does not make a provisioning deployment RUNNING: readiness is the pod's own report", () => {
     const d = deployment({ status: "PROVISIONING", runningAt: null, lastHeartbeatAt: null });
-    expect(judge(d, pod(), at(25), settings)).toEqual({ running: true });
+    expect(judge(d, pod(), at(25), settings)).toBeNull();
   });
 });

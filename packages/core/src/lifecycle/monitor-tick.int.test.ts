@@ -10,8 +10,9 @@ import { systemClock } from "../time/clock";
 import type { LifecycleDeps } from "./deps";
 import { monitorTick } from "./monitor-tick";
 
-// monitorTick against the simulator over HTTP and a real database: the batched PROVISIONING → RUNNING
-// move writes exactly one `running` event per deployment, and a second tick writes none.
+// monitorTick against the v2 simulator over HTTP and a real database: one listing judges every live
+// pod; RunPod's RUNNING does not move a deployment (the pod's own report does); ERROR and a vanished
+// pod fail their deployment with the right reason; the cost so far of every live pod is written.
 let db: TestDatabase;
 let sim: SimProcess;
 let q: TestQueues;
@@ -29,12 +30,13 @@ afterAll(async () => {
 function deps(): LifecycleDeps {
   return {
     prisma: db.prisma,
-    runpod: new RunPodRestClient({ baseUrl: sim.apiUrl, apiKey: "sim", rateLimitPerSecond: 1000 }),
+    runpod: new RunPodRestClient({ baseUrl: sim.apiUrl, apiKey: "sim" }),
     clock: systemClock,
     jobs: createJobEnqueuer(q.queues),
     logger: captureLogger("monitor").logger,
     podNamePrefix: PREFIX,
     noCapacityMaxWaitMs: 60_000,
+    gpuCatalog: () => Promise.resolve(null),
     buildLaunch: () => Promise.reject(new Error("not used")),
     revokeTokens: () => Promise.resolve(),
   };
@@ -43,33 +45,34 @@ function deps(): LifecycleDeps {
 const settings = { heartbeatTimeoutMs: 60_000, requeueAfterMs: 60_000 };
 
 describe("monitorTick", () => {
-  it("moves every deployment whose pod is up to RUNNING in one go, one event each; a vanished pod fails", async () => {
+  it("judges every live pod from one listing: running ones stay, ERROR is POD_ERROR, a missing one POD_VANISHED", async () => {
     const client = deps().runpod;
     const { user } = await makeUser(db.prisma);
     const ds = await makeDataset(db.prisma, user.id);
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
+    const live: string[] = [];
+    const create = async (image: string): Promise<string> => {
       const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
-      const pod = await client.createPod({ name: `${PREFIX}${d.id}`, imageName: "img", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], dockerStartCmd: ["sleep", "30"] });
-      const now = new Date();
-      await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "PROVISIONING", podId: pod.id, provisioningAt: now, podCreatedAt: now, costPerHrMicros: 690_000n } });
-      ids.push(d.id);
-    }
+      const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image, gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 }, args: "sleep 30" });
+      const at = new Date(Date.now() - 60_000);
+      await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "PROVISIONING", podId: pod.id, provisioningAt: at, podCreatedAt: at, costPerHrMicros: 690_000n } });
+      return d.id;
+    };
+    for (let i = 0; i < 4; i++) live.push(await create("img"));
+    const broken = await create("sim/unpullable-image:latest");
     const gone = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id }, { status: "PROVISIONING", podId: "no-such-pod", provisioningAt: new Date() });
-    // the sim reports lastStartedAt once a pod's container runs
-    await until("pods started", async () => (await client.listPods({ namePrefix: PREFIX })).filter((p) => p.lastStartedAt).length === 5);
+    await until("pods up or in error", async () => {
+      const pods = await client.listPods({ namePrefix: PREFIX });
+      return pods.filter((p) => p.status === "RUNNING").length === 4 && pods.some((p) => p.status === "ERROR");
+    });
 
-    const first = await monitorTick(deps(), settings);
-    expect(first.running).toBe(5);
-    expect(first.failed).toEqual([{ deploymentId: gone.id, reason: "POD_VANISHED" }]);
-    const rows = await db.prisma.deployment.findMany({ where: { id: { in: ids } } });
-    expect(rows.map((r) => r.status)).toEqual(Array(5).fill("RUNNING"));
-    expect(rows.every((r) => r.runningAt !== null && r.lastHeartbeatAt?.getTime() === r.runningAt.getTime())).toBe(true);
-
-    const second = await monitorTick(deps(), settings);
-    expect(second.running).toBe(0);
-    const events = await db.prisma.deploymentEvent.groupBy({ by: ["deploymentId"], where: { deploymentId: { in: ids }, type: "running" }, _count: true });
-    expect(events.map((e) => e._count)).toEqual(Array(5).fill(1));
-    for (const id of ids) await client.terminatePod((await db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podId ?? "");
+    const tick = await monitorTick(deps(), settings);
+    expect(tick.pods).toBe(5);
+    expect(tick.failed).toEqual(expect.arrayContaining([{ deploymentId: gone.id, reason: "POD_VANISHED" }, { deploymentId: broken, reason: "POD_ERROR" }]));
+    expect(tick.failed).toHaveLength(2);
+    const rows = await db.prisma.deployment.findMany({ where: { id: { in: live } } });
+    expect(rows.map((r) => r.status)).toEqual(Array(4).fill("PROVISIONING"));
+    // 60 s at $0.69/h, written in the tick's one UPDATE
+    expect(rows.every((r) => (r.costMicros ?? 0n) >= 11_500n)).toBe(true);
+    for (const r of rows) await client.terminatePod(r.podId ?? "");
   });
 });

@@ -1,7 +1,7 @@
-import { Prisma, type Deployment, type FailureReason, type PrismaClient } from "../db";
+import type { Deployment, FailureReason, Prisma } from "../db";
 import type { Pod } from "../runpod";
 import { podCost } from "../deployments/cost";
-import { failDeployment } from "./deploy-deployment";
+import { failDeployment } from "./fail-deployment";
 import type { LifecycleDeps } from "./deps";
 
 export interface MonitorSettings {
@@ -13,6 +13,7 @@ export interface MonitorSettings {
 export interface MonitorResult {
   pods: number;
   live: number;
+  /** live deployments whose pod has reported it runs */
   running: number;
   failed: Array<{ deploymentId: string; reason: FailureReason }>;
   requeued: number;
@@ -34,14 +35,19 @@ export const MONITORED_SELECT = {
 } as const satisfies Prisma.DeploymentSelect;
 export type MonitoredDeployment = Pick<Deployment, keyof typeof MONITORED_SELECT>;
 
-type Verdict = { fail: FailureReason; message: string } | { running: true } | null;
+type Verdict = { fail: FailureReason; message: string } | null;
 
-/** Decides what one live deployment's pod says. Pure: the tick applies it. */
+/**
+ * Decides what one live deployment's pod says. Pure: the tick applies it. Readiness is not read
+ * here: v2 may report RUNNING while the image is still being pulled, so PROVISIONING → RUNNING is
+ * the pod's own first report (`started`), and a pod that never reports meets the setup timeout.
+ */
 export function judge(d: MonitoredDeployment, pod: Pod | undefined, now: Date, s: MonitorSettings): Verdict {
   const since = (t: Date | null) => (t ? now.getTime() - t.getTime() : 0);
-  if (!pod || pod.desiredStatus === "TERMINATED") return { fail: "POD_VANISHED", message: `pod ${d.podId} is gone` };
-  if (pod.desiredStatus === "EXITED") return { fail: "TRAINING_FAILED", message: "the pod's container exited without reporting an outcome" };
-  if (d.runningAt && pod.lastStartedAt && Date.parse(pod.lastStartedAt) > d.runningAt.getTime() + 1000) {
+  if (!pod || pod.status === "TERMINATED") return { fail: "POD_VANISHED", message: `pod ${d.podId} is gone` };
+  if (pod.status === "ERROR") return { fail: "POD_ERROR", message: `RunPod reports pod ${pod.id} in ERROR (see RunPod's system log lines)` };
+  if (pod.status === "EXITED") return { fail: "TRAINING_FAILED", message: "the pod's container exited without reporting an outcome" };
+  if (d.runningAt && pod.startedAt && Date.parse(pod.startedAt) > d.runningAt.getTime() + 1000) {
     return { fail: "TRAINING_FAILED", message: "the container restarted without reporting an outcome" };
   }
   const cost = podCost(d, now) ?? 0n;
@@ -53,7 +59,6 @@ export function judge(d: MonitoredDeployment, pod: Pod | undefined, now: Date, s
   if (d.status === "RUNNING" && since(d.lastHeartbeatAt ?? d.runningAt) > s.heartbeatTimeoutMs) {
     return { fail: "HEARTBEAT_TIMEOUT", message: `no heartbeat for ${Math.round(s.heartbeatTimeoutMs / 1000)} s` };
   }
-  if (d.status === "PROVISIONING" && pod.desiredStatus === "RUNNING" && pod.lastStartedAt) return { running: true };
   return null;
 }
 
@@ -69,38 +74,17 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
   ]);
   const byId = new Map(pods.map((p) => [p.id, p]));
   const result: MonitorResult = { pods: pods.length, live: live.length, running: 0, failed: [], requeued: 0 };
-  const nowRunning: string[] = [];
   for (const d of live) {
+    if (d.status === "RUNNING") result.running += 1;
     const verdict = judge(d, byId.get(d.podId ?? ""), now, s);
     if (verdict === null) continue;
-    if ("running" in verdict) nowRunning.push(d.id);
-    else if (await failDeployment(deps, d.id, verdict.fail, verdict.message)) {
+    if (await failDeployment(deps, d.id, verdict.fail, verdict.message)) {
       result.failed.push({ deploymentId: d.id, reason: verdict.fail });
     }
   }
-  result.running = await markRunning(deps.prisma, nowRunning, now);
   await deps.prisma.$executeRaw`UPDATE "Deployment" SET "costMicros" = CEIL("costPerHrMicros" * CEIL(EXTRACT(EPOCH FROM (${now}::timestamptz - "podCreatedAt"))) / 3600.0)::bigint WHERE "podTerminatedAt" IS NULL AND "podCreatedAt" IS NOT NULL AND "costPerHrMicros" IS NOT NULL`;
   result.requeued = await requeueStale(deps, now, s.requeueAfterMs);
   return result;
-}
-
-/**
- * PROVISIONING → RUNNING for every deployment whose pod came up, in ONE statement: each row's
- * conditional UPDATE and its `running` event together (a CTE is atomic), however many there are.
- */
-async function markRunning(prisma: PrismaClient, ids: string[], now: Date): Promise<number> {
-  if (ids.length === 0) return 0;
-  const rows = await prisma.$queryRaw<Array<{ n: number }>>(Prisma.sql`
-    WITH moved AS (
-      UPDATE "Deployment" SET "status" = 'RUNNING', "runningAt" = ${now}, "lastHeartbeatAt" = ${now}, "updatedAt" = ${now}
-      WHERE "id" = ANY(${ids}::uuid[]) AND "status" = 'PROVISIONING'
-      RETURNING "id"
-    ), ev AS (
-      INSERT INTO "DeploymentEvent" ("deploymentId", "type", "message", "createdAt")
-      SELECT "id", 'running', 'pod is running', ${now} FROM moved
-    )
-    SELECT count(*)::int AS n FROM moved`);
-  return rows[0]?.n ?? 0;
 }
 
 async function requeueStale(deps: LifecycleDeps, now: Date, afterMs: number): Promise<number> {

@@ -3,7 +3,7 @@ import type { PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import type { Clock } from "../time/clock";
 import { recordEvent, transition } from "../deployments/state-machine";
-import { failDeployment } from "./deploy-deployment";
+import { failDeployment } from "./fail-deployment";
 
 const line = z.string().max(4000);
 const lines = z.array(line).max(200);

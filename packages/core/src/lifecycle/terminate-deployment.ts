@@ -2,6 +2,7 @@ import { AppError } from "../errors";
 import { billedSeconds, podCost } from "../deployments/cost";
 import { updateWithEvent } from "../deployments/state-machine";
 import type { LifecycleDeps } from "./deps";
+import { keepRunPodLogs } from "./failure-logs";
 
 export type TerminateOutcome = "terminated" | "already-closed" | "no-pod";
 
@@ -21,6 +22,7 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
     await deps.prisma.deployment.updateMany({ where: { id: d.id, podId: null, podTerminatedAt: null }, data: { podTerminatedAt: deps.clock.now(), runtimeSeconds: 0, costMicros: 0n } });
     return "no-pod";
   }
+  await keepRunPodLogs(deps, d);
   const { alreadyGone } = await deps.runpod.terminatePod(d.podId);
   // tokens die before the deployment reads as closed: closed implies revoked
   await deps.revokeTokens(d.id);
@@ -37,6 +39,7 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
       data: { podId: d.podId, alreadyGone, runtimeSeconds: seconds, costMicros: cost.toString(), reason },
     },
   );
+  if (recorded) await deps.jobs.billing(d.id);
   if (recorded) deps.onPodTerminated?.({ deploymentId: d.id, status: d.status, finishedAt: d.finishedAt, terminatedAt: now, costMicros: cost });
   deps.logger.info("pod terminated", { deploymentId: d.id, podId: d.podId, reason, runtimeSeconds: seconds, costMicros: cost.toString() });
   return "terminated";

@@ -2,6 +2,10 @@ import { redactText } from "../logging/redact";
 import {
   BadRequestError,
   BadResponseError,
+  ConflictError,
+  ContractViolationError,
+  ForbiddenError,
+  InsufficientBalanceError,
   NoCapacityError,
   NotFoundError,
   RateLimitedError,
@@ -11,50 +15,40 @@ import {
 } from "./errors";
 import { parseRetryAfter } from "./retry";
 
-/**
- * RunPod's no-capacity wordings. REST v1 answers HTTP 500 with
- * `{"error":"create pod: There are no instances currently available","status":500}`;
- * GraphQL (and runpod-api.md) say "There are no longer any instances available with the
- * requested specifications". Matched on the text whatever the status.
- */
-const NO_CAPACITY_PATTERNS: readonly RegExp[] = [
-  /no longer any instances available/i,
-  /no instances currently available/i,
-  /does not have the resources to deploy/i,
-  /not enough free gpus/i,
-];
-
 const MAX_MESSAGE_CHARS = 500;
+const MAX_VIOLATIONS = 20;
 
-export function isNoCapacityMessage(message: string): boolean {
-  return NO_CAPACITY_PATTERNS.some((pattern) => pattern.test(message));
+/** What an RFC 9457 problem (`application/problem+json`: title, status, detail, errors[]) says. */
+export interface Problem {
+  /** `detail`, else `title`, else the raw text (cut) */
+  message: string;
+  /** `errors`: one line per violation (422) */
+  errors: string[];
 }
 
-/** RunPod's error text: REST `{error, status}`, `{message}` (spec's UnauthorizedError), or GraphQL `{errors: [{message}]}`. */
-export function extractRunPodMessage(bodyText: string): string {
+/** RunPod's error body: RFC 9457 `{title, status, detail, errors}`; anything else (a proxy's HTML) as text. */
+export function readProblem(bodyText: string): Problem {
   const trimmed = bodyText.trim();
-  if (trimmed === "") return "";
+  if (trimmed === "") return { message: "", errors: [] };
   try {
     const body: unknown = JSON.parse(trimmed);
-    const found = messageOf(body);
-    if (found !== undefined) return found.slice(0, MAX_MESSAGE_CHARS);
+    if (typeof body === "object" && body !== null) {
+      const record = body as Record<string, unknown>;
+      const text = [record.detail, record.title].find((v): v is string => typeof v === "string" && v !== "");
+      const errors = Array.isArray(record.errors) ? record.errors.filter((e): e is string => typeof e === "string") : [];
+      if (text !== undefined || errors.length > 0) {
+        return { message: (text ?? errors[0] ?? "").slice(0, MAX_MESSAGE_CHARS), errors: errors.slice(0, MAX_VIOLATIONS).map((e) => e.slice(0, MAX_MESSAGE_CHARS)) };
+      }
+    }
   } catch {
     // not JSON: fall through to the raw text
   }
-  return trimmed.slice(0, MAX_MESSAGE_CHARS);
+  return { message: trimmed.slice(0, MAX_MESSAGE_CHARS), errors: [] };
 }
 
-function messageOf(body: unknown): string | undefined {
-  if (typeof body === "string") return body;
-  if (typeof body !== "object" || body === null) return undefined;
-  const record = body as Record<string, unknown>;
-  for (const key of ["error", "message", "detail"]) {
-    const value = record[key];
-    if (typeof value === "string") return value;
-    if (typeof value === "object" && value !== null) return messageOf(value);
-  }
-  if (Array.isArray(record.errors)) return messageOf(record.errors[0]);
-  return undefined;
+/** RunPod's error text (`detail`), for callers that want only that. */
+export function extractRunPodMessage(bodyText: string): string {
+  return readProblem(bodyText).message;
 }
 
 /** Removes the API key (and anything bearer- or token-looking) from text that goes into an error. */
@@ -75,20 +69,30 @@ export interface FailedCall {
   nowMs: number;
 }
 
-/** Turns a non-2xx answer into the typed error that says what to do about it. */
+/**
+ * Turns a non-2xx answer into the typed error that says what to do about it (createPod's table in
+ * the spec): 400 on create = this candidate cannot be placed; 402 stop; 403 skip; 422 never retry.
+ */
 export function classifyHttpError(call: FailedCall): RunPodError {
-  const runpodMessage = scrubSecret(extractRunPodMessage(call.bodyText), call.apiKey);
+  const problem = readProblem(call.bodyText);
+  const runpodMessage = scrubSecret(problem.message, call.apiKey);
+  const violations = problem.errors.map((e) => scrubSecret(e, call.apiKey));
   const where = `RunPod ${call.method} ${call.endpoint} answered ${call.status}`;
   const message = runpodMessage === "" ? where : `${where}: ${runpodMessage}`;
-  const details = { method: call.method, endpoint: call.endpoint, status: call.status, attempt: call.attempt, runpodMessage };
+  const details = { method: call.method, endpoint: call.endpoint, status: call.status, attempt: call.attempt, runpodMessage, ...(violations.length > 0 ? { errors: violations } : {}) };
   const { status } = call;
-  if (isNoCapacityMessage(runpodMessage)) return new NoCapacityError(message, { details });
+  const isCreate = call.method === "POST" && call.endpoint === "/pods";
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(call.retryAfter, call.nowMs);
     return new RateLimitedError(message, retryAfterMs, { details: { ...details, retryAfterMs } });
   }
-  if (status === 401 || status === 403) return new UnauthorizedError(message, { details });
+  if (status === 400 && isCreate) return new NoCapacityError(message, { details });
+  if (status === 401) return new UnauthorizedError(message, { details });
+  if (status === 402) return new InsufficientBalanceError(message, { details });
+  if (status === 403) return new ForbiddenError(message, { details });
   if (status === 404) return new NotFoundError(message, { details });
+  if (status === 409) return new ConflictError(message, { details });
+  if (status === 422) return new ContractViolationError(violations.length > 0 ? `${message} (${violations.join("; ")})` : message, violations, { details });
   if (status >= 400 && status < 500) return new BadRequestError(message, { details });
   if (status >= 500) return new RunPodUnavailableError(message, "server", { details });
   return new BadResponseError(`${message} (unexpected status)`, { details });

@@ -8,7 +8,12 @@ import { AppError, type AppErrorOptions } from "../errors/app-error";
  */
 type RunPodErrorOptions = Omit<AppErrorOptions, "retryable">;
 
-/** RunPod has no GPU of the requested types right now. Retry later (minutes, not milliseconds). */
+/**
+ * Create answered 400: this GPU type (and data centre) cannot be placed now, or the body breaks a
+ * cross-field rule. RunPod gives capacity exhaustion no code of its own, only `detail`, so the
+ * caller tries its next candidate; when every candidate says 400 it waits for capacity (and shows
+ * the last `detail`, in case it was the request after all).
+ */
 export class NoCapacityError extends AppError {
   constructor(message: string, options: RunPodErrorOptions = {}) {
     super("RUNPOD_NO_CAPACITY", message, { ...options, retryable: true });
@@ -24,10 +29,33 @@ export class RateLimitedError extends AppError {
   }
 }
 
-/** 401/403: the key is wrong, revoked or lacks the permission. Final. */
+/** 401: the key is wrong or revoked. Final. */
 export class UnauthorizedError extends AppError {
   constructor(message: string, options: RunPodErrorOptions = {}) {
     super("RUNPOD_UNAUTHORIZED", message, { ...options, retryable: false });
+  }
+}
+
+/** 403: this key or account may not do this (on create: this GPU pool; skip the candidate). Final. */
+export class ForbiddenError extends AppError {
+  constructor(message: string, options: RunPodErrorOptions = {}) {
+    super("RUNPOD_FORBIDDEN", message, { ...options, retryable: false });
+  }
+}
+
+/** 402: the RunPod account's balance is too low. No candidate and no retry can succeed. Final. */
+export class InsufficientBalanceError extends AppError {
+  constructor(message: string, options: RunPodErrorOptions = {}) {
+    super("RUNPOD_INSUFFICIENT_BALANCE", message, { ...options, retryable: false });
+  }
+}
+
+/** 422: our request breaks RunPod's contract (`errors` lists each violation): a bug, never retried. */
+export class ContractViolationError extends AppError {
+  readonly violations: string[];
+  constructor(message: string, violations: string[], options: RunPodErrorOptions = {}) {
+    super("RUNPOD_CONTRACT_VIOLATION", message, { ...options, retryable: false });
+    this.violations = violations;
   }
 }
 
@@ -38,7 +66,14 @@ export class NotFoundError extends AppError {
   }
 }
 
-/** 400 and other 4xx, or an input that fails our own schema before sending. Final. */
+/** 409: the action is not valid in the pod's state (or the pod belongs to a cluster). Final. */
+export class ConflictError extends AppError {
+  constructor(message: string, options: RunPodErrorOptions = {}) {
+    super("RUNPOD_CONFLICT", message, { ...options, retryable: false });
+  }
+}
+
+/** 400 (outside create) and other 4xx, or an input that fails our own schema before sending. Final. */
 export class BadRequestError extends AppError {
   constructor(message: string, options: RunPodErrorOptions = {}) {
     super("RUNPOD_BAD_REQUEST", message, { ...options, retryable: false });
@@ -71,7 +106,11 @@ export type RunPodError =
   | NoCapacityError
   | RateLimitedError
   | UnauthorizedError
+  | ForbiddenError
+  | InsufficientBalanceError
+  | ContractViolationError
   | NotFoundError
+  | ConflictError
   | BadRequestError
   | RunPodUnavailableError
   | BadResponseError;

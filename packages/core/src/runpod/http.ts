@@ -1,10 +1,36 @@
 import { AppError } from "../errors/app-error";
 import type { Logger } from "../logging/logger";
 import { classifyFetchFailure, classifyHttpError } from "./classify";
-import type { TokenBucket } from "./rate-limiter";
-import { retryDelayMs } from "./retry";
+import { parseRetryAfter, retryDelayMs } from "./retry";
 
 export type HttpMethod = "GET" | "POST" | "DELETE";
+
+/**
+ * Who goes first when the account's rate budget is short: `urgent` for what stops billing
+ * (DELETE, and the monitor's listing and pod reads that find pods to delete), `normal` for the
+ * rest (a create that waits costs nothing).
+ */
+export type CallPriority = "urgent" | "normal";
+
+/** What RunPod said about its quota in one answer (RateLimit, RateLimit-Policy, Retry-After). */
+export interface QuotaAnswer {
+  status: number;
+  rateLimit: string | null;
+  policy: string | null;
+  retryAfterMs?: number;
+}
+
+/**
+ * The RunPod account's rate budget, shared by every process of trainpod that uses the account
+ * (RedisRateBudget in rate-budget.ts); acquire before each attempt, observe every answer.
+ */
+export interface CallBudget {
+  acquire(priority: CallPriority, signal?: AbortSignal): Promise<void>;
+  observe(answer: QuotaAnswer): Promise<void>;
+}
+
+/** No budget: calls go out at once (unit tests, one-off tools). */
+export const unlimitedBudget: CallBudget = { acquire: async () => undefined, observe: async () => undefined };
 
 /** What the `onCall` hook sees once per HTTP attempt (e.g. for a Prometheus histogram). */
 export interface RunPodCallInfo {
@@ -27,11 +53,23 @@ export interface HttpRequest {
   body?: unknown;
   /** may it be sent again after a 5xx, a timeout or a dropped connection? */
   retryAmbiguous: boolean;
+  /** default normal */
+  priority?: CallPriority;
+  /** an extra Accept (text/event-stream for logs) */
+  accept?: string;
+  /** more request headers (Last-Event-ID) */
+  headers?: Record<string, string>;
 }
 
 export interface HttpAnswer {
   status: number;
   bodyText: string;
+}
+
+/** A 2xx whose body is left unread (a log stream). */
+export interface HttpStream {
+  status: number;
+  body: ReadableStream<Uint8Array> | null;
 }
 
 export interface HttpSettings {
@@ -41,7 +79,7 @@ export interface HttpSettings {
   maxRetries: number;
   baseDelayMs: number;
   maxDelayMs: number;
-  bucket: TokenBucket;
+  budget: CallBudget;
   logger: Logger | undefined;
   onCall: ((info: RunPodCallInfo) => void) | undefined;
   fetch: typeof fetch;
@@ -71,27 +109,41 @@ export class RunPodHttp {
     }
   }
 
+  /** Opens a stream (GET logs): rate budget, one attempt, classify; the caller reads and cancels the body. */
+  async open(req: HttpRequest, signal: AbortSignal): Promise<HttpStream> {
+    const { response } = await this.exchange(req, 1, signal, false);
+    return { status: response.status, body: response.body };
+  }
+
   /** One HTTP exchange. Resolves on 2xx; throws a typed RunPod error otherwise. */
   private async attemptOnce(req: HttpRequest, attempt: number): Promise<HttpAnswer> {
-    await this.s.bucket.acquire();
+    const { response, bodyText } = await this.exchange(req, attempt, AbortSignal.timeout(this.s.timeoutMs), true);
+    return { status: response.status, bodyText: bodyText ?? "" };
+  }
+
+  private async exchange(req: HttpRequest, attempt: number, signal: AbortSignal, readBody: boolean): Promise<{ response: Response; bodyText?: string }> {
+    await this.s.budget.acquire(req.priority ?? "normal", signal);
     const started = performance.now();
-    let status: number;
-    let bodyText: string;
-    let retryAfter: string | null;
+    let response: Response;
+    let bodyText: string | undefined;
     try {
-      const response = await this.s.fetch(this.url(req), this.init(req));
-      status = response.status;
-      retryAfter = response.headers.get("retry-after");
-      bodyText = await response.text();
+      response = await this.s.fetch(this.url(req), this.init(req, signal));
+      if (readBody || response.status < 200 || response.status >= 300) bodyText = await response.text();
     } catch (err) {
       const failure = classifyFetchFailure(err, { method: req.method, endpoint: req.endpoint, attempt, timeoutMs: this.s.timeoutMs });
       this.report(req, failure.reason === "timeout" ? "timeout" : "network", started, attempt);
       throw failure;
     }
+    const { status } = response;
+    const retryAfter = response.headers.get("retry-after");
+    const retryAfterMs = status === 429 ? parseRetryAfter(retryAfter, this.s.nowMs()) : undefined;
+    await this.s.budget
+      .observe({ status, rateLimit: response.headers.get("ratelimit"), policy: response.headers.get("ratelimit-policy"), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })
+      .catch((err: unknown) => this.s.logger?.warn("runpod rate budget could not record an answer", { error: err instanceof Error ? err.message : String(err) }));
     this.report(req, status, started, attempt);
-    if (status >= 200 && status < 300) return { status, bodyText };
+    if (status >= 200 && status < 300) return { response, bodyText };
     const { method, endpoint } = req;
-    throw classifyHttpError({ method, endpoint, status, bodyText, retryAfter, attempt, apiKey: this.s.apiKey, nowMs: this.s.nowMs() });
+    throw classifyHttpError({ method, endpoint, status, bodyText: bodyText ?? "", retryAfter, attempt, apiKey: this.s.apiKey, nowMs: this.s.nowMs() });
   }
 
   private url(req: HttpRequest): string {
@@ -99,14 +151,15 @@ export class RunPodHttp {
     return `${this.s.baseUrl}${req.path}${query ? `?${query}` : ""}`;
   }
 
-  private init(req: HttpRequest): RequestInit {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.s.apiKey}`, Accept: "application/json" };
+  private init(req: HttpRequest, signal: AbortSignal): RequestInit {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.s.apiKey}`, Accept: req.accept ?? "application/json, application/problem+json" };
     if (req.body !== undefined) headers["Content-Type"] = "application/json";
+    Object.assign(headers, req.headers);
     return {
       method: req.method,
       headers,
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      signal: AbortSignal.timeout(this.s.timeoutMs),
+      signal,
     };
   }
 

@@ -1,8 +1,10 @@
 export * from "./classify";
 export * from "./client";
 export * from "./errors";
-export type { HttpMethod, RunPodCallInfo } from "./http";
-export { TokenBucket, type TokenBucketOptions } from "./rate-limiter";
+export { unlimitedBudget, type CallBudget, type CallPriority, type HttpMethod, type QuotaAnswer, type RunPodCallInfo } from "./http";
+export { formatLogLine } from "./pod-logs";
 export * from "./rest-client";
 export * from "./retry";
 export * from "./schemas";
+export * from "./api-url";
+export * from "./gpu-catalog-cache";

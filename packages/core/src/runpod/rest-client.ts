@@ -1,13 +1,25 @@
 import type { z } from "zod";
 import type { Logger } from "../logging/logger";
-import type { ListPodsFilter, RunPodClient, TerminateResult } from "./client";
+import type { GpuCatalogQuery, ListPodsFilter, PodBillingQuery, PodLogQuery, RecentLogsOptions, RunPodClient, TerminateResult } from "./client";
 import { BadRequestError, BadResponseError, NotFoundError } from "./errors";
-import { RunPodHttp, type HttpAnswer, type HttpRequest, type RunPodCallInfo } from "./http";
-import { TokenBucket, defaultSleep } from "./rate-limiter";
-import { PodCreateInputSchema, PodListSchema, PodSchema, type Pod, type PodCreateInput } from "./schemas";
+import { RunPodHttp, unlimitedBudget, type CallBudget, type HttpAnswer, type HttpRequest, type RunPodCallInfo } from "./http";
+import { collectUntilIdle, sseLogLines } from "./pod-logs";
+import { defaultSleep } from "./retry";
+import {
+  CreatePodRequestSchema,
+  GpuTypeListSchema,
+  PodBillingListSchema,
+  PodListSchema,
+  PodSchema,
+  type CreatePodRequest,
+  type GpuType,
+  type Pod,
+  type PodBillingRecord,
+  type PodLogLine,
+} from "./schemas";
 
 export interface RunPodRestClientOptions {
-  /** RUNPOD_API_URL: `https://rest.runpod.io/v1`, or the simulator's `http://127.0.0.1:PORT/v1` */
+  /** RUNPOD_API_URL: `https://api.runpod.io/v2`, or the simulator's `http://127.0.0.1:PORT/v2` */
   baseUrl: string;
   apiKey: string;
   /** per attempt (AbortSignal.timeout); default 10000 */
@@ -18,18 +30,18 @@ export interface RunPodRestClientOptions {
   baseDelayMs?: number;
   /** default 5000 */
   maxDelayMs?: number;
-  /** calls a second, shared by every call of this client instance; default 10 */
-  rateLimitPerSecond?: number;
-  /** tokens saved up for a burst; default 1 (calls evenly spaced) */
-  rateLimitBurst?: number;
+  /**
+   * The account's rate budget (RedisRateBudget: one budget for every process using the key).
+   * Default: none, calls go out at once and a 429 is waited out from Retry-After.
+   */
+  budget?: CallBudget;
   /**
    * Retry POST /pods after an ambiguous failure: a timeout, a dropped connection or a 5xx.
-   * Default false. RunPod may have created the pod before the answer was lost (and its REST API
-   * is known to answer 500 after creating one), so a blind retry can start a second pod that
-   * bills with no owner. The deploy job instead gets RunPodUnavailableError (retryable), and on
-   * its next attempt first adopts a pod with the deployment's unique name (listPods) before
-   * creating. Opt in only where the caller adopts or reaps duplicates by name itself.
-   * 429 answers are always retried: RunPod refused the call before doing anything.
+   * Default false. RunPod may have created the pod before the answer was lost, so a blind retry
+   * can start a second pod that bills with no owner. The deploy job instead gets
+   * RunPodUnavailableError (retryable), and on its next attempt first adopts a pod with the
+   * deployment's unique name (listPods) before creating. 429 answers are always retried:
+   * RunPod refused the call before doing anything.
    */
   retryCreateOnNetworkError?: boolean;
   logger?: Logger;
@@ -41,16 +53,15 @@ export interface RunPodRestClientOptions {
   nowMs?: () => number;
 }
 
-const POD = "/pods/{podId}";
+const POD = "/pods/{id}";
 
-/** The RunPod REST v1 client. Build one per process: its rate limiter is shared by all its calls. */
+/** The RunPod REST API v2 client. Build one per process; its budget may be shared across processes. */
 export class RunPodRestClient implements RunPodClient {
   private readonly http: RunPodHttp;
   private readonly retryCreate: boolean;
 
   constructor(options: RunPodRestClientOptions) {
     const sleep = options.sleep ?? defaultSleep;
-    const rate = options.rateLimitPerSecond ?? 10;
     this.retryCreate = options.retryCreateOnNetworkError ?? false;
     this.http = new RunPodHttp({
       baseUrl: options.baseUrl.replace(/\/+$/, ""),
@@ -59,7 +70,7 @@ export class RunPodRestClient implements RunPodClient {
       maxRetries: options.maxRetries ?? 4,
       baseDelayMs: options.baseDelayMs ?? 200,
       maxDelayMs: options.maxDelayMs ?? 5_000,
-      bucket: new TokenBucket({ ratePerSecond: rate, burst: options.rateLimitBurst ?? 1, sleep }),
+      budget: options.budget ?? unlimitedBudget,
       logger: options.logger,
       onCall: options.onCall,
       fetch: options.fetch ?? ((input, init) => fetch(input, init)),
@@ -69,8 +80,8 @@ export class RunPodRestClient implements RunPodClient {
     });
   }
 
-  async createPod(input: PodCreateInput): Promise<Pod> {
-    const checked = PodCreateInputSchema.safeParse(input);
+  async createPod(input: CreatePodRequest): Promise<Pod> {
+    const checked = CreatePodRequestSchema.safeParse(input);
     if (!checked.success) {
       throw new BadRequestError(`pod create input is invalid: ${describeIssues(checked.error)}`, {
         details: { endpoint: "/pods", issues: issueList(checked.error) },
@@ -81,7 +92,7 @@ export class RunPodRestClient implements RunPodClient {
   }
 
   async getPod(podId: string): Promise<Pod | null> {
-    const req: HttpRequest = { method: "GET", endpoint: POD, path: podPath(podId), retryAmbiguous: true };
+    const req: HttpRequest = { method: "GET", endpoint: POD, path: podPath(podId), retryAmbiguous: true, priority: "urgent" };
     try {
       return parseBody(await this.http.send(req), PodSchema, req);
     } catch (err) {
@@ -91,45 +102,70 @@ export class RunPodRestClient implements RunPodClient {
   }
 
   async listPods(filter: ListPodsFilter = {}): Promise<Pod[]> {
-    const query = new URLSearchParams();
-    if (filter.desiredStatus !== undefined) query.set("desiredStatus", filter.desiredStatus);
-    if (filter.name !== undefined) query.set("name", filter.name);
-    // REST v1 answers every matching pod in one array (no pagination), so this is one call.
-    const req: HttpRequest = { method: "GET", endpoint: "/pods", path: "/pods", query, retryAmbiguous: true };
-    const pods = parseBody(await this.http.send(req), PodListSchema, req);
-    // RunPod's `name` filter is exact; a prefix can only be applied here, over the listing.
-    const { name, namePrefix, desiredStatus } = filter;
-    return pods.filter(
-      (pod) =>
-        (name === undefined || pod.name === name) &&
-        (namePrefix === undefined || pod.name.startsWith(namePrefix)) &&
-        (desiredStatus === undefined || pod.desiredStatus === desiredStatus),
-    );
+    const req: HttpRequest = { method: "GET", endpoint: "/pods", path: "/pods", retryAmbiguous: true, priority: "urgent" };
+    const { pods } = parseBody(await this.http.send(req), PodListSchema, req);
+    const { name, namePrefix } = filter;
+    return pods.filter((pod) => (name === undefined || pod.name === name) && (namePrefix === undefined || pod.name.startsWith(namePrefix)));
   }
 
   async stopPod(podId: string): Promise<void> {
-    await this.http.send({ method: "POST", endpoint: `${POD}/stop`, path: `${podPath(podId)}/stop`, retryAmbiguous: true });
+    await this.http.send({ method: "POST", endpoint: `${POD}/action`, path: `${podPath(podId)}/action`, body: { action: "stop" }, retryAmbiguous: true });
   }
 
-  /**
-   * DELETE is idempotent, so it is retried like a read; a retry whose first attempt did land
-   * meets a 404, which counts as done. The spec lists 400 "Invalid Pod ID" (and no 404) for
-   * DELETE, so on a 400 the pod is looked up: unknown or TERMINATED also counts as done.
-   */
+  /** DELETE is idempotent, so it is retried like a read; a retry whose first attempt did land meets a 404: done. */
   async terminatePod(podId: string): Promise<TerminateResult> {
     try {
-      await this.http.send({ method: "DELETE", endpoint: POD, path: podPath(podId), retryAmbiguous: true });
+      await this.http.send({ method: "DELETE", endpoint: POD, path: podPath(podId), retryAmbiguous: true, priority: "urgent" });
       return { alreadyGone: false };
     } catch (err) {
       if (err instanceof NotFoundError) return { alreadyGone: true };
-      if (err instanceof BadRequestError && (await this.isGone(podId))) return { alreadyGone: true };
       throw err;
     }
   }
 
-  private async isGone(podId: string): Promise<boolean> {
-    const pod = await this.getPod(podId);
-    return pod === null || pod.desiredStatus === "TERMINATED";
+  async listGpuTypes(query: GpuCatalogQuery = {}): Promise<GpuType[]> {
+    const params = new URLSearchParams({ include: "AVAILABILITY", product: "POD" });
+    if (query.cloud !== undefined) params.set("cloud", query.cloud);
+    if (query.count !== undefined) params.set("count", String(query.count));
+    const req: HttpRequest = { method: "GET", endpoint: "/catalog/gpus", path: "/catalog/gpus", query: params, retryAmbiguous: true };
+    return parseBody(await this.http.send(req), GpuTypeListSchema, req).gpus;
+  }
+
+  async *podLogs(podId: string, query: PodLogQuery): AsyncGenerator<PodLogLine> {
+    const params = new URLSearchParams();
+    if (query.source !== undefined) params.set("source", query.source);
+    if (query.tail !== undefined) params.set("tail", String(query.tail));
+    const headers = query.lastEventId !== undefined ? { "Last-Event-ID": query.lastEventId } : undefined;
+    const req: HttpRequest = { method: "GET", endpoint: `${POD}/logs`, path: `${podPath(podId)}/logs`, query: params, retryAmbiguous: true, accept: "text/event-stream", headers };
+    const { body } = await this.http.open(req, query.signal);
+    if (body === null) return;
+    yield* sseLogLines(body);
+  }
+
+  async recentPodLogs(podId: string, options: RecentLogsOptions = {}): Promise<PodLogLine[]> {
+    const tail = options.tail ?? 50;
+    const limits = { idleMs: options.idleMs ?? 300, maxMs: options.maxMs ?? 3_000 };
+    const read = async (source: "system" | "container"): Promise<PodLogLine[]> => {
+      try {
+        return await collectUntilIdle((signal) => this.podLogs(podId, { source, tail, signal }), limits);
+      } catch (err) {
+        if (err instanceof NotFoundError) return [];
+        throw err;
+      }
+    };
+    const [system, container] = await Promise.all([read("system"), read("container")]);
+    return [...system.slice(-tail), ...container.slice(-tail)];
+  }
+
+  async podBilling(query: PodBillingQuery): Promise<PodBillingRecord[]> {
+    const params = new URLSearchParams({
+      podId: query.podId,
+      bucketSize: query.bucketSize ?? "hour",
+      startTime: query.startTime.toISOString(),
+      endTime: query.endTime.toISOString(),
+    });
+    const req: HttpRequest = { method: "GET", endpoint: "/billing/pods", path: "/billing/pods", query: params, retryAmbiguous: true };
+    return parseBody(await this.http.send(req), PodBillingListSchema, req).records.filter((r) => r.podId === query.podId);
   }
 }
 

@@ -65,3 +65,5 @@ export function retryDelayMs(input: RetryDecisionInput): number | null {
   if (error instanceof RunPodUnavailableError && input.retryAmbiguous) return backoff();
   return null;
 }
+
+export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
-import { PodCreateInputSchema, PodListSchema, PodSchema, costPerHrToMicros } from "./schemas";
+import { CreatePodRequestSchema, PodListSchema, PodSchema, costPerHrToMicros } from "./schemas";
 
-const pod = { id: "p1", name: "trainpod-d1", desiredStatus: "RUNNING", costPerHr: 0.74 };
+const pod = { id: "p1", name: "trainpod-d1", status: "RUNNING", cost: 0.74, createdAt: "2026-06-01T12:00:00Z", startedAt: null };
 
 describe("costPerHrToMicros", () => {
   it.each([
@@ -26,22 +26,18 @@ describe("costPerHrToMicros", () => {
   });
 });
 
-describe("PodSchema", () => {
-  it("accepts the required fields, keeps unknown ones, and reads costPerHr given as a string", () => {
-    const parsed = PodSchema.parse({ ...pod, costPerHr: "0.74", adjustedCostPerHr: 0.69, vcpuCount: 8, gpu: null });
-    expect(parsed.costPerHr).toBe(0.74);
-    expect(parsed).toMatchObject({ vcpuCount: 8, gpu: null });
-  });
-
-  it("normalises env given as KEY=value pairs", () => {
-    expect(PodSchema.parse({ ...pod, env: ["A=1", "B=x=y", "C"] }).env).toEqual({ A: "1", B: "x=y", C: "" });
-    expect(PodSchema.parse({ ...pod, env: { A: "1" } }).env).toEqual({ A: "1" });
+describe("PodSchema (v2)", () => {
+  it("accepts the required fields and keeps unknown ones", () => {
+    const parsed = PodSchema.parse({ ...pod, actions: ["stop"], gpu: { id: "NVIDIA A40", count: 1 }, runtime: { uptime: 3, ports: [] } });
+    expect(parsed.cost).toBe(0.74);
+    expect(parsed).toMatchObject({ actions: ["stop"], gpu: { id: "NVIDIA A40", count: 1 }, runtime: { uptime: 3 } });
   });
 
   it.each([
     ["id", { ...pod, id: undefined }],
-    ["desiredStatus", { ...pod, desiredStatus: "SLEEPING" }],
-    ["costPerHr", { ...pod, costPerHr: "cheap" }],
+    ["status", { ...pod, status: "SLEEPING" }],
+    ["cost", { ...pod, cost: "0.74" }],
+    ["createdAt", { ...pod, createdAt: "yesterday" }],
     ["gpu.count", { ...pod, gpu: { id: "NVIDIA A40" } }],
   ])("rejects a pod with a bad %s", (path, body) => {
     const result = PodSchema.safeParse(body);
@@ -49,20 +45,23 @@ describe("PodSchema", () => {
     expect(result.error?.issues.map((i) => i.path.join("."))).toContain(path);
   });
 
-  it("parses a listing", () => {
-    expect(PodListSchema.parse([pod, { ...pod, id: "p2" }])).toHaveLength(2);
+  it("parses a wrapped listing, and refuses a bare array (v1's shape)", () => {
+    expect(PodListSchema.parse({ pods: [pod, { ...pod, id: "p2" }] }).pods).toHaveLength(2);
+    expect(PodListSchema.safeParse([pod]).success).toBe(false);
   });
 });
 
-describe("PodCreateInputSchema", () => {
-  const input = { name: "trainpod-d1", imageName: "runpod/pytorch", gpuTypeIds: ["NVIDIA A40"], env: { A: "1" } };
+describe("CreatePodRequestSchema (v2, nested)", () => {
+  const input = { name: "trainpod-d1", image: "runpod/pytorch", gpu: { id: "NVIDIA A40", count: 1 }, env: { A: "1" }, args: "" };
 
   it("accepts trainpod's fields", () => {
-    expect(PodCreateInputSchema.parse({ ...input, gpuCount: 1, cloudType: "SECURE", ports: ["8888/http"], interruptible: false })).toMatchObject(input);
+    expect(CreatePodRequestSchema.parse({ ...input, cloud: "SECURE", disk: 50, mounts: { persistent: { size: 20, path: "/workspace" } } })).toMatchObject(input);
   });
 
-  it("rejects misspelt fields and non-string env values", () => {
-    expect(PodCreateInputSchema.safeParse({ ...input, gpuTypeId: "x" }).success).toBe(false);
-    expect(PodCreateInputSchema.safeParse({ ...input, env: { A: 1 } }).success).toBe(false);
+  it("rejects v1's flat fields, a second GPU type, and non-string env values", () => {
+    expect(CreatePodRequestSchema.safeParse({ ...input, gpuTypeIds: ["x"] }).success).toBe(false);
+    expect(CreatePodRequestSchema.safeParse({ ...input, imageName: "x" }).success).toBe(false);
+    expect(CreatePodRequestSchema.safeParse({ ...input, gpu: { id: "a", count: 1, fallback: "b" } }).success).toBe(false);
+    expect(CreatePodRequestSchema.safeParse({ ...input, env: { A: 1 } }).success).toBe(false);
   });
 });

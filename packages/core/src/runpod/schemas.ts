@@ -1,102 +1,99 @@
 import { z } from "zod";
 
 /**
- * Shapes of RunPod REST v1 (`shared/runpod/openapi-v1.json`: PodCreateInput, Pod).
- * The spec marks no field as required; we require what trainpod depends on and let
- * every other field through untouched (`looseObject`), so a new RunPod field never breaks us.
+ * Shapes of RunPod REST API v2 (`shared/runpod/openapi-v2.json`: CreatePodRequest, Pod,
+ * ListPodsResponse, GpuType, PodBillingRecord). Requests are strict, so a misspelt field fails here
+ * instead of at RunPod (a 422). Responses require what trainpod depends on and let every other
+ * field through untouched (`looseObject`), so a new RunPod field never breaks us.
  */
 
-export const POD_DESIRED_STATUSES = ["RUNNING", "EXITED", "TERMINATED"] as const;
-export const PodDesiredStatusSchema = z.enum(POD_DESIRED_STATUSES);
-export type PodDesiredStatus = z.infer<typeof PodDesiredStatusSchema>;
+export const POD_STATUSES = ["PROVISIONING", "STARTING", "RUNNING", "EXITED", "ERROR", "TERMINATED"] as const;
+export const PodStatusSchema = z.enum(POD_STATUSES);
+export type PodStatus = z.infer<typeof PodStatusSchema>;
 
+export const CLOUDS = ["SECURE", "COMMUNITY"] as const;
 const stringList = z.array(z.string());
 
-/**
- * The fields of PodCreateInput that trainpod sends. Strict, so a misspelt field fails here
- * instead of being silently ignored by RunPod. Only types are checked: ranges and GPU type
- * names are RunPod's to judge (it answers 400).
- */
-export const PodCreateInputSchema = z.strictObject({
+/** CreatePodRequest, the fields trainpod sends: one GPU type per create (v2 never falls back). */
+export const CreatePodRequestSchema = z.strictObject({
   name: z.string().min(1).max(191),
-  imageName: z.string().min(1),
-  gpuTypeIds: stringList.optional(),
-  gpuTypePriority: z.enum(["availability", "custom"]).optional(),
-  gpuCount: z.number().int().optional(),
-  cloudType: z.enum(["SECURE", "COMMUNITY"]).optional(),
-  computeType: z.enum(["GPU", "CPU"]).optional(),
-  containerDiskInGb: z.number().int().optional(),
-  volumeInGb: z.number().int().optional(),
-  volumeMountPath: z.string().optional(),
+  image: z.string().min(1),
+  gpu: z.strictObject({ id: z.string().min(1), count: z.number().int().min(1), allowedCudaVersions: z.array(z.string().regex(/^\d+\.\d+$/)).optional() }),
+  cloud: z.enum(CLOUDS).optional(),
+  disk: z.number().int().min(1).optional(),
+  mounts: z.strictObject({ persistent: z.strictObject({ size: z.number().int().min(10), path: z.string().min(1) }) }).optional(),
   env: z.record(z.string(), z.string()).optional(),
-  dockerStartCmd: stringList.optional(),
-  dockerEntrypoint: stringList.optional(),
   ports: stringList.optional(),
-  interruptible: z.boolean().optional(),
+  /** the start command: "arguments passed to the container entrypoint" (GraphQL's dockerArgs) */
+  args: z.string().optional(),
   dataCenterIds: stringList.optional(),
 });
-export type PodCreateInput = z.infer<typeof PodCreateInputSchema>;
+export type CreatePodRequest = z.infer<typeof CreatePodRequestSchema>;
 
-/** USD per hour. RunPod's own docs show it both as a JSON number and as a string ("0.74"). */
-const usdPerHour = z.union([
-  z.number().finite().nonnegative(),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?$/, "a decimal number")
-    .transform(Number),
-]);
-
-/** `env` is an object in REST v1; RunPod's GraphQL (and older answers) use ["KEY=value", ...]. */
-const envSchema = z.union([
-  z.record(z.string(), z.string()),
-  stringList.transform((pairs) => Object.fromEntries(pairs.map(splitEnvPair))),
-]);
-
-function splitEnvPair(pair: string): [string, string] {
-  const at = pair.indexOf("=");
-  return at < 0 ? [pair, ""] : [pair.slice(0, at), pair.slice(at + 1)];
-}
-
-const optionalText = z.string().nullish();
-
-export const PodGpuSchema = z.looseObject({
-  id: z.string(),
-  count: z.number().int(),
-  displayName: z.string().optional(),
-});
+/** USD per hour: a JSON number (0.0 when EXITED or TERMINATED). */
+const usdPerHour = z.number().finite().nonnegative();
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "an RFC 3339 date-time");
 
 export const PodSchema = z.looseObject({
   id: z.string().min(1),
   name: z.string(),
-  desiredStatus: PodDesiredStatusSchema,
-  costPerHr: usdPerHour,
-  adjustedCostPerHr: usdPerHour.optional(),
-  gpu: PodGpuSchema.nullish(),
-  machineId: optionalText,
-  lastStartedAt: optionalText,
-  lastStatusChange: optionalText,
-  image: optionalText,
-  imageName: optionalText,
-  env: envSchema.nullish(),
-  publicIp: optionalText,
-  portMappings: z.record(z.string(), z.number()).nullish(),
-  ports: stringList.nullish(),
-  interruptible: z.boolean().nullish(),
+  status: PodStatusSchema,
+  cost: usdPerHour,
+  image: z.string().nullish(),
+  gpu: z.looseObject({ id: z.string(), count: z.number().int() }).nullish(),
+  dataCenterId: z.string().nullish(),
+  env: z.record(z.string(), z.string()).nullish(),
+  runtime: z.looseObject({ uptime: z.number().nonnegative().nullish() }).nullish(),
+  createdAt: isoDate,
+  startedAt: isoDate.nullish(),
 });
 export type Pod = z.infer<typeof PodSchema>;
 
-/** GET /pods answers a plain array (the spec's `Pods`); v1 has no pagination. */
-export const PodListSchema = z.array(PodSchema);
+/** GET /v2/pods answers `{"pods": [...]}`: no name filter, no paging. */
+export const PodListSchema = z.looseObject({ pods: z.array(PodSchema) });
+
+export const AVAILABILITY_LEVELS = ["NONE", "LOW", "MEDIUM", "HIGH"] as const;
+export type Availability = (typeof AVAILABILITY_LEVELS)[number];
+
+/** A GpuType of GET /v2/catalog/gpus?include=AVAILABILITY&product=POD: list price per GPU and stock. */
+export const GpuTypeSchema = z.looseObject({
+  id: z.string().min(1),
+  name: z.string().nullish(),
+  memory: z.number().nullish(),
+  price: z.looseObject({ secure: usdPerHour, community: usdPerHour }),
+  availability: z.enum(AVAILABILITY_LEVELS).optional(),
+  dataCenters: z.array(z.looseObject({ id: z.string(), availability: z.enum(AVAILABILITY_LEVELS) })).optional(),
+});
+export type GpuType = z.infer<typeof GpuTypeSchema>;
+export const GpuTypeListSchema = z.looseObject({ gpus: z.array(GpuTypeSchema) });
+
+const amount = z.number().finite();
+/** One bucket of GET /v2/billing/pods: RunPod's own bill, in USD. */
+export const PodBillingRecordSchema = z.looseObject({
+  podId: z.string(),
+  startTime: isoDate,
+  endTime: isoDate,
+  totalAmount: amount,
+  gpuAmount: amount,
+  cpuAmount: amount,
+  diskAmount: amount,
+});
+export type PodBillingRecord = z.infer<typeof PodBillingRecordSchema>;
+export const PodBillingListSchema = z.looseObject({ records: z.array(PodBillingRecordSchema) });
+
+/** The `data:` of one event of GET /v2/pods/{id}/logs. */
+export const PodLogLineSchema = z.looseObject({ ts: z.string(), source: z.enum(["container", "system"]), line: z.string() });
+export type PodLogLine = z.infer<typeof PodLogLineSchema> & { id?: string };
 
 const MICROS_DIGITS = 6;
 
 /**
- * USD per hour (as RunPod sends it) to integer micro-dollars, rounding half up.
+ * USD (per hour, or an amount, as RunPod sends it) to integer micro-dollars, rounding half up.
  * Works on the number's shortest decimal form (what the JSON said), not on binary float
  * arithmetic, so 0.745 stays 745000 and 0.0000005 becomes 1. Money is never float past here.
  */
-export function costPerHrToMicros(n: number): bigint {
-  if (!Number.isFinite(n) || n < 0) throw new RangeError(`costPerHr must be a finite non-negative number, got ${n}`);
+export function usdToMicrosExact(n: number): bigint {
+  if (!Number.isFinite(n) || n < 0) throw new RangeError(`a USD amount must be a finite non-negative number, got ${n}`);
   const [mantissa = "0", exponent = "0"] = String(n).split("e");
   const [whole = "0", fraction = ""] = mantissa.split(".");
   const digits = whole + fraction;
@@ -106,3 +103,6 @@ export function costPerHrToMicros(n: number): bigint {
   const next = Number(digits[point] ?? "0");
   return BigInt(kept === "" ? "0" : kept) + (next >= 5 ? 1n : 0n);
 }
+
+/** RunPod's `cost` (USD per hour) in micro-dollars per hour. */
+export const costPerHrToMicros = usdToMicrosExact;

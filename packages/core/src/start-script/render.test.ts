@@ -33,7 +33,7 @@ describe("podLaunch", () => {
   it("puts every secret in the env only, never in the command, the entrypoint or the script", () => {
     expect(spec.env.TRAINPOD_DATASET_URL).toContain(DATASET_TOKEN);
     expect(spec.env.TRAINPOD_RUN_TOKEN).toBe(RUN_TOKEN);
-    const command = JSON.stringify([...spec.dockerEntrypoint, ...spec.dockerStartCmd]);
+    const command = spec.args;
     const script = decode(spec.env.TRAINPOD_START_SCRIPT_B64);
     for (const secret of [DATASET_TOKEN, RUN_TOKEN, spec.env.TRAINPOD_DATASET_URL ?? "unset"]) {
       expect(command).not.toContain(secret);
@@ -48,12 +48,13 @@ describe("podLaunch", () => {
     expect(holders).toEqual(["TRAINPOD_DATASET_URL", "TRAINPOD_RUN_TOKEN"]);
   });
 
-  it("the command is a bootstrap that decodes the script from the env and execs it", () => {
-    expect(spec.dockerEntrypoint).toEqual(["bash", "-c"]);
-    expect(spec.dockerStartCmd).toHaveLength(1);
-    expect(spec.dockerStartCmd[0]).toContain("$TRAINPOD_START_SCRIPT_B64");
-    expect(spec.dockerStartCmd[0]).toContain("exec bash");
-    expect(() => execFileSync("bash", ["-n", "-c", spec.dockerStartCmd[0] ?? ""])).not.toThrow();
+  it("the command (v2 args, JSON form) is a bootstrap that decodes the script from the env and execs it", () => {
+    const args = JSON.parse(spec.args) as { entrypoint: string[]; cmd: string[] };
+    expect(args.entrypoint).toEqual(["bash", "-c"]);
+    expect(args.cmd).toHaveLength(1);
+    expect(args.cmd[0]).toContain("$TRAINPOD_START_SCRIPT_B64");
+    expect(args.cmd[0]).toContain("exec bash");
+    expect(() => execFileSync("bash", ["-n", "-c", args.cmd[0] ?? ""])).not.toThrow();
   });
 
   it("carries the run's settings in the env", () => {

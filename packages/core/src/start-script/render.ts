@@ -45,8 +45,12 @@ export interface LaunchInput {
 
 export interface PodLaunchSpec {
   env: Record<string, string>;
-  dockerEntrypoint: string[];
-  dockerStartCmd: string[];
+  /**
+   * RunPod v2's `args`: "arguments passed to the container entrypoint" (GraphQL's dockerArgs,
+   * which overrides the image's start command). Sent in the JSON form RunPod's templates accept,
+   * `{"entrypoint": [...], "cmd": [...]}`, so the bootstrap's quotes need no shell quoting.
+   */
+  args: string;
 }
 
 /** The start script text. Constant: everything run-specific (and every secret) travels in the env. */
@@ -75,7 +79,11 @@ export function podLaunch(input: LaunchInput): PodLaunchSpec {
       TRAINPOD_TRAINER_B64: b64(input.trainerSource),
       TRAINPOD_START_SCRIPT_B64: b64(renderStartScript()),
     },
-    dockerEntrypoint: ["bash", "-c"],
-    dockerStartCmd: [BOOTSTRAP],
+    args: startArgs(),
   };
+}
+
+/** The pod's start command as v2 `args` (constant: nothing run-specific or secret in it). */
+export function startArgs(): string {
+  return JSON.stringify({ entrypoint: ["bash", "-c"], cmd: [BOOTSTRAP] });
 }
