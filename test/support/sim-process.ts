@@ -8,7 +8,7 @@ export interface SimProcess {
   url: string;
   /** the simulator's process id (its pods are its children) */
   pid: number;
-  /** url + "/v1": what a RunPod client takes as its base URL */
+  /** url + "/v2": what a RunPod v2 client takes as its base URL (it calls `${apiUrl}/pods`, `${apiUrl}/catalog/gpus`, ...) */
   apiUrl: string;
   /** fetch against the sim's /admin endpoints, e.g. admin("/admin/pods") */
   admin: (path: string, init?: RequestInit) => Promise<Response>;
@@ -22,7 +22,7 @@ const READY_TIMEOUT_MS = 20_000;
 /**
  * Starts apps/runpod-sim as its own process on a random port with a fresh SIM_DATA_DIR and
  * resolves once it prints its `{"msg":"runpod-sim listening","url":...}` line. `env` adds or
- * overrides SIM_* settings (SIM_API_KEY, SIM_BOOT_DELAY_MS, SIM_CAPACITY, SIM_FAULTS, ...).
+ * overrides SIM_* settings (SIM_API_KEY, SIM_BOOT_DELAY_MS, SIM_CAPACITY, SIM_FAULTS, SIM_QUOTA, ...).
  */
 export async function startSimProcess(env: Record<string, string> = {}): Promise<SimProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "runpod-sim-test-"));
@@ -71,7 +71,7 @@ export async function startSimProcess(env: Record<string, string> = {}): Promise
   return {
     url,
     pid: child.pid ?? 0,
-    apiUrl: `${url}/v1`,
+    apiUrl: `${url}/v2`,
     admin: (p, init) => fetch(`${url}${p.startsWith("/") ? p : `/${p}`}`, init),
     stop: () =>
       (stopping ??= (async () => {

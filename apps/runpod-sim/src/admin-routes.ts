@@ -1,35 +1,13 @@
-/** /admin: the sim's own controls and views (no RunPod equivalent; never faulted, no auth). */
-import { ConfigError, applyCapacity, applyFaults, isRecord, type SimConfig } from "./config";
+/** /admin: the sim's own controls and views (no RunPod equivalent; no auth, never faulted or rate limited). */
+import { ConfigError, isRecord, type SimConfig } from "./config";
+import { patchConfig } from "./config-apply";
 import { BodyError, readJson, sendError, sendJson, sendText, type Route } from "./http-util";
 import { toAdminPod } from "./pod-view";
 import type { Handler, RouteCall } from "./routes";
 
 function publicConfig(config: SimConfig): Record<string, unknown> {
-  const { apiKey, ...rest } = config;
-  return { ...rest, apiKeyRequired: apiKey !== undefined };
-}
-
-const MS_KEYS = ["bootDelayMs", "restartDelayMs", "killGraceMs"] as const;
-
-/** Applies a PATCH /admin/config body to the config; throws ConfigError on a bad value. */
-export function patchConfig(current: SimConfig, patch: unknown): SimConfig {
-  if (!isRecord(patch)) throw new ConfigError("body must be a JSON object");
-  let next: SimConfig = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if ((MS_KEYS as readonly string[]).includes(key)) {
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw new ConfigError(`${key} must be a non-negative integer`);
-      next = { ...next, [key]: value };
-    } else if (key === "restartPolicy") {
-      if (value !== "always" && value !== "never") throw new ConfigError("restartPolicy must be always or never");
-      next.restartPolicy = value;
-    } else if (key === "capacity") next.capacity = applyCapacity(next.capacity, value);
-    else if (key === "faults") next.faults = applyFaults(next.faults, value);
-    else if (key === "seed") {
-      if (typeof value !== "number" || !Number.isInteger(value)) throw new ConfigError("seed must be an integer");
-      next.seed = value;
-    } else throw new ConfigError(`unknown setting "${key}"`);
-  }
-  return next;
+  const { apiKey, balanceUsd, ...rest } = config;
+  return { ...rest, balanceUsd: balanceUsd ?? null, apiKeyRequired: apiKey !== undefined };
 }
 
 async function patchConfigRoute({ req, res, sim }: RouteCall): Promise<void> {
@@ -65,21 +43,25 @@ function podLogs({ res, params, sim }: RouteCall): void {
 async function reset({ res, sim }: RouteCall): Promise<void> {
   await sim.pods.terminateAll(true);
   sim.stats.reset();
+  sim.limiter.reset();
   sim.faults.reset(sim.config().seed);
   sendJson(res, 200, { reset: true });
 }
 
 function stats({ res, sim }: RouteCall): void {
   const pods = sim.pods.store.all();
-  const count = (pred: (p: (typeof pods)[number]) => boolean): number => pods.filter(pred).length;
+  const byStatus: Record<string, number> = {};
+  for (const p of pods) byStatus[p.status] = (byStatus[p.status] ?? 0) + 1;
   sendJson(res, 200, {
     ...sim.stats.snapshot(),
     faults: { ...sim.faults.injected },
     pods: {
       total: pods.length,
-      running: count((p) => p.desiredStatus === "RUNNING"),
-      exited: count((p) => p.desiredStatus === "EXITED"),
-      terminated: count((p) => p.desiredStatus === "TERMINATED"),
+      ...byStatus,
+      // v1-era counts, by desired status (stopped = EXITED by the stop action)
+      running: pods.filter((p) => p.status !== "TERMINATED" && !p.stopped).length,
+      exited: pods.filter((p) => p.status !== "TERMINATED" && p.stopped).length,
+      terminated: byStatus.TERMINATED ?? 0,
     },
     capacity: sim.pods.capacity.snapshot(),
   });

@@ -1,7 +1,8 @@
 /**
  * Billing in integer micro-dollars. A pod's meter is a list of intervals, each with a rate:
- * `compute` (costPerHr, i.e. the GPU price × gpuCount) from creation (or resume) to stop or
- * termination, and `volume` (the pod volume) while it is stopped. Every started second is billed.
+ * `compute` (the pod's price: GPU price × count) from creation (or start) to stop or
+ * termination, and `volume` (the pod's persistent mount) while it is stopped. Every started
+ * second of an interval is billed (per interval: ceil(ms / 1000) seconds × rate / 3600, rounded).
  */
 export type MeterKind = "compute" | "volume";
 
@@ -37,17 +38,25 @@ export class PodMeter {
     return this.intervals.reduce((sum, i) => sum + micros((i.end ?? now) - i.start, i.microsPerHour), 0);
   }
 
-  /** ms and micro-dollars inside [from, to) (no per-second rounding: used for billing buckets) */
-  usageBetween(from: number, to: number, now: number): { computeMs: number; micros: number } {
-    let computeMs = 0;
-    let total = 0;
+  /**
+   * Micro-dollars (unrounded) per kind for the billed seconds that START inside [from, to) and
+   * before `cut` (now minus the billing lag). Summed over a partition of time this is the meter's
+   * own figure (before its per-interval rounding): a second is never split across buckets.
+   */
+  usageBetween(from: number, to: number, cut: number): { compute: number; volume: number; seconds: number } {
+    const out = { compute: 0, volume: 0, seconds: 0 };
     for (const i of this.intervals) {
-      const ms = Math.max(0, Math.min(i.end ?? now, to) - Math.max(i.start, from));
-      if (ms === 0) continue;
-      if (i.kind === "compute") computeMs += ms;
-      total += (ms * i.microsPerHour) / 3_600_000;
+      const n = seconds((i.end ?? cut) - i.start);
+      const lo = Math.max(from, i.start);
+      const hi = Math.min(to, cut, i.start + n * 1000);
+      if (hi <= lo) continue;
+      // seconds k with i.start + 1000k in [lo, hi)
+      const count = Math.max(0, Math.ceil((hi - i.start) / 1000) - Math.ceil((lo - i.start) / 1000));
+      if (count === 0) continue;
+      out[i.kind] += (count * i.microsPerHour) / 3600;
+      out.seconds += count;
     }
-    return { computeMs, micros: total };
+    return out;
   }
 }
 
@@ -72,63 +81,75 @@ export function bucketStart(t: number, size: BucketSize): number {
   }
 }
 
-export function nextBucket(start: number, size: BucketSize): number {
+/** The start of the bucket `n` buckets after the one starting at `start` (n may be negative). */
+export function addBuckets(start: number, size: BucketSize, n = 1): number {
   const d = new Date(start);
   const [y, m, day, h] = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours()];
   switch (size) {
     case "hour":
-      return Date.UTC(y, m, day, h + 1);
+      return Date.UTC(y, m, day, h + n);
     case "day":
-      return Date.UTC(y, m, day + 1);
+      return Date.UTC(y, m, day + n);
     case "week":
-      return Date.UTC(y, m, day + 7);
+      return Date.UTC(y, m, day + 7 * n);
     case "month":
-      return Date.UTC(y, m + 1, 1);
+      return Date.UTC(y, m + n, 1);
     case "year":
-      return Date.UTC(y + 1, 0, 1);
+      return Date.UTC(y + n, 0, 1);
   }
 }
 
 export interface BilledPod {
   id: string;
-  gpuTypeId: string | null;
-  volumeInGb: number;
   meter: PodMeter;
 }
 
-export interface BillingQuery {
+export interface PodBillingQuery {
   bucketSize: BucketSize;
-  grouping: "podId" | "gpuTypeId";
+  /** already snapped to bucket boundaries */
   startTime: number;
   endTime: number;
   podId?: string;
-  gpuTypeId?: string;
 }
 
-/** GET /billing/pods records (BillingRecords in openapi-v1.json): one per non-empty (bucket, group). */
-export function billingRecords(pods: readonly BilledPod[], q: BillingQuery, now: number): Record<string, string | number>[] {
-  const records: Record<string, string | number>[] = [];
-  const chosen = pods.filter((p) => (q.podId === undefined || p.id === q.podId) && (q.gpuTypeId === undefined || p.gpuTypeId === q.gpuTypeId));
-  for (let b = bucketStart(q.startTime, q.bucketSize); b < q.endTime; b = nextBucket(b, q.bucketSize)) {
-    const from = Math.max(b, q.startTime);
-    const to = Math.min(nextBucket(b, q.bucketSize), q.endTime);
-    const groups = new Map<string, { ms: number; micros: number; disk: number }>();
+export interface Amounts {
+  totalAmount: number;
+  gpuAmount: number;
+  cpuAmount: number;
+  diskAmount: number;
+}
+
+const usd = (micros: number): number => Math.round(micros) / 1e6;
+const amounts = (gpu: number, disk: number): Amounts => ({ totalAmount: usd(Math.round(gpu) + Math.round(disk)), gpuAmount: usd(gpu), cpuAmount: 0, diskAmount: usd(disk) });
+
+/** GET /v2/billing/pods (ListPodBillingResponse): one record per pod per bucket it billed in. */
+export function podBilling(pods: readonly BilledPod[], q: PodBillingQuery, cut: number): { records: Array<Amounts & { startTime: string; endTime: string; podId: string }>; metadata: Record<string, unknown> } {
+  const records: Array<Amounts & { startTime: string; endTime: string; podId: string }> = [];
+  const chosen = pods.filter((p) => q.podId === undefined || p.id === q.podId);
+  let gpuTotal = 0;
+  let diskTotal = 0;
+  const podIds = new Set<string>();
+  for (let b = q.startTime; b < q.endTime; b = addBuckets(b, q.bucketSize)) {
+    const to = addBuckets(b, q.bucketSize);
     for (const pod of chosen) {
-      const use = pod.meter.usageBetween(from, to, now);
-      if (use.micros === 0 && use.computeMs === 0) continue;
-      const key = q.grouping === "podId" ? pod.id : (pod.gpuTypeId ?? "CPU");
-      const g = groups.get(key) ?? { ms: 0, micros: 0, disk: 0 };
-      groups.set(key, { ms: g.ms + use.computeMs, micros: g.micros + use.micros, disk: g.disk + pod.volumeInGb });
-    }
-    for (const [key, g] of groups) {
-      records.push({
-        [q.grouping]: key,
-        time: new Date(b).toISOString(),
-        amount: Math.round(g.micros) / 1e6,
-        timeBilledMs: Math.round(g.ms),
-        diskSpaceBilledGb: g.disk,
-      });
+      const use = pod.meter.usageBetween(b, to, cut);
+      if (use.seconds === 0) continue;
+      podIds.add(pod.id);
+      gpuTotal += Math.round(use.compute);
+      diskTotal += Math.round(use.volume);
+      records.push({ startTime: iso(b), endTime: iso(to), podId: pod.id, ...amounts(use.compute, use.volume) });
     }
   }
-  return records;
+  return {
+    records,
+    metadata: {
+      query: { startTime: iso(q.startTime), endTime: iso(q.endTime), bucketSize: q.bucketSize, podId: q.podId ?? null },
+      recordCount: records.length,
+      uniquePodCount: podIds.size,
+      totals: amounts(gpuTotal, diskTotal),
+    },
+  };
 }
+
+/** RFC 3339 without milliseconds when they are zero (bucket boundaries): 2026-06-01T00:00:00Z */
+export const iso = (t: number): string => new Date(t).toISOString().replace(".000Z", "Z");

@@ -18,19 +18,6 @@ export class Capacity {
     return Math.max(0, this.limit(gpuTypeId) - (this.used.get(gpuTypeId) ?? 0));
   }
 
-  /**
-   * The GPU type a create gets, or undefined when none of them has gpuCount GPUs free.
-   * `custom`: the first listed type that has room. `availability`: the type with the most free
-   * GPUs, ties going to the earlier one in the list.
-   */
-  pick(gpuTypeIds: readonly string[], gpuCount: number, priority: "availability" | "custom"): string | undefined {
-    const fitting = gpuTypeIds.filter((id) => this.free(id) >= gpuCount);
-    if (priority === "custom") return fitting[0];
-    let best: string | undefined;
-    for (const id of fitting) if (best === undefined || this.free(id) > this.free(best)) best = id;
-    return best;
-  }
-
   acquire(gpuTypeId: string, count: number): boolean {
     if (this.free(gpuTypeId) < count) return false;
     this.used.set(gpuTypeId, (this.used.get(gpuTypeId) ?? 0) + count);

@@ -1,20 +1,28 @@
 /** The sim's configuration: parsed from SIM_* env vars, and patched at runtime by PATCH /admin/config. */
+import { ConfigError, applyCapacity, applyFaults, applyQuota, applyStringList, applyAvailability, json, nonNegativeInt, optionalNumber } from "./config-apply";
+
+export { ConfigError, isRecord, applyCapacity, applyFaults } from "./config-apply";
 
 export type RestartPolicy = "always" | "never";
+export type AvailabilityLevel = "NONE" | "LOW" | "MEDIUM" | "HIGH";
 
 export interface FaultConfig {
-  /** each 0..1: the chance a /v1 request meets that fault */
+  /** each 0..1: the chance a /v2 request meets that fault */
   rateLimit: number;
   serverError: number;
   slow: number;
   drop: number;
+  /** 0..1: each live pod is independently left out of one GET /v2/pods answer */
+  omitFromList: number;
+  /** 0..1: a successful POST /v2/pods creates the pod but answers 500 */
+  createThenFail: number;
   /** how long a `slow` answer is delayed */
   slowMs: number;
   /** Retry-After (seconds) sent with an injected 429 */
   retryAfterSeconds: number;
-  /** restrict faults to these methods (e.g. ["POST"]); empty = all */
+  /** restrict rateLimit/serverError/slow/drop to these methods (e.g. ["POST"]); empty = all */
   methods: string[];
-  /** restrict faults to these route templates (e.g. ["/pods", "/pods/{podId}"]); empty = all */
+  /** restrict them to these route templates (e.g. ["/v2/pods", "/v2/pods/{id}"]); empty = all */
   routes: string[];
 }
 
@@ -22,6 +30,13 @@ export interface FaultConfig {
 export interface CapacityConfig {
   default?: number;
   perType: Record<string, number>;
+}
+
+/** Requests per fixed window for the one account (the SIM_API_KEY holder and its pod keys). */
+export interface QuotaConfig {
+  minute: number;
+  hour: number;
+  day: number;
 }
 
 export interface SimConfig {
@@ -39,8 +54,19 @@ export interface SimConfig {
   capacity: CapacityConfig;
   faults: FaultConfig;
   seed: number;
-  /** bytes of each pod's log tail kept in memory */
+  /** bytes of each pod's log lines kept in memory (for SSE backfill and /admin) */
   logTailBytes: number;
+  quota: QuotaConfig;
+  /** what the catalog reports for a GPU type regardless of real capacity (RunPod's catalog is stale) */
+  catalogAvailability: Record<string, AvailabilityLevel>;
+  /** images whose reference starts with one of these never pull: the pod goes ERROR */
+  unpullableImagePrefixes: string[];
+  /** account balance in USD; undefined = unlimited; <= 0 = every create answers 402 */
+  balanceUsd?: number;
+  /** GPU type ids this account may not rent (create answers 403) */
+  forbiddenGpuTypes: string[];
+  /** usage within the last billingLagMs is not in GET /v2/billing/pods yet */
+  billingLagMs: number;
 }
 
 export const defaultFaults = (): FaultConfig => ({
@@ -48,11 +74,15 @@ export const defaultFaults = (): FaultConfig => ({
   serverError: 0,
   slow: 0,
   drop: 0,
+  omitFromList: 0,
+  createThenFail: 0,
   slowMs: 2000,
   retryAfterSeconds: 1,
   methods: [],
   routes: [],
 });
+
+export const defaultQuota = (): QuotaConfig => ({ minute: 6000, hour: 300_000, day: 5_000_000 });
 
 export function defaultConfig(overrides: Partial<SimConfig> = {}): SimConfig {
   return {
@@ -65,74 +95,20 @@ export function defaultConfig(overrides: Partial<SimConfig> = {}): SimConfig {
     capacity: { perType: {} },
     faults: defaultFaults(),
     seed: Date.now() % 2 ** 31,
-    logTailBytes: 64 * 1024,
+    logTailBytes: 256 * 1024,
+    quota: defaultQuota(),
+    catalogAvailability: {},
+    unpullableImagePrefixes: ["sim/unpullable"],
+    forbiddenGpuTypes: [],
+    billingLagMs: 0,
     ...overrides,
   };
 }
 
-export class ConfigError extends Error {}
-
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
-  return n;
-}
-
-function json(name: string, raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    throw new ConfigError(`${name} must be JSON, got "${raw}"`);
-  }
-}
-
-export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * Applies a capacity patch: a number sets the default for every type (and clears per-type
- * values); an object sets per-type values, `"*"` the default, and null removes a limit.
- */
-export function applyCapacity(current: CapacityConfig, patch: unknown): CapacityConfig {
-  if (typeof patch === "number") {
-    if (!Number.isInteger(patch) || patch < 0) throw new ConfigError("capacity must be a non-negative integer");
-    return { default: patch, perType: {} };
-  }
-  if (!isRecord(patch)) throw new ConfigError("capacity must be a number or an object of GPU type id to number");
-  const next: CapacityConfig = { default: current.default, perType: { ...current.perType } };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value !== null && (typeof value !== "number" || !Number.isInteger(value) || value < 0)) {
-      throw new ConfigError(`capacity.${key} must be a non-negative integer or null`);
-    }
-    if (key === "*") next.default = value ?? undefined;
-    else if (value === null) delete next.perType[key];
-    else next.perType[key] = value;
-  }
-  return next;
-}
-
-const RATE_KEYS = ["rateLimit", "serverError", "slow", "drop"] as const;
-
-/** Merges a partial fault config (from SIM_FAULTS or PATCH /admin/config) into the current one. */
-export function applyFaults(current: FaultConfig, patch: unknown): FaultConfig {
-  if (!isRecord(patch)) throw new ConfigError("faults must be an object");
-  const next: FaultConfig = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if ((RATE_KEYS as readonly string[]).includes(key)) {
-      if (typeof value !== "number" || value < 0 || value > 1) throw new ConfigError(`faults.${key} must be a number in 0..1`);
-      next[key as (typeof RATE_KEYS)[number]] = value;
-    } else if (key === "slowMs" || key === "retryAfterSeconds") {
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw new ConfigError(`faults.${key} must be a non-negative integer`);
-      next[key] = value;
-    } else if (key === "methods" || key === "routes") {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw new ConfigError(`faults.${key} must be an array of strings`);
-      next[key] = key === "methods" ? value.map((m: string) => m.toUpperCase()) : [...(value as string[])];
-    } else {
-      throw new ConfigError(`unknown fault setting "${key}"`);
-    }
-  }
-  return next;
+  return nonNegativeInt(Number(raw), `${name} (got "${raw}")`);
 }
 
 /** Reads SIM_* env vars (see README.md) into a SimConfig. Throws ConfigError on a bad value. */
@@ -140,23 +116,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SimConfig {
   const base = defaultConfig();
   const policy = env.SIM_RESTART_POLICY ?? "always";
   if (policy !== "always" && policy !== "never") throw new ConfigError(`SIM_RESTART_POLICY must be always or never, got "${policy}"`);
-  const apiKey = env.SIM_API_KEY?.trim();
-  const dataDir = env.SIM_DATA_DIR?.trim();
-  const capacity = env.SIM_CAPACITY?.trim();
-  const faults = env.SIM_FAULTS?.trim();
+  const text = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const capacity = text("SIM_CAPACITY");
+  const faults = text("SIM_FAULTS");
+  const quota = text("SIM_QUOTA");
+  const availability = text("SIM_CATALOG_AVAILABILITY");
+  const unpullable = text("SIM_UNPULLABLE_IMAGE_PREFIXES");
+  const forbidden = text("SIM_FORBIDDEN_GPU_TYPES");
+  const balance = text("SIM_BALANCE_USD");
   return {
     ...base,
-    host: env.SIM_HOST?.trim() || base.host,
+    host: text("SIM_HOST") ?? base.host,
     port: int(env, "SIM_PORT", base.port),
-    apiKey: apiKey === "" ? undefined : apiKey,
+    apiKey: text("SIM_API_KEY"),
     bootDelayMs: int(env, "SIM_BOOT_DELAY_MS", base.bootDelayMs),
     restartPolicy: policy,
     restartDelayMs: int(env, "SIM_RESTART_DELAY_MS", base.restartDelayMs),
     killGraceMs: int(env, "SIM_KILL_GRACE_MS", base.killGraceMs),
-    dataDir: dataDir === "" ? undefined : dataDir,
+    dataDir: text("SIM_DATA_DIR"),
     capacity: capacity ? applyCapacity(base.capacity, json("SIM_CAPACITY", capacity)) : base.capacity,
     faults: faults ? applyFaults(base.faults, json("SIM_FAULTS", faults)) : base.faults,
     seed: int(env, "SIM_SEED", base.seed),
     logTailBytes: int(env, "SIM_LOG_TAIL_BYTES", base.logTailBytes),
+    quota: quota ? applyQuota(base.quota, json("SIM_QUOTA", quota)) : base.quota,
+    catalogAvailability: availability ? applyAvailability({}, json("SIM_CATALOG_AVAILABILITY", availability)) : base.catalogAvailability,
+    unpullableImagePrefixes: unpullable ? applyStringList("SIM_UNPULLABLE_IMAGE_PREFIXES", json("SIM_UNPULLABLE_IMAGE_PREFIXES", unpullable)) : base.unpullableImagePrefixes,
+    forbiddenGpuTypes: forbidden ? applyStringList("SIM_FORBIDDEN_GPU_TYPES", json("SIM_FORBIDDEN_GPU_TYPES", forbidden)) : base.forbiddenGpuTypes,
+    balanceUsd: balance === undefined ? undefined : optionalNumber("SIM_BALANCE_USD", Number(balance)),
+    billingLagMs: int(env, "SIM_BILLING_LAG_MS", base.billingLagMs),
   };
 }

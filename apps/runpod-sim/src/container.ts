@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import type { PodLog } from "./pod-log";
 
 export interface ContainerSpec {
-  /** [...dockerEntrypoint, ...dockerStartCmd]; empty = an idle container */
+  /** argv parsed from the pod's `args`; empty = an idle container */
   command: string[];
   cwd: string;
   env: Record<string, string>;
@@ -32,8 +32,10 @@ export function startContainer(spec: ContainerSpec): Container {
   const [file, ...args] = spec.command;
   if (file === undefined) return idleContainer(spec.log);
   const child = spawn(file, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout.on("data", (chunk: Buffer) => spec.log.write(chunk));
-  child.stderr.on("data", (chunk: Buffer) => spec.log.write(chunk));
+  const out = spec.log.stream();
+  const err = spec.log.stream();
+  child.stdout.on("data", (chunk: Buffer) => out.write(chunk));
+  child.stderr.on("data", (chunk: Buffer) => err.write(chunk));
   const signalGroup = (signal: NodeJS.Signals): void => {
     if (child.pid === undefined) return;
     try {
@@ -44,24 +46,39 @@ export function startContainer(spec: ContainerSpec): Container {
   };
   let done = false;
   const exited = new Promise<ContainerExit>((resolve) => {
-    child.on("error", (err: NodeJS.ErrnoException) => {
+    child.on("error", (error: NodeJS.ErrnoException) => {
       if (done) return;
       done = true;
-      spec.log.write(`exec ${file}: ${err.code === "ENOENT" ? "executable file not found in $PATH" : err.message}\n`);
-      resolve({ code: err.code === "ENOENT" ? 127 : 126, signal: null });
+      err.flush();
+      err.write(`exec ${file}: ${error.code === "ENOENT" ? "executable file not found in $PATH" : error.message}\n`);
+      resolve({ code: error.code === "ENOENT" ? 127 : 126, signal: null });
     });
+    // PID 1 exited: kill the rest of its group (as Docker does), then resolve once its output is
+    // drained ("close"), or shortly after if an escaped process still holds the pipes
     child.on("exit", (code, signal) => {
       if (done) return;
       done = true;
       signalGroup("SIGKILL");
-      resolve({ code: code ?? 128 + (signal === null ? 0 : (SIGNAL_NUMBERS[signal] ?? 0)), signal });
+      const finish = (): void => {
+        out.flush();
+        err.flush();
+        resolve({ code: code ?? 128 + (signal === null ? 0 : (SIGNAL_NUMBERS[signal] ?? 0)), signal });
+      };
+      const timer = setTimeout(finish, 500);
+      child.once("close", () => {
+        clearTimeout(timer);
+        finish();
+      });
     });
   });
   return {
     pid: child.pid,
     exited,
     async kill(graceMs) {
-      if (done) return;
+      if (done) {
+        await exited;
+        return;
+      }
       signalGroup("SIGTERM");
       const timer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
       await exited;
@@ -71,7 +88,7 @@ export function startContainer(spec: ContainerSpec): Container {
 }
 
 function idleContainer(log: PodLog): Container {
-  log.write("no start command: the container idles until the pod is stopped or terminated\n");
+  log.note("no start command (empty args): the container idles until the pod is stopped or terminated");
   let finish: (exit: ContainerExit) => void = () => undefined;
   const exited = new Promise<ContainerExit>((resolve) => (finish = resolve));
   return {

@@ -1,12 +1,14 @@
 /**
- * Fault injection for /v1 requests (never /admin): with the configured rates, a request is
+ * Fault injection for /v2 requests (never /admin): with the configured rates, a request is
  * dropped (socket destroyed, no answer), refused with 429 + Retry-After, or answered 500/502/503;
- * independently it may be delayed by slowMs first. Draws come from a seeded RNG (SIM_SEED), so
- * the same requests in the same order meet the same faults.
+ * independently it may be delayed by slowMs first. Two more act inside handlers: omitFromList
+ * (each live pod left out of one GET /v2/pods answer) and createThenFail (a create succeeds but
+ * answers 500). Draws come from a seeded RNG (SIM_SEED), so the same requests in the same order
+ * meet the same faults.
  */
 import type { FaultConfig } from "./config";
 
-export type FaultKind = "rateLimit" | "serverError" | "slow" | "drop";
+export type FaultKind = "rateLimit" | "serverError" | "slow" | "drop" | "omitFromList" | "createThenFail";
 
 export interface FaultDecision {
   delayMs: number;
@@ -28,7 +30,7 @@ export function seededRandom(seed: number): () => number {
 
 export class FaultInjector {
   private random: () => number;
-  readonly injected: Record<FaultKind, number> = { rateLimit: 0, serverError: 0, slow: 0, drop: 0 };
+  readonly injected: Record<FaultKind, number> = { rateLimit: 0, serverError: 0, slow: 0, drop: 0, omitFromList: 0, createThenFail: 0 };
 
   constructor(seed: number) {
     this.random = seededRandom(seed);
@@ -60,5 +62,13 @@ export class FaultInjector {
     }
     if (decision.outcome !== null) this.injected[decision.outcome.kind] += 1;
     return decision;
+  }
+
+  /** One draw for a handler-level fault (omitFromList, createThenFail); counts it when it hits. */
+  chance(kind: "omitFromList" | "createThenFail", rate: number): boolean {
+    if (rate <= 0) return false;
+    const hit = this.random() < rate;
+    if (hit) this.injected[kind] += 1;
+    return hit;
   }
 }

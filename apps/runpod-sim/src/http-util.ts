@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -38,9 +38,13 @@ export function sendEmpty(res: ServerResponse, status: number): void {
   res.end();
 }
 
-/** RunPod REST v1's error body: `{"error": "...", "status": N}`. */
-export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { error: message, status }, headers);
+/** RunPod REST v2's error body (RFC 9457, ErrorResponse): `{title, status, detail, errors?}` as application/problem+json. */
+export function sendError(res: ServerResponse, status: number, detail: string, headers: Record<string, string> = {}, errors?: string[]): void {
+  const body: Record<string, unknown> = { title: STATUS_CODES[status] ?? "Error", status, detail };
+  if (errors !== undefined) body.errors = errors;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/problem+json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
 }
 
 export type Params = Record<string, string>;

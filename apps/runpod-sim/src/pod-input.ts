@@ -1,143 +1,155 @@
 /**
- * Validation of POST /pods bodies against openapi-v1.json's PodCreateInput, written out by hand
- * (no schema library). Fields the spec does not list are rejected, as are wrong types, enum
- * values RunPod does not know (e.g. a made-up GPU type id) and out-of-range numbers.
+ * Validation of POST /v2/pods bodies against openapi-v2.json's CreatePodRequest, by hand (the sim
+ * never reads the spec). Two kinds of answer, as createPod's description tables them:
+ * - 422 + `errors`: the body breaks the schema (unknown field, wrong type, missing name/image,
+ *   bad enum or pattern) — collected all at once;
+ * - 400: schema-valid but rejected by a handler rule (gpu/cpu both or neither, CPU pods and
+ *   templates unsupported by the sim, allowedCudaVersions with minCudaVersion, persistent and
+ *   network mounts together, an unparseable `args`). Placement (GPU type, capacity, data
+ *   centre, CUDA) is decided later, in pods.ts.
  */
+import { ArgsError, parseArgs } from "./args";
 import { isRecord } from "./config";
-import { GPU_TYPES, type CloudType } from "./prices";
+import type { CloudType } from "./prices";
 
 export interface PodInput {
   name: string;
-  imageName: string;
-  computeType: "GPU" | "CPU";
-  cloudType: CloudType;
-  gpuTypeIds: string[];
-  gpuTypePriority: "availability" | "custom";
+  image: string;
+  args: string;
+  /** argv parsed from args */
+  command: string[];
+  gpuTypeId: string;
   gpuCount: number;
-  vcpuCount: number;
-  containerDiskInGb: number;
-  volumeInGb: number;
-  volumeMountPath: string;
+  allowedCudaVersions: string[];
+  minCudaVersion?: string;
+  cloud: CloudType;
+  disk: number;
+  mounts: { persistent?: { size: number; path: string }; network?: Array<{ volumeId: string; path: string }> };
   env: Record<string, string>;
-  dockerEntrypoint: string[];
-  dockerStartCmd: string[];
   ports: string[];
-  interruptible: boolean;
-  locked: boolean;
+  registry: string | null;
   dataCenterIds: string[];
-  templateId?: string;
-  networkVolumeId?: string;
+  globalNetworking: boolean;
+  startSsh: boolean;
+  startJupyter: boolean;
 }
 
-type Check = (value: unknown) => string | null;
+type Check = (value: unknown, at: string, errors: string[]) => void;
 
-const DATA_CENTERS = ["EU-RO-1", "CA-MTL-1", "EU-SE-1", "US-IL-1", "EUR-IS-1", "EU-CZ-1", "US-TX-3", "EUR-IS-2", "US-KS-2", "US-GA-2", "US-WA-1", "US-TX-1", "CA-MTL-3", "EU-NL-1", "US-TX-4", "US-CA-2", "US-NC-1", "OC-AU-1", "US-DE-1", "EUR-IS-3", "CA-MTL-2", "AP-JP-1", "EUR-NO-1", "EU-FR-1", "US-KS-3", "US-GA-1"];
-const CUDA = ["13.0", "12.9", "12.8", "12.7", "12.6", "12.5", "12.4", "12.3", "12.2", "12.1", "12.0", "11.8"];
-const CPU_FLAVORS = ["cpu3c", "cpu3g", "cpu3m", "cpu5c", "cpu5g", "cpu5m"];
-const PRIORITY = ["availability", "custom"];
-
-const str = (max?: number): Check => (v) =>
-  typeof v !== "string" ? "must be a string" : max !== undefined && v.length > max ? `must be at most ${max} characters` : null;
-const oneOf = (values: readonly string[]): Check => (v) =>
-  typeof v === "string" && values.includes(v) ? null : `must be one of ${values.map((x) => JSON.stringify(x)).join(", ")}`;
-const bool: Check = (v) => (typeof v === "boolean" ? null : "must be a boolean");
-const num: Check = (v) => (typeof v === "number" && Number.isFinite(v) ? null : "must be a number");
-const int = (min: number, nullable = false): Check => (v) =>
-  nullable && v === null ? null : typeof v === "number" && Number.isInteger(v) && v >= min ? null : `must be an integer >= ${min}`;
-const arrayOf = (item: Check): Check => (v) => {
-  if (!Array.isArray(v)) return "must be an array";
-  for (const [i, x] of v.entries()) {
-    const problem = item(x);
-    if (problem !== null) return `[${i}] ${problem}`;
+const CUDA = /^\d+\.\d+$/;
+const str = (minLength = 0): Check => (v, at, errors) => {
+  if (typeof v !== "string") errors.push(`${at}: must be a string`);
+  else if (v.length < minLength) errors.push(`${at}: must not be empty`);
+};
+const nullableStr: Check = (v, at, errors) => (v === null ? undefined : str()(v, at, errors));
+const bool: Check = (v, at, errors) => void (typeof v !== "boolean" && errors.push(`${at}: must be a boolean`));
+const int = (min: number): Check => (v, at, errors) =>
+  void ((typeof v !== "number" || !Number.isInteger(v) || v < min) && errors.push(`${at}: must be an integer >= ${min}`));
+const oneOf = (values: readonly string[]): Check => (v, at, errors) =>
+  void ((typeof v !== "string" || !values.includes(v)) && errors.push(`${at}: must be one of ${values.join(", ")}`));
+const pattern = (re: RegExp, what: string): Check => (v, at, errors) =>
+  void ((typeof v !== "string" || !re.test(v)) && errors.push(`${at}: must be ${what}`));
+const arrayOf = (item: Check, maxItems?: number): Check => (v, at, errors) => {
+  if (!Array.isArray(v)) return void errors.push(`${at}: must be an array`);
+  if (maxItems !== undefined && v.length > maxItems) errors.push(`${at}: must have at most ${maxItems} item(s)`);
+  v.forEach((x, i) => item(x, `${at}[${i}]`, errors));
+};
+const stringMap: Check = (v, at, errors) => {
+  if (!isRecord(v)) return void errors.push(`${at}: must be an object of string values`);
+  for (const [k, x] of Object.entries(v)) if (typeof x !== "string") errors.push(`${at}.${k}: must be a string`);
+};
+const object = (fields: Record<string, Check>, required: string[] = []): Check => (v, at, errors) => {
+  if (!isRecord(v)) return void errors.push(`${at}: must be an object`);
+  for (const key of required) if (!(key in v)) errors.push(`${at}.${key}: is required`);
+  for (const [key, value] of Object.entries(v)) {
+    const check = fields[key];
+    if (check === undefined) errors.push(`${at}.${key}: unknown field`);
+    else check(value, `${at}.${key}`, errors);
   }
-  return null;
 };
-const stringMap: Check = (v) => {
-  if (!isRecord(v)) return "must be an object of string values";
-  const bad = Object.entries(v).find(([, x]) => typeof x !== "string");
-  return bad === undefined ? null : `.${bad[0]} must be a string`;
-};
-const port: Check = (v) => (typeof v === "string" && /^\d{1,5}\/(http|tcp|udp)$/.test(v) ? null : "must look like 8888/http or 22/tcp");
 
 const FIELDS: Record<string, Check> = {
-  allowedCudaVersions: arrayOf(oneOf(CUDA)),
-  cloudType: oneOf(["SECURE", "COMMUNITY"]),
-  computeType: oneOf(["GPU", "CPU"]),
-  containerDiskInGb: int(0, true),
-  containerRegistryAuthId: str(),
-  countryCodes: arrayOf(str()),
-  cpuFlavorIds: arrayOf(oneOf(CPU_FLAVORS)),
-  cpuFlavorPriority: oneOf(PRIORITY),
-  dataCenterIds: arrayOf(oneOf(DATA_CENTERS)),
-  dataCenterPriority: oneOf(PRIORITY),
-  dockerEntrypoint: arrayOf(str()),
-  dockerStartCmd: arrayOf(str()),
+  name: str(1),
+  image: str(),
+  args: str(),
+  disk: int(1),
   env: stringMap,
+  ports: arrayOf(str()),
+  registry: nullableStr,
+  cloud: oneOf(["SECURE", "COMMUNITY"]),
+  cpu: object({ id: str(1), vcpuCount: int(2) }, ["id", "vcpuCount"]),
+  gpu: object(
+    { id: str(), count: int(1), allowedCudaVersions: arrayOf(pattern(CUDA, "a major.minor CUDA version")), minCudaVersion: pattern(CUDA, "a major.minor CUDA version") },
+    ["id"],
+  ),
+  dataCenterIds: arrayOf(str()),
   globalNetworking: bool,
-  gpuCount: int(1),
-  gpuTypeIds: arrayOf(oneOf([...GPU_TYPES.keys()])),
-  gpuTypePriority: oneOf(PRIORITY),
-  imageName: str(),
-  interruptible: bool,
-  locked: bool,
-  minDiskBandwidthMBps: num,
-  minDownloadMbps: num,
-  minRAMPerGPU: int(0),
-  minUploadMbps: num,
-  minVCPUPerGPU: int(0),
-  name: str(191),
-  networkVolumeId: str(),
-  ports: arrayOf(port),
-  supportPublicIp: bool,
-  templateId: str(),
-  vcpuCount: int(1),
-  volumeInGb: int(0, true),
-  volumeMountPath: str(),
+  mounts: object({
+    persistent: object({ size: int(10), path: str() }, ["size", "path"]),
+    network: arrayOf(object({ volumeId: str(), path: str() }, ["volumeId", "path"]), 1),
+  }),
+  startSsh: bool,
+  startJupyter: bool,
+  templateId: str(1),
 };
 
-export type ParseResult = { ok: true; input: PodInput } | { ok: false; problems: string[] };
+export type ParseResult = { ok: true; input: PodInput } | { ok: false; status: 422; errors: string[] } | { ok: false; status: 400; detail: string };
 
 export function parsePodInput(body: unknown): ParseResult {
-  if (!isRecord(body)) return { ok: false, problems: ["request body must be a JSON object"] };
-  const problems: string[] = [];
+  if (!isRecord(body)) return { ok: false, status: 422, errors: ["body: must be a JSON object"] };
+  const errors: string[] = [];
+  if (!("name" in body)) errors.push("name: is required");
+  if (!("image" in body) && !("templateId" in body)) errors.push("image: is required (unless templateId is set)");
   for (const [key, value] of Object.entries(body)) {
     const check = FIELDS[key];
-    if (check === undefined) problems.push(`${key}: unknown field`);
-    else if (value !== undefined) {
-      const problem = check(value);
-      if (problem !== null) problems.push(`${key}${problem.startsWith("[") || problem.startsWith(".") ? "" : ": "}${problem}`);
-    }
+    if (check === undefined) errors.push(`${key}: unknown field`);
+    else check(value, key, errors);
   }
-  const b = body as Partial<Record<keyof PodInput, unknown>> & Record<string, unknown>;
-  const computeType = (b.computeType ?? "GPU") as PodInput["computeType"];
-  const imageName = typeof b.imageName === "string" ? b.imageName.trim() : "";
-  if (imageName === "" && b.templateId === undefined) problems.push("imageName: required (or templateId)");
-  const gpuTypeIds = (b.gpuTypeIds ?? []) as string[];
-  if (computeType === "GPU" && Array.isArray(gpuTypeIds) && gpuTypeIds.length === 0) problems.push("gpuTypeIds: at least one GPU type is required for a GPU pod");
-  if (problems.length > 0) return { ok: false, problems };
+  if (errors.length > 0) return { ok: false, status: 422, errors };
+  const bad = (detail: string): ParseResult => ({ ok: false, status: 400, detail });
+  const b = body as Record<string, unknown>;
+  if (b.gpu !== undefined && b.cpu !== undefined) return bad("exactly one of gpu or cpu must be set, not both");
+  if (b.templateId !== undefined) return bad("templates are not supported by the simulator: send image (and args) instead of templateId");
+  if (b.cpu !== undefined) return bad("CPU pods are not supported by the simulator");
+  if (b.gpu === undefined) return bad("exactly one of gpu or cpu must be set");
+  const gpu = b.gpu as { id: string; count?: number; allowedCudaVersions?: string[]; minCudaVersion?: string };
+  if ((gpu.allowedCudaVersions ?? []).length > 0 && gpu.minCudaVersion !== undefined) return bad("gpu.allowedCudaVersions and gpu.minCudaVersion are mutually exclusive");
+  const mounts = (b.mounts ?? {}) as PodInput["mounts"];
+  if (mounts.persistent !== undefined && mounts.network !== undefined) return bad("mounts.persistent and mounts.network are mutually exclusive");
+  const image = (b.image as string).trim();
+  if (image === "") return bad("image must not be empty");
+  const ports = (b.ports as string[] | undefined) ?? [];
+  const badPort = ports.find((p) => !/^\d{1,5}\/(http|tcp|udp)$/.test(p));
+  if (badPort !== undefined) return bad(`ports: "${badPort}" is not port/protocol (e.g. 8888/http, 22/tcp)`);
+  const args = (b.args as string | undefined) ?? "";
+  let command: string[];
+  try {
+    command = parseArgs(args);
+  } catch (err) {
+    if (err instanceof ArgsError) return bad(err.message);
+    throw err;
+  }
   return {
     ok: true,
     input: {
-      name: (b.name as string | undefined) ?? "my pod",
-      imageName: imageName === "" ? `template:${String(b.templateId)}` : imageName,
-      computeType,
-      cloudType: (b.cloudType ?? "SECURE") as CloudType,
-      gpuTypeIds: computeType === "GPU" ? gpuTypeIds : [],
-      gpuTypePriority: (b.gpuTypePriority ?? "availability") as PodInput["gpuTypePriority"],
-      gpuCount: computeType === "GPU" ? ((b.gpuCount as number | undefined) ?? 1) : 0,
-      vcpuCount: (b.vcpuCount as number | undefined) ?? 2,
-      containerDiskInGb: (b.containerDiskInGb as number | null | undefined) ?? 50,
-      volumeInGb: (b.volumeInGb as number | null | undefined) ?? 20,
-      volumeMountPath: (b.volumeMountPath as string | undefined) ?? "/workspace",
-      env: (b.env as Record<string, string> | undefined) ?? {},
-      dockerEntrypoint: (b.dockerEntrypoint as string[] | undefined) ?? [],
-      dockerStartCmd: (b.dockerStartCmd as string[] | undefined) ?? [],
-      ports: (b.ports as string[] | undefined) ?? ["8888/http", "22/tcp"],
-      interruptible: (b.interruptible as boolean | undefined) ?? false,
-      locked: (b.locked as boolean | undefined) ?? false,
-      dataCenterIds: (b.dataCenterIds as string[] | undefined) ?? ["EU-RO-1"],
-      templateId: b.templateId as string | undefined,
-      networkVolumeId: b.networkVolumeId as string | undefined,
+      name: b.name as string,
+      image,
+      args,
+      command,
+      gpuTypeId: gpu.id,
+      gpuCount: gpu.count ?? 1,
+      allowedCudaVersions: gpu.allowedCudaVersions ?? [],
+      minCudaVersion: gpu.minCudaVersion,
+      cloud: (b.cloud ?? "SECURE") as CloudType,
+      disk: (b.disk as number | undefined) ?? 50,
+      mounts,
+      env: { ...((b.env as Record<string, string> | undefined) ?? {}) },
+      ports,
+      registry: (b.registry as string | null | undefined) ?? null,
+      dataCenterIds: (b.dataCenterIds as string[] | undefined) ?? [],
+      globalNetworking: (b.globalNetworking as boolean | undefined) ?? false,
+      startSsh: (b.startSsh as boolean | undefined) ?? false,
+      startJupyter: (b.startJupyter as boolean | undefined) ?? false,
     },
   };
 }

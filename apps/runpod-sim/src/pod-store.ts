@@ -6,28 +6,33 @@ import type { PodInput } from "./pod-input";
 import type { PodLog } from "./pod-log";
 import type { GpuType } from "./prices";
 
-export type DesiredStatus = "RUNNING" | "EXITED" | "TERMINATED";
-/** What the container is doing (RunPod's v1 API only shows desiredStatus; /admin shows this). */
-export type ContainerState = "booting" | "running" | "restarting" | "exited" | "stopped" | "terminated";
+/** openapi-v2.json's PodStatus */
+export type PodStatus = "PROVISIONING" | "STARTING" | "RUNNING" | "EXITED" | "ERROR" | "TERMINATED";
+/** What the container is doing (finer than PodStatus; /admin shows it as containerState). */
+export type ContainerState = "booting" | "running" | "restarting" | "exited" | "stopped" | "error" | "terminated";
 
 export interface SimPod {
   id: string;
-  machineId: string;
+  /** the pod-scoped RUNPOD_API_KEY (secret: never shown) */
+  apiKey: string;
   dataCenterId: string;
   input: PodInput;
-  /** undefined for a CPU pod */
-  gpu?: GpuType;
-  /** USD/hour × 1e6 for the whole pod: GPU price × gpuCount (or vCPU price × vcpuCount) */
+  gpu: GpuType;
+  /** USD/hour × 1e6 for the whole pod: GPU price (for its cloud) × count */
   costMicrosPerHour: number;
-  desiredStatus: DesiredStatus;
+  status: PodStatus;
+  /** EXITED by the stop action (GPUs released, only the volume bills), not by the container exiting */
+  stopped: boolean;
   state: ContainerState;
   createdAt: number;
+  /** when the container first started */
+  startedAt?: number;
   lastStartedAt?: number;
   terminatedAt?: number;
-  lastStatusChange: string;
   restarts: number;
   lastExitCode: number | null;
   publicIp: string | null;
+  /** private port → public port for tcp/udp ports, while the container runs */
   portMappings: Record<string, number> | null;
   /** holds GPUs from the capacity pool (false once stopped or terminated) */
   holdsCapacity: boolean;
@@ -53,6 +58,7 @@ export function randomId(length: number): string {
 
 export class PodStore {
   private readonly pods = new Map<string, SimPod>();
+  private readonly byKey = new Map<string, SimPod>();
 
   newId(): string {
     let id = randomId(14);
@@ -62,6 +68,7 @@ export class PodStore {
 
   add(pod: SimPod): void {
     this.pods.set(pod.id, pod);
+    this.byKey.set(pod.apiKey, pod);
   }
 
   /** Any pod the sim knows, terminated or not. */
@@ -69,10 +76,15 @@ export class PodStore {
     return this.pods.get(id);
   }
 
+  /** The pod whose pod-scoped key this is (terminated ones too: their keys are dead, not unknown). */
+  byApiKey(key: string): SimPod | undefined {
+    return this.byKey.get(key);
+  }
+
   /** What RunPod's API can see: terminated pods are gone. */
   visible(id: string): SimPod | undefined {
     const pod = this.pods.get(id);
-    return pod === undefined || pod.desiredStatus === "TERMINATED" ? undefined : pod;
+    return pod === undefined || pod.status === "TERMINATED" ? undefined : pod;
   }
 
   all(): SimPod[] {
@@ -81,5 +93,6 @@ export class PodStore {
 
   clear(): void {
     this.pods.clear();
+    this.byKey.clear();
   }
 }

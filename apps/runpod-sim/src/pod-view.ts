@@ -1,68 +1,57 @@
-/** How a pod is shown: RunPod's Pod schema (openapi-v1.json) for /v1, more for /admin. */
+/** How a pod is shown: openapi-v2.json's Pod for /v2, more (and no secrets) for /admin. */
+import { iso } from "./billing";
+import { HOST_CUDA_VERSION } from "./data-centers";
+import { allowedActions } from "./pods";
 import type { SimPod } from "./pod-store";
-import { SPOT_FACTOR, usdFromMicros } from "./prices";
+import { usdFromMicros } from "./prices";
 
-export function toApiPod(pod: SimPod, includeMachine = false): Record<string, unknown> {
-  const { input, gpu } = pod;
-  const costPerHr = usdFromMicros(pod.costMicrosPerHour);
-  const view: Record<string, unknown> = {
+const date = (t: number | undefined): string | null => (t === undefined ? null : iso(t));
+
+function runtimePorts(pod: SimPod): Array<{ private: number; public: number | null; type: string; ip: string | null }> {
+  return pod.input.ports.map((p) => {
+    const [port = "0", type = "tcp"] = p.split("/");
+    const pub = pod.portMappings?.[port];
+    return { private: Number(port), public: pub ?? null, type, ip: pub === undefined ? null : pod.publicIp };
+  });
+}
+
+export function toApiPod(pod: SimPod, now = Date.now()): Record<string, unknown> {
+  const { input } = pod;
+  const running = pod.status === "RUNNING";
+  const sshUser = `${pod.id}-${pod.apiKey.slice(-8).toLowerCase()}`;
+  const direct = pod.portMappings?.["22"];
+  return {
     id: pod.id,
     name: input.name,
-    consumerUserId: "user_runpodsim",
-    desiredStatus: pod.desiredStatus,
-    image: input.imageName,
-    imageName: input.imageName,
-    costPerHr,
-    adjustedCostPerHr: costPerHr,
-    containerDiskInGb: input.containerDiskInGb,
-    volumeInGb: input.volumeInGb,
-    volumeMountPath: input.volumeMountPath,
-    volumeEncrypted: false,
-    dockerEntrypoint: input.dockerEntrypoint,
-    dockerStartCmd: input.dockerStartCmd,
-    env: input.env,
+    status: pod.status,
+    actions: allowedActions(pod),
+    image: input.image,
+    args: input.args,
+    disk: input.disk,
+    mounts: input.mounts,
     ports: input.ports,
-    portMappings: pod.portMappings,
-    publicIp: pod.publicIp,
-    interruptible: input.interruptible,
-    locked: input.locked,
-    machineId: pod.machineId,
-    memoryInGb: Math.max(8, input.gpuCount * 31),
-    vcpuCount: gpu === undefined ? input.vcpuCount : input.gpuCount * 8,
-    lastStartedAt: pod.lastStartedAt === undefined ? undefined : new Date(pod.lastStartedAt).toISOString(),
-    lastStatusChange: pod.lastStatusChange,
-    savingsPlans: [],
-    slsVersion: 0,
-    templateId: input.templateId ?? null,
-    networkVolumeId: input.networkVolumeId,
-    gpu:
-      gpu === undefined
-        ? undefined
-        : {
-            id: gpu.id,
-            count: input.gpuCount,
-            displayName: gpu.displayName,
-            securePrice: gpu.securePrice,
-            communityPrice: gpu.communityPrice,
-            secureSpotPrice: Math.round(gpu.securePrice * SPOT_FACTOR * 100) / 100,
-            communitySpotPrice: Math.round(gpu.communityPrice * SPOT_FACTOR * 100) / 100,
-          },
+    env: input.env,
+    registry: input.registry,
+    gpu: { id: pod.gpu.id, count: input.gpuCount },
+    cloud: input.cloud,
+    dataCenterId: pod.dataCenterId,
+    cudaVersion: HOST_CUDA_VERSION,
+    ssh: {
+      proxy: { host: "ssh.runpod.io", port: 22, username: sshUser, command: `ssh ${sshUser}@ssh.runpod.io` },
+      direct:
+        running && direct !== undefined && pod.publicIp !== null
+          ? { host: pod.publicIp, port: direct, username: "root", command: `ssh root@${pod.publicIp} -p ${direct}` }
+          : null,
+    },
+    template: null,
+    // openapi-v2.json: "Current cost in USD per hour (0.0 when EXITED or TERMINATED)"
+    cost: pod.status === "EXITED" || pod.status === "TERMINATED" ? 0 : usdFromMicros(pod.costMicrosPerHour),
+    locked: false,
+    globalNetworking: input.globalNetworking ? { enabled: true, ip: `10.${pod.id.length}.0.2`, internalDns: `${pod.id}.runpod.internal` } : { enabled: false },
+    runtime: running ? { uptime: Math.max(0, Math.floor((now - (pod.lastStartedAt ?? now)) / 1000)), ports: runtimePorts(pod) } : null,
+    createdAt: iso(pod.createdAt),
+    startedAt: date(pod.startedAt),
   };
-  if (input.computeType === "CPU") view.cpuFlavorId = "cpu3c";
-  if (includeMachine) {
-    view.machine = {
-      gpuTypeId: gpu?.id,
-      gpuDisplayName: gpu?.displayName,
-      dataCenterId: pod.dataCenterId,
-      location: pod.dataCenterId,
-      secureCloud: input.cloudType === "SECURE",
-      supportPublicIp: true,
-      costPerHr,
-      currentPricePerGpu: gpu === undefined ? undefined : usdFromMicros(pod.costMicrosPerHour / input.gpuCount),
-      minPodGpuCount: 1,
-    };
-  }
-  return JSON.parse(JSON.stringify(view)) as Record<string, unknown>;
 }
 
 /** GET /admin/pods: everything, terminated pods included, with what the pod has cost so far. */
@@ -71,10 +60,15 @@ export function toAdminPod(pod: SimPod, now: number): Record<string, unknown> {
   return {
     id: pod.id,
     name: pod.input.name,
-    desiredStatus: pod.desiredStatus,
-    status: pod.state,
-    gpuTypeId: pod.gpu?.id ?? null,
+    status: pod.status,
+    desiredStatus: pod.status === "TERMINATED" ? "TERMINATED" : pod.stopped ? "EXITED" : "RUNNING",
+    containerState: pod.state,
+    image: pod.input.image,
+    gpu: { id: pod.gpu.id, count: pod.input.gpuCount },
+    gpuTypeId: pod.gpu.id,
     gpuCount: pod.input.gpuCount,
+    cloud: pod.input.cloud,
+    dataCenterId: pod.dataCenterId,
     costPerHr: usdFromMicros(pod.costMicrosPerHour),
     accruedCostMicros,
     accruedCostUsd: usdFromMicros(accruedCostMicros),
@@ -82,11 +76,14 @@ export function toAdminPod(pod: SimPod, now: number): Record<string, unknown> {
     restarts: pod.restarts,
     lastExitCode: pod.lastExitCode,
     pid: pod.container?.pid ?? null,
-    createdAt: new Date(pod.createdAt).toISOString(),
-    lastStartedAt: pod.lastStartedAt === undefined ? null : new Date(pod.lastStartedAt).toISOString(),
-    terminatedAt: pod.terminatedAt === undefined ? null : new Date(pod.terminatedAt).toISOString(),
-    command: [...pod.input.dockerEntrypoint, ...pod.input.dockerStartCmd],
+    createdAt: iso(pod.createdAt),
+    startedAt: date(pod.startedAt),
+    lastStartedAt: date(pod.lastStartedAt),
+    terminatedAt: date(pod.terminatedAt),
+    args: pod.input.args,
+    command: pod.input.command,
     env: pod.input.env,
+    hasPodApiKey: pod.apiKey !== "",
     workDir: pod.workDir,
     logPath: pod.log.path,
   };

@@ -1,8 +1,7 @@
 /**
- * RunPod GPU types the sim rents: RunPod's real id strings (the `gpuTypeIds` enum of
- * openapi-v1.json), its display names, memory, and on-demand USD/hour per GPU for Secure and
- * Community Cloud. Prices are plausible list prices, not live ones. Spot (interruptible) pods are
- * priced at SPOT_FACTOR of on-demand.
+ * RunPod GPU types the sim rents (GET /v2/catalog/gpus): RunPod's real id strings, display
+ * names, memory, and on-demand USD/hour per GPU for Secure and Community Cloud. Prices are
+ * plausible list prices, not live ones.
  */
 export interface GpuType {
   id: string;
@@ -11,8 +10,6 @@ export interface GpuType {
   securePrice: number;
   communityPrice: number;
 }
-
-export const SPOT_FACTOR = 0.6;
 
 /** [id, displayName, memoryInGb, securePrice, communityPrice] */
 const TABLE: ReadonlyArray<readonly [string, string, number, number, number]> = [
@@ -75,18 +72,20 @@ export function gpuType(id: string): GpuType | undefined {
   return GPU_TYPES.get(id);
 }
 
-/** USD/hour for one vCPU of a CPU pod (CPU pods are rented with vcpuCount vCPUs). */
-export const CPU_PRICE_PER_VCPU = 0.03;
-
 /** Pod volume of a stopped pod: $0.20 per GB-month (730 h), in micro-dollars per GB-hour. */
 export const STOPPED_VOLUME_MICROS_PER_GB_HOUR = Math.round((0.2 / 730) * 1e6);
 
 export type CloudType = "SECURE" | "COMMUNITY";
 
-/** Micro-dollars per hour for one GPU of this type in this cloud, on-demand or spot. */
-export function gpuPriceMicros(type: GpuType, cloud: CloudType, interruptible: boolean): number {
-  const base = cloud === "COMMUNITY" ? type.communityPrice : type.securePrice;
-  return Math.round(base * (interruptible ? SPOT_FACTOR : 1) * 1e6);
+/** Micro-dollars per hour for one GPU of this type in this cloud. */
+export function gpuPriceMicros(type: GpuType, cloud: CloudType): number {
+  return Math.round((cloud === "COMMUNITY" ? type.communityPrice : type.securePrice) * 1e6);
+}
+
+/** The most GPUs of this type one pod may have in this cloud (the largest machine): maxCount in the catalog. */
+export function maxGpuCount(type: GpuType, cloud: CloudType): number {
+  if (cloud === "COMMUNITY" && type.communityPrice <= 0) return 0;
+  return type.memoryInGb >= 40 ? 8 : cloud === "SECURE" ? 8 : 4;
 }
 
 export const usdFromMicros = (micros: number): number => Math.round(micros) / 1e6;

@@ -1,4 +1,4 @@
-/** The sim's HTTP server: RunPod REST v1 under /v1 (auth, faults) and the sim's own /admin. */
+/** The sim's HTTP server: RunPod REST v2 under /v2 (auth, quota, faults) and the sim's own /admin. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,7 +10,8 @@ import { defaultConfig, type SimConfig } from "./config";
 import { FaultInjector, type FaultDecision } from "./faults";
 import { BodyError, matchRoute, sendError, sendJson, sendText, type Route } from "./http-util";
 import { ApiError, PodManager } from "./pods";
-import { V1_ROUTES, type Handler, type SimContext } from "./routes";
+import { RateLimiter } from "./rate-limit";
+import { V2_ROUTES, type Caller, type Handler, type SimContext, type V2Route } from "./routes";
 import { CallStats } from "./stats";
 
 export interface SimServer {
@@ -34,14 +35,15 @@ export async function createSimServer(overrides: Partial<SimConfig> = {}): Promi
     },
     faults: new FaultInjector(config.seed),
     stats: new CallStats(),
+    limiter: new RateLimiter(() => config.quota),
   };
   const server = createServer((req, res) => {
     handle(req, res, sim).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
       if (err instanceof BodyError) return sendError(res, 400, err.message);
       if (err instanceof ApiError) return sendError(res, err.status, err.message);
       process.stderr.write(`runpod-sim: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      if (!res.headersSent) sendError(res, 500, "Internal server error");
-      else res.destroy();
+      sendError(res, 500, "Internal server error");
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -65,14 +67,25 @@ export async function createSimServer(overrides: Partial<SimConfig> = {}): Promi
   };
 }
 
+/** The account key (SIM_API_KEY, or any key when unset) or a live pod-scoped key; undefined = 401. */
+function authenticate(req: IncomingMessage, sim: SimContext): Caller | undefined {
+  const key = /^Bearer\s+(\S.*)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
+  if (key === undefined || key === "") return undefined;
+  const pod = sim.pods.store.byApiKey(key);
+  if (pod !== undefined) return pod.status === "TERMINATED" ? undefined : { kind: "pod", podId: pod.id };
+  const wanted = sim.config().apiKey;
+  return wanted === undefined || key === wanted ? { kind: "account" } : undefined;
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, sim: SimContext): Promise<void> {
   const url = new URL(req.url ?? "/", "http://runpod-sim");
   const method = (req.method ?? "GET").toUpperCase();
-  if (url.pathname === "/admin" || url.pathname.startsWith("/admin/")) return dispatch(ADMIN_ROUTES, req, res, url, url.pathname, sim);
-  if (url.pathname === "/health") return sendJson(res, 200, { ok: true });
-  if (!url.pathname.startsWith("/v1/")) return sendError(res, 404, `no route ${method} ${url.pathname} (RunPod REST lives under /v1)`);
-  const pathname = url.pathname.slice("/v1".length);
-  const found = matchRoute(V1_ROUTES, method, pathname);
+  const pathname = url.pathname.replace(/\/+$/, "") || "/";
+  if (pathname === "/admin" || pathname.startsWith("/admin/")) return dispatchAdmin(req, res, url, sim);
+  if (pathname === "/health") return sendJson(res, 200, { ok: true });
+  if (pathname === "/v1" || pathname.startsWith("/v1/")) return sendError(res, 404, "RunPod REST API v1 was retired on 2026-11-15: use REST API v2 (https://api.runpod.io/v2; here /v2)");
+  if (!pathname.startsWith("/v2/")) return sendError(res, 404, `no route ${method} ${url.pathname} (RunPod REST v2 lives under /v2)`);
+  const found = matchRoute(V2_ROUTES, method, pathname);
   const route = "route" in found ? found.route.template : (found.template ?? "unmatched");
   const decision = sim.faults.decide(sim.config().faults, method, route);
   if (decision.delayMs > 0) await sleep(decision.delayMs);
@@ -82,31 +95,44 @@ async function handle(req: IncomingMessage, res: ServerResponse, sim: SimContext
     return;
   }
   res.on("finish", () => sim.stats.record(method, route, res.statusCode));
-  if (decision.outcome !== null) return answerFault(res, decision.outcome);
-  const key = /^Bearer\s+(\S.*)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
-  const wanted = sim.config().apiKey;
-  // openapi-v1.json's UnauthorizedError: {"message": ...}
-  if (key === undefined || (wanted !== undefined && key !== wanted)) return sendJson(res, 401, { message: "Unauthorized" });
-  return dispatch(V1_ROUTES, req, res, url, pathname, sim);
+  const caller = authenticate(req, sim);
+  const hasKey = /^Bearer\s+\S/i.test(req.headers.authorization ?? "");
+  if (caller === undefined) return sendError(res, 401, hasKey ? "invalid or expired bearer token" : "missing bearer token");
+  if (decision.outcome !== null) return answerFault(res, decision.outcome, sim);
+  const quota = sim.limiter.take();
+  for (const [name, value] of Object.entries(quota.headers)) res.setHeader(name, value);
+  if (!quota.ok) {
+    sim.stats.rateLimited += 1;
+    return sendError(res, 429, `rate limit exceeded for the ${quota.window} window`, { "retry-after": String(quota.retryAfterSeconds) });
+  }
+  if (!("route" in found)) {
+    if (found.template === null) return sendError(res, 404, `no route ${method} ${url.pathname}`);
+    return sendError(res, 405, `The requested method is not allowed for this path (allowed: ${found.allowed.join(", ")}).`, { allow: found.allowed.join(", ") });
+  }
+  const v2 = found.route as V2Route;
+  if (caller.kind === "pod" && !(v2.podScoped === true && found.params.id === caller.podId)) {
+    return sendError(res, 403, "access denied: a pod-scoped API key may only read, act on, and terminate its own pod");
+  }
+  await v2.handler({ req, res, params: found.params, query: url.searchParams, sim, caller });
 }
 
-async function dispatch(routes: readonly Route<Handler>[], req: IncomingMessage, res: ServerResponse, url: URL, pathname: string, sim: SimContext): Promise<void> {
+async function dispatchAdmin(req: IncomingMessage, res: ServerResponse, url: URL, sim: SimContext): Promise<void> {
   const method = (req.method ?? "GET").toUpperCase();
-  const found = matchRoute(routes, method, pathname);
+  const found = matchRoute(ADMIN_ROUTES as readonly Route<Handler>[], method, url.pathname);
   if (!("route" in found)) {
     if (found.template === null) return sendError(res, 404, `no route ${method} ${url.pathname}`);
     return sendError(res, 405, `method ${method} not allowed on ${url.pathname}`, { allow: found.allowed.join(", ") });
   }
-  await found.route.handler({ req, res, params: found.params, query: url.searchParams, sim });
+  await found.route.handler({ req, res, params: found.params, query: url.searchParams, sim, caller: { kind: "account" } });
 }
 
-function answerFault(res: ServerResponse, outcome: NonNullable<FaultDecision["outcome"]>): void {
+/** An injected fault: 429 and 500 as the API answers them (quota headers, not counted); 502/503 as a load balancer does. */
+function answerFault(res: ServerResponse, outcome: NonNullable<FaultDecision["outcome"]>, sim: SimContext): void {
   if (outcome.kind === "rateLimit") {
-    return sendError(res, 429, "Too many requests: rate limit exceeded", { "retry-after": String(outcome.retryAfterSeconds) });
+    return sendError(res, 429, "rate limit exceeded for the minute window", { ...sim.limiter.peek(), "retry-after": String(outcome.retryAfterSeconds) });
   }
   if (outcome.kind !== "serverError") return;
-  // 500 from the API itself; 502/503 the way a load balancer in front of it answers
-  if (outcome.status === 500) return sendError(res, 500, "Internal server error");
+  if (outcome.status === 500) return sendError(res, 500, "Internal server error", sim.limiter.peek());
   if (outcome.status === 502) return sendText(res, 502, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n", "text/html");
   return sendText(res, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", "text/plain", { "retry-after": "1" });
 }

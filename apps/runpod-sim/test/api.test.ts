@@ -1,111 +1,124 @@
-import { KEY, call, podBody, startSim, type ApiPod } from "./helpers";
+import { KEY, call, podBody, startSim, waitFor, type ApiPod, type Problem } from "./helpers";
 
-describe("runpod-sim REST v1: pods", () => {
+const POD_FIELDS = ["id", "name", "status", "actions", "image", "args", "disk", "mounts", "ports", "env", "registry", "cloud", "dataCenterId", "cudaVersion", "ssh", "template", "cost", "locked", "runtime", "createdAt", "startedAt", "globalNetworking"];
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+describe("runpod-sim REST v2: pods", () => {
   let sim: Awaited<ReturnType<typeof startSim>>;
   beforeAll(async () => {
-    sim = await startSim({ bootDelayMs: 20 });
+    sim = await startSim({ bootDelayMs: 400 });
   });
   afterAll(() => sim.close());
+  afterEach(async () => {
+    await call(sim.url, "POST", "/admin/reset", undefined, null);
+  });
 
-  it("creates a pod (201) with the spec's Pod fields, and gets it by id", async () => {
-    const created = await call<ApiPod>(sim.api, "POST", "/pods", podBody({ name: "one", env: { A: "1" }, gpuCount: 2 }));
+  it("creates a pod from a nested body (201) with every field the Pod schema requires", async () => {
+    const body = podBody({ name: "one", env: { A: "1" }, disk: 40, ports: ["8888/http", "22/tcp"], mounts: { persistent: { size: 20, path: "/workspace" } } }, "NVIDIA GeForce RTX 4090", 2);
+    const created = await call<ApiPod>(sim.api, "POST", "/pods", body);
     expect(created.status).toBe(201);
     const pod = created.body;
+    for (const field of POD_FIELDS) expect(pod).toHaveProperty(field);
+    expect(pod).toMatchObject({
+      name: "one",
+      status: "PROVISIONING",
+      actions: ["stop", "terminate"],
+      image: body.image,
+      args: "",
+      disk: 40,
+      env: { A: "1" },
+      ports: ["8888/http", "22/tcp"],
+      mounts: { persistent: { size: 20, path: "/workspace" } },
+      registry: null,
+      gpu: { id: "NVIDIA GeForce RTX 4090", count: 2 },
+      cloud: "SECURE",
+      cost: 1.38,
+      template: null,
+      locked: false,
+      runtime: null,
+      startedAt: null,
+      globalNetworking: { enabled: false },
+    });
     expect(pod.id).toMatch(/^[a-z0-9]{14}$/);
-    expect(pod).toMatchObject({ name: "one", desiredStatus: "RUNNING", costPerHr: 1.38, adjustedCostPerHr: 1.38, env: { A: "1" }, interruptible: false });
-    expect(pod.gpu).toMatchObject({ id: "NVIDIA GeForce RTX 4090", count: 2, displayName: "RTX 4090" });
-    expect(pod).toHaveProperty("machineId");
-    expect(pod.image).toBe(pod.imageName);
+    expect(pod.createdAt).toMatch(RFC3339);
+    expect(pod.ssh).toMatchObject({ proxy: { host: "ssh.runpod.io", port: 22 }, direct: null });
     const got = await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`);
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ id: pod.id, name: "one" });
   });
 
-  it("lists pods as an array, filtered by name, id, desiredStatus, computeType and gpuTypeId", async () => {
-    const a = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ name: "filter-a", gpuTypeIds: ["NVIDIA A40"] }))).body;
-    const b = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ name: "filter-b", gpuTypeIds: ["NVIDIA RTX A6000"] }))).body;
-    const ids = async (query: string): Promise<string[]> => (await call<ApiPod[]>(sim.api, "GET", `/pods${query}`)).body.map((p) => p.id);
-    expect(await ids("")).toEqual(expect.arrayContaining([a.id, b.id]));
-    expect(await ids("?name=filter-a")).toEqual([a.id]);
-    expect(await ids(`?id=${b.id}`)).toEqual([b.id]);
-    expect(await ids("?gpuTypeId=NVIDIA%20A40")).toEqual([a.id]);
-    expect(await ids("?gpuTypeId=NVIDIA%20A40&gpuTypeId=NVIDIA%20RTX%20A6000")).toEqual(expect.arrayContaining([a.id, b.id]));
-    expect(await ids("?computeType=CPU")).toEqual([]);
-    expect(await ids("?desiredStatus=RUNNING&name=filter-b")).toEqual([b.id]);
-    expect(await ids("?desiredStatus=EXITED&name=filter-b")).toEqual([]);
-    expect((await call(sim.api, "GET", "/pods?desiredStatus=SLEEPING")).status).toBe(400);
+  it("moves PROVISIONING → STARTING → RUNNING, then reports runtime and startedAt", async () => {
+    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ ports: ["22/tcp"] }))).body;
+    const seen: string[] = [pod.status];
+    const running = await waitFor("RUNNING", async () => {
+      const now = (await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body;
+      if (seen.at(-1) !== now.status) seen.push(now.status);
+      return now.status === "RUNNING" ? now : undefined;
+    });
+    expect(seen).toEqual(["PROVISIONING", "STARTING", "RUNNING"]);
+    expect(running.actions).toEqual(["stop", "restart", "terminate"]);
+    expect(running.startedAt).toMatch(RFC3339);
+    expect(running.runtime).toEqual({ uptime: expect.any(Number), ports: [{ private: 22, public: expect.any(Number), type: "tcp", ip: expect.any(String) }] });
+    expect(running.ssh).toMatchObject({ direct: { username: "root", port: expect.any(Number) } });
   });
 
-  it("stops (EXITED) and starts (RUNNING) a pod", async () => {
-    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ name: "stopstart" }))).body;
-    expect((await call(sim.api, "POST", `/pods/${pod.id}/stop`)).status).toBe(200);
-    expect((await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body.desiredStatus).toBe("EXITED");
-    expect((await call(sim.api, "POST", `/pods/${pod.id}/start`)).status).toBe(200);
-    expect((await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body.desiredStatus).toBe("RUNNING");
+  it("lists live pods wrapped as {pods}; terminated pods are gone from list and get", async () => {
+    const a = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ name: "list-a" }))).body;
+    const b = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ name: "list-b" }, "NVIDIA A40"))).body;
+    const listed = await call<{ pods: ApiPod[] }>(sim.api, "GET", "/pods?includeClusterPods=false");
+    expect(listed.status).toBe(200);
+    expect(listed.body.pods.map((p) => p.id).sort()).toEqual([a.id, b.id].sort());
+    const del = await call(sim.api, "DELETE", `/pods/${a.id}`);
+    expect([del.status, del.text]).toEqual([204, ""]);
+    expect((await call<{ pods: ApiPod[] }>(sim.api, "GET", "/pods")).body.pods.map((p) => p.id)).toEqual([b.id]);
+    const gone = await call<Problem>(sim.api, "GET", `/pods/${a.id}`);
+    expect(gone.status).toBe(404);
+    expect(gone.headers.get("content-type")).toBe("application/problem+json");
+    expect(gone.body).toEqual({ title: "Not Found", status: 404, detail: expect.stringContaining(a.id) });
+    expect((await call(sim.api, "DELETE", `/pods/${a.id}`)).status).toBe(404);
   });
 
-  it("terminates with 204; the pod then disappears from get and list; a second DELETE is 400 like the spec", async () => {
-    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ name: "doomed" }))).body;
-    const del = await call(sim.api, "DELETE", `/pods/${pod.id}`);
-    expect(del.status).toBe(204);
-    expect(del.text).toBe("");
-    expect((await call(sim.api, "GET", `/pods/${pod.id}`)).status).toBe(404);
-    expect((await call<ApiPod[]>(sim.api, "GET", "/pods?name=doomed")).body).toEqual([]);
-    const again = await call(sim.api, "DELETE", `/pods/${pod.id}`);
-    expect(again.status).toBe(400);
-    expect(again.body).toMatchObject({ status: 400, error: expect.stringContaining("invalid pod id") });
-    const admin = await call<Array<{ id: string; desiredStatus: string }>>(sim.url, "GET", "/admin/pods", undefined, null);
-    expect(admin.body.find((p) => p.id === pod.id)?.desiredStatus).toBe("TERMINATED");
+  it("applies actions: stop → EXITED (cost 0), start → back to RUNNING, restart, terminate (204); 409 for an invalid transition", async () => {
+    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody())).body;
+    const act = (action: unknown) => call<ApiPod & Problem>(sim.api, "POST", `/pods/${pod.id}/action`, { action });
+    const early = await act("restart");
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ title: "Conflict", status: 409 });
+    await waitFor("RUNNING", async () => (await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body.status === "RUNNING");
+    expect((await act("start")).status).toBe(409);
+    const stopped = await act("stop");
+    expect(stopped.status).toBe(200);
+    expect(stopped.body).toMatchObject({ status: "EXITED", cost: 0, runtime: null, actions: ["start", "terminate"] });
+    const started = await act("start");
+    expect([started.status, started.body.status]).toEqual([200, "PROVISIONING"]);
+    await waitFor("RUNNING again", async () => (await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body.status === "RUNNING");
+    const restarted = await act("restart");
+    expect([restarted.status, restarted.body.status]).toEqual([200, "STARTING"]);
+    const bad = await act("reboot");
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([expect.stringContaining("action")]);
+    const terminated = await act("terminate");
+    expect([terminated.status, terminated.text]).toEqual([204, ""]);
+    expect((await act("start")).status).toBe(404);
   });
 
-  it("answers 404 with RunPod's error shape for an unknown pod", async () => {
-    const res = await call(sim.api, "GET", "/pods/nosuchpod00000");
-    expect(res.status).toBe(404);
-    expect(res.body).toEqual({ error: expect.stringContaining("not found"), status: 404 });
-    expect((await call(sim.api, "POST", "/pods/nosuchpod00000/stop")).status).toBe(400);
-  });
-
-  it("answers 401 without a key or with a wrong one", async () => {
-    expect((await call(sim.api, "GET", "/pods", undefined, null)).status).toBe(401);
-    const wrong = await call(sim.api, "GET", "/pods", undefined, `${KEY}-nope`);
+  it("answers 401 as problem+json without a key or with a wrong one", async () => {
+    const none = await call<Problem>(sim.api, "GET", "/pods", undefined, null);
+    expect(none.status).toBe(401);
+    expect(none.body).toEqual({ title: "Unauthorized", status: 401, detail: "missing bearer token" });
+    const wrong = await call<Problem>(sim.api, "GET", "/pods", undefined, `${KEY}-nope`);
     expect(wrong.status).toBe(401);
-    expect(wrong.body).toEqual({ message: "Unauthorized" });
+    expect(wrong.headers.get("content-type")).toBe("application/problem+json");
   });
 
-  it.each<[string, unknown]>([
-    ["not JSON", "{nope"],
-    ["an array", []],
-    ["an unknown GPU type", podBody({ gpuTypeIds: ["NVIDIA NOT A GPU 9000"] })],
-    ["no gpuTypeIds for a GPU pod", podBody({ gpuTypeIds: [] })],
-    ["gpuCount 0", podBody({ gpuCount: 0 })],
-    ["env that is not a string map", podBody({ env: { A: 1 } })],
-    ["a dockerStartCmd string", podBody({ dockerStartCmd: "bash -c x" })],
-    ["an unknown field", podBody({ gpuTypeId: "NVIDIA A40" })],
-    ["a bad cloudType", podBody({ cloudType: "PRIVATE" })],
-    ["no imageName", { gpuTypeIds: ["NVIDIA A40"] }],
-  ])("answers 400 for a body with %s", async (_label, body) => {
-    const res = await call<{ error: string; status: number }>(sim.api, "POST", "/pods", body);
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: expect.any(String), status: 400 });
-  });
-
-  it("prices community, spot and multi-GPU pods", async () => {
-    const community = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ cloudType: "COMMUNITY", gpuTypeIds: ["NVIDIA A100 80GB PCIe"] }))).body;
-    expect(community.costPerHr).toBe(1.19);
-    const spot = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ interruptible: true, gpuTypeIds: ["NVIDIA H100 80GB HBM3"], gpuCount: 2 }))).body;
-    expect(spot.costPerHr).toBeCloseTo(2.99 * 0.6 * 2, 6);
-  });
-
-  it("answers GET /billing/pods as BillingRecords, per pod or per GPU type", async () => {
-    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ name: "billed", gpuTypeIds: ["NVIDIA A100-SXM4-80GB"] }))).body;
-    await new Promise((r) => setTimeout(r, 300));
-    await call(sim.api, "DELETE", `/pods/${pod.id}`);
-    const perPod = await call<Array<Record<string, unknown>>>(sim.api, "GET", `/billing/pods?grouping=podId&podId=${pod.id}&bucketSize=hour`);
-    expect(perPod.status).toBe(200);
-    expect(perPod.body).toEqual([{ podId: pod.id, time: expect.any(String), amount: expect.any(Number), timeBilledMs: expect.any(Number), diskSpaceBilledGb: 20 }]);
-    expect(perPod.body[0]?.timeBilledMs).toBeGreaterThanOrEqual(250);
-    const perType = await call<Array<Record<string, unknown>>>(sim.api, "GET", "/billing/pods?gpuTypeId=NVIDIA%20A100-SXM4-80GB");
-    expect(perType.body.map((r) => r.gpuTypeId)).toEqual(["NVIDIA A100-SXM4-80GB"]);
-    expect((await call(sim.api, "GET", "/billing/pods?bucketSize=fortnight")).status).toBe(400);
+  it("answers /v1 with 404 (retired), PATCH with 405 + Allow, and unknown /v2 paths with 404", async () => {
+    const v1 = await call<Problem>(sim.url, "GET", "/v1/pods");
+    expect(v1.status).toBe(404);
+    expect(v1.body.detail).toMatch(/v1 was retired/);
+    const patch = await call<Problem>(sim.api, "PATCH", "/pods/abc", { name: "x" });
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get("allow")).toBe("GET, DELETE");
+    expect(patch.body.title).toBe("Method Not Allowed");
+    expect((await call(sim.api, "GET", "/templates")).status).toBe(404);
   });
 });

@@ -1,65 +1,58 @@
 import { NO_CAPACITY_MESSAGE } from "../src/pods";
-import { call, podBody, startSim, type ApiPod } from "./helpers";
+import { call, podBody, startSim, type ApiPod, type Problem } from "./helpers";
 
 const RTX = "NVIDIA GeForce RTX 4090";
-const A40 = "NVIDIA A40";
 const H200 = "NVIDIA H200";
 
-describe("runpod-sim capacity per GPU type", () => {
+describe("runpod-sim capacity per GPU type (one create places one type, no fallback)", () => {
   let sim: Awaited<ReturnType<typeof startSim>>;
   beforeAll(async () => {
-    sim = await startSim({ capacity: { perType: { [RTX]: 2, [A40]: 3, [H200]: 0 } } });
+    sim = await startSim({ capacity: { perType: { [RTX]: 2, [H200]: 0 } } });
   });
   afterAll(() => sim.close());
   afterEach(async () => {
     await call(sim.url, "POST", "/admin/reset", undefined, null);
   });
 
-  const create = (body: Record<string, unknown>) => call<ApiPod & { error?: string }>(sim.api, "POST", "/pods", podBody(body));
+  const create = (gpuId: string, count = 1) => call<ApiPod & Problem>(sim.api, "POST", "/pods", podBody({}, gpuId, count));
+  const act = (id: string, action: string) => call<ApiPod & Problem>(sim.api, "POST", `/pods/${id}/action`, { action });
 
-  it("runs out with RunPod's no-capacity error, and a terminate frees a slot", async () => {
-    const first = await create({ gpuTypeIds: [RTX] });
-    const second = await create({ gpuTypeIds: [RTX] });
-    expect([first.status, second.status]).toEqual([201, 201]);
-    const third = await create({ gpuTypeIds: [RTX] });
-    expect(third.status).toBe(500);
-    expect(third.body).toEqual({ error: `create pod: ${NO_CAPACITY_MESSAGE}`, status: 500 });
-    expect((await call<ApiPod[]>(sim.api, "GET", "/pods")).body).toHaveLength(2);
+  it("runs out with 400 and RunPod's no-capacity detail; a terminate frees a slot", async () => {
+    const first = await create(RTX);
+    expect([first.status, (await create(RTX)).status]).toEqual([201, 201]);
+    const third = await create(RTX);
+    expect(third.status).toBe(400);
+    expect(third.body).toEqual({ title: "Bad Request", status: 400, detail: expect.stringContaining(NO_CAPACITY_MESSAGE) });
+    expect((await call<{ pods: ApiPod[] }>(sim.api, "GET", "/pods")).body.pods).toHaveLength(2);
     expect((await call(sim.api, "DELETE", `/pods/${first.body.id}`)).status).toBe(204);
-    expect((await create({ gpuTypeIds: [RTX] })).status).toBe(201);
+    expect((await create(RTX)).status).toBe(201);
+    const stats = (await call<{ creates: Record<string, Record<string, number>> }>(sim.url, "GET", "/admin/stats", undefined, null)).body;
+    expect(stats.creates[RTX]).toEqual({ "201": 3, "400": 1 });
   });
 
   it("counts GPUs, not pods", async () => {
-    expect((await create({ gpuTypeIds: [RTX], gpuCount: 3 })).status).toBe(500);
-    expect((await create({ gpuTypeIds: [RTX], gpuCount: 2 })).status).toBe(201);
+    expect((await create(RTX, 3)).status).toBe(400);
+    expect((await create(RTX, 2)).status).toBe(201);
   });
 
-  it("custom priority takes the first listed type with room; availability the one with most room", async () => {
-    const custom = await create({ gpuTypeIds: [H200, RTX, A40], gpuTypePriority: "custom" });
-    expect(custom.body.gpu?.id).toBe(RTX);
-    const byAvailability = await create({ gpuTypeIds: [H200, RTX, A40] });
-    expect(byAvailability.body.gpu?.id).toBe(A40);
-  });
-
-  it("a stopped pod gives its GPUs back; starting it again needs them", async () => {
-    const a = (await create({ gpuTypeIds: [RTX], gpuCount: 2 })).body;
-    expect((await call(sim.api, "POST", `/pods/${a.id}/stop`)).status).toBe(200);
-    const b = (await create({ gpuTypeIds: [RTX], gpuCount: 2 })).body;
-    const start = await call<{ error: string }>(sim.api, "POST", `/pods/${a.id}/start`);
-    expect(start.status).toBe(500);
-    expect(start.body.error).toMatch(/not enough free GPUs/);
+  it("a stopped pod gives its GPUs back; starting it again needs them (400 while they are taken)", async () => {
+    const a = (await create(RTX, 2)).body;
+    expect((await act(a.id, "stop")).status).toBe(200);
+    const b = (await create(RTX, 2)).body;
+    const start = await act(a.id, "start");
+    expect(start.status).toBe(400);
+    expect(start.body.detail).toMatch(/not enough free GPUs/);
     await call(sim.api, "DELETE", `/pods/${b.id}`);
-    expect((await call(sim.api, "POST", `/pods/${a.id}/start`)).status).toBe(200);
+    expect((await act(a.id, "start")).status).toBe(200);
   });
 
   it("is changed at runtime by PATCH /admin/config", async () => {
-    expect((await create({ gpuTypeIds: [H200] })).status).toBe(500);
-    const patched = await call<{ capacity: unknown }>(sim.url, "PATCH", "/admin/config", { capacity: { [H200]: 1 } }, null);
-    expect(patched.status).toBe(200);
-    expect((await create({ gpuTypeIds: [H200] })).status).toBe(201);
-    expect((await create({ gpuTypeIds: [H200] })).status).toBe(500);
+    expect((await create(H200)).status).toBe(400);
+    expect((await call(sim.url, "PATCH", "/admin/config", { capacity: { [H200]: 1 } }, null)).status).toBe(200);
+    expect((await create(H200)).status).toBe(201);
+    expect((await create(H200)).status).toBe(400);
     await call(sim.url, "PATCH", "/admin/config", { capacity: { [H200]: null } }, null);
-    expect((await create({ gpuTypeIds: [H200] })).status).toBe(201);
+    expect((await create(H200)).status).toBe(201);
     await call(sim.url, "PATCH", "/admin/config", { capacity: { [H200]: 0 } }, null);
     expect((await call(sim.url, "PATCH", "/admin/config", { capacity: { [H200]: -1 } }, null)).status).toBe(400);
   });

@@ -26,19 +26,31 @@ export async function call<T = unknown>(base: string, method: string, path: stri
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
 
+/** openapi-v2.json's Pod, as far as the tests read it */
 export interface ApiPod {
   id: string;
   name: string;
-  desiredStatus: string;
-  costPerHr: number;
-  gpu?: { id: string; count: number; displayName: string };
+  status: string;
+  actions: string[];
+  cost: number;
+  gpu: { id: string; count: number };
+  runtime: { uptime: number; ports: unknown[] } | null;
+  startedAt: string | null;
   [key: string]: unknown;
+}
+
+export interface Problem {
+  title: string;
+  status: number;
+  detail: string;
+  errors?: string[];
 }
 
 export interface AdminPod {
   id: string;
   status: string;
   desiredStatus: string;
+  containerState: string;
   restarts: number;
   lastExitCode: number | null;
   accruedCostMicros: number;
@@ -46,15 +58,20 @@ export interface AdminPod {
   pid: number | null;
   workDir: string;
   terminatedAt: string | null;
+  command: string[];
+  hasPodApiKey: boolean;
 }
 
-export function podBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { name: "sim-test", imageName: "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], gpuCount: 1, cloudType: "SECURE", ...overrides };
+export const IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404";
+
+/** A CreatePodRequest; `gpuId`/`count` shorthand for the nested gpu object. */
+export function podBody(overrides: Record<string, unknown> = {}, gpuId = "NVIDIA GeForce RTX 4090", count = 1): Record<string, unknown> {
+  return { name: "sim-test", image: IMAGE, gpu: { id: gpuId, count }, cloud: "SECURE", ...overrides };
 }
 
 export async function startSim(config: Partial<SimConfig> = {}): Promise<SimServer & { api: string }> {
   const sim = await createSimServer({ port: 0, apiKey: KEY, bootDelayMs: 0, restartDelayMs: 50, killGraceMs: 1000, seed: 1, ...config });
-  return { ...sim, api: `${sim.url}/v1` };
+  return { ...sim, api: `${sim.url}/v2` };
 }
 
 export async function adminPod(sim: { url: string }, id: string): Promise<AdminPod> {

@@ -42,10 +42,10 @@ describe("runpod-sim stand-ins: python (trainer) and nvidia-smi, run inside pods
       "python -m pip install -q peft",
       `exec python train.py --dataset data.jsonl --output-dir out --base-model meta-llama/Llama-3.2-1B --hyperparameters '${hp}' --events-url ${eventsUrl}`,
     ].join(" && ");
-    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ env: { TRAINPOD_RUN_TOKEN: "tok-123" }, dockerStartCmd: ["bash", "-c", script] }))).body;
+    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ env: { TRAINPOD_RUN_TOKEN: "tok-123" }, args: JSON.stringify({ cmd: ["bash", "-c", script] }) }))).body;
     return waitFor("trainer exit", async () => {
       const a = await adminPod(sim, pod.id);
-      return a.status === "exited" ? a : undefined;
+      return a.status === "EXITED" ? a : undefined;
     });
   }
 
