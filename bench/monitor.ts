@@ -33,7 +33,7 @@ main(async () => {
           const res = await fetch(`${sys.sim.apiUrl}/pods`, {
             method: "POST",
             headers: { authorization: "Bearer bench", "content-type": "application/json" },
-            body: JSON.stringify({ name: `${prefix}bench-${i}`, imageName: "runpod/pytorch:bench", gpuTypeIds: [GPU], gpuCount: 1, containerDiskInGb: 1, volumeInGb: 0 }),
+            body: JSON.stringify({ name: `${prefix}bench-${i}`, image: "runpod/pytorch:bench", gpu: { id: GPU, count: 1 }, disk: 1 }),
           });
           if (res.status !== 201) throw new Error(`create pod: ${res.status} ${await res.text()}`);
           podIds[i] = ((await res.json()) as { id: string }).id;

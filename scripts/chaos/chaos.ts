@@ -71,7 +71,7 @@ async function plantOrphans(sys: ChaosSystem, n: number): Promise<void> {
     const res = await fetch(`${sys.sim.apiUrl}/pods`, {
       method: "POST",
       headers: { ...json, authorization: "Bearer planted" },
-      body: JSON.stringify({ name: `${sys.podNamePrefix}${randomUUID()}`, imageName: "img", gpuTypeIds: ["NVIDIA A40"], gpuCount: 1 }),
+      body: JSON.stringify({ name: `${sys.podNamePrefix}${randomUUID()}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 } }),
     }).catch(() => null);
     if (res?.status === 201) i += 1;
     else await sleep(100);

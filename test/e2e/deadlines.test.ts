@@ -37,7 +37,7 @@ describe("deadlines and the monitor", () => {
     const silentFor = Date.parse(d.timestamps.finishedAt) - Date.parse(d.timestamps.lastHeartbeatAt);
     process.stdout.write(`silent pod detected after ${silentFor} ms (heartbeat timeout 2000 ms + interval 500 ms)\n`);
     expect(silentFor).toBeLessThan(2000 + 500 + 1000);
-    expect((await user.simPod(d.pod.id)).status).toBe("terminated");
+    expect((await user.simPod(d.pod.id)).status).toBe("TERMINATED");
   });
 
   it("setup timeout, max runtime and max cost each terminate", async () => {
@@ -60,7 +60,7 @@ describe("deadlines and the monitor", () => {
     for (const id of [setup.body.id, runtime.body.id, budget.body.id]) {
       const d = await user.settled(id);
       expect(d.status).toBe("FAILED");
-      expect((await user.simPod(d.pod.id)).status).toBe("terminated");
+      expect((await user.simPod(d.pod.id)).status).toBe("TERMINATED");
     }
   });
 
@@ -87,7 +87,7 @@ describe("deadlines and the monitor", () => {
     // the pod a crashed worker created before it could record it
     const runpod = new RunPodRestClient({ baseUrl: sys.sim.apiUrl, apiKey: "k" });
     const name = `${sys.config.env.POD_NAME_PREFIX}${id}`;
-    const orphan = await runpod.createPod({ name, imageName: "img", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], gpuCount: 1 });
+    const orphan = await runpod.createPod({ name, image: "img", gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 } });
     // the retried deploy job adopts it, twice over
     expect(await deployDeployment(sys.deps.lifecycle, id, 2)).toBe("adopted");
     expect(await deployDeployment(sys.deps.lifecycle, id, 3)).toBe("already-provisioned");

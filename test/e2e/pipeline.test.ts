@@ -27,7 +27,7 @@ describe("the deploy pipeline, end to end", () => {
     expect(types).toEqual(expect.arrayContaining(["submitted", "pod_created", "running", "dataset_downloaded", "progress", "succeeded", "pod_terminated"]));
     expect(d.progress.step).toBe(3);
     const pod = await alice.simPod(d.pod.id);
-    expect(pod.status).toBe("terminated");
+    expect(pod.status).toBe("TERMINATED");
     // recorded cost within two seconds' price of the simulator's own bill
     expect(Number(d.costUsd)).toBeGreaterThan(0);
     expect(Math.abs(Number(d.costUsd) * 1e6 - pod.accruedCostMicros)).toBeLessThanOrEqual(2 * 192 + 1);
@@ -54,7 +54,7 @@ describe("the deploy pipeline, end to end", () => {
     const terminatedAt = new Date(d.timestamps.podTerminatedAt).getTime();
     process.stdout.write(`failure → pod terminated: ${terminatedAt - failedAt} ms\n`);
     expect(terminatedAt - failedAt).toBeLessThan(2000);
-    expect((await alice.simPod(d.pod.id)).status).toBe("terminated");
+    expect((await alice.simPod(d.pod.id)).status).toBe("TERMINATED");
   });
 
   it("cancel terminates the pod", async () => {
@@ -64,7 +64,7 @@ describe("the deploy pipeline, end to end", () => {
     expect(c.status).toBe(202);
     const d = await alice.settled(sub.body.id);
     expect(d.status).toBe("CANCELLED");
-    expect((await alice.simPod(d.pod.id)).status).toBe("terminated");
+    expect((await alice.simPod(d.pod.id)).status).toBe("TERMINATED");
     expect((await alice.api("POST", `/v1/deployments/${sub.body.id}/cancel`)).status).toBe(409);
   });
 

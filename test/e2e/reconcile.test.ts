@@ -18,7 +18,7 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-const pod = (name: string) => runpod.createPod({ name, imageName: "img", gpuTypeIds: ["NVIDIA A40"], gpuCount: 1 });
+const pod = (name: string) => runpod.createPod({ name, image: "img", gpu: { id: "NVIDIA A40", count: 1 } });
 
 describe("nothing left running", () => {
   it("a deployment cancelled while its pod is being created does not leave the pod billing", async () => {
@@ -33,7 +33,7 @@ describe("nothing left running", () => {
         return row.podId && row.podTerminatedAt ? row : null;
       });
       expect(d.status).toBe("CANCELLED");
-      expect((await user.simPod(d.podId ?? "")).status).toBe("terminated");
+      expect((await user.simPod(d.podId ?? "")).status).toBe("TERMINATED");
     } finally {
       await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ faults: { slow: 0 } }) });
     }
@@ -44,7 +44,7 @@ describe("reconcile", () => {
   it("run as a job by the worker, it terminates an orphan and counts it in the worker's metrics", async () => {
     const orphan = await pod(`${sys.config.env.POD_NAME_PREFIX}${randomUUID()}`);
     await sys.worker.queues.reconcile.add("reconcile", {});
-    await until("orphan terminated", async () => (await user.simPod(orphan.id)).status === "terminated");
+    await until("orphan terminated", async () => (await user.simPod(orphan.id)).status === "TERMINATED");
     const metric = await until("counted", async () => /trainpod_lifecycle_actions_total\{action="orphan_terminated",reason="",service="worker"\} (\d+)/.exec(await sys.worker.metrics.registry.metrics()));
     expect(Number(metric[1])).toBeGreaterThanOrEqual(1);
   });
@@ -59,9 +59,9 @@ describe("reconcile", () => {
 
     const result = await reconcile(sys.deps.lifecycle);
     expect(result.orphansTerminated).toEqual([unknown.id]);
-    expect((await user.simPod(unknown.id)).status).toBe("terminated");
-    expect((await user.simPod(notOurs.id)).status).not.toBe("terminated");
-    expect((await user.simPod(livePodId)).status).not.toBe("terminated");
+    expect((await user.simPod(unknown.id)).status).toBe("TERMINATED");
+    expect((await user.simPod(notOurs.id)).status).not.toBe("TERMINATED");
+    expect((await user.simPod(livePodId)).status).not.toBe("TERMINATED");
 
     await user.api("POST", `/v1/deployments/${live.body.id}/cancel`);
     await user.settled(live.body.id);
@@ -76,6 +76,6 @@ describe("reconcile", () => {
     const result = await reconcile(sys.deps.lifecycle);
     expect(result.terminationsRequeued).toBeGreaterThanOrEqual(1);
     const d = await user.settled(sub.body.id);
-    expect((await user.simPod(d.pod.id)).status).toBe("terminated");
+    expect((await user.simPod(d.pod.id)).status).toBe("TERMINATED");
   });
 });

@@ -50,7 +50,7 @@ interface LogRequest {
 
 async function streamLogs(deps: PodLogRouteDeps, req: Request, res: Response, q: LogRequest): Promise<void> {
   const controller = new AbortController();
-  req.on("close", () => controller.abort(new Error("client gone")));
+  res.on("close", () => controller.abort(new Error("client gone")));
   const lastEventId = req.get("last-event-id") ?? undefined;
   let idle: NodeJS.Timeout | undefined;
   const armIdle = (): void => {
@@ -59,10 +59,17 @@ async function streamLogs(deps: PodLogRouteDeps, req: Request, res: Response, q:
     idle = setTimeout(() => controller.abort(new Error("backfill over")), 500);
   };
   const lines = deps.runpod.podLogs(q.podId, { source: q.source, tail: q.tail, lastEventId, signal: controller.signal });
+  // without follow, the answer is the backfill: lines written before this request (a busy pod never goes idle)
+  const cutoff = Date.now();
+  const deadline = q.follow ? undefined : setTimeout(() => controller.abort(new Error("backfill took too long")), 5_000);
   let started = false;
   try {
     armIdle();
     for await (const line of lines) {
+      if (!q.follow && Date.parse(line.ts) > cutoff) {
+        controller.abort(new Error("backfill over"));
+        break;
+      }
       if (!started) {
         res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", connection: "keep-alive", "x-accel-buffering": "no" });
         started = true;
@@ -77,6 +84,7 @@ async function streamLogs(deps: PodLogRouteDeps, req: Request, res: Response, q:
     }
   } finally {
     clearTimeout(idle);
+    clearTimeout(deadline);
   }
   if (!started) res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform" });
   res.end("event: end\ndata: {}\n\n");

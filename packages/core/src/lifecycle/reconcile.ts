@@ -26,7 +26,7 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
   const byId = new Map(owners.map((d) => [d.id, d]));
   const orphans: string[] = [];
   for (const pod of pods) {
-    if (pod.desiredStatus === "TERMINATED") continue;
+    if (pod.status === "TERMINATED") continue;
     const owner = byId.get(pod.name.slice(deps.podNamePrefix.length));
     const adoptable = owner && owner.podId === null && !TERMINAL_STATUSES.includes(owner.status);
     if (adoptable || (owner && owner.podId === pod.id && owner.podTerminatedAt === null)) continue;

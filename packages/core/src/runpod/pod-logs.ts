@@ -36,7 +36,8 @@ function parseLine(e: EventSourceMessage): PodLogLine | null {
 
 /**
  * Reads a log stream until its backfill is over: RunPod's stream stays open for live lines and
- * marks no end of backfill, so "over" is `idleMs` without a line (or `maxMs` in all).
+ * marks no end of backfill, so "over" is the first line written after the read began, or `idleMs`
+ * without a line (a quiet pod), or `maxMs` in all (clocks that disagree).
  */
 export async function collectUntilIdle(open: (signal: AbortSignal) => AsyncGenerator<PodLogLine>, options: Required<Pick<RecentLogsOptions, "idleMs" | "maxMs">>): Promise<PodLogLine[]> {
   const controller = new AbortController();
@@ -48,8 +49,10 @@ export async function collectUntilIdle(open: (signal: AbortSignal) => AsyncGener
   };
   const deadline = setTimeout(() => controller.abort(new Error("deadline")), options.maxMs);
   armIdle();
+  const cutoff = Date.now();
   try {
     for await (const line of open(controller.signal)) {
+      if (Date.parse(line.ts) > cutoff) break;
       lines.push(line);
       armIdle();
     }
