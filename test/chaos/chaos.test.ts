@@ -1,5 +1,6 @@
 /**
- * The short chaos run of CI (`npm run chaos` is the long one): 20 deployments with RunPod faults,
+ * The short chaos run of CI (`npm run chaos` is the long one): 20 deployments with RunPod faults
+ * (creates that make the pod and answer 500 among them: adopted by name, never a second pod),
  * a capacity outage, an orphan pod, a vanished pod and 3 SIGKILLed worker processes; then 10 more
  * through a Redis restart. Every invariant must hold.
  */
@@ -22,6 +23,7 @@ it("nothing lost, nothing left running, every cost right, through worker kills a
     orphans: 1,
     vanish: 1,
     faultRate: 0.05,
+    createThenFailRate: 0.2,
     seed: 7,
     window: 30,
     timeoutMs: 90_000,
@@ -34,6 +36,8 @@ it("nothing lost, nothing left running, every cost right, through worker kills a
   expect(workers?.kills).toBeGreaterThanOrEqual(3);
   expect(workers?.invariants.orphans.found).toBeGreaterThanOrEqual(1);
   expect(workers?.podVanished).toBe(1);
+  expect(workers?.faults.createThenFail).toBeGreaterThanOrEqual(1);
+  expect(redis?.adopted).toBeGreaterThanOrEqual(1);
   expect(redis?.redisRestarts).toBe(1);
   expect(redis?.invariants.deployments).toBe(30);
 });

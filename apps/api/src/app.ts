@@ -1,7 +1,7 @@
 import express, { type Express } from "express";
 import type { Redis } from "ioredis";
 import { podLogRoutes } from "./routes/pod-logs";
-import { createJobEnqueuer, RunPodRestClient, type RunPodClient, LocalFileStorage, StreamSlots, TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
+import { createJobEnqueuer, runpodClientForProcess, type RunPodClient, LocalFileStorage, StreamSlots, TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
 import { adminScreens } from "./admin-screens";
 import { accessLog } from "./http/access-log";
 import { apiKeyAuth } from "./http/auth";
@@ -67,8 +67,7 @@ export function createApp(deps: ApiDeps): Express {
   return app;
 }
 
-/** The API's RunPod client: the config's target, the account's shared rate budget. */
+/** The API's RunPod client (pod logs): the config's target, the account's rate budget shared through Redis. */
 function runpodClientFor(deps: ApiDeps): RunPodClient {
-  const { config } = deps;
-  return new RunPodRestClient({ baseUrl: config.runpod.apiUrl, apiKey: config.runpod.apiKey, timeoutMs: config.env.RUNPOD_TIMEOUT_MS, maxRetries: config.env.RUNPOD_MAX_RETRIES, logger: deps.logger });
+  return runpodClientForProcess({ config: deps.config, redis: deps.redis, logger: deps.logger });
 }

@@ -10,7 +10,7 @@ import {
   registerQueueDepth,
   runpodCallObserver,
   GpuCatalogCache,
-  RunPodRestClient,
+  runpodClientForProcess,
   systemClock,
   type Clock,
   type Config,
@@ -54,13 +54,15 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
   const metrics = createMetrics("worker");
   registerQueueDepth(metrics, queues);
   registerDeploymentGauges(metrics, prisma);
-  const runpod = new RunPodRestClient({
-    baseUrl: config.runpod.apiUrl,
-    apiKey: config.runpod.apiKey,
-    timeoutMs: config.env.RUNPOD_TIMEOUT_MS,
-    maxRetries: config.env.RUNPOD_MAX_RETRIES,
+  // the RunPod budget's own fail-fast connection: an acquire must not wait forever for Redis
+  const budgetRedis = createRedis(config.env.REDIS_URL, { failFast: true, name: "trainpod-runpod-budget" });
+  budgetRedis.on("error", (err: Error) => log.warn("redis (runpod budget) connection error", { error: err.message }));
+  const runpod = runpodClientForProcess({
+    config,
+    redis: budgetRedis,
     logger: log,
     onCall: runpodCallObserver(metrics),
+    onRateWait: (ms, priority) => metrics.runpodRateWaitSeconds.observe({ priority }, ms / 1000),
   });
   return {
     config,
@@ -76,6 +78,7 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
     async close() {
       await closeQueues(queues);
       await connection.quit().catch(() => connection.disconnect());
+      await budgetRedis.quit().catch(() => budgetRedis.disconnect());
       await prisma.$disconnect();
     },
   };

@@ -78,7 +78,7 @@ describe("admin-only access", () => {
 
   it("Bull Board lists every queue of the job catalog to an admin", async () => {
     const res = await request(h.app).get("/admin/queues/api/queues").set("authorization", `Bearer ${adminKey}`).expect(200);
-    expect(res.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(["deploy", "maintenance", "monitor", "reconcile", "terminate"]);
+    expect(res.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(["billing", "deploy", "maintenance", "monitor", "reconcile", "terminate"]);
   });
 
   it("the dashboard serves Chart.js from node_modules, no CDN", async () => {

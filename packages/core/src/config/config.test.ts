@@ -5,7 +5,7 @@ describe("loadConfig", () => {
   it("gives a working local setup on the simulator with no variables set", () => {
     const config = loadConfig({});
     expect(config.runpod.simulated).toBe(true);
-    expect(config.runpod.apiUrl).toBe("http://127.0.0.1:8765/v1");
+    expect(config.runpod.apiUrl).toBe("http://127.0.0.1:8765/v2");
     expect(config.runpod.apiKey).toBe(SIMULATOR_API_KEY);
     expect(config.env.QUEUE_PREFIX).toBe("{trainpod}");
     expect(config.publicUrl).toBe("http://127.0.0.1:8080");
@@ -15,10 +15,16 @@ describe("loadConfig", () => {
     const config = loadConfig({ RUNPOD_API_KEY: "rpa_abc", PUBLIC_URL: "https://trainpod.example.com/" });
     expect(config.runpod.simulated).toBe(false);
     expect(config.runpod.local).toBe(false);
-    expect(config.runpod.apiUrl).toBe("https://rest.runpod.io/v1");
+    // RunPod retired REST v1 on 2026-11-15: API v2 only
+    expect(config.runpod.apiUrl).toBe("https://api.runpod.io/v2");
     // a key for a RunPod-compatible API on this machine (the simulator with SIM_API_KEY): pods are local
-    expect(loadConfig({ RUNPOD_API_KEY: "k", RUNPOD_API_URL: "http://127.0.0.1:9999/v1" }).runpod.local).toBe(true);
+    expect(loadConfig({ RUNPOD_API_KEY: "k", RUNPOD_API_URL: "http://127.0.0.1:9999/v2" }).runpod.local).toBe(true);
     expect(config.publicUrl).toBe("https://trainpod.example.com");
+  });
+
+  it("an empty RUNPOD_API_URL or RUNPOD_API_KEY (docker compose's default) counts as unset: the URL follows the key", () => {
+    expect(loadConfig({ RUNPOD_API_KEY: "", RUNPOD_API_URL: "", RUNPOD_SIM_URL: "http://runpod-sim:8765/v2" }).runpod).toMatchObject({ simulated: true, apiUrl: "http://runpod-sim:8765/v2" });
+    expect(loadConfig({ RUNPOD_API_KEY: "rpa_real", RUNPOD_API_URL: "", RUNPOD_SIM_URL: "http://runpod-sim:8765/v2" }).runpod).toMatchObject({ simulated: false, apiUrl: "https://api.runpod.io/v2" });
   });
 
   it("rejects bad input with every problem listed at once", () => {

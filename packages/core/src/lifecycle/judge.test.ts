@@ -25,11 +25,10 @@ describe("monitor verdicts", () => {
     expect(judge(deployment(), undefined, at(60), settings)).toMatchObject({ fail: "POD_VANISHED" });
   });
   it("a restarted container without an outcome is TRAINING_FAILED", () => {
-    expect(judge(deployment(), pod({ startedAt: at(50).toISOString() }), at(60), settings)).toMatchObject({ fail: "TRAINING_FAILED" });
+    expect(judge(deployment(), pod({ startedAt: at(35).toISOString() }), at(60), settings)).toMatchObject({ fail: "TRAINING_FAILED" });
   });
-  it("a container whose uptime began after the run reported itself running restarted: TRAINING_FAILED", () => {
-    expect(judge(deployment(), pod({ runtime: { uptime: 5 } }), at(60), settings)).toMatchObject({ fail: "TRAINING_FAILED" });
-    expect(judge(deployment(), pod({ runtime: { uptime: 40 } }), at(60), settings)).toBeNull();
+  it("a short uptime alone is not a restart: it is RunPod's clock against ours (a monitor tick on a moved clock)", () => {
+    expect(judge(deployment(), pod({ runtime: { uptime: 5 } }), at(60), settings)).toBeNull();
   });
   it("silence past the heartbeat timeout is HEARTBEAT_TIMEOUT", () => {
     expect(judge(deployment(), pod(), at(91), settings)).toMatchObject({ fail: "HEARTBEAT_TIMEOUT" });

@@ -47,10 +47,6 @@ export function judge(d: MonitoredDeployment, pod: Pod | undefined, now: Date, s
   if (!pod || pod.status === "TERMINATED") return { fail: "POD_VANISHED", message: `pod ${d.podId} is gone` };
   if (pod.status === "ERROR") return { fail: "POD_ERROR", message: `RunPod reports pod ${pod.id} in ERROR (see RunPod's system log lines)` };
   if (pod.status === "EXITED") return { fail: "TRAINING_FAILED", message: "the pod's container exited without reporting an outcome" };
-  const started = containerStartedAt(pod, now);
-  if (d.runningAt && started !== null && started > d.runningAt.getTime() + 2000) {
-    return { fail: "TRAINING_FAILED", message: "the container restarted without reporting an outcome" };
-  }
   const cost = podCost(d, now) ?? 0n;
   if (cost > d.maxCostMicros) return { fail: "BUDGET_EXCEEDED", message: `cost so far exceeds the limit` };
   if (since(d.podCreatedAt) > d.maxRuntimeMinutes * 60_000) return { fail: "MAX_RUNTIME_EXCEEDED", message: `ran longer than ${d.maxRuntimeMinutes} min` };
@@ -60,17 +56,13 @@ export function judge(d: MonitoredDeployment, pod: Pod | undefined, now: Date, s
   if (d.status === "RUNNING" && since(d.lastHeartbeatAt ?? d.runningAt) > s.heartbeatTimeoutMs) {
     return { fail: "HEARTBEAT_TIMEOUT", message: `no heartbeat for ${Math.round(s.heartbeatTimeoutMs / 1000)} s` };
   }
+  // `startedAt` moving past the run's own start means a restart (if RunPod moves it then: the spec does not
+  // say). Not `now - runtime.uptime`: that mixes RunPod's clock with ours. A restarted start script also
+  // fails on its own: its dataset token is spent, so its download fails and it reports `failed`.
+  if (d.runningAt && pod.startedAt && Date.parse(pod.startedAt) > d.runningAt.getTime() + 2000) {
+    return { fail: "TRAINING_FAILED", message: "the container restarted without reporting an outcome" };
+  }
   return null;
-}
-
-/**
- * When the pod's current container started: `now - runtime.uptime` ("seconds since the container
- * started", so a restart shows), else `startedAt` (the spec does not say whether a restart moves it).
- */
-function containerStartedAt(pod: Pod, now: Date): number | null {
-  const uptime = pod.runtime?.uptime;
-  if (typeof uptime === "number") return now.getTime() - uptime * 1000;
-  return pod.startedAt ? Date.parse(pod.startedAt) : null;
 }
 
 /**

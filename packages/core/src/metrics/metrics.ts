@@ -12,6 +12,7 @@ export interface Metrics {
   jobOutcomes: Counter<"queue" | "outcome">;
   podCostMicros: Counter<"status">;
   failureToTerminationSeconds: Histogram;
+  runpodRateWaitSeconds: Histogram<"priority">;
   lifecycleActions: Counter<"action" | "reason">;
 }
 
@@ -52,6 +53,13 @@ export function createMetrics(service: "api" | "worker"): Metrics {
       name: "trainpod_failure_to_termination_seconds",
       help: "From a deployment's failure (report or deadline) to its pod's confirmed termination",
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    runpodRateWaitSeconds: new Histogram({
+      name: "trainpod_runpod_rate_wait_seconds",
+      help: "How long a RunPod call waited for the account's shared rate budget (all processes), by priority",
+      labelNames: ["priority"] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
     lifecycleActions: new Counter({

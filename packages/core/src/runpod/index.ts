@@ -8,3 +8,5 @@ export * from "./retry";
 export * from "./schemas";
 export * from "./api-url";
 export * from "./gpu-catalog-cache";
+export * from "./rate-budget";
+export * from "./client-for-config";

@@ -126,11 +126,10 @@ async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>
     headers: { authorization: "Bearer x", "content-type": "application/json" },
     body: JSON.stringify({
       name: `start-script-${c}`,
-      imageName: "runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel",
-      gpuTypeIds: ["NVIDIA GeForce RTX 4090"],
-      gpuCount: 1,
-      containerDiskInGb: 20,
-      volumeInGb: 20,
+      image: "runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel",
+      gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 },
+      disk: 20,
+      mounts: { persistent: { size: 20, path: "/workspace" } },
       ...launchSpec,
       // curl's retry delay, 1 s instead of 2 s, so the always-500 download gives up sooner
       env: { ...launchSpec.env, TRAINPOD_RETRY_DELAY_S: "1" },
@@ -142,7 +141,7 @@ async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>
   const end = Date.now() + 18_000;
   for (;;) {
     const pod = await adminPod(podId);
-    if (pod.status === "exited") return pod;
+    if (pod.status === "EXITED") return pod;
     if (Date.now() > end) {
       const log = await (await sim.admin(`/admin/pods/${podId}/logs`)).text();
       throw new Error(`pod ${c} did not exit (status ${pod.status}); ${r.events.length} events, ${r.rejected.length} rejected; log tail:\n${log.slice(-2000)}`);
