@@ -1,7 +1,7 @@
 import express, { type Express } from "express";
 import type { Redis } from "ioredis";
 import { podLogRoutes } from "./routes/pod-logs";
-import { createJobEnqueuer, runpodClientForProcess, type RunPodClient, LocalFileStorage, StreamSlots, TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
+import { catalogPriceList, createJobEnqueuer, GpuCatalogCache, runpodClientForProcess, tablePriceList, type CloudType, type GpuPriceList, type RunPodClient, LocalFileStorage, StreamSlots, TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
 import { adminScreens } from "./admin-screens";
 import { accessLog } from "./http/access-log";
 import { apiKeyAuth } from "./http/auth";
@@ -54,7 +54,7 @@ export function createApp(deps: ApiDeps): Express {
   const jobs = createJobEnqueuer(deps.queues, { delayMs: deps.config.env.BILLING_DELAY_MS, retryDelayMs: deps.config.env.BILLING_RETRY_DELAY_MS });
   const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.local };
   app.use(adminScreens({ ...deps, jobs }));
-  app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight }));
+  app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: priceListFor(deps) }));
   const streamLimits = { perUser: deps.config.env.SSE_MAX_STREAMS_PER_USER, total: deps.config.env.SSE_MAX_STREAMS };
   const hub = deps.timelineHub ?? new TimelineHub(deps.prisma, () => deps.clock.now());
   const slots = new StreamSlots(streamLimits);
@@ -65,6 +65,20 @@ export function createApp(deps: ApiDeps): Express {
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/**
+ * GPU list prices for estimates and pre-flight: RunPod's catalog, read once per RUNPOD_CATALOG_TTL_SECONDS
+ * for every process (Redis) with a short timeout and no retries (a submission must not wait on RunPod);
+ * the offline table when it cannot be read.
+ */
+function priceListFor(deps: ApiDeps): (cloud: CloudType, count: number) => Promise<GpuPriceList> {
+  const runpod = deps.runpod ?? runpodClientForProcess({ config: deps.config, redis: deps.redis, logger: deps.logger, maxRetries: 0, timeoutMs: 2_000 });
+  const catalog = new GpuCatalogCache({ redis: deps.redis, runpod, prefix: deps.config.env.QUEUE_PREFIX, ttlSeconds: deps.config.env.RUNPOD_CATALOG_TTL_SECONDS, logger: deps.logger, localTtlMs: 5_000 });
+  return async (cloud, count) => {
+    const gpus = await catalog.get({ cloud, count });
+    return gpus === null ? tablePriceList : catalogPriceList(gpus);
+  };
 }
 
 /** The API's RunPod client (pod logs): the config's target, the account's rate budget shared through Redis. */

@@ -17,6 +17,8 @@ import {
   type JobEnqueuer,
   type PreflightContext,
   type PrismaClient,
+  type CloudType,
+  type GpuPriceList,
 } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
 
@@ -25,6 +27,16 @@ export interface DeploymentRouteDeps {
   jobs: JobEnqueuer;
   clock: Clock;
   preflight: PreflightContext;
+  /** GPU list prices (RunPod's catalog, or the offline table) for a cloud and GPU count */
+  prices: (cloud: CloudType, count: number) => Promise<GpuPriceList>;
+}
+
+/** The prices for a submission's cloud and count, read before the schema check (a bad body gets the table's). */
+function pricesFor(deps: DeploymentRouteDeps, body: unknown): Promise<GpuPriceList> {
+  const b = (typeof body === "object" && body !== null ? body : {}) as { cloudType?: unknown; gpuCount?: unknown };
+  const cloud: CloudType = b.cloudType === "COMMUNITY" ? "COMMUNITY" : "SECURE";
+  const count = typeof b.gpuCount === "number" && Number.isInteger(b.gpuCount) && b.gpuCount >= 1 && b.gpuCount <= 8 ? b.gpuCount : 1;
+  return deps.prices(cloud, count);
 }
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -38,17 +50,20 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new AppError("VALIDATION_FAILED", "Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -");
     }
-    const { deployment, created } = await submitDeployment(deps, { userId: currentUserId(req), body: req.body, idempotencyKey: key });
+    const withPrices = { ...deps, preflight: { ...deps.preflight, prices: await pricesFor(deps, req.body) } };
+    const { deployment, created } = await submitDeployment(withPrices, { userId: currentUserId(req), body: req.body, idempotencyKey: key });
     res.status(created ? 202 : 200).location(`/v1/deployments/${deployment.id}`).json(deploymentView(deployment, deps.clock.now()));
   });
 
   router.post("/v1/deployments/estimate", async (req, res) => {
-    res.json(estimateCost(estimateRequestSchema.parse(req.body)));
+    const body = estimateRequestSchema.parse(req.body);
+    res.json(estimateCost(body, await deps.prices(body.cloudType, body.gpuCount)));
   });
 
   router.post("/v1/deployments/validate", async (req, res) => {
     const body = deploymentRequestSchema.parse(req.body);
-    assertPreflight(await preflight(deps.prisma, deps.preflight, currentUserId(req), body));
+    const ctx = { ...deps.preflight, prices: await deps.prices(body.cloudType, body.gpuCount) };
+    assertPreflight(await preflight(deps.prisma, ctx, currentUserId(req), body));
     res.json({ ok: true, problems: [] });
   });
 

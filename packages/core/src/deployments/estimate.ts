@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "../errors";
 import { costForSeconds } from "./cost";
-import { gpuHourlyPriceMicros, PRICE_SOURCE } from "./gpu-prices";
+import { tablePriceList, type GpuPriceList } from "./price-list";
 import { deploymentRequestSchema, microsToUsd, usdToMicros } from "./request-schema";
 
 /** The body of POST /v1/deployments/estimate: a deployment request (dataset and model optional) plus an expected runtime. */
@@ -20,10 +20,10 @@ interface PricedType {
 }
 
 /** The listed GPU types with a known price, in the request's priority order. */
-export function pricedGpuTypes(req: Pick<PricedInput, "gpuTypeIds" | "gpuCount" | "cloudType">): PricedType[] {
+export function pricedGpuTypes(req: Pick<PricedInput, "gpuTypeIds" | "gpuCount" | "cloudType">, prices: GpuPriceList = tablePriceList): PricedType[] {
   const out: PricedType[] = [];
   for (const id of req.gpuTypeIds) {
-    const perGpu = gpuHourlyPriceMicros(id, req.cloudType);
+    const perGpu = prices.perGpuMicros(id, req.cloudType);
     if (perGpu !== null) out.push({ gpuTypeId: id, podHourMicros: perGpu * BigInt(req.gpuCount) });
   }
   return out;
@@ -44,8 +44,8 @@ const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
  *   monitor terminates the pod when either limit is reached;
  * - setup: what the setup timeout can cost at worst (the budget must cover it; see pre-flight).
  */
-export function estimateCost(req: PricedInput) {
-  const priced = pricedGpuTypes(req);
+export function estimateCost(req: PricedInput, prices: GpuPriceList = tablePriceList) {
+  const priced = pricedGpuTypes(req, prices);
   const first = priced[0];
   const worst = priciest(priced);
   if (first === undefined || worst === undefined) {
@@ -57,7 +57,7 @@ export function estimateCost(req: PricedInput) {
   const uncappedWorst = costForSeconds(worst.podHourMicros, req.maxRuntimeMinutes * 60);
   const capMinutes = worst.podHourMicros === 0n ? null : Number((capMicros * 60n) / worst.podHourMicros);
   return {
-    priceSource: PRICE_SOURCE,
+    priceSource: prices.source,
     gpuCount: req.gpuCount,
     cloudType: req.cloudType,
     gpuTypes: req.gpuTypeIds.map((id) => {

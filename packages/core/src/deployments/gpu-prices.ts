@@ -3,9 +3,9 @@ import { usdToMicros } from "./request-schema";
 
 /**
  * On-demand USD/hour for one GPU of each RunPod GPU type (RunPod's `gpuTypeIds` strings), in
- * Secure and Community Cloud. RunPod's REST API v1 publishes no price list, so estimates and
- * pre-flight checks use this table; once a pod exists, its `costPerHr` from RunPod is the truth
- * (recorded on the deployment and used for every bill). Update it when RunPod's list prices move.
+ * Secure and Community Cloud: the OFFLINE FALLBACK only. Estimates and pre-flight read RunPod's catalog
+ * (GET /v2/catalog/gpus, price-list.ts) and use this table when it cannot be read; once a pod exists, the
+ * `cost` RunPod reports for it is the truth (recorded on the deployment and used for every bill).
  */
 const LIST_PRICES: Readonly<Record<string, { secure: string; community: string }>> = {
   "NVIDIA GeForce RTX 4090": { secure: "0.69", community: "0.34" },
@@ -58,9 +58,6 @@ const LIST_PRICES: Readonly<Record<string, { secure: string; community: string }
   "Tesla T4": { secure: "0.16", community: "0.16" },
   "NVIDIA RTX A30": { secure: "0.26", community: "0.26" },
 };
-
-/** Where a price came from: this table, or a pod RunPod created. */
-export const PRICE_SOURCE = "trainpod list price table (RunPod's REST API v1 has no price endpoint)";
 
 export function isKnownGpuType(gpuTypeId: string): boolean {
   return Object.hasOwn(LIST_PRICES, gpuTypeId);

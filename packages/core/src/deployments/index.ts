@@ -14,3 +14,4 @@ export * from "./insert-deployment";
 export * from "./retry";
 export * from "./stream-slots";
 export * from "./timeline-hub";
+export * from "./price-list";

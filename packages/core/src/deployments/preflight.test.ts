@@ -1,4 +1,6 @@
+import { estimateCost, estimateRequestSchema } from "./estimate";
 import { checkRequestRules } from "./preflight";
+import { catalogPriceList } from "./price-list";
 import { isPrivateHost, publicUrlProblem } from "./public-url";
 import { deploymentRequestSchema } from "./request-schema";
 
@@ -20,6 +22,22 @@ describe("pre-flight rules", () => {
       ["UNKNOWN_GPU_TYPE", "gpuTypeIds.1"],
       ["UNKNOWN_GPU_TYPE", "gpuTypeIds.2"],
     ]);
+  });
+
+  it("with RunPod's catalog read, its prices and its GPU types are the ones that count (the table is only the fallback)", () => {
+    const catalog = catalogPriceList([
+      { id: "NVIDIA A40", price: { secure: 3.6, community: 0.3 } },
+      { id: "NVIDIA NEW GPU 2027", price: { secure: 1.0, community: 0.8 } },
+    ]);
+    const ctx = { ...sim, prices: catalog };
+    // a type the catalog lists though the table does not: known; a type only the table knows: unknown
+    expect(checkRequestRules(request({ gpuTypeIds: ["NVIDIA NEW GPU 2027"] }), ctx)).toEqual([]);
+    expect(checkRequestRules(request({ gpuTypeIds: ["NVIDIA GeForce RTX 4090"] }), ctx).map((p) => p.code)).toEqual(["UNKNOWN_GPU_TYPE"]);
+    // the catalog's $3.60/h for 20 minutes of setup is $1.20: above a $1 budget (the table's $0.40/h would pass)
+    expect(checkRequestRules(request({ gpuTypeIds: ["NVIDIA A40"], maxCostUsd: "1" }), ctx).map((p) => p.code)).toEqual(["BUDGET_BELOW_SETUP"]);
+    expect(checkRequestRules(request({ gpuTypeIds: ["NVIDIA A40"], maxCostUsd: "1" }), sim)).toEqual([]);
+    const est = estimateCost(estimateRequestSchema.parse({ gpuTypeIds: ["NVIDIA A40"], maxRuntimeMinutes: 60, maxCostUsd: "100" }), catalog);
+    expect(est).toMatchObject({ priceSource: expect.stringContaining("RunPod catalog"), expected: { costUsd: "3.600000" } });
   });
 
   it("an empty image is a problem", () => {

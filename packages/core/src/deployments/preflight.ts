@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
 import type { PrismaClient } from "../db";
 import { costForSeconds } from "./cost";
-import { isKnownGpuType } from "./gpu-prices";
+import { tablePriceList, type GpuPriceList } from "./price-list";
 import { pricedGpuTypes, priciest } from "./estimate";
 import { publicUrlProblem } from "./public-url";
 import { microsToUsd, usdToMicros, type DeploymentRequest } from "./request-schema";
@@ -21,6 +21,8 @@ export interface PreflightContext {
   publicUrl: string;
   /** Config.runpod.local: pods run on this machine (the simulator), so localhost callbacks work */
   simulated: boolean;
+  /** GPU list prices: RunPod's catalog when it could be read (default: the offline table) */
+  prices?: GpuPriceList;
 }
 
 /** the formats a dataset that passed validation has (the upload's validator decides) */
@@ -30,11 +32,12 @@ const DATASET_FORMATS = new Set(VALIDATED_DATASET_FORMATS);
 /** The checks that need no database: GPU types, image, budget against setup, callback URL. Pure. */
 export function checkRequestRules(req: DeploymentRequest, ctx: PreflightContext): PreflightProblem[] {
   const problems: PreflightProblem[] = [];
+  const prices = ctx.prices ?? tablePriceList;
   req.gpuTypeIds.forEach((id, i) => {
-    if (!isKnownGpuType(id)) problems.push({ code: "UNKNOWN_GPU_TYPE", field: `gpuTypeIds.${i}`, message: `unknown GPU type ${JSON.stringify(id)}` });
+    if (prices.perGpuMicros(id, req.cloudType) === null) problems.push({ code: "UNKNOWN_GPU_TYPE", field: `gpuTypeIds.${i}`, message: `unknown GPU type ${JSON.stringify(id)}` });
   });
   if (req.image.trim() === "") problems.push({ code: "IMAGE_MISSING", field: "image", message: "image must name a container image" });
-  const worst = priciest(pricedGpuTypes(req));
+  const worst = priciest(pricedGpuTypes(req, prices));
   if (worst !== undefined) {
     const setup = costForSeconds(worst.podHourMicros, req.setupTimeoutMinutes * 60);
     if (usdToMicros(req.maxCostUsd) < setup) {

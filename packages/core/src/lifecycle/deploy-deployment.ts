@@ -28,12 +28,21 @@ export async function deployDeployment(deps: LifecycleDeps, deploymentId: string
   if (isTerminal(d.status)) return "skipped-closed";
   if (d.podId !== null) return "already-provisioned";
   const name = podName(deps.podNamePrefix, d.id);
-  const existing = (await deps.runpod.listPods({ name }))[0];
-  if (existing) return (await recordPod(deps, d, existing, { attempt, adopted: true, createdAt: new Date(existing.createdAt), refused: [] })) ? "adopted" : "lost-race";
+  // a pod can exist only if an earlier run got as far as a create (its answer lost, or the worker killed):
+  // only then is RunPod asked for it by name, so a first deploy costs no listing
+  if (d.podRequestedAt !== null) {
+    const existing = (await deps.runpod.listPods({ name }))[0];
+    if (existing) return (await recordPod(deps, d, existing, { attempt, adopted: true, createdAt: new Date(existing.createdAt), refused: [] })) ? "adopted" : "lost-race";
+  }
   const catalog = await deps.gpuCatalog({ cloud: d.cloudType, count: d.gpuCount });
   const { candidates, skipped } = orderCandidates(d, catalog);
   const refused: RefusedCandidate[] = skipped.map((s) => ({ gpuTypeId: s.gpuTypeId, status: "skipped", detail: s.reason }));
   const launch = candidates.length > 0 ? await deps.buildLaunch(d) : undefined;
+  if (launch !== undefined && d.podRequestedAt === null) {
+    const marked = await deps.prisma.deployment.updateMany({ where: { id: d.id, podId: null, podRequestedAt: null }, data: { podRequestedAt: deps.clock.now() } });
+    // another run of this job marked it first and may be creating now: let it, and look again later
+    if (marked.count === 0) throw new AppError("CONFLICT", `deployment ${d.id} is being deployed by another run`, { retryable: true });
+  }
   for (const candidate of candidates) {
     if (launch === undefined) break;
     // the moment before the create: the pod may bill from here, whatever its answer says later

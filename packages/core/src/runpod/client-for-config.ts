@@ -13,6 +13,9 @@ export interface ProcessRunPodClientOptions {
   onCall?: (info: RunPodCallInfo) => void;
   /** ms a call waited for the account's budget, by priority (a metric) */
   onRateWait?: (ms: number, priority: "urgent" | "normal") => void;
+  /** e.g. a request path's reads: fewer retries and a shorter timeout than the jobs' */
+  maxRetries?: number;
+  timeoutMs?: number;
 }
 
 /**
@@ -31,8 +34,8 @@ export function runpodClientForProcess(o: ProcessRunPodClientOptions): RunPodRes
   return new RunPodRestClient({
     baseUrl: o.config.runpod.apiUrl,
     apiKey: o.config.runpod.apiKey,
-    timeoutMs: env.RUNPOD_TIMEOUT_MS,
-    maxRetries: env.RUNPOD_MAX_RETRIES,
+    timeoutMs: o.timeoutMs ?? env.RUNPOD_TIMEOUT_MS,
+    maxRetries: o.maxRetries ?? env.RUNPOD_MAX_RETRIES,
     budget,
     logger: o.logger,
     onCall: o.onCall,

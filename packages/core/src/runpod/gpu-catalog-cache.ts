@@ -11,6 +11,10 @@ export interface GpuCatalogCacheOptions {
   /** how long one catalog read serves every worker (RUNPOD_CATALOG_TTL_SECONDS) */
   ttlSeconds: number;
   logger?: Logger;
+  /** how long this process reuses what it read (or that a read failed) before asking Redis again; default 2000 */
+  localTtlMs?: number;
+  /** for tests: the clock of the local memo */
+  nowMs?: () => number;
 }
 
 /**
@@ -21,14 +25,23 @@ export interface GpuCatalogCacheOptions {
  */
 export class GpuCatalogCache {
   private readonly inFlight = new Map<string, Promise<GpuType[] | null>>();
+  private readonly local = new Map<string, { at: number; gpus: GpuType[] | null }>();
 
   constructor(private readonly o: GpuCatalogCacheOptions) {}
 
   async get(query: Required<GpuCatalogQuery>): Promise<GpuType[] | null> {
     const key = `${this.o.prefix}:runpod:catalog:gpus:${query.cloud}:${query.count}`;
+    const now = (this.o.nowMs ?? Date.now)();
+    const memo = this.local.get(key);
+    if (memo !== undefined && now - memo.at < (this.o.localTtlMs ?? 2_000)) return memo.gpus;
     const pending = this.inFlight.get(key);
     if (pending !== undefined) return pending;
-    const read = this.read(key, query).finally(() => this.inFlight.delete(key));
+    const read = this.read(key, query)
+      .then((gpus) => {
+        this.local.set(key, { at: now, gpus });
+        return gpus;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, read);
     return read;
   }

@@ -1,6 +1,7 @@
 import { AppError } from "../errors/app-error";
 import type { Logger } from "../logging/logger";
 import { classifyFetchFailure, classifyHttpError } from "./classify";
+import { RunPodUnavailableError } from "./errors";
 import { parseRetryAfter, retryDelayMs } from "./retry";
 
 export type HttpMethod = "GET" | "POST" | "DELETE";
@@ -111,18 +112,36 @@ export class RunPodHttp {
 
   /** Opens a stream (GET logs): rate budget, one attempt, classify; the caller reads and cancels the body. */
   async open(req: HttpRequest, signal: AbortSignal): Promise<HttpStream> {
+    await this.waitForBudget(req, signal);
     const { response } = await this.exchange(req, 1, signal, false);
     return { status: response.status, body: response.body };
   }
 
-  /** One HTTP exchange. Resolves on 2xx; throws a typed RunPod error otherwise. */
+  /**
+   * One HTTP exchange. Resolves on 2xx; throws a typed RunPod error otherwise. The wait for the
+   * account's budget comes first and is not bounded by the attempt's timeout, which starts after it:
+   * with a tight quota a create may wait minutes, and that wait is the budget working, not a failure.
+   */
   private async attemptOnce(req: HttpRequest, attempt: number): Promise<HttpAnswer> {
+    await this.waitForBudget(req);
     const { response, bodyText } = await this.exchange(req, attempt, AbortSignal.timeout(this.s.timeoutMs), true);
     return { status: response.status, bodyText: bodyText ?? "" };
   }
 
+  /** The budget's wait; a budget that cannot answer (Redis down) is RunPod unavailable to us: retryable. */
+  private async waitForBudget(req: HttpRequest, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.s.budget.acquire(req.priority ?? "normal", signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new RunPodUnavailableError(`RunPod ${req.method} ${req.endpoint}: the account's rate budget could not be read (${err instanceof Error ? err.message : String(err)})`, "network", {
+        details: { method: req.method, endpoint: req.endpoint },
+        cause: err,
+      });
+    }
+  }
+
   private async exchange(req: HttpRequest, attempt: number, signal: AbortSignal, readBody: boolean): Promise<{ response: Response; bodyText?: string }> {
-    await this.s.budget.acquire(req.priority ?? "normal", signal);
     const started = performance.now();
     let response: Response;
     let bodyText: string | undefined;

@@ -149,6 +149,16 @@ describe("RunPodRestClient (fake fetch)", () => {
     expect(requests[1]?.url).toBe("https://api.example/v2/billing/pods?podId=p1&bucketSize=hour&startTime=2026-12-01T10%3A00%3A00.000Z&endTime=2026-12-01T11%3A00%3A00.000Z");
   });
 
+  it("a wait for the account's budget longer than the attempt's timeout is not a timeout; a budget that cannot answer is retryable", async () => {
+    const slowBudget = { acquire: () => new Promise<void>((resolve) => setTimeout(resolve, 60)), observe: async () => undefined };
+    const patient = new RunPodRestClient({ baseUrl: "https://api.example/v2", apiKey: KEY, budget: slowBudget, timeoutMs: 20, fetch: async () => json(200, { pods: [pod] }) });
+    await expect(patient.listPods()).resolves.toHaveLength(1);
+    const broken = new RunPodRestClient({ baseUrl: "https://api.example/v2", apiKey: KEY, maxRetries: 0, budget: { acquire: () => Promise.reject(new Error("Connection is closed.")), observe: async () => undefined }, fetch: async () => json(200, { pods: [] }) });
+    const err = await broken.listPods().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunPodUnavailableError);
+    expect((err as RunPodUnavailableError).message).toContain("rate budget could not be read (Connection is closed.)");
+  });
+
   it("keeps the key out of errors and logs", async () => {
     const lines: string[] = [];
     const stream = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });

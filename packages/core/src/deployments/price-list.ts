@@ -1,0 +1,30 @@
+import type { CloudType } from "../db";
+import { usdToMicrosExact, type GpuType } from "../runpod";
+import { gpuHourlyPriceMicros } from "./gpu-prices";
+
+/** Per-GPU list prices for estimates and pre-flight: RunPod's catalog when it can be read, else the table. */
+export interface GpuPriceList {
+  /** where the prices come from (shown in estimates) */
+  source: string;
+  /** micro-dollars per hour for one GPU of this type in this cloud; null for a type it does not know */
+  perGpuMicros(gpuTypeId: string, cloud: CloudType): bigint | null;
+}
+
+/** The hand-kept table (gpu-prices.ts): the offline fallback when RunPod's catalog cannot be read. */
+export const tablePriceList: GpuPriceList = {
+  source: "trainpod's price table (offline fallback: RunPod's catalog could not be read)",
+  perGpuMicros: gpuHourlyPriceMicros,
+};
+
+/** RunPod's own list prices (GET /v2/catalog/gpus): what estimates and pre-flight use when they can. */
+export function catalogPriceList(gpus: readonly GpuType[]): GpuPriceList {
+  const byId = new Map(gpus.map((g) => [g.id, g]));
+  return {
+    source: "RunPod catalog (GET /v2/catalog/gpus), list price per GPU",
+    perGpuMicros(gpuTypeId, cloud) {
+      const g = byId.get(gpuTypeId);
+      if (g === undefined) return null;
+      return usdToMicrosExact(cloud === "COMMUNITY" ? g.price.community : g.price.secure);
+    },
+  };
+}
