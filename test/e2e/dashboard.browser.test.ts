@@ -65,6 +65,21 @@ async function seed(): Promise<void> {
     podTerminatedAt: new Date(now - 59_000),
   });
   failedId = newest.id;
+  // RunPod refused for money once, and billed one run $0.05 more than trainpod counted
+  await makeDeployment(p, owner, { status: "FAILED", failureReason: "INSUFFICIENT_BALANCE", failureMessage: "RunPod POST /pods answered 402: Insufficient balance", finishedAt: new Date(now - 30_000), podTerminatedAt: new Date(now - 30_000) });
+  await makeDeployment(p, owner, {
+    status: "SUCCEEDED",
+    podId: "pod-billed-1",
+    costPerHrMicros: 790_000n,
+    costMicros: 100_000n,
+    podCreatedAt: new Date(now - 600_000),
+    podTerminatedAt: new Date(now - 120_000),
+    runpodBilledMicros: 150_000n,
+    runpodGpuMicros: 150_000n,
+    runpodCpuMicros: 0n,
+    runpodDiskMicros: 0n,
+    runpodBilledAt: new Date(now - 60_000),
+  });
 }
 
 beforeAll(async () => {
@@ -123,6 +138,10 @@ describeBrowser("the dashboard in headless Chromium", () => {
     expect(await row.textContent()).toContain("137");
     expect(await row.textContent()).toContain("Killed: out of memory at step 12");
     expect(await page.locator("#live tbody tr").count()).toBe(1);
+    // said loudly: RunPod's 402, and a bill that disagrees with ours
+    expect(await page.locator("#alerts .alert-balance").textContent()).toContain("1 deployment(s) failed with INSUFFICIENT_BALANCE");
+    expect(await page.locator("#alerts .alert-billing").textContent()).toContain("differs from trainpod's cost on 1 deployment(s)");
+    expect(await page.locator("#billing").textContent()).toContain("$0.1500");
     if (process.env.UPDATE_SCREENSHOT === "1") await page.screenshot({ path: path.resolve(__dirname, "../../docs/dashboard.png"), fullPage: true });
     await page.screenshot({ path: path.join(profile, "dashboard.png"), fullPage: true });
 

@@ -26,6 +26,6 @@ export function adminScreens(deps: ApiDeps & { jobs: JobEnqueuer }): Router {
   router.use(BULL_BOARD_PATH, admin, bullBoardRouter(deps.queues));
   router.use(["/dashboard", "/v1/stats", "/v1/admin"], admin);
   router.use(dashboardRoutes());
-  router.use(adminRoutes(deps));
+  router.use(adminRoutes({ ...deps, billingMismatchThresholdMicros: BigInt(deps.config.env.BILLING_MISMATCH_THRESHOLD_MICROS) }));
   return router;
 }

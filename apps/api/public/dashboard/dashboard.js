@@ -108,6 +108,19 @@ function renderTables(failed, live, recent) {
     el("td", {}, usd(d.costUsd)), el("td", {}, when(d.timestamps.createdAt)))));
 }
 
+/** What needs an operator now: RunPod refusing for money, RunPod's bill disagreeing with ours. */
+function renderAlerts(s) {
+  const alerts = [];
+  const balance = s.failureReasons.find((r) => r.reason === "INSUFFICIENT_BALANCE");
+  if (balance && balance.count > 0) {
+    alerts.push(el("p", { class: "alert alert-balance" }, `RunPod account balance too low: ${balance.count} deployment(s) failed with INSUFFICIENT_BALANCE (RunPod answered 402). No run can start until the account is topped up.`));
+  }
+  if (s.runpodBilling.overThreshold > 0) {
+    alerts.push(el("p", { class: "alert alert-billing" }, `RunPod's bill differs from trainpod's cost on ${s.runpodBilling.overThreshold} deployment(s) (difference in this window: ${usd(s.runpodBilling.differenceUsd)}).`));
+  }
+  document.getElementById("alerts").replaceChildren(...alerts);
+}
+
 function showError(err) {
   const p = document.getElementById("error");
   p.textContent = err ? String(err.message || err) : "";
@@ -133,6 +146,9 @@ async function refresh() {
     renderTables(failed.items, live.items, recent.items);
     kvRows("retries", Object.entries(stats.retries));
     kvRows("tokens", Object.entries(stats.tokens));
+    const b = stats.runpodBilling;
+    kvRows("billing", [["deployments whose bill was read", b.deploymentsRead], ["trainpod's cost", usd(b.ourCostUsd)], ["RunPod billed", usd(b.runpodBilledUsd)], ["difference", usd(b.differenceUsd)], ["over the threshold", b.overThreshold], ["not read yet (billing lags)", b.notReadYet]]);
+    renderAlerts(stats);
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.loaded = "true";
     showError(null);

@@ -24,6 +24,7 @@ export const statsSchema = z.object({
     capacityWaits: z.number().int(),
     deploymentsThatWaitedForCapacity: z.number().int(),
   }),
+  runpodBilling: z.object({ deploymentsRead: z.number().int(), ourCostUsd: money, runpodBilledUsd: money, differenceUsd: money, overThreshold: z.number().int(), notReadYet: z.number().int() }),
   tokens: z.object({ minted: z.number().int(), used: z.number().int(), expiredUnused: z.number().int(), active: z.number().int(), revokedUnused: z.number().int() }),
 });
 
@@ -36,6 +37,7 @@ const statsExample = {
   runtimeByStatus: [{ status: "FAILED", count: 2, avgSeconds: 90, totalSeconds: 180 }],
   failureReasons: [{ reason: "TRAINING_FAILED", count: 2, costUsd: "0.094500" }],
   retries: { deployAttempts: 11, deploymentsRetried: 1, terminateAttempts: 10, terminationsRetried: 0, capacityWaits: 3, deploymentsThatWaitedForCapacity: 1 },
+  runpodBilling: { deploymentsRead: 9, ourCostUsd: "0.081000", runpodBilledUsd: "0.080950", differenceUsd: "-0.000050", overThreshold: 0, notReadYet: 1 },
   tokens: { minted: 10, used: 10, expiredUnused: 0, active: 0, revokedUnused: 0 },
 };
 

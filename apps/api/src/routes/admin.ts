@@ -19,6 +19,8 @@ export interface AdminRouteDeps {
   prisma: PrismaClient;
   jobs: JobEnqueuer;
   clock: Clock;
+  /** RunPod's bill and ours may differ this much before a deployment counts as a mismatch */
+  billingMismatchThresholdMicros?: bigint;
 }
 
 /**
@@ -31,7 +33,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
 
   router.get("/v1/stats", async (req, res) => {
     const now = deps.clock.now();
-    res.json(await statsReport(deps.prisma, parseStatsQuery(req.query, now), now));
+    res.json(await statsReport(deps.prisma, parseStatsQuery(req.query, now), now, deps.billingMismatchThresholdMicros));
   });
 
   router.get("/v1/admin/deployments", async (req, res) => {

@@ -23,7 +23,8 @@ beforeAll(async () => {
   const feb = "2026-02-10T12:00:00Z";
   await makeDeployment(p, owner, { createdAt: at(jan), status: "FAILED", failureReason: "TRAINING_FAILED", costMicros: 1n * USD, runtimeSeconds: 100, runningAt: at(jan, 20), attempts: 3, terminateAttempts: 1 });
   await makeDeployment(p, owner, { createdAt: at(jan, 60), status: "FAILED", failureReason: "TRAINING_FAILED", costMicros: 3n * USD, runtimeSeconds: 200, runningAt: at(jan, 90), attempts: 1, terminateAttempts: 2 });
-  await makeDeployment(p, owner, { createdAt: at(jan, 120), status: "SUCCEEDED", costMicros: 5n * USD, runtimeSeconds: 1000, runningAt: at(jan, 130), trainingStartedAt: at(jan, 135), attempts: 1, terminateAttempts: 1 });
+  // RunPod's bill read for this one: $5.25 against our $5 (over the default $0.01 threshold)
+  await makeDeployment(p, owner, { createdAt: at(jan, 120), status: "SUCCEEDED", costMicros: 5n * USD, runtimeSeconds: 1000, runningAt: at(jan, 130), trainingStartedAt: at(jan, 135), attempts: 1, terminateAttempts: 1, podId: "pod-s1", podTerminatedAt: at(jan, 1200), runpodBilledMicros: 5_250_000n, runpodBilledAt: at(jan, 3600) });
   await makeDeployment(p, owner, { createdAt: at(feb), status: "FAILED", failureReason: "SETUP_TIMEOUT", costMicros: 2n * USD, runtimeSeconds: 300, attempts: 1, terminateAttempts: 3 });
   await makeDeployment(p, owner, { createdAt: at(feb, 60), status: "FAILED", failureReason: "NO_CAPACITY", costMicros: 10n * USD, runtimeSeconds: 400, attempts: 5, capacityWaits: 4 });
   await makeDeployment(p, owner, { createdAt: at(feb, 120), status: "CANCELLED" });
@@ -83,6 +84,7 @@ describe("GET /v1/stats on seeded data", () => {
     ]);
     expect(body.retries).toEqual({ deployAttempts: 13, deploymentsRetried: 3, terminateAttempts: 7, terminationsRetried: 2, capacityWaits: 5, deploymentsThatWaitedForCapacity: 2 });
     expect(body.tokens).toEqual({ minted: 4, used: 1, expiredUnused: 1, active: 1, revokedUnused: 1 });
+    expect(body.runpodBilling).toEqual({ deploymentsRead: 1, ourCostUsd: "5.000000", runpodBilledUsd: "5.250000", differenceUsd: "0.250000", overThreshold: 1, notReadYet: 0 });
   });
 
   it("groups waste by day, and an empty window answers zeros and nulls", async () => {

@@ -88,3 +88,16 @@ export function tokenUsage(prisma: PrismaClient, w: StatsWindow, now: Date): Pro
            (count(*) FILTER (WHERE "usedAt" IS NULL AND "revokedAt" IS NOT NULL))::int AS revoked_unused
     FROM "DatasetDownloadToken" WHERE "createdAt" >= ${w.from} AND "createdAt" < ${w.to}`;
 }
+
+export interface BillingRow { n: number; ours: bigint; runpod: bigint; over_threshold: number; unread: number }
+
+/** Closed deployments whose RunPod bill was read: our computed cost beside RunPod's, and how many differ by more than the threshold. */
+export function billingReconciliation(prisma: PrismaClient, w: StatsWindow, thresholdMicros: bigint): Promise<BillingRow[]> {
+  return prisma.$queryRaw<BillingRow[]>`
+    SELECT (count(*) FILTER (WHERE "runpodBilledAt" IS NOT NULL))::int AS n,
+           coalesce(sum("costMicros") FILTER (WHERE "runpodBilledAt" IS NOT NULL), 0)::bigint AS ours,
+           coalesce(sum("runpodBilledMicros"), 0)::bigint AS runpod,
+           (count(*) FILTER (WHERE abs("runpodBilledMicros" - coalesce("costMicros", 0)) > ${thresholdMicros}))::int AS over_threshold,
+           (count(*) FILTER (WHERE "podTerminatedAt" IS NOT NULL AND "podId" IS NOT NULL AND "runpodBilledAt" IS NULL))::int AS unread
+    FROM "Deployment" WHERE "createdAt" >= ${w.from} AND "createdAt" < ${w.to}`;
+}

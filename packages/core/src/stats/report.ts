@@ -17,9 +17,9 @@ export function successRate(byStatus: Record<string, number>): number | null {
   return done === 0 ? null : Math.round((ok / done) * 10_000) / 10_000;
 }
 
-/** Every figure of GET /v1/stats for a window: seven SQL queries, run concurrently. Money as USD strings. */
-export async function statsReport(prisma: PrismaClient, w: StatsWindow, now: Date) {
-  const [status, cost, setup, runtime, reasons, retry, tokens] = await Promise.all([
+/** Every figure of GET /v1/stats for a window: eight SQL queries, run concurrently. Money as USD strings. */
+export async function statsReport(prisma: PrismaClient, w: StatsWindow, now: Date, billingThresholdMicros = 10_000n) {
+  const [status, cost, setup, runtime, reasons, retry, tokens, billing] = await Promise.all([
     q.statusCounts(prisma, w),
     q.failedCost(prisma, w),
     q.setupTimes(prisma, w),
@@ -27,7 +27,9 @@ export async function statsReport(prisma: PrismaClient, w: StatsWindow, now: Dat
     q.failureReasons(prisma, w),
     q.retries(prisma, w),
     q.tokenUsage(prisma, w, now),
+    q.billingReconciliation(prisma, w, billingThresholdMicros),
   ]);
+  const b = billing[0];
   const byStatus = Object.fromEntries(status.map((r) => [r.status, r.n]));
   const total = cost.find((r) => r.period === null);
   const s = setup[0];
@@ -60,6 +62,17 @@ export async function statsReport(prisma: PrismaClient, w: StatsWindow, now: Dat
       terminationsRetried: r?.terminate_retried ?? 0,
       capacityWaits: Number(r?.capacity_waits ?? 0n),
       deploymentsThatWaitedForCapacity: r?.capacity_waited ?? 0,
+    },
+    runpodBilling: {
+      /** closed deployments whose RunPod bill was read, and the two totals over them */
+      deploymentsRead: b?.n ?? 0,
+      ourCostUsd: money(b?.ours ?? 0n),
+      runpodBilledUsd: money(b?.runpod ?? 0n),
+      differenceUsd: money((b?.runpod ?? 0n) - (b?.ours ?? 0n)),
+      /** deployments whose two figures differ by more than BILLING_MISMATCH_THRESHOLD_MICROS */
+      overThreshold: b?.over_threshold ?? 0,
+      /** closed with a pod, RunPod's bill not read yet (billing lags) */
+      notReadYet: b?.unread ?? 0,
     },
     tokens: { minted: t?.minted ?? 0, used: t?.used ?? 0, expiredUnused: t?.expired_unused ?? 0, active: t?.active ?? 0, revokedUnused: t?.revoked_unused ?? 0 },
   };
