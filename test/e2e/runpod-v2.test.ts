@@ -102,6 +102,28 @@ describe("RunPod API v2, end to end on the simulator", () => {
     expect((await user.settled(sub.body.id)).status).toBe("CANCELLED");
   }, 60_000);
 
+  it("a create whose answer is lost (RunPod created the pod, then answered 500) is adopted by name, billed from RunPod's createdAt", async () => {
+    await simConfig({ faults: { createThenFail: 1 } });
+    let id: string;
+    try {
+      const sub = await user.submit({ steps: 2 }, { gpuTypeIds: ["NVIDIA A40"] });
+      id = sub.body.id;
+      await until("adopted", async () => ((await user.get(id)).events as Json[]).some((e) => e.type === "pod_adopted"), 20_000);
+    } finally {
+      await simConfig({ faults: { createThenFail: 0 } });
+    }
+    const d = await user.settled(id);
+    // adopted at once, within the attempt whose answer was lost: before the pod's first report
+    expect([d.status, (d.events as Json[]).map((e) => e.type).slice(0, 3)]).toEqual(["SUCCEEDED", ["submitted", "pod_adopted", "running"]]);
+    const simPod = (await (await sys.sim.admin(`/admin/pods/${d.pod.id}`)).json()) as Json;
+    expect(d.timestamps.podCreatedAt).toBe(simPod.createdAt);
+    const micros = (usd: string): number => Math.round(Number(usd) * 1e6);
+    const oneSecond = Math.ceil(micros(d.pod.costPerHrUsd) / 3600) + 1;
+    expect(Math.abs(micros(d.costUsd) - simPod.accruedCostMicros)).toBeLessThanOrEqual(oneSecond);
+    const named = ((await (await sys.sim.admin("/admin/pods")).json()) as Json[]).filter((p) => p.name === `${sys.config.env.POD_NAME_PREFIX}${id}`);
+    expect(named).toHaveLength(1);
+  }, 40_000);
+
   it("RunPod's own bill is read after termination and recorded beside our cost, within one second of the price", async () => {
     const sub = await user.submit({ steps: 5 }, { gpuTypeIds: ["NVIDIA A40"] });
     const closed = await user.settled(sub.body.id);

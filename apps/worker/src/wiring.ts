@@ -54,7 +54,7 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
   return {
     lifecycle,
     billing: { mismatchThresholdMicros: BigInt(env.BILLING_MISMATCH_THRESHOLD_MICROS) },
-    monitor: { heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000, requeueAfterMs: env.QUEUED_REQUEUE_AFTER_MS },
+    monitor: { heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000, requeueAfterMs: env.QUEUED_REQUEUE_AFTER_MS, terminateSweepAfterMs: env.TERMINATE_SWEEP_AFTER_MS },
     observe: { monitor: monitorObserver(c.metrics), reconcile: reconcileObserver(c.metrics) },
     maintenance: () => cleanupExpiredTokens(c.prisma, c.clock, { olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000) }),
   };

@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
 import type { Deployment } from "../db";
-import { costPerHrToMicros, ForbiddenError, NoCapacityError, type CreatePodRequest, type Pod } from "../runpod";
+import { costPerHrToMicros, ForbiddenError, NoCapacityError, RunPodUnavailableError, type CreatePodRequest, type Pod } from "../runpod";
 import { billedSeconds, costForSeconds } from "../deployments/cost";
 import { isTerminal, recordEvent, transition, updateWithEvent } from "../deployments/state-machine";
 import { podName, type LifecycleDeps, type PodLaunch } from "./deps";
@@ -55,11 +55,27 @@ export async function deployDeployment(deps: LifecycleDeps, deploymentId: string
         refused.push({ gpuTypeId: candidate.gpuTypeId, status: err instanceof ForbiddenError ? 403 : 400, detail: runpodDetail(err) });
         continue;
       }
+      // a 5xx, a timeout or a dropped connection: the pod may exist and be booting already. Looked for at
+      // once, not after the job's backoff: its reports are lost while the deployment does not know it
+      if (err instanceof RunPodUnavailableError) {
+        const found = await findByName(deps, name);
+        if (found) return (await recordPod(deps, d, found, { attempt, adopted: true, createdAt: new Date(found.createdAt), refused })) ? "adopted" : "lost-race";
+      }
       throw err; // 402, 422: final (the processor fails the deployment); 429, 5xx, timeouts: the job retries and adopts by name
     }
     return (await recordPod(deps, d, pod, { attempt, adopted: false, createdAt: requestedAt, refused })) ? "provisioned" : "lost-race";
   }
   return noCapacity(deps, d, attempt, refused);
+}
+
+/** The deployment's pod by its unique name, asked a few times (a listing can lag behind a create); undefined when not there. */
+async function findByName(deps: LifecycleDeps, name: string): Promise<Pod | undefined> {
+  for (let i = 0; i < 3; i++) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+    const pod = (await deps.runpod.listPods({ name }).catch(() => []))[0];
+    if (pod) return pod;
+  }
+  return undefined;
 }
 
 function createBody(d: Deployment, name: string, gpuTypeId: string, launch: PodLaunch): CreatePodRequest {

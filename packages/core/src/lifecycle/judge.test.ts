@@ -4,7 +4,7 @@ import { judge } from "./monitor-tick";
 
 const t0 = new Date("2026-01-01T00:00:00Z");
 const at = (s: number) => new Date(t0.getTime() + s * 1000);
-const settings = { heartbeatTimeoutMs: 60_000, requeueAfterMs: 60_000 };
+const settings = { heartbeatTimeoutMs: 60_000, requeueAfterMs: 60_000, terminateSweepAfterMs: 3_000 };
 
 function deployment(over: Partial<Deployment> = {}): Deployment {
   return {

@@ -42,7 +42,12 @@ function deps(): LifecycleDeps {
   };
 }
 
-const settings = { heartbeatTimeoutMs: 60_000, requeueAfterMs: 60_000 };
+const settings = { heartbeatTimeoutMs: 60_000, requeueAfterMs: 60_000, terminateSweepAfterMs: 3_000 };
+
+const simConfig = async (patch: Record<string, unknown>): Promise<void> => {
+  const res = await sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(patch) });
+  if (res.status !== 200) throw new Error(`sim config: ${res.status} ${await res.text()}`);
+};
 
 describe("monitorTick", () => {
   it("judges every live pod from one listing: running ones stay, ERROR is POD_ERROR, a missing one POD_VANISHED", async () => {
@@ -74,5 +79,56 @@ describe("monitorTick", () => {
     // 60 s at $0.69/h, written in the tick's one UPDATE
     expect(rows.every((r) => (r.costMicros ?? 0n) >= 11_500n)).toBe(true);
     for (const r of rows) await client.terminatePod(r.podId ?? "");
+    await db.prisma.deployment.updateMany({ where: { id: { in: live } }, data: { status: "CANCELLED", podTerminatedAt: new Date() } });
+  });
+
+  it("a pod missing from one listing is asked for by id before anything is failed (RunPod's list can lag)", async () => {
+    const client = deps().runpod;
+    const { user } = await makeUser(db.prisma);
+    const ds = await makeDataset(db.prisma, user.id);
+    const at = new Date();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
+      const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 30" });
+      await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "RUNNING", podId: pod.id, provisioningAt: at, podCreatedAt: at, runningAt: at, lastHeartbeatAt: at, costPerHrMicros: 400_000n } });
+      ids.push(d.id);
+    }
+    // every live pod is left out of every listing: a healthy run must not be failed for it
+    await simConfig({ faults: { omitFromList: 1 } });
+    try {
+      const tick = await monitorTick(deps(), settings);
+      expect(tick.failed.filter((f) => ids.includes(f.deploymentId))).toEqual([]);
+      expect(tick.listingMisses).toBeGreaterThanOrEqual(3);
+      const rows = await db.prisma.deployment.findMany({ where: { id: { in: ids } } });
+      expect(rows.map((r) => r.status)).toEqual(["RUNNING", "RUNNING", "RUNNING"]);
+      // a pod that is really gone (404 on GET) is still POD_VANISHED
+      const goneId = rows[0]?.podId ?? "";
+      await client.terminatePod(goneId);
+      const second = await monitorTick(deps(), settings);
+      expect(second.failed.filter((f) => ids.includes(f.deploymentId))).toEqual([{ deploymentId: rows[0]?.id, reason: "POD_VANISHED" }]);
+    } finally {
+      await simConfig({ faults: { omitFromList: 0 } });
+      for (const r of await db.prisma.deployment.findMany({ where: { id: { in: ids } } })) await client.terminatePod(r.podId ?? "");
+    }
+  });
+
+  it("a closed deployment whose pod is still up past the sweep delay is terminated by the tick itself (its terminate job may be held by a killed worker)", async () => {
+    const client = deps().runpod;
+    const { user } = await makeUser(db.prisma);
+    const ds = await makeDataset(db.prisma, user.id);
+    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
+    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const at = new Date(Date.now() - 20_000);
+    // the outcome was recorded 10 s ago; its terminate job never ran (no job at all here: as if a dead worker held it)
+    await db.prisma.deployment.update({
+      where: { id: d.id },
+      data: { status: "FAILED", failureReason: "TRAINING_FAILED", failureMessage: "exit 1", podId: pod.id, podCreatedAt: at, provisioningAt: at, runningAt: at, finishedAt: new Date(Date.now() - 10_000), costPerHrMicros: 400_000n },
+    });
+    const tick = await monitorTick(deps(), settings);
+    expect(tick.swept).toContain(d.id);
+    const row = await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
+    expect(row.podTerminatedAt).not.toBeNull();
+    expect(await client.getPod(pod.id)).toBeNull();
   });
 });

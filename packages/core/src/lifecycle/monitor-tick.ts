@@ -2,12 +2,20 @@ import type { Deployment, FailureReason, Prisma } from "../db";
 import type { Pod } from "../runpod";
 import { podCost } from "../deployments/cost";
 import { failDeployment } from "./fail-deployment";
+import { terminateDeployment } from "./terminate-deployment";
+import { TERMINAL_STATUSES } from "../deployments/state-machine";
 import type { LifecycleDeps } from "./deps";
 
 export interface MonitorSettings {
   heartbeatTimeoutMs: number;
   /** QUEUED longer than this without a pod: its deploy job is enqueued again (same job id: no duplicate) */
   requeueAfterMs: number;
+  /**
+   * a closed deployment whose pod is still not terminated this long after its outcome is terminated by
+   * the tick itself: its terminate job may be held by a killed worker's lock (BullMQ takes it over only
+   * after the lock and the stalled check, about a minute with the defaults)
+   */
+  terminateSweepAfterMs: number;
 }
 
 export interface MonitorResult {
@@ -17,6 +25,10 @@ export interface MonitorResult {
   running: number;
   failed: Array<{ deploymentId: string; reason: FailureReason }>;
   requeued: number;
+  /** pods the listing left out that GET /v2/pods/{id} found alive (RunPod's list lags) */
+  listingMisses: number;
+  /** closed deployments whose pod the tick terminated itself (their terminate job was late) */
+  swept: string[];
 }
 
 /** The columns `judge` reads: the tick loads only these for every live deployment. */
@@ -76,9 +88,11 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
     deps.prisma.deployment.findMany({ where: { status: { in: ["PROVISIONING", "RUNNING"] }, podId: { not: null } }, select: MONITORED_SELECT }),
   ]);
   const byId = new Map(pods.map((p) => [p.id, p]));
-  const result: MonitorResult = { pods: pods.length, live: live.length, running: 0, failed: [], requeued: 0 };
+  const result: MonitorResult = { pods: pods.length, live: live.length, running: 0, failed: [], requeued: 0, listingMisses: 0, swept: [] };
+  const unknown = await confirmMissing(deps, live, byId, result);
   for (const d of live) {
     if (d.status === "RUNNING") result.running += 1;
+    if (unknown.has(d.id)) continue;
     const verdict = judge(d, byId.get(d.podId ?? ""), now, s);
     if (verdict === null) continue;
     if (await failDeployment(deps, d.id, verdict.fail, verdict.message)) {
@@ -87,7 +101,62 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
   }
   await deps.prisma.$executeRaw`UPDATE "Deployment" SET "costMicros" = CEIL("costPerHrMicros" * CEIL(EXTRACT(EPOCH FROM (${now}::timestamptz - "podCreatedAt"))) / 3600.0)::bigint WHERE "podTerminatedAt" IS NULL AND "podCreatedAt" IS NOT NULL AND "costPerHrMicros" IS NOT NULL`;
   result.requeued = await requeueStale(deps, now, s.requeueAfterMs);
+  result.swept = await sweepUnterminated(deps, now, s.terminateSweepAfterMs);
   return result;
+}
+
+/**
+ * A listing can lag or miss a pod: one miss says nothing. Each live pod the listing left out is asked
+ * for by id (GET /v2/pods/{id}); found, it is judged as usual; 404 leaves it missing (POD_VANISHED);
+ * a read that fails decides nothing this tick (the deployments answered in the returned set).
+ */
+async function confirmMissing(deps: LifecycleDeps, live: MonitoredDeployment[], byId: Map<string, Pod>, result: MonitorResult): Promise<Set<string>> {
+  const unknown = new Set<string>();
+  const missing = live.filter((d) => d.podId !== null && !byId.has(d.podId));
+  await Promise.all(
+    missing.map(async (d) => {
+      try {
+        const pod = await deps.runpod.getPod(d.podId ?? "");
+        if (pod === null) return;
+        byId.set(pod.id, pod);
+        result.listingMisses += 1;
+      } catch (err) {
+        unknown.add(d.id);
+        deps.logger.warn("pod missing from the listing and its own read failed: judged next tick", { deploymentId: d.id, podId: d.podId, error: err instanceof Error ? err.message : String(err) });
+      }
+    }),
+  );
+  return unknown;
+}
+
+/** At most this many late terminations per tick (each is a DELETE on the account's budget, urgent). */
+const SWEEP_BATCH = 25;
+
+/**
+ * Closed deployments whose pod is still not terminated `afterMs` after the outcome: terminated here, by
+ * the same idempotent use case as the terminate job (DELETE, then one conditional record: whichever of the
+ * two comes second finds the pod gone or the record made). A pod whose outcome is known must not bill for
+ * the minute BullMQ needs to notice that a killed worker held its terminate job.
+ */
+async function sweepUnterminated(deps: LifecycleDeps, now: Date, afterMs: number): Promise<string[]> {
+  const before = new Date(now.getTime() - afterMs);
+  const late = await deps.prisma.deployment.findMany({
+    where: { status: { in: [...TERMINAL_STATUSES] }, podId: { not: null }, podTerminatedAt: null, OR: [{ finishedAt: { lt: before } }, { finishedAt: null, updatedAt: { lt: before } }] },
+    select: { id: true },
+    orderBy: { finishedAt: "asc" },
+    take: SWEEP_BATCH,
+  });
+  const swept: string[] = [];
+  await Promise.all(
+    late.map(async ({ id }) => {
+      try {
+        if ((await terminateDeployment(deps, id, "monitor: termination overdue")) === "terminated") swept.push(id);
+      } catch (err) {
+        deps.logger.warn("overdue termination failed: the terminate job and the next tick try again", { deploymentId: id, error: err instanceof Error ? err.message : String(err) });
+      }
+    }),
+  );
+  return swept;
 }
 
 async function requeueStale(deps: LifecycleDeps, now: Date, afterMs: number): Promise<number> {

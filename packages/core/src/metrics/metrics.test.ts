@@ -30,13 +30,15 @@ describe("metrics observers", () => {
 
   it("counts what the monitor and reconcile did", async () => {
     const m = createMetrics("worker");
-    monitorObserver(m)({ pods: 3, live: 3, running: 0, requeued: 2, failed: [{ deploymentId: "a", reason: "POD_VANISHED" }, { deploymentId: "b", reason: "POD_VANISHED" }, { deploymentId: "c", reason: "HEARTBEAT_TIMEOUT" }] });
+    monitorObserver(m)({ pods: 3, live: 3, running: 0, requeued: 2, listingMisses: 4, swept: ["d"], failed: [{ deploymentId: "a", reason: "POD_VANISHED" }, { deploymentId: "b", reason: "POD_VANISHED" }, { deploymentId: "c", reason: "HEARTBEAT_TIMEOUT" }] });
     reconcileObserver(m)({ pods: 5, orphansTerminated: ["p1", "p2", "p3"], terminationsRequeued: 1 });
     reconcileObserver(m)({ pods: 0, orphansTerminated: [], terminationsRequeued: 0 });
     const text = await m.registry.metrics();
     expect(text).toContain('trainpod_lifecycle_actions_total{action="deployment_failed",reason="POD_VANISHED",service="worker"} 2');
     expect(text).toContain('trainpod_lifecycle_actions_total{action="deployment_failed",reason="HEARTBEAT_TIMEOUT",service="worker"} 1');
     expect(text).toContain('trainpod_lifecycle_actions_total{action="queued_requeued",reason="",service="worker"} 2');
+    expect(text).toContain('trainpod_lifecycle_actions_total{action="listing_miss_confirmed",reason="",service="worker"} 4');
+    expect(text).toContain('trainpod_lifecycle_actions_total{action="overdue_termination",reason="",service="worker"} 1');
     expect(text).toContain('trainpod_lifecycle_actions_total{action="orphan_terminated",reason="",service="worker"} 3');
     expect(text).toContain('trainpod_lifecycle_actions_total{action="termination_requeued",reason="",service="worker"} 1');
   });

@@ -64,7 +64,7 @@ export function createMetrics(service: "api" | "worker"): Metrics {
     }),
     lifecycleActions: new Counter({
       name: "trainpod_lifecycle_actions_total",
-      help: "What the monitor and reconcile did: deployment_failed (by reason), queued_requeued, orphan_terminated, termination_requeued",
+      help: "What the lifecycle did: deployment_failed (by reason), queued_requeued, listing_miss_confirmed, overdue_termination, orphan_terminated, termination_requeued, billing_mismatch",
       labelNames: ["action", "reason"] as const,
       registers,
     }),
@@ -94,6 +94,8 @@ export function monitorObserver(m: Metrics): (r: MonitorResult) => void {
   return (r) => {
     for (const f of r.failed) m.lifecycleActions.inc({ action: "deployment_failed", reason: f.reason });
     if (r.requeued > 0) m.lifecycleActions.inc({ action: "queued_requeued", reason: "" }, r.requeued);
+    if (r.listingMisses > 0) m.lifecycleActions.inc({ action: "listing_miss_confirmed", reason: "" }, r.listingMisses);
+    if (r.swept.length > 0) m.lifecycleActions.inc({ action: "overdue_termination", reason: "" }, r.swept.length);
   };
 }
 
