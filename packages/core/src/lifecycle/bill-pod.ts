@@ -29,10 +29,20 @@ export function sumBill(records: readonly PodBillingRecord[]): RunPodBill {
 const HOUR_MS = 3_600_000;
 
 /**
+ * Is RunPod's bill still catching up? Our cost runs from just before the create to the DELETE, so it is
+ * rightly a few seconds above RunPod's; a bill short by more than that (ten seconds of price, or a tenth
+ * of our cost) looks like lag, and is read again later rather than recorded as a difference.
+ */
+export function isBehind(runpodMicros: bigint, ourMicros: bigint, perHourMicros: bigint): boolean {
+  const tenSeconds = (perHourMicros * 10n) / 3600n + 1n;
+  const tenth = ourMicros / 10n;
+  return ourMicros - runpodMicros > (tenSeconds > tenth ? tenSeconds : tenth);
+}
+
+/**
  * The billing job: reads RunPod's own bill of a closed deployment's pod (GET /v2/billing/pods,
  * hourly buckets around the pod's life) and records it beside trainpod's computed cost. RunPod's
- * billing lags, so a bill short of our cost by more than one second of the pod's price is not
- * trusted yet: the job retries later (BullMQ backoff over hours); its last attempt records whatever
+ * billing lags, so a bill clearly short of our cost (isBehind) is not trusted yet: the job retries later (BullMQ backoff over hours); its last attempt records whatever
  * RunPod has. A difference over the threshold is logged and counted.
  */
 export async function billPod(deps: LifecycleDeps, deploymentId: string, s: BillingSettings): Promise<BillingOutcome> {
@@ -45,8 +55,7 @@ export async function billPod(deps: LifecycleDeps, deploymentId: string, s: Bill
   const endTime = new Date(Math.ceil((d.podTerminatedAt.getTime() + 1) / HOUR_MS) * HOUR_MS);
   const bill = sumBill(await deps.runpod.podBilling({ podId: d.podId, startTime, endTime, bucketSize: "hour" }));
   const ours = d.costMicros ?? 0n;
-  const oneSecond = (d.costPerHrMicros ?? 0n) / 3600n + 1n;
-  if (ours - bill.totalMicros > oneSecond && s.attempt < s.maxAttempts) {
+  if (isBehind(bill.totalMicros, ours, d.costPerHrMicros ?? 0n) && s.attempt < s.maxAttempts) {
     throw new AppError("RUNPOD_UNAVAILABLE", `RunPod's bill for pod ${d.podId} (${bill.totalMicros} µ$) is behind trainpod's cost (${ours} µ$): billing lags, read again later`, { retryable: true });
   }
   const difference = bill.totalMicros - ours;

@@ -149,6 +149,7 @@ async function terminateUnrecorded(deps: LifecycleDeps, deploymentId: string, po
     { podId: pod.id, costPerHrMicros: perHr, podCreatedAt: createdAt, podTerminatedAt: now, runtimeSeconds: seconds, costMicros: costForSeconds(perHr, seconds) },
     { type: "pod_terminated", message: `pod ${pod.id} created after the deployment closed; terminated`, data: { podId: pod.id } },
   );
+  if (recorded) await deps.jobs.billing(deploymentId);
   // another worker recorded its own pod: this one is terminated all the same, and said so
   if (!recorded) await recordEvent(deps.prisma, deploymentId, { type: "duplicate_pod_terminated", message: `pod ${pod.id} terminated`, data: { podId: pod.id } });
 }

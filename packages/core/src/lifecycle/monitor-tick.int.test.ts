@@ -6,9 +6,10 @@ import { captureLogger } from "../../../../test/support/test-config";
 import { until } from "../../../../test/support/until";
 import { createJobEnqueuer } from "../jobs/enqueuer";
 import { RunPodRestClient } from "../runpod";
-import { systemClock } from "../time/clock";
+import { ManualClock, systemClock } from "../time/clock";
 import type { LifecycleDeps } from "./deps";
 import { monitorTick } from "./monitor-tick";
+import { terminateDeployment } from "./terminate-deployment";
 
 // monitorTick against the v2 simulator over HTTP and a real database: one listing judges every live
 // pod; RunPod's RUNNING does not move a deployment (the pod's own report does); ERROR and a vanished
@@ -130,5 +131,31 @@ describe("monitorTick", () => {
     const row = await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
     expect(row.podTerminatedAt).not.toBeNull();
     expect(await client.getPod(pod.id)).toBeNull();
+  });
+});
+
+describe("terminateDeployment after a worker died between DELETE and record", () => {
+  it("bills up to the first DELETE, not to when a later attempt finds the pod gone", async () => {
+    const client = deps().runpod;
+    const { user } = await makeUser(db.prisma);
+    const ds = await makeDataset(db.prisma, user.id);
+    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
+    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const firstAt = new Date();
+    const created = new Date(firstAt.getTime() - 60_000);
+    await db.prisma.deployment.update({
+      where: { id: d.id },
+      data: { status: "SUCCEEDED", podId: pod.id, podCreatedAt: created, provisioningAt: created, finishedAt: new Date(), costPerHrMicros: 3_600_000n },
+    });
+    // the first attempt: its DELETE lands, then the worker is killed before it records anything
+    const killed = { ...deps(), clock: new ManualClock(firstAt.getTime()), revokeTokens: () => Promise.reject(new Error("SIGKILL")) };
+    await expect(terminateDeployment(killed, d.id, "completed")).rejects.toThrow("SIGKILL");
+    expect(await client.getPod(pod.id)).toBeNull();
+    // the job is taken over 60 s later: the pod is gone (404), and its cost ends at the first DELETE
+    await terminateDeployment({ ...deps(), clock: new ManualClock(firstAt.getTime() + 60_000) }, d.id, "completed");
+    const row = await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
+    // 60 s at $3.60/h = 60,000 µ$; billed to the recorded end it would be 120 s = 120,000 µ$
+    expect(row.costMicros).toBe(60_000n);
+    expect(row.podTerminatedAt?.getTime()).toBe(firstAt.getTime());
   });
 });

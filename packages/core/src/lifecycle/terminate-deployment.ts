@@ -15,7 +15,12 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
   if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
   if (d.podTerminatedAt !== null) return "already-closed";
-  await deps.prisma.deployment.updateMany({ where: { id: d.id, podTerminatedAt: null }, data: { terminateAttempts: { increment: 1 } } });
+  // the first attempt's time is kept: a later attempt that finds the pod gone (this one's DELETE landed,
+  // then its worker died before recording) bills up to it, not up to when it was noticed
+  const marked = await deps.prisma.$queryRaw<Array<{ at: Date }>>`
+    UPDATE "Deployment" SET "terminateAttempts" = "terminateAttempts" + 1, "terminateRequestedAt" = COALESCE("terminateRequestedAt", ${deps.clock.now()})
+    WHERE "id" = ${d.id}::uuid AND "podTerminatedAt" IS NULL RETURNING "terminateRequestedAt" AS at`;
+  const firstRequest = marked[0]?.at ?? null;
   if (d.podId === null) {
     // nothing ever billed: close it at zero, so it does not look like a pod still being terminated
     await deps.revokeTokens(d.id);
@@ -26,7 +31,7 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   const { alreadyGone } = await deps.runpod.terminatePod(d.podId);
   // tokens die before the deployment reads as closed: closed implies revoked
   await deps.revokeTokens(d.id);
-  const now = deps.clock.now();
+  const now = alreadyGone && firstRequest !== null ? firstRequest : deps.clock.now();
   const seconds = d.podCreatedAt ? billedSeconds(d.podCreatedAt, now) : 0;
   const cost = podCost(d, now) ?? 0n;
   const recorded = await updateWithEvent(
