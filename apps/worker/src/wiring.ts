@@ -44,6 +44,12 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
         baseModel: d.baseModel,
         hyperparameters: d.hyperparameters as Record<string, unknown>,
         trainerSource,
+        selfTerminate: {
+          runpodApiUrl: c.config.runpod.apiUrl,
+          graceSeconds: env.POD_SELF_TERMINATE_GRACE_SECONDS,
+          maxRuntimeSeconds: d.maxRuntimeMinutes * 60,
+          unreachableSeconds: env.POD_SELF_TERMINATE_UNREACHABLE_MINUTES * 60,
+        },
       });
     },
     revokeTokens: async (id) => {

@@ -88,6 +88,10 @@ export const workerEnvSchema = z.object({
   TERMINATE_SWEEP_AFTER_MS: positiveInt.default(3_000),
   /** a QUEUED deployment with no pod this long has its deploy job enqueued again */
   QUEUED_REQUEUE_AFTER_MS: positiveInt.default(60_000),
+  /** the pod's dead-man switch: after reporting its outcome it waits this long for the worker's DELETE, then deletes itself */
+  POD_SELF_TERMINATE_GRACE_SECONDS: z.coerce.number().int().min(10).default(120),
+  /** the pod deletes itself once no report has reached the API this long */
+  POD_SELF_TERMINATE_UNREACHABLE_MINUTES: positiveInt.default(15),
   POD_NAME_PREFIX: z
     .string()
     .regex(/^[a-z0-9-]+$/, "lowercase letters, digits and dashes")

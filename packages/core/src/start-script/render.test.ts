@@ -74,13 +74,38 @@ describe("podLaunch", () => {
     expect(() => execFileSync("bash", ["-n"], { input: script, stdio: ["pipe", "pipe", "pipe"] })).not.toThrow();
   });
 
-  it("the script is strict, traps ERR and never sleeps", () => {
+  it("the script is strict, traps ERR and waits only between retries and in the dead-man switch", () => {
     const code = START_SH.split("\n")
       .filter((l) => !l.trimStart().startsWith("#"))
       .join("\n");
     expect(code).toMatch(/^set -Eeuo pipefail$/m);
     expect(code).toMatch(/^trap .+ ERR$/m);
-    expect(code).not.toMatch(/\bsleep\b/);
+    // one sleep, in pause(); pause is called by the retry loop, the grace wait, after a self-delete and by the watchdog
+    expect(code.match(/\bsleep\b/g)).toEqual(["sleep"]);
+    expect(code).toMatch(/^pause\(\) \{ sleep "\$1"; \}/m);
+    expect(code.match(/\bpause "?\$?[\w]+"?/g)).toEqual(['pause "$RETRY_DELAY"', 'pause "$every"', 'pause "$GRACE"', "pause 60"]);
+  });
+
+  it("curl gets no secret on its command line: tokens and the dataset URL go through a config on a pipe", () => {
+    const curls = START_SH.split("\n").filter((l) => /\bcurl -/.test(l));
+    expect(curls).toEqual([expect.stringContaining('curl -sS -o "$out" -w \'%{http_code}\' -K <(printf \'%s\\n\' "$cfg") "$@"')]);
+    for (const secret of ["TRAINPOD_RUN_TOKEN", "TRAINPOD_DATASET_URL", "RUNPOD_API_KEY"]) {
+      const uses = START_SH.split("\n").filter((l) => l.includes(`\${${secret}}`));
+      expect(uses.length).toBeGreaterThan(0);
+      for (const l of uses) expect(l).toMatch(/\$\(cfg_str "(Authorization: Bearer )?\$\{\w+\}"\)/);
+    }
+  });
+
+  it("the dead-man switch's settings travel in the env, and are absent (switch off) when not given", () => {
+    expect(Object.keys(spec.env).filter((k) => /RUNPOD_API_URL|SELF_TERMINATE|MAX_RUNTIME|UNREACHABLE/.test(k))).toEqual([]);
+    const on = podLaunch(input({ selfTerminate: { runpodApiUrl: "https://api.runpod.io/v2/", graceSeconds: 120, maxRuntimeSeconds: 240 * 60, unreachableSeconds: 900 } }));
+    expect(on.env).toMatchObject({
+      TRAINPOD_RUNPOD_API_URL: "https://api.runpod.io/v2",
+      TRAINPOD_SELF_TERMINATE_GRACE_S: "120",
+      TRAINPOD_MAX_RUNTIME_S: "14400",
+      TRAINPOD_UNREACHABLE_S: "900",
+    });
+    expect(on.args).toBe(spec.args);
   });
 
   it("TRAINPOD_TRAINER_B64 decodes to trainer/train.py", () => {

@@ -41,6 +41,23 @@ export interface LaunchInput {
   baseModel: string;
   hyperparameters: Record<string, unknown>;
   trainerSource: string;
+  /** the pod's dead-man switch (start.sh); absent: off */
+  selfTerminate?: SelfTerminateSettings;
+}
+
+/**
+ * When the pod deletes itself (`DELETE {runpodApiUrl}/pods/$RUNPOD_POD_ID` with RunPod's pod-scoped
+ * RUNPOD_API_KEY, both set by RunPod in every pod): the last line of defence when the worker cannot.
+ */
+export interface SelfTerminateSettings {
+  /** the RunPod REST API the worker uses (v2 base URL) */
+  runpodApiUrl: string;
+  /** after reporting its outcome, the pod waits this long for the worker's DELETE */
+  graceSeconds: number;
+  /** the deployment's max runtime: the pod deletes itself at this plus the grace, whatever the trainer does */
+  maxRuntimeSeconds: number;
+  /** no report reached the API this long (and one more fails): the pod deletes itself */
+  unreachableSeconds: number;
 }
 
 export interface PodLaunchSpec {
@@ -78,8 +95,19 @@ export function podLaunch(input: LaunchInput): PodLaunchSpec {
       TRAINPOD_TRAINER_REQUIREMENTS: TRAINER_REQUIREMENTS,
       TRAINPOD_TRAINER_B64: b64(input.trainerSource),
       TRAINPOD_START_SCRIPT_B64: b64(renderStartScript()),
+      ...(input.selfTerminate ? selfTerminateEnv(input.selfTerminate) : {}),
     },
     args: startArgs(),
+  };
+}
+
+function selfTerminateEnv(s: SelfTerminateSettings): Record<string, string> {
+  const seconds = (n: number) => String(Math.max(0, Math.round(n)));
+  return {
+    TRAINPOD_RUNPOD_API_URL: s.runpodApiUrl.replace(/\/+$/, ""),
+    TRAINPOD_SELF_TERMINATE_GRACE_S: seconds(s.graceSeconds),
+    TRAINPOD_MAX_RUNTIME_S: seconds(s.maxRuntimeSeconds),
+    TRAINPOD_UNREACHABLE_S: seconds(s.unreachableSeconds),
   };
 }
 

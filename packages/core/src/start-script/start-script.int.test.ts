@@ -19,7 +19,7 @@ const WEIRD_MODEL = 'org/model "quoted" back\\slash\\ tab\there ctrl\x01end';
 const LONG_ID = ["dep-long", ...Array.from({ length: 400 }, (_, i) => `${String(i).padStart(4, "0")} ${"y".repeat(245)}`), "x".repeat(6000)].join("\n");
 const ISO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z /;
 
-type Case = "success" | "trainfail" | "shamismatch" | "always500" | "weird" | "long";
+type Case = "success" | "trainfail" | "shamismatch" | "always500" | "tokenused" | "broken" | "uploadforbidden" | "weird" | "long";
 interface Event {
   type: string;
   step?: number;
@@ -33,6 +33,7 @@ interface Run {
   datasetToken: string;
   runToken: string;
   datasetRequests: number;
+  uploadRequests: number;
   events: Event[];
   /** event bodies the trainpod API would refuse: no bearer token, over 256 KB, not JSON, not a run event */
   rejected: string[];
@@ -42,6 +43,7 @@ interface Run {
 interface AdminPod {
   status: string;
   lastExitCode: number | null;
+  restarts: number;
   workDir: string;
 }
 
@@ -72,7 +74,15 @@ const api: Server = createServer((req, res) => {
     if (req.method === "GET" && kind === "datasets") {
       r.datasetRequests++;
       if (name === "always500" || (name === "success" && r.datasetRequests === 1)) return res.writeHead(500).end("boom");
+      // the API's answer to a spent single-use token (apps/api error-handler shape)
+      if (name === "tokenused") return res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "TOKEN_USED", message: "download token was already used" } }));
       if (url.searchParams.get("token") !== r.datasetToken) return res.writeHead(403).end();
+      if (name === "broken" && r.datasetRequests === 1) {
+        // a transfer broken mid-way: headers promise the whole file, half of it comes, then the connection resets
+        res.writeHead(200, { "content-type": "application/x-ndjson", "content-length": Buffer.byteLength(DATASET) });
+        res.write(DATASET.slice(0, 20));
+        return setTimeout(() => res.socket?.destroy(), 50);
+      }
       return res.writeHead(200, { "content-type": "application/x-ndjson" }).end(DATASET);
     }
     const authorized = req.headers.authorization === `Bearer ${r.runToken}`;
@@ -91,6 +101,8 @@ const api: Server = createServer((req, res) => {
       }
     }
     if (req.method === "PUT" && kind === "runs" && what === "artifacts" && rest.length > 0) {
+      r.uploadRequests++;
+      if (name === "uploadforbidden") return res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "FORBIDDEN", message: "run token revoked" } }));
       r.artifacts.set(rest.join("/"), { auth: req.headers.authorization, sha256: createHash("sha256").update(data).digest("hex") });
       return res.writeHead(authorized ? 201 : 401).end();
     }
@@ -106,9 +118,13 @@ async function adminPod(id: string): Promise<AdminPod> {
   return (await (await sim.admin(`/admin/pods/${id}`)).json()) as AdminPod;
 }
 
-/** Creates a pod through the sim's RunPod API, as the worker does, and resolves once its script has exited. */
-async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>; sha256?: string; baseModel?: string; deploymentId?: string } = {}): Promise<AdminPod> {
-  const r: Run = { datasetToken: `dlt-${c}-${Math.random().toString(36).slice(2)}`, runToken: `run-${c}-${Math.random().toString(36).slice(2)}`, datasetRequests: 0, events: [], rejected: [], artifacts: new Map() };
+/**
+ * Creates a pod through the sim's RunPod API, as the worker does, and resolves once it has ended: with the
+ * dead-man switch on (the default here: a 1 s grace, and no worker ever deletes these pods) the script reports
+ * its outcome and the pod deletes itself (TERMINATED); with it off, the script exits (EXITED).
+ */
+async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>; sha256?: string; baseModel?: string; deploymentId?: string; deadMan?: false } = {}): Promise<AdminPod> {
+  const r: Run = { datasetToken: `dlt-${c}-${Math.random().toString(36).slice(2)}`, runToken: `run-${c}-${Math.random().toString(36).slice(2)}`, datasetRequests: 0, uploadRequests: 0, events: [], rejected: [], artifacts: new Map() };
   runs.set(c, r);
   const launchSpec = podLaunch({
     deploymentId: opts.deploymentId ?? `dep-${c}`,
@@ -120,6 +136,7 @@ async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>
     baseModel: opts.baseModel ?? "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
     hyperparameters: opts.hyperparameters ?? { steps: 3, sim_step_ms: 20 },
     trainerSource: loadTrainerSource(),
+    selfTerminate: opts.deadMan === false ? undefined : { runpodApiUrl: sim.apiUrl, graceSeconds: 1, maxRuntimeSeconds: 3600, unreachableSeconds: 900 },
   });
   const res = await fetch(`${sim.apiUrl}/pods`, {
     method: "POST",
@@ -141,7 +158,7 @@ async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>
   const end = Date.now() + 18_000;
   for (;;) {
     const pod = await adminPod(podId);
-    if (pod.status === "EXITED") return pod;
+    if (pod.status === (opts.deadMan === false ? "EXITED" : "TERMINATED")) return pod;
     if (Date.now() > end) {
       const log = await (await sim.admin(`/admin/pods/${podId}/logs`)).text();
       throw new Error(`pod ${c} did not exit (status ${pod.status}); ${r.events.length} events, ${r.rejected.length} rejected; log tail:\n${log.slice(-2000)}`);
@@ -151,12 +168,27 @@ async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>
 }
 
 /** The pod's outcome, with its container log attached to any failure of the assertions that follow. */
-async function outcome(c: Case): Promise<{ pod: AdminPod; r: Run; types: string[]; logLines: string[]; failed: Event | undefined }> {
+async function outcome(c: Case): Promise<{ pod: AdminPod; r: Run; types: string[]; logLines: string[]; failed: Event | undefined; outcomes: string[] }> {
   const pod = await (exited.get(c) ?? Promise.reject(new Error(`${c} not launched`)));
   const r = run(c);
   expect(r.rejected).toEqual([]);
   const logLines = r.events.filter((e) => e.type === "log").flatMap((e) => e.lines ?? []);
-  return { pod, r, types: r.events.map((e) => e.type), logLines, failed: r.events.find((e) => e.type === "failed") };
+  const types = r.events.map((e) => e.type);
+  return { pod, r, types, logLines, failed: r.events.find((e) => e.type === "failed"), outcomes: types.filter((t) => t === "completed" || t === "failed") };
+}
+
+/**
+ * The exit code a pod with the dead-man switch on ended with: the script's last report, after its outcome, is
+ * the one line `self-terminating: outcome (exit code N) ...`, and nothing but the pod itself deleted it
+ * (TERMINATED, never restarted, no DELETE by this test).
+ */
+function selfTerminatedWith(pod: AdminPod, r: Run): number | undefined {
+  expect(pod).toMatchObject({ status: "TERMINATED", restarts: 0 });
+  const last = r.events.at(-1);
+  expect(last?.type).toBe("log");
+  expect(last?.lines).toHaveLength(1);
+  const m = / self-terminating: outcome \(exit code (\d+)\) reported 1 s ago and the pod is still running$/.exec(last?.lines?.[0] ?? "");
+  return m ? Number(m[1]) : undefined;
 }
 
 beforeAll(async () => {
@@ -167,8 +199,11 @@ beforeAll(async () => {
   const launches: Array<[Case, Promise<AdminPod>]> = [
     ["success", launch("success")],
     ["trainfail", launch("trainfail", { hyperparameters: { steps: 5, sim_step_ms: 20, sim_fail_at_step: 2, sim_exit_code: 3 } })],
-    ["shamismatch", launch("shamismatch", { sha256: "0".repeat(64) })],
+    ["shamismatch", launch("shamismatch", { sha256: "0".repeat(64), deadMan: false })],
     ["always500", launch("always500")],
+    ["tokenused", launch("tokenused")],
+    ["broken", launch("broken")],
+    ["uploadforbidden", launch("uploadforbidden")],
     ["weird", launch("weird", { baseModel: WEIRD_MODEL })],
     ["long", launch("long", { deploymentId: LONG_ID })],
   ];
@@ -180,7 +215,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const r of runs.values()) {
-    if (!r.podId || !sim) continue;
+    if (!r.podId || !sim || (await adminPod(r.podId)).status === "TERMINATED") continue;
     const res = await fetch(`${sim.apiUrl}/pods/${r.podId}`, { method: "DELETE", headers: { authorization: "Bearer x" } });
     expect(res.status).toBe(204);
   }
@@ -191,13 +226,14 @@ afterAll(async () => {
 describe("start.sh on a (simulated) RunPod pod", () => {
   it("success: downloads (retrying a 500), verifies, trains, uploads with the run token, reports in order", async () => {
     const { pod, r, types, logLines } = await outcome("success");
-    expect(pod.lastExitCode).toBe(0);
+    expect(selfTerminatedWith(pod, r)).toBe(0);
     expect(r.datasetRequests).toBe(2); // the first answered 500; curl retried
     // started → dataset_downloaded → progress 1..3 → log → completed (log batches may come in between)
     expect(types.filter((t) => t !== "log")).toEqual(["started", "dataset_downloaded", "progress", "progress", "progress", "completed"]);
     expect(r.events.filter((e) => e.type === "progress").map((e) => [e.step, e.totalSteps])).toEqual([[1, 3], [2, 3], [3, 3]]);
-    expect(types.lastIndexOf("log")).toBe(types.length - 2);
-    expect(types.lastIndexOf("log")).toBeGreaterThan(types.lastIndexOf("progress"));
+    // the last log batch right before completed; after it only the self-termination line
+    expect(types.slice(-3)).toEqual(["log", "completed", "log"]);
+    expect(types.length - 3).toBeGreaterThan(types.lastIndexOf("progress"));
     expect(r.events[1]).toMatchObject({ type: "dataset_downloaded", bytes: Buffer.byteLength(DATASET) });
     expect(r.events[0]).toMatchObject({ type: "started", system: { gpu: expect.stringContaining("RTX 4090"), podId: r.podId } });
     // artifacts: every file the trainer wrote, PUT with the bearer token, byte for byte
@@ -218,11 +254,9 @@ describe("start.sh on a (simulated) RunPod pod", () => {
   });
 
   it("failing training: reports failed with the trainer's exit code, phase training and the traceback; no completed", async () => {
-    const { pod, r, types, failed } = await outcome("trainfail");
-    expect(pod.lastExitCode).toBe(3);
-    expect(types).not.toContain("completed");
-    expect(types.at(-1)).toBe("failed");
-    expect(types.filter((t) => t === "failed")).toHaveLength(1);
+    const { pod, r, failed, outcomes } = await outcome("trainfail");
+    expect(selfTerminatedWith(pod, r)).toBe(3);
+    expect(outcomes).toEqual(["failed"]);
     expect(failed).toMatchObject({ exitCode: 3, phase: "training", message: "training exited with code 3" });
     const lines = failed?.lines ?? [];
     expect(lines.some((l) => l.includes("Traceback (most recent call last):"))).toBe(true);
@@ -232,9 +266,11 @@ describe("start.sh on a (simulated) RunPod pod", () => {
     expect(r.artifacts.size).toBe(0);
   });
 
-  it("sha256 mismatch: reports failed in phase dataset_download and never trains", async () => {
+  it("sha256 mismatch: reports failed in phase dataset_download and never trains (dead-man switch off: the script exits)", async () => {
     const { pod, r, types, logLines, failed } = await outcome("shamismatch");
-    expect(pod.lastExitCode).toBe(1);
+    expect(pod).toMatchObject({ status: "EXITED", lastExitCode: 1 });
+    expect(logLines.filter((l) => l.includes("dead-man switch off"))).toEqual([expect.stringMatching(/ dead-man switch off: missing TRAINPOD_RUNPOD_API_URL$/)]);
+    expect(logLines.join("\n")).not.toMatch(/self-terminating/);
     expect(failed).toMatchObject({ phase: "dataset_download", exitCode: 1, message: "dataset sha256 mismatch" });
     expect(types).not.toContain("dataset_downloaded");
     expect(types).not.toContain("progress");
@@ -243,22 +279,51 @@ describe("start.sh on a (simulated) RunPod pod", () => {
     expect(r.artifacts.size).toBe(0);
   });
 
-  it("a dataset server that always answers 500: curl retries, then failed in phase dataset_download", async () => {
+  it("a dataset server that always answers 500: retried 5 times, then failed in phase dataset_download", async () => {
     const { pod, r, types, failed } = await outcome("always500");
-    expect(r.datasetRequests).toBe(6); // the first try and curl's 5 retries
-    expect(pod.lastExitCode).toBe(22); // curl --fail on an HTTP error
+    expect(r.datasetRequests).toBe(6); // the first try and 5 retries
+    expect(selfTerminatedWith(pod, r)).toBe(22); // 22, as curl --fail: an HTTP error
     expect(failed).toMatchObject({ phase: "dataset_download", exitCode: 22 });
-    expect(failed?.message).toMatch(/dataset download failed/);
+    expect(failed?.message).toBe("dataset download failed: HTTP 500 (6 attempts)");
     expect((failed?.lines ?? []).join("\n")).toMatch(/500/);
     expect(types).not.toContain("progress");
     expect(types).not.toContain("completed");
   });
 
+  it("a spent dataset token (401 TOKEN_USED) is requested once, and the failure names the status and the code", async () => {
+    const { pod, r, types, failed } = await outcome("tokenused");
+    expect(r.datasetRequests).toBe(1); // a 401 is no reason to try again: no GPU time spent on retries
+    expect(selfTerminatedWith(pod, r)).toBe(22);
+    expect(failed).toMatchObject({ phase: "dataset_download", exitCode: 22 });
+    expect(failed?.message).toMatch(/dataset download failed: HTTP 401 TOKEN_USED/);
+    expect(types).not.toContain("dataset_downloaded");
+    expect(types).not.toContain("progress");
+    expect(types).not.toContain("completed");
+  });
+
+  it("a dataset transfer broken mid-way is retried (a connection error), then the run goes on", async () => {
+    const { pod, r, failed, outcomes, logLines } = await outcome("broken");
+    expect(r.datasetRequests).toBe(2);
+    expect(failed).toBeUndefined();
+    expect(outcomes).toEqual(["completed"]);
+    expect(selfTerminatedWith(pod, r)).toBe(0);
+    expect(logLines.some((l) => / dataset download: curl exit code 18: .*; retry 1\/5 in 1 s$/.test(l))).toBe(true);
+  });
+
+  it("an artifact upload answered 403 stops at once: failed in phase upload, with the status and the API's code", async () => {
+    const { pod, r, failed, outcomes } = await outcome("uploadforbidden");
+    expect(r.uploadRequests).toBe(1);
+    expect(outcomes).toEqual(["failed"]);
+    expect(failed).toMatchObject({ phase: "upload", exitCode: 22 });
+    expect(failed?.message).toMatch(/^upload of \S+ failed: HTTP 403 FORBIDDEN \(not retried\)$/);
+    expect(selfTerminatedWith(pod, r)).toBe(22);
+  });
+
   it("log lines with quotes, backslashes, tabs and control characters arrive as valid JSON", async () => {
-    const { pod, r, types, logLines } = await outcome("weird");
-    expect(pod.lastExitCode).toBe(0);
+    const { pod, r, logLines, outcomes } = await outcome("weird");
+    expect(selfTerminatedWith(pod, r)).toBe(0);
     expect(r.rejected).toEqual([]);
-    expect(types.at(-1)).toBe("completed");
+    expect(outcomes).toEqual(["completed"]);
     // the script logs "training <base model>": quotes, backslashes and the tab intact, the control character dropped
     const expected = `training ${WEIRD_MODEL.replace("\x01", "")}`;
     expect(logLines.some((l) => l.endsWith(expected))).toBe(true);
@@ -266,11 +331,11 @@ describe("start.sh on a (simulated) RunPod pod", () => {
   });
 
   it("a long log (over 64 KB unshipped, a line over 4000 chars) is shipped whole, in events the API accepts", async () => {
-    const { pod, r, types, logLines, failed } = await outcome("long");
+    const { pod, r, logLines, failed, outcomes } = await outcome("long");
     expect(failed).toBeUndefined(); // no bogus failure from a SIGPIPE'd `tail | head` in ship_logs
-    expect(pod.lastExitCode).toBe(0);
+    expect(selfTerminatedWith(pod, r)).toBe(0);
     expect(r.rejected).toEqual([]);
-    expect(types.at(-1)).toBe("completed");
+    expect(outcomes).toEqual(["completed"]);
     // every line once, in order: none lost, none shipped twice
     const numbered = logLines.map((l) => / (\d{4}) y+$/.exec(l)?.[1]).filter((n) => n !== undefined);
     expect(numbered).toEqual(Array.from({ length: 400 }, (_, i) => String(i).padStart(4, "0")));
