@@ -83,13 +83,14 @@ describe("deadlines and the monitor", () => {
   });
 
   it("a crash between creating the pod and recording it does not make a second pod", async () => {
-    const { id } = await makeDeployment(sys.db.prisma, await owner());
-    // the pod a crashed worker created before it could record it
+    // the crashed worker had marked that it was about to create (podRequestedAt), then created the pod, then died
+    const { id } = await makeDeployment(sys.db.prisma, await owner(), { podRequestedAt: new Date() });
     const runpod = new RunPodRestClient({ baseUrl: sys.sim.apiUrl, apiKey: "k" });
     const name = `${sys.config.env.POD_NAME_PREFIX}${id}`;
     const orphan = await runpod.createPod({ name, image: "img", gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 } });
-    // the retried deploy job adopts it, twice over
+    // the retried deploy job adopts it, twice over, billed from RunPod's createdAt
     expect(await deployDeployment(sys.deps.lifecycle, id, 2)).toBe("adopted");
+    expect((await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podCreatedAt?.toISOString()).toBe(orphan.createdAt);
     expect(await deployDeployment(sys.deps.lifecycle, id, 3)).toBe("already-provisioned");
     const pods = (await runpod.listPods({ namePrefix: name })).filter((p) => p.name === name);
     expect(pods.map((p) => p.id)).toEqual([orphan.id]);

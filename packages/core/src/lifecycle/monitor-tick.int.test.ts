@@ -159,3 +159,21 @@ describe("terminateDeployment after a worker died between DELETE and record", ()
     expect(row.podTerminatedAt?.getTime()).toBe(firstAt.getTime());
   });
 });
+
+describe("a pod that deleted itself", () => {
+  it("is recorded as terminatedBy POD, and still costed", async () => {
+    const client = deps().runpod;
+    const { user } = await makeUser(db.prisma);
+    const ds = await makeDataset(db.prisma, user.id);
+    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
+    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const at = new Date(Date.now() - 30_000);
+    await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "SUCCEEDED", podId: pod.id, podCreatedAt: at, provisioningAt: at, finishedAt: new Date(), costPerHrMicros: 400_000n } });
+    await db.prisma.deploymentEvent.create({ data: { deploymentId: d.id, type: "log", data: { lines: ["2026-12-01T10:00:00Z self-terminating: outcome reported 120 s ago and the pod still runs"] } } });
+    await client.terminatePod(pod.id); // the pod's own DELETE
+    await terminateDeployment(deps(), d.id, "completed");
+    const ev = await db.prisma.deploymentEvent.findFirstOrThrow({ where: { deploymentId: d.id, type: "pod_terminated" } });
+    expect(ev.data).toMatchObject({ alreadyGone: true, terminatedBy: "POD" });
+    expect((await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } })).costMicros).toBeGreaterThan(0n);
+  });
+});

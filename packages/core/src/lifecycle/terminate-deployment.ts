@@ -32,6 +32,8 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   // tokens die before the deployment reads as closed: closed implies revoked
   await deps.revokeTokens(d.id);
   const now = alreadyGone && firstRequest !== null ? firstRequest : deps.clock.now();
+  // the pod's dead-man switch deleted it (its last report says so): recorded, and still costed here
+  const terminatedBy = alreadyGone && (await selfTerminated(deps, d.id)) ? "POD" : "WORKER";
   const seconds = d.podCreatedAt ? billedSeconds(d.podCreatedAt, now) : 0;
   const cost = podCost(d, now) ?? 0n;
   const recorded = await updateWithEvent(
@@ -41,11 +43,19 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
     {
       type: "pod_terminated",
       message: `pod ${d.podId} terminated (${reason})`,
-      data: { podId: d.podId, alreadyGone, runtimeSeconds: seconds, costMicros: cost.toString(), reason },
+      data: { podId: d.podId, alreadyGone, terminatedBy, runtimeSeconds: seconds, costMicros: cost.toString(), reason },
     },
   );
   if (recorded) await deps.jobs.billing(d.id);
   if (recorded) deps.onPodTerminated?.({ deploymentId: d.id, status: d.status, finishedAt: d.finishedAt, terminatedAt: now, costMicros: cost });
   deps.logger.info("pod terminated", { deploymentId: d.id, podId: d.podId, reason, runtimeSeconds: seconds, costMicros: cost.toString() });
   return "terminated";
+}
+
+/** Did the pod report that it deletes itself (the start script's dead-man switch)? */
+async function selfTerminated(deps: LifecycleDeps, deploymentId: string): Promise<boolean> {
+  const rows = await deps.prisma.$queryRaw<Array<{ n: number }>>`
+    SELECT count(*)::int AS n FROM "DeploymentEvent"
+    WHERE "deploymentId" = ${deploymentId}::uuid AND "type" = 'log' AND "data"::text LIKE '%self-terminating:%'`;
+  return (rows[0]?.n ?? 0) > 0;
 }
