@@ -15,7 +15,6 @@ const N = Number(process.argv[2] ?? (QUICK ? 20 : 200));
 const SILENT = QUICK ? 3 : 10;
 /** submissions per second: paced so that the sim's pod processes do not starve the 2 cores */
 const SUBMIT_PER_SEC = 5;
-const RATE = process.env.BENCH_RUNPOD_RATE ?? "2000";
 
 async function paced(sys: BenchSystem, n: number, hp: Record<string, unknown>): Promise<string[]> {
   const ids: Promise<string>[] = [];
@@ -37,7 +36,7 @@ main(async () => {
   const notes: string[] = [];
   // a) failing runs
   {
-    const sys = await startBenchSystem({ worker: true, env: { RUNPOD_RATE_LIMIT_PER_SEC: RATE } });
+    const sys = await startBenchSystem({ worker: true });
     try {
       const ids = await paced(sys, N, { steps: 2, sim_step_ms: 0, sim_fail_at_step: 1 });
       await until(`${N} failing runs closed`, async () => (await sys.db.prisma.deployment.count({ where: { podTerminatedAt: { not: null } } })) >= N, QUICK ? 60_000 : 180_000);
@@ -70,7 +69,7 @@ main(async () => {
   {
     const hb = 2;
     const interval = 500;
-    const sys = await startBenchSystem({ worker: true, env: { RUNPOD_RATE_LIMIT_PER_SEC: RATE, HEARTBEAT_TIMEOUT_SECONDS: String(hb), MONITOR_INTERVAL_MS: String(interval) } });
+    const sys = await startBenchSystem({ worker: true, env: { HEARTBEAT_TIMEOUT_SECONDS: String(hb), MONITOR_INTERVAL_MS: String(interval) } });
     try {
       const ids = await paced(sys, SILENT, { steps: 5, sim_step_ms: 3_600_000 });
       await until(`${SILENT} silent pods closed`, async () => (await sys.db.prisma.deployment.count({ where: { podTerminatedAt: { not: null } } })) >= SILENT, 60_000);

@@ -3,8 +3,8 @@
  * One monitorTick with N live deployments and N simulator pods: N idle pods created through the
  * sim's REST API (no start command, boot delay 0), N Deployment rows inserted directly with
  * createMany (90% RUNNING with a fresh heartbeat, 10% PROVISIONING whose pod is already running).
- * The first tick moves the PROVISIONING ones to RUNNING (N/10 transitions); the next ticks are the
- * steady state. Wall time, RunPod calls per tick (sim stats) and this process's RSS.
+ * The first tick is cold (under v2 it moves no PROVISIONING deployment to RUNNING: the pod's own
+ * `started` report does; the bench counts the moves); the next ticks are the steady state. Wall time, RunPod calls per tick (sim stats) and this process's RSS.
  */
 import { systemClock } from "@trainpod/core";
 import { MONITORED_SELECT, monitorTick } from "../packages/core/src/lifecycle/monitor-tick";
@@ -17,7 +17,9 @@ const STEADY_TICKS = QUICK ? 2 : 3;
 const GPU = "NVIDIA GeForce RTX 4090";
 
 main(async () => {
-  const sys = await startBenchSystem({ worker: false });
+  // the N fixture pods are created straight through the sim's REST API, faster than its default
+  // quota (6,000 a minute) allows: a quota that does not stand in the fixture's way
+  const sys = await startBenchSystem({ worker: false, simEnv: { SIM_QUOTA: JSON.stringify({ minute: 1_000_000, hour: 10_000_000 }) } });
   const container = createWorkerContainer(sys.config, { logger: discardLogger("worker"), clock: systemClock });
   try {
     const deps = processorDeps(container);
@@ -79,7 +81,12 @@ main(async () => {
       const calls = runpodCalls(await sys.simStats()) - before;
       return { ms, calls, r, rss: rssMb() };
     };
+    // under v2 the tick moves no deployment PROVISIONING→RUNNING (the pod's own `started` report does):
+    // counted rather than assumed
+    const runningRows = () => sys.db.prisma.deployment.count({ where: { status: "RUNNING" } });
+    const runningBefore = await runningRows();
     const first = await tick();
+    const movedToRunning = (await runningRows()) - runningBefore;
     const steady = [];
     for (let i = 0; i < STEADY_TICKS; i++) steady.push(await tick());
     const steadyMs = median(steady.map((t) => t.ms));
@@ -101,13 +108,13 @@ main(async () => {
     report(
       [
         { bench: "3 monitor", metric: `tick wall time, steady state, ${fmt(N)} live${scaled}`, value: `${fmt(steadyMs)} ms`, target: "< 1,000 ms", met: steadyMs < 1000 },
-        { bench: "3 monitor", metric: `first tick (incl. ${fmt(first.r.running)} PROVISIONING→RUNNING)`, value: `${fmt(first.ms)} ms` },
+        { bench: "3 monitor", metric: `first tick (${fmt(N - runningBefore)} PROVISIONING, of them moved to RUNNING by the tick: ${fmt(movedToRunning)})`, value: `${fmt(first.ms)} ms` },
         { bench: "3 monitor", metric: "of which: pod listing alone / live-deployments query alone", value: `${fmt(listMs)} / ${fmt(findMs)} ms` },
         { bench: "3 monitor", metric: "RunPod calls per tick", value: String(calls), target: "1 listing", met: calls === 1 },
         { bench: "3 monitor", metric: "process RSS after ticks (API idle + worker deps)", value: `${fmt(rss)} MB (before ticks ${fmt(rssBefore)} MB)` },
       ],
       [
-        `${fmt(N)} sim pods created via REST in ${fmt(createPodsMs)} ms (${fmt(N / (createPodsMs / 1000))}/s), rows inserted in ${fmt(insertMs)} ms; steady ticks: ${steady.map((t) => fmt(t.ms)).join(", ")} ms; tick result: pods ${first.r.pods}, live ${first.r.live}, failed ${first.r.failed.length}`,
+        `${fmt(N)} sim pods created via REST in ${fmt(createPodsMs)} ms (${fmt(N / (createPodsMs / 1000))}/s), rows inserted in ${fmt(insertMs)} ms; steady ticks: ${steady.map((t) => fmt(t.ms)).join(", ")} ms; first tick's result: pods ${first.r.pods}, live ${first.r.live}, running ${first.r.running}, failed ${first.r.failed.length}, listing misses read by id ${first.r.listingMisses ?? 0}; under v2 PROVISIONING→RUNNING is the pod's \`started\` report, not the tick`,
       ],
     );
   } finally {

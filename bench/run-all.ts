@@ -1,6 +1,6 @@
 /**
  * `npm run bench`  (BENCH_QUICK=1 npm run bench: a smoke run of a few seconds per benchmark)
- * Runs the five benchmarks in order, each in its own process, prints one table and, on a full run
+ * Runs the six benchmarks in order, each in its own process, prints one table and, on a full run
  * (or with BENCH_WRITE=1), writes it into BENCHMARKS.md between the results markers.
  */
 import { spawnSync, execSync } from "node:child_process";
@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { QUICK, table, type Row } from "./support";
 
-const BENCHES = ["submission", "pipeline", "monitor", "failure", "cost"];
+const BENCHES = ["submission", "pipeline", "monitor", "failure", "cost", "quota"];
 const root = path.resolve(__dirname, "..");
 const START = "<!-- bench:results:start -->";
 const END = "<!-- bench:results:end -->";

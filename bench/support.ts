@@ -36,6 +36,8 @@ export { until } from "../test/support/until";
 
 /** BENCH_QUICK=1: every benchmark shortened to a few seconds (a smoke run, not a measurement). */
 export const QUICK = process.env.BENCH_QUICK === "1";
+/** RUNPOD_RATE_LIMIT_PER_MINUTE of every bench system: the simulator's default quota (6,000 a minute) */
+export const BENCH_ASSUMED_RUNPOD_QUOTA = process.env.BENCH_RUNPOD_QUOTA_PER_MINUTE ?? "6000";
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export type BenchDb = TestDatabase;
@@ -72,11 +74,51 @@ export interface SimStats {
   [k: string]: unknown;
 }
 
-/** RunPod API calls (/v1 routes, not /admin) in a stats snapshot, optionally only those matching `re`. */
+/** RunPod API calls (/v2 routes, not /admin) in a stats snapshot, optionally only those matching `re`. */
 export function runpodCalls(stats: SimStats, re: RegExp = /./): number {
   return Object.entries(stats.calls)
     .filter(([k]) => !k.includes("/admin") && re.test(k))
     .reduce((n, [, v]) => n + v, 0);
+}
+
+/** RunPod API v2 calls between two `/admin/stats` snapshots, by kind (keys are "METHOD /v2/template STATUS"). */
+export interface CallSplit {
+  total: number;
+  /** POST /v2/pods */
+  creates: number;
+  /** DELETE /v2/pods/{id} */
+  deletes: number;
+  /** GET /v2/catalog/gpus[/{id}] */
+  catalog: number;
+  /** GET /v2/pods (the monitor's and reconcile's listings, adoption look-ups) */
+  listings: number;
+  /** GET /v2/billing/pods (part of `other`) */
+  billing: number;
+  /** everything else (billing reads, GET /v2/pods/{id}, logs, actions) */
+  other: number;
+  /** every route and status with a non-zero count, "KEY: n" */
+  byRoute: string[];
+}
+
+export function callSplit(before: SimStats, after: SimStats): CallSplit {
+  const s: CallSplit = { total: 0, creates: 0, deletes: 0, catalog: 0, listings: 0, billing: 0, other: 0, byRoute: [] };
+  for (const [k, v] of Object.entries(after.calls).sort(([a], [b]) => a.localeCompare(b))) {
+    if (k.includes("/admin")) continue;
+    const n = v - (before.calls[k] ?? 0);
+    if (n === 0) continue;
+    s.byRoute.push(`${k}: ${n}`);
+    s.total += n;
+    const [method, route] = k.split(" ");
+    if (method === "POST" && route === "/v2/pods") s.creates += n;
+    else if (method === "DELETE" && route === "/v2/pods/{id}") s.deletes += n;
+    else if (method === "GET" && route?.startsWith("/v2/catalog/gpus")) s.catalog += n;
+    else if (method === "GET" && route === "/v2/pods") s.listings += n;
+    else {
+      if (route === "/v2/billing/pods") s.billing += n;
+      s.other += n;
+    }
+  }
+  return s;
 }
 
 const DATASET = [
@@ -105,6 +147,9 @@ export async function startBenchSystem(opts: { worker: boolean; env?: Record<str
     RUNPOD_API_URL: sim.apiUrl,
     RATE_LIMIT_PER_MINUTE: "0",
     RATE_LIMIT_RUN_PER_MINUTE: "0",
+    // the RunPod quota assumed until the sim's first answer (then the shared budget follows its
+    // RateLimit headers): the sim's default quota, so the first seconds are not paced at 60/min
+    RUNPOD_RATE_LIMIT_PER_MINUTE: BENCH_ASSUMED_RUNPOD_QUOTA,
     DATASET_DIR: path.join(dir, "datasets"),
     ARTIFACT_DIR: path.join(dir, "artifacts"),
     ...opts.env,
