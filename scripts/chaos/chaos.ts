@@ -4,11 +4,11 @@
  * live deployments; then a second phase in which Redis itself is restarted. Each phase ends with
  * the invariants (invariants.ts) checked.
  */
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { seededRandom } from "../../apps/runpod-sim/src/faults";
 import { checkInvariants, type InvariantReport, type SimPodView } from "./invariants";
-import { submitAll, type Rng } from "./load";
+import { submitAll, type Kind, type Rng } from "./load";
+import { plantOrphans, vanishPods } from "./sim-pods";
 import { startChaosSystem, type ChaosSystem, type ChaosTimings } from "./system";
 import { timelineComplete } from "@trainpod/core";
 
@@ -25,9 +25,20 @@ export interface ChaosOptions {
   orphans: number;
   vanish: number;
   faultRate: number;
+  /** share of creates that make the pod and answer 500 (createThenFail): the deploy job must adopt it by name */
+  createThenFailRate: number;
+  /** share of live pods left out of each GET /v2/pods answer (omitFromList): a miss must fail nothing */
+  omitFromListRate: number;
+  /**
+   * how long a `slow` answer (faultRate of every /v2 call, creates included) is held: past the workers'
+   * RUNPOD_TIMEOUT_MS (5 s) a slow create's 201 is lost (the pod exists: adopted by name), other slow calls time out and are retried
+   */
+  slowMs: number;
   seed: number;
   window: number;
   timeoutMs: number;
+  /** after every deployment closed: how long pods and billing jobs may take to settle (bounded) */
+  settleMs: number;
   timings: ChaosTimings;
   log: (line: string) => void;
 }
@@ -44,10 +55,17 @@ export interface ChaosFigures {
   cancels: number;
   capacityOutages: number;
   podVanished: number;
+  /** POST /v2/pods answered 201 (cumulative), and deployments that adopted their pod by name instead (cumulative) */
+  creates: number;
+  adopted: number;
+  /** billing jobs still waiting (delayed or retrying) when the invariants were checked */
+  billingPending: number;
   secretsInLogs: number;
   /** jobs BullMQ found stalled (a killed worker's) and ran again, from the workers' log lines */
   stalledJobs: number;
   seconds: number;
+  /** closed deployments whose pod the monitor's sweep terminated (its terminate job late: held by a killed worker), cumulative */
+  sweptByMonitor: number;
   invariants: InvariantReport;
 }
 
@@ -63,39 +81,6 @@ async function closedCount(sys: ChaosSystem, ids: string[]): Promise<number> {
   // closed: an outcome, and the pod's termination recorded or no pod at all (core's timelineComplete)
   const rows = await sys.db.prisma.deployment.findMany({ where: { id: { in: ids } }, select: { status: true, podId: true, podTerminatedAt: true } });
   return rows.filter(timelineComplete).length;
-}
-
-/** Pods named like ours whose deployment never recorded them (a lost database write): reconcile must end them. */
-async function plantOrphans(sys: ChaosSystem, n: number): Promise<void> {
-  for (let i = 0; i < n; ) {
-    const res = await fetch(`${sys.sim.apiUrl}/pods`, {
-      method: "POST",
-      headers: { ...json, authorization: "Bearer planted" },
-      body: JSON.stringify({ name: `${sys.podNamePrefix}${randomUUID()}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 } }),
-    }).catch(() => null);
-    if (res?.status === 201) i += 1;
-    else await sleep(100);
-  }
-}
-
-/** Terminates the pods of `n` running deployments behind trainpod's back: each must end FAILED / POD_VANISHED. */
-/** Deletes the pods of `n` of the long-running deployments (`longIds`: they train for ~15 s) behind trainpod's back. */
-async function vanishPods(sys: ChaosSystem, longIds: string[], n: number, done: () => boolean): Promise<string[]> {
-  const victims: string[] = [];
-  while (victims.length < n && !done()) {
-    const running = await sys.db.prisma.deployment.findMany({ where: { id: { in: longIds.slice(0, n) }, status: "RUNNING" }, select: { id: true, podId: true } });
-    for (const d of running) {
-      if (victims.includes(d.id) || !d.podId) continue;
-      for (let tries = 0; tries < 50; tries += 1) {
-        const res = await fetch(`${sys.sim.apiUrl}/pods/${d.podId}`, { method: "DELETE", headers: { authorization: "Bearer vanish" } }).catch(() => null);
-        if (res && (res.status === 204 || res.status === 400)) break;
-        await sleep(100);
-      }
-      victims.push(d.id);
-    }
-    await sleep(300);
-  }
-  return victims;
 }
 
 function countStalled(sys: ChaosSystem): number {
@@ -118,12 +103,18 @@ async function settle(sys: ChaosSystem, ids: string[], timeoutMs: number): Promi
   while (Date.now() < end) {
     const closed = await closedCount(sys, ids);
     const pods = await simAdmin<SimPodView[]>(sys, "/admin/pods");
-    if (closed === ids.length && pods.every((p) => p.desiredStatus === "TERMINATED")) return;
+    if (closed === ids.length && pods.every((p) => p.status === "TERMINATED")) return;
     await sleep(500);
   }
 }
 
-async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number, rng: Rng, disturb: (ids: string[], done: () => boolean, longIds: string[]) => Promise<Partial<ChaosFigures>>): Promise<ChaosFigures> {
+/** what every phase shares: what each deployment was meant to do, and whose pod was deleted behind our back */
+interface Expectations {
+  kinds: Map<string, Kind>;
+  vanished: string[];
+}
+
+async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number, rng: Rng, expect: Expectations, disturb: (ids: string[], done: () => boolean, longIds: string[]) => Promise<Partial<ChaosFigures>>): Promise<ChaosFigures> {
   const t0 = Date.now();
   const ids: string[] = [];
   const longIds: string[] = [];
@@ -131,16 +122,20 @@ async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number,
   let finished = false;
   const poll = setInterval(() => void closedCount(sys, ids).then((c) => (closedNow = c)).catch(() => undefined), 300);
   const disturbance = disturb(ids, () => finished, longIds);
-  const submitted = await submitAll(sys, { phase: name, n, concurrency: 10, window: o.window, longOnes: name === "workers" ? o.vanish : 0, unfinished: () => ids.length - closedNow, rng, sink: ids, longSink: longIds });
+  const submitted = await submitAll(sys, { phase: name, n, concurrency: 10, window: o.window, longOnes: name === "workers" ? o.vanish : 0, unfinished: () => ids.length - closedNow, rng, sink: ids, longSink: longIds, kinds: expect.kinds });
   o.log(`${name}: ${n} submitted in ${Math.round((Date.now() - t0) / 1000)} s (${submitted.retries} retried submissions)`);
   const end = Date.now() + o.timeoutMs;
   while (Date.now() < end && (await closedCount(sys, ids)) < ids.length) await sleep(500);
   finished = true;
   clearInterval(poll);
   const extra = await disturbance;
-  await settle(sys, ids, 30_000);
-  const stats = await simAdmin<{ faults: Record<string, number> }>(sys, "/admin/stats");
-  const invariants = await checkInvariants({ prisma: sys.db.prisma, queues: sys.queues, simPods: await simAdmin<SimPodView[]>(sys, "/admin/pods"), submitted: ids, podNamePrefix: sys.podNamePrefix });
+  // with BullMQ's default lock and stalled check (30 s each) a killed worker's job is taken over after up to
+  // ~60 s: pods and billing jobs are given that long, bounded
+  await settle(sys, ids, o.settleMs);
+  const stats = await simAdmin<{ faults: Record<string, number>; calls: Record<string, number> }>(sys, "/admin/stats");
+  const billing = await sys.queues.billing.getJobCounts("waiting", "delayed", "active", "prioritized");
+  const healthy = [...expect.kinds.entries()].filter(([, k]) => k === "healthy").map(([id]) => id);
+  const invariants = await checkInvariants({ prisma: sys.db.prisma, queues: sys.queues, simPods: await simAdmin<SimPodView[]>(sys, "/admin/pods"), submitted: ids, podNamePrefix: sys.podNamePrefix, healthy, vanished: expect.vanished });
   return {
     phase: name,
     deployments: ids.length,
@@ -152,8 +147,12 @@ async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number,
     cancels: submitted.cancels,
     capacityOutages: 0,
     podVanished: await sys.db.prisma.deployment.count({ where: { failureReason: "POD_VANISHED" } }),
+    creates: stats.calls["POST /v2/pods 201"] ?? 0,
+    adopted: await sys.db.prisma.deploymentEvent.count({ where: { type: "pod_adopted" } }),
+    billingPending: Object.values(billing).reduce((a, b) => a + b, 0),
     secretsInLogs: countSecrets(sys),
     stalledJobs: countStalled(sys),
+    sweptByMonitor: await sys.db.prisma.deploymentEvent.count({ where: { type: "pod_terminated", message: { contains: "termination overdue" } } }),
     seconds: Math.round((Date.now() - t0) / 1000),
     invariants,
     ...extra,
@@ -163,11 +162,18 @@ async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number,
 export async function runChaos(o: ChaosOptions): Promise<ChaosFigures[]> {
   const rng = seededRandom(o.seed);
   const sys = await startChaosSystem({ workers: o.workers, seed: o.seed, timings: o.timings });
+  const w = sys.workerSettings;
+  o.log(`workers: WORKER_LOCK_DURATION_MS ${w.lockMs}, WORKER_STALLED_INTERVAL_MS ${w.stalledMs} (defaults), MONITOR_INTERVAL_MS ${w.monitorMs}, TERMINATE_SWEEP_AFTER_MS ${w.terminateSweepAfterMs}; logs in ${sys.dir}, database ${sys.dbName}`);
   try {
     const r = o.faultRate;
-    await simAdmin(sys, "/admin/config", { faults: { rateLimit: r, serverError: r, slow: r, slowMs: 1500, drop: r / 4, retryAfterSeconds: 1 } });
+    // no `routes`: every /v2 route (pods, actions, catalog, billing, logs) meets them, creates included; a slow
+    // create outlives the client's timeout (its 201 is lost), as does a createThenFail's 500; listings miss pods
+    await simAdmin(sys, "/admin/config", {
+      faults: { rateLimit: r, serverError: r, slow: r, slowMs: o.slowMs, drop: r / 4, retryAfterSeconds: 1, createThenFail: o.createThenFailRate, omitFromList: o.omitFromListRate },
+    });
+    const expect: Expectations = { kinds: new Map(), vanished: [] };
     await plantOrphans(sys, o.orphans);
-    const workers = await phase(sys, o, "workers", o.deployments, rng, async (_ids, done, longIds) => {
+    const workers = await phase(sys, o, "workers", o.deployments, rng, expect, async (_ids, done, longIds) => {
       let outages = 0;
       const vanishing = vanishPods(sys, longIds, o.vanish, done);
       const capacity = (async () => {
@@ -184,12 +190,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures[]> {
         if (done() && sys.pool.kills >= o.kills) break;
       }
       await capacity;
-      await vanishing;
+      expect.vanished.push(...(await vanishing));
       o.log(`workers: ${sys.pool.kills} worker processes SIGKILLed and restarted`);
       return { capacityOutages: outages };
     });
     if (o.redisRestarts === 0 || o.redisPhaseDeployments === 0) return [workers];
-    const redis = await phase(sys, o, "redis", o.redisPhaseDeployments, rng, async (ids, done) => {
+    const redis = await phase(sys, o, "redis", o.redisPhaseDeployments, rng, expect, async (ids, done) => {
       for (let i = 0; i < o.redisRestarts && !done(); i += 1) {
         while (ids.length < ((i + 1) * o.redisPhaseDeployments) / (o.redisRestarts + 1) && !done()) await sleep(100);
         await sys.redis.restart(1000);

@@ -12,11 +12,15 @@ export interface Submitted {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Which kind of training deployment i is: most succeed, about a third fail at a step, some are cancelled, a few run long. */
-export function trainingFor(i: number, longOnes: number): { hyperparameters: Record<string, unknown>; cancel: boolean } {
-  if (i < longOnes) return { hyperparameters: { steps: 150, sim_step_ms: 100 }, cancel: false };
-  if (i % 3 === 1) return { hyperparameters: { steps: 6, sim_step_ms: 50, sim_fail_at_step: 3 }, cancel: false };
-  return { hyperparameters: { steps: 4, sim_step_ms: 50 }, cancel: i % 17 === 5 };
+/** What a deployment was meant to do: `healthy` ones must end SUCCEEDED whatever the faults and kills. */
+export type Kind = "healthy" | "fails" | "cancelled" | "long";
+
+/** Which kind of training deployment i is: most succeed, about a third fail at a step, some are cancelled, a few run long (their pods are deleted behind our back). */
+export function trainingFor(i: number, longOnes: number): { hyperparameters: Record<string, unknown>; cancel: boolean; kind: Kind } {
+  if (i < longOnes) return { hyperparameters: { steps: 150, sim_step_ms: 100 }, cancel: false, kind: "long" };
+  if (i % 3 === 1) return { hyperparameters: { steps: 6, sim_step_ms: 50, sim_fail_at_step: 3 }, cancel: false, kind: "fails" };
+  const cancel = i % 17 === 5;
+  return { hyperparameters: { steps: 4, sim_step_ms: 50 }, cancel, kind: cancel ? "cancelled" : "healthy" };
 }
 
 async function call(sys: ChaosSystem, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -37,7 +41,7 @@ async function call(sys: ChaosSystem, method: string, path: string, body?: unkno
  * Submits `n` deployments with `concurrency` clients, never more than `window` unfinished at once
  * (every simulated pod is real processes). Returns the ids the API accepted.
  */
-export async function submitAll(sys: ChaosSystem, opts: { phase: string; n: number; concurrency: number; window: number; longOnes: number; unfinished: () => number; rng: Rng; sink: string[]; longSink?: string[] }): Promise<Submitted> {
+export async function submitAll(sys: ChaosSystem, opts: { phase: string; n: number; concurrency: number; window: number; longOnes: number; unfinished: () => number; rng: Rng; sink: string[]; longSink?: string[]; kinds?: Map<string, Kind> }): Promise<Submitted> {
   const out: Submitted = { ids: opts.sink, retries: 0, cancels: 0 };
   let next = 0;
   const gpuTypeIds = ["NVIDIA GeForce RTX 4090", "NVIDIA A40"];
@@ -49,6 +53,7 @@ export async function submitAll(sys: ChaosSystem, opts: { phase: string; n: numb
       if (res.status === 202 || res.status === 200) {
         const id = res.json.id as string;
         out.ids.push(id);
+        opts.kinds?.set(id, t.kind);
         if (i < opts.longOnes) opts.longSink?.push(id);
         if (t.cancel) void sleep(500 + opts.rng() * 3000).then(() => cancel(sys, id, out));
         return;

@@ -19,12 +19,15 @@ import { databaseHandle, type TestDatabase } from "../../test/support/test-db";
 import { startOwnRedis, type OwnRedis } from "./redis-server";
 import { startWorkerPool, type WorkerPool } from "./worker-pool";
 
+/**
+ * The schedules a chaos run sets. BullMQ's lock and stalled check are NOT among them: the workers run
+ * with the production defaults (WORKER_LOCK_DURATION_MS, WORKER_STALLED_INTERVAL_MS: 30 s each), so a
+ * killed worker's jobs wait as long as they would in production.
+ */
 export interface ChaosTimings {
   monitorMs: number;
   reconcileMs: number;
   requeueAfterMs: number;
-  lockMs: number;
-  stalledMs: number;
 }
 
 export interface ChaosSystem {
@@ -40,6 +43,10 @@ export interface ChaosSystem {
   runpodKey: string;
   /** every log file of the run (API, workers) */
   logFiles: string[];
+  /** the database's name (kept at stop with CHAOS_KEEP_DB=1) */
+  dbName: string;
+  /** what the workers run with: BullMQ's lock and stalled check (the defaults) */
+  workerSettings: { lockMs: number; stalledMs: number; monitorMs: number; terminateSweepAfterMs: number };
   stop(): Promise<void>;
 }
 
@@ -74,7 +81,11 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
     RUNPOD_API_URL: sim.apiUrl,
     RUNPOD_API_KEY: runpodKey,
     RUNPOD_TIMEOUT_MS: "5000",
-    RUNPOD_RATE_LIMIT_PER_SEC: "200",
+    // the quota assumed until the sim's RateLimit-Policy header is seen: the sim's default (6000/min)
+    RUNPOD_RATE_LIMIT_PER_MINUTE: "6000",
+    // the billing job reads the sim's bill (no lag) soon after each termination, retrying every second or so
+    BILLING_DELAY_MS: "1000",
+    BILLING_RETRY_DELAY_MS: "1000",
     PUBLIC_URL: apiUrl,
     DATASET_DIR: path.join(dir, "datasets"),
     ARTIFACT_DIR: path.join(dir, "artifacts"),
@@ -83,12 +94,16 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
     MONITOR_INTERVAL_MS: String(t.monitorMs),
     RECONCILE_INTERVAL_MS: String(t.reconcileMs),
     QUEUED_REQUEUE_AFTER_MS: String(t.requeueAfterMs),
-    WORKER_LOCK_DURATION_MS: String(t.lockMs),
-    WORKER_STALLED_INTERVAL_MS: String(t.stalledMs),
     HEARTBEAT_TIMEOUT_SECONDS: "60",
     RATE_LIMIT_PER_MINUTE: "0",
+    // no metrics server: K worker processes on one host would fight for WORKER_METRICS_PORT (9464), all but one
+    // exiting at start with EADDRINUSE (the supervisor restarting them every second: ~1 live worker in 3)
+    WORKER_METRICS_PORT: "0",
     RATE_LIMIT_RUN_PER_MINUTE: "0",
   };
+  // the production defaults, whatever the caller's shell says
+  delete process.env.WORKER_LOCK_DURATION_MS;
+  delete process.env.WORKER_STALLED_INTERVAL_MS;
   const config = loadConfig({ ...process.env, ...env });
   const apiLog = path.join(dir, "api.log");
   const logger = createLogger({ service: "api", level: "info", format: "json", transports: [new winston.transports.Stream({ stream: createWriteStream(apiLog) })] });
@@ -114,6 +129,8 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
     user: { key, datasetId },
     runpodKey,
     logFiles: [apiLog, workerLog],
+    dbName,
+    workerSettings: { lockMs: config.env.WORKER_LOCK_DURATION_MS, stalledMs: config.env.WORKER_STALLED_INTERVAL_MS, monitorMs: config.env.MONITOR_INTERVAL_MS, terminateSweepAfterMs: config.env.TERMINATE_SWEEP_AFTER_MS },
     async stop() {
       await pool.stop();
       server.closeAllConnections();
@@ -121,7 +138,9 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
       await closeQueues(apiQueues);
       apiRedis.disconnect();
       await sim.stop();
-      await db.drop();
+      // CHAOS_KEEP_DB=1: the database stays for a post-mortem (psql .../<dbName>); drop it by hand after
+      if (process.env.CHAOS_KEEP_DB === "1") await db.prisma.$disconnect();
+      else await db.drop();
       await redis.stop();
       if (process.env.CHAOS_KEEP_LOGS !== "1") rmSync(dir, { recursive: true, force: true });
     },

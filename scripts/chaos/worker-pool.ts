@@ -55,7 +55,8 @@ export function startWorkerPool(size: number, env: Record<string, string>, logFi
       await exited(victim);
       pool.kills += 1;
       await new Promise((r) => setTimeout(r, restartAfterMs));
-      if (!stopping) workers[i] = spawnOne(i);
+      // the victim may have exited by itself just before: then the supervisor already put a new worker in its slot
+      if (!stopping && workers[i] === victim) workers[i] = spawnOne(i);
     },
     async stop() {
       stopping = true;

@@ -99,4 +99,22 @@ describe("deadlines and the monitor", () => {
     await sys.deps.lifecycle.jobs.terminate(id, "test cleanup");
     await until("terminated", async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podTerminatedAt);
   });
+
+  it("a pod we created is billed from RunPod's createdAt, not from before a slow create's wait (issue 14: cost within 1 s of price)", async () => {
+    const patch = (body: unknown) => sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const { id } = await makeDeployment(sys.db.prisma, await owner());
+    // every create waits 2 s before RunPod handles it (well within the client's timeout): the pod exists, and bills, from then
+    await patch({ faults: { slow: 1, slowMs: 2000, methods: ["POST"], routes: ["/v2/pods"] } });
+    try {
+      expect(await deployDeployment(sys.deps.lifecycle, id, 1)).toBe("provisioned");
+    } finally {
+      await patch({ faults: { slow: 0, slowMs: 0, methods: [], routes: [] } });
+    }
+    const d = await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } });
+    const pod = (await (await sys.sim.admin(`/admin/pods/${d.podId ?? ""}`)).json()) as { createdAt: string };
+    const off = Math.abs((d.podCreatedAt?.getTime() ?? 0) - Date.parse(pod.createdAt));
+    expect({ off, within: off < 500 }).toEqual({ off, within: true });
+    await sys.deps.lifecycle.jobs.terminate(id, "test cleanup");
+    await until("terminated", async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podTerminatedAt);
+  });
 });

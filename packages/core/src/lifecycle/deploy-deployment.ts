@@ -45,7 +45,7 @@ export async function deployDeployment(deps: LifecycleDeps, deploymentId: string
   }
   for (const candidate of candidates) {
     if (launch === undefined) break;
-    // the moment before the create: the pod may bill from here, whatever its answer says later
+    // the moment before the create: the pod cannot bill from earlier (RunPod's createdAt is kept at or after it)
     const requestedAt = deps.clock.now();
     let pod: Pod;
     try {
@@ -63,9 +63,21 @@ export async function deployDeployment(deps: LifecycleDeps, deploymentId: string
       }
       throw err; // 402, 422: final (the processor fails the deployment); 429, 5xx, timeouts: the job retries and adopts by name
     }
-    return (await recordPod(deps, d, pod, { attempt, adopted: false, createdAt: requestedAt, refused })) ? "provisioned" : "lost-race";
+    return (await recordPod(deps, d, pod, { attempt, adopted: false, createdAt: createdWithin(pod, requestedAt, deps.clock.now()), refused })) ? "provisioned" : "lost-race";
   }
   return noCapacity(deps, d, attempt, refused);
+}
+
+/**
+ * When a pod we created started billing: RunPod's own `createdAt`, kept inside the window we know the
+ * create happened in (from just before the call to its answer), so a skewed clock cannot move it out.
+ * The call's own waits (the rate budget, a 429's Retry-After, a slow answer) are not billed: RunPod's
+ * bill starts at its createdAt, and ours must match it (the chaos run found 2-3 s of difference).
+ */
+function createdWithin(pod: Pod, requestedAt: Date, answeredAt: Date): Date {
+  const at = Date.parse(pod.createdAt);
+  if (Number.isNaN(at)) return requestedAt;
+  return new Date(Math.min(Math.max(at, requestedAt.getTime()), answeredAt.getTime()));
 }
 
 /** The deployment's pod by its unique name, asked a few times (a listing can lag behind a create); undefined when not there. */
@@ -100,7 +112,7 @@ function runpodDetail(err: AppError): string {
 interface Placement {
   attempt: number;
   adopted: boolean;
-  /** when the pod started billing: RunPod's createdAt for an adopted pod, the moment before the create otherwise */
+  /** when the pod started billing: RunPod's createdAt (for a pod we created, clamped between the call and its answer) */
   createdAt: Date;
   refused: RefusedCandidate[];
 }

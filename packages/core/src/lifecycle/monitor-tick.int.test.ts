@@ -132,6 +132,29 @@ describe("monitorTick", () => {
     expect(row.podTerminatedAt).not.toBeNull();
     expect(await client.getPod(pod.id)).toBeNull();
   });
+
+  it("sweeps overdue terminations even when the listing fails (it does not wait on RunPod's list)", async () => {
+    const client = deps().runpod;
+    const { user } = await makeUser(db.prisma);
+    const ds = await makeDataset(db.prisma, user.id);
+    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
+    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const at = new Date(Date.now() - 20_000);
+    await db.prisma.deployment.update({
+      where: { id: d.id },
+      data: { status: "SUCCEEDED", podId: pod.id, podCreatedAt: at, provisioningAt: at, runningAt: at, finishedAt: new Date(Date.now() - 10_000), costPerHrMicros: 400_000n },
+    });
+    // every listing answers 5xx (GET /v2/pods only: the DELETE goes through); no retries, so the tick fails at once
+    await simConfig({ faults: { serverError: 1, methods: ["GET"], routes: ["/v2/pods"] } });
+    try {
+      await expect(monitorTick({ ...deps(), runpod: new RunPodRestClient({ baseUrl: sim.apiUrl, apiKey: "sim", maxRetries: 0 }) }, settings)).rejects.toBeDefined();
+    } finally {
+      await simConfig({ faults: { serverError: 0, methods: [], routes: [] } });
+    }
+    const row = await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
+    expect(row.podTerminatedAt).not.toBeNull();
+    expect(await client.getPod(pod.id)).toBeNull();
+  });
 });
 
 describe("terminateDeployment after a worker died between DELETE and record", () => {

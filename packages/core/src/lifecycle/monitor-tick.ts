@@ -83,10 +83,21 @@ export function judge(d: MonitoredDeployment, pod: Pod | undefined, now: Date, s
  */
 export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Promise<MonitorResult> {
   const now = deps.clock.now();
-  const [pods, live] = await Promise.all([
-    deps.runpod.listPods({ namePrefix: deps.podNamePrefix }),
-    deps.prisma.deployment.findMany({ where: { status: { in: ["PROVISIONING", "RUNNING"] }, podId: { not: null } }, select: MONITORED_SELECT }),
-  ]);
+  // the overdue terminations need no listing: they start at once, beside it, so a slow or failing listing
+  // (a timeout and its retries: 10 s and more) neither delays nor skips them (the chaos run measured
+  // outcome → DELETE p99 11.7 s, every slowest pod swept at the end of a tick that had waited on the listing)
+  const sweeping = sweepUnterminated(deps, now, s.terminateSweepAfterMs);
+  let pods: Pod[];
+  let live: MonitoredDeployment[];
+  try {
+    [pods, live] = await Promise.all([
+      deps.runpod.listPods({ namePrefix: deps.podNamePrefix }),
+      deps.prisma.deployment.findMany({ where: { status: { in: ["PROVISIONING", "RUNNING"] }, podId: { not: null } }, select: MONITORED_SELECT }),
+    ]);
+  } catch (err) {
+    await sweeping.catch(() => undefined);
+    throw err;
+  }
   const byId = new Map(pods.map((p) => [p.id, p]));
   const result: MonitorResult = { pods: pods.length, live: live.length, running: 0, failed: [], requeued: 0, listingMisses: 0, swept: [] };
   const unknown = await confirmMissing(deps, live, byId, result);
@@ -101,7 +112,7 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
   }
   await deps.prisma.$executeRaw`UPDATE "Deployment" SET "costMicros" = CEIL("costPerHrMicros" * CEIL(EXTRACT(EPOCH FROM (${now}::timestamptz - "podCreatedAt"))) / 3600.0)::bigint WHERE "podTerminatedAt" IS NULL AND "podCreatedAt" IS NOT NULL AND "costPerHrMicros" IS NOT NULL`;
   result.requeued = await requeueStale(deps, now, s.requeueAfterMs);
-  result.swept = await sweepUnterminated(deps, now, s.terminateSweepAfterMs);
+  result.swept = await sweeping;
   return result;
 }
 
