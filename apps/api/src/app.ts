@@ -59,9 +59,10 @@ export function createApp(deps: ApiDeps): Express {
   const hub = deps.timelineHub ?? new TimelineHub(deps.prisma, () => deps.clock.now());
   const slots = new StreamSlots(streamLimits);
   app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock, slots, hub }));
-  app.use(podLogRoutes({ prisma: deps.prisma, runpod: deps.runpod ?? runpodClientFor(deps), slots }));
+  const runpod = deps.runpod ?? runpodClientFor(deps);
+  app.use(podLogRoutes({ prisma: deps.prisma, runpod, slots }));
   const artifacts = new LocalFileStorage(deps.config.env.ARTIFACT_DIR);
-  app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, maxArtifactBytes: deps.config.env.ARTIFACT_MAX_BYTES }));
+  app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, maxArtifactBytes: deps.config.env.ARTIFACT_MAX_BYTES, runpod, podNamePrefix: deps.config.env.POD_NAME_PREFIX }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

@@ -1,6 +1,6 @@
 import { Router, type Request } from "express";
 import { bearerToken } from "../http/auth";
-import { AppError, recordRunEvent, verifyRunToken, type BlobStorage, type Clock, type JobEnqueuer, type PrismaClient } from "@trainpod/core";
+import { AppError, recordRunEvent, verifyRunToken, type BlobStorage, type Clock, type JobEnqueuer, type PrismaClient, type RunPodClient } from "@trainpod/core";
 
 export interface RunRouteDeps {
   prisma: PrismaClient;
@@ -8,6 +8,9 @@ export interface RunRouteDeps {
   jobs: JobEnqueuer;
   artifacts: BlobStorage;
   maxArtifactBytes: number;
+  /** to adopt a pod that reports before its deployment recorded it */
+  runpod?: Pick<RunPodClient, "getPod">;
+  podNamePrefix?: string;
 }
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;

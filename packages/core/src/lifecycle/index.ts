@@ -9,3 +9,4 @@ export * from "./reconcile";
 export * from "./failure-logs";
 export * from "./bill-pod";
 export * from "./failure-reason";
+export * from "./adopt-reported-pod";

@@ -183,6 +183,21 @@ describe("terminateDeployment after a worker died between DELETE and record", ()
   });
 });
 
+describe("terminateDeployment whose own DELETE finds the pod gone", () => {
+  it("bills to the end of this call when no earlier call asked (a slow DELETE answered by its retry's 404)", async () => {
+    const client = deps().runpod;
+    const { user } = await makeUser(db.prisma);
+    const ds = await makeDataset(db.prisma, user.id);
+    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
+    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const end = Date.now();
+    await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "SUCCEEDED", podId: pod.id, podCreatedAt: new Date(end - 30_000), finishedAt: new Date(end), costPerHrMicros: 3_600_000n } });
+    await client.terminatePod(pod.id); // it went while this call's first attempt was on its way
+    await terminateDeployment({ ...deps(), clock: new ManualClock(end) }, d.id, "completed");
+    expect((await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } })).costMicros).toBe(30_000n);
+  });
+});
+
 describe("a pod that deleted itself", () => {
   it("is recorded as terminatedBy POD, and still costed", async () => {
     const client = deps().runpod;

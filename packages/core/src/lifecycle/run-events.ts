@@ -3,6 +3,7 @@ import type { PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import type { Clock } from "../time/clock";
 import { recordEvent, transition } from "../deployments/state-machine";
+import { adoptReportedPod, type AdoptReportedPodDeps } from "./adopt-reported-pod";
 import { failDeployment } from "./fail-deployment";
 
 const line = z.string().max(4000);
@@ -43,6 +44,15 @@ export interface RunEventDeps {
   prisma: PrismaClient;
   clock: Clock;
   jobs: JobEnqueuer;
+  /** RunPod and our pod names: to adopt a pod that reports before its deployment recorded it */
+  runpod?: AdoptReportedPodDeps["runpod"];
+  podNamePrefix?: string;
+}
+
+/** The `started` report of a pod its deployment has not recorded yet adopts it (adopt-reported-pod.ts). */
+async function adoptIfUnrecorded(deps: RunEventDeps, deploymentId: string, podId: string | undefined): Promise<void> {
+  if (podId === undefined || podId === "" || deps.runpod === undefined || deps.podNamePrefix === undefined) return;
+  await adoptReportedPod({ prisma: deps.prisma, clock: deps.clock, runpod: deps.runpod, podNamePrefix: deps.podNamePrefix }, deploymentId, podId);
 }
 
 /** Applies one event from a pod: progress and heartbeats, and the run's outcome, which terminates the pod at once. */
@@ -52,6 +62,7 @@ export async function recordRunEvent(deps: RunEventDeps, deploymentId: string, b
   const heartbeat = () => deps.prisma.deployment.updateMany({ where: { id: deploymentId }, data: { lastHeartbeatAt: now } });
   switch (ev.type) {
     case "started":
+      await adoptIfUnrecorded(deps, deploymentId, ev.system?.podId);
       // the transition stamps the heartbeat itself; a restarted script only needs the heartbeat
       if (!(await transition(deps.prisma, { deploymentId, from: ["PROVISIONING"], to: "RUNNING", set: { runningAt: now, lastHeartbeatAt: now }, event: { type: "running", message: "start script running", data: ev.system ?? {} } }))) {
         await heartbeat();

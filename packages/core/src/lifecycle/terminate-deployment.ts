@@ -15,12 +15,13 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
   if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
   if (d.podTerminatedAt !== null) return "already-closed";
-  // the first attempt's time is kept: a later attempt that finds the pod gone (this one's DELETE landed,
+  // the first call's time is kept: a later call that finds the pod gone (the first one's DELETE landed,
   // then its worker died before recording) bills up to it, not up to when it was noticed
+  const callStart = deps.clock.now();
   const marked = await deps.prisma.$queryRaw<Array<{ at: Date }>>`
-    UPDATE "Deployment" SET "terminateAttempts" = "terminateAttempts" + 1, "terminateRequestedAt" = COALESCE("terminateRequestedAt", ${deps.clock.now()})
+    UPDATE "Deployment" SET "terminateAttempts" = "terminateAttempts" + 1, "terminateRequestedAt" = COALESCE("terminateRequestedAt", ${callStart})
     WHERE "id" = ${d.id}::uuid AND "podTerminatedAt" IS NULL RETURNING "terminateRequestedAt" AS at`;
-  const firstRequest = marked[0]?.at ?? null;
+  const earlierCall = marked[0]?.at !== undefined && marked[0].at.getTime() < callStart.getTime() ? marked[0].at : null;
   if (d.podId === null) {
     // nothing ever billed: close it at zero, so it does not look like a pod still being terminated
     await deps.revokeTokens(d.id);
@@ -31,7 +32,9 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   const { alreadyGone } = await deps.runpod.terminatePod(d.podId);
   // tokens die before the deployment reads as closed: closed implies revoked
   await deps.revokeTokens(d.id);
-  const now = alreadyGone && firstRequest !== null ? firstRequest : deps.clock.now();
+  // gone during this call (a slow DELETE answered by its retry's 404): billed to now, as RunPod did;
+  // gone before it (an earlier call's DELETE landed): billed to that call
+  const now = alreadyGone && earlierCall !== null ? earlierCall : deps.clock.now();
   // the pod's dead-man switch deleted it (its last report says so): recorded, and still costed here
   const terminatedBy = alreadyGone && (await selfTerminated(deps, d.id)) ? "POD" : "WORKER";
   const seconds = d.podCreatedAt ? billedSeconds(d.podCreatedAt, now) : 0;
