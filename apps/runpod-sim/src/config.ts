@@ -51,6 +51,8 @@ export interface SimConfig {
   killGraceMs: number;
   /** where pod folders live; undefined = a fresh temp dir */
   dataDir?: string;
+  /** folders put first on every pod's PATH, before the stand-ins (e.g. a real python's bin); undefined = none */
+  podPathPrepend?: string;
   capacity: CapacityConfig;
   faults: FaultConfig;
   seed: number;
@@ -137,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SimConfig {
     restartDelayMs: int(env, "SIM_RESTART_DELAY_MS", base.restartDelayMs),
     killGraceMs: int(env, "SIM_KILL_GRACE_MS", base.killGraceMs),
     dataDir: text("SIM_DATA_DIR"),
+    podPathPrepend: text("SIM_POD_PATH_PREPEND"),
     capacity: capacity ? applyCapacity(base.capacity, json("SIM_CAPACITY", capacity)) : base.capacity,
     faults: faults ? applyFaults(base.faults, json("SIM_FAULTS", faults)) : base.faults,
     seed: int(env, "SIM_SEED", base.seed),

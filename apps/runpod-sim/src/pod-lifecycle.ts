@@ -19,7 +19,7 @@ export interface LifecycleDeps {
 }
 
 /** The container's environment: the pod's env, then what RunPod (and the sim) set. */
-export function containerEnv(pod: SimPod, binDir: string): Record<string, string> {
+export function containerEnv(pod: SimPod, binDir: string, pathPrepend?: string): Record<string, string> {
   const tcp22 = pod.portMappings?.["22"];
   return {
     ...pod.input.env,
@@ -37,7 +37,7 @@ export function containerEnv(pod: SimPod, binDir: string): Record<string, string
     CUDA_VERSION: HOST_CUDA_VERSION,
     SIM_GPU_NAME: pod.gpu.id,
     SIM_GPU_MEMORY_GB: String(pod.gpu.memoryInGb),
-    PATH: [binDir, path.dirname(process.execPath), process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"].join(path.delimiter),
+    PATH: [...(pathPrepend ? [pathPrepend] : []), binDir, path.dirname(process.execPath), process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"].join(path.delimiter),
     HOME: pod.homeDir,
     LANG: "C.UTF-8",
     PYTHONUNBUFFERED: "1",
@@ -87,7 +87,7 @@ function launch(pod: SimPod, deps: LifecycleDeps): void {
   pod.status = "RUNNING";
   pod.state = "running";
   pod.log.note(command.length === 0 ? "container started (idle: no args)" : `container started: ${JSON.stringify(command)}`);
-  const container = startContainer({ command, cwd: pod.workDir, env: containerEnv(pod, deps.binDir), log: pod.log });
+  const container = startContainer({ command, cwd: pod.workDir, env: containerEnv(pod, deps.binDir, deps.config().podPathPrepend), log: pod.log });
   pod.container = container;
   void container.exited.then((exit) => onExit(pod, container, exit, deps));
 }

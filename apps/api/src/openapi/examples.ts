@@ -56,7 +56,7 @@ export const deploymentExample = {
   gpuTypeIds: ["NVIDIA GeForce RTX 4090"],
   gpuCount: 1,
   cloudType: "SECURE",
-  image: "runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel",
+  image: "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204",
   limits: { maxRuntimeMinutes: 120, maxCostUsd: "5.000000", setupTimeoutMinutes: 20 },
   dataCenterIds: [],
   pod: { id: "abc123xyz", gpuTypeId: "NVIDIA GeForce RTX 4090", dataCenterId: "EU-RO-1", costPerHrUsd: "0.690000" },

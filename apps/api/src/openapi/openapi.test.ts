@@ -67,6 +67,11 @@ describe("the OpenAPI document", () => {
     const schema = submit.requestBody.content["application/json"]?.schema;
     expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(["datasetId", "gpuTypeIds", "maxCostUsd", "setupTimeoutMinutes"]));
     expect(schema?.required).toEqual(expect.arrayContaining(["datasetId", "baseModel", "gpuTypeIds"]));
+    // the typed hyperparameters (issue 15): every name with its type, unknown keys refused
+    const hp = schema?.properties.hyperparameters as { properties: Record<string, { type?: string; minimum?: number }>; additionalProperties: boolean };
+    expect(Object.keys(hp.properties)).toEqual(expect.arrayContaining(["learning_rate", "epochs", "steps", "lora_r", "lora_alpha", "lora_dropout", "max_seq_length", "batch_size", "gradient_accumulation_steps", "completion_only_loss", "target_modules", "merge_adapter"]));
+    expect(hp.properties.epochs).toMatchObject({ type: "integer", minimum: 1 });
+    expect(hp.additionalProperties).toBe(false);
   });
 
   it("is served at /openapi.json, with a docs page and its assets from node_modules at /docs", async () => {

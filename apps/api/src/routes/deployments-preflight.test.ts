@@ -62,6 +62,20 @@ describe("pre-flight checks", () => {
     expect(await sim.db.prisma.deployment.count()).toBe(1);
   });
 
+  it("bad hyperparameters (a string epochs, an unknown key) are one 422 before anything is written (issue 15)", async () => {
+    const before = await sim.db.prisma.deployment.count();
+    const payload = body(simDataset, { hyperparameters: { epochs: "3", lr: 0.1, steps: 10 } });
+    const res = await post(sim, simKey, "/v1/deployments", payload).expect(422);
+    expect(res.body.error.code).toBe("UNPROCESSABLE");
+    expect(res.body.error.details.problems).toEqual([
+      expect.objectContaining({ path: "hyperparameters.epochs" }),
+      expect.objectContaining({ path: "hyperparameters", keys: ["lr"] }),
+    ]);
+    expect(await sim.db.prisma.deployment.count()).toBe(before);
+    await post(sim, simKey, "/v1/deployments/validate", payload).expect(422);
+    await post(sim, simKey, "/v1/deployments/validate", body(simDataset, { hyperparameters: { epochs: 3, sim_step_ms: 10, target_modules: ["q_proj"] } })).expect(200);
+  });
+
   it("schema errors stay 400 VALIDATION_FAILED", async () => {
     const res = await post(sim, simKey, "/v1/deployments/validate", { datasetId: "nope" }).expect(400);
     expect(res.body.error.code).toBe("VALIDATION_FAILED");

@@ -4,6 +4,7 @@ import {
   assertPreflight,
   cancelDeployment,
   deploymentEvents,
+  assertHyperparameters,
   deploymentRequestSchema,
   deploymentView,
   estimateCost,
@@ -61,6 +62,7 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
   });
 
   router.post("/v1/deployments/validate", async (req, res) => {
+    assertHyperparameters(req.body);
     const body = deploymentRequestSchema.parse(req.body);
     const ctx = { ...deps.preflight, prices: await deps.prices(body.cloudType, body.gpuCount) };
     assertPreflight(await preflight(deps.prisma, ctx, currentUserId(req), body));

@@ -174,15 +174,17 @@ describe("limits", () => {
     expect(await check({ method: "GET", path: "/v1/datasets?limit=1000000", headers: auth() })).toBe(400);
   });
 
-  it("strings past their limits are 400: base model, GPU ids, hyperparameter values, Idempotency-Key", async () => {
+  it("strings past their limits are 400: base model, GPU ids, Idempotency-Key; a bad hyperparameter is 422", async () => {
     const cases = [
       { ...validBody(), baseModel: "m".repeat(201) },
       { ...validBody(), gpuTypeIds: ["g".repeat(101)] },
       { ...validBody(), gpuTypeIds: Array.from({ length: 11 }, (_, i) => `g${i}`) },
-      { ...validBody(), hyperparameters: { k: "v".repeat(1001) } },
       { ...validBody(), image: "i".repeat(301) },
     ];
     for (const body of cases) expect(await check({ method: "POST", path: "/v1/deployments", headers: { ...auth(), "content-type": "application/json" }, body: JSON.stringify(body) })).toBe(400);
     expect(await check({ method: "POST", path: "/v1/deployments", headers: { ...auth(), "content-type": "application/json", "idempotency-key": "k".repeat(201) }, body: JSON.stringify(validBody()) })).toBe(400);
+    for (const hyperparameters of [{ sim_error: "v".repeat(1001) }, { k: "v" }, { epochs: "3" }]) {
+      expect(await check({ method: "POST", path: "/v1/deployments", headers: { ...auth(), "content-type": "application/json" }, body: JSON.stringify({ ...validBody(), hyperparameters }) })).toBe(422);
+    }
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { JsonlChecker, MAX_LINE_BYTES } from "./jsonl-validator";
 
 function check(text: string | Buffer, chunk = 7) {
@@ -38,5 +40,17 @@ describe("JsonlChecker", () => {
         ],
       },
     });
+  });
+});
+
+describe("the rows train.py accepts (issue 15, finding 2: trainer/fixtures, also read by test_train.py)", () => {
+  const dir = path.join(__dirname, "..", "..", "trainer", "fixtures");
+  const expected = JSON.parse(readFileSync(path.join(dir, "datasets.json"), "utf8")) as Record<string, { format?: string; rows?: number; line?: number; reason?: string }>;
+  const names = Object.keys(expected).filter((k) => !k.startsWith("/"));
+  it.each(names)("%s", (name) => {
+    const want = expected[name]!;
+    const got = check(readFileSync(path.join(dir, "datasets", name)));
+    if (want.format) expect(got).toEqual({ ok: { rowCount: want.rows, format: want.format } });
+    else expect((got.error as { badLines: unknown[] }).badLines[0]).toEqual({ line: want.line, reason: want.reason });
   });
 });

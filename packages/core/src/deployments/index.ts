@@ -7,6 +7,7 @@ export * from "./preflight";
 export * from "./public-url";
 export * from "./queries";
 export * from "./request-schema";
+export * from "./hyperparameters";
 export * from "./state-machine";
 export * from "./submit";
 export * from "./view";

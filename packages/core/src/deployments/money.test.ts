@@ -36,7 +36,7 @@ describe("deployment request", () => {
   const base = { datasetId: "6f1c3a52-3c0f-4a8e-9a51-0d1bb1f1a001", baseModel: "m", gpuTypeIds: ["NVIDIA A40"] };
   it("fills defaults", () => {
     const r = deploymentRequestSchema.parse(base);
-    expect(r).toMatchObject({ gpuCount: 1, cloudType: "SECURE", maxCostUsd: "50", image: "runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel" });
+    expect(r).toMatchObject({ gpuCount: 1, cloudType: "SECURE", maxCostUsd: "50", image: "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204" });
   });
   it("rejects unknown fields, empty GPU lists and float-y money", () => {
     expect(deploymentRequestSchema.safeParse({ ...base, extra: 1 }).success).toBe(false);

@@ -1,17 +1,16 @@
 import { z } from "zod";
+import { hyperparametersSchema } from "./hyperparameters";
 
-export const DEFAULT_IMAGE = "runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel";
+/** RunPod's published PyTorch image: torch 2.8.0, CUDA 12.8.1, Python 3.12 (runpod/containers, official-templates/pytorch) */
+export const DEFAULT_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204";
 
 const usd = z
   .union([z.number(), z.string().regex(/^\d{1,7}(\.\d{1,6})?$/)])
   .transform((v) => String(v))
   .refine((v) => /^\d{1,7}(\.\d{1,6})?$/.test(v) && Number(v) > 0, "a positive amount of USD with at most 6 decimals");
 
-/** Hyperparameters are the trainer's business; we only bound their size and shape. */
-const hyperparameters = z
-  .record(z.string().max(64), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
-  .refine((h) => Object.keys(h).length <= 50, "at most 50 hyperparameters")
-  .default({});
+/** Typed and checked like train.py does: a bad value is a 422 before anything is spent. */
+const hyperparameters = hyperparametersSchema.default({});
 
 /** The body of POST /v1/deployments. */
 export const deploymentRequestSchema = z

@@ -3,6 +3,7 @@ import type { Deployment, PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import { insertDeployment, type InsertDeploymentInput } from "./insert-deployment";
 import { assertPreflight, checkRequestRules, preflight, type PreflightContext } from "./preflight";
+import { assertHyperparameters } from "./hyperparameters";
 import { deploymentRequestSchema } from "./request-schema";
 
 export interface SubmitInput {
@@ -27,6 +28,7 @@ export async function submitDeployment(
   deps: { prisma: PrismaClient; jobs: JobEnqueuer; preflight: PreflightContext },
   input: SubmitInput,
 ): Promise<SubmitResult> {
+  assertHyperparameters(input.body);
   const req = deploymentRequestSchema.parse(input.body);
   const key = input.idempotencyKey;
   if (checkRequestRules(req, deps.preflight).length === 0) {

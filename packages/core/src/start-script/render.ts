@@ -27,8 +27,11 @@ export function loadTrainerSource(): string {
   throw new Error("trainpod: cannot find trainer/train.py");
 }
 
-/** Pinned packages the start script installs when the image lacks them (see trainer/requirements.txt). */
-export const TRAINER_REQUIREMENTS = "transformers==4.46.3 peft==0.13.2 trl==0.12.2 datasets==3.1.0 accelerate==1.1.1";
+/**
+ * The trainer's pinned packages, which the start script always installs (a no-op when satisfied) on top of the
+ * image's own torch: trainer/requirements.txt, the one source of truth (render.test.ts checks they agree).
+ */
+export const TRAINER_REQUIREMENTS = "transformers==5.24.0 peft==0.21.2 trl==1.16.0 datasets==5.2.0 accelerate==1.15.0";
 
 export interface LaunchInput {
   deploymentId: string;
@@ -72,8 +75,15 @@ export interface PodLaunchSpec {
 
 /** The start script text. Constant: everything run-specific (and every secret) travels in the env. */
 export function renderStartScript(): string {
-  return packageFile("start.sh");
+  // read once per process: a deploy never ships a file caught half-written (the bench once shipped an
+  // empty one while the file was being saved, and the pod restarted 1,750 times doing nothing)
+  if (startScript !== undefined) return startScript;
+  const text = packageFile("start.sh");
+  if (text.trim() === "") throw new Error("trainpod: start.sh is empty");
+  startScript = text;
+  return text;
 }
+let startScript: string | undefined;
 
 const BOOTSTRAP =
   'W="${RUNPOD_VOLUME_MOUNT_PATH:-/workspace}"; mkdir -p "$W/trainpod" && ' +

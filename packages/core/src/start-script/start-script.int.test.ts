@@ -235,7 +235,7 @@ describe("start.sh on a (simulated) RunPod pod", () => {
     expect(types.slice(-3)).toEqual(["log", "completed", "log"]);
     expect(types.length - 3).toBeGreaterThan(types.lastIndexOf("progress"));
     expect(r.events[1]).toMatchObject({ type: "dataset_downloaded", bytes: Buffer.byteLength(DATASET) });
-    expect(r.events[0]).toMatchObject({ type: "started", system: { gpu: expect.stringContaining("RTX 4090"), podId: r.podId } });
+    expect(r.events[0]).toMatchObject({ type: "started", system: { gpu: expect.stringContaining("RTX 4090"), podId: r.podId, packages: expect.any(String) } });
     // artifacts: every file the trainer wrote, PUT with the bearer token, byte for byte
     expect([...r.artifacts.keys()].sort()).toEqual(["adapter_config.json", "adapter_model.safetensors", "trainer_state.json"]);
     for (const [rel, a] of r.artifacts) {

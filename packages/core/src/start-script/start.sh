@@ -215,7 +215,16 @@ GPU=${GPU:-No GPU}
 PY=$(python --version 2>&1 || echo "no python")
 log "trainpod run ${TRAINPOD_DEPLOYMENT_ID} on pod ${RUNPOD_POD_ID:-unknown} ($(hostname))"
 log "date: $(date -u) | gpu: ${GPU} | ${PY}"
-report "{\"type\":\"started\",\"system\":{\"date\":$(json_str "$(date -u +%FT%TZ)"),\"gpu\":$(json_str "$GPU"),\"python\":$(json_str "$PY"),\"hostname\":$(json_str "$(hostname)"),\"podId\":$(json_str "${RUNPOD_POD_ID:-}")}}"
+# --- trainer packages: always the pinned set (a no-op when satisfied), never another torch than the image's ---
+printf '%s' "${TRAINPOD_TRAINER_B64}" | base64 -d > "$T/train.py"
+TORCH=$(python -c 'import torch; print(torch.__version__)' 2>/dev/null || true)
+if [ -n "$TORCH" ]; then printf 'torch==%s\n' "$TORCH" > "$T/constraints.txt"; else : > "$T/constraints.txt"; fi
+log "installing trainer packages: ${TRAINPOD_TRAINER_REQUIREMENTS} (torch kept at ${TORCH:-none})"
+# shellcheck disable=SC2086
+python -m pip install --quiet --disable-pip-version-check -c "$T/constraints.txt" ${TRAINPOD_TRAINER_REQUIREMENTS} 2>&1 | ts | tee -a "$LOG"
+PKGS=$(python -c 'from importlib.metadata import version as v; print(", ".join(n + " " + v(n) for n in ("torch", "transformers", "peft", "trl", "datasets", "accelerate")))' 2>&1 | tail -n 1 || true)
+log "trainer packages: ${PKGS:-unknown}"
+report "{\"type\":\"started\",\"system\":{\"date\":$(json_str "$(date -u +%FT%TZ)"),\"gpu\":$(json_str "$GPU"),\"python\":$(json_str "$PY"),\"hostname\":$(json_str "$(hostname)"),\"podId\":$(json_str "${RUNPOD_POD_ID:-}"),\"packages\":$(json_str "${PKGS:-unknown}")}}"
 
 # --- dataset ---
 PHASE=dataset_download
@@ -229,15 +238,6 @@ bytes=$(wc -c < "$T/dataset.jsonl")
 log "dataset downloaded: ${bytes} bytes, sha256 verified"
 report "{\"type\":\"dataset_downloaded\",\"bytes\":${bytes},\"seconds\":$(( $(date +%s) - started ))}"
 
-# --- trainer ---
-PHASE=setup
-printf '%s' "${TRAINPOD_TRAINER_B64}" | base64 -d > "$T/train.py"
-if ! python -c "import transformers, peft, trl, datasets" >/dev/null 2>&1; then
-  log "installing trainer packages: ${TRAINPOD_TRAINER_REQUIREMENTS}"
-  # shellcheck disable=SC2086
-  python -m pip install --quiet ${TRAINPOD_TRAINER_REQUIREMENTS} 2>&1 | ts | tee -a "$LOG"
-fi
-ship_logs
 
 PHASE=training
 log "training ${TRAINPOD_BASE_MODEL}"

@@ -1,0 +1,29 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { AppError } from "../errors";
+import { assertHyperparameters, hyperparametersSchema } from "./hyperparameters";
+
+// the cases train.py decides alike (trainer/test_train.py reads the same file)
+const cases = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "trainer", "fixtures", "hyperparameters.json"), "utf8")) as { ok: object[]; bad: object[] };
+
+describe("hyperparametersSchema (issue 15, finding 4)", () => {
+  it.each(cases.ok.map((c) => [JSON.stringify(c), c]))("accepts %s", (_name, c) => {
+    expect(hyperparametersSchema.safeParse(c).success).toBe(true);
+  });
+  it.each(cases.bad.map((c) => [JSON.stringify(c), c]))("refuses %s", (_name, c) => {
+    expect(hyperparametersSchema.safeParse(c).success).toBe(false);
+  });
+  it("is a 422 naming the bad key, before anything else is checked", () => {
+    let err: unknown;
+    try {
+      assertHyperparameters({ hyperparameters: { epochs: "3", lr: 1 } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe("UNPROCESSABLE");
+    expect((err as AppError).message).toMatch(/hyperparameters\.epochs: .*number/);
+    expect((err as AppError).message).toMatch(/lr/);
+    expect(() => assertHyperparameters({})).not.toThrow();
+  });
+});

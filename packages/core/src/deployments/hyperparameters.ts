@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { AppError } from "../errors";
+
+/**
+ * The trainer's hyperparameters (issue 15): names, types, ranges and defaults. train.py checks the same rules
+ * (its HYPERPARAMETERS table); trainer/fixtures/hyperparameters.json holds cases both sides must decide alike.
+ * Unknown keys are refused. Defaults are train.py's: the API stores what the user sent.
+ */
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const moduleName = z.string().regex(/^[A-Za-z0-9_.]{1,100}$/, "a module name like q_proj");
+
+export const hyperparametersSchema = z
+  .object({
+    learning_rate: z.number().min(1e-8).max(1).optional().describe("default 0.0002"),
+    epochs: int(1, 100).optional().describe("default 1"),
+    steps: int(1, 1_000_000).optional().describe("optimizer steps; when given, overrides epochs"),
+    lora_r: int(1, 1024).optional().describe("default 16"),
+    lora_alpha: int(1, 4096).optional().describe("default 32"),
+    lora_dropout: z.number().min(0).max(0.9).optional().describe("default 0.05"),
+    max_seq_length: int(16, 131072).optional().describe("tokens per row, longer rows are cut; default 1024"),
+    batch_size: int(1, 1024).optional().describe("per device; default 4"),
+    gradient_accumulation_steps: int(1, 1024).optional().describe("default 4"),
+    completion_only_loss: z.boolean().optional().describe("loss on the assistant turns / completion only; default true"),
+    target_modules: z
+      .union([z.literal("all-linear"), z.array(moduleName).min(1).max(64)])
+      .optional()
+      .describe('LoRA target modules; default "all-linear"'),
+    merge_adapter: z.boolean().optional().describe("also write merged fp16/bf16 weights to merged/; default false"),
+    // read by the simulator's trainer stand-in (apps/runpod-sim), ignored by the real trainer
+    sim_step_ms: int(0, 3_600_000).optional().describe("simulator only: ms per step"),
+    sim_fail_at_step: int(0, 1_000_000).optional().describe("simulator only: fail at this step"),
+    sim_exit_code: int(0, 255).optional().describe("simulator only: exit code of that failure"),
+    sim_error: z.string().max(1000).optional().describe("simulator only: the failure's message"),
+  })
+  .strict();
+
+export type Hyperparameters = z.infer<typeof hyperparametersSchema>;
+
+/** A request body's hyperparameters, if any, checked: a bad one is UNPROCESSABLE (422) with every problem listed. */
+export function assertHyperparameters(body: unknown): void {
+  const given = typeof body === "object" && body !== null ? (body as { hyperparameters?: unknown }).hyperparameters : undefined;
+  if (given === undefined) return;
+  const r = hyperparametersSchema.safeParse(given);
+  if (r.success) return;
+  const problems = r.error.issues.map((i) => ({ path: ["hyperparameters", ...i.path].join("."), message: i.message, ...("keys" in i ? { keys: i.keys } : {}) }));
+  throw new AppError("UNPROCESSABLE", `invalid hyperparameters: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`.slice(0, 1000), { details: { problems } });
+}
