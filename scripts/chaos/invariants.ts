@@ -35,6 +35,8 @@ export interface InvariantReport {
   maxCostDiffId: string | null;
   /** deployments whose pod the chaos run deleted: the largest difference, in seconds of price (left out of costMismatches) */
   vanishedMaxDiffSeconds: number;
+  /** pods found gone by a later terminate call: their end is estimated, and RunPod's real end lies in the bracket recorded */
+  estimatedEnds: { count: number; maxDiffSeconds: number };
   /** deployments meant to succeed (load.ts `healthy`) that did not end SUCCEEDED */
   healthy: number;
   healthyFailed: Array<{ id: string; status: string; failureReason: string | null; failureMessage: string | null }>;
@@ -74,6 +76,14 @@ export async function checkInvariants(opts: {
     select: { id: true, status: true, failureReason: true, failureMessage: true, podId: true, costPerHrMicros: true, podCreatedAt: true, podTerminatedAt: true, finishedAt: true, costMicros: true, runpodBilledMicros: true },
   });
   const byId = new Map(rows.map((r) => [r.id, r]));
+  // terminations whose end was estimated (the pod was found gone by a later call): [earlier call, this call]
+  const estimatedEnds = new Map<string, [number, number]>();
+  for (const e of await opts.prisma.deploymentEvent.findMany({ where: { type: "pod_terminated" }, select: { deploymentId: true, data: true } })) {
+    const between = (e.data as { endBetween?: unknown } | null)?.endBetween;
+    if (Array.isArray(between) && between.length === 2) estimatedEnds.set(e.deploymentId, [Date.parse(String(between[0])), Date.parse(String(between[1]))]);
+  }
+  let estimated = 0;
+  let estimatedMaxDiffSeconds = 0;
   const byStatus: Record<string, number> = {};
   for (const r of rows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   const closed = (id: string) => {
@@ -117,6 +127,14 @@ export async function checkInvariants(opts: {
       maxCostDiffId = r.id;
     }
     const sim = named.find((p) => p.id === r.podId);
+    // an estimated end is right when RunPod's real end lies inside its bracket (RunPod's bill then says exactly)
+    const bracket = estimatedEnds.get(r.id);
+    const simEnd = sim?.terminatedAt ? Date.parse(sim.terminatedAt) : Number.NaN;
+    if (sim && bracket && named.length === 1 && simEnd >= bracket[0] - 1000 && simEnd <= bracket[1] + 1000) {
+      estimated += 1;
+      estimatedMaxDiffSeconds = Math.max(estimatedMaxDiffSeconds, diffSeconds);
+      continue;
+    }
     if (!sim || !(diff <= perSecond + 1)) {
       costMismatches.push({ id: r.id, status: r.status, podRecorded: r.podId !== null, recordedMicros: String(r.costMicros), simMicros, diffSeconds: Math.round(diffSeconds * 100) / 100, ours: [String(r.podCreatedAt?.toISOString()), String(r.podTerminatedAt?.toISOString())], sim: named.flatMap((p) => [p.id, p.createdAt, p.terminatedAt]) });
     }
@@ -165,6 +183,7 @@ export async function checkInvariants(opts: {
     maxCostDiffSeconds: Number.isFinite(maxCostDiffSeconds) ? Math.round(maxCostDiffSeconds * 100) / 100 : -1,
     maxCostDiffId,
     vanishedMaxDiffSeconds: Number.isFinite(vanishedMaxDiffSeconds) ? Math.round(vanishedMaxDiffSeconds * 100) / 100 : -1,
+    estimatedEnds: { count: estimated, maxDiffSeconds: Math.round(estimatedMaxDiffSeconds * 100) / 100 },
     healthy: rows.filter((r) => healthy.has(r.id)).length,
     healthyFailed,
     outcomeToDelete,

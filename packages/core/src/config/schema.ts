@@ -85,7 +85,7 @@ export const workerEnvSchema = z.object({
   /** how often BullMQ looks for stalled jobs (locks that lapsed) */
   WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
   /** a closed deployment's pod still up this long after the outcome is terminated by the monitor itself */
-  TERMINATE_SWEEP_AFTER_MS: positiveInt.default(3_000),
+  TERMINATE_SWEEP_AFTER_MS: positiveInt.default(2_000),
   /** a QUEUED deployment with no pod this long has its deploy job enqueued again */
   QUEUED_REQUEUE_AFTER_MS: positiveInt.default(60_000),
   /** the pod's dead-man switch: after reporting its outcome it waits this long for the worker's DELETE, then deletes itself */

@@ -10,6 +10,7 @@ import { ManualClock, systemClock } from "../time/clock";
 import type { LifecycleDeps } from "./deps";
 import { monitorTick } from "./monitor-tick";
 import { terminateDeployment } from "./terminate-deployment";
+import { reconcile } from "./reconcile";
 
 // monitorTick against the v2 simulator over HTTP and a real database: one listing judges every live
 // pod; RunPod's RUNNING does not move a deployment (the pod's own report does); ERROR and a vanished
@@ -213,5 +214,23 @@ describe("a pod that deleted itself", () => {
     const ev = await db.prisma.deploymentEvent.findFirstOrThrow({ where: { deploymentId: d.id, type: "pod_terminated" } });
     expect(ev.data).toMatchObject({ alreadyGone: true, terminatedBy: "POD" });
     expect((await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } })).costMicros).toBeGreaterThan(0n);
+  });
+});
+
+describe("reconcile and an orphan whose deployment closed before recording it", () => {
+  it("charges the orphan's seconds to the deployment (a create whose answer was lost, then a cancel)", async () => {
+    const client = deps().runpod;
+    const { user } = await makeUser(db.prisma);
+    const ds = await makeDataset(db.prisma, user.id);
+    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id }, { status: "CANCELLED", finishedAt: new Date(), podTerminatedAt: new Date(), costMicros: 0n, podRequestedAt: new Date() });
+    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const result = await reconcile(deps());
+    expect(result.orphansTerminated).toContain(pod.id);
+    const row = await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
+    // at least 2 started seconds at $0.40/h
+    expect(row.costMicros).toBeGreaterThanOrEqual(223n);
+    const ev = await db.prisma.deploymentEvent.findFirstOrThrow({ where: { deploymentId: d.id, type: "orphan_terminated" } });
+    expect(ev.data).toMatchObject({ podId: pod.id, costMicros: String(row.costMicros) });
   });
 });

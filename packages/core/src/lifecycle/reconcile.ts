@@ -1,6 +1,8 @@
 import { recordEvent } from "../deployments/state-machine";
 import { TERMINAL_STATUSES } from "../deployments/state-machine";
 import type { LifecycleDeps } from "./deps";
+import { billedSeconds, costForSeconds } from "../deployments/cost";
+import { costPerHrToMicros, type Pod } from "../runpod";
 
 export interface ReconcileResult {
   pods: number;
@@ -34,7 +36,7 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
     if (owner && owner.podId === pod.id && owner.podTerminatedAt !== null && owner.podTerminatedAt >= listedAt) continue;
     await deps.runpod.terminatePod(pod.id);
     orphans.push(pod.id);
-    if (owner) await recordEvent(deps.prisma, owner.id, { type: "orphan_terminated", message: `orphan pod ${pod.id} terminated`, data: { podId: pod.id } });
+    if (owner) await chargeOrphan(deps, owner, pod);
     deps.logger.warn("orphan pod terminated", { podId: pod.id, podName: pod.name, deploymentId: owner?.id ?? null });
   }
   const unclosed = await deps.prisma.deployment.findMany({
@@ -44,4 +46,17 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
   });
   for (const { id } of unclosed) await deps.jobs.terminate(id, "reconcile", { revive: true });
   return { pods: pods.length, orphansTerminated: orphans, terminationsRequeued: unclosed.length };
+}
+
+/**
+ * An orphan with an owner: a pod created for a deployment that closed before it could record one (a create
+ * whose answer was lost, then a cancel). Its seconds are the owner's: added to its cost (from RunPod's
+ * createdAt at RunPod's price) when the owner recorded no pod, with an event either way.
+ */
+async function chargeOrphan(deps: LifecycleDeps, owner: { id: string; podId: string | null }, pod: Pod): Promise<void> {
+  const createdAt = new Date(pod.createdAt);
+  const cost = Number.isNaN(createdAt.getTime()) ? 0n : costForSeconds(costPerHrToMicros(pod.cost), billedSeconds(createdAt, deps.clock.now()));
+  const charged = owner.podId === null ? cost : 0n;
+  if (charged > 0n) await deps.prisma.$executeRaw`UPDATE "Deployment" SET "costMicros" = COALESCE("costMicros", 0) + ${charged} WHERE "id" = ${owner.id}::uuid AND "podId" IS NULL`;
+  await recordEvent(deps.prisma, owner.id, { type: "orphan_terminated", message: `orphan pod ${pod.id} terminated`, data: { podId: pod.id, costMicros: charged.toString() } });
 }

@@ -25,7 +25,8 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
   if (d.podId === null) {
     // nothing ever billed: close it at zero, so it does not look like a pod still being terminated
     await deps.revokeTokens(d.id);
-    await deps.prisma.deployment.updateMany({ where: { id: d.id, podId: null, podTerminatedAt: null }, data: { podTerminatedAt: deps.clock.now(), runtimeSeconds: 0, costMicros: 0n } });
+    // (an orphan reconcile already charged to it, created by a create whose answer was lost, is kept)
+    await deps.prisma.$executeRaw`UPDATE "Deployment" SET "podTerminatedAt" = ${deps.clock.now()}, "runtimeSeconds" = 0, "costMicros" = COALESCE("costMicros", 0) WHERE "id" = ${d.id}::uuid AND "podId" IS NULL AND "podTerminatedAt" IS NULL`;
     return "no-pod";
   }
   await keepRunPodLogs(deps, d);
@@ -46,7 +47,16 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
     {
       type: "pod_terminated",
       message: `pod ${d.podId} terminated (${reason})`,
-      data: { podId: d.podId, alreadyGone, terminatedBy, runtimeSeconds: seconds, costMicros: cost.toString(), reason },
+      data: {
+        podId: d.podId,
+        alreadyGone,
+        terminatedBy,
+        runtimeSeconds: seconds,
+        costMicros: cost.toString(),
+        reason,
+        // gone before this call: the end lies between the earlier call and this one (RunPod's bill, read later, says exactly)
+        ...(alreadyGone && earlierCall !== null ? { endEstimated: true, endBetween: [earlierCall.toISOString(), callStart.toISOString()] } : {}),
+      },
     },
   );
   if (recorded) await deps.jobs.billing(d.id);
