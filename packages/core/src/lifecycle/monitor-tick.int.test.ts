@@ -46,6 +46,15 @@ function deps(): LifecycleDeps {
 
 const settings = { heartbeatTimeoutMs: 60_000, requeueAfterMs: 60_000, terminateSweepAfterMs: 3_000 };
 
+/** A deployment of a fresh user (its `over` fields set) and a real sim pod named for it, running `args`. */
+async function deploymentWithPod(over: Parameters<typeof makeDeployment>[2] = {}, args = "sleep 60") {
+  const { user } = await makeUser(db.prisma);
+  const ds = await makeDataset(db.prisma, user.id);
+  const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id }, over);
+  const pod = await deps().runpod.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args });
+  return { d, pod };
+}
+
 const simConfig = async (patch: Record<string, unknown>): Promise<void> => {
   const res = await sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(patch) });
   if (res.status !== 200) throw new Error(`sim config: ${res.status} ${await res.text()}`);
@@ -117,10 +126,7 @@ describe("monitorTick", () => {
 
   it("a closed deployment whose pod is still up past the sweep delay is terminated by the tick itself (its terminate job may be held by a killed worker)", async () => {
     const client = deps().runpod;
-    const { user } = await makeUser(db.prisma);
-    const ds = await makeDataset(db.prisma, user.id);
-    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
-    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const { d, pod } = await deploymentWithPod();
     const at = new Date(Date.now() - 20_000);
     // the outcome was recorded 10 s ago; its terminate job never ran (no job at all here: as if a dead worker held it)
     await db.prisma.deployment.update({
@@ -136,10 +142,7 @@ describe("monitorTick", () => {
 
   it("sweeps overdue terminations even when the listing fails (it does not wait on RunPod's list)", async () => {
     const client = deps().runpod;
-    const { user } = await makeUser(db.prisma);
-    const ds = await makeDataset(db.prisma, user.id);
-    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
-    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const { d, pod } = await deploymentWithPod();
     const at = new Date(Date.now() - 20_000);
     await db.prisma.deployment.update({
       where: { id: d.id },
@@ -161,10 +164,7 @@ describe("monitorTick", () => {
 describe("terminateDeployment after a worker died between DELETE and record", () => {
   it("bills up to the first DELETE, not to when a later attempt finds the pod gone", async () => {
     const client = deps().runpod;
-    const { user } = await makeUser(db.prisma);
-    const ds = await makeDataset(db.prisma, user.id);
-    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
-    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const { d, pod } = await deploymentWithPod();
     const firstAt = new Date();
     const created = new Date(firstAt.getTime() - 60_000);
     await db.prisma.deployment.update({
@@ -187,10 +187,7 @@ describe("terminateDeployment after a worker died between DELETE and record", ()
 describe("terminateDeployment whose own DELETE finds the pod gone", () => {
   it("bills to the end of this call when no earlier call asked (a slow DELETE answered by its retry's 404)", async () => {
     const client = deps().runpod;
-    const { user } = await makeUser(db.prisma);
-    const ds = await makeDataset(db.prisma, user.id);
-    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
-    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const { d, pod } = await deploymentWithPod();
     const end = Date.now();
     await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "SUCCEEDED", podId: pod.id, podCreatedAt: new Date(end - 30_000), finishedAt: new Date(end), costPerHrMicros: 3_600_000n } });
     await client.terminatePod(pod.id); // it went while this call's first attempt was on its way
@@ -202,10 +199,7 @@ describe("terminateDeployment whose own DELETE finds the pod gone", () => {
 describe("a pod that deleted itself", () => {
   it("is recorded as terminatedBy POD, and still costed", async () => {
     const client = deps().runpod;
-    const { user } = await makeUser(db.prisma);
-    const ds = await makeDataset(db.prisma, user.id);
-    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
-    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const { d, pod } = await deploymentWithPod();
     const at = new Date(Date.now() - 30_000);
     await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "SUCCEEDED", podId: pod.id, podCreatedAt: at, provisioningAt: at, finishedAt: new Date(), costPerHrMicros: 400_000n } });
     await db.prisma.deploymentEvent.create({ data: { deploymentId: d.id, type: "log", data: { lines: ["2026-12-01T10:00:00Z self-terminating: outcome reported 120 s ago and the pod still runs"] } } });
@@ -219,11 +213,7 @@ describe("a pod that deleted itself", () => {
 
 describe("reconcile and an orphan whose deployment closed before recording it", () => {
   it("charges the orphan's seconds to the deployment (a create whose answer was lost, then a cancel)", async () => {
-    const client = deps().runpod;
-    const { user } = await makeUser(db.prisma);
-    const ds = await makeDataset(db.prisma, user.id);
-    const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id }, { status: "CANCELLED", finishedAt: new Date(), podTerminatedAt: new Date(), costMicros: 0n, podRequestedAt: new Date() });
-    const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 60" });
+    const { d, pod } = await deploymentWithPod({ status: "CANCELLED", finishedAt: new Date(), podTerminatedAt: new Date(), costMicros: 0n, podRequestedAt: new Date() });
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const result = await reconcile(deps());
     expect(result.orphansTerminated).toContain(pod.id);
