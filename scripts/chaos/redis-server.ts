@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "../../test/support/free-port";
 import { Redis } from "ioredis";
 
 export interface OwnRedis {
@@ -9,14 +9,6 @@ export interface OwnRedis {
   /** SHUTDOWN (the AOF is flushed), then a new server on the same port and folder */
   restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function waitForPing(url: string, timeoutMs = 10_000): Promise<void> {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
+import { freePort } from "./free-port";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -11,15 +11,6 @@ export interface WorkerProcesses {
   output: string[];
   /** SIGTERM all (graceful), SIGKILL what lingers */
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (the worker's metrics server takes a port, 0 means off). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** N real worker processes (apps/worker/src/main.ts, as production runs it), each with its own metrics port. */

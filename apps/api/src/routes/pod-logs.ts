@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
-import { AppError, getOwnDeployment, type PrismaClient, type RunPodClient, type StreamSlots } from "@trainpod/core";
+import { AppError, getOwnDeployment, untilBackfillOver, type PrismaClient, type RunPodClient, type StreamSlots } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
 
 export interface PodLogRouteDeps {
@@ -48,43 +48,29 @@ interface LogRequest {
   tail?: number;
 }
 
+/** Without follow, the answer is the backfill: lines written before this request (core's untilBackfillOver). */
+const BACKFILL = { idleMs: 500, maxMs: 5_000 };
+
 async function streamLogs(deps: PodLogRouteDeps, req: Request, res: Response, q: LogRequest): Promise<void> {
   const controller = new AbortController();
   res.on("close", () => controller.abort(new Error("client gone")));
   const lastEventId = req.get("last-event-id") ?? undefined;
-  let idle: NodeJS.Timeout | undefined;
-  const armIdle = (): void => {
-    if (q.follow) return;
-    clearTimeout(idle);
-    idle = setTimeout(() => controller.abort(new Error("backfill over")), 500);
-  };
-  const lines = deps.runpod.podLogs(q.podId, { source: q.source, tail: q.tail, lastEventId, signal: controller.signal });
-  // without follow, the answer is the backfill: lines written before this request (a busy pod never goes idle)
-  const cutoff = Date.now();
-  const deadline = q.follow ? undefined : setTimeout(() => controller.abort(new Error("backfill took too long")), 5_000);
+  const open = (signal: AbortSignal) => deps.runpod.podLogs(q.podId, { source: q.source, tail: q.tail, lastEventId, signal });
+  const lines = q.follow ? open(controller.signal) : untilBackfillOver(open, { ...BACKFILL, signal: controller.signal });
   let started = false;
   try {
-    armIdle();
     for await (const line of lines) {
-      if (!q.follow && Date.parse(line.ts) > cutoff) {
-        controller.abort(new Error("backfill over"));
-        break;
-      }
       if (!started) {
         res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", connection: "keep-alive", "x-accel-buffering": "no" });
         started = true;
       }
       res.write(`${line.id !== undefined ? `id: ${line.id}\n` : ""}data: ${JSON.stringify({ ts: line.ts, source: line.source, line: line.line })}\n\n`);
-      armIdle();
     }
   } catch (err) {
     if (!controller.signal.aborted) {
       if (!started) throw err;
       res.write(`event: error\ndata: ${JSON.stringify({ message: "RunPod's log stream failed" })}\n\n`);
     }
-  } finally {
-    clearTimeout(idle);
-    clearTimeout(deadline);
   }
   if (!started) res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform" });
   res.end("event: end\ndata: {}\n\n");

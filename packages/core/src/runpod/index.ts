@@ -2,7 +2,7 @@ export * from "./classify";
 export * from "./client";
 export * from "./errors";
 export { unlimitedBudget, type CallBudget, type CallPriority, type HttpMethod, type QuotaAnswer, type RunPodCallInfo } from "./http";
-export { formatLogLine } from "./pod-logs";
+export { formatLogLine, untilBackfillOver } from "./pod-logs";
 export * from "./rest-client";
 export * from "./retry";
 export * from "./schemas";

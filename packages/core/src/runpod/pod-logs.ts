@@ -34,26 +34,36 @@ function parseLine(e: EventSourceMessage): PodLogLine | null {
   }
 }
 
+export interface BackfillLimits {
+  /** the backfill is over after this long without a line (a quiet pod) */
+  idleMs: number;
+  /** ...or after this long in all (clocks that disagree) */
+  maxMs: number;
+  /** the caller's own abort (a client gone) */
+  signal?: AbortSignal;
+}
+
 /**
- * Reads a log stream until its backfill is over: RunPod's stream stays open for live lines and
- * marks no end of backfill, so "over" is the first line written after the read began, or `idleMs`
- * without a line (a quiet pod), or `maxMs` in all (clocks that disagree).
+ * The lines of a log stream until its backfill is over: RunPod's stream stays open for live lines and
+ * marks no end of backfill, so "over" is the first line written after the read began (a busy pod never
+ * goes idle), or `idleMs` without a line, or `maxMs` in all. The stream is closed when it ends.
  */
-export async function collectUntilIdle(open: (signal: AbortSignal) => AsyncGenerator<PodLogLine>, options: Required<Pick<RecentLogsOptions, "idleMs" | "maxMs">>): Promise<PodLogLine[]> {
+export async function* untilBackfillOver(open: (signal: AbortSignal) => AsyncGenerator<PodLogLine>, limits: BackfillLimits): AsyncGenerator<PodLogLine> {
   const controller = new AbortController();
-  const lines: PodLogLine[] = [];
+  const outer = (): void => controller.abort(limits.signal?.reason);
+  limits.signal?.addEventListener("abort", outer, { once: true });
   let idle: NodeJS.Timeout | undefined;
   const armIdle = (): void => {
     clearTimeout(idle);
-    idle = setTimeout(() => controller.abort(new Error("idle")), options.idleMs);
+    idle = setTimeout(() => controller.abort(new Error("idle")), limits.idleMs);
   };
-  const deadline = setTimeout(() => controller.abort(new Error("deadline")), options.maxMs);
+  const deadline = setTimeout(() => controller.abort(new Error("deadline")), limits.maxMs);
   armIdle();
   const cutoff = Date.now();
   try {
     for await (const line of open(controller.signal)) {
-      if (Date.parse(line.ts) > cutoff) break;
-      lines.push(line);
+      if (Date.parse(line.ts) > cutoff) return;
+      yield line;
       armIdle();
     }
   } catch (err) {
@@ -61,8 +71,15 @@ export async function collectUntilIdle(open: (signal: AbortSignal) => AsyncGener
   } finally {
     clearTimeout(idle);
     clearTimeout(deadline);
+    limits.signal?.removeEventListener("abort", outer);
     controller.abort(new Error("done"));
   }
+}
+
+/** The backfill of a log stream, collected (untilBackfillOver). */
+export async function collectUntilIdle(open: (signal: AbortSignal) => AsyncGenerator<PodLogLine>, limits: Required<Pick<RecentLogsOptions, "idleMs" | "maxMs">>): Promise<PodLogLine[]> {
+  const lines: PodLogLine[] = [];
+  for await (const line of untilBackfillOver(open, limits)) lines.push(line);
   return lines;
 }
 
