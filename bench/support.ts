@@ -152,6 +152,10 @@ export async function startBenchSystem(opts: { worker: boolean; env?: Record<str
     RUNPOD_RATE_LIMIT_PER_MINUTE: BENCH_ASSUMED_RUNPOD_QUOTA,
     DATASET_DIR: path.join(dir, "datasets"),
     ARTIFACT_DIR: path.join(dir, "artifacts"),
+    // thousands of deployments of one user: no budget or slot limit (spend control has its own tests)
+    USER_MONTHLY_BUDGET_USD: "0",
+    USER_MAX_LIVE_DEPLOYMENTS: "0",
+    USER_MAX_GPUS: "0",
     ...opts.env,
   });
   const redis = createRedis(REDIS_URL, { failFast: true });

@@ -60,6 +60,9 @@ async function main(): Promise<void> {
     last = out.join();
   }
   process.stdout.write(tty ? "\n\n" : "\n");
+  const succeeded = done.get("success");
+  // the run belongs to the demo user: the command carries their key (a local demo user, made just now)
+  if (succeeded?.status === "SUCCEEDED") process.stdout.write(`fetch the model of the successful run:\n  TRAINPOD_API_URL=${base} TRAINPOD_API_KEY=${key} npx trainpod pull ${succeeded.id}\n`);
   const failed = done.get("failing");
   if (failed?.pod.costPerHrUsd && failed.runtimeSeconds !== null) {
     const perHr = BigInt(failed.pod.costPerHrUsd.replace(".", ""));

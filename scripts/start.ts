@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     [
       `[start] api         http://${config.env.API_HOST}:${config.env.API_PORT}  (public URL for pods: ${config.publicUrl})`,
       `[start] runpod      ${config.runpod.apiUrl}${config.runpod.simulated ? "  (local simulator)" : ""}`,
-      `[start] dashboard   http://${config.env.API_HOST}:${config.env.API_PORT}/dashboard  (Bull Board: /admin/queues; log in with an admin's API key as the password)`,
+      `[start] dashboard   http://${config.env.API_HOST}:${config.env.API_PORT}/dashboard  (Bull Board: /admin/queues; log in on the page with an admin's or operator's API key)`,
       "",
     ].join("\n"),
   );

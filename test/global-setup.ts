@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { deployMigrations } from "../scripts/db/migrate";
 import { databaseUrl, quoteIdent, withAdminClient } from "./support/pg-admin";
+import { startSharedS3Server } from "./support/s3-server";
 
 const root = path.resolve(__dirname, "..");
 
@@ -24,6 +25,10 @@ function migrationsHash(): string {
  * with CREATE DATABASE ... TEMPLATE, which takes a fraction of a second.
  */
 export default async function globalSetup(): Promise<void> {
+  // the S3 test server (LocalStack, about 2 s to start) boots while the template database is checked or built;
+  // its failure fails the run (awaited below), and a server left by a failing setup dies with this process
+  const s3Started = startSharedS3Server();
+  s3Started.catch(() => undefined);
   const template = `tp_template_${migrationsHash()}`;
   const runId = randomBytes(4).toString("hex");
   process.env.TRAINPOD_TEST_TEMPLATE_DB = template;
@@ -32,11 +37,12 @@ export default async function globalSetup(): Promise<void> {
     const r = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
     return r.rowCount === 1;
   });
-  if (exists) return;
+  if (exists) return s3Started;
   const building = `${template}_building_${runId}`;
   await withAdminClient((c) => c.query(`CREATE DATABASE ${quoteIdent(building)}`));
   await deployMigrations({ databaseUrl: databaseUrl(building) });
   await withAdminClient(async (c) => {
     await c.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(template)}`);
   });
+  await s3Started;
 }

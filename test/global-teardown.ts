@@ -1,7 +1,9 @@
 import { quoteIdent, withAdminClient } from "./support/pg-admin";
+import { stopSharedS3Server } from "./support/s3-server";
 
 /** Drops databases this run's test files left behind (a file that crashed before its afterAll). */
 export default async function globalTeardown(): Promise<void> {
+  await stopSharedS3Server();
   const runId = process.env.TRAINPOD_TEST_RUN_ID;
   if (!runId) return;
   await withAdminClient(async (c) => {

@@ -100,6 +100,10 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
     // exiting at start with EADDRINUSE (the supervisor restarting them every second: ~1 live worker in 3)
     WORKER_METRICS_PORT: "0",
     RATE_LIMIT_RUN_PER_MINUTE: "0",
+    // hundreds of deployments of a few users: no budget or slot limit (spend control has its own tests)
+    USER_MONTHLY_BUDGET_USD: "0",
+    USER_MAX_LIVE_DEPLOYMENTS: "0",
+    USER_MAX_GPUS: "0",
   };
   // the production defaults, whatever the caller's shell says
   delete process.env.WORKER_LOCK_DURATION_MS;

@@ -11,7 +11,8 @@ beforeAll(async () => {
   sys = await startSystem();
   alice = await TestClient.create(sys, "alice@example.com");
   const { key } = await createUserWithKey(sys.db.prisma, { email: "ops@example.com", role: "ADMIN" });
-  adminAuth = `Basic ${Buffer.from(`ops@example.com:${key}`).toString("base64")}`;
+  // a script's credential: Bearer (HTTP Basic is accepted for reads only)
+  adminAuth = `Bearer ${key}`;
 }, 60_000);
 afterAll(async () => {
   await sys?.stop();

@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import type { FailureReason } from "@trainpod/core";
 import { startApi, type ApiHarness } from "../../apps/api/test/harness";
 import { makeDataset, makeDeployment, makeUser } from "../factories";
+import { loginThroughPage } from "./support/browser";
 
 /*
  * The dashboard in a real browser: Debian's chromium, driven by playwright-core. Skipped (with the
@@ -21,12 +22,14 @@ let h: ApiHarness;
 let adminKey: string;
 let failedId: string;
 let profile: string;
+let browser: Browser;
 let context: BrowserContext;
 
 async function seed(): Promise<void> {
   const p = h.db.prisma;
   adminKey = (await makeUser(p, { email: "ops@example.com", role: "ADMIN" })).key;
   const { user } = await makeUser(p, { email: "ml@example.com" });
+  await p.userLimits.create({ data: { userId: user.id, monthlyBudgetMicros: 1_000_000_000n } });
   const owner = { userId: user.id, datasetId: (await makeDataset(p, user.id)).id };
   const day = 24 * 3600_000;
   const now = Date.now();
@@ -87,16 +90,12 @@ beforeAll(async () => {
   h = await startApi();
   await seed();
   profile = mkdtempSync(path.join(os.tmpdir(), "trainpod-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1400, height: 1500 },
-    httpCredentials: { username: "ops@example.com", password: adminKey },
-  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  context = await browser.newContext({ viewport: { width: 1400, height: 1500 } });
 }, 60_000);
 afterAll(async () => {
   await context?.close();
+  await browser?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
   await h?.close();
 });
@@ -117,18 +116,22 @@ const DRAWN_CANVASES = `(() => {
 const drawnCanvases = (page: Page) => page.evaluate<{ total: number; drawn: number }>(DRAWN_CANVASES);
 
 describeBrowser("the dashboard in headless Chromium", () => {
-  it("refuses a browser without credentials (401, Basic challenge)", async () => {
+  it("without a session: no Basic prompt (401 with a Bearer challenge); a browser is sent to the login page", async () => {
     const res = await fetch(`${h.url}/dashboard/`);
     expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate")).toMatch(/^Basic/);
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="trainpod admin"');
+    const page = await context.newPage();
+    const opened = await page.goto(`${h.url}/dashboard/`);
+    expect(opened?.url()).toBe(`${h.url}/admin/login?next=%2Fdashboard%2F`);
+    expect(await page.locator("form input[name=key][type=password]").count()).toBe(1);
+    await page.close();
   });
 
-  it("logs in, draws the charts, lists the failed deployment; retry makes a new deployment appear", async () => {
+  it("logs in through the login page, draws the charts, lists the failed deployment; retry makes a new deployment appear", async () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    const res = await page.goto(`${h.url}/dashboard/`);
-    expect(res?.status()).toBe(200);
+    await loginThroughPage(page, h.url, adminKey);
     await page.waitForSelector("body[data-loaded=true]", { timeout: 15_000 });
     await page.waitForFunction('document.querySelectorAll("canvas").length === 5');
     expect(await drawnCanvases(page)).toEqual({ total: 5, drawn: 5 });
@@ -137,11 +140,20 @@ describeBrowser("the dashboard in headless Chromium", () => {
     expect(await row.textContent()).toContain("TRAINING_FAILED");
     expect(await row.textContent()).toContain("137");
     expect(await row.textContent()).toContain("Killed: out of memory at step 12");
+    // each row links to the deployment's artifact list (the admin route, which this session may read)
+    const files = row.locator("a.artifacts");
+    expect(await files.getAttribute("href")).toBe(`/v1/admin/deployments/${failedId}/artifacts`);
+    const list = await page.evaluate(async (href) => (await fetch(href)).status, `/v1/admin/deployments/${failedId}/artifacts`);
+    expect(list).toBe(200);
     expect(await page.locator("#live tbody tr").count()).toBe(1);
     // said loudly: RunPod's 402, and a bill that disagrees with ours
     expect(await page.locator("#alerts .alert-balance").textContent()).toContain("1 deployment(s) failed with INSUFFICIENT_BALANCE");
     expect(await page.locator("#alerts .alert-billing").textContent()).toContain("differs from trainpod's cost on 1 deployment(s)");
     expect(await page.locator("#billing").textContent()).toContain("$0.1500");
+    // spend against limit per user (ml@example.com has a budget of its own: see beforeAll)
+    const spendRow = page.locator('#spend tr[data-user="ml@example.com"]');
+    expect(await spendRow.locator("td").nth(3).textContent()).toBe("$1000.0000");
+    expect(await spendRow.locator("td").nth(4).textContent()).toMatch(/^\d+ %$/);
     if (process.env.UPDATE_SCREENSHOT === "1") await page.screenshot({ path: path.resolve(__dirname, "../../docs/dashboard.png"), fullPage: true });
     await page.screenshot({ path: path.join(profile, "dashboard.png"), fullPage: true });
 
@@ -158,14 +170,14 @@ describeBrowser("the dashboard in headless Chromium", () => {
 
   it("an operator sees the same lists without Retry or Cancel buttons", async () => {
     const operator = await makeUser(h.db.prisma, { email: "operator@example.com", role: "OPERATOR" });
-    const page = await context.newPage();
-    await page.setExtraHTTPHeaders({ authorization: `Basic ${Buffer.from(`operator:${operator.key}`).toString("base64")}` });
-    await page.goto(`${h.url}/dashboard/`);
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    await loginThroughPage(page, h.url, operator.key);
     await page.waitForSelector("body[data-loaded=true][data-role=OPERATOR]", { timeout: 15_000 });
     await page.locator(`#failed tr[data-id="${failedId}"]`).waitFor();
     expect(await page.locator("#failed tr").count()).toBeGreaterThan(0);
     expect(await page.locator("button[data-action]").count()).toBe(0);
-    await page.close();
+    await own.close();
   }, 60_000);
 
   it("opens Bull Board and sees every queue", async () => {

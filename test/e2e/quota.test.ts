@@ -42,6 +42,8 @@ beforeAll(async () => {
     LOG_LEVEL: "info",
     RATE_LIMIT_PER_MINUTE: "0",
     RATE_LIMIT_RUN_PER_MINUTE: "0",
+    // the worker processes keep the production spend defaults (10 pods a user): 60 deploy jobs of one user at once
+    // once starved the database pool waiting for the user's lock inside transactions (now only tried: withUserLock)
   };
   const config = testConfig({ databaseUrl: db.url, queuePrefix: prefix, env });
   const apiRedis = createRedis(TEST_REDIS_URL, { failFast: true });

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { closeQueues, createQueues, createRedis, systemClock, type Config } from "@trainpod/core";
 import { createApp } from "../../apps/api/src/app";
+import { applyServerLimits } from "../../apps/api/src/http/server-limits";
 import { createWorkerContainer, type WorkerContainer } from "../../apps/worker/src/container";
 import { startWorkers, type WorkerRuntime } from "../../apps/worker/src/bootstrap";
 import { createProcessors, type ProcessorDeps } from "../../apps/worker/src/processors";
@@ -23,6 +24,8 @@ export interface System {
   /** the worker's own dependencies, for tests that drive a use case with another clock */
   worker: WorkerContainer;
   deps: ProcessorDeps;
+  /** bytes the API's sockets have read and written so far (closed sockets and open ones) */
+  apiBytes(): { read: number; written: number };
   stop(): Promise<void>;
 }
 
@@ -36,6 +39,16 @@ export async function startSystem(opts: { env?: Record<string, string>; simEnv?:
   const prefix = testQueuePrefix();
   const dir = mkdtempSync(path.join(os.tmpdir(), "trainpod-e2e-"));
   const server = http.createServer();
+  const sockets = new Set<import("node:net").Socket>();
+  const closed = { read: 0, written: 0 };
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      closed.read += socket.bytesRead;
+      closed.written += socket.bytesWritten;
+    });
+  });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config = testConfig({
@@ -51,6 +64,7 @@ export async function startSystem(opts: { env?: Record<string, string>; simEnv?:
       ...opts.env,
     },
   });
+  applyServerLimits(server, config.env);
   const { logger, lines } = captureLogger();
   const apiRedis = createRedis(TEST_REDIS_URL, { failFast: true });
   const apiQueues = createQueues(apiRedis, prefix);
@@ -66,6 +80,15 @@ export async function startSystem(opts: { env?: Record<string, string>; simEnv?:
     logs: lines,
     worker,
     deps,
+    apiBytes() {
+      let read = closed.read;
+      let written = closed.written;
+      for (const s of sockets) {
+        read += s.bytesRead;
+        written += s.bytesWritten;
+      }
+      return { read, written };
+    },
     async stop() {
       await runtime.shutdown(5000);
       await worker.close();

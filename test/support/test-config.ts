@@ -14,6 +14,11 @@ export function testConfig(opts: { databaseUrl: string; queuePrefix: string; env
     // rate limits have their own test (apps/api/src/http/security.test.ts); other suites send many requests
     RATE_LIMIT_PER_MINUTE: "0",
     RATE_LIMIT_RUN_PER_MINUTE: "0",
+    // spend control off unless a test turns it on (test/e2e/spend-control.test.ts): no budget, no slot limits
+    USER_MONTHLY_BUDGET_USD: "0",
+    USER_MAX_LIVE_DEPLOYMENTS: "0",
+    USER_MAX_GPUS: "0",
+    ALLOWED_IMAGES: "**",
     ...opts.env,
   });
 }

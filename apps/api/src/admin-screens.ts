@@ -1,8 +1,11 @@
 import { Router } from "express";
-import { createMetrics, registerDeploymentGauges, registerQueueDepth, type JobEnqueuer, type Metrics } from "@trainpod/core";
+import { createMetrics, registerDeploymentGauges, registerQueueDepth, spendSettingsFromEnv, type JobEnqueuer, type Metrics } from "@trainpod/core";
 import type { ApiDeps } from "./app";
 import { adminAuth } from "./http/admin-auth";
+import { AdminSessions } from "./http/admin-session";
 import { adminRoutes } from "./routes/admin";
+import { adminLimitRoutes } from "./routes/admin-limits";
+import { adminLoginRoutes } from "./routes/admin-login";
 import { BULL_BOARD_PATH, bullBoardRouter } from "./routes/bull-board";
 import { dashboardRoutes } from "./routes/dashboard";
 import { metricsRoutes } from "./routes/metrics";
@@ -16,16 +19,24 @@ export function createApiMetrics(deps: Pick<ApiDeps, "prisma" | "queues">): Metr
 }
 
 /**
- * Everything operators use, all behind adminAuth (an admin's API key as Bearer or HTTP Basic password):
- * Bull Board at /admin/queues, /dashboard, /v1/stats, /v1/admin/*, and /metrics (or METRICS_TOKEN).
+ * Everything operators use, all behind adminAuth (the login's session cookie, an admin's API key as
+ * Bearer, or as HTTP Basic password for reads): Bull Board at /admin/queues, /dashboard, /v1/stats,
+ * /v1/admin/*, and /metrics (or METRICS_TOKEN); and the login itself (/admin/login, /admin/logout).
  */
 export function adminScreens(deps: ApiDeps & { jobs: JobEnqueuer }): Router {
   const router = Router();
-  const admin = adminAuth(deps);
+  const env = deps.config.env;
+  const limits = { idleMs: env.ADMIN_SESSION_IDLE_MINUTES * 60_000, absoluteMs: env.ADMIN_SESSION_MAX_HOURS * 3_600_000, keyCacheTtlMs: env.API_KEY_CACHE_TTL_MS };
+  const sessions = new AdminSessions({ ...deps, prefix: env.QUEUE_PREFIX }, limits);
+  const publicUrl = deps.config.publicUrl;
+  router.use(adminLoginRoutes({ ...deps, sessions, publicUrl, sessionMaxMs: limits.absoluteMs }));
+  const admin = adminAuth({ ...deps, sessions, publicUrl });
   router.use(metricsRoutes({ metrics: deps.metrics ?? createApiMetrics(deps), token: deps.config.env.METRICS_TOKEN, admin }));
   router.use(BULL_BOARD_PATH, admin, bullBoardRouter(deps.queues));
   router.use(["/dashboard", "/v1/stats", "/v1/admin"], admin);
   router.use(dashboardRoutes());
-  router.use(adminRoutes({ ...deps, billingMismatchThresholdMicros: BigInt(deps.config.env.BILLING_MISMATCH_THRESHOLD_MICROS) }));
+  const spend = spendSettingsFromEnv(deps.config.env);
+  router.use(adminRoutes({ ...deps, spend, billingMismatchThresholdMicros: BigInt(deps.config.env.BILLING_MISMATCH_THRESHOLD_MICROS) }));
+  router.use(adminLimitRoutes({ prisma: deps.prisma, clock: deps.clock, spend }));
   return router;
 }

@@ -1,13 +1,15 @@
 import express, { type Express } from "express";
 import type { Redis } from "ioredis";
 import { podLogRoutes } from "./routes/pod-logs";
-import { catalogPriceList, createJobEnqueuer, GpuCatalogCache, runpodClientForProcess, tablePriceList, type CloudType, type GpuPriceList, type RunPodClient, LocalFileStorage, StreamSlots, TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
+import { catalogPriceList, confineToDeploymentFolders, createBlobStorage, spendSettingsFromEnv, createJobEnqueuer, GpuCatalogCache, runpodClientForProcess, tablePriceList, type ArtifactDeps, type CloudType, type GpuPriceList, type RunPodClient, StreamSlots, TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
 import { adminScreens } from "./admin-screens";
 import { accessLog } from "./http/access-log";
+import { artifactRoutes } from "./routes/artifacts";
+import { spendRoutes } from "./routes/admin-limits";
 import { apiKeyAuth } from "./http/auth";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { requestId } from "./http/request-id";
-import { rateLimits, securityHeaders } from "./http/security";
+import { rateLimits, runRateLimit, securityHeaders } from "./http/security";
 import { datasetDownloadRoutes } from "./routes/dataset-download";
 import { datasetRoutes } from "./routes/datasets";
 import { deploymentStreamRoutes } from "./routes/deployment-stream";
@@ -24,8 +26,10 @@ export interface ApiDeps {
   redis: Redis;
   queues: Queues;
   clock: Clock;
-  /** where datasets live; defaults to LocalFileStorage(DATASET_DIR) */
+  /** where datasets live; defaults to the config's (STORAGE: DATASET_DIR or the bucket's datasets/) */
   datasetStorage?: BlobStorage;
+  /** where artifacts live; defaults to the config's (STORAGE: ARTIFACT_DIR or the bucket's artifacts/) */
+  artifactStorage?: BlobStorage;
   /** the process's metrics registry; built by adminScreens when absent */
   metrics?: Metrics;
   /** reads the open SSE streams' timelines; built here when absent (main closes it to end the streams on shutdown) */
@@ -46,23 +50,35 @@ export function createApp(deps: ApiDeps): Express {
   app.use(openApiRoutes());
   app.use(rateLimits(deps));
   const auth = apiKeyAuth({ ...deps, apiKeyCacheTtlMs: deps.config.env.API_KEY_CACHE_TTL_MS });
-  const datasetStorage = deps.datasetStorage ?? new LocalFileStorage(deps.config.env.DATASET_DIR);
-  app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage }));
-  app.use(datasetRoutes({ prisma: deps.prisma, storage: datasetStorage, maxBytes: deps.config.env.DATASET_MAX_BYTES, auth }));
+  const env = deps.config.env;
+  const jobs = createJobEnqueuer(deps.queues, { delayMs: deps.config.env.BILLING_DELAY_MS, retryDelayMs: deps.config.env.BILLING_RETRY_DELAY_MS });
+  const runpod = deps.runpod ?? runpodClientFor(deps);
+  const artifacts: ArtifactDeps = {
+    prisma: deps.prisma,
+    clock: deps.clock,
+    // local: every key stays inside ARTIFACT_DIR/<deploymentId>, symlinks followed (core: deployment-folders.ts)
+    storage: confineToDeploymentFolders(deps.artifactStorage ?? createBlobStorage(deps.config, "artifacts")),
+    limits: { maxFileBytes: env.ARTIFACT_MAX_BYTES, maxTotalBytes: env.ARTIFACT_MAX_TOTAL_BYTES, partSizeBytes: env.S3_MULTIPART_PART_BYTES, presignSeconds: env.S3_PRESIGN_SECONDS },
+  };
+  // the pod's routes check the run token before any body is read: mounted ahead of the JSON parser
+  app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, runpod, podNamePrefix: env.POD_NAME_PREFIX, rateLimit: runRateLimit(deps) }));
+  const datasetStorage = deps.datasetStorage ?? createBlobStorage(deps.config, "datasets");
+  app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage, presignSeconds: env.S3_PRESIGN_SECONDS }));
+  app.use(datasetRoutes({ prisma: deps.prisma, clock: deps.clock, storage: datasetStorage, maxBytes: env.DATASET_MAX_BYTES, auth }));
   app.use("/v1/deployments", auth);
   app.use(express.json({ limit: "256kb" }));
-  const jobs = createJobEnqueuer(deps.queues, { delayMs: deps.config.env.BILLING_DELAY_MS, retryDelayMs: deps.config.env.BILLING_RETRY_DELAY_MS });
-  const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.local };
+  const spend = spendSettingsFromEnv(env);
+  const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.local, spend };
   app.use(adminScreens({ ...deps, jobs }));
+  app.use("/v1/spend", auth);
+  app.use(spendRoutes({ prisma: deps.prisma, clock: deps.clock, spend }));
   app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: priceListFor(deps) }));
   const streamLimits = { perUser: deps.config.env.SSE_MAX_STREAMS_PER_USER, total: deps.config.env.SSE_MAX_STREAMS };
   const hub = deps.timelineHub ?? new TimelineHub(deps.prisma, () => deps.clock.now());
   const slots = new StreamSlots(streamLimits);
   app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock, slots, hub }));
-  const runpod = deps.runpod ?? runpodClientFor(deps);
   app.use(podLogRoutes({ prisma: deps.prisma, runpod, slots }));
-  const artifacts = new LocalFileStorage(deps.config.env.ARTIFACT_DIR);
-  app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, maxArtifactBytes: deps.config.env.ARTIFACT_MAX_BYTES, runpod, podNamePrefix: deps.config.env.POD_NAME_PREFIX }));
+  app.use(artifactRoutes({ prisma: deps.prisma, artifacts, logger: deps.logger }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

@@ -4,7 +4,7 @@ import {
   createPrismaClient,
   createQueues,
   createRedis,
-  LocalFileStorage,
+  createBlobStorage,
   systemClock,
   TimelineHub,
   type Config,
@@ -30,7 +30,8 @@ export function createContainer(config: Config): ApiContainer {
     redis,
     queues,
     clock,
-    datasetStorage: new LocalFileStorage(config.env.DATASET_DIR),
+    datasetStorage: createBlobStorage(config, "datasets"),
+    artifactStorage: createBlobStorage(config, "artifacts"),
     timelineHub: new TimelineHub(prisma, () => clock.now()),
     async close() {
       await closeQueues(queues);

@@ -1,13 +1,17 @@
+import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadConfigOrExit } from "@trainpod/core";
 import { createApp } from "./app";
 import { createContainer } from "./container";
+import { applyServerLimits } from "./http/server-limits";
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const container = createContainer(config);
   const app = createApp(container);
-  const server = app.listen(config.env.API_PORT, config.env.API_HOST);
+  const server = http.createServer(app);
+  applyServerLimits(server, config.env); // before listen: Node reads its timeout-check interval then
+  server.listen(config.env.API_PORT, config.env.API_HOST);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

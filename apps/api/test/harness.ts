@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { closeQueues, createQueues, createRedis, LocalFileStorage, ManualClock, type Config, type Redis } from "@trainpod/core";
 import { createApp } from "../src/app";
+import { applyServerLimits } from "../src/http/server-limits";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/test-db";
 import { captureLogger, testConfig } from "../../../test/support/test-config";
 import { deletePrefix, testQueuePrefix, TEST_REDIS_URL } from "../../../test/support/test-redis";
@@ -30,7 +31,8 @@ export async function startApi(opts: { env?: Record<string, string>; clock?: Man
   const server = http.createServer();
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const config = testConfig({ databaseUrl: db.url, queuePrefix: prefix, env: { PUBLIC_URL: url, DATASET_DIR: path.join(dir, "datasets"), ...opts.env } });
+  const config = testConfig({ databaseUrl: db.url, queuePrefix: prefix, env: { PUBLIC_URL: url, DATASET_DIR: path.join(dir, "datasets"), ARTIFACT_DIR: path.join(dir, "artifacts"), ...opts.env } });
+  applyServerLimits(server, config.env);
   const { logger, lines } = captureLogger("api");
   const redis: Redis = createRedis(TEST_REDIS_URL, { failFast: true });
   const queues = createQueues(redis, prefix);

@@ -28,7 +28,7 @@ function formatApiError(status: number, code: string, message: string, details: 
   return lines.join("\n");
 }
 
-function toApiError(status: number, text: string): ApiError {
+export function toApiError(status: number, text: string): ApiError {
   try {
     const body = JSON.parse(text) as { error?: { code?: string; message?: string; details?: unknown } };
     if (body.error) return new ApiError(status, body.error.code ?? "ERROR", body.error.message ?? "", body.error.details);

@@ -1,9 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { ApiClient } from "./api-client";
 import * as account from "./commands/account";
+import { listArtifacts } from "./commands/artifacts";
 import * as datasets from "./commands/datasets";
 import * as deployments from "./commands/deployments";
+import * as spend from "./commands/spend";
 import { logs } from "./commands/logs";
+import { pull } from "./commands/pull";
 import { loadConfig } from "./config";
 import { CliError, EXIT, type ExitCode } from "./exit-codes";
 
@@ -11,8 +14,9 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 const EXIT_HELP = `
 Exit codes:
-  0  done (watch, deploy --watch: the run SUCCEEDED)
-  1  error: the API refused (pre-flight problems are listed), was unreachable, or not confirmed
+  0  done (watch, deploy --watch: the run SUCCEEDED; pull: every file's sha256 verified)
+  1  error: the API refused (pre-flight problems are listed), was unreachable, or not confirmed;
+     pull: a file's sha256 did not match (its .part is deleted), or a path would leave the folder
   2  bad usage
   3  the watched run FAILED
   4  the watched run was CANCELLED
@@ -65,6 +69,8 @@ export function buildProgram(result: { code: ExitCode }): Command {
     .option("--idempotency-key <key>", "submitting twice with the same key creates one deployment")
     .option("-y, --yes", "do not ask for confirmation")
     .option("-w, --watch", "then watch the run; exit code as for `watch`")
+    .option("--wait", "the same as --watch")
+    .option("--pull <dir>", "wait for the run, then pull its artifacts into <dir> if it SUCCEEDED")
     .option("--json", "print the deployment and estimate as JSON")
     .action((opts) => done(deployments.deploy(api(), opts)));
 
@@ -78,6 +84,34 @@ export function buildProgram(result: { code: ExitCode }): Command {
     .option("--tail <n>", "lines of backfill (default 100)")
     .description("the pod's own log lines from RunPod")
     .action((id: string, opts) => done(logs(api(), id, opts)));
+  program
+    .command("artifacts")
+    .argument("<id>", "deployment id")
+    .option("--json", "print JSON")
+    .description("the files a run produced (adapter, tokenizer, ...): path, size, sha256")
+    .action((id: string, opts) => done(listArtifacts(api(), id, opts)));
+  program
+    .command("pull")
+    .argument("<id>", "deployment id")
+    .argument("[dir]", "where to put the files (default ./<id>)")
+    .option("--json", "print the files and their sha256 as JSON")
+    .description("download a run's artifacts, resuming partial files (.part), each checked against its sha256")
+    .action((id: string, dir: string | undefined, opts) => done(pull(api(), id, dir, opts)));
+  program.command("spend").option("--json", "print JSON").description("your limits and this month's spend").action((opts) => done(spend.ownSpend(api(), opts)));
+  const admin = program.command("admin").description("operators: spend against limits per user, and each user's limits");
+  admin.command("spend").option("--json", "print JSON").description("spend against limit per user this month").action((opts) => done(spend.adminSpend(api(), opts)));
+  admin
+    .command("limits")
+    .argument("<user>", "the user's id or email")
+    .option("--budget-usd <usd>", 'monthly budget in USD (0 = none; "default": the server\'s)')
+    .option("--on-exceed <rule>", "block (no new run starts) or stop (running ones are stopped too), or default")
+    .option("--max-live <n>", 'deployments holding a pod at once (0 = no limit, or "default")')
+    .option("--max-gpus <n>", 'GPUs at once (0 = no limit, or "default")')
+    .option("--allow-image <glob>", "an image pattern this user may use besides ALLOWED_IMAGES (repeat; replaces the user's list)", collect)
+    .option("--reset", "back to the server's defaults for everything")
+    .option("--json", "print JSON")
+    .description("set one user's limits (admins)")
+    .action((user: string, opts) => done(spend.setLimits(api(), user, opts)));
   program.command("cancel").argument("<id>", "deployment id").description("cancel a run; its pod is terminated").action((id: string) => done(deployments.cancel(api(), id)));
   program
     .command("list")

@@ -58,3 +58,17 @@ export function renderTable(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
 }
+
+const UNITS = ["KiB", "MiB", "GiB", "TiB"];
+/** 512 → "512 B", 1536 → "1.5 KiB", 5_368_709_120 → "5.0 GiB" (binary units, one decimal). */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 1024) return `${n} B`;
+  let value = n;
+  let unit = -1;
+  // 1023.95 and up shows as the next unit (never "1024.0 KiB")
+  while (value >= 1023.95 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${UNITS[unit]}`;
+}

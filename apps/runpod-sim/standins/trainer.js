@@ -103,6 +103,20 @@ async function main() {
   fs.writeFileSync(path.join(out, "adapter_model.safetensors"), Buffer.concat([len, header, data]));
   const state = { global_step: steps, max_steps: steps, num_train_examples: examples, log_history: history, best_metric: history.at(-1)?.loss ?? null };
   fs.writeFileSync(path.join(out, "trainer_state.json"), `${JSON.stringify(state, null, 2)}\n`);
+  const extra = Math.floor(num(hp.sim_extra_artifact_bytes, 0));
+  if (extra > 0) {
+    // a big file (a merged model's stand-in), written in 1 MiB chunks of a byte pattern that varies per chunk
+    fs.mkdirSync(path.join(out, "merged"), { recursive: true });
+    const fd = fs.openSync(path.join(out, "merged", "model.safetensors"), "w");
+    const chunk = Buffer.alloc(1024 * 1024);
+    for (let written = 0, n = 0; written < extra; n++) {
+      for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 7 + n * 13) & 0xff;
+      const size = Math.min(chunk.length, extra - written);
+      fs.writeSync(fd, chunk, 0, size);
+      written += size;
+    }
+    fs.closeSync(fd);
+  }
   console.log(`Training complete. Adapter saved to ${path.resolve(out)}`);
 }
 

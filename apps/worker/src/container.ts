@@ -1,5 +1,7 @@
 import {
   closeQueues,
+  confineToDeploymentFolders,
+  createBlobStorage,
   createJobEnqueuer,
   createLogger,
   createMetrics,
@@ -12,6 +14,7 @@ import {
   GpuCatalogCache,
   runpodClientForProcess,
   systemClock,
+  type BlobStorage,
   type Clock,
   type Config,
   type JobEnqueuer,
@@ -36,6 +39,8 @@ export interface WorkerContainer {
   clock: Clock;
   /** this process's Prometheus registry (served by metrics-server.ts) */
   metrics: Metrics;
+  /** where artifacts live (the maintenance job deletes them after ARTIFACT_RETENTION_DAYS) */
+  artifactStorage: BlobStorage;
   close(): Promise<void>;
 }
 
@@ -75,6 +80,8 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
     gpuCatalog: new GpuCatalogCache({ redis: connection, runpod, prefix: config.env.QUEUE_PREFIX, ttlSeconds: config.env.RUNPOD_CATALOG_TTL_SECONDS, logger: log }),
     clock: overrides.clock ?? systemClock,
     metrics,
+    // each key inside ARTIFACT_DIR/<deploymentId> (a planted symlink cannot reach another deployment's files)
+    artifactStorage: confineToDeploymentFolders(createBlobStorage(config, "artifacts")),
     async close() {
       await closeQueues(queues);
       await connection.quit().catch(() => connection.disconnect());

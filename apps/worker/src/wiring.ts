@@ -1,4 +1,5 @@
 import {
+  AppError,
   cleanupExpiredTokens,
   loadTrainerSource,
   mintDatasetToken,
@@ -8,6 +9,8 @@ import {
   podTerminatedObserver,
   reconcileObserver,
   revokeDeploymentTokens,
+  spendSettingsFromEnv,
+  sweepArtifactRetention,
   type LifecycleDeps,
 } from "@trainpod/core";
 import type { WorkerContainer } from "./container";
@@ -32,7 +35,9 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
       const tokenDeps = { prisma: c.prisma, clock: c.clock, config: c.config };
       const dataset = await mintDatasetToken(tokenDeps, { deploymentId: d.id });
       const run = await mintRunToken(tokenDeps, { deploymentId: d.id });
-      const ds = await c.prisma.dataset.findUniqueOrThrow({ where: { id: d.datasetId }, select: { sha256: true } });
+      const ds = await c.prisma.dataset.findUniqueOrThrow({ where: { id: d.datasetId }, select: { sha256: true, deletedAt: true } });
+      // deleted by its owner after this deployment was submitted: fail before any pod is created
+      if (ds.deletedAt) throw new AppError("NOT_FOUND", "the deployment's dataset was deleted by its owner");
       const base = `${c.config.publicUrl}/v1/runs/${d.id}`;
       return podLaunch({
         deploymentId: d.id,
@@ -56,12 +61,18 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
       await revokeDeploymentTokens(c.prisma, c.clock, id);
     },
     onPodTerminated: podTerminatedObserver(c.metrics),
+    spend: spendSettingsFromEnv(env),
   };
   return {
     lifecycle,
     billing: { mismatchThresholdMicros: BigInt(env.BILLING_MISMATCH_THRESHOLD_MICROS) },
     monitor: { heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000, requeueAfterMs: env.QUEUED_REQUEUE_AFTER_MS, terminateSweepAfterMs: env.TERMINATE_SWEEP_AFTER_MS },
     observe: { monitor: monitorObserver(c.metrics), reconcile: reconcileObserver(c.metrics) },
-    maintenance: () => cleanupExpiredTokens(c.prisma, c.clock, { olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000) }),
+    maintenance: async () => {
+      const tokens = await cleanupExpiredTokens(c.prisma, c.clock, { olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000) });
+      const artifacts = await sweepArtifactRetention({ prisma: c.prisma, clock: c.clock, storage: c.artifactStorage }, env.ARTIFACT_RETENTION_DAYS);
+      if (artifacts.deployments > 0) c.logger.info("artifacts deleted after the retention period", { ...artifacts, retentionDays: env.ARTIFACT_RETENTION_DAYS });
+      return { tokens, artifacts };
+    },
   };
 }

@@ -15,3 +15,5 @@ export * from "./datasets";
 export * from "./tokens";
 export * from "./stats";
 export * from "./metrics";
+export * from "./artifacts";
+export * from "./spend";

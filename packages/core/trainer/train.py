@@ -38,6 +38,7 @@ HYPERPARAMETERS = {
     "sim_fail_at_step": ("int", 0, 1_000_000, None),
     "sim_exit_code": ("int", 0, 255, None),
     "sim_error": ("string", 0, 1000, None),
+    "sim_extra_artifact_bytes": ("int", 0, 1_073_741_824, None),
 }
 MODULE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 ROLES = ("system", "user", "assistant")

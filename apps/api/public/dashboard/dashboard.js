@@ -6,8 +6,11 @@ const charts = {};
 const COLORS = ["#2563eb", "#16a34a", "#dc2626", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#9ca3af", "#ea580c"];
 const STATUS_COLORS = { QUEUED: "#9ca3af", PROVISIONING: "#f59e0b", RUNNING: "#2563eb", SUCCEEDED: "#16a34a", FAILED: "#dc2626", CANCELLED: "#6b7280" };
 
+// the login's session cookie (HttpOnly, SameSite=Strict) goes with every same-origin request
 async function getJson(url, init) {
   const res = await fetch(url, { credentials: "same-origin", headers: { accept: "application/json" }, ...init });
+  // the session is over (idle, expired, logged out elsewhere, key revoked): back to the login page
+  if (res.status === 401) window.location.assign("/admin/login?next=%2Fdashboard%2F");
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error((body.error && body.error.message) || `${url}: HTTP ${res.status}`);
   return body;
@@ -99,13 +102,18 @@ function renderTables(failed, live, recent) {
   document.querySelector("#failed tbody").replaceChildren(...failed.map((d) => el("tr", { "data-id": d.id },
     el("td", {}, shortId(d.id)), el("td", {}, d.failureReason), el("td", {}, usd(d.costUsd)), el("td", {}, d.exitCode),
     el("td", { class: "log" }, d.lastLogLines.join("\n") || "—"), el("td", {}, when(d.timestamps.finishedAt)),
-    el("td", {}, actionButton("Retry", "retry", `/v1/admin/deployments/${d.id}/retry`, d)))));
+    el("td", {}, actionButton("Retry", "retry", `/v1/admin/deployments/${d.id}/retry`, d)), el("td", {}, artifactsLink(d)))));
   document.querySelector("#live tbody").replaceChildren(...live.map((d) => el("tr", { "data-id": d.id },
     el("td", {}, shortId(d.id)), el("td", { class: `status-${d.status}` }, d.status), el("td", {}, d.pod.gpuTypeId), el("td", {}, usd(d.costUsd)),
     el("td", {}, when(d.timestamps.createdAt)), el("td", {}, actionButton("Cancel", "cancel", `/v1/admin/deployments/${d.id}/cancel`, d)))));
   document.querySelector("#recent tbody").replaceChildren(...recent.map((d) => el("tr", { "data-id": d.id, "data-retry-of": d.retryOfId || "" },
     el("td", {}, shortId(d.id)), el("td", { class: `status-${d.status}` }, d.status), el("td", {}, d.retryOfId ? shortId(d.retryOfId) : "—"),
-    el("td", {}, usd(d.costUsd)), el("td", {}, when(d.timestamps.createdAt)))));
+    el("td", {}, usd(d.costUsd)), el("td", {}, when(d.timestamps.createdAt)), el("td", {}, artifactsLink(d)))));
+}
+
+/** The deployment's artifact list (JSON, the admin route: admins and operators read any deployment's files). */
+function artifactsLink(d) {
+  return el("a", { href: `/v1/admin/deployments/${d.id}/artifacts`, class: "artifacts", target: "_blank", rel: "noopener" }, "files");
 }
 
 /** What needs an operator now: RunPod refusing for money, RunPod's bill disagreeing with ours. */
@@ -127,23 +135,39 @@ function showError(err) {
   p.hidden = !err;
 }
 
+/** Spend against limit per user: the share of the budget spent (live deployments at their worst case beside it). */
+function renderSpend(users) {
+  const limit = (n) => (n === 0 ? "∞" : String(n));
+  document.querySelector("#spend tbody").replaceChildren(...users.map((u) => {
+    const budget = Number(u.limits.monthlyBudgetUsd);
+    const share = budget > 0 ? Number(u.spentUsd) / budget : null;
+    return el("tr", { "data-user": u.email, class: share !== null && share >= 1 ? "over-budget" : "" },
+      el("td", {}, u.email), el("td", {}, usd(u.spentUsd)), el("td", {}, usd(u.liveRemainingUsd)),
+      el("td", {}, budget > 0 ? usd(u.limits.monthlyBudgetUsd) : "none"), el("td", {}, share === null ? "—" : `${Math.round(share * 100)} %`),
+      el("td", {}, u.limits.onExceed), el("td", {}, `${u.liveDeployments}/${limit(u.limits.maxLiveDeployments)}`),
+      el("td", {}, `${u.gpusInUse}/${limit(u.limits.maxGpus)}`), el("td", {}, u.waiting));
+  }));
+}
+
 async function refresh() {
   const days = Number(document.getElementById("window").value);
   const groupBy = document.getElementById("groupBy").value;
   const to = new Date(Date.now() + 60_000);
   const from = new Date(to.getTime() - days * 86_400_000);
   try {
-    const [stats, failed, live, recent] = await Promise.all([
+    const [stats, failed, live, recent, spend] = await Promise.all([
       getJson(`/v1/stats?from=${from.toISOString()}&to=${to.toISOString()}&groupBy=${groupBy}`),
       getJson("/v1/admin/deployments?status=FAILED&limit=25"),
       getJson("/v1/admin/deployments?status=LIVE&limit=25"),
       getJson("/v1/admin/deployments?limit=15"),
+      getJson("/v1/admin/spend"),
     ]);
     canAct = failed.viewer.canAct;
     document.body.dataset.role = failed.viewer.role;
     renderCards(stats);
     renderCharts(stats);
     renderTables(failed.items, live.items, recent.items);
+    renderSpend(spend.items);
     kvRows("retries", Object.entries(stats.retries));
     kvRows("tokens", Object.entries(stats.tokens));
     const b = stats.runpodBilling;

@@ -1,8 +1,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { closeQueues, createQueues, createRedis, createUserWithKey } from "@trainpod/core";
+import { closeQueues, createQueues, createRedis, createUserWithKey, mintRunToken } from "@trainpod/core";
 import { createApp } from "../app";
-import { startApi, type ApiHarness } from "../../test/harness";
+import { makeDataset } from "../../../../test/factories";
+import { insertDeployment, startApi, type ApiHarness } from "../../test/harness";
 import { captureLogger } from "../../../../test/support/test-config";
 import { deletePrefix, TEST_REDIS_URL } from "../../../../test/support/test-redis";
 
@@ -64,13 +65,21 @@ describe("rate limiting, shared through Redis by every API replica", () => {
     expect((await get(b.url, "/healthz")).status).toBe(200);
   });
 
-  it("the pod's routes count per deployment, not per address", async () => {
-    const ids = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"];
-    const post = (base: string, id: string) => fetch(`${base}/v1/runs/${id}/events`, { method: "POST", headers: { authorization: "Bearer tp_run_x", "content-type": "application/json" }, body: "{}" });
-    const first = [await post(a.url, ids[0] as string), await post(b.url, ids[0] as string), await post(a.url, ids[0] as string)].map((r) => r.status);
-    expect(first).toEqual([401, 401, 401]);
-    expect((await post(b.url, ids[0] as string)).status).toBe(429);
-    expect((await post(a.url, ids[1] as string)).status).toBe(401);
+  it("the pod's routes count per deployment (once its run token holds), not per address", async () => {
+    // an unauthenticated request counts per IP instead, before its token is checked: run-limits.test.ts
+    const u = await createUserWithKey(a.db.prisma, { email: "pods@example.com" });
+    const dataset = (await makeDataset(a.db.prisma, u.user.id)).id;
+    const pod = async () => {
+      const id = await insertDeployment(a, u.user.id, dataset);
+      return { id, token: (await mintRunToken({ prisma: a.db.prisma, clock: a.clock, config: a.config }, { deploymentId: id })).token };
+    };
+    const [one, two] = [await pod(), await pod()];
+    const post = (base: string, p: { id: string; token: string }) =>
+      fetch(`${base}/v1/runs/${p.id}/events`, { method: "POST", headers: { authorization: `Bearer ${p.token}`, "content-type": "application/json" }, body: JSON.stringify({ type: "log", lines: ["hi"] }) });
+    const first = [await post(a.url, one), await post(b.url, one), await post(a.url, one)].map((r) => r.status);
+    expect(first).toEqual([202, 202, 202]);
+    expect((await post(b.url, one)).status).toBe(429);
+    expect((await post(a.url, two)).status).toBe(202);
   });
 
   it("keeps its counters under the app's prefix", async () => {

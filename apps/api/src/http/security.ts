@@ -1,4 +1,4 @@
-import type { RequestHandler } from "express";
+import type { RequestHandler, Response } from "express";
 import { ipKeyGenerator, rateLimit, type Options } from "express-rate-limit";
 import helmet from "helmet";
 import type { Redis } from "ioredis";
@@ -8,11 +8,14 @@ import type { Config, Logger } from "@trainpod/core";
 /** Security headers (helmet's defaults: CSP, nosniff, frame-ancestors, HSTS, no referrer leaks, ...). */
 export const securityHeaders = (): RequestHandler => helmet();
 
-const RUN_PATH = /^\/v1\/runs\/([^/]+)\//;
+/** The pod's routes, matched as Express routes them (case-insensitive): /v1/runs and everything under it. */
+const RUN_ROUTES = /^\/v1\/runs(?:\/|$)/i;
 const WINDOW_MS = 60_000;
 const pass: RequestHandler = (_req, _res, next) => next();
 
-function limiter(name: string, limit: number, deps: { redis: Redis; config: Config; logger: Logger }, extra: Partial<Options>): RequestHandler {
+type LimiterDeps = { redis: Redis; config: Config; logger: Logger };
+
+function limiter(name: string, limit: number, deps: LimiterDeps, extra: Partial<Options>): RequestHandler {
   if (limit === 0) return pass;
   return rateLimit({
     windowMs: WINDOW_MS,
@@ -33,16 +36,41 @@ function limiter(name: string, limit: number, deps: { redis: Redis; config: Conf
   });
 }
 
+/** Recorded by the pod's routes once the run token holds (routes/runs.ts): the deployment the request counts for. */
+export function markRunAuthenticated(res: Response, deploymentId: string): void {
+  res.locals.runDeploymentId = deploymentId;
+}
+
+function runDeploymentOf(res: Response): string | undefined {
+  const id: unknown = res.locals.runDeploymentId;
+  return typeof id === "string" ? id : undefined;
+}
+
 /**
- * Rate limits, shared by every API replica through Redis: per client IP on the API
- * (RATE_LIMIT_PER_MINUTE), and per deployment on the pod's own routes (RATE_LIMIT_RUN_PER_MINUTE),
- * so many pods behind one address are not counted together. Health checks are not limited.
+ * Rate limits per client IP (RATE_LIMIT_PER_MINUTE), shared by every API replica through Redis, on every
+ * request before anything else looks at it. The pod's routes (/v1/runs/...) have a bucket of their own, counted
+ * before the run token is checked, so a flood of made-up deployment ids is refused like any other; a request
+ * whose token holds is given back afterwards, as it counts against its deployment instead (runRateLimit), so
+ * many pods behind one address are not counted together. Health checks are not limited.
  */
-export function rateLimits(deps: { redis: Redis; config: Config; logger: Logger }): RequestHandler {
-  const run = limiter("run", deps.config.env.RATE_LIMIT_RUN_PER_MINUTE, deps, { keyGenerator: (req) => RUN_PATH.exec(req.path)?.[1] ?? "none" });
-  const general = limiter("ip", deps.config.env.RATE_LIMIT_PER_MINUTE, deps, { keyGenerator: (req) => ipKeyGenerator(req.ip ?? "unknown") });
+export function rateLimits(deps: LimiterDeps): RequestHandler {
+  const perIp = { keyGenerator: (req: Parameters<RequestHandler>[0]) => ipKeyGenerator(req.ip ?? "unknown") };
+  const runs = limiter("run-ip", deps.config.env.RATE_LIMIT_PER_MINUTE, deps, {
+    ...perIp,
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (_req, res) => runDeploymentOf(res) !== undefined,
+  });
+  const general = limiter("ip", deps.config.env.RATE_LIMIT_PER_MINUTE, deps, perIp);
   return (req, res, next) => {
     if (req.path === "/healthz" || req.path === "/readyz") return next();
-    return RUN_PATH.test(req.path) ? run(req, res, next) : general(req, res, next);
+    return RUN_ROUTES.test(req.path) ? runs(req, res, next) : general(req, res, next);
   };
+}
+
+/**
+ * Per deployment on the pod's routes (RATE_LIMIT_RUN_PER_MINUTE), mounted after the run token check: only a
+ * request that proved it speaks for the deployment spends that deployment's budget (and makes a counter).
+ */
+export function runRateLimit(deps: LimiterDeps): RequestHandler {
+  return limiter("run", deps.config.env.RATE_LIMIT_RUN_PER_MINUTE, deps, { keyGenerator: (_req, res) => runDeploymentOf(res) ?? "none" });
 }

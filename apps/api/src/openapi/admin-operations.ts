@@ -42,12 +42,12 @@ const statsExample = {
 };
 
 const denied: Record<number, Body> = {
-  401: { description: "no or bad credential (WWW-Authenticate: Basic)", schema: s.errorSchema, example: { error: { code: "UNAUTHORIZED", message: "admin login required" } } },
-  403: { description: "a USER's key, or an OPERATOR's on a route that changes something", schema: s.errorSchema, example: { error: { code: "FORBIDDEN", message: "admin or operator only" } } },
+  401: { description: "no or bad credential, a session that is over, or HTTP Basic on a request that changes something (WWW-Authenticate: Bearer; a browser opening a screen is sent to /admin/login)", schema: s.errorSchema, example: { error: { code: "UNAUTHORIZED", message: "admin login required" } } },
+  403: { description: "a USER's key, an OPERATOR's on a route that changes something, or the session cookie on such a route from another origin", schema: s.errorSchema, example: { error: { code: "FORBIDDEN", message: "admin or operator only" } } },
 };
 const deployment = (description: string, status: string): Body => ({ description, schema: s.deploymentSchema, example: { ...ex.deploymentExample, status } });
 
-/** Operators' routes: an admin's (or, to read, an operator's) API key as Bearer, or as the HTTP Basic password (browsers). */
+/** Operators' routes: the login's session cookie (browsers), an admin's (or, to read, an operator's) API key as Bearer, or as the HTTP Basic password (reads only). */
 export const ADMIN_OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/stats", summary: "Success rate, failed-run cost and waste, setup times, runtime, failure reasons, retries, tokens", tag: "admin", security: "admin", query: statsQuerySchema, responses: { 200: { description: "the figures", schema: statsSchema, example: statsExample }, ...denied } },
   {
@@ -57,5 +57,12 @@ export const ADMIN_OPERATIONS: Operation[] = [
   { method: "post", path: "/v1/admin/deployments/{id}/retry", summary: "A new deployment from a FAILED one's request, linked by retryOfId (a second call returns the first retry)", tag: "admin", security: "admin", responses: { 202: deployment("the retry, queued", "QUEUED"), 200: deployment("the earlier retry", "QUEUED"), 404: { description: "no such deployment", schema: s.errorSchema }, 409: { description: "not FAILED", schema: s.errorSchema }, ...denied } },
   { method: "post", path: "/v1/admin/deployments/{id}/cancel", summary: "Cancel any user's deployment; its pod is terminated", tag: "admin", security: "admin", responses: { 202: deployment("cancelled", "CANCELLED"), 404: { description: "no such deployment", schema: s.errorSchema }, ...denied } },
   { method: "get", path: "/metrics", summary: "Prometheus metrics of the api (Bearer METRICS_TOKEN, or an admin)", tag: "admin", security: "admin", responses: { 200: { description: "Prometheus text format", contentType: "text/plain" }, ...denied } },
+  { method: "get", path: "/admin/login", summary: "The operators' login page (a browser opening a screen without a session is sent here)", tag: "admin", security: "none", query: z.object({ next: z.enum(["/dashboard/", "/admin/queues/"]).optional() }), responses: { 200: { description: "HTML form", contentType: "text/html" } } },
+  {
+    method: "post", path: "/admin/login", summary: "An admin's or operator's API key starts a browser session: the tp_admin cookie (HttpOnly, SameSite=Strict, Secure over HTTPS). Our own origin only", tag: "admin", security: "none",
+    body: { description: "JSON, or a form with `key` and `next` (then 303 to `next`)", schema: z.object({ key: z.string(), next: z.string().optional() }), example: { key: "tp_live_3q2x..." } },
+    responses: { 204: { description: "logged in; Set-Cookie: tp_admin" }, 303: { description: "a form: logged in, sent to the dashboard or Bull Board" }, 401: denied[401] as Body, 403: { description: "from another origin, or a USER's key", schema: s.errorSchema } },
+  },
+  { method: "post", path: "/admin/logout", summary: "Ends the browser session (deleted, cookie cleared). Our own origin only", tag: "admin", security: "none", responses: { 204: { description: "logged out" }, 303: { description: "a form: logged out, sent to the login page" }, 403: { description: "from another origin", schema: s.errorSchema } } },
   { method: "get", path: "/dashboard/vendor/chart.js", summary: "The dashboard's chart library, served from node_modules (no CDN)", tag: "admin", security: "admin", responses: { 200: { description: "JavaScript", contentType: "text/javascript" }, ...denied } },
 ];

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { OPERATIONS, type Body, type Operation } from "./operations";
 import { ADMIN_OPERATIONS } from "./admin-operations";
+import { ARTIFACT_OPERATIONS } from "./artifact-operations";
+import { SPEND_OPERATIONS } from "./spend-operations";
 
 type Json = Record<string, unknown>;
 
@@ -52,7 +54,7 @@ function operation(op: Operation): Json {
 /** The OpenAPI 3.1 document of the API, generated from the operation registry and its zod schemas. */
 export function buildOpenApiDocument(version = "0.1.0"): Json {
   const paths: Record<string, Json> = {};
-  for (const op of [...OPERATIONS, ...ADMIN_OPERATIONS]) (paths[op.path] ??= {})[op.method] = operation(op);
+  for (const op of [...OPERATIONS, ...ADMIN_OPERATIONS, ...ARTIFACT_OPERATIONS, ...SPEND_OPERATIONS]) (paths[op.path] ??= {})[op.method] = operation(op);
   return {
     openapi: "3.1.0",
     info: { title: "trainpod API", version, description: "Deploys GPU fine-tuning runs to RunPod and makes sure no GPU dollar is wasted. Money is exact decimal USD strings." },
@@ -61,7 +63,7 @@ export function buildOpenApiDocument(version = "0.1.0"): Json {
       securitySchemes: {
         apiKey: { type: "http", scheme: "bearer", description: "an API key (tp_live_...)" },
         runToken: { type: "http", scheme: "bearer", description: "the run token handed to the pod" },
-        adminBasic: { type: "http", scheme: "basic", description: "any user name, an admin's API key as the password (browsers)" },
+        adminBasic: { type: "http", scheme: "basic", description: "any user name, an admin's or operator's API key as the password: GET and HEAD only (scripts); browsers log in at /admin/login (a session cookie, same-origin checked)" },
       },
     },
     paths,

@@ -6,6 +6,8 @@ import { insertDeployment, startApi, type ApiHarness } from "../../test/harness"
 import { buildOpenApiDocument } from "./document";
 import { ADMIN_OPERATIONS, statsSchema } from "./admin-operations";
 import { OPERATIONS } from "./operations";
+import { ARTIFACT_OPERATIONS } from "./artifact-operations";
+import { SPEND_OPERATIONS } from "./spend-operations";
 import { datasetSchema, deploymentWithEventsSchema, estimateSchema } from "./response-schemas";
 
 let h: ApiHarness;
@@ -50,7 +52,7 @@ describe("the OpenAPI document", () => {
 
   it("every example validates against its zod schema", () => {
     let checked = 0;
-    for (const op of [...OPERATIONS, ...ADMIN_OPERATIONS]) {
+    for (const op of [...OPERATIONS, ...ADMIN_OPERATIONS, ...ARTIFACT_OPERATIONS, ...SPEND_OPERATIONS]) {
       for (const body of [op.body, ...Object.values(op.responses)]) {
         if (body?.schema === undefined || body.example === undefined) continue;
         const r = body.schema.safeParse(body.example);

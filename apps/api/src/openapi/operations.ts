@@ -12,7 +12,7 @@ export interface Body {
 
 /** One route of the API as the OpenAPI document shows it. Paths use OpenAPI's {param} syntax. */
 export interface Operation {
-  method: "get" | "post" | "put";
+  method: "get" | "post" | "put" | "delete";
   path: string;
   summary: string;
   tag: string;
@@ -96,10 +96,5 @@ export const OPERATIONS: Operation[] = [
     method: "post", path: "/v1/runs/{id}/events", summary: "A pod reports progress, logs and its outcome", tag: "runs", security: "runToken",
     body: json(runEventSchema, ex.runEventExample, "one event"),
     responses: { 202: json(s.okSchema, { ok: true }, "recorded"), 400: invalid, 401: err("run token invalid, expired or revoked") },
-  },
-  {
-    method: "put", path: "/v1/runs/{id}/artifacts/{path}", summary: "A pod uploads one artifact file", tag: "runs", security: "runToken",
-    body: { description: "the file's bytes", contentType: "application/octet-stream" },
-    responses: { 201: json(s.artifactSchema, { key: "adapter_model.safetensors", sizeBytes: 1024, sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" }, "stored"), 401: err("run token invalid") },
   },
 ];

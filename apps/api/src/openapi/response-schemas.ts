@@ -96,4 +96,3 @@ export const readySchema = z.object({
   status: z.enum(["ready", "not_ready"]),
   checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })),
 });
-export const artifactSchema = z.object({ key: z.string(), sizeBytes: z.number().int(), sha256: z.string() });

@@ -4,6 +4,7 @@
  * on the download and the artifact upload; no secret in any log line or error body.
  * New routes: add a row to USER_ROUTES or ADMIN_ROUTES.
  */
+import { createHash } from "node:crypto";
 import http from "node:http";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -34,6 +35,9 @@ const USER_ROUTES: RouteCase[] = [
   { method: "POST", path: "/v1/datasets?name=x", body: '{"prompt":"a","completion":"b"}' },
   { method: "POST", path: "/v1/deployments/estimate", body: '{"gpuTypeIds":["NVIDIA A40"]}' },
   { method: "POST", path: "/v1/deployments/validate", body: "{}" },
+  { method: "GET", path: "/v1/deployments/:deployment/artifacts", owned: true },
+  { method: "GET", path: "/v1/deployments/:deployment/artifacts/model.bin", owned: true },
+  { method: "GET", path: "/v1/spend" },
   // the events stream never ends for a live deployment: its owner-only check is in deployment-stream.test.ts
 ];
 /** operators' screens (all reads): anonymous 401, a user's key 403, an operator's or admin's key passes
@@ -41,6 +45,8 @@ const USER_ROUTES: RouteCase[] = [
 const ADMIN_ROUTES: RouteCase[] = [
   { method: "GET", path: "/v1/stats" },
   { method: "GET", path: "/v1/admin/deployments" },
+  { method: "GET", path: "/v1/admin/deployments/:deployment/artifacts" },
+  { method: "GET", path: "/v1/admin/spend" },
   { method: "GET", path: "/admin/queues" },
   { method: "GET", path: "/admin/queues/api/queues" },
   { method: "GET", path: "/dashboard" },
@@ -49,6 +55,7 @@ const ADMIN_ROUTES: RouteCase[] = [
 ];
 
 let h: ApiHarness;
+const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "trainpod-access-"));
 const clock = new ManualClock(Date.now());
 const secrets: string[] = [];
@@ -176,6 +183,12 @@ describe("path traversal", () => {
       expect(res.status === 400 || res.status === 404).toBe(true);
       expect(JSON.parse(res.body).error.code).toMatch(/VALIDATION_FAILED|NOT_FOUND/);
     }
+    for (const p of ["../../escape.txt", "a/../../escape.txt", "/etc/escape.txt", "..\\..\\escape.txt", "a/./b"]) {
+      const declared = await raw("POST", `/v1/runs/${id}/artifacts`, { authorization: `Bearer ${token}`, "content-type": "application/json" }, JSON.stringify({ path: p, sizeBytes: 4, sha256: sha256Hex("evil") }));
+      expect([p, declared.status, JSON.parse(declared.body).error.code]).toEqual([p, 400, "VALIDATION_FAILED"]);
+    }
+    const declared = await raw("POST", `/v1/runs/${id}/artifacts`, { authorization: `Bearer ${token}`, "content-type": "application/json" }, JSON.stringify({ path: "ok/model.bin", sizeBytes: 4, sha256: sha256Hex("evil") }));
+    expect(declared.status).toBe(201);
     expect((await put("ok/model.bin")).status).toBe(201);
     const files = readdirSync(tmp, { recursive: true }).map(String);
     expect(files.filter((f) => f.includes("escape"))).toEqual([]);

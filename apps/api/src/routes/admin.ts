@@ -12,6 +12,7 @@ import {
   type Clock,
   type JobEnqueuer,
   type PrismaClient,
+  type SpendSettings,
 } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
 
@@ -21,6 +22,8 @@ export interface AdminRouteDeps {
   clock: Clock;
   /** RunPod's bill and ours may differ this much before a deployment counts as a mismatch */
   billingMismatchThresholdMicros?: bigint;
+  /** a retry is a new submission: the user's budget applies */
+  spend?: SpendSettings;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
+import type express from "express";
 import { Router } from "express";
 import { canActOnScreens, type Queues } from "@trainpod/core";
 
@@ -14,7 +15,10 @@ function board(queues: Queues, readOnlyMode: boolean): Router {
     serverAdapter,
     options: { uiConfig: { boardTitle: readOnlyMode ? "trainpod queues (read-only)" : "trainpod queues" } },
   });
-  return serverAdapter.getRouter() as Router;
+  // the adapter's own express app: it would announce itself (X-Powered-By: Express) on every answer
+  const app = serverAdapter.getRouter() as express.Express;
+  app.disable("x-powered-by");
+  return app as unknown as Router;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface DownloadRouteDeps {
   clock: Clock;
   storage: BlobStorage;
   logger: Logger;
+  /** validity of the presigned GET the download answers with when the storage is a bucket */
+  presignSeconds: number;
 }
 
 /**
@@ -38,6 +40,10 @@ export function datasetDownloadRoutes(deps: DownloadRouteDeps): Router {
     const token = typeof req.query.token === "string" ? req.query.token : undefined;
     const claim = await claimDatasetToken(deps.prisma, deps.clock, token);
     const log = deps.logger.child({ requestId: req.id, tokenId: claim.tokenId, datasetId: claim.datasetId, deploymentId: claim.deploymentId });
+    if (deps.storage.direct) {
+      await redirectToBucket(deps, claim, res, log);
+      return;
+    }
     let file;
     try {
       file = await deps.storage.get(claim.storageKey);
@@ -68,6 +74,23 @@ export function datasetDownloadRoutes(deps: DownloadRouteDeps): Router {
   });
 
   return router;
+}
+
+/**
+ * S3: the token stays the credential and is spent here, once: the answer is a presigned GET of the dataset,
+ * valid S3_PRESIGN_SECONDS, so the bytes go from the bucket to the pod. A second claim is refused (TOKEN_USED).
+ */
+async function redirectToBucket(deps: DownloadRouteDeps, claim: DatasetClaim, res: Response, log: Logger): Promise<void> {
+  let url: string;
+  try {
+    url = (await deps.storage.direct!.presignGet(claim.storageKey, { expiresInSeconds: deps.presignSeconds, filename: `${claim.datasetId}.jsonl` })).url;
+  } catch (err) {
+    await releaseDatasetToken(deps.prisma, claim);
+    throw err;
+  }
+  await markDatasetTokenUsed(deps.prisma, deps.clock, claim);
+  log.info("dataset download redirected to the bucket", { bytes: claim.sizeBytes, validSeconds: deps.presignSeconds });
+  res.set({ "X-Content-SHA256": claim.sha256, ETag: `"sha256-${claim.sha256}"` }).redirect(302, url);
 }
 
 /**

@@ -1,10 +1,11 @@
 import { PassThrough } from "node:stream";
 import { Router, type RequestHandler } from "express";
-import { AppError, datasetView, getOwnDataset, listDatasets, uploadDataset, type BlobStorage, type PrismaClient } from "@trainpod/core";
+import { AppError, datasetView, deleteOwnDataset, getOwnDataset, listDatasets, uploadDataset, type BlobStorage, type Clock, type PrismaClient } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
 
 export interface DatasetRouteDeps {
   prisma: PrismaClient;
+  clock: Clock;
   storage: BlobStorage;
   maxBytes: number;
   /** the API key middleware */
@@ -56,6 +57,11 @@ export function datasetRoutes(deps: DatasetRouteDeps): Router {
 
   router.get("/v1/datasets/:id", deps.auth, async (req, res) => {
     res.json(datasetView(await getOwnDataset(deps.prisma, currentUserId(req), String(req.params.id))));
+  });
+
+  router.delete("/v1/datasets/:id", deps.auth, async (req, res) => {
+    await deleteOwnDataset(deps, currentUserId(req), String(req.params.id));
+    res.status(204).end();
   });
 
   return router;

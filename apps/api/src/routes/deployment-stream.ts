@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from "express";
-import { deploymentView, eventView, getOwnDeployment, parseLastEventId, type Clock, type PrismaClient, type StreamSlots, type TimelineHub } from "@trainpod/core";
+import { AppError, deploymentView, eventView, getOwnDeployment, parseLastEventId, type Clock, type PrismaClient, type StreamSlots, type TimelineHub } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
+import { keepStreamOpen } from "../http/server-limits";
 
 export interface StreamRouteDeps {
   prisma: PrismaClient;
@@ -19,6 +20,22 @@ function frame(res: Response, fields: { id?: string; event?: string; data: unkno
 }
 
 /**
+ * Takes one of the user's stream slots for this answer (released by the returned function). Past the cap the
+ * refusal (429 RATE_LIMITED) carries Retry-After; once taken, the socket leaves the server's idle timeout: a
+ * stream may stay quiet (no event, no pod log line) for longer than that without its client being gone.
+ */
+export function openStream(slots: StreamSlots, userId: string, req: Request, res: Response): () => void {
+  try {
+    const release = slots.acquire(userId);
+    keepStreamOpen(req);
+    return release;
+  } catch (err) {
+    if (err instanceof AppError && err.code === "RATE_LIMITED") res.set("Retry-After", String(slots.retryAfterSeconds));
+    throw err;
+  }
+}
+
+/**
  * GET /v1/deployments/:id/events/stream: server-sent events of the timeline. The SSE id is the
  * highest event row id delivered so far, so a client resumes with Last-Event-ID (or ?lastEventId=);
  * events that commit out of id order are still delivered (TimelineCursor, inside the TimelineHub).
@@ -31,7 +48,7 @@ export function deploymentStreamRoutes(deps: StreamRouteDeps): Router {
   router.get("/v1/deployments/:id/events/stream", async (req, res) => {
     const userId = currentUserId(req);
     const d = await getOwnDeployment(deps.prisma, userId, req.params.id);
-    const release = deps.slots.acquire(userId);
+    const release = openStream(deps.slots, userId, req, res);
     streamTimeline(deps, req, res, d.id, release);
   });
 

@@ -3,6 +3,7 @@
  * against the real app and database: never a 5xx, every error is our JSON shape, and a rejected
  * request writes nothing (rows counted before and after).
  */
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { createUserWithKey, ManualClock, mintRunToken } from "@trainpod/core";
 import { insertDeployment, startApi, type ApiHarness } from "../../test/harness";
@@ -146,6 +147,16 @@ describe("fuzz: every endpoint, never 5xx, JSON errors, nothing written when rej
     );
   });
 
+  it("POST /v1/runs/:id/artifacts (the declaration): any body, the real token", async () => {
+    const declaration = fc.record({ path: fc.oneof(text, fc.constantFrom("a", "../x", "model.bin")), sizeBytes: fc.oneof(fc.integer(), fc.double(), text), sha256: fc.oneof(text, fc.stringMatching(/^[0-9a-f]{64}$/)) }, { requiredKeys: [] });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(declaration, jsonValue), async (b) => {
+        await check({ method: "POST", path: `/v1/runs/${deploymentId}/artifacts`, headers: { authorization: `Bearer ${runToken}`, "content-type": "application/json" }, body: JSON.stringify(b) });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it("PUT /v1/runs/:id/artifacts/*: any path, the real token", async () => {
     const segment = fc.oneof(text, fc.constantFrom("..", ".", "", "%2e%2e", "a", "model.bin"));
     await fc.assert(
@@ -159,7 +170,12 @@ describe("fuzz: every endpoint, never 5xx, JSON errors, nothing written when rej
 
 describe("what the fuzz found", () => {
   it("an artifact path through an existing file, or onto an existing folder, is 409 (was a 500)", async () => {
-    const put = (p: string) => check({ method: "PUT", path: `/v1/runs/${deploymentId}/artifacts/${p}`, headers: { authorization: `Bearer ${runToken}` }, body: "x" });
+    const put = async (p: string) => {
+      const sha256 = createHash("sha256").update("x").digest("hex");
+      const declared = await check({ method: "POST", path: `/v1/runs/${deploymentId}/artifacts`, headers: { authorization: `Bearer ${runToken}`, "content-type": "application/json" }, body: JSON.stringify({ path: p, sizeBytes: 1, sha256 }) });
+      expect(declared).toBe(201);
+      return check({ method: "PUT", path: `/v1/runs/${deploymentId}/artifacts/${p}`, headers: { authorization: `Bearer ${runToken}` }, body: "x" });
+    };
     expect(await put("found/file")).toBe(201);
     expect(await put("found/file/below")).toBe(409);
     expect(await put("found")).toBe(409);

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { AppError, getOwnDeployment, untilBackfillOver, type PrismaClient, type RunPodClient, type StreamSlots } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
+import { openStream } from "./deployment-stream";
 
 export interface PodLogRouteDeps {
   prisma: PrismaClient;
@@ -34,7 +35,7 @@ export function podLogRoutes(deps: PodLogRouteDeps): Router {
     const d = await getOwnDeployment(deps.prisma, userId, req.params.id);
     if (d.podId === null) throw new AppError("CONFLICT", "this deployment has no pod yet: no logs to read");
     if (d.podTerminatedAt !== null) throw new AppError("CONFLICT", "this deployment's pod is terminated: RunPod keeps no logs of it (its last lines are in the timeline)");
-    const release = deps.slots.acquire(userId);
+    const release = openStream(deps.slots, userId, req, res);
     const follow = parsed.data.follow === "1" || parsed.data.follow === "true";
     await streamLogs(deps, req, res, { podId: d.podId, follow, source: parsed.data.source, tail: parsed.data.tail }).finally(release);
   });

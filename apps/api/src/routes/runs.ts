@@ -1,19 +1,32 @@
-import { Router, type Request } from "express";
+import express, { Router, type Request, type RequestHandler } from "express";
 import { bearerToken } from "../http/auth";
-import { AppError, recordRunEvent, verifyRunToken, type BlobStorage, type Clock, type JobEnqueuer, type PrismaClient, type RunPodClient } from "@trainpod/core";
+import { markRunAuthenticated } from "../http/security";
+import {
+  AppError,
+  artifactUploadUrl,
+  completeArtifact,
+  recordRunEvent,
+  reserveArtifact,
+  storeArtifactThroughApi,
+  verifyRunToken,
+  type ArtifactDeps,
+  type Clock,
+  type JobEnqueuer,
+  type PrismaClient,
+  type RunPodClient,
+} from "@trainpod/core";
 
 export interface RunRouteDeps {
   prisma: PrismaClient;
   clock: Clock;
   jobs: JobEnqueuer;
-  artifacts: BlobStorage;
-  maxArtifactBytes: number;
+  artifacts: ArtifactDeps;
   /** to adopt a pod that reports before its deployment recorded it */
   runpod?: Pick<RunPodClient, "getPod">;
   podNamePrefix?: string;
+  /** the per-deployment rate limit (security.ts runRateLimit), applied once the run token holds */
+  rateLimit?: RequestHandler;
 }
-
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 function bearer(req: Request): string {
   const token = bearerToken(req.get("authorization"));
@@ -21,31 +34,58 @@ function bearer(req: Request): string {
   return token;
 }
 
-/** `a/b/c.bin` → checked segments; no `..`, no absolute path, no odd characters. */
-export function artifactKey(deploymentId: string, relative: string): string {
-  const segments = relative.split("/");
-  if (segments.length > 8 || !segments.every((s) => SEGMENT.test(s) && s !== "." && s !== "..")) {
-    throw new AppError("VALIDATION_FAILED", "artifact path must be up to 8 segments of A-Z a-z 0-9 . _ -");
-  }
-  return `${deploymentId}/${segments.join("/")}`;
-}
-
-/** The pod's callbacks: events and artifact uploads, authenticated by the deployment's run token. */
+/**
+ * The pod's callbacks, authenticated by the deployment's run token: events, and artifact uploads (declare,
+ * then the bytes through the API or presigned PUTs to the bucket, then complete; docs/artifacts.md).
+ * Mounted before the app's JSON parser: every request under /v1/runs/:id shows its token first (a made-up id
+ * or token is 401 before its body is parsed; Node then discards the rest), then spends its deployment's rate
+ * limit, and only then is a JSON body parsed (256 kB, as everywhere).
+ */
 export function runRoutes(deps: RunRouteDeps): Router {
   const router = Router();
+  const json = express.json({ limit: "256kb" });
 
-  router.post("/v1/runs/:id/events", async (req, res) => {
-    await verifyRunToken(deps.prisma, deps.clock, req.params.id, bearer(req));
-    await recordRunEvent(deps, req.params.id, req.body);
+  router.use(
+    "/v1/runs/:id",
+    async (req, res, next) => {
+      const { deploymentId } = await verifyRunToken(deps.prisma, deps.clock, String(req.params.id), bearer(req));
+      markRunAuthenticated(res, deploymentId);
+      next();
+    },
+    deps.rateLimit ?? ((_req, _res, next) => next()),
+  );
+
+  router.post("/v1/runs/:id/events", json, async (req, res) => {
+    await recordRunEvent(deps, String(req.params.id), req.body);
     res.status(202).json({ ok: true });
   });
 
+  router.post("/v1/runs/:id/artifacts", json, async (req, res) => {
+    res.status(201).json(await reserveArtifact(deps.artifacts, String(req.params.id), req.body));
+  });
+
+  router.post("/v1/runs/:id/artifacts/url", json, async (req, res) => {
+    const signed = await artifactUploadUrl(deps.artifacts, String(req.params.id), req.body);
+    res.set("Cache-Control", "no-store").json({ ...signed, expiresAt: signed.expiresAt.toISOString() });
+  });
+
+  router.post("/v1/runs/:id/artifacts/complete", json, async (req, res) => {
+    res.json(await completeArtifact(deps.artifacts, String(req.params.id), req.body));
+  });
+
+  // the bytes themselves: read by the storage, never by a parser (whatever their content type)
   router.put("/v1/runs/:id/artifacts/*path", async (req, res) => {
-    await verifyRunToken(deps.prisma, deps.clock, req.params.id, bearer(req));
     const rel = ([] as string[]).concat((req.params as Record<string, string | string[]>).path ?? []).join("/");
-    const key = artifactKey(req.params.id, rel);
-    const stored = await deps.artifacts.put(key, req, { maxBytes: deps.maxArtifactBytes });
-    res.status(201).json({ key: rel, sizeBytes: stored.sizeBytes, sha256: stored.sha256 });
+    try {
+      res.status(201).json(await storeArtifactThroughApi(deps.artifacts, String(req.params.id), rel, req));
+    } catch (err) {
+      if (!req.complete) {
+        // refused before the body was read (or mid-way): do not keep reading a multi-GB body for nothing
+        res.set("Connection", "close");
+        req.resume();
+      }
+      throw err;
+    }
   });
 
   return router;

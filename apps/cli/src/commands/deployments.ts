@@ -4,11 +4,23 @@ import { CliError, EXIT, exitCodeForStatus, type ExitCode } from "../exit-codes"
 import { confirm } from "../prompt";
 import { renderDeployment, renderEstimate, renderEvent, renderTable } from "../render";
 import { watchDeployment } from "../watch";
+import { pull } from "./pull";
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
-/** `deploy`: estimate, pre-flight, confirmation (unless --yes), submit; with --watch, follow it. */
-export async function deploy(api: ApiClient, flags: DeployFlags & { yes?: boolean; watch?: boolean; json?: boolean; idempotencyKey?: string }): Promise<ExitCode> {
+export interface DeployOptions extends DeployFlags {
+  yes?: boolean;
+  watch?: boolean;
+  /** an alias of watch */
+  wait?: boolean;
+  /** wait, then pull the artifacts into this folder if the run SUCCEEDED */
+  pull?: string;
+  json?: boolean;
+  idempotencyKey?: string;
+}
+
+/** `deploy`: estimate, pre-flight, confirmation (unless --yes), submit; with --watch (--wait), follow it; with --pull DIR, then download its artifacts. */
+export async function deploy(api: ApiClient, flags: DeployOptions): Promise<ExitCode> {
   const { request, expectedRuntimeMinutes } = buildDeployRequest(flags);
   // pre-flight first: every problem at once, before any price talk
   await api.request("POST", "/v1/deployments/validate", request);
@@ -19,8 +31,10 @@ export async function deploy(api: ApiClient, flags: DeployFlags & { yes?: boolea
   const d = await api.request("POST", "/v1/deployments", request, headers);
   if (flags.json) print(JSON.stringify({ deployment: d, estimate }, null, 2));
   else print(`deployment ${d.id} ${d.status}`);
-  if (!flags.watch) return EXIT.OK;
-  return finish(await watchDeployment(api, d.id));
+  if (!flags.watch && !flags.wait && flags.pull === undefined) return EXIT.OK;
+  const code = finish(await watchDeployment(api, d.id));
+  if (code !== EXIT.OK || flags.pull === undefined) return code;
+  return pull(api, d.id, flags.pull);
 }
 
 export async function watch(api: ApiClient, id: string): Promise<ExitCode> {

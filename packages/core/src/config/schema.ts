@@ -62,6 +62,53 @@ export const apiEnvSchema = z.object({
   SSE_MAX_STREAMS_PER_USER: positiveInt.default(10),
   /** open timeline streams on one API process, all users together */
   SSE_MAX_STREAMS: positiveInt.default(500),
+  /** the whole request, body included, must arrive within this (408); 0 = no limit. Long answers are not cut by it */
+  API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).default(300_000),
+  /** a request's headers must arrive within this (408); at most API_REQUEST_TIMEOUT_MS */
+  API_HEADERS_TIMEOUT_MS: positiveInt.default(30_000),
+  /** a kept-alive connection waits this long for its next request (Node closes it 1 s later) */
+  API_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
+  /** a socket with nothing sent either way this long is closed; server-sent-event streams are exempt */
+  API_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
+});
+
+/** Where datasets and artifacts live: the API host's disk, or an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO). */
+export const storageEnvSchema = z.object({
+  STORAGE: z.enum(["local", "s3"]).default("local"),
+  /** the S3 API endpoint (unset: AWS S3 in S3_REGION) */
+  S3_ENDPOINT: z.preprocess((v) => (v === "" ? undefined : v), url.optional()),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_BUCKET: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(3).max(63).optional()),
+  /** path-style URLs (endpoint/bucket/key): MinIO and most S3-compatible servers need it */
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  /** how long a presigned URL (dataset download, artifact upload or download) is valid */
+  S3_PRESIGN_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(60),
+  /** artifacts larger than this are uploaded by the pod in parts of this size (S3's minimum part is 5 MiB) */
+  S3_MULTIPART_PART_BYTES: z.coerce.number().int().min(5 * 1024 * 1024).max(5 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /** all artifacts of one deployment together (besides ARTIFACT_MAX_BYTES per file) */
+  ARTIFACT_MAX_TOTAL_BYTES: positiveInt.default(50 * 1024 * 1024 * 1024),
+  /** artifacts older than this are deleted by the maintenance job (0: kept forever) */
+  ARTIFACT_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+});
+
+const usd = z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, "a USD amount like 500 or 12.5");
+
+/** What one user may spend and run (docs/spend-control.md); admins override the per-user ones. */
+export const spendEnvSchema = z.object({
+  /** each user's spend a calendar month (UTC), counted at worst case for live deployments; 0 = no limit */
+  USER_MONTHLY_BUDGET_USD: usd.default("1000"),
+  /** when a user's spend reaches the budget: block (no new run starts) or stop (running ones are stopped too) */
+  BUDGET_ON_EXCEED: z.enum(["block", "stop"]).default("block"),
+  /** a user's deployments holding a pod at once; more wait QUEUED in order; 0 = no limit */
+  USER_MAX_LIVE_DEPLOYMENTS: z.coerce.number().int().min(0).default(10),
+  /** GPUs a user's pods hold at once; more wait QUEUED in order; 0 = no limit */
+  USER_MAX_GPUS: z.coerce.number().int().min(0).default(16),
+  /** images a deployment may run (comma-separated globs); admins add patterns per user */
+  ALLOWED_IMAGES: z.string().default("runpod/*"),
+  /** hard ceilings on what one request may ask */
+  MAX_GPU_COUNT: positiveInt.default(8),
+  MAX_RUNTIME_MINUTES: positiveInt.default(7 * 24 * 60),
+  MAX_COST_USD_PER_DEPLOYMENT: usd.default("1000"),
 });
 
 export const tokenEnvSchema = z.object({
@@ -98,10 +145,21 @@ export const workerEnvSchema = z.object({
     .default("trainpod-"),
 });
 
+/** The operators' browser login (POST /admin/login): its session cookie's lifetimes */
+export const adminSessionEnvSchema = z.object({
+  /** a session unused this long is over */
+  ADMIN_SESSION_IDLE_MINUTES: positiveInt.default(30),
+  /** a session is over this long after its login, however busy */
+  ADMIN_SESSION_MAX_HOURS: positiveInt.default(12),
+});
+
 export const envSchema = coreEnvSchema
   .extend(runpodEnvSchema.shape)
   .extend(apiEnvSchema.shape)
+  .extend(storageEnvSchema.shape)
+  .extend(spendEnvSchema.shape)
   .extend(tokenEnvSchema.shape)
-  .extend(workerEnvSchema.shape);
+  .extend(workerEnvSchema.shape)
+  .extend(adminSessionEnvSchema.shape);
 
 export type Env = z.infer<typeof envSchema>;

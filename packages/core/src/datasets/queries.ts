@@ -34,11 +34,11 @@ export function datasetView(d: Dataset): DatasetView {
 /** A user's datasets, newest first, keyset-paged by (createdAt, id). */
 export async function listDatasets(prisma: PrismaClient, userId: string, query: unknown): Promise<{ items: Dataset[]; nextCursor: string | null }> {
   const q = datasetListQuerySchema.parse(query);
-  if (q.cursor && !(await prisma.dataset.findFirst({ where: { id: q.cursor, userId }, select: { id: true } }))) {
+  if (q.cursor && !(await prisma.dataset.findFirst({ where: { id: q.cursor, userId, deletedAt: null }, select: { id: true } }))) {
     throw new AppError("VALIDATION_FAILED", "cursor is not a dataset of this listing");
   }
   const rows = await prisma.dataset.findMany({
-    where: { userId },
+    where: { userId, deletedAt: null },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: q.limit + 1,
     ...(q.cursor ? { cursor: { id: q.cursor }, skip: 1 } : {}),
@@ -50,7 +50,7 @@ export async function listDatasets(prisma: PrismaClient, userId: string, query: 
 /** One of the user's datasets; someone else's (or a malformed id) answers NOT_FOUND. */
 export async function getOwnDataset(prisma: PrismaClient, userId: string, id: string): Promise<Dataset> {
   const ok = z.string().uuid().safeParse(id);
-  const d = ok.success ? await prisma.dataset.findFirst({ where: { id, userId } }) : null;
+  const d = ok.success ? await prisma.dataset.findFirst({ where: { id, userId, deletedAt: null } }) : null;
   if (!d) throw new AppError("NOT_FOUND", "dataset not found");
   return d;
 }

@@ -31,6 +31,7 @@ export const hyperparametersSchema = z
     sim_fail_at_step: int(0, 1_000_000).optional().describe("simulator only: fail at this step"),
     sim_exit_code: int(0, 255).optional().describe("simulator only: exit code of that failure"),
     sim_error: z.string().max(1000).optional().describe("simulator only: the failure's message"),
+    sim_extra_artifact_bytes: int(0, 1_073_741_824).optional().describe("simulator only: also write merged/model.safetensors of this many bytes"),
   })
   .strict();
 

@@ -18,7 +18,7 @@ export interface InsertDeploymentInput {
  * null when nothing was written (dataset missing, not the user's or not validated, or the key was taken): the caller tells which.
  * One round trip instead of a lookup plus Prisma's nested-create transaction (the submission hot path).
  */
-export async function insertDeployment(prisma: PrismaClient, input: InsertDeploymentInput): Promise<Deployment | null> {
+export async function insertDeployment(prisma: Pick<PrismaClient, "$queryRaw"> | Prisma.TransactionClient, input: InsertDeploymentInput): Promise<Deployment | null> {
   const r = input.request;
   const rows = await prisma.$queryRaw<Deployment[]>(Prisma.sql`
     WITH d AS (
@@ -32,7 +32,7 @@ export async function insertDeployment(prisma: PrismaClient, input: InsertDeploy
         ${r.gpuCount}, ${r.cloudType}::"CloudType", ${r.image}, ${r.containerDiskInGb}, ${r.volumeInGb},
         ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}, ${r.dataCenterIds}::text[]
       FROM "Dataset" ds
-      WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid
+      WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid AND ds."deletedAt" IS NULL
         AND ds."format" = ANY(${VALIDATED_DATASET_FORMATS}::text[]) AND ds."rowCount" >= 1
       ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
       RETURNING *

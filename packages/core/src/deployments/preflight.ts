@@ -5,8 +5,21 @@ import { tablePriceList, type GpuPriceList } from "./price-list";
 import { pricedGpuTypes, priciest } from "./estimate";
 import { publicUrlProblem } from "./public-url";
 import { microsToUsd, usdToMicros, type DeploymentRequest } from "./request-schema";
+import { checkSpendRules } from "./spend-rules";
+import { effectiveLimits } from "../spend/user-limits";
+import type { EffectiveLimits, SpendSettings } from "../spend/settings";
 
-export type PreflightCode = "DATASET_NOT_FOUND" | "DATASET_NOT_VALIDATED" | "UNKNOWN_GPU_TYPE" | "IMAGE_MISSING" | "BUDGET_BELOW_SETUP" | "PUBLIC_URL_UNREACHABLE";
+export type PreflightCode =
+  | "DATASET_NOT_FOUND"
+  | "DATASET_NOT_VALIDATED"
+  | "UNKNOWN_GPU_TYPE"
+  | "IMAGE_MISSING"
+  | "IMAGE_NOT_ALLOWED"
+  | "GPU_COUNT_OVER_LIMIT"
+  | "RUNTIME_OVER_LIMIT"
+  | "COST_OVER_LIMIT"
+  | "BUDGET_BELOW_SETUP"
+  | "PUBLIC_URL_UNREACHABLE";
 
 export interface PreflightProblem {
   code: PreflightCode;
@@ -23,15 +36,17 @@ export interface PreflightContext {
   simulated: boolean;
   /** GPU list prices: RunPod's catalog when it could be read (default: the offline table) */
   prices?: GpuPriceList;
+  /** the spend rules (caps, images, per-user limits); absent: none */
+  spend?: SpendSettings;
 }
 
 /** the formats a dataset that passed validation has (the upload's validator decides) */
 export const VALIDATED_DATASET_FORMATS = ["chat", "prompt_completion"];
 const DATASET_FORMATS = new Set(VALIDATED_DATASET_FORMATS);
 
-/** The checks that need no database: GPU types, image, budget against setup, callback URL. Pure. */
-export function checkRequestRules(req: DeploymentRequest, ctx: PreflightContext): PreflightProblem[] {
-  const problems: PreflightProblem[] = [];
+/** The checks that need no database: GPU types, image, caps, budget against setup, callback URL. Pure. */
+export function checkRequestRules(req: DeploymentRequest, ctx: PreflightContext, limits?: EffectiveLimits): PreflightProblem[] {
+  const problems: PreflightProblem[] = [...checkSpendRules(req, ctx.spend, limits)];
   const prices = ctx.prices ?? tablePriceList;
   req.gpuTypeIds.forEach((id, i) => {
     if (prices.perGpuMicros(id, req.cloudType) === null) problems.push({ code: "UNKNOWN_GPU_TYPE", field: `gpuTypeIds.${i}`, message: `unknown GPU type ${JSON.stringify(id)}` });
@@ -56,13 +71,14 @@ export function checkRequestRules(req: DeploymentRequest, ctx: PreflightContext)
 /** Every pre-flight problem of a parsed request, all at once: the dataset (exists, is the user's, validated) and the rules. */
 export async function preflight(prisma: PrismaClient, ctx: PreflightContext, userId: string, req: DeploymentRequest): Promise<PreflightProblem[]> {
   const problems: PreflightProblem[] = [];
-  const dataset = await prisma.dataset.findFirst({ where: { id: req.datasetId, userId }, select: { format: true, rowCount: true } });
+  const limits = ctx.spend ? await effectiveLimits(prisma, ctx.spend, userId) : undefined;
+  const dataset = await prisma.dataset.findFirst({ where: { id: req.datasetId, userId, deletedAt: null }, select: { format: true, rowCount: true } });
   if (!dataset) {
     problems.push({ code: "DATASET_NOT_FOUND", field: "datasetId", message: `dataset ${req.datasetId} not found` });
   } else if (!DATASET_FORMATS.has(dataset.format) || dataset.rowCount < 1) {
     problems.push({ code: "DATASET_NOT_VALIDATED", field: "datasetId", message: `dataset ${req.datasetId} did not pass format validation` });
   }
-  return [...problems, ...checkRequestRules(req, ctx)];
+  return [...problems, ...checkRequestRules(req, ctx, limits)];
 }
 
 /** Throws one PREFLIGHT_FAILED error (HTTP 422) listing every problem. */

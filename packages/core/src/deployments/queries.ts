@@ -9,9 +9,16 @@ export const listQuerySchema = z.object({
   cursor: z.string().uuid().optional(),
 });
 
-/** A user's deployments, newest first, keyset-paged by (createdAt, id). */
+/**
+ * A user's deployments, newest first, keyset-paged by (createdAt, id). The cursor must be one of the user's
+ * deployments: Prisma positions the page at the cursor row whoever owns it, so another user's id would page
+ * relative to their deployment (and tell it exists); it answers exactly as an unknown id does.
+ */
 export async function listDeployments(prisma: PrismaClient, userId: string, query: unknown) {
   const q = listQuerySchema.parse(query);
+  if (q.cursor && !(await prisma.deployment.findFirst({ where: { id: q.cursor, userId }, select: { id: true } }))) {
+    throw new AppError("VALIDATION_FAILED", "cursor is not a deployment of this listing");
+  }
   const rows = await prisma.deployment.findMany({
     where: { userId, ...(q.status ? { status: q.status } : {}) },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],

@@ -4,6 +4,8 @@ import { AppError } from "../errors";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import { microsToUsd, type DeploymentRequest } from "./request-schema";
 import { storeQueuedDeployment, type SubmitResult } from "./submit";
+import type { SpendSettings } from "../spend/settings";
+import type { Clock } from "../time/clock";
 
 /** The idempotency key of the retry of `deploymentId`: a double click retries once. */
 export const retryKey = (deploymentId: string) => `retry-of-${deploymentId}`;
@@ -12,7 +14,7 @@ export const retryKey = (deploymentId: string) => `retry-of-${deploymentId}`;
  * Retries a FAILED deployment: a new QUEUED deployment from the same request (same owner, dataset,
  * model, limits), linked by retryOfId. A second retry of the same one returns the first (created: false).
  */
-export async function retryDeployment(deps: { prisma: PrismaClient; jobs: JobEnqueuer }, deploymentId: string, by: string): Promise<SubmitResult> {
+export async function retryDeployment(deps: { prisma: PrismaClient; jobs: JobEnqueuer; spend?: SpendSettings; clock?: Clock }, deploymentId: string, by: string): Promise<SubmitResult> {
   const old = await findDeployment(deps.prisma, deploymentId);
   if (old.status !== "FAILED") throw new AppError("CONFLICT", `only a FAILED deployment can be retried; this one is ${old.status}`);
   const request: DeploymentRequest = {

@@ -5,18 +5,26 @@ export interface StreamLimits {
   perUser: number;
   /** open timeline streams in this process, all users together */
   total: number;
+  /** what a refusal tells the caller to wait before trying again (Retry-After); default 5 s */
+  retryAfterSeconds?: number;
 }
 
 /**
  * Counts the open timeline streams of one API process. Each stream polls the database, so an
  * unbounded number of them would be an unbounded load: past a limit, a new stream is refused with
- * RATE_LIMITED (429) and the caller retries (an EventSource does so by itself).
+ * RATE_LIMITED (429) and the caller retries (an EventSource does so by itself) after retryAfterSeconds,
+ * which the API sends as Retry-After.
  */
 export class StreamSlots {
   private open = 0;
   private readonly byUser = new Map<string, number>();
 
   constructor(private readonly limits: StreamLimits) {}
+
+  /** seconds a refused caller should wait: a slot frees when a stream ends, which nothing here can foresee */
+  get retryAfterSeconds(): number {
+    return this.limits.retryAfterSeconds ?? 5;
+  }
 
   get size(): number {
     return this.open;

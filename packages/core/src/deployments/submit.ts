@@ -4,7 +4,12 @@ import type { JobEnqueuer } from "../jobs/enqueuer";
 import { insertDeployment, type InsertDeploymentInput } from "./insert-deployment";
 import { assertPreflight, checkRequestRules, preflight, type PreflightContext } from "./preflight";
 import { assertHyperparameters } from "./hyperparameters";
-import { deploymentRequestSchema } from "./request-schema";
+import { deploymentRequestSchema, usdToMicros } from "./request-schema";
+import { assertBudgetAllows } from "../spend/budget";
+import { withUserLock } from "../spend/month-spend";
+import type { EffectiveLimits, SpendSettings } from "../spend/settings";
+import { effectiveLimits } from "../spend/user-limits";
+import { systemClock, type Clock } from "../time/clock";
 
 export interface SubmitInput {
   userId: string;
@@ -25,14 +30,16 @@ export interface SubmitResult {
  * look closer: an earlier submission with the same key, or the full pre-flight report (422).
  */
 export async function submitDeployment(
-  deps: { prisma: PrismaClient; jobs: JobEnqueuer; preflight: PreflightContext },
+  deps: { prisma: PrismaClient; jobs: JobEnqueuer; preflight: PreflightContext; clock?: Clock },
   input: SubmitInput,
 ): Promise<SubmitResult> {
   assertHyperparameters(input.body);
   const req = deploymentRequestSchema.parse(input.body);
   const key = input.idempotencyKey;
-  if (checkRequestRules(req, deps.preflight).length === 0) {
-    const stored = await storeQueuedDeployment(deps, { userId: input.userId, request: req, idempotencyKey: key });
+  const spend = deps.preflight.spend;
+  const limits = spend ? await effectiveLimits(deps.prisma, spend, input.userId) : undefined;
+  if (checkRequestRules(req, deps.preflight, limits).length === 0) {
+    const stored = await storeQueuedDeployment({ ...deps, spend }, { userId: input.userId, request: req, idempotencyKey: key }, limits);
     if (stored) return stored;
   } else {
     const earlier = await earlierSubmission(deps, input.userId, key);
@@ -48,8 +55,24 @@ export async function submitDeployment(
  * deployment with the same Idempotency-Key (created: false); null when neither (the dataset is missing,
  * someone else's or not validated).
  */
-export async function storeQueuedDeployment(deps: { prisma: PrismaClient; jobs: JobEnqueuer }, input: InsertDeploymentInput): Promise<SubmitResult | null> {
-  const deployment = await insertDeployment(deps.prisma, input);
+export async function storeQueuedDeployment(
+  deps: { prisma: PrismaClient; jobs: JobEnqueuer; spend?: SpendSettings; clock?: Clock },
+  input: InsertDeploymentInput,
+  /** the user's limits when the caller has read them already */
+  known?: EffectiveLimits,
+): Promise<SubmitResult | null> {
+  const spend = deps.spend;
+  const budgeted = spend !== undefined && (known ?? (await effectiveLimits(deps.prisma, spend, input.userId))).monthlyBudgetMicros > 0n;
+  const deployment = budgeted
+    ? // under the user's lock: two submissions at once cannot both take the last of the budget
+      await withUserLock(deps.prisma, input.userId, async (tx) => {
+        // a repeated Idempotency-Key answers the earlier deployment, whatever the budget says now
+        if (input.idempotencyKey !== undefined && (await tx.deployment.findUnique({ where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: input.idempotencyKey } }, select: { id: true } }))) return null;
+        const limits = await effectiveLimits(tx, spend!, input.userId);
+        await assertBudgetAllows(tx, limits, input.userId, usdToMicros(input.request.maxCostUsd), (deps.clock ?? systemClock).now());
+        return insertDeployment(tx, input);
+      })
+    : await insertDeployment(deps.prisma, input);
   if (deployment) {
     // If this add fails the row stays QUEUED; the monitor re-enqueues stale QUEUED deployments (same job id).
     await deps.jobs.deploy(deployment.id);

@@ -8,6 +8,18 @@ export const ERROR_CODES = [
   "PAYLOAD_TOO_LARGE",
   "UNPROCESSABLE",
   "PREFLIGHT_FAILED",
+  /** the submission could take the user's month spend over their budget */
+  "BUDGET_LIMIT",
+  /** all of a deployment's artifacts together would exceed ARTIFACT_MAX_TOTAL_BYTES */
+  "ARTIFACT_QUOTA_EXCEEDED",
+  /** uploaded bytes do not have the declared size or sha256; nothing was kept */
+  "CHECKSUM_MISMATCH",
+  /** the deployment is still live (queued, provisioning or running) */
+  "DEPLOYMENT_LIVE",
+  /** a live deployment uses the dataset */
+  "DATASET_IN_USE",
+  /** a Range outside the file */
+  "RANGE_NOT_SATISFIABLE",
   "RATE_LIMITED",
   "TOKEN_INVALID",
   "TOKEN_EXPIRED",

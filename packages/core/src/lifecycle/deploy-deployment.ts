@@ -6,8 +6,9 @@ import { isTerminal, recordEvent, transition, updateWithEvent } from "../deploym
 import { podName, type LifecycleDeps, type PodLaunch } from "./deps";
 import { failDeployment } from "./fail-deployment";
 import { orderCandidates } from "./gpu-candidates";
+import { claimStart } from "../spend/start-slot";
 
-export type DeployOutcome = "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race";
+export type DeployOutcome = "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race" | "waiting" | "budget-spent";
 
 /** A candidate RunPod would not place (400), may not place (403), or trainpod skipped (price). */
 export interface RefusedCandidate {
@@ -34,11 +35,22 @@ export async function deployDeployment(deps: LifecycleDeps, deploymentId: string
     const existing = (await deps.runpod.listPods({ name }))[0];
     if (existing) return (await recordPod(deps, d, existing, { attempt, adopted: true, createdAt: new Date(existing.createdAt), refused: [] })) ? "adopted" : "lost-race";
   }
+  // the user's budget and slots decide whether it may take a pod now (and claim one: podRequestedAt)
+  let claimed = false;
+  if (d.podRequestedAt === null && deps.spend) {
+    const decision = await claimStart({ prisma: deps.prisma, clock: deps.clock, spend: deps.spend }, d);
+    if (!decision.start && decision.reason === "budget") {
+      await failDeployment(deps, d.id, "BUDGET_EXCEEDED", decision.message);
+      return "budget-spent";
+    }
+    if (!decision.start) return "waiting";
+    claimed = true;
+  }
   const catalog = await deps.gpuCatalog({ cloud: d.cloudType, count: d.gpuCount });
   const { candidates, skipped } = orderCandidates(d, catalog);
   const refused: RefusedCandidate[] = skipped.map((s) => ({ gpuTypeId: s.gpuTypeId, status: "skipped", detail: s.reason }));
   const launch = candidates.length > 0 ? await deps.buildLaunch(d) : undefined;
-  if (launch !== undefined && d.podRequestedAt === null) {
+  if (launch !== undefined && d.podRequestedAt === null && !claimed) {
     const marked = await deps.prisma.deployment.updateMany({ where: { id: d.id, podId: null, podRequestedAt: null }, data: { podRequestedAt: deps.clock.now() } });
     // another run of this job marked it first and may be creating now: let it, and look again later
     if (marked.count === 0) throw new AppError("CONFLICT", `deployment ${d.id} is being deployed by another run`, { retryable: true });

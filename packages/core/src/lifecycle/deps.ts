@@ -3,6 +3,7 @@ import type { JobEnqueuer } from "../jobs/enqueuer";
 import type { Logger } from "../logging";
 import type { GpuCatalogQuery, GpuType, RunPodClient } from "../runpod";
 import type { Clock } from "../time/clock";
+import type { SpendSettings } from "../spend/settings";
 
 /** What the pod gets: env (secrets travel here, never in the command) and its command. */
 export interface PodLaunch {
@@ -31,6 +32,8 @@ export interface LifecycleDeps {
   onAction?: (action: string, reason: string) => void;
   /** told of each confirmed pod termination (metrics: failure-to-termination latency, cost) */
   onPodTerminated?: (info: PodTerminatedInfo) => void;
+  /** budgets and per-user slots (docs/spend-control.md); absent: every deployment starts at once */
+  spend?: SpendSettings;
 }
 
 /** A pod's termination, as the terminate use case recorded it. */

@@ -1,6 +1,8 @@
 import type { Deployment, FailureReason, Prisma } from "../db";
 import type { Pod } from "../runpod";
 import { podCost } from "../deployments/cost";
+import { liveDeploymentsOverBudget } from "../spend/enforce-budgets";
+import { oldestWaiting } from "../spend/start-slot";
 import { failDeployment } from "./fail-deployment";
 import { terminateDeployment } from "./terminate-deployment";
 import { TERMINAL_STATUSES } from "../deployments/state-machine";
@@ -112,6 +114,15 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
   }
   await deps.prisma.$executeRaw`UPDATE "Deployment" SET "costMicros" = CEIL("costPerHrMicros" * CEIL(EXTRACT(EPOCH FROM (${now}::timestamptz - "podCreatedAt"))) / 3600.0)::bigint WHERE "podTerminatedAt" IS NULL AND "podCreatedAt" IS NOT NULL AND "costPerHrMicros" IS NOT NULL`;
   result.requeued = await requeueStale(deps, now, s.requeueAfterMs);
+  if (deps.spend) {
+    // a slot may have freed: the oldest waiting deployment of each user asks again
+    for (const id of await oldestWaiting(deps.prisma)) await deps.jobs.deploy(id, { revive: true });
+    for (const over of await liveDeploymentsOverBudget(deps.prisma, deps.spend, now)) {
+      for (const id of over.deploymentIds) {
+        if (await failDeployment(deps, id, "BUDGET_EXCEEDED", over.message)) result.failed.push({ deploymentId: id, reason: "BUDGET_EXCEEDED" });
+      }
+    }
+  }
   result.swept = await sweeping;
   return result;
 }
@@ -172,7 +183,8 @@ async function sweepUnterminated(deps: LifecycleDeps, now: Date, afterMs: number
 
 async function requeueStale(deps: LifecycleDeps, now: Date, afterMs: number): Promise<number> {
   const stale = await deps.prisma.deployment.findMany({
-    where: { status: "QUEUED", podId: null, createdAt: { lt: new Date(now.getTime() - afterMs) } },
+    // those waiting for a slot are woken one per user (below), not all at once
+    where: { status: "QUEUED", podId: null, createdAt: { lt: new Date(now.getTime() - afterMs) }, ...(deps.spend ? { slotWaitSince: null } : {}) },
     select: { id: true },
     take: 500,
   });

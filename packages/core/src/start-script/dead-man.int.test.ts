@@ -24,7 +24,7 @@ interface AdminPod {
 
 const events = new Map<string, Event[]>();
 const api: Server = createServer((req, res) => {
-  const [, kind, name, what] = new URL(req.url ?? "/", "http://x").pathname.split("/");
+  const [, kind, name, what, ...rest] = new URL(req.url ?? "/", "http://x").pathname.split("/");
   const chunks: Buffer[] = [];
   req.on("data", (c: Buffer) => chunks.push(c));
   req.on("end", () => {
@@ -32,6 +32,11 @@ const api: Server = createServer((req, res) => {
     if (req.method === "POST" && kind === "runs" && what === "events") {
       events.get(name ?? "")?.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Event);
       return res.writeHead(204).end();
+    }
+    if (req.method === "POST" && kind === "runs" && what === "artifacts" && rest.length === 0) {
+      // the declaration: this API takes the bytes itself (mode api)
+      const { path, sizeBytes } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { path: string; sizeBytes: number };
+      return res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ path, mode: "api", partSizeBytes: sizeBytes, partCount: 1 }));
     }
     if (req.method === "PUT" && kind === "runs" && what === "artifacts") return res.writeHead(201).end();
     res.writeHead(404).end();

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { startSimProcess, type SimProcess } from "../../../../test/support/sim-process";
 import { runEventSchema } from "../lifecycle/run-events";
+import { artifactDeclarationSchema } from "../artifacts/reserve-artifact";
 import { loadTrainerSource, podLaunch } from "./render";
 
 // The real start script, run by the RunPod simulator as a real process (bash, curl, sha256sum; the sim's
@@ -38,6 +39,8 @@ interface Run {
   /** event bodies the trainpod API would refuse: no bearer token, over 256 KB, not JSON, not a run event */
   rejected: string[];
   artifacts: Map<string, { auth: string | undefined; sha256: string }>;
+  /** what the script declared before each upload */
+  declared: Map<string, { path: string; sizeBytes: number; sha256: string }>;
   podId?: string;
 }
 interface AdminPod {
@@ -100,10 +103,20 @@ const api: Server = createServer((req, res) => {
         return res.writeHead(400).end();
       }
     }
-    if (req.method === "PUT" && kind === "runs" && what === "artifacts" && rest.length > 0) {
+    if (req.method === "POST" && kind === "runs" && what === "artifacts" && rest.length === 0) {
+      // the declaration (path, size, sha256), checked with the API's own schema; this API takes the bytes itself
       r.uploadRequests++;
       if (name === "uploadforbidden") return res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "FORBIDDEN", message: "run token revoked" } }));
-      r.artifacts.set(rest.join("/"), { auth: req.headers.authorization, sha256: createHash("sha256").update(data).digest("hex") });
+      const declared = artifactDeclarationSchema.safeParse(JSON.parse(data.toString("utf8") || "null"));
+      if (!authorized || !declared.success) return res.writeHead(authorized ? 400 : 401).end();
+      r.declared.set(declared.data.path, declared.data);
+      return res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ path: declared.data.path, mode: "api", partSizeBytes: declared.data.sizeBytes, partCount: 1 }));
+    }
+    if (req.method === "PUT" && kind === "runs" && what === "artifacts" && rest.length > 0) {
+      const sha256 = createHash("sha256").update(data).digest("hex");
+      const declared = r.declared.get(rest.join("/"));
+      if (!declared || declared.sha256 !== sha256 || declared.sizeBytes !== data.length) return res.writeHead(422).end();
+      r.artifacts.set(rest.join("/"), { auth: req.headers.authorization, sha256 });
       return res.writeHead(authorized ? 201 : 401).end();
     }
     res.writeHead(404).end();
@@ -124,7 +137,7 @@ async function adminPod(id: string): Promise<AdminPod> {
  * its outcome and the pod deletes itself (TERMINATED); with it off, the script exits (EXITED).
  */
 async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>; sha256?: string; baseModel?: string; deploymentId?: string; deadMan?: false } = {}): Promise<AdminPod> {
-  const r: Run = { datasetToken: `dlt-${c}-${Math.random().toString(36).slice(2)}`, runToken: `run-${c}-${Math.random().toString(36).slice(2)}`, datasetRequests: 0, uploadRequests: 0, events: [], rejected: [], artifacts: new Map() };
+  const r: Run = { datasetToken: `dlt-${c}-${Math.random().toString(36).slice(2)}`, runToken: `run-${c}-${Math.random().toString(36).slice(2)}`, datasetRequests: 0, uploadRequests: 0, events: [], rejected: [], artifacts: new Map(), declared: new Map() };
   runs.set(c, r);
   const launchSpec = podLaunch({
     deploymentId: opts.deploymentId ?? `dep-${c}`,

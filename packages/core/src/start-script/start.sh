@@ -230,9 +230,19 @@ report "{\"type\":\"started\",\"system\":{\"date\":$(json_str "$(date -u +%FT%TZ
 PHASE=dataset_download
 started=$(date +%s)
 log "downloading the dataset"
+# the token URL answers with the bytes (the API's disk) or, spending the token, a redirect to a presigned URL of
+# the bucket: that one is then fetched with retries that resume (-C -), as the token cannot be spent again
+rc=0
 http_call "dataset download" "$T/dataset.jsonl" "url = $(cfg_str "${TRAINPOD_DATASET_URL}")" \
-  --connect-timeout 10 --speed-limit 1 --speed-time 120 ||
-  fail "$?" "dataset download failed: ${HTTP_WHY}"
+  --connect-timeout 10 --speed-limit 1 --speed-time 120 -D "$T/dataset.headers" || rc=$?
+if [ "$rc" != 0 ] && [ "$HTTP_STATUS" = 302 ]; then
+  bucket_url=$(sed -n 's/^[Ll]ocation:[[:space:]]*//p' "$T/dataset.headers" | tr -d '\r' | tail -n 1)
+  rc=0
+  : > "$T/dataset.jsonl"
+  http_call "dataset download from the bucket" "$T/dataset.jsonl" "url = $(cfg_str "$bucket_url")" \
+    --connect-timeout 10 --speed-limit 1 --speed-time 120 -C - || rc=$?
+fi
+[ "$rc" = 0 ] || fail "$rc" "dataset download failed: ${HTTP_WHY}"
 echo "${TRAINPOD_DATASET_SHA256}  $T/dataset.jsonl" | sha256sum -c --status - || fail 1 "dataset sha256 mismatch"
 bytes=$(wc -c < "$T/dataset.jsonl")
 log "dataset downloaded: ${bytes} bytes, sha256 verified"
@@ -251,11 +261,70 @@ if [ "$code" -ne 0 ]; then
 fi
 
 # --- artifacts ---
+# Each file is declared (path, size, sha256) and the API answers how to send it: through the API (mode api), one
+# presigned PUT to the bucket (s3) or parts of partSizeBytes (s3-multipart), each checked by its sha256 there;
+# a file stored already is skipped (stored). docs/artifacts.md.
 PHASE=upload
+RUN_AUTH="header = $(cfg_str "Authorization: Bearer ${TRAINPOD_RUN_TOKEN}")"
+json_field() { # json_field FILE NAME: a string or whole-number field of the API's flat JSON answer
+  local body="" re="\"$2\"[[:space:]]*:[[:space:]]*(\"([^\"]*)\"|([0-9]+))"
+  [ -s "$1" ] && IFS= read -r -d '' -N 65536 body < "$1" || true
+  [[ $body =~ $re ]] && printf '%s' "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"
+}
+post_json() { # post_json WHAT OUT_FILE URL JSON: POST to the API with the run token
+  local body="$T/post.$BASHPID.json"
+  printf '%s' "$4" > "$body"
+  http_call "$1" "$2" "$RUN_AUTH" --connect-timeout 10 --max-time 60 -X POST -H "Content-Type: application/json" --data-binary "@$body" "$3"
+}
+put_presigned() { # put_presigned WHAT FILE URL_ANSWER: PUT FILE to the URL the API signed (headers from the same answer)
+  local url sum cfg
+  url=$(json_field "$3" url)
+  sum=$(json_field "$3" x-amz-checksum-sha256)
+  cfg="url = $(cfg_str "$url")"
+  [ -z "$sum" ] || cfg+=$'\n'"header = $(cfg_str "x-amz-checksum-sha256: ${sum}")"
+  http_call "$1" "$T/put.out" "$cfg" --connect-timeout 10 -T "$2" -D "$T/put.headers"
+}
+upload_artifact() { # upload_artifact FILE REL
+  local f=$1 rel path size sha mode parts psize psha i part="$T/part.bin" etag done_parts=""
+  rel=$2
+  path=$(json_str "$rel" 2000)
+  size=$(stat -c %s "$f")
+  sha=$(sha256sum "$f" | cut -d' ' -f1)
+  post_json "declare ${rel}" "$T/plan.json" "${TRAINPOD_ARTIFACTS_URL}" "{\"path\":${path},\"sizeBytes\":${size},\"sha256\":\"${sha}\"}" || return
+  mode=$(json_field "$T/plan.json" mode)
+  case $mode in
+    stored) return 0 ;;
+    api) http_call "upload ${rel}" "$T/upload.out" "$RUN_AUTH" --connect-timeout 10 -T "$f" "${TRAINPOD_ARTIFACTS_URL}/${rel}" ;;
+    s3)
+      post_json "upload URL of ${rel}" "$T/url.json" "${TRAINPOD_ARTIFACTS_URL}/url" "{\"path\":${path}}" || return
+      put_presigned "upload ${rel}" "$f" "$T/url.json" || return
+      post_json "complete ${rel}" "$T/complete.out" "${TRAINPOD_ARTIFACTS_URL}/complete" "{\"path\":${path}}"
+      ;;
+    s3-multipart)
+      parts=$(json_field "$T/plan.json" partCount)
+      psize=$(json_field "$T/plan.json" partSizeBytes)
+      log "uploading ${rel} in ${parts} parts of ${psize} bytes"
+      for ((i = 1; i <= parts; i++)); do
+        dd if="$f" of="$part" bs="$psize" skip=$((i - 1)) count=1 status=none
+        psha=$(sha256sum "$part" | cut -d' ' -f1)
+        post_json "upload URL of ${rel} part ${i}" "$T/url.json" "${TRAINPOD_ARTIFACTS_URL}/url" \
+          "{\"path\":${path},\"partNumber\":${i},\"sha256\":\"${psha}\"}" || return
+        put_presigned "upload ${rel} part ${i}/${parts}" "$part" "$T/url.json" || return
+        etag=$(sed -n 's/^[Ee][Tt][Aa][Gg]:[[:space:]]*//p' "$T/put.headers" | tr -d '\r' | tail -n 1)
+        done_parts+="${done_parts:+,}{\"partNumber\":${i},\"etag\":$(json_str "$etag"),\"sha256\":\"${psha}\"}"
+      done
+      rm -f "$part"
+      post_json "complete ${rel}" "$T/complete.out" "${TRAINPOD_ARTIFACTS_URL}/complete" "{\"path\":${path},\"parts\":[${done_parts}]}"
+      ;;
+    *)
+      HTTP_WHY="the API answered an unknown upload mode '${mode}'"
+      return 1
+      ;;
+  esac
+}
 while IFS= read -r -d '' f; do
   rel=${f#"$OUT"/}
-  http_call "upload ${rel}" "$T/upload.out" "header = $(cfg_str "Authorization: Bearer ${TRAINPOD_RUN_TOKEN}")" \
-    --connect-timeout 10 -T "$f" "${TRAINPOD_ARTIFACTS_URL}/${rel}" || fail "$?" "upload of ${rel} failed: ${HTTP_WHY}"
+  upload_artifact "$f" "$rel" || fail "$?" "upload of ${rel} failed: ${HTTP_WHY}"
   log "uploaded ${rel}"
 done < <(find "$OUT" -type f -print0)
 log "completed"

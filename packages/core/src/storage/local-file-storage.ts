@@ -123,7 +123,15 @@ export class LocalFileStorage implements BlobStorage {
       if (!st.isFile()) throw notFound();
       const start = options.start ?? 0;
       if (!Number.isInteger(start) || start < 0 || start > st.size) throw new AppError("VALIDATION_FAILED", "start is outside the object");
-      const stream = handle.createReadStream({ start, autoClose: true, highWaterMark: 1024 * 1024 });
+      const end = options.end;
+      if (end !== undefined && (!Number.isInteger(end) || end < start)) throw new AppError("VALIDATION_FAILED", "end is before start");
+      // like an HTTP range, an end past the object stops at its last byte
+      const last = end === undefined ? undefined : Math.min(end, st.size - 1);
+      if (last !== undefined && last < start) {
+        await handle.close(); // from the end: nothing to read
+        return { stream: Readable.from([]), sizeBytes: st.size };
+      }
+      const stream = handle.createReadStream({ start, end: last, autoClose: true, highWaterMark: 1024 * 1024 });
       return { stream, sizeBytes: st.size };
     } catch (err) {
       await handle.close();

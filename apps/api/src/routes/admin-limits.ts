@@ -1,0 +1,42 @@
+import { Router } from "express";
+import { currentUserId } from "../http/auth";
+import { AppError, ownSpend, setUserLimits, spendReport, type Clock, type PrismaClient, type SpendSettings } from "@trainpod/core";
+
+export interface AdminLimitRouteDeps {
+  prisma: PrismaClient;
+  clock: Clock;
+  spend: SpendSettings;
+}
+
+/** GET /v1/spend: the caller's own limits and month spend (mounted behind the API key middleware). */
+export function spendRoutes(deps: AdminLimitRouteDeps): Router {
+  const router = Router();
+  router.get("/v1/spend", async (req, res) => {
+    res.json(await ownSpend(deps.prisma, deps.spend, currentUserId(req), deps.clock.now()));
+  });
+  return router;
+}
+
+/**
+ * Spend against limit per user (admins and operators read) and each user's limits (admins set; an operator's
+ * PUT is refused by adminAuth). Mounted behind adminAuth.
+ */
+export function adminLimitRoutes(deps: AdminLimitRouteDeps): Router {
+  const router = Router();
+
+  router.get("/v1/admin/spend", async (_req, res) => {
+    res.json({ items: await spendReport(deps.prisma, deps.spend, deps.clock.now()) });
+  });
+
+  router.put("/v1/admin/users/:id/limits", async (req, res) => {
+    const id = String(req.params.id);
+    // the user's id, or their email
+    const user = await deps.prisma.user.findUnique({ where: /^[0-9a-f-]{36}$/i.test(id) ? { id } : { email: id }, select: { id: true } });
+    if (!user) throw new AppError("NOT_FOUND", "user not found");
+    await setUserLimits(deps.prisma, user.id, req.body);
+    const view = (await spendReport(deps.prisma, deps.spend, deps.clock.now())).find((u) => u.userId === user.id);
+    res.json(view);
+  });
+
+  return router;
+}

@@ -1,0 +1,57 @@
+import { AppError } from "../errors";
+import type { Deployment } from "../db";
+import { isTerminal, updateWithEvent } from "../deployments/state-machine";
+import type { ArtifactDeps } from "./deps";
+
+export type ArtifactDeletion = "owner" | "retention";
+
+export interface DeletedArtifacts {
+  files: number;
+  bytes: number;
+}
+
+/**
+ * Deletes every artifact of a closed deployment (objects, then rows) and records it on the deployment
+ * (artifactsDeletedAt/Reason) with an `artifacts_deleted` event. A live deployment answers DEPLOYMENT_LIVE:
+ * its pod may still be uploading. Deleting again finds nothing and changes nothing.
+ */
+export async function deleteArtifacts(deps: Pick<ArtifactDeps, "prisma" | "clock" | "storage">, deployment: Pick<Deployment, "id" | "status">, reason: ArtifactDeletion): Promise<DeletedArtifacts> {
+  if (!isTerminal(deployment.status)) {
+    throw new AppError("DEPLOYMENT_LIVE", "the deployment is still live; cancel it or wait for its outcome first", { details: { status: deployment.status } });
+  }
+  const rows = await deps.prisma.artifact.findMany({ where: { deploymentId: deployment.id } });
+  if (rows.length === 0) return { files: 0, bytes: 0 };
+  for (const row of rows) {
+    if (row.uploadId && deps.storage.direct) await deps.storage.direct.abortMultipartUpload(row.storageKey, row.uploadId);
+    await deps.storage.delete(row.storageKey);
+  }
+  const stored = rows.filter((r) => r.status === "STORED");
+  const result = { files: stored.length, bytes: stored.reduce((sum, r) => sum + Number(r.sizeBytes), 0) };
+  await deps.prisma.artifact.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
+  const message = reason === "retention" ? `artifacts deleted after the retention period: ${result.files} files, ${result.bytes} bytes` : `artifacts deleted by their owner: ${result.files} files, ${result.bytes} bytes`;
+  await updateWithEvent(deps.prisma, { id: deployment.id }, { artifactsDeletedAt: deps.clock.now(), artifactsDeletedReason: reason }, { type: "artifacts_deleted", message, data: { reason, ...result } });
+  return result;
+}
+
+/**
+ * The maintenance job's retention pass: deployments whose files were uploaded more than `days` ago lose them
+ * (a batch per call). 0 days keeps everything.
+ */
+export async function sweepArtifactRetention(deps: Pick<ArtifactDeps, "prisma" | "clock" | "storage">, days: number, batch = 100): Promise<DeletedArtifacts & { deployments: number }> {
+  const total = { deployments: 0, files: 0, bytes: 0 };
+  if (days <= 0) return total;
+  const cutoff = new Date(deps.clock.now().getTime() - days * 86_400_000);
+  const due = await deps.prisma.artifact.findMany({
+    where: { status: "STORED", uploadedAt: { lt: cutoff }, deployment: { status: { in: ["SUCCEEDED", "FAILED", "CANCELLED"] } } },
+    distinct: ["deploymentId"],
+    select: { deployment: { select: { id: true, status: true } } },
+    take: batch,
+  });
+  for (const { deployment } of due) {
+    const deleted = await deleteArtifacts(deps, deployment, "retention");
+    total.deployments += 1;
+    total.files += deleted.files;
+    total.bytes += deleted.bytes;
+  }
+  return total;
+}

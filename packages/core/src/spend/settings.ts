@@ -1,0 +1,44 @@
+import { minimatch } from "minimatch";
+import type { Env } from "../config";
+import { usdToMicros } from "../deployments/request-schema";
+
+export type OnExceed = "block" | "stop";
+
+/** The spend rules of the configuration: per-user defaults and the hard ceilings of one request. */
+export interface SpendSettings {
+  /** micro-dollars a calendar month (UTC); 0n: no limit */
+  monthlyBudgetMicros: bigint;
+  onExceed: OnExceed;
+  /** 0: no limit */
+  maxLiveDeployments: number;
+  /** 0: no limit */
+  maxGpus: number;
+  allowedImages: string[];
+  caps: { maxGpuCount: number; maxRuntimeMinutes: number; maxCostMicros: bigint };
+}
+
+export function spendSettingsFromEnv(env: Env): SpendSettings {
+  return {
+    monthlyBudgetMicros: usdToMicros(env.USER_MONTHLY_BUDGET_USD),
+    onExceed: env.BUDGET_ON_EXCEED,
+    maxLiveDeployments: env.USER_MAX_LIVE_DEPLOYMENTS,
+    maxGpus: env.USER_MAX_GPUS,
+    allowedImages: env.ALLOWED_IMAGES.split(",").map((p) => p.trim()).filter((p) => p !== ""),
+    caps: { maxGpuCount: env.MAX_GPU_COUNT, maxRuntimeMinutes: env.MAX_RUNTIME_MINUTES, maxCostMicros: usdToMicros(env.MAX_COST_USD_PER_DEPLOYMENT) },
+  };
+}
+
+/** A user's limits: the admin's overrides over the defaults. */
+export interface EffectiveLimits {
+  monthlyBudgetMicros: bigint;
+  onExceed: OnExceed;
+  maxLiveDeployments: number;
+  maxGpus: number;
+  /** ALLOWED_IMAGES and this user's extra patterns */
+  allowedImages: string[];
+}
+
+/** Does `image` match one of the glob patterns (`runpod/*`: any image of RunPod's, any tag)? */
+export function imageAllowed(image: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => minimatch(image, p, { dot: true }));
+}
