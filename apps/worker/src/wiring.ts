@@ -10,6 +10,7 @@ import {
   reconcileObserver,
   revokeDeploymentTokens,
   spendSettingsFromEnv,
+  sweepAbandonedUploads,
   sweepArtifactRetention,
   type LifecycleDeps,
 } from "@trainpod/core";
@@ -70,9 +71,12 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
     observe: { monitor: monitorObserver(c.metrics), reconcile: reconcileObserver(c.metrics) },
     maintenance: async () => {
       const tokens = await cleanupExpiredTokens(c.prisma, c.clock, { olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000) });
-      const artifacts = await sweepArtifactRetention({ prisma: c.prisma, clock: c.clock, storage: c.artifactStorage }, env.ARTIFACT_RETENTION_DAYS);
+      const storage = { prisma: c.prisma, clock: c.clock, storage: c.artifactStorage };
+      const artifacts = await sweepArtifactRetention(storage, env.ARTIFACT_RETENTION_DAYS);
       if (artifacts.deployments > 0) c.logger.info("artifacts deleted after the retention period", { ...artifacts, retentionDays: env.ARTIFACT_RETENTION_DAYS });
-      return { tokens, artifacts };
+      // a day after its deployment closed, an upload still in progress never will be
+      const abandonedUploads = await sweepAbandonedUploads(storage, 24 * 3600_000);
+      return { tokens, artifacts, abandonedUploads };
     },
   };
 }

@@ -188,6 +188,19 @@ describe("retention and datasets", () => {
     expect((await call("GET", `/v1/deployments/${old.id}/artifacts`, owner.key)).json).toMatchObject({ items: [], deletedReason: "retention" });
   });
 
+  it("an upload declared and never finished on a closed deployment is swept a day later: partial file and row gone", async () => {
+    const run = await runOf("RUNNING");
+    const data = bytes(4000);
+    expect((await call("POST", `/v1/runs/${run.id}/artifacts`, run.token, { path: "half.bin", sizeBytes: 4000, sha256: sha256(data) })).status).toBe(201);
+    await h.db.prisma.deployment.update({ where: { id: run.id }, data: { status: "FAILED" } });
+    const storage = (await import("@trainpod/core")).createBlobStorage(h.config, "artifacts");
+    const { sweepAbandonedUploads } = await import("@trainpod/core");
+    expect(await sweepAbandonedUploads({ prisma: h.db.prisma, clock, storage }, 86_400_000)).toBe(0);
+    clock.advance(86_400_001);
+    expect(await sweepAbandonedUploads({ prisma: h.db.prisma, clock, storage }, 86_400_000)).toBe(1);
+    expect(await h.db.prisma.artifact.count({ where: { deploymentId: run.id } })).toBe(0);
+  });
+
   it("DELETE /v1/datasets/:id: 409 while a live deployment uses it, 404 for others, then 204 and gone from the list", async () => {
     const datasetId = await datasetOf(owner.id);
     const live = await insertDeployment(h, owner.id, datasetId);

@@ -55,3 +55,21 @@ export async function sweepArtifactRetention(deps: Pick<ArtifactDeps, "prisma" |
   }
   return total;
 }
+
+/**
+ * Uploads a pod declared and never finished (it failed, or gave up), on deployments that are closed: their
+ * multipart uploads aborted (the bucket keeps parts, and bills them, until then), their partial objects and rows
+ * deleted. The maintenance job runs it; `olderThanMs` leaves recent ones alone.
+ */
+export async function sweepAbandonedUploads(deps: Pick<ArtifactDeps, "prisma" | "clock" | "storage">, olderThanMs: number, batch = 500): Promise<number> {
+  const rows = await deps.prisma.artifact.findMany({
+    where: { status: "UPLOADING", createdAt: { lt: new Date(deps.clock.now().getTime() - olderThanMs) }, deployment: { status: { in: ["SUCCEEDED", "FAILED", "CANCELLED"] } } },
+    take: batch,
+  });
+  for (const row of rows) {
+    if (row.uploadId && deps.storage.direct) await deps.storage.direct.abortMultipartUpload(row.storageKey, row.uploadId);
+    await deps.storage.delete(row.storageKey);
+    await deps.prisma.artifact.deleteMany({ where: { id: row.id, status: "UPLOADING" } });
+  }
+  return rows.length;
+}

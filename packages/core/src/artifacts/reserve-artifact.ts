@@ -37,7 +37,8 @@ export async function reserveArtifact(deps: ArtifactDeps, deploymentId: string, 
         details: { maxTotalBytes, usedBytes: used, sizeBytes: input.sizeBytes },
       });
     }
-    const fields = { storageKey: key, sizeBytes: BigInt(input.sizeBytes), sha256: input.sha256, status: "UPLOADING" as const, uploadId: null, partSizeBytes: null, uploadedAt: null };
+    // createdAt: when this declaration was made (the abandoned-upload sweep reads it), by the injectable clock
+    const fields = { storageKey: key, sizeBytes: BigInt(input.sizeBytes), sha256: input.sha256, status: "UPLOADING" as const, uploadId: null, partSizeBytes: null, uploadedAt: null, createdAt: deps.clock.now() };
     await tx.artifact.upsert({ where: { deploymentId_path: { deploymentId, path } }, create: { deploymentId, path, ...fields }, update: fields });
     return { stored: false as const, abandonedUpload: existing?.uploadId ?? null };
   });
