@@ -81,7 +81,7 @@ describe("runpod-sim stand-ins: python (trainer) and nvidia-smi, run inside pods
     const env = { PATH: `${BIN}:${process.env.PATH ?? ""}` };
     expect((await run(path.join(BIN, "python3"), ["--version"], { env })).stdout).toBe("Python 3.10.12\n");
     expect((await run(path.join(BIN, "python"), ["-m", "pip", "install", "torch"], { env })).stdout).toContain("Requirement already satisfied");
-    await expect(run(path.join(BIN, "python"), ["-c", "import torch"], { env })).resolves.toBeDefined();
+    await expect(run(path.join(BIN, "python"), ["-c", "import torch"], { env })).resolves.toEqual({ stdout: "", stderr: "" });
     const missing = run(path.join(BIN, "python"), [__filename, "--dataset", "/nonexistent/data.jsonl", "--output-dir", "/tmp/x"], { env });
     await expect(missing).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("No such file or directory") });
     const smi = await run(path.join(BIN, "nvidia-smi"), [], { env: { ...env, SIM_GPU_NAME: "NVIDIA A40", RUNPOD_GPU_COUNT: "1" } });

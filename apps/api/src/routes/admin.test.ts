@@ -134,7 +134,8 @@ describe("retry and cancel", () => {
     const row = await h.db.prisma.deployment.findUniqueOrThrow({ where: { id: res.body.id }, include: { events: true } });
     expect(row).toMatchObject({ userId: owner.userId, datasetId: owner.datasetId, retryOfId: old.id, status: "QUEUED" });
     expect(row.events.map((e) => e.type)).toEqual(["submitted"]);
-    expect(await queues.deploy.getJob(jobIds.deploy(res.body.id))).toBeDefined();
+    // its deploy job is enqueued, for this deployment
+    expect((await queues.deploy.getJob(jobIds.deploy(res.body.id)))?.data).toEqual({ deploymentId: res.body.id });
     const again = await admin(`/v1/admin/deployments/${old.id}/retry`).expect(200);
     expect(again.body.id).toBe(res.body.id);
     expect(await h.db.prisma.deployment.count({ where: { retryOfId: old.id } })).toBe(1);

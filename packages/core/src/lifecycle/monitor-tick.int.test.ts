@@ -151,7 +151,7 @@ describe("monitorTick", () => {
     // every listing answers 5xx (GET /v2/pods only: the DELETE goes through); no retries, so the tick fails at once
     await simConfig({ faults: { serverError: 1, methods: ["GET"], routes: ["/v2/pods"] } });
     try {
-      await expect(monitorTick({ ...deps(), runpod: new RunPodRestClient({ baseUrl: sim.apiUrl, apiKey: "sim", maxRetries: 0 }) }, settings)).rejects.toBeDefined();
+      await expect(monitorTick({ ...deps(), runpod: new RunPodRestClient({ baseUrl: sim.apiUrl, apiKey: "sim", maxRetries: 0 }) }, settings)).rejects.toMatchObject({ code: "RUNPOD_UNAVAILABLE" });
     } finally {
       await simConfig({ faults: { serverError: 0, methods: [], routes: [] } });
     }

@@ -43,8 +43,11 @@ describe("run events", () => {
   });
 
   it("rejects events that do not fit the schema", async () => {
-    await expect(recordRunEvent(deps(), deploymentId, { type: "progress", step: -1 })).rejects.toThrow();
-    await expect(recordRunEvent(deps(), deploymentId, { type: "nope" })).rejects.toThrow();
+    // zod's errors (the API answers them 400 VALIDATION_FAILED), naming the field at fault; nothing recorded
+    const before = await db.prisma.deploymentEvent.count({ where: { deploymentId } });
+    await expect(recordRunEvent(deps(), deploymentId, { type: "progress", step: -1 })).rejects.toMatchObject({ name: "ZodError", issues: [expect.objectContaining({ path: ["step"] })] });
+    await expect(recordRunEvent(deps(), deploymentId, { type: "nope" })).rejects.toMatchObject({ name: "ZodError", issues: [expect.objectContaining({ path: ["type"] })] });
+    expect(await db.prisma.deploymentEvent.count({ where: { deploymentId } })).toBe(before);
   });
 
   it("keeps a bounded number of log batches per deployment", async () => {

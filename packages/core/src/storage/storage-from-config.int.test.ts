@@ -28,7 +28,7 @@ describe("createBlobStorage", () => {
       const datasets = createBlobStorage(config, "datasets");
       const artifacts = createBlobStorage(config, "artifacts");
       expect([datasets instanceof S3BlobStorage, (datasets as S3BlobStorage).prefix]).toEqual([true, "datasets/"]);
-      expect(artifacts.direct).toBeDefined();
+      expect(artifacts.direct).toBe(artifacts); // S3BlobStorage is its own DirectTransfer
 
       await artifacts.put("d1/adapter.bin", Readable.from([Buffer.from("weights")]));
       const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: "artifacts/d1/adapter.bin" }));
