@@ -6,6 +6,7 @@ module.exports = {
   transform: { "^.+\\.(t|j)s$": swc },
   moduleNameMapper: {
     "^@trainpod/core$": "<rootDir>/packages/core/src/index.ts",
+    "^@trainpod/(api|worker)$": "<rootDir>/apps/$1/src/index.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   testMatch: ["<rootDir>/{apps,packages,scripts,test}/**/*.test.ts"],

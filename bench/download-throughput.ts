@@ -7,23 +7,11 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import {
-  closeQueues,
-  createLogger,
-  createPrismaClient,
-  createQueues,
-  createRedis,
-  createUserWithKey,
-  LocalFileStorage,
-  loadConfig,
-  mintDatasetToken,
-  systemClock,
-} from "@trainpod/core";
-import { createApp } from "../apps/api/src/app";
+import { startApi } from "@trainpod/api";
+import { createLogger, createPrismaClient, createUserWithKey, LocalFileStorage, loadConfig, mintDatasetToken, systemClock } from "@trainpod/core";
 import { deployMigrations } from "../scripts/db/migrate";
 import { databaseUrl, quoteIdent, withAdminClient } from "../test/support/pg-admin";
 
@@ -67,16 +55,21 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "trainpod-bench-"));
   await withAdminClient((c) => c.query(`CREATE DATABASE ${quoteIdent(dbName)}`));
   await deployMigrations({ databaseUrl: databaseUrl(dbName) });
-  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl(dbName), DATASET_DIR: path.join(dir, "datasets"), LOG_LEVEL: "warn" });
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: databaseUrl(dbName),
+    DATASET_DIR: path.join(dir, "datasets"),
+    LOG_LEVEL: "warn",
+    QUEUE_PREFIX: `{tp-bench-${randomBytes(3).toString("hex")}}`,
+    API_HOST: "127.0.0.1",
+    API_PORT: "0",
+  });
   const prisma = createPrismaClient({ databaseUrl: config.env.DATABASE_URL });
-  const redis = createRedis(config.env.REDIS_URL, { failFast: true });
-  const queues = createQueues(redis, `{tp-bench-${randomBytes(3).toString("hex")}}`);
   const storage = new LocalFileStorage(config.env.DATASET_DIR);
   const logger = createLogger({ service: "bench", level: "warn", format: "json" });
-  const server = http.createServer(createApp({ config, logger, prisma, redis, queues, clock: systemClock, datasetStorage: storage }));
+  const served = await startApi(config, { logger, prisma, datasetStorage: storage });
   try {
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = served.url;
     const { user } = await createUserWithKey(prisma, { email: "bench@example.com" });
     const key = `datasets/${user.id}/bench.jsonl`;
     const put = await storage.put(key, jsonl(sizeMb * 1024 * 1024));
@@ -109,10 +102,7 @@ async function main(): Promise<void> {
       ].join("\n"),
     );
   } finally {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    await closeQueues(queues);
-    redis.disconnect();
+    await served.close();
     await prisma.$disconnect();
     await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(dbName)} WITH (FORCE)`));
     rmSync(dir, { recursive: true, force: true });

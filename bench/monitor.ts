@@ -8,8 +8,7 @@
  */
 import { systemClock } from "@trainpod/core";
 import { MONITORED_SELECT, monitorTick } from "../packages/core/src/lifecycle/monitor-tick";
-import { createWorkerContainer } from "../apps/worker/src/container";
-import { processorDeps } from "../apps/worker/src/wiring";
+import { createWorkerContainer, processorDeps } from "@trainpod/worker";
 import { discardLogger, fmt, main, median, QUICK, report, rssMb, runpodCalls, startBenchSystem } from "./support";
 
 const N = Number(process.argv[2] ?? (QUICK ? 1000 : 10_000));

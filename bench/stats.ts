@@ -4,10 +4,8 @@
  * deployments over a year (every status, failure reasons, costs, setup times) and as many download
  * tokens; the API on a real port, ~20 calls over the whole year after 3 warm-ups; p50 / p99.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { closeQueues, createQueues, createRedis, createUserWithKey, loadConfig, systemClock } from "@trainpod/core";
-import { createApp } from "../apps/api/src/app";
+import { startApi, type RunningApi } from "@trainpod/api";
+import { createUserWithKey, loadConfig } from "@trainpod/core";
 import { deletePrefix } from "../test/support/test-redis";
 import { createBenchDb, discardLogger, fmt, main, percentile, QUICK, REDIS_URL, report } from "./support";
 
@@ -37,9 +35,7 @@ FROM generate_series(1, $1::int) i, (SELECT id, "userId" FROM "Dataset" LIMIT 1)
 main(async () => {
   const db = await createBenchDb(10);
   const prefix = `{bench-stats-${process.pid}}`;
-  const redis = createRedis(REDIS_URL, { failFast: true });
-  const queues = createQueues(redis, prefix);
-  const server = http.createServer();
+  let api: RunningApi | undefined;
   try {
     const { user, key } = await createUserWithKey(db.prisma, { email: "bench-admin@example.com", role: "ADMIN" });
     await db.prisma.dataset.create({ data: { userId: user.id, name: "b", storageKey: "b", sizeBytes: 1n, sha256: "0".repeat(64), format: "chat", rowCount: 1 } });
@@ -48,10 +44,9 @@ main(async () => {
     await db.prisma.$executeRawUnsafe(SEED_TOKENS, N);
     await db.prisma.$executeRawUnsafe(`ANALYZE "Deployment"; ANALYZE "DatasetDownloadToken"`);
     const seedMs = Date.now() - t;
-    const config = loadConfig({ NODE_ENV: "production", DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix });
-    server.on("request", createApp({ config, logger: discardLogger("api"), prisma: db.prisma, redis, queues, clock: systemClock }));
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = loadConfig({ NODE_ENV: "production", DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, API_PORT: "0" });
+    api = await startApi(config, { logger: discardLogger("api"), prisma: db.prisma });
+    const base = api.url;
     const measure = async (days: number) => {
       const from = new Date(Date.now() - days * 24 * 3600_000).toISOString();
       const url = `${base}/v1/stats?from=${from}&to=${new Date(Date.now() + 60_000).toISOString()}&groupBy=${days > 60 ? "month" : "day"}`;
@@ -75,9 +70,7 @@ main(async () => {
     const rows = [...(await measure(366)), ...(await measure(30))];
     report(rows, [`seeded ${fmt(N)} deployments + ${fmt(N)} tokens (SQL generate_series) in ${fmt(seedMs)} ms`]);
   } finally {
-    server.close();
-    await closeQueues(queues);
-    redis.disconnect();
+    await api?.close();
     await db.drop();
     await deletePrefix(prefix);
   }

@@ -5,33 +5,25 @@
  */
 import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import winston from "winston";
 import {
-  closeQueues,
   createLogger,
-  createQueues,
-  createRedis,
   createUserWithKey,
   loadConfig,
-  systemClock,
   type Config,
   type Logger,
 } from "@trainpod/core";
-import { createApp } from "../apps/api/src/app";
-import { startWorkers, type WorkerRuntime } from "../apps/worker/src/bootstrap";
-import { createWorkerContainer, type WorkerContainer } from "../apps/worker/src/container";
-import { createProcessors, type ProcessorDeps } from "../apps/worker/src/processors";
-import { processorDeps } from "../apps/worker/src/wiring";
+import { startApi } from "@trainpod/api";
+import { startWorker, type ProcessorDeps, type WorkerContainer } from "@trainpod/worker";
 import { deployMigrations } from "../scripts/db/migrate";
 import { databaseUrl, quoteIdent, withAdminClient } from "../test/support/pg-admin";
 import { startSimProcess, type SimProcess } from "../test/support/sim-process";
 import { databaseHandle, type TestDatabase } from "../test/support/test-db";
 import { deletePrefix } from "../test/support/test-redis";
+import { freePort } from "../test/support/free-port";
 export { until } from "../test/support/until";
 
 /** BENCH_QUICK=1: every benchmark shortened to a few seconds (a smoke run, not a measurement). */
@@ -133,9 +125,8 @@ export async function startBenchSystem(opts: { worker: boolean; env?: Record<str
   const db = await createBenchDb();
   const prefix = `{tp-bench-${randomBytes(5).toString("hex")}}`;
   const dir = mkdtempSync(path.join(os.tmpdir(), "trainpod-bench-"));
-  const server = http.createServer({ keepAliveTimeout: 60_000 });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = await freePort();
+  const apiUrl = `http://127.0.0.1:${port}`;
   const config = loadConfig({
     ...process.env,
     NODE_ENV: "production",
@@ -143,6 +134,11 @@ export async function startBenchSystem(opts: { worker: boolean; env?: Record<str
     DATABASE_URL: db.url,
     REDIS_URL,
     QUEUE_PREFIX: prefix,
+    API_HOST: "127.0.0.1",
+    API_PORT: String(port),
+    // the load generator keeps its connections
+    API_KEEP_ALIVE_TIMEOUT_MS: "60000",
+    WORKER_METRICS_PORT: "0",
     PUBLIC_URL: apiUrl,
     RUNPOD_API_URL: sim.apiUrl,
     RATE_LIMIT_PER_MINUTE: "0",
@@ -158,17 +154,10 @@ export async function startBenchSystem(opts: { worker: boolean; env?: Record<str
     USER_MAX_GPUS: "0",
     ...opts.env,
   });
-  const redis = createRedis(REDIS_URL, { failFast: true });
-  const queues = createQueues(redis, prefix);
-  server.on("request", createApp({ config, logger: discardLogger("api"), prisma: db.prisma, redis, queues, clock: systemClock }));
-  let runtime: WorkerRuntime | undefined;
-  let worker: BenchSystem["worker"];
-  if (opts.worker) {
-    const container = createWorkerContainer(config, { logger: discardLogger("worker") });
-    const deps = processorDeps(container);
-    runtime = await startWorkers({ ...container, processors: createProcessors(deps) });
-    worker = { container, deps };
-  }
+  // the API and the worker exactly as their main.ts starts them
+  const api = await startApi(config, { logger: discardLogger("api"), prisma: db.prisma });
+  const running = opts.worker ? await startWorker(config, { logger: discardLogger("worker") }) : undefined;
+  const worker: BenchSystem["worker"] = running ? { container: running.container, deps: running.deps } : undefined;
   const { user, key } = await createUserWithKey(db.prisma, { email: "bench@example.com", role: "USER" });
   const up = await fetch(`${apiUrl}/v1/datasets?name=bench`, {
     method: "POST",
@@ -187,12 +176,8 @@ export async function startBenchSystem(opts: { worker: boolean; env?: Record<str
     user: { id: user.id, key, datasetId },
     simStats: async () => (await (await sim.admin("/admin/stats")).json()) as SimStats,
     async stop() {
-      if (runtime) await runtime.shutdown(5000);
-      if (worker) await worker.container.close();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await closeQueues(queues);
-      redis.disconnect();
+      await running?.stop(5000);
+      await api.close();
       await sim.stop();
       await db.drop();
       await deletePrefix(prefix, REDIS_URL);

@@ -7,7 +7,7 @@
 const Sequencer = require("@jest/test-sequencer").default;
 
 const rank = (test) => {
-  if (/\/trainer\/trainer\.test\.ts$|\/test\/e2e\/real-trainer\.test\.ts$/.test(test.path)) return 3;
+  if (/\/trainer\/trainer\.int\.test\.ts$|\/test\/e2e\/real-trainer\.test\.ts$/.test(test.path)) return 3;
   if (/\/test\/chaos\//.test(test.path)) return 0;
   if (/\/test\/e2e\//.test(test.path)) return 2;
   return 1;

@@ -5,13 +5,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import winston from "winston";
-import { closeQueues, createLogger, createQueues, createRedis, createUserWithKey, loadConfig, systemClock, type Queues } from "@trainpod/core";
-import { createApp } from "../../apps/api/src/app";
+import { startApi } from "@trainpod/api";
+import { createLogger, createUserWithKey, loadConfig, type Queues } from "@trainpod/core";
+import { freePort } from "../../test/support/free-port";
 import { deployMigrations } from "../db/migrate";
 import { databaseUrl, quoteIdent, withAdminClient } from "../../test/support/pg-admin";
 import { startSimProcess, type SimProcess } from "../../test/support/sim-process";
@@ -66,9 +65,8 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
   const db = databaseHandle(dbName, 10);
   const redis = await startOwnRedis(dir);
   const sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "300", SIM_RESTART_DELAY_MS: "300", SIM_KILL_GRACE_MS: "500", SIM_SEED: String(opts.seed) });
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
   const runpodKey = `rp_chaos_${randomBytes(12).toString("hex")}`;
   const t = opts.timings;
   const env: Record<string, string> = {
@@ -86,6 +84,8 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
     // the billing job reads the sim's bill (no lag) soon after each termination, retrying every second or so
     BILLING_DELAY_MS: "1000",
     BILLING_RETRY_DELAY_MS: "1000",
+    API_HOST: "127.0.0.1",
+    API_PORT: String(apiPort),
     PUBLIC_URL: apiUrl,
     DATASET_DIR: path.join(dir, "datasets"),
     ARTIFACT_DIR: path.join(dir, "artifacts"),
@@ -111,10 +111,9 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
   const config = loadConfig({ ...process.env, ...env });
   const apiLog = path.join(dir, "api.log");
   const logger = createLogger({ service: "api", level: "info", format: "json", transports: [new winston.transports.Stream({ stream: createWriteStream(apiLog) })] });
-  const apiRedis = createRedis(redis.url, { failFast: true });
-  apiRedis.on("error", () => undefined); // the Redis restart phase: errors are expected, the API answers 5xx meanwhile
-  const apiQueues = createQueues(apiRedis, env.QUEUE_PREFIX as string);
-  server.on("request", createApp({ config, logger, prisma: db.prisma, redis: apiRedis, queues: apiQueues, clock: systemClock }));
+  // the API as its main.ts starts it (in the Redis restart phase its Redis errors are logged, and it answers 5xx meanwhile)
+  const api = await startApi(config, { logger, prisma: db.prisma });
+  const apiQueues = api.container.queues;
   const workerLog = path.join(dir, "workers.log");
   const pool = startWorkerPool(opts.workers, env, workerLog);
   const { key } = await createUserWithKey(db.prisma, { email: "chaos@example.com", role: "USER" });
@@ -137,10 +136,7 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
     workerSettings: { lockMs: config.env.WORKER_LOCK_DURATION_MS, stalledMs: config.env.WORKER_STALLED_INTERVAL_MS, monitorMs: config.env.MONITOR_INTERVAL_MS, terminateSweepAfterMs: config.env.TERMINATE_SWEEP_AFTER_MS },
     async stop() {
       await pool.stop();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await closeQueues(apiQueues);
-      apiRedis.disconnect();
+      await api.close();
       await sim.stop();
       // CHAOS_KEEP_DB=1: the database stays for a post-mortem (psql .../<dbName>); drop it by hand after
       if (process.env.CHAOS_KEEP_DB === "1") await db.prisma.$disconnect();

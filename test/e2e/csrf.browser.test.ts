@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
 import { closeQueues, createQueues, createRedis, type Queues, type Redis } from "@trainpod/core";
-import { startApi, type ApiHarness } from "../../apps/api/test/harness";
+import { startTestApi, type ApiHarness } from "../support/api-harness";
 import { makeDataset, makeDeployment, makeUser } from "../factories";
 import { TEST_REDIS_URL } from "../support/test-redis";
 import { until } from "../support/until";
@@ -13,7 +13,7 @@ import { CHROMIUM, CHROMIUM_ARGS, haveChromium, loginThroughPage } from "./suppo
  * auto-submits a form POST to cancel a deployment and to add a job through Bull Board, in a browser
  * that holds the admin's credentials, cached Basic (the review's finding) or the login's session.
  * Both are refused, nothing changes; the same actions from trainpod's own pages still work.
- * The HTTP-level rules: apps/api/src/http/admin-session.test.ts.
+ * The HTTP-level rules: apps/api/src/http/admin-session.int.test.ts.
  */
 if (!haveChromium) process.stdout.write(`csrf.browser.test: SKIPPED, no chromium at ${CHROMIUM} (apt-get install chromium)\n`);
 const describeBrowser = haveChromium ? describe : describe.skip;
@@ -40,7 +40,7 @@ function attackerPage(req: http.IncomingMessage, res: http.ServerResponse): void
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  h = await startApi();
+  h = await startTestApi();
   adminKey = (await makeUser(h.db.prisma, { email: "ops@example.com", role: "ADMIN" })).key;
   const { user } = await makeUser(h.db.prisma, { email: "ml@example.com" });
   owner = { userId: user.id, datasetId: (await makeDataset(h.db.prisma, user.id)).id };

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import type { FailureReason } from "@trainpod/core";
-import { startApi, type ApiHarness } from "../../apps/api/test/harness";
+import { startTestApi, type ApiHarness } from "../support/api-harness";
 import { makeDataset, makeDeployment, makeUser } from "../factories";
 import { loginThroughPage } from "./support/browser";
 
@@ -87,7 +87,7 @@ async function seed(): Promise<void> {
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  h = await startApi();
+  h = await startTestApi();
   await seed();
   profile = mkdtempSync(path.join(os.tmpdir(), "trainpod-chromium-"));
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });

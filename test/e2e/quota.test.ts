@@ -1,10 +1,9 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { closeQueues, createQueues, createRedis, createUserWithKey, systemClock } from "@trainpod/core";
-import { createApp } from "../../apps/api/src/app";
+import { startApi } from "@trainpod/api";
+import { createUserWithKey } from "@trainpod/core";
+import { freePort } from "../support/free-port";
 import { startSimProcess, type SimProcess } from "../support/sim-process";
 import { createTestDatabase, type TestDatabase } from "../support/test-db";
 import { captureLogger, testConfig } from "../support/test-config";
@@ -20,21 +19,22 @@ const DEPLOYMENTS = 50;
 let sim: SimProcess;
 let db: TestDatabase;
 let workers: WorkerProcesses;
-let server: http.Server;
 let stopApi: () => Promise<void>;
+let apiUrl: string;
 const prefix = testQueuePrefix();
 const dir = mkdtempSync(path.join(os.tmpdir(), "trainpod-quota-"));
 
 beforeAll(async () => {
   [sim, db] = await Promise.all([startSimProcess({ SIM_BOOT_DELAY_MS: "100", SIM_QUOTA: JSON.stringify({ minute: 60 }) }), createTestDatabase()]);
-  server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = await freePort();
+  apiUrl = `http://127.0.0.1:${port}`;
   const env = {
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     RUNPOD_API_URL: sim.apiUrl,
+    API_HOST: "127.0.0.1",
+    API_PORT: String(port),
     PUBLIC_URL: apiUrl,
     DATASET_DIR: path.join(dir, "datasets"),
     ARTIFACT_DIR: path.join(dir, "artifacts"),
@@ -46,15 +46,8 @@ beforeAll(async () => {
     // once starved the database pool waiting for the user's lock inside transactions (now only tried: withUserLock)
   };
   const config = testConfig({ databaseUrl: db.url, queuePrefix: prefix, env });
-  const apiRedis = createRedis(TEST_REDIS_URL, { failFast: true });
-  const apiQueues = createQueues(apiRedis, prefix);
-  server.on("request", createApp({ config, logger: captureLogger("api").logger, prisma: db.prisma, redis: apiRedis, queues: apiQueues, clock: systemClock }));
-  stopApi = async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    await closeQueues(apiQueues);
-    apiRedis.disconnect();
-  };
+  const api = await startApi(config, { logger: captureLogger("api").logger, prisma: db.prisma });
+  stopApi = () => api.close();
   workers = await startWorkerProcesses(3, { ...env, NODE_ENV: "test" });
 }, 60_000);
 
@@ -75,7 +68,6 @@ const metricSum = (text: string, name: string): number =>
 
 it(`${DEPLOYMENTS} deployments through 3 workers on a 60/minute quota: all finish, no 429 fails a job, the wait is measured`, async () => {
   const { key } = await createUserWithKey(db.prisma, { email: "quota@example.com", role: "USER" });
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const headers = { authorization: `Bearer ${key}` };
   const up = await fetch(`${apiUrl}/v1/datasets?name=quota`, { method: "POST", headers: { ...headers, "content-type": "application/x-ndjson" }, body: CHAT_DATASET });
   const datasetId = ((await up.json()) as { id: string }).id;

@@ -1,19 +1,15 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Socket } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { closeQueues, createQueues, createRedis, systemClock, type Config } from "@trainpod/core";
-import { createApp } from "../../apps/api/src/app";
-import { applyServerLimits } from "../../apps/api/src/http/server-limits";
-import { createWorkerContainer, type WorkerContainer } from "../../apps/worker/src/container";
-import { startWorkers, type WorkerRuntime } from "../../apps/worker/src/bootstrap";
-import { createProcessors, type ProcessorDeps } from "../../apps/worker/src/processors";
-import { processorDeps } from "../../apps/worker/src/wiring";
+import { startApi } from "@trainpod/api";
+import { startWorker, type ProcessorDeps, type WorkerContainer } from "@trainpod/worker";
+import type { Config } from "@trainpod/core";
+import { freePort } from "./free-port";
 import { startSimProcess } from "./sim-process";
 import { createTestDatabase, type TestDatabase } from "./test-db";
 import { captureLogger, testConfig } from "./test-config";
-import { deletePrefix, testQueuePrefix, TEST_REDIS_URL } from "./test-redis";
+import { deletePrefix, testQueuePrefix } from "./test-redis";
 
 export interface System {
   config: Config;
@@ -30,31 +26,23 @@ export interface System {
 }
 
 /**
- * The whole system for an end-to-end test: the simulator as a real process, the API on a real
- * port, the worker in this process, a database and a queue prefix of the test file's own.
+ * The whole system for an end-to-end test: the simulator as a real process, the API and the worker started
+ * in this process exactly as their main.ts starts them (startApi, startWorker), a database, folders and a queue
+ * prefix of the test file's own.
  */
 export async function startSystem(opts: { env?: Record<string, string>; simEnv?: Record<string, string> } = {}): Promise<System> {
   const sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "100", SIM_RESTART_DELAY_MS: "200", ...opts.simEnv });
   const db = await createTestDatabase();
   const prefix = testQueuePrefix();
   const dir = mkdtempSync(path.join(os.tmpdir(), "trainpod-e2e-"));
-  const server = http.createServer();
-  const sockets = new Set<import("node:net").Socket>();
-  const closed = { read: 0, written: 0 };
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.once("close", () => {
-      sockets.delete(socket);
-      closed.read += socket.bytesRead;
-      closed.written += socket.bytesWritten;
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = await freePort();
+  const apiUrl = `http://127.0.0.1:${port}`;
   const config = testConfig({
     databaseUrl: db.url,
     queuePrefix: prefix,
     env: {
+      API_HOST: "127.0.0.1",
+      API_PORT: String(port),
       PUBLIC_URL: apiUrl,
       RUNPOD_API_URL: sim.apiUrl,
       DATASET_DIR: path.join(dir, "datasets"),
@@ -64,42 +52,49 @@ export async function startSystem(opts: { env?: Record<string, string>; simEnv?:
       ...opts.env,
     },
   });
-  applyServerLimits(server, config.env);
   const { logger, lines } = captureLogger();
-  const apiRedis = createRedis(TEST_REDIS_URL, { failFast: true });
-  const apiQueues = createQueues(apiRedis, prefix);
-  server.on("request", createApp({ config, logger, prisma: db.prisma, redis: apiRedis, queues: apiQueues, clock: systemClock }));
-  const worker = createWorkerContainer(config, { logger });
-  const deps = processorDeps(worker);
-  const runtime: WorkerRuntime = await startWorkers({ ...worker, processors: createProcessors(deps) });
+  const api = await startApi(config, { logger, prisma: db.prisma });
+  const bytes = countSocketBytes(api.server);
+  const worker = await startWorker(config, { logger });
   return {
     config,
     db,
     apiUrl,
     sim,
     logs: lines,
-    worker,
-    deps,
-    apiBytes() {
-      let read = closed.read;
-      let written = closed.written;
-      for (const s of sockets) {
-        read += s.bytesRead;
-        written += s.bytesWritten;
-      }
-      return { read, written };
-    },
+    worker: worker.container,
+    deps: worker.deps,
+    apiBytes: bytes,
     async stop() {
-      await runtime.shutdown(5000);
-      await worker.close();
-      await new Promise((r) => server.close(r));
-      server.closeAllConnections();
-      await closeQueues(apiQueues);
-      apiRedis.disconnect();
+      await worker.stop(5000);
+      await api.close();
       await sim.stop();
       await db.drop();
       await deletePrefix(prefix);
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Bytes read and written by a server's sockets, closed ones and open ones. */
+function countSocketBytes(server: import("node:http").Server): () => { read: number; written: number } {
+  const sockets = new Set<Socket>();
+  const closed = { read: 0, written: 0 };
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      closed.read += socket.bytesRead;
+      closed.written += socket.bytesWritten;
+    });
+  });
+  return () => {
+    let read = closed.read;
+    let written = closed.written;
+    for (const s of sockets) {
+      read += s.bytesRead;
+      written += s.bytesWritten;
+    }
+    return { read, written };
   };
 }

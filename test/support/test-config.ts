@@ -11,7 +11,7 @@ export function testConfig(opts: { databaseUrl: string; queuePrefix: string; env
     DATABASE_URL: opts.databaseUrl,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: opts.queuePrefix,
-    // rate limits have their own test (apps/api/src/http/security.test.ts); other suites send many requests
+    // rate limits have their own test (apps/api/src/http/security.int.test.ts); other suites send many requests
     RATE_LIMIT_PER_MINUTE: "0",
     RATE_LIMIT_RUN_PER_MINUTE: "0",
     // spend control off unless a test turns it on (test/e2e/spend-control.test.ts): no budget, no slot limits
@@ -19,6 +19,8 @@ export function testConfig(opts: { databaseUrl: string; queuePrefix: string; env
     USER_MAX_LIVE_DEPLOYMENTS: "0",
     USER_MAX_GPUS: "0",
     ALLOWED_IMAGES: "**",
+    // the worker's metrics server binds a fixed port: off, test files run side by side
+    WORKER_METRICS_PORT: "0",
     ...opts.env,
   });
 }

@@ -33,3 +33,18 @@ export function databaseHandle(name: string, maxConnections: number): TestDataba
     },
   };
 }
+
+/**
+ * This test file's own database, created before its tests and dropped after them (jest's beforeAll/afterAll).
+ * The handle is filled in by beforeAll: read its fields inside tests and hooks, not at the file's top level.
+ */
+export function useTestDatabase(): TestDatabase {
+  const handle = {} as TestDatabase;
+  beforeAll(async () => {
+    Object.assign(handle, await createTestDatabase());
+  });
+  afterAll(async () => {
+    await handle.drop?.();
+  });
+  return handle;
+}

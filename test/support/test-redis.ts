@@ -49,3 +49,18 @@ export function openTestQueues(prefix = testQueuePrefix()): TestQueues {
     },
   };
 }
+
+/**
+ * The job queues on a prefix of this test file's own, opened before its tests and closed (every key under the
+ * prefix deleted) after them. Filled in by beforeAll: read its fields inside tests and hooks.
+ */
+export function useTestQueues(prefix = testQueuePrefix()): TestQueues {
+  const handle = { prefix } as TestQueues;
+  beforeAll(() => {
+    Object.assign(handle, openTestQueues(prefix));
+  });
+  afterAll(async () => {
+    await handle.close?.();
+  });
+  return handle;
+}

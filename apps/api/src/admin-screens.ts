@@ -31,7 +31,7 @@ export function adminScreens(deps: ApiDeps & { jobs: JobEnqueuer }): Router {
   const publicUrl = deps.config.publicUrl;
   router.use(adminLoginRoutes({ ...deps, sessions, publicUrl, sessionMaxMs: limits.absoluteMs }));
   const admin = adminAuth({ ...deps, sessions, publicUrl });
-  router.use(metricsRoutes({ metrics: deps.metrics ?? createApiMetrics(deps), token: deps.config.env.METRICS_TOKEN, admin }));
+  router.use(metricsRoutes({ metrics: deps.metrics, token: deps.config.env.METRICS_TOKEN, admin }));
   router.use(BULL_BOARD_PATH, admin, bullBoardRouter(deps.queues));
   router.use(["/dashboard", "/v1/stats", "/v1/admin"], admin);
   router.use(dashboardRoutes());

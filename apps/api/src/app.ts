@@ -1,7 +1,7 @@
 import express, { type Express } from "express";
 import type { Redis } from "ioredis";
 import { podLogRoutes } from "./routes/pod-logs";
-import { catalogPriceList, confineToDeploymentFolders, createBlobStorage, spendSettingsFromEnv, createJobEnqueuer, GpuCatalogCache, runpodClientForProcess, tablePriceList, type ArtifactDeps, type CloudType, type GpuPriceList, type RunPodClient, StreamSlots, TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
+import { spendSettingsFromEnv, createJobEnqueuer, type ArtifactDeps, type CloudType, type GpuPriceList, type RunPodClient, StreamSlots, type TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
 import { adminScreens } from "./admin-screens";
 import { accessLog } from "./http/access-log";
 import { artifactRoutes } from "./routes/artifacts";
@@ -18,7 +18,7 @@ import { healthRoutes } from "./routes/health";
 import { openApiRoutes } from "./routes/openapi";
 import { runRoutes } from "./routes/runs";
 
-/** Everything the HTTP layer needs, built by the container (or a test). */
+/** Everything the HTTP layer needs, built by the container (container.ts, the API's one composition root). */
 export interface ApiDeps {
   config: Config;
   logger: Logger;
@@ -26,16 +26,18 @@ export interface ApiDeps {
   redis: Redis;
   queues: Queues;
   clock: Clock;
-  /** where datasets live; defaults to the config's (STORAGE: DATASET_DIR or the bucket's datasets/) */
-  datasetStorage?: BlobStorage;
-  /** where artifacts live; defaults to the config's (STORAGE: ARTIFACT_DIR or the bucket's artifacts/) */
-  artifactStorage?: BlobStorage;
-  /** the process's metrics registry; built by adminScreens when absent */
-  metrics?: Metrics;
-  /** reads the open SSE streams' timelines; built here when absent (main closes it to end the streams on shutdown) */
-  timelineHub?: TimelineHub;
-  /** RunPod (the pods' own logs); built from the config when absent */
-  runpod?: RunPodClient;
+  /** where datasets live (STORAGE: DATASET_DIR or the bucket's datasets/) */
+  datasetStorage: BlobStorage;
+  /** where artifacts live, each key inside its deployment's folder (STORAGE: ARTIFACT_DIR or the bucket's artifacts/) */
+  artifactStorage: BlobStorage;
+  /** the process's metrics registry */
+  metrics: Metrics;
+  /** reads the open SSE streams' timelines (closed at shutdown to end the streams) */
+  timelineHub: TimelineHub;
+  /** RunPod (the pods' own logs) */
+  runpod: RunPodClient;
+  /** GPU list prices for estimates and pre-flight: RunPod's catalog, or the offline table when it cannot be read */
+  prices(cloud: CloudType, count: number): Promise<GpuPriceList>;
 }
 
 /** Builds the Express app. It does not listen: main.ts (or a test) does. */
@@ -52,17 +54,16 @@ export function createApp(deps: ApiDeps): Express {
   const auth = apiKeyAuth({ ...deps, apiKeyCacheTtlMs: deps.config.env.API_KEY_CACHE_TTL_MS });
   const env = deps.config.env;
   const jobs = createJobEnqueuer(deps.queues, { delayMs: deps.config.env.BILLING_DELAY_MS, retryDelayMs: deps.config.env.BILLING_RETRY_DELAY_MS });
-  const runpod = deps.runpod ?? runpodClientFor(deps);
+  const runpod = deps.runpod;
   const artifacts: ArtifactDeps = {
     prisma: deps.prisma,
     clock: deps.clock,
-    // local: every key stays inside ARTIFACT_DIR/<deploymentId>, symlinks followed (core: deployment-folders.ts)
-    storage: confineToDeploymentFolders(deps.artifactStorage ?? createBlobStorage(deps.config, "artifacts")),
+    storage: deps.artifactStorage,
     limits: { maxFileBytes: env.ARTIFACT_MAX_BYTES, maxTotalBytes: env.ARTIFACT_MAX_TOTAL_BYTES, partSizeBytes: env.S3_MULTIPART_PART_BYTES, presignSeconds: env.S3_PRESIGN_SECONDS },
   };
   // the pod's routes check the run token before any body is read: mounted ahead of the JSON parser
   app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, runpod, podNamePrefix: env.POD_NAME_PREFIX, rateLimit: runRateLimit(deps) }));
-  const datasetStorage = deps.datasetStorage ?? createBlobStorage(deps.config, "datasets");
+  const datasetStorage = deps.datasetStorage;
   app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage, presignSeconds: env.S3_PRESIGN_SECONDS }));
   app.use(datasetRoutes({ prisma: deps.prisma, clock: deps.clock, storage: datasetStorage, maxBytes: env.DATASET_MAX_BYTES, auth }));
   app.use("/v1/deployments", auth);
@@ -72,9 +73,9 @@ export function createApp(deps: ApiDeps): Express {
   app.use(adminScreens({ ...deps, jobs }));
   app.use("/v1/spend", auth);
   app.use(spendRoutes({ prisma: deps.prisma, clock: deps.clock, spend }));
-  app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: priceListFor(deps) }));
+  app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: deps.prices }));
   const streamLimits = { perUser: deps.config.env.SSE_MAX_STREAMS_PER_USER, total: deps.config.env.SSE_MAX_STREAMS };
-  const hub = deps.timelineHub ?? new TimelineHub(deps.prisma, () => deps.clock.now());
+  const hub = deps.timelineHub;
   const slots = new StreamSlots(streamLimits);
   app.use(deploymentStreamRoutes({ prisma: deps.prisma, clock: deps.clock, slots, hub }));
   app.use(podLogRoutes({ prisma: deps.prisma, runpod, slots }));
@@ -82,23 +83,4 @@ export function createApp(deps: ApiDeps): Express {
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;
-}
-
-/**
- * GPU list prices for estimates and pre-flight: RunPod's catalog, read once per RUNPOD_CATALOG_TTL_SECONDS
- * for every process (Redis) with a short timeout and no retries (a submission must not wait on RunPod);
- * the offline table when it cannot be read.
- */
-function priceListFor(deps: ApiDeps): (cloud: CloudType, count: number) => Promise<GpuPriceList> {
-  const runpod = deps.runpod ?? runpodClientForProcess({ config: deps.config, redis: deps.redis, logger: deps.logger, maxRetries: 0, timeoutMs: 2_000 });
-  const catalog = new GpuCatalogCache({ redis: deps.redis, runpod, prefix: deps.config.env.QUEUE_PREFIX, ttlSeconds: deps.config.env.RUNPOD_CATALOG_TTL_SECONDS, logger: deps.logger, localTtlMs: 5_000 });
-  return async (cloud, count) => {
-    const gpus = await catalog.get({ cloud, count });
-    return gpus === null ? tablePriceList : catalogPriceList(gpus);
-  };
-}
-
-/** The API's RunPod client (pod logs): the config's target, the account's rate budget shared through Redis. */
-function runpodClientFor(deps: ApiDeps): RunPodClient {
-  return runpodClientForProcess({ config: deps.config, redis: deps.redis, logger: deps.logger });
 }

@@ -1,2 +1,3 @@
 export { createApp, type ApiDeps } from "./app";
-export { createContainer, type ApiContainer } from "./container";
+export { createContainer, type ApiContainer, type ApiOverrides } from "./container";
+export { startApi, type RunningApi } from "./start-api";

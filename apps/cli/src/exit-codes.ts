@@ -1,4 +1,4 @@
-/** The CLI's exit codes (documented in the README and `trainpod --help`). */
+/** The CLI's exit codes (documented in docs/api.md and `trainpod --help`). */
 export const EXIT = {
   /** done; for `watch` (and `deploy --watch`): the run SUCCEEDED */
   OK: 0,

@@ -1,30 +1,19 @@
-import { loadConfigOrExit, observeWorkerOutcomes, waitForDatabase } from "@trainpod/core";
-import { startWorkers } from "./bootstrap";
-import { createWorkerContainer } from "./container";
-import { startMetricsServer } from "./metrics-server";
-import { createProcessors } from "./processors";
-import { processorDeps } from "./wiring";
+import { loadConfigOrExit } from "@trainpod/core";
+import { startWorker } from "./start-worker";
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const container = createWorkerContainer(config);
-  await waitForDatabase(container.prisma, { onRetry: (err, attempt) => container.logger.warn("waiting for postgres", { attempt, error: err.message }) });
-  await container.connection.ping();
-  const runtime = await startWorkers({ ...container, processors: createProcessors(processorDeps(container)) });
-  observeWorkerOutcomes(container.metrics, runtime.workers);
-  const env = config.env;
-  const metricsServer = env.WORKER_METRICS_PORT === 0 ? null : await startMetricsServer({ metrics: container.metrics, host: env.WORKER_METRICS_HOST, port: env.WORKER_METRICS_PORT, token: env.METRICS_TOKEN });
-  container.logger.info("worker started", { queues: runtime.workers.map((w) => w.name), runpod: config.runpod.apiUrl, metrics: metricsServer?.url ?? "off" });
+  const worker = await startWorker(config);
+  const { logger } = worker.container;
+  logger.info("worker started", { queues: worker.runtime.workers.map((w) => w.name), runpod: config.runpod.apiUrl, metrics: worker.metricsServer?.url ?? "off" });
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    container.logger.info("worker shutting down", { signal });
-    const { forced } = await runtime.shutdown();
-    await metricsServer?.close();
-    await container.close();
-    container.logger.info("worker stopped", { forced });
+    logger.info("worker shutting down", { signal });
+    const { forced } = await worker.stop();
+    logger.info("worker stopped", { forced });
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

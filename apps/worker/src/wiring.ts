@@ -1,14 +1,9 @@
 import {
-  AppError,
   cleanupExpiredTokens,
-  loadTrainerSource,
-  mintDatasetToken,
-  mintRunToken,
-  podLaunch,
   monitorObserver,
+  podLauncher,
   podTerminatedObserver,
   reconcileObserver,
-  revokeDeploymentTokens,
   spendSettingsFromEnv,
   sweepAbandonedUploads,
   sweepArtifactRetention,
@@ -20,7 +15,6 @@ import type { ProcessorDeps } from "./processors";
 /** Builds the processors' dependencies: the lifecycle use cases, with tokens and the start script. */
 export function processorDeps(c: WorkerContainer): ProcessorDeps {
   const env = c.config.env;
-  const trainerSource = loadTrainerSource();
   const lifecycle: LifecycleDeps = {
     prisma: c.prisma,
     runpod: c.runpod,
@@ -31,36 +25,7 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
     noCapacityMaxWaitMs: env.NO_CAPACITY_MAX_WAIT_MINUTES * 60_000,
     gpuCatalog: (query) => c.gpuCatalog.get(query),
     onAction: (action, reason) => c.metrics.lifecycleActions.inc({ action, reason }),
-    async buildLaunch(d) {
-      await revokeDeploymentTokens(c.prisma, c.clock, d.id);
-      const tokenDeps = { prisma: c.prisma, clock: c.clock, config: c.config };
-      const dataset = await mintDatasetToken(tokenDeps, { deploymentId: d.id });
-      const run = await mintRunToken(tokenDeps, { deploymentId: d.id });
-      const ds = await c.prisma.dataset.findUniqueOrThrow({ where: { id: d.datasetId }, select: { sha256: true, deletedAt: true } });
-      // deleted by its owner after this deployment was submitted: fail before any pod is created
-      if (ds.deletedAt) throw new AppError("NOT_FOUND", "the deployment's dataset was deleted by its owner");
-      const base = `${c.config.publicUrl}/v1/runs/${d.id}`;
-      return podLaunch({
-        deploymentId: d.id,
-        datasetUrl: dataset.url,
-        datasetSha256: ds.sha256,
-        runToken: run.token,
-        eventsUrl: `${base}/events`,
-        artifactsUrl: `${base}/artifacts`,
-        baseModel: d.baseModel,
-        hyperparameters: d.hyperparameters as Record<string, unknown>,
-        trainerSource,
-        selfTerminate: {
-          runpodApiUrl: c.config.runpod.apiUrl,
-          graceSeconds: env.POD_SELF_TERMINATE_GRACE_SECONDS,
-          maxRuntimeSeconds: d.maxRuntimeMinutes * 60,
-          unreachableSeconds: env.POD_SELF_TERMINATE_UNREACHABLE_MINUTES * 60,
-        },
-      });
-    },
-    revokeTokens: async (id) => {
-      await revokeDeploymentTokens(c.prisma, c.clock, id);
-    },
+    ...podLauncher({ prisma: c.prisma, clock: c.clock, config: c.config }),
     onPodTerminated: podTerminatedObserver(c.metrics),
     spend: spendSettingsFromEnv(env),
   };

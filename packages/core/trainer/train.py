@@ -6,7 +6,7 @@ Contract (the simulator's stand-in takes the same arguments):
 env TRAINPOD_RUN_TOKEN: bearer token for POSTing {"type":"progress","step","totalSteps","loss"} to --events-url.
 Exit codes: 0 trained; 2 bad hyperparameters or dataset (found before any model is loaded); other: training failed.
 
-The rules for hyperparameters and rows are the API's (packages/core/src/deployments/hyperparameters.ts and
+The rules for hyperparameters and rows are the API's (packages/core/src/deployment/hyperparameters.ts and
 src/datasets/jsonl-format.ts): both sides run the shared fixtures in trainer/fixtures/. The ML libraries are
 imported inside train(), so the helpers below import and test without them.
 """

@@ -4,7 +4,7 @@
  * deployment's folder. Driven through what the API's routes call: reserveArtifact + storeArtifactThroughApi
  * (PUT /v1/runs/:id/artifacts/<path>), storedArtifact + storage.get (GET /v1/deployments/:id/artifacts/<path>),
  * deleteArtifacts (DELETE /v1/deployments/:id/artifacts), on the storage the API builds for STORAGE=local.
- * Security review, finding 7. The same through HTTP: apps/api/src/routes/artifact-confinement.test.ts.
+ * Security review, finding 7. The same through HTTP: apps/api/src/routes/artifact-confinement.int.test.ts.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -13,7 +13,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { ZodError } from "zod";
 import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
-import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
+import { useTestDatabase } from "../../../../test/support/test-db";
 import { AppError } from "../errors";
 import { LocalFileStorage } from "../storage";
 import { ManualClock } from "../time/clock";
@@ -24,7 +24,7 @@ import { confineToDeploymentFolders } from "./deployment-folders";
 import { storeArtifactThroughApi } from "./finish-artifact";
 import { reserveArtifact } from "./reserve-artifact";
 
-let db: TestDatabase;
+const db = useTestDatabase();
 let root: string;
 let deps: ArtifactDeps;
 let owner: { userId: string; datasetId: string };
@@ -32,7 +32,6 @@ let owner: { userId: string; datasetId: string };
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 beforeAll(async () => {
-  db = await createTestDatabase();
   root = mkdtempSync(path.join(os.tmpdir(), "trainpod-artifact-dir-"));
   const storage = confineToDeploymentFolders(new LocalFileStorage(root));
   deps = { prisma: db.prisma, clock: new ManualClock(Date.now()), storage, limits: { maxFileBytes: 1_000_000, maxTotalBytes: 10_000_000, partSizeBytes: 5 * 1024 * 1024, presignSeconds: 60 } };
@@ -40,7 +39,6 @@ beforeAll(async () => {
   owner = { userId: user.id, datasetId: (await makeDataset(db.prisma, user.id)).id };
 });
 afterAll(async () => {
-  await db?.drop();
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
 import type { Deployment } from "../db";
-import { isTerminal, updateWithEvent } from "../deployments/state-machine";
+import { isTerminal, updateWithEvent } from "../deployment/state-machine";
 import type { ArtifactDeps } from "./deps";
 
 export type ArtifactDeletion = "owner" | "retention";

@@ -1,2 +1,13 @@
-export * from "./config";
-export * from "./schema";
+export { loadConfig, loadConfigOrExit, SIMULATOR_API_KEY, type Config, type RunPodTarget } from "./config";
+export {
+  adminSessionEnvSchema,
+  apiEnvSchema,
+  coreEnvSchema,
+  envSchema,
+  runpodEnvSchema,
+  spendEnvSchema,
+  storageEnvSchema,
+  tokenEnvSchema,
+  workerEnvSchema,
+  type Env,
+} from "./schema";

@@ -1,5 +1,5 @@
-export * from "./jsonl-format";
-export * from "./jsonl-validator";
-export * from "./queries";
-export * from "./upload";
-export * from "./delete-dataset";
+export { checkLine, type DatasetFormat, type LineVerdict } from "./jsonl-format";
+export { JsonlChecker, JsonlValidatorStream, MAX_BAD_LINES, MAX_LINE_BYTES, type BadLine, type JsonlSummary } from "./jsonl-validator";
+export { datasetListQuerySchema, datasetView, getOwnDataset, listDatasets, type DatasetView } from "./queries";
+export { checkDatasetName, uploadDataset, type UploadDeps, type UploadInput } from "./upload";
+export { deleteOwnDataset } from "./delete-dataset";

@@ -1,15 +1,8 @@
-import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
+import { useTestDatabase } from "../../../../test/support/test-db";
 import { createPrismaClient } from "./prisma";
 import { waitForDatabase } from "./wait-for-database";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.drop();
-});
-
+const db = useTestDatabase();
 describe("waitForDatabase", () => {
   it("returns at the first answer", async () => {
     const retries: number[] = [];

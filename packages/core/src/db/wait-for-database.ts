@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { backoffDelayMs } from "../runpod/retry";
+import { backoffDelayMs } from "../runpod/backoff";
 import { pingDatabase, type PrismaClient } from "./prisma";
 
 export interface WaitForDatabaseOptions {

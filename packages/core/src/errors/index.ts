@@ -1,1 +1,1 @@
-export * from "./app-error";
+export { AppError, ERROR_CODES, isAppError, type AppErrorOptions, type ErrorCode } from "./app-error";

@@ -33,7 +33,7 @@ export interface JobDefinition {
 
 const keep = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 
-/** Retry and concurrency rules of each job, in one place (DESIGN.md, "Queues"). */
+/** Retry and concurrency rules of each job, in one place (docs/design.md, "Jobs and queues"). */
 export const jobCatalog: Record<JobName, JobDefinition> = {
   deploy: {
     // 12 attempts: 2 s doubling reaches past 2 h in all, so NO_CAPACITY_MAX_WAIT_MINUTES (checked on each
@@ -71,7 +71,7 @@ export const jobCatalog: Record<JobName, JobDefinition> = {
 /** Job ids that make duplicates impossible: BullMQ ignores an add whose id already exists. */
 export const jobIds = {
   deploy: (deploymentId: string) => deploymentId,
-  // BullMQ 6 refuses ":" in custom job ids, so DESIGN.md's `terminate:<id>` is spelt `terminate-<id>`
+  // BullMQ 6 refuses ":" in custom job ids, so the terminate job's id is spelt `terminate-<id>`
   terminate: (deploymentId: string) => `terminate-${deploymentId}`,
   billing: (deploymentId: string) => `billing-${deploymentId}`,
 };

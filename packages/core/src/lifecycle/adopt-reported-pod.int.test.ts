@@ -1,28 +1,28 @@
-import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
+import { useTestDatabase } from "../../../../test/support/test-db";
 import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
 import { openTestQueues, type TestQueues } from "../../../../test/support/test-redis";
 import { startSimProcess, type SimProcess } from "../../../../test/support/sim-process";
 import { createJobEnqueuer } from "../jobs/enqueuer";
 import { RunPodRestClient } from "../runpod";
 import { systemClock } from "../time/clock";
-import { recordRunEvent } from "./run-events";
+import { recordRunEvent } from "./record-run-event";
 
 // A worker killed between creating a pod and recording it leaves the deployment QUEUED while the pod
 // boots and reports; its deploy job is held by the dead worker's lock for up to a minute. The pod's own
 // `started` report names its pod id: the pod is adopted from it (checked with RunPod: the pod exists and
 // carries this deployment's name), so the run's reports are not lost.
-let db: TestDatabase;
+const db = useTestDatabase();
 let sim: SimProcess;
 let q: TestQueues;
 const PREFIX = "tp-adopt-test-";
 
 beforeAll(async () => {
-  [db, sim] = await Promise.all([createTestDatabase(), startSimProcess({ SIM_BOOT_DELAY_MS: "0" })]);
+  sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "0" });
   q = openTestQueues();
 });
 afterAll(async () => {
   await q?.close();
-  await Promise.all([db?.drop(), sim?.stop()]);
+  await sim?.stop();
 });
 
 const runpod = () => new RunPodRestClient({ baseUrl: sim.apiUrl, apiKey: "sim" });

@@ -1,8 +1,8 @@
 import type { PrismaClient } from "../db";
-import { transition } from "../deployments/state-machine";
+import { transition } from "../deployment/state-machine";
 import { costPerHrToMicros, type RunPodClient } from "../runpod";
 import type { Clock } from "../time/clock";
-import { podName } from "./deps";
+import { podName } from "./lifecycle-deps";
 
 export interface AdoptReportedPodDeps {
   prisma: PrismaClient;

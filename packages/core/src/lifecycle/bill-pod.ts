@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
-import { updateWithEvent } from "../deployments/state-machine";
+import { updateWithEvent } from "../deployment/state-machine";
 import { usdToMicrosExact, type PodBillingRecord } from "../runpod";
-import type { LifecycleDeps } from "./deps";
+import type { LifecycleDeps } from "./lifecycle-deps";
 
 export type BillingOutcome = "recorded" | "already-recorded" | "no-pod";
 

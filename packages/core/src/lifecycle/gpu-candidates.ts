@@ -1,5 +1,5 @@
 import type { CloudType } from "../db";
-import { costForSeconds } from "../deployments/cost";
+import { costForSeconds } from "../deployment/cost";
 import { usdToMicrosExact, type Availability, type GpuType } from "../runpod";
 
 /** One GPU type the deploy job will try to create a pod on, in order. */

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-db";
+import { useTestDatabase } from "../../../../test/support/test-db";
 import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
 import { openTestQueues, type TestQueues } from "../../../../test/support/test-redis";
 import { startSimProcess, type SimProcess } from "../../../../test/support/sim-process";
@@ -7,26 +7,26 @@ import { until } from "../../../../test/support/until";
 import { createJobEnqueuer } from "../jobs/enqueuer";
 import { RunPodRestClient } from "../runpod";
 import { ManualClock, systemClock } from "../time/clock";
-import type { LifecycleDeps } from "./deps";
+import type { LifecycleDeps } from "./lifecycle-deps";
 import { monitorTick } from "./monitor-tick";
-import { terminateDeployment } from "./terminate-deployment";
-import { reconcile } from "./reconcile";
+import { terminateDeployment } from "./terminate-pod";
+import { reconcile } from "./reconcile-pods";
 
 // monitorTick against the v2 simulator over HTTP and a real database: one listing judges every live
 // pod; RunPod's RUNNING does not move a deployment (the pod's own report does); ERROR and a vanished
 // pod fail their deployment with the right reason; the cost so far of every live pod is written.
-let db: TestDatabase;
+const db = useTestDatabase();
 let sim: SimProcess;
 let q: TestQueues;
 const PREFIX = "tp-monitor-test-";
 
 beforeAll(async () => {
-  [db, sim] = await Promise.all([createTestDatabase(), startSimProcess({ SIM_BOOT_DELAY_MS: "0" })]);
+  sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "0" });
   q = openTestQueues();
 });
 afterAll(async () => {
   await q?.close();
-  await Promise.all([db?.drop(), sim?.stop()]);
+  await sim?.stop();
 });
 
 function deps(): LifecycleDeps {

@@ -1,12 +1,12 @@
 import type { Deployment, FailureReason, Prisma } from "../db";
 import type { Pod } from "../runpod";
-import { podCost } from "../deployments/cost";
+import { podCost, recordRunningCosts } from "../deployment/cost";
 import { liveDeploymentsOverBudget } from "../spend/enforce-budgets";
 import { oldestWaiting } from "../spend/start-slot";
 import { failDeployment } from "./fail-deployment";
-import { terminateDeployment } from "./terminate-deployment";
-import { TERMINAL_STATUSES } from "../deployments/state-machine";
-import type { LifecycleDeps } from "./deps";
+import { terminateDeployment } from "./terminate-pod";
+import { TERMINAL_STATUSES } from "../deployment/state-machine";
+import type { LifecycleDeps } from "./lifecycle-deps";
 
 export interface MonitorSettings {
   heartbeatTimeoutMs: number;
@@ -112,7 +112,7 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
       result.failed.push({ deploymentId: d.id, reason: verdict.fail });
     }
   }
-  await deps.prisma.$executeRaw`UPDATE "Deployment" SET "costMicros" = CEIL("costPerHrMicros" * CEIL(EXTRACT(EPOCH FROM (${now}::timestamptz - "podCreatedAt"))) / 3600.0)::bigint WHERE "podTerminatedAt" IS NULL AND "podCreatedAt" IS NOT NULL AND "costPerHrMicros" IS NOT NULL`;
+  await recordRunningCosts(deps.prisma, now);
   result.requeued = await requeueStale(deps, now, s.requeueAfterMs);
   if (deps.spend) {
     // a slot may have freed: the oldest waiting deployment of each user asks again

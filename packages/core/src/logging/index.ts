@@ -1,2 +1,2 @@
-export * from "./logger";
-export * from "./redact";
+export { createLogger, type LogFormat, type Logger, type LoggerOptions } from "./logger";
+export { isSecretKey, redact, REDACTED, redactText } from "./redact";

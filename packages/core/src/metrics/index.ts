@@ -1,3 +1,3 @@
-export * from "./collectors";
-export * from "./metrics";
-export * from "./metrics-token";
+export { observeWorkerOutcomes, registerDeploymentGauges, registerQueueDepth } from "./collectors";
+export { createMetrics, monitorObserver, podTerminatedObserver, reconcileObserver, runpodCallObserver, type Metrics } from "./metrics";
+export { hasMetricsToken } from "./metrics-token";

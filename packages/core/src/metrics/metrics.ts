@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
-import type { PodTerminatedInfo } from "../lifecycle/deps";
+import type { PodTerminatedInfo } from "../lifecycle/lifecycle-deps";
 import type { MonitorResult } from "../lifecycle/monitor-tick";
-import type { ReconcileResult } from "../lifecycle/reconcile";
+import type { ReconcileResult } from "../lifecycle/reconcile-pods";
 import type { RunPodCallInfo } from "../runpod";
 
 /** trainpod's Prometheus metrics: one registry per process (api or worker), built once at start. */

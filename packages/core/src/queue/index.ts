@@ -1,2 +1,2 @@
-export * from "./redis";
-export * from "./queues";
+export { createRedis, type Redis } from "./redis";
+export { closeQueues, createQueues, type Queues } from "./queues";

@@ -13,7 +13,7 @@ import {
   UnauthorizedError,
   type RunPodError,
 } from "./errors";
-import { parseRetryAfter } from "./retry";
+import { parseRetryAfter } from "./backoff";
 
 const MAX_MESSAGE_CHARS = 500;
 const MAX_VIOLATIONS = 20;

@@ -2,7 +2,7 @@ import { AppError, type AppErrorOptions } from "../errors/app-error";
 
 /**
  * Typed RunPod errors. `retryable` tells the caller's job (BullMQ) whether a later attempt can
- * succeed; whether the *client* retries at once is decided separately, in retry.ts.
+ * succeed; whether the *client* retries at once is decided separately, in backoff.ts.
  * Messages and `details` carry the endpoint template, method, status and RunPod's own message,
  * never the API key or any header.
  */

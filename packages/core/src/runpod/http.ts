@@ -2,7 +2,7 @@ import { AppError } from "../errors/app-error";
 import type { Logger } from "../logging/logger";
 import { classifyFetchFailure, classifyHttpError } from "./classify";
 import { RunPodUnavailableError } from "./errors";
-import { parseRetryAfter, retryDelayMs } from "./retry";
+import { parseRetryAfter, retryDelayMs } from "./backoff";
 
 export type HttpMethod = "GET" | "POST" | "DELETE";
 

@@ -4,7 +4,7 @@ import type { GpuCatalogQuery, ListPodsFilter, PodBillingQuery, PodLogQuery, Rec
 import { BadRequestError, BadResponseError, NotFoundError } from "./errors";
 import { RunPodHttp, unlimitedBudget, type CallBudget, type HttpAnswer, type HttpRequest, type RunPodCallInfo } from "./http";
 import { collectUntilIdle, sseLogLines } from "./pod-logs";
-import { defaultSleep } from "./retry";
+import { defaultSleep } from "./backoff";
 import {
   CreatePodRequestSchema,
   GpuTypeListSchema,

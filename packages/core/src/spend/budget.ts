@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
 import type { Prisma } from "../db";
-import { microsToUsd } from "../deployments/request-schema";
+import { microsToUsd } from "../pricing/money";
 import { userSpend, type UserSpend } from "./month-spend";
 import type { EffectiveLimits } from "./settings";
 

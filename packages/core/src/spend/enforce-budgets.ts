@@ -1,5 +1,6 @@
 import type { PrismaClient } from "../db";
-import { microsToUsd } from "../deployments/request-schema";
+import { LIVE_STATUSES } from "../deployment/state-machine";
+import { microsToUsd } from "../pricing/money";
 import { monthStart } from "./month-spend";
 import type { SpendSettings } from "./settings";
 import { effectiveLimitsOf } from "./user-limits";
@@ -28,7 +29,7 @@ export async function liveDeploymentsOverBudget(prisma: PrismaClient, settings: 
   for (const u of users) {
     const limits = effectiveLimitsOf(settings, byUser.get(u.userId) ?? null);
     if (limits.onExceed !== "stop" || limits.monthlyBudgetMicros <= 0n || BigInt(u.spent) < limits.monthlyBudgetMicros) continue;
-    const live = await prisma.deployment.findMany({ where: { userId: u.userId, status: { in: ["QUEUED", "PROVISIONING", "RUNNING"] } }, select: { id: true } });
+    const live = await prisma.deployment.findMany({ where: { userId: u.userId, status: { in: [...LIVE_STATUSES] } }, select: { id: true } });
     over.push({
       userId: u.userId,
       deploymentIds: live.map((d) => d.id),

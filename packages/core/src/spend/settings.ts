@@ -1,6 +1,6 @@
 import { minimatch } from "minimatch";
 import type { Env } from "../config";
-import { usdToMicros } from "../deployments/request-schema";
+import { usdToMicros } from "../pricing/money";
 
 export type OnExceed = "block" | "stop";
 

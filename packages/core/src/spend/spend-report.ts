@@ -1,5 +1,5 @@
 import type { PrismaClient } from "../db";
-import { microsToUsd } from "../deployments/request-schema";
+import { microsToUsd } from "../pricing/money";
 import { monthStart, userSpend } from "./month-spend";
 import type { SpendSettings } from "./settings";
 import { effectiveLimitsOf } from "./user-limits";

@@ -1,5 +1,5 @@
-import { checkSpendRules } from "../deployments/spend-rules";
-import { deploymentRequestSchema } from "../deployments/request-schema";
+import { checkSpendRules } from "../deployment/spend-rules";
+import { deploymentRequestSchema } from "../deployment/request-schema";
 import { overBudget } from "./budget";
 import { monthStart } from "./month-spend";
 import { imageAllowed, type SpendSettings } from "./settings";

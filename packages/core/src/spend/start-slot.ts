@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
 import type { Deployment, Prisma, PrismaClient } from "../db";
 import type { Clock } from "../time/clock";
-import { microsToUsd } from "../deployments/request-schema";
+import { microsToUsd } from "../pricing/money";
 import { userSpend, withUserLock } from "./month-spend";
 import type { SpendSettings } from "./settings";
 import { effectiveLimits } from "./user-limits";
@@ -18,8 +18,9 @@ type Tx = Prisma.TransactionClient;
  * monitor wakes the oldest waiting deployment of each user every tick.
  */
 export async function claimStart(deps: { prisma: PrismaClient; clock: Clock; spend: SpendSettings }, d: Deployment): Promise<StartDecision> {
-  const now = deps.clock.now();
   return withUserLock(deps.prisma, d.userId, async (tx): Promise<StartDecision> => {
+    // read once the lock is held: the claim's time is when the slot was free, not when it was first asked for
+    const now = deps.clock.now();
     const limits = await effectiveLimits(tx, deps.spend, d.userId);
     const spend = await userSpend(tx, d.userId, now);
     if (limits.monthlyBudgetMicros > 0n && spend.spentMicros >= limits.monthlyBudgetMicros) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Prisma, PrismaClient, UserLimits } from "../db";
-import { usdToMicros } from "../deployments/request-schema";
+import { usdToMicros } from "../pricing/money";
 import type { EffectiveLimits, SpendSettings } from "./settings";
 
 type Db = Pick<PrismaClient, "userLimits"> | Prisma.TransactionClient;

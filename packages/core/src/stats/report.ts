@@ -1,5 +1,5 @@
 import type { PrismaClient } from "../db";
-import { microsToUsd } from "../deployments/request-schema";
+import { microsToUsd } from "../pricing/money";
 import type { StatsWindow } from "./params";
 import * as q from "./queries";
 

@@ -1,0 +1,110 @@
+import { Prisma, type Deployment, type DeploymentEvent, type PrismaClient } from "../db";
+import { usdToMicros } from "../pricing/money";
+import type { DeploymentRequest } from "./request-schema";
+import { VALIDATED_DATASET_FORMATS } from "./preflight";
+
+/**
+ * The deployment's SQL: the statements Prisma's query builder cannot say in one round trip. (The running
+ * cost of live pods is in cost.ts, beside the rule it repeats.)
+ */
+
+export interface InsertDeploymentInput {
+  userId: string;
+  request: DeploymentRequest;
+  idempotencyKey?: string;
+  retryOfId?: string;
+  /** the `submitted` event's message and data (default "deployment queued") */
+  event?: { message: string; data?: Record<string, string> };
+}
+
+/**
+ * Stores a QUEUED deployment and its `submitted` event in ONE statement, only if the dataset exists,
+ * belongs to the user and passed validation, and only if the Idempotency-Key is new for this user. Answers the row, or
+ * null when nothing was written (dataset missing, not the user's or not validated, or the key was taken): the caller tells which.
+ * One round trip instead of a lookup plus Prisma's nested-create transaction (the submission hot path).
+ */
+export async function insertDeployment(prisma: Pick<PrismaClient, "$queryRaw"> | Prisma.TransactionClient, input: InsertDeploymentInput): Promise<Deployment | null> {
+  const r = input.request;
+  const rows = await prisma.$queryRaw<Deployment[]>(Prisma.sql`
+    WITH d AS (
+      INSERT INTO "Deployment" (
+        "id", "userId", "datasetId", "idempotencyKey", "retryOfId", "baseModel", "hyperparameters", "gpuTypeIds",
+        "gpuCount", "cloudType", "imageName", "containerDiskInGb", "volumeInGb", "maxRuntimeMinutes",
+        "maxCostMicros", "setupTimeoutMinutes", "dataCenterIds"
+      )
+      SELECT gen_random_uuid(), ds."userId", ds."id", ${input.idempotencyKey ?? null}, ${input.retryOfId ?? null}::uuid,
+        ${r.baseModel}, ${JSON.stringify(r.hyperparameters)}::jsonb, ${r.gpuTypeIds}::text[],
+        ${r.gpuCount}, ${r.cloudType}::"CloudType", ${r.image}, ${r.containerDiskInGb}, ${r.volumeInGb},
+        ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}, ${r.dataCenterIds}::text[]
+      FROM "Dataset" ds
+      WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid AND ds."deletedAt" IS NULL
+        AND ds."format" = ANY(${VALIDATED_DATASET_FORMATS}::text[]) AND ds."rowCount" >= 1
+      ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
+      RETURNING *
+    ), e AS (
+      INSERT INTO "DeploymentEvent" ("deploymentId", "type", "message", "data")
+      SELECT d."id", 'submitted', ${input.event?.message ?? "deployment queued"}, ${input.event?.data ? JSON.stringify(input.event.data) : null}::jsonb FROM d
+    )
+    SELECT * FROM d`);
+  return rows[0] ?? null;
+}
+
+/** A pod's progress report: step, total and loss, a heartbeat, and the training's start (the first report). */
+export async function recordProgress(prisma: PrismaClient, deploymentId: string, p: { step: number; totalSteps?: number; loss?: number }, now: Date): Promise<void> {
+  await prisma.$executeRaw`UPDATE "Deployment" SET "progressStep" = ${p.step}, "progressTotalSteps" = COALESCE(${p.totalSteps ?? null}::int, "progressTotalSteps"), "progressLoss" = ${p.loss ?? null}::numeric, "lastHeartbeatAt" = ${now}, "trainingStartedAt" = COALESCE("trainingStartedAt", ${now}) WHERE id = ${deploymentId}::uuid`;
+}
+
+/**
+ * Counts a terminate call on a deployment whose pod is not terminated yet, and answers when the first call
+ * started (this one's `callStart` if it is the first); undefined when the pod's termination is recorded already.
+ */
+export async function markTerminateRequested(prisma: PrismaClient, deploymentId: string, callStart: Date): Promise<Date | undefined> {
+  const marked = await prisma.$queryRaw<Array<{ at: Date }>>`
+    UPDATE "Deployment" SET "terminateAttempts" = "terminateAttempts" + 1, "terminateRequestedAt" = COALESCE("terminateRequestedAt", ${callStart})
+    WHERE "id" = ${deploymentId}::uuid AND "podTerminatedAt" IS NULL RETURNING "terminateRequestedAt" AS at`;
+  return marked[0]?.at;
+}
+
+/** Closes a deployment that never had a pod at zero runtime, keeping a cost already charged to it (an orphan's). */
+export async function closeWithoutPod(prisma: PrismaClient, deploymentId: string, now: Date): Promise<void> {
+  await prisma.$executeRaw`UPDATE "Deployment" SET "podTerminatedAt" = ${now}, "runtimeSeconds" = 0, "costMicros" = COALESCE("costMicros", 0) WHERE "id" = ${deploymentId}::uuid AND "podId" IS NULL AND "podTerminatedAt" IS NULL`;
+}
+
+/** Did the pod report that it deletes itself (the start script's dead-man switch logs `self-terminating:`)? */
+export async function reportedSelfTermination(prisma: PrismaClient, deploymentId: string): Promise<boolean> {
+  const rows = await prisma.$queryRaw<Array<{ n: number }>>`
+    SELECT count(*)::int AS n FROM "DeploymentEvent"
+    WHERE "deploymentId" = ${deploymentId}::uuid AND "type" = 'log' AND "data"::text LIKE '%self-terminating:%'`;
+  return (rows[0]?.n ?? 0) > 0;
+}
+
+/** Adds an orphan pod's cost to the deployment it was created for, when that deployment recorded no pod of its own. */
+export async function chargeOrphanCost(prisma: PrismaClient, deploymentId: string, micros: bigint): Promise<void> {
+  await prisma.$executeRaw`UPDATE "Deployment" SET "costMicros" = COALESCE("costMicros", 0) + ${micros} WHERE "id" = ${deploymentId}::uuid AND "podId" IS NULL`;
+}
+
+/** One timeline read: a deployment's events with an id above `after`, oldest first, at most `limit`. */
+export interface EventsRead {
+  deploymentId: string;
+  after: bigint;
+  limit: number;
+}
+
+type EventRow = DeploymentEvent & { sub: bigint };
+
+/** Several timeline reads in ONE query (a LATERAL read each); the answer has one list per read, in their order. */
+export async function eventsAfterEach(prisma: PrismaClient, reads: readonly EventsRead[]): Promise<DeploymentEvent[][]> {
+  const ids = reads.map((r) => r.deploymentId);
+  const after = reads.map((r) => r.after.toString());
+  const limits = reads.map((r) => r.limit);
+  const rows = await prisma.$queryRaw<EventRow[]>`
+    SELECT s.sub, e."id", e."deploymentId", e."type", e."message", e."data", e."createdAt"
+    FROM unnest(${ids}::uuid[], ${after}::bigint[], ${limits}::int[]) WITH ORDINALITY AS s(did, after, lim, sub)
+    CROSS JOIN LATERAL (
+      SELECT * FROM "DeploymentEvent" ev WHERE ev."deploymentId" = s.did AND ev."id" > s.after ORDER BY ev."id" LIMIT s.lim
+    ) e
+    ORDER BY s.sub, e."id"`;
+  const out: DeploymentEvent[][] = reads.map(() => []);
+  for (const { sub, ...event } of rows) out[Number(sub) - 1]?.push({ ...event, id: BigInt(event.id) });
+  return out;
+}

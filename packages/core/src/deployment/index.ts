@@ -1,0 +1,18 @@
+// The deployment model: its states, its request, how it is shown and checked, what it costs, where it is read.
+export {
+  DEPLOYMENT_STATUSES,
+  LIVE_STATUSES,
+  TERMINAL_STATUSES,
+  isTerminal,
+  recordEvent,
+  transition,
+  updateWithEvent,
+  type TransitionInput,
+} from "./state-machine";
+export { DEFAULT_IMAGE, deploymentRequestSchema, type DeploymentRequest } from "./request-schema";
+export { assertHyperparameters, hyperparametersSchema, type Hyperparameters } from "./hyperparameters";
+export { assertPreflight, preflight, type PreflightCode, type PreflightContext, type PreflightProblem } from "./preflight";
+export { billedSeconds, costForSeconds, podCost } from "./cost";
+export { deploymentView, eventView, lastLines } from "./view";
+export { deploymentEvents, getOwnDeployment, listDeployments, listQuerySchema } from "./deployment-queries";
+export { adminListQuerySchema, findDeployment, listAllDeployments } from "./admin-queries";

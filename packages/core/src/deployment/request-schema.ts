@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { hyperparametersSchema } from "./hyperparameters";
+
+/** RunPod's published PyTorch image: torch 2.8.0, CUDA 12.8.1, Python 3.12 (runpod/containers, official-templates/pytorch) */
+export const DEFAULT_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204";
+
+const usd = z
+  .union([z.number(), z.string().regex(/^\d{1,7}(\.\d{1,6})?$/)])
+  .transform((v) => String(v))
+  .refine((v) => /^\d{1,7}(\.\d{1,6})?$/.test(v) && Number(v) > 0, "a positive amount of USD with at most 6 decimals");
+
+/** Typed and checked like train.py does: a bad value is a 422 before anything is spent. */
+const hyperparameters = hyperparametersSchema.default({});
+
+/** The body of POST /v1/deployments. */
+export const deploymentRequestSchema = z
+  .object({
+    datasetId: z.string().uuid(),
+    baseModel: z.string().min(1).max(200),
+    hyperparameters,
+    gpuTypeIds: z.array(z.string().min(1).max(100)).min(1).max(10),
+    gpuCount: z.number().int().min(1).max(8).default(1),
+    cloudType: z.enum(["SECURE", "COMMUNITY"]).default("SECURE"),
+    // an empty image is a pre-flight problem (reported with the others), not a schema error
+    image: z.string().max(300).default(DEFAULT_IMAGE),
+    containerDiskInGb: z.number().int().min(5).max(2000).default(50),
+    // RunPod v2's persistent mount has a 10 GB floor; 0 = no volume
+    volumeInGb: z
+      .number()
+      .int()
+      .max(4000)
+      .refine((v) => v === 0 || v >= 10, "must be 0 (no volume) or at least 10 (RunPod's floor)")
+      .default(50),
+    /** RunPod data centres to place the pod in (empty: RunPod chooses) */
+    dataCenterIds: z.array(z.string().regex(/^[A-Z0-9-]{2,40}$/, "a RunPod data centre id like US-TX-3")).max(20).default([]),
+    maxRuntimeMinutes: z.number().int().min(1).max(7 * 24 * 60).default(240),
+    maxCostUsd: usd.default("50"),
+    setupTimeoutMinutes: z.number().int().min(1).max(240).default(20),
+  })
+  .strict();
+
+export type DeploymentRequest = z.infer<typeof deploymentRequestSchema>;

@@ -1,0 +1,96 @@
+import { AppError } from "../errors";
+import type { Deployment, PrismaClient } from "../db";
+import type { JobEnqueuer } from "../jobs/enqueuer";
+import { insertDeployment, type InsertDeploymentInput } from "../deployment/deployment-store";
+import { assertPreflight, checkRequestRules, preflight, type PreflightContext } from "../deployment/preflight";
+import { assertHyperparameters } from "../deployment/hyperparameters";
+import { deploymentRequestSchema } from "../deployment/request-schema";
+import { usdToMicros } from "../pricing/money";
+import { assertBudgetAllows } from "../spend/budget";
+import { withUserLock } from "../spend/month-spend";
+import type { EffectiveLimits, SpendSettings } from "../spend/settings";
+import { effectiveLimits } from "../spend/user-limits";
+import { systemClock, type Clock } from "../time/clock";
+
+export interface SubmitInput {
+  userId: string;
+  body: unknown;
+  idempotencyKey?: string;
+}
+
+export interface SubmitResult {
+  deployment: Deployment;
+  /** false when the Idempotency-Key matched an earlier submission */
+  created: boolean;
+}
+
+/**
+ * Validates (schema, then every pre-flight check at once), stores the deployment (QUEUED + event) and
+ * enqueues its deploy job. The common case is one statement: the pure checks pass and the INSERT itself
+ * checks the dataset (the user's, validated) and the Idempotency-Key. Only when it writes nothing do we
+ * look closer: an earlier submission with the same key, or the full pre-flight report (422).
+ */
+export async function submitDeployment(
+  deps: { prisma: PrismaClient; jobs: JobEnqueuer; preflight: PreflightContext; clock?: Clock },
+  input: SubmitInput,
+): Promise<SubmitResult> {
+  assertHyperparameters(input.body);
+  const req = deploymentRequestSchema.parse(input.body);
+  const key = input.idempotencyKey;
+  const spend = deps.preflight.spend;
+  const limits = spend ? await effectiveLimits(deps.prisma, spend, input.userId) : undefined;
+  if (checkRequestRules(req, deps.preflight, limits).length === 0) {
+    const stored = await storeQueuedDeployment({ ...deps, spend }, { userId: input.userId, request: req, idempotencyKey: key }, limits);
+    if (stored) return stored;
+  } else {
+    const earlier = await earlierSubmission(deps, input.userId, key);
+    if (earlier) return { deployment: earlier, created: false };
+  }
+  assertPreflight(await preflight(deps.prisma, deps.preflight, input.userId, req));
+  // every check passes now, yet the INSERT wrote nothing: the dataset changed in between
+  throw new AppError("CONFLICT", "the deployment could not be stored because its dataset changed meanwhile; submit it again");
+}
+
+/**
+ * Stores a QUEUED deployment (insertDeployment) and enqueues its deploy job; or answers the earlier
+ * deployment with the same Idempotency-Key (created: false); null when neither (the dataset is missing,
+ * someone else's or not validated).
+ */
+export async function storeQueuedDeployment(
+  deps: { prisma: PrismaClient; jobs: JobEnqueuer; spend?: SpendSettings; clock?: Clock },
+  input: InsertDeploymentInput,
+  /** the user's limits when the caller has read them already */
+  known?: EffectiveLimits,
+): Promise<SubmitResult | null> {
+  const spend = deps.spend;
+  const budgeted = spend !== undefined && (known ?? (await effectiveLimits(deps.prisma, spend, input.userId))).monthlyBudgetMicros > 0n;
+  const deployment = budgeted
+    ? // under the user's lock: two submissions at once cannot both take the last of the budget
+      await withUserLock(deps.prisma, input.userId, async (tx) => {
+        // a repeated Idempotency-Key answers the earlier deployment, whatever the budget says now
+        if (input.idempotencyKey !== undefined && (await tx.deployment.findUnique({ where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: input.idempotencyKey } }, select: { id: true } }))) return null;
+        const limits = await effectiveLimits(tx, spend!, input.userId);
+        await assertBudgetAllows(tx, limits, input.userId, usdToMicros(input.request.maxCostUsd), (deps.clock ?? systemClock).now());
+        return insertDeployment(tx, input);
+      })
+    : await insertDeployment(deps.prisma, input);
+  if (deployment) {
+    // If this add fails the row stays QUEUED; the monitor re-enqueues stale QUEUED deployments (same job id).
+    await deps.jobs.deploy(deployment.id);
+    return { deployment, created: true };
+  }
+  const earlier = await earlierSubmission(deps, input.userId, input.idempotencyKey);
+  return earlier ? { deployment: earlier, created: false } : null;
+}
+
+/**
+ * The deployment an earlier submission with this Idempotency-Key stored. If it is still QUEUED with
+ * no pod, its deploy job is enqueued again (same job id: never a second one): a client retrying after
+ * a failed enqueue (Redis down) gets its run started now instead of at the monitor's requeue.
+ */
+async function earlierSubmission(deps: { prisma: PrismaClient; jobs: JobEnqueuer }, userId: string, key: string | undefined): Promise<Deployment | null> {
+  if (key === undefined) return null;
+  const earlier = await deps.prisma.deployment.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
+  if (earlier?.status === "QUEUED" && earlier.podId === null) await deps.jobs.deploy(earlier.id);
+  return earlier;
+}

@@ -1,0 +1,65 @@
+import { AppError } from "../errors";
+import { billedSeconds, podCost } from "../deployment/cost";
+import { closeWithoutPod, markTerminateRequested, reportedSelfTermination } from "../deployment/deployment-store";
+import { updateWithEvent } from "../deployment/state-machine";
+import type { LifecycleDeps } from "./lifecycle-deps";
+import { keepRunPodLogs } from "./keep-runpod-logs";
+
+export type TerminateOutcome = "terminated" | "already-closed" | "no-pod";
+
+/**
+ * The terminate job: DELETE the pod (gone counts as done), then record podTerminatedAt,
+ * runtime and cost (costPerHr × billed seconds), and revoke the deployment's tokens.
+ * Errors from RunPod propagate, so BullMQ retries until RunPod confirms.
+ */
+export async function terminateDeployment(deps: LifecycleDeps, deploymentId: string, reason: string): Promise<TerminateOutcome> {
+  const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
+  if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
+  if (d.podTerminatedAt !== null) return "already-closed";
+  // the first call's time is kept: a later call that finds the pod gone (the first one's DELETE landed,
+  // then its worker died before recording) bills up to it, not up to when it was noticed
+  const callStart = deps.clock.now();
+  const firstCall = await markTerminateRequested(deps.prisma, d.id, callStart);
+  const earlierCall = firstCall !== undefined && firstCall.getTime() < callStart.getTime() ? firstCall : null;
+  if (d.podId === null) {
+    // nothing ever billed: close it at zero, so it does not look like a pod still being terminated
+    await deps.revokeTokens(d.id);
+    // (an orphan reconcile already charged to it, created by a create whose answer was lost, is kept)
+    await closeWithoutPod(deps.prisma, d.id, deps.clock.now());
+    return "no-pod";
+  }
+  await keepRunPodLogs(deps, d);
+  const { alreadyGone } = await deps.runpod.terminatePod(d.podId);
+  // tokens die before the deployment reads as closed: closed implies revoked
+  await deps.revokeTokens(d.id);
+  // gone during this call (a slow DELETE answered by its retry's 404): billed to now, as RunPod did;
+  // gone before it (an earlier call's DELETE landed): billed to that call
+  const now = alreadyGone && earlierCall !== null ? earlierCall : deps.clock.now();
+  // the pod's dead-man switch deleted it (its last report says so): recorded, and still costed here
+  const terminatedBy = alreadyGone && (await reportedSelfTermination(deps.prisma, d.id)) ? "POD" : "WORKER";
+  const seconds = d.podCreatedAt ? billedSeconds(d.podCreatedAt, now) : 0;
+  const cost = podCost(d, now) ?? 0n;
+  const recorded = await updateWithEvent(
+    deps.prisma,
+    { id: d.id, podTerminatedAt: null },
+    { podTerminatedAt: now, runtimeSeconds: seconds, costMicros: cost },
+    {
+      type: "pod_terminated",
+      message: `pod ${d.podId} terminated (${reason})`,
+      data: {
+        podId: d.podId,
+        alreadyGone,
+        terminatedBy,
+        runtimeSeconds: seconds,
+        costMicros: cost.toString(),
+        reason,
+        // gone before this call: the end lies between the earlier call and this one (RunPod's bill, read later, says exactly)
+        ...(alreadyGone && earlierCall !== null ? { endEstimated: true, endBetween: [earlierCall.toISOString(), callStart.toISOString()] } : {}),
+      },
+    },
+  );
+  if (recorded) await deps.jobs.billing(d.id);
+  if (recorded) deps.onPodTerminated?.({ deploymentId: d.id, status: d.status, finishedAt: d.finishedAt, terminatedAt: now, costMicros: cost });
+  deps.logger.info("pod terminated", { deploymentId: d.id, podId: d.podId, reason, runtimeSeconds: seconds, costMicros: cost.toString() });
+  return "terminated";
+}

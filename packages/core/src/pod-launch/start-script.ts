@@ -1,0 +1,127 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+/** Where the trainer and the start script live: beside src/ in the package, found from src or dist. */
+function packageFile(...parts: string[]): string {
+  const candidates = [path.join(__dirname, ...parts), path.join(__dirname, "..", "..", "src", "pod-launch", ...parts)];
+  for (const c of candidates) {
+    try {
+      return readFileSync(c, "utf8");
+    } catch {
+      continue;
+    }
+  }
+  throw new Error(`trainpod: cannot find ${parts.join("/")}`);
+}
+
+/** The real trainer (packages/core/trainer/train.py), shipped to the pod in its environment. */
+export function loadTrainerSource(): string {
+  const candidates = [path.join(__dirname, "..", "..", "trainer", "train.py"), path.join(__dirname, "..", "..", "..", "trainer", "train.py")];
+  for (const c of candidates) {
+    try {
+      return readFileSync(c, "utf8");
+    } catch {
+      continue;
+    }
+  }
+  throw new Error("trainpod: cannot find trainer/train.py");
+}
+
+/**
+ * The trainer's pinned packages, which the start script always installs (a no-op when satisfied) on top of the
+ * image's own torch: trainer/requirements.txt, the one source of truth (render.test.ts checks they agree).
+ */
+export const TRAINER_REQUIREMENTS = "transformers==5.24.0 peft==0.21.2 trl==1.16.0 datasets==5.2.0 accelerate==1.15.0";
+
+export interface LaunchInput {
+  deploymentId: string;
+  /** the single-use dataset token URL */
+  datasetUrl: string;
+  datasetSha256: string;
+  runToken: string;
+  eventsUrl: string;
+  artifactsUrl: string;
+  baseModel: string;
+  hyperparameters: Record<string, unknown>;
+  trainerSource: string;
+  /** the pod's dead-man switch (start.sh); absent: off */
+  selfTerminate?: SelfTerminateSettings;
+}
+
+/**
+ * When the pod deletes itself (`DELETE {runpodApiUrl}/pods/$RUNPOD_POD_ID` with RunPod's pod-scoped
+ * RUNPOD_API_KEY, both set by RunPod in every pod): the last line of defence when the worker cannot.
+ */
+export interface SelfTerminateSettings {
+  /** the RunPod REST API the worker uses (v2 base URL) */
+  runpodApiUrl: string;
+  /** after reporting its outcome, the pod waits this long for the worker's DELETE */
+  graceSeconds: number;
+  /** the deployment's max runtime: the pod deletes itself at this plus the grace, whatever the trainer does */
+  maxRuntimeSeconds: number;
+  /** no report reached the API this long (and one more fails): the pod deletes itself */
+  unreachableSeconds: number;
+}
+
+export interface PodLaunchSpec {
+  env: Record<string, string>;
+  /**
+   * RunPod v2's `args`: "arguments passed to the container entrypoint" (GraphQL's dockerArgs,
+   * which overrides the image's start command). Sent in the JSON form RunPod's templates accept,
+   * `{"entrypoint": [...], "cmd": [...]}`, so the bootstrap's quotes need no shell quoting.
+   */
+  args: string;
+}
+
+/** The start script text. Constant: everything run-specific (and every secret) travels in the env. */
+export function renderStartScript(): string {
+  // read once per process: a deploy never ships a file caught half-written (the bench once shipped an
+  // empty one while the file was being saved, and the pod restarted 1,750 times doing nothing)
+  if (startScript !== undefined) return startScript;
+  const text = packageFile("start.sh");
+  if (text.trim() === "") throw new Error("trainpod: start.sh is empty");
+  startScript = text;
+  return text;
+}
+let startScript: string | undefined;
+
+const BOOTSTRAP =
+  'W="${RUNPOD_VOLUME_MOUNT_PATH:-/workspace}"; mkdir -p "$W/trainpod" && ' +
+  'printf "%s" "$TRAINPOD_START_SCRIPT_B64" | base64 -d > "$W/trainpod/start.sh" && exec bash "$W/trainpod/start.sh"';
+
+/** What goes into RunPod's create-pod body: env (secrets here, never in the command) and the command. */
+export function podLaunch(input: LaunchInput): PodLaunchSpec {
+  const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+  return {
+    env: {
+      TRAINPOD_DEPLOYMENT_ID: input.deploymentId,
+      TRAINPOD_DATASET_URL: input.datasetUrl,
+      TRAINPOD_DATASET_SHA256: input.datasetSha256,
+      TRAINPOD_RUN_TOKEN: input.runToken,
+      TRAINPOD_EVENTS_URL: input.eventsUrl,
+      TRAINPOD_ARTIFACTS_URL: input.artifactsUrl,
+      TRAINPOD_BASE_MODEL: input.baseModel,
+      TRAINPOD_HYPERPARAMETERS: JSON.stringify(input.hyperparameters),
+      TRAINPOD_TRAINER_REQUIREMENTS: TRAINER_REQUIREMENTS,
+      TRAINPOD_TRAINER_B64: b64(input.trainerSource),
+      TRAINPOD_START_SCRIPT_B64: b64(renderStartScript()),
+      ...(input.selfTerminate ? selfTerminateEnv(input.selfTerminate) : {}),
+    },
+    args: startArgs(),
+  };
+}
+
+function selfTerminateEnv(s: SelfTerminateSettings): Record<string, string> {
+  const seconds = (n: number) => String(Math.max(0, Math.round(n)));
+  return {
+    TRAINPOD_RUNPOD_API_URL: s.runpodApiUrl.replace(/\/+$/, ""),
+    TRAINPOD_SELF_TERMINATE_GRACE_S: seconds(s.graceSeconds),
+    TRAINPOD_MAX_RUNTIME_S: seconds(s.maxRuntimeSeconds),
+    TRAINPOD_UNREACHABLE_S: seconds(s.unreachableSeconds),
+  };
+}
+
+/** The pod's start command as v2 `args` (constant: nothing run-specific or secret in it). */
+export function startArgs(): string {
+  return JSON.stringify({ entrypoint: ["bash", "-c"], cmd: [BOOTSTRAP] });
+}
