@@ -4,7 +4,16 @@ import globals from "globals";
 
 export default tseslint.config(
   {
-    ignores: ["**/node_modules/**", "**/dist/**", "**/generated/**", "coverage/**", "var/**", "**/*.js", "**/*.mjs", "apps/runpod-sim/bin/**"],
+    ignores: [
+      "**/node_modules/**",
+      "**/dist/**",
+      "**/generated/**",
+      "coverage/**",
+      "var/**",
+      "**/*.js",
+      "**/*.mjs",
+      "apps/runpod-sim/bin/**",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -19,5 +28,10 @@ export default tseslint.config(
   {
     files: ["**/*.test.ts", "test/**", "bench/**", "scripts/**"],
     rules: { "max-lines": ["error", { max: 500, skipBlankLines: true, skipComments: true }] },
+  },
+  {
+    // core's public surface: one name per line once formatted, no logic
+    files: ["packages/core/src/index.ts"],
+    rules: { "max-lines": "off" },
   },
 );
