@@ -37,10 +37,26 @@ main(async () => {
   const ratio = (m: bigint) => `${(Number(m) / Number(trainpod)).toFixed(1)}x`;
   report(
     [
-      { bench: "5 cost", metric: `failed run, trainpod (${run} s + ${(term.ms / 1000).toFixed(2)} s to DELETE)`, value: usd(trainpod) },
-      { bench: "5 cost", metric: "failed run, old script (+1 h keep-alive)", value: `${usd(keepAlive)} (${ratio(keepAlive)})` },
-      { bench: "5 cost", metric: "failed run, left until a human notices (+8 h)", value: `${usd(human)} (${ratio(human)})` },
-      { bench: "5 cost", metric: "saved per failed run vs keep-alive / vs 8 h", value: `${usd(keepAlive - trainpod)} / ${usd(human - trainpod)}` },
+      {
+        bench: "5 cost",
+        metric: `failed run, trainpod (${run} s + ${(term.ms / 1000).toFixed(2)} s to DELETE)`,
+        value: usd(trainpod),
+      },
+      {
+        bench: "5 cost",
+        metric: "failed run, old script (+1 h keep-alive)",
+        value: `${usd(keepAlive)} (${ratio(keepAlive)})`,
+      },
+      {
+        bench: "5 cost",
+        metric: "failed run, left until a human notices (+8 h)",
+        value: `${usd(human)} (${ratio(human)})`,
+      },
+      {
+        bench: "5 cost",
+        metric: "saved per failed run vs keep-alive / vs 8 h",
+        value: `${usd(keepAlive - trainpod)} / ${usd(human - trainpod)}`,
+      },
     ],
     [`$1.89/h, every started second billed (core costForSeconds); termination latency: ${term.from}`],
   );

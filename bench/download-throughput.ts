@@ -11,7 +11,15 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { startApi } from "@trainpod/api";
-import { createLogger, createPrismaClient, createUserWithKey, LocalFileStorage, loadConfig, mintDatasetToken, systemClock } from "@trainpod/core";
+import {
+  createLogger,
+  createPrismaClient,
+  createUserWithKey,
+  LocalFileStorage,
+  loadConfig,
+  mintDatasetToken,
+  systemClock,
+} from "@trainpod/core";
 import { deployMigrations } from "../scripts/db/migrate";
 import { databaseUrl, quoteIdent, withAdminClient } from "../test/support/pg-admin";
 
@@ -73,9 +81,30 @@ async function main(): Promise<void> {
     const { user } = await createUserWithKey(prisma, { email: "bench@example.com" });
     const key = `datasets/${user.id}/bench.jsonl`;
     const put = await storage.put(key, jsonl(sizeMb * 1024 * 1024));
-    const ds = await prisma.dataset.create({ data: { userId: user.id, name: "bench", storageKey: key, sizeBytes: BigInt(put.sizeBytes), sha256: put.sha256, format: "prompt_completion", rowCount: 0 } });
+    const ds = await prisma.dataset.create({
+      data: {
+        userId: user.id,
+        name: "bench",
+        storageKey: key,
+        sizeBytes: BigInt(put.sizeBytes),
+        sha256: put.sha256,
+        format: "prompt_completion",
+        rowCount: 0,
+      },
+    });
     const dep = await prisma.deployment.create({
-      data: { userId: user.id, datasetId: ds.id, baseModel: "m", gpuTypeIds: ["g"], imageName: "i", containerDiskInGb: 1, volumeInGb: 0, maxRuntimeMinutes: 1, maxCostMicros: 1n, setupTimeoutMinutes: 1 },
+      data: {
+        userId: user.id,
+        datasetId: ds.id,
+        baseModel: "m",
+        gpuTypeIds: ["g"],
+        imageName: "i",
+        containerDiskInGb: 1,
+        volumeInGb: 0,
+        maxRuntimeMinutes: 1,
+        maxCostMicros: 1n,
+        setupTimeoutMinutes: 1,
+      },
     });
     const file = await storage.resolve(key);
     const mb = put.sizeBytes / (1024 * 1024);
@@ -84,7 +113,10 @@ async function main(): Promise<void> {
     const api: number[] = [];
     const cat: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const t = await mintDatasetToken({ prisma, clock: systemClock, config: { env: config.env, publicUrl: base } }, { deploymentId: dep.id });
+      const t = await mintDatasetToken(
+        { prisma, clock: systemClock, config: { env: config.env, publicUrl: base } },
+        { deploymentId: dep.id },
+      );
       const got = await httpGet(t.url);
       if (got.bytes !== put.sizeBytes) throw new Error(`short download: ${got.bytes}`);
       api.push(mb / (got.ms / 1000));

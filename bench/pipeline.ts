@@ -5,7 +5,21 @@
  * deployment from the sim's own counters (creates, deletes, catalog reads, listings, other), the
  * billing job's read of RunPod's bill included; at the end no sim pod may still be billing.
  */
-import { callSplit, fmt, machineBusyMs, main, processCpuMs, processTreeCpuMs, median, percentile, QUICK, report, startBenchSystem, submit, until } from "./support";
+import {
+  callSplit,
+  fmt,
+  machineBusyMs,
+  main,
+  processCpuMs,
+  processTreeCpuMs,
+  median,
+  percentile,
+  QUICK,
+  report,
+  startBenchSystem,
+  submit,
+  until,
+} from "./support";
 
 const N = Number(process.argv[2] ?? (QUICK ? 60 : 1000));
 const SUBMIT_CONCURRENCY = 50;
@@ -58,7 +72,8 @@ main(async () => {
     // the billing reads, BILLING_DELAY_MS after each termination (bounded: a bill that stays behind is reported, not awaited)
     const billed = () => sys.db.prisma.deployment.count({ where: { runpodBilledAt: { not: null } } });
     const tb = performance.now();
-    while ((await billed()) < N && performance.now() - tb < BILLING_WAIT_MS) await new Promise((r) => setTimeout(r, 250));
+    while ((await billed()) < N && performance.now() - tb < BILLING_WAIT_MS)
+      await new Promise((r) => setTimeout(r, 250));
     const billedN = await billed();
     const billWaitMs = performance.now() - tb;
     const after = await sys.simStats();
@@ -72,25 +87,68 @@ main(async () => {
     const rate = N / (totalMs / 1000);
     const outcomes = await sys.db.prisma.deployment.groupBy({ by: ["status"], _count: true });
     const succeeded = outcomes.find((o) => o.status === "SUCCEEDED")?._count ?? 0;
-    const rows = await sys.db.prisma.deployment.findMany({ select: { createdAt: true, provisioningAt: true, podCreatedAt: true, runningAt: true, finishedAt: true, podTerminatedAt: true } });
+    const rows = await sys.db.prisma.deployment.findMany({
+      select: {
+        createdAt: true,
+        provisioningAt: true,
+        podCreatedAt: true,
+        runningAt: true,
+        finishedAt: true,
+        podTerminatedAt: true,
+      },
+    });
     const stage = (a: keyof (typeof rows)[number], b: keyof (typeof rows)[number]) => {
       const xs = rows.filter((r) => r[a] && r[b]).map((r) => (r[b] as Date).getTime() - (r[a] as Date).getTime());
       return `${String(a)}→${String(b)} p50 ${fmt(median(xs))} / p99 ${fmt(percentile(xs, 99))} ms`;
     };
-    const stages = [stage("createdAt", "provisioningAt"), stage("provisioningAt", "podCreatedAt"), stage("podCreatedAt", "runningAt"), stage("runningAt", "finishedAt"), stage("finishedAt", "podTerminatedAt")].join("; ");
+    const stages = [
+      stage("createdAt", "provisioningAt"),
+      stage("provisioningAt", "podCreatedAt"),
+      stage("podCreatedAt", "runningAt"),
+      stage("runningAt", "finishedAt"),
+      stage("finishedAt", "podTerminatedAt"),
+    ].join("; ");
     const billing = (after.pods?.running ?? 0) + (after.pods?.exited ?? 0);
     report(
       [
-        { bench: "2 pipeline", metric: `deployments/s end to end (N=${N})`, value: rate.toFixed(1), target: ">= 100/s", met: rate >= 100 },
-        { bench: "2 pipeline", metric: "RunPod API calls per deployment (v2, billing read included)", value: perDep.toFixed(2), target: "<= 3.5", met: perDep <= 3.5 },
+        {
+          bench: "2 pipeline",
+          metric: `deployments/s end to end (N=${N})`,
+          value: rate.toFixed(1),
+          target: ">= 100/s",
+          met: rate >= 100,
+        },
+        {
+          bench: "2 pipeline",
+          metric: "RunPod API calls per deployment (v2, billing read included)",
+          value: perDep.toFixed(2),
+          target: "<= 3.5",
+          met: perDep <= 3.5,
+        },
         {
           bench: "2 pipeline",
           metric: "of which creates / deletes / catalog reads / listings / other (billing reads)",
           value: `${per(split.creates)} / ${per(split.deletes)} / ${per(split.catalog)} / ${per(split.listings)} / ${per(split.other)} (${per(split.billing)})`,
         },
-        { bench: "2 pipeline", metric: "deployments SUCCEEDED", value: `${succeeded}/${N}`, target: `${N}/${N}`, met: succeeded === N },
-        { bench: "2 pipeline", metric: "CPU per deployment: trainpod (API+worker) / simulator incl. its pods / whole machine", value: `${fmt(oursCpu)} / ${fmt(simCpu)} / ${fmt(machineCpu)} ms` },
-        { bench: "2 pipeline", metric: "sim pods still billing at the end", value: String(billing), target: "0", met: billing === 0 },
+        {
+          bench: "2 pipeline",
+          metric: "deployments SUCCEEDED",
+          value: `${succeeded}/${N}`,
+          target: `${N}/${N}`,
+          met: succeeded === N,
+        },
+        {
+          bench: "2 pipeline",
+          metric: "CPU per deployment: trainpod (API+worker) / simulator incl. its pods / whole machine",
+          value: `${fmt(oursCpu)} / ${fmt(simCpu)} / ${fmt(machineCpu)} ms`,
+        },
+        {
+          bench: "2 pipeline",
+          metric: "sim pods still billing at the end",
+          value: String(billing),
+          target: "0",
+          met: billing === 0,
+        },
       ],
       [
         `submitted in ${fmt(submittedMs)} ms (${SUBMIT_CONCURRENCY} concurrent clients, at most ${WINDOW} unfinished), all closed after ${fmt(totalMs)} ms; the sim's default quota (6,000/min), RUNPOD_RATE_LIMIT_PER_MINUTE=${sys.config.env.RUNPOD_RATE_LIMIT_PER_MINUTE} (assumed until the sim's first answer), BILLING_DELAY_MS=${BILLING_DELAY_MS} (production 600,000), other settings at defaults (WORKER_CONCURRENCY=${sys.config.env.WORKER_CONCURRENCY}, MONITOR_INTERVAL_MS=${sys.config.env.MONITOR_INTERVAL_MS}, RECONCILE_INTERVAL_MS=${sys.config.env.RECONCILE_INTERVAL_MS}, RUNPOD_CATALOG_TTL_SECONDS=${sys.config.env.RUNPOD_CATALOG_TTL_SECONDS})`,

@@ -10,9 +10,31 @@ main(async () => {
   try {
     const body = deploymentBody(sys, { steps: 1 });
     const seconds = process.env.PROFILE_SECONDS ?? "10";
-    const args = [require.resolve("autocannon/autocannon.js"), "-c", "50", "-d", seconds, "-m", "POST", "-b", body, "-H", `authorization=Bearer ${sys.user.key}`, "-H", "content-type=application/json", `${sys.apiUrl}/v1/deployments`];
-    const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, args, (err, _stdout, stderr) => (err ? reject(err) : resolve(stderr))));
-    console.log(out.split("\n").filter((l) => /Req\/Sec|requests in|2xx/.test(l)).join("\n"));
+    const args = [
+      require.resolve("autocannon/autocannon.js"),
+      "-c",
+      "50",
+      "-d",
+      seconds,
+      "-m",
+      "POST",
+      "-b",
+      body,
+      "-H",
+      `authorization=Bearer ${sys.user.key}`,
+      "-H",
+      "content-type=application/json",
+      `${sys.apiUrl}/v1/deployments`,
+    ];
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, args, (err, _stdout, stderr) => (err ? reject(err) : resolve(stderr))),
+    );
+    console.log(
+      out
+        .split("\n")
+        .filter((l) => /Req\/Sec|requests in|2xx/.test(l))
+        .join("\n"),
+    );
   } finally {
     await sys.stop();
   }

@@ -8,7 +8,18 @@
  * the workers' /metrics how long calls waited for the shared budget.
  * Bounded: at most QUOTA_WAIT_MS for every deployment to close; whatever is left is reported.
  */
-import { callSplit, fmt, main, median, percentile, QUICK, report, startBenchSystem, until, deploymentBody } from "./support";
+import {
+  callSplit,
+  fmt,
+  main,
+  median,
+  percentile,
+  QUICK,
+  report,
+  startBenchSystem,
+  until,
+  deploymentBody,
+} from "./support";
 import { startWorkerProcesses } from "../test/support/worker-processes";
 
 const N = Number(process.argv[2] ?? (QUICK ? 25 : 100));
@@ -49,7 +60,22 @@ main(async () => {
   });
   try {
     // every worker up (its metrics server answers) before the clock starts
-    await until(`${WORKERS} workers listening`, async () => (await Promise.all(workers.metricsUrls.map((u) => fetch(u).then((r) => r.ok, () => false)))).every(Boolean), 60_000, 250);
+    await until(
+      `${WORKERS} workers listening`,
+      async () =>
+        (
+          await Promise.all(
+            workers.metricsUrls.map((u) =>
+              fetch(u).then(
+                (r) => r.ok,
+                () => false,
+              ),
+            ),
+          )
+        ).every(Boolean),
+      60_000,
+      250,
+    );
     const before = await sys.simStats();
     const t0 = performance.now();
     const submitMs: number[] = [];
@@ -72,7 +98,9 @@ main(async () => {
     const submittedMs = performance.now() - t0;
     const closed = () => sys.db.prisma.deployment.count({ where: { podTerminatedAt: { not: null } } });
     let timedOut = false;
-    await until(`${N} deployments closed`, async () => (await closed()) >= N, QUOTA_WAIT_MS, 500).catch(() => (timedOut = true));
+    await until(`${N} deployments closed`, async () => (await closed()) >= N, QUOTA_WAIT_MS, 500).catch(
+      () => (timedOut = true),
+    );
     const wallMs = performance.now() - t0;
     const after = await sys.simStats();
     const metrics = await Promise.all(workers.metricsUrls.map(async (u) => (await fetch(u)).text()));
@@ -99,12 +127,40 @@ main(async () => {
     const perDep = split.total / N;
     const minutes = wallMs / 60_000;
     const rows = [
-      { bench: "6 quota", metric: `429s the sim answered (quota ${QUOTA_PER_MINUTE}/min, ${WORKERS} worker processes, N=${N})`, value: String(rateLimited), target: "0", met: rateLimited === 0 },
-      { bench: "6 quota", metric: "429s that reached a job as a failure / deployments not SUCCEEDED", value: `${jobs429.length} / ${notSucceeded}`, target: "0 / 0", met: jobs429.length === 0 && notSucceeded === 0 },
-      { bench: "6 quota", metric: "RunPod calls per deployment (all / besides the periodic listings)", value: `${perDep.toFixed(2)} / ${((split.total - periodic) / N).toFixed(2)}` },
-      { bench: "6 quota", metric: "of which creates / deletes / catalog reads / listings / other", value: `${split.creates} / ${split.deletes} / ${split.catalog} / ${split.listings} / ${split.other}` },
-      { bench: "6 quota", metric: "shared-budget waits, workers' /metrics: seconds in all / count", value: `${waitSum.toFixed(1)} s / ${fmt(waitCount)}` },
-      { bench: "6 quota", metric: `wall time, first submission → all ${N} closed`, value: `${fmt(wallMs / 1000, 1)} s${timedOut ? ` (bound ${QUOTA_WAIT_MS / 1000} s reached, ${closedN} closed)` : ""}` },
+      {
+        bench: "6 quota",
+        metric: `429s the sim answered (quota ${QUOTA_PER_MINUTE}/min, ${WORKERS} worker processes, N=${N})`,
+        value: String(rateLimited),
+        target: "0",
+        met: rateLimited === 0,
+      },
+      {
+        bench: "6 quota",
+        metric: "429s that reached a job as a failure / deployments not SUCCEEDED",
+        value: `${jobs429.length} / ${notSucceeded}`,
+        target: "0 / 0",
+        met: jobs429.length === 0 && notSucceeded === 0,
+      },
+      {
+        bench: "6 quota",
+        metric: "RunPod calls per deployment (all / besides the periodic listings)",
+        value: `${perDep.toFixed(2)} / ${((split.total - periodic) / N).toFixed(2)}`,
+      },
+      {
+        bench: "6 quota",
+        metric: "of which creates / deletes / catalog reads / listings / other",
+        value: `${split.creates} / ${split.deletes} / ${split.catalog} / ${split.listings} / ${split.other}`,
+      },
+      {
+        bench: "6 quota",
+        metric: "shared-budget waits, workers' /metrics: seconds in all / count",
+        value: `${waitSum.toFixed(1)} s / ${fmt(waitCount)}`,
+      },
+      {
+        bench: "6 quota",
+        metric: `wall time, first submission → all ${N} closed`,
+        value: `${fmt(wallMs / 1000, 1)} s${timedOut ? ` (bound ${QUOTA_WAIT_MS / 1000} s reached, ${closedN} closed)` : ""}`,
+      },
     ];
     report(rows, [
       `SIM_QUOTA={"minute":${QUOTA_PER_MINUTE}} (hour and day at the sim's defaults), SIM_BOOT_DELAY_MS=0; ${WORKERS} worker processes (NODE_ENV=production, WORKER_CONCURRENCY=${e.WORKER_CONCURRENCY} each, MONITOR_INTERVAL_MS=${e.MONITOR_INTERVAL_MS}, RECONCILE_INTERVAL_MS=${e.RECONCILE_INTERVAL_MS}, RUNPOD_CATALOG_TTL_SECONDS=${e.RUNPOD_CATALOG_TTL_SECONDS}, RUNPOD_RATE_LIMIT_PER_MINUTE=${QUOTA_PER_MINUTE}); API in the bench process on the same budget`,

@@ -22,21 +22,36 @@ const failed: string[] = [];
 for (const name of BENCHES) {
   process.stdout.write(`\n== ${name} ==\n`);
   const t = Date.now();
-  const r = spawnSync(path.join(root, "node_modules/.bin/tsx"), ["--conditions=development", path.join(root, "bench", `${name}.ts`)], {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, BENCH_RESULTS: results },
-  });
+  const r = spawnSync(
+    path.join(root, "node_modules/.bin/tsx"),
+    ["--conditions=development", path.join(root, "bench", `${name}.ts`)],
+    {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, BENCH_RESULTS: results },
+    },
+  );
   process.stdout.write(`(${name}: ${((Date.now() - t) / 1000).toFixed(1)} s, exit ${r.status})\n`);
   if (r.status !== 0) failed.push(name);
 }
 const totalS = (Date.now() - started) / 1000;
 
-const lines = readFileSync(results, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Row & { note?: string });
+const lines = readFileSync(results, "utf8")
+  .split("\n")
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as Row & { note?: string });
 const rows = lines.filter((l) => l.metric !== undefined);
 const notes = lines.filter((l) => l.note !== undefined);
-const cells = rows.map((r) => [r.bench, r.metric, r.value, r.target ?? "", r.met === undefined ? "" : r.met ? "met" : "NOT MET"]);
-process.stdout.write(`\n== all (${totalS.toFixed(0)} s${QUICK ? ", BENCH_QUICK=1" : ""}) ==\n${table(["bench", "metric", "value", "target", "met"], cells)}`);
+const cells = rows.map((r) => [
+  r.bench,
+  r.metric,
+  r.value,
+  r.target ?? "",
+  r.met === undefined ? "" : r.met ? "met" : "NOT MET",
+]);
+process.stdout.write(
+  `\n== all (${totalS.toFixed(0)} s${QUICK ? ", BENCH_QUICK=1" : ""}) ==\n${table(["bench", "metric", "value", "target", "met"], cells)}`,
+);
 if (failed.length) process.stdout.write(`FAILED: ${failed.join(", ")}\n`);
 
 const sh = (cmd: string) => {
@@ -57,7 +72,10 @@ if (!QUICK || process.env.BENCH_WRITE === "1") {
     "",
     "| bench | metric | value | target | met |",
     "| --- | --- | --- | --- | --- |",
-    ...rows.map((r) => `| ${esc(r.bench)} | ${esc(r.metric)} | ${esc(r.value)} | ${esc(r.target ?? "")} | ${r.met === undefined ? "" : r.met ? "met" : "**NOT MET**"} |`),
+    ...rows.map(
+      (r) =>
+        `| ${esc(r.bench)} | ${esc(r.metric)} | ${esc(r.value)} | ${esc(r.target ?? "")} | ${r.met === undefined ? "" : r.met ? "met" : "**NOT MET**"} |`,
+    ),
     "",
     "Notes from the run:",
     "",

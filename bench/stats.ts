@@ -38,13 +38,29 @@ main(async () => {
   let api: RunningApi | undefined;
   try {
     const { user, key } = await createUserWithKey(db.prisma, { email: "bench-admin@example.com", role: "ADMIN" });
-    await db.prisma.dataset.create({ data: { userId: user.id, name: "b", storageKey: "b", sizeBytes: 1n, sha256: "0".repeat(64), format: "chat", rowCount: 1 } });
+    await db.prisma.dataset.create({
+      data: {
+        userId: user.id,
+        name: "b",
+        storageKey: "b",
+        sizeBytes: 1n,
+        sha256: "0".repeat(64),
+        format: "chat",
+        rowCount: 1,
+      },
+    });
     const t = Date.now();
     await db.prisma.$executeRawUnsafe(SEED, N);
     await db.prisma.$executeRawUnsafe(SEED_TOKENS, N);
     await db.prisma.$executeRawUnsafe(`ANALYZE "Deployment"; ANALYZE "DatasetDownloadToken"`);
     const seedMs = Date.now() - t;
-    const config = loadConfig({ NODE_ENV: "production", DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, API_PORT: "0" });
+    const config = loadConfig({
+      NODE_ENV: "production",
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      API_PORT: "0",
+    });
     api = await startApi(config, { logger: discardLogger("api"), prisma: db.prisma });
     const base = api.url;
     const measure = async (days: number) => {
@@ -54,7 +70,8 @@ main(async () => {
         const s = performance.now();
         const res = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
         const body = (await res.json()) as { deployments: { total: number } };
-        if (res.status !== 200 || body.deployments.total === 0) throw new Error(`stats answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+        if (res.status !== 200 || body.deployments.total === 0)
+          throw new Error(`stats answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
         return { ms: performance.now() - s, total: body.deployments.total };
       };
       for (let i = 0; i < 3; i += 1) await call();
@@ -64,7 +81,11 @@ main(async () => {
       const label = `${days}-day window, ${fmt(runs[0]?.total ?? 0)} of ${fmt(N)} deployments`;
       return [
         { bench: "stats", metric: `GET /v1/stats p50 (${label})`, value: `${fmt(percentile(ms, 50), 1)} ms` },
-        { bench: "stats", metric: `GET /v1/stats p99 (${label}, ${CALLS} calls)`, value: `${fmt(percentile(ms, 99), 1)} ms` },
+        {
+          bench: "stats",
+          metric: `GET /v1/stats p99 (${label}, ${CALLS} calls)`,
+          value: `${fmt(percentile(ms, 99), 1)} ms`,
+        },
       ];
     };
     const rows = [...(await measure(366)), ...(await measure(30))];

@@ -12,7 +12,18 @@ import type { AddressInfo } from "node:net";
 import { Queue } from "bullmq";
 import { Pool } from "pg";
 import { createRedis } from "@trainpod/core";
-import { deploymentBody, fmt, main, median, processCpuMs, QUICK, REDIS_URL, report, startBenchSystem, type BenchSystem } from "./support";
+import {
+  deploymentBody,
+  fmt,
+  main,
+  median,
+  processCpuMs,
+  QUICK,
+  REDIS_URL,
+  report,
+  startBenchSystem,
+  type BenchSystem,
+} from "./support";
 
 const CONNECTIONS = 50;
 const ROUNDS = QUICK ? 1 : 3;
@@ -28,14 +39,39 @@ interface Cannon {
 }
 
 function autocannon(url: string, headers: Record<string, string>, body: string, seconds: number): Promise<Cannon> {
-  const args = [require.resolve("autocannon/autocannon.js"), "-c", String(CONNECTIONS), "-d", String(seconds), "-m", "POST", "-b", body, "-j"];
+  const args = [
+    require.resolve("autocannon/autocannon.js"),
+    "-c",
+    String(CONNECTIONS),
+    "-d",
+    String(seconds),
+    "-m",
+    "POST",
+    "-b",
+    body,
+    "-j",
+  ];
   for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}=${v}`);
   args.push(url);
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
       if (err) return reject(err);
-      const r = JSON.parse(stdout) as { "2xx": number; non2xx: number; errors: number; timeouts: number; duration: number; latency: { p50: number; p99: number } };
-      resolve({ ok: r["2xx"], non2xx: r.non2xx, errors: r.errors + r.timeouts, seconds: r.duration, p50: r.latency.p50, p99: r.latency.p99 });
+      const r = JSON.parse(stdout) as {
+        "2xx": number;
+        non2xx: number;
+        errors: number;
+        timeouts: number;
+        duration: number;
+        latency: { p50: number; p99: number };
+      };
+      resolve({
+        ok: r["2xx"],
+        non2xx: r.non2xx,
+        errors: r.errors + r.timeouts,
+        seconds: r.duration,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+      });
     });
   });
 }
@@ -43,7 +79,9 @@ function autocannon(url: string, headers: Record<string, string>, body: string, 
 /** The minimum a submission needs: parse the body, one INSERT, one queue add, answer 202. */
 async function startBaseline(sys: BenchSystem): Promise<{ url: string; pool: Pool; close(): Promise<void> }> {
   const pool = new Pool({ connectionString: sys.db.url, max: 10 }); // the API's Prisma pool is 10 too
-  await pool.query(`CREATE TABLE bench_baseline (id uuid PRIMARY KEY, user_id uuid NOT NULL, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  await pool.query(
+    `CREATE TABLE bench_baseline (id uuid PRIMARY KEY, user_id uuid NOT NULL, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+  );
   const connection = createRedis(REDIS_URL, { failFast: true });
   const queue = new Queue("baseline", { connection, prefix: sys.prefix });
   const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
@@ -54,7 +92,11 @@ async function startBaseline(sys: BenchSystem): Promise<{ url: string; pool: Poo
         try {
           const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
           const id = randomUUID();
-          await pool.query("INSERT INTO bench_baseline (id, user_id, body) VALUES ($1, $2, $3)", [id, sys.user.id, body]);
+          await pool.query("INSERT INTO bench_baseline (id, user_id, body) VALUES ($1, $2, $3)", [
+            id,
+            sys.user.id,
+            body,
+          ]);
           await queue.add("deploy", { deploymentId: id }, { jobId: id });
           res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ id, status: "QUEUED" }));
         } catch (err) {
@@ -91,14 +133,19 @@ main(async () => {
     // Postgres transactions per accepted request (pg_stat_database; stats are flushed within ~1 s)
     const xacts = async () => {
       await new Promise((r) => setTimeout(r, 1200));
-      const r = await baseline.pool.query<{ n: string }>("SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()");
+      const r = await baseline.pool.query<{ n: string }>(
+        "SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()",
+      );
       return Number(r.rows[0]?.n ?? NaN);
     };
     const tx: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
     // CPU of this process (the API or the baseline server; autocannon is its own process) per accepted request
     const cpu: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
     for (let i = 0; i < ROUNDS; i++) {
-      for (const [name, url] of [["baseline", baseline.url], ["trainpod", api]] as const) {
+      for (const [name, url] of [
+        ["baseline", baseline.url],
+        ["trainpod", api],
+      ] as const) {
         const x0 = await xacts();
         const cpu0 = processCpuMs();
         const c = await autocannon(url, headers, body, ROUND_SECONDS);
@@ -116,17 +163,49 @@ main(async () => {
     const queued = await sys.db.prisma.deployment.count();
     report(
       [
-        { bench: "1 submission", metric: "trainpod accepted/s (median of rounds)", value: fmt(tp), target: ">= 1,500/s", met: tp >= 1500 },
+        {
+          bench: "1 submission",
+          metric: "trainpod accepted/s (median of rounds)",
+          value: fmt(tp),
+          target: ">= 1,500/s",
+          met: tp >= 1500,
+        },
         { bench: "1 submission", metric: "baseline accepted/s (pg INSERT + BullMQ add)", value: fmt(bl) },
-        { bench: "1 submission", metric: "ratio trainpod/baseline", value: (tp / bl).toFixed(2), target: ">= 0.5", met: tp / bl >= 0.5 },
+        {
+          bench: "1 submission",
+          metric: "ratio trainpod/baseline",
+          value: (tp / bl).toFixed(2),
+          target: ">= 0.5",
+          met: tp / bl >= 0.5,
+        },
         { bench: "1 submission", metric: "trainpod p50 latency", value: `${p50} ms`, target: "", met: undefined },
-        { bench: "1 submission", metric: "trainpod p99 latency", value: `${p99} ms`, target: "< 100 ms", met: p99 < 100 },
-        { bench: "1 submission", metric: "baseline p50 / p99 latency", value: `${median(runs.baseline.map((c) => c.p50))} / ${median(runs.baseline.map((c) => c.p99))} ms` },
-        { bench: "1 submission", metric: "Postgres transactions per accepted request, trainpod / baseline", value: `${median(tx.trainpod).toFixed(2)} / ${median(tx.baseline).toFixed(2)}` },
-        { bench: "1 submission", metric: "server CPU per accepted request, trainpod / baseline", value: `${median(cpu.trainpod).toFixed(3)} / ${median(cpu.baseline).toFixed(3)} ms` },
+        {
+          bench: "1 submission",
+          metric: "trainpod p99 latency",
+          value: `${p99} ms`,
+          target: "< 100 ms",
+          met: p99 < 100,
+        },
+        {
+          bench: "1 submission",
+          metric: "baseline p50 / p99 latency",
+          value: `${median(runs.baseline.map((c) => c.p50))} / ${median(runs.baseline.map((c) => c.p99))} ms`,
+        },
+        {
+          bench: "1 submission",
+          metric: "Postgres transactions per accepted request, trainpod / baseline",
+          value: `${median(tx.trainpod).toFixed(2)} / ${median(tx.baseline).toFixed(2)}`,
+        },
+        {
+          bench: "1 submission",
+          metric: "server CPU per accepted request, trainpod / baseline",
+          value: `${median(cpu.trainpod).toFixed(3)} / ${median(cpu.baseline).toFixed(3)} ms`,
+        },
         { bench: "1 submission", metric: "trainpod non-2xx + errors", value: String(bad), target: "0", met: bad === 0 },
       ],
-      [`${CONNECTIONS} connections, ${ROUNDS} alternating rounds x ${ROUND_SECONDS} s per target (+2 s warm-up each); ${fmt(queued)} deployments written; per round trainpod/s: ${runs.trainpod.map((c) => fmt(rate(c))).join(", ")}; baseline/s: ${runs.baseline.map((c) => fmt(rate(c))).join(", ")}`],
+      [
+        `${CONNECTIONS} connections, ${ROUNDS} alternating rounds x ${ROUND_SECONDS} s per target (+2 s warm-up each); ${fmt(queued)} deployments written; per round trainpod/s: ${runs.trainpod.map((c) => fmt(rate(c))).join(", ")}; baseline/s: ${runs.baseline.map((c) => fmt(rate(c))).join(", ")}`,
+      ],
     );
   } finally {
     await baseline.close();

@@ -9,13 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import winston from "winston";
-import {
-  createLogger,
-  createUserWithKey,
-  loadConfig,
-  type Config,
-  type Logger,
-} from "@trainpod/core";
+import { createLogger, createUserWithKey, loadConfig, type Config, type Logger } from "@trainpod/core";
 import { startApi } from "@trainpod/api";
 import { startWorker, type ProcessorDeps, type WorkerContainer } from "@trainpod/worker";
 import { deployMigrations } from "../scripts/db/migrate";
@@ -44,7 +38,12 @@ export async function createBenchDb(maxConnections = 10): Promise<BenchDb> {
 /** A logger at production's default level (info) whose output is formatted and then discarded. */
 export function discardLogger(service: string): Logger {
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  return createLogger({ service, level: process.env.BENCH_LOG_LEVEL ?? "info", format: "json", transports: [new winston.transports.Stream({ stream: sink })] });
+  return createLogger({
+    service,
+    level: process.env.BENCH_LOG_LEVEL ?? "info",
+    format: "json",
+    transports: [new winston.transports.Stream({ stream: sink })],
+  });
 }
 
 export interface BenchSystem {
@@ -114,14 +113,33 @@ export function callSplit(before: SimStats, after: SimStats): CallSplit {
 }
 
 const DATASET = [
-  { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] },
-  { messages: [{ role: "user", content: "2+2?" }, { role: "assistant", content: "4" }] },
+  {
+    messages: [
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "hello" },
+    ],
+  },
+  {
+    messages: [
+      { role: "user", content: "2+2?" },
+      { role: "assistant", content: "4" },
+    ],
+  },
 ]
   .map((r) => JSON.stringify(r))
   .join("\n");
 
-export async function startBenchSystem(opts: { worker: boolean; env?: Record<string, string>; simEnv?: Record<string, string> }): Promise<BenchSystem> {
-  const sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "0", SIM_RESTART_DELAY_MS: "200", SIM_KILL_GRACE_MS: "500", ...opts.simEnv });
+export async function startBenchSystem(opts: {
+  worker: boolean;
+  env?: Record<string, string>;
+  simEnv?: Record<string, string>;
+}): Promise<BenchSystem> {
+  const sim = await startSimProcess({
+    SIM_BOOT_DELAY_MS: "0",
+    SIM_RESTART_DELAY_MS: "200",
+    SIM_KILL_GRACE_MS: "500",
+    ...opts.simEnv,
+  });
   const db = await createBenchDb();
   const prefix = `{tp-bench-${randomBytes(5).toString("hex")}}`;
   const dir = mkdtempSync(path.join(os.tmpdir(), "trainpod-bench-"));
@@ -188,7 +206,14 @@ export async function startBenchSystem(opts: { worker: boolean; env?: Record<str
 
 /** The body of a deployment request for this system's user. */
 export function deploymentBody(sys: BenchSystem, hyperparameters: Record<string, unknown>): string {
-  return JSON.stringify({ datasetId: sys.user.datasetId, baseModel: "tiny-llama", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], hyperparameters, maxRuntimeMinutes: 60, maxCostUsd: "10" });
+  return JSON.stringify({
+    datasetId: sys.user.datasetId,
+    baseModel: "tiny-llama",
+    gpuTypeIds: ["NVIDIA GeForce RTX 4090"],
+    hyperparameters,
+    maxRuntimeMinutes: 60,
+    maxCostUsd: "10",
+  });
 }
 
 export async function submit(sys: BenchSystem, hyperparameters: Record<string, unknown>): Promise<string> {
@@ -224,11 +249,18 @@ export interface Row {
 /** Prints the rows as a table and appends them to $BENCH_RESULTS (JSON lines) when set. */
 export function report(rows: Row[], notes: string[] = []): void {
   const head = ["bench", "metric", "value", "target", "met"];
-  const cells = rows.map((r) => [r.bench, r.metric, r.value, r.target ?? "", r.met === undefined ? "" : r.met ? "met" : "NOT MET"]);
+  const cells = rows.map((r) => [
+    r.bench,
+    r.metric,
+    r.value,
+    r.target ?? "",
+    r.met === undefined ? "" : r.met ? "met" : "NOT MET",
+  ]);
   process.stdout.write(`${table(head, cells)}${notes.map((n) => `  ${n}\n`).join("")}`);
   if (process.env.BENCH_RESULTS) {
     for (const r of rows) appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ ...r, quick: QUICK })}\n`);
-    for (const n of notes) appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ note: n, bench: rows[0]?.bench ?? "" })}\n`);
+    for (const n of notes)
+      appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ note: n, bench: rows[0]?.bench ?? "" })}\n`);
   }
 }
 
@@ -260,7 +292,10 @@ export function main(fn: () => Promise<void>): void {
 export function machineBusyMs(): number {
   try {
     const f = readFileSync("/proc/stat", "utf8");
-    const [, user, nice, system, , , irq, softirq, steal] = (f.split("\n")[0] as string).trim().split(/\s+/).map(Number) as number[];
+    const [, user, nice, system, , , irq, softirq, steal] = (f.split("\n")[0] as string)
+      .trim()
+      .split(/\s+/)
+      .map(Number) as number[];
     const hz = 100;
     return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / hz;
   } catch {
@@ -275,7 +310,10 @@ export function machineBusyMs(): number {
 export function processTreeCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    const fields = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
     // after "pid (comm) ", field 3 (state) is index 0, so utime (14) is index 11
     const ticks = (fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0);
     return (ticks * 1000) / 100;

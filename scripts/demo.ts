@@ -21,16 +21,31 @@ interface View {
 const config = loadConfigOrExit();
 const base = `http://${config.env.API_HOST}:${config.env.API_PORT}`;
 
-async function call<T>(key: string, method: string, path: string, body?: string, type = "application/json"): Promise<T> {
-  const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": type }, body });
+async function call<T>(
+  key: string,
+  method: string,
+  path: string,
+  body?: string,
+  type = "application/json",
+): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": type },
+    body,
+  });
   const json = (await res.json()) as T & { error?: { message: string } };
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${json.error?.message ?? ""}`);
   return json;
 }
 
 function line(label: string, d: View): string {
-  const setup = d.timestamps.runningAt ? ((Date.parse(d.timestamps.runningAt) - Date.parse(d.timestamps.createdAt)) / 1000).toFixed(1) : "-";
-  const p = d.progress.step !== null ? `step ${d.progress.step}/${d.progress.totalSteps ?? "?"} loss ${d.progress.loss ?? "-"}` : "";
+  const setup = d.timestamps.runningAt
+    ? ((Date.parse(d.timestamps.runningAt) - Date.parse(d.timestamps.createdAt)) / 1000).toFixed(1)
+    : "-";
+  const p =
+    d.progress.step !== null
+      ? `step ${d.progress.step}/${d.progress.totalSteps ?? "?"} loss ${d.progress.loss ?? "-"}`
+      : "";
   const why = d.failureReason ? ` ${d.failureReason}${d.exitCode !== null ? ` (exit ${d.exitCode})` : ""}` : "";
   return `${label.padEnd(8)} ${d.status.padEnd(12)}${why.padEnd(26)} setup ${setup}s  runtime ${d.runtimeSeconds ?? "-"}s  cost $${d.costUsd ?? "-"}  ${p}`;
 }
@@ -39,11 +54,26 @@ async function main(): Promise<void> {
   const prisma = createPrismaClient({ databaseUrl: config.env.DATABASE_URL });
   const { key } = await createUserWithKey(prisma, { email: `demo-${Date.now()}@trainpod.local`, role: "USER" });
   await prisma.$disconnect();
-  const rows = Array.from({ length: 50 }, (_, i) => JSON.stringify({ prompt: `What is ${i}+${i}?`, completion: String(i + i) })).join("\n");
+  const rows = Array.from({ length: 50 }, (_, i) =>
+    JSON.stringify({ prompt: `What is ${i}+${i}?`, completion: String(i + i) }),
+  ).join("\n");
   const ds = await call<{ id: string }>(key, "POST", "/v1/datasets?name=demo", rows, "application/x-ndjson");
   const submit = (hp: Record<string, unknown>) =>
-    call<View>(key, "POST", "/v1/deployments", JSON.stringify({ datasetId: ds.id, baseModel: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", gpuTypeIds: ["NVIDIA A100-SXM4-80GB"], hyperparameters: hp }));
-  const runs = { success: await submit({ steps: 20, sim_step_ms: 200 }), failing: await submit({ steps: 20, sim_step_ms: 200, sim_fail_at_step: 8, sim_exit_code: 1 }) };
+    call<View>(
+      key,
+      "POST",
+      "/v1/deployments",
+      JSON.stringify({
+        datasetId: ds.id,
+        baseModel: "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+        gpuTypeIds: ["NVIDIA A100-SXM4-80GB"],
+        hyperparameters: hp,
+      }),
+    );
+  const runs = {
+    success: await submit({ steps: 20, sim_step_ms: 200 }),
+    failing: await submit({ steps: 20, sim_step_ms: 200, sim_fail_at_step: 8, sim_exit_code: 1 }),
+  };
   const done = new Map<string, View>();
   const tty = process.stdout.isTTY === true;
   let last = "";
@@ -62,13 +92,18 @@ async function main(): Promise<void> {
   process.stdout.write(tty ? "\n\n" : "\n");
   const succeeded = done.get("success");
   // the run belongs to the demo user: the command carries their key (a local demo user, made just now)
-  if (succeeded?.status === "SUCCEEDED") process.stdout.write(`fetch the model of the successful run:\n  TRAINPOD_API_URL=${base} TRAINPOD_API_KEY=${key} npx trainpod pull ${succeeded.id}\n`);
+  if (succeeded?.status === "SUCCEEDED")
+    process.stdout.write(
+      `fetch the model of the successful run:\n  TRAINPOD_API_URL=${base} TRAINPOD_API_KEY=${key} npx trainpod pull ${succeeded.id}\n`,
+    );
   const failed = done.get("failing");
   if (failed?.pod.costPerHrUsd && failed.runtimeSeconds !== null) {
     const perHr = BigInt(failed.pod.costPerHrUsd.replace(".", ""));
     const old = costForSeconds(perHr, failed.runtimeSeconds + 3600);
     const ours = costForSeconds(perHr, failed.runtimeSeconds);
-    process.stdout.write(`failed run: $${microsToUsd(ours)} with trainpod vs $${microsToUsd(old)} with one hour of keep-alive (${(Number(old) / Number(ours)).toFixed(0)}x)\n`);
+    process.stdout.write(
+      `failed run: $${microsToUsd(ours)} with trainpod vs $${microsToUsd(old)} with one hour of keep-alive (${(Number(old) / Number(ours)).toFixed(0)}x)\n`,
+    );
   }
 }
 

@@ -12,7 +12,11 @@ const tsx = path.join(root, "node_modules", ".bin", "tsx");
 const children: ChildProcess[] = [];
 
 function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(tsx, ["--conditions=development", entry], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(tsx, ["--conditions=development", entry], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   child.on("exit", (code, signal) => {
     process.stderr.write(`[start] ${name} exited (${signal ?? code})\n`);
     if (!stopping) stop(1);
@@ -27,7 +31,9 @@ function stop(code: number): void {
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
   setTimeout(() => process.exit(code), 30_000).unref();
-  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() => process.exit(code));
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() =>
+    process.exit(code),
+  );
 }
 
 async function main(): Promise<void> {
@@ -36,7 +42,8 @@ async function main(): Promise<void> {
   await ensureDatabase({ databaseUrl: config.env.DATABASE_URL });
   const { applied } = await deployMigrations({ databaseUrl: config.env.DATABASE_URL });
   process.stdout.write(`[start] migrations applied: ${applied.length === 0 ? "none pending" : applied.join(", ")}\n`);
-  if (config.runpod.simulated) run("runpod-sim", "apps/runpod-sim/src/main.ts", { ...env, SIM_PORT: String(config.env.SIM_PORT) });
+  if (config.runpod.simulated)
+    run("runpod-sim", "apps/runpod-sim/src/main.ts", { ...env, SIM_PORT: String(config.env.SIM_PORT) });
   run("api", "apps/api/src/main.ts", env);
   run("worker", "apps/worker/src/main.ts", env);
   process.stdout.write(

@@ -7,7 +7,9 @@ export default async function globalTeardown(): Promise<void> {
   const runId = process.env.TRAINPOD_TEST_RUN_ID;
   if (!runId) return;
   await withAdminClient(async (c) => {
-    const r = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [`tp_t_${runId}_%`]);
+    const r = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [
+      `tp_t_${runId}_%`,
+    ]);
     for (const { datname } of r.rows) await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
   });
 }

@@ -73,13 +73,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = { "content-type": "application/json" };
 
 async function simAdmin<T>(sys: ChaosSystem, path: string, body?: unknown): Promise<T> {
-  const res = await sys.sim.admin(path, body === undefined ? undefined : { method: "PATCH", headers: json, body: JSON.stringify(body) });
+  const res = await sys.sim.admin(
+    path,
+    body === undefined ? undefined : { method: "PATCH", headers: json, body: JSON.stringify(body) },
+  );
   return (await res.json()) as T;
 }
 
 async function closedCount(sys: ChaosSystem, ids: string[]): Promise<number> {
   // closed: an outcome, and the pod's termination recorded or no pod at all (core's timelineComplete)
-  const rows = await sys.db.prisma.deployment.findMany({ where: { id: { in: ids } }, select: { status: true, podId: true, podTerminatedAt: true } });
+  const rows = await sys.db.prisma.deployment.findMany({
+    where: { id: { in: ids } },
+    select: { status: true, podId: true, podTerminatedAt: true },
+  });
   return rows.filter(timelineComplete).length;
 }
 
@@ -114,16 +120,43 @@ interface Expectations {
   vanished: string[];
 }
 
-async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number, rng: Rng, expect: Expectations, disturb: (ids: string[], done: () => boolean, longIds: string[]) => Promise<Partial<ChaosFigures>>): Promise<ChaosFigures> {
+async function phase(
+  sys: ChaosSystem,
+  o: ChaosOptions,
+  name: string,
+  n: number,
+  rng: Rng,
+  expect: Expectations,
+  disturb: (ids: string[], done: () => boolean, longIds: string[]) => Promise<Partial<ChaosFigures>>,
+): Promise<ChaosFigures> {
   const t0 = Date.now();
   const ids: string[] = [];
   const longIds: string[] = [];
   let closedNow = 0;
   let finished = false;
-  const poll = setInterval(() => void closedCount(sys, ids).then((c) => (closedNow = c)).catch(() => undefined), 300);
+  const poll = setInterval(
+    () =>
+      void closedCount(sys, ids)
+        .then((c) => (closedNow = c))
+        .catch(() => undefined),
+    300,
+  );
   const disturbance = disturb(ids, () => finished, longIds);
-  const submitted = await submitAll(sys, { phase: name, n, concurrency: 10, window: o.window, longOnes: name === "workers" ? o.vanish : 0, unfinished: () => ids.length - closedNow, rng, sink: ids, longSink: longIds, kinds: expect.kinds });
-  o.log(`${name}: ${n} submitted in ${Math.round((Date.now() - t0) / 1000)} s (${submitted.retries} retried submissions)`);
+  const submitted = await submitAll(sys, {
+    phase: name,
+    n,
+    concurrency: 10,
+    window: o.window,
+    longOnes: name === "workers" ? o.vanish : 0,
+    unfinished: () => ids.length - closedNow,
+    rng,
+    sink: ids,
+    longSink: longIds,
+    kinds: expect.kinds,
+  });
+  o.log(
+    `${name}: ${n} submitted in ${Math.round((Date.now() - t0) / 1000)} s (${submitted.retries} retried submissions)`,
+  );
   const end = Date.now() + o.timeoutMs;
   while (Date.now() < end && (await closedCount(sys, ids)) < ids.length) await sleep(500);
   finished = true;
@@ -135,7 +168,15 @@ async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number,
   const stats = await simAdmin<{ faults: Record<string, number>; calls: Record<string, number> }>(sys, "/admin/stats");
   const billing = await sys.queues.billing.getJobCounts("waiting", "delayed", "active", "prioritized");
   const healthy = [...expect.kinds.entries()].filter(([, k]) => k === "healthy").map(([id]) => id);
-  const invariants = await checkInvariants({ prisma: sys.db.prisma, queues: sys.queues, simPods: await simAdmin<SimPodView[]>(sys, "/admin/pods"), submitted: ids, podNamePrefix: sys.podNamePrefix, healthy, vanished: expect.vanished });
+  const invariants = await checkInvariants({
+    prisma: sys.db.prisma,
+    queues: sys.queues,
+    simPods: await simAdmin<SimPodView[]>(sys, "/admin/pods"),
+    submitted: ids,
+    podNamePrefix: sys.podNamePrefix,
+    healthy,
+    vanished: expect.vanished,
+  });
   return {
     phase: name,
     deployments: ids.length,
@@ -152,7 +193,9 @@ async function phase(sys: ChaosSystem, o: ChaosOptions, name: string, n: number,
     billingPending: Object.values(billing).reduce((a, b) => a + b, 0),
     secretsInLogs: countSecrets(sys),
     stalledJobs: countStalled(sys),
-    sweptByMonitor: await sys.db.prisma.deploymentEvent.count({ where: { type: "pod_terminated", message: { contains: "termination overdue" } } }),
+    sweptByMonitor: await sys.db.prisma.deploymentEvent.count({
+      where: { type: "pod_terminated", message: { contains: "termination overdue" } },
+    }),
     seconds: Math.round((Date.now() - t0) / 1000),
     invariants,
     ...extra,
@@ -163,13 +206,24 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures[]> {
   const rng = seededRandom(o.seed);
   const sys = await startChaosSystem({ workers: o.workers, seed: o.seed, timings: o.timings });
   const w = sys.workerSettings;
-  o.log(`workers: WORKER_LOCK_DURATION_MS ${w.lockMs}, WORKER_STALLED_INTERVAL_MS ${w.stalledMs} (defaults), MONITOR_INTERVAL_MS ${w.monitorMs}, TERMINATE_SWEEP_AFTER_MS ${w.terminateSweepAfterMs}; logs in ${sys.dir}, database ${sys.dbName}`);
+  o.log(
+    `workers: WORKER_LOCK_DURATION_MS ${w.lockMs}, WORKER_STALLED_INTERVAL_MS ${w.stalledMs} (defaults), MONITOR_INTERVAL_MS ${w.monitorMs}, TERMINATE_SWEEP_AFTER_MS ${w.terminateSweepAfterMs}; logs in ${sys.dir}, database ${sys.dbName}`,
+  );
   try {
     const r = o.faultRate;
     // no `routes`: every /v2 route (pods, actions, catalog, billing, logs) meets them, creates included; a slow
     // create outlives the client's timeout (its 201 is lost), as does a createThenFail's 500; listings miss pods
     await simAdmin(sys, "/admin/config", {
-      faults: { rateLimit: r, serverError: r, slow: r, slowMs: o.slowMs, drop: r / 4, retryAfterSeconds: 1, createThenFail: o.createThenFailRate, omitFromList: o.omitFromListRate },
+      faults: {
+        rateLimit: r,
+        serverError: r,
+        slow: r,
+        slowMs: o.slowMs,
+        drop: r / 4,
+        retryAfterSeconds: 1,
+        createThenFail: o.createThenFailRate,
+        omitFromList: o.omitFromListRate,
+      },
     });
     const expect: Expectations = { kinds: new Map(), vanished: [] };
     await plantOrphans(sys, o.orphans);

@@ -28,7 +28,16 @@ export interface InvariantReport {
    * deployments whose recorded cost differs from the simulator's own bill for their pods (every pod named
    * for the deployment, adopted ones included) by more than one second of the pod's price (+1 µ$ rounding)
    */
-  costMismatches: Array<{ id: string; status: string; podRecorded: boolean; recordedMicros: string; simMicros: number; diffSeconds: number; ours: string[]; sim: Array<string | null> }>;
+  costMismatches: Array<{
+    id: string;
+    status: string;
+    podRecorded: boolean;
+    recordedMicros: string;
+    simMicros: number;
+    diffSeconds: number;
+    ours: string[];
+    sim: Array<string | null>;
+  }>;
   /** the largest per-deployment difference, in µ$ and in seconds of that pod's price, and whose (deployments that never recorded their pod: in costMismatches, not here) */
   maxCostDiffMicros: number;
   maxCostDiffSeconds: number;
@@ -41,7 +50,14 @@ export interface InvariantReport {
   healthy: number;
   healthyFailed: Array<{ id: string; status: string; failureReason: string | null; failureMessage: string | null }>;
   /** outcome (finishedAt) → the sim pod's terminatedAt, per deployment with a pod (vanished ones left out), ms */
-  outcomeToDelete: { n: number; p50: number; p90: number; p99: number; max: number; slowest: Array<{ id: string; ms: number }> };
+  outcomeToDelete: {
+    n: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    max: number;
+    slowest: Array<{ id: string; ms: number }>;
+  };
   /** deployments whose billing job recorded RunPod's bill, and those whose recorded bill differs from the sim's meter by a cent or more */
   billed: number;
   billMismatches: Array<{ id: string; runpodBilledMicros: string; simMicros: number }>;
@@ -73,14 +89,30 @@ export async function checkInvariants(opts: {
   vanished: string[];
 }): Promise<InvariantReport> {
   const rows = await opts.prisma.deployment.findMany({
-    select: { id: true, status: true, failureReason: true, failureMessage: true, podId: true, costPerHrMicros: true, podCreatedAt: true, podTerminatedAt: true, finishedAt: true, costMicros: true, runpodBilledMicros: true },
+    select: {
+      id: true,
+      status: true,
+      failureReason: true,
+      failureMessage: true,
+      podId: true,
+      costPerHrMicros: true,
+      podCreatedAt: true,
+      podTerminatedAt: true,
+      finishedAt: true,
+      costMicros: true,
+      runpodBilledMicros: true,
+    },
   });
   const byId = new Map(rows.map((r) => [r.id, r]));
   // terminations whose end was estimated (the pod was found gone by a later call): [earlier call, this call]
   const estimatedEnds = new Map<string, [number, number]>();
-  for (const e of await opts.prisma.deploymentEvent.findMany({ where: { type: "pod_terminated" }, select: { deploymentId: true, data: true } })) {
+  for (const e of await opts.prisma.deploymentEvent.findMany({
+    where: { type: "pod_terminated" },
+    select: { deploymentId: true, data: true },
+  })) {
     const between = (e.data as { endBetween?: unknown } | null)?.endBetween;
-    if (Array.isArray(between) && between.length === 2) estimatedEnds.set(e.deploymentId, [Date.parse(String(between[0])), Date.parse(String(between[1]))]);
+    if (Array.isArray(between) && between.length === 2)
+      estimatedEnds.set(e.deploymentId, [Date.parse(String(between[0])), Date.parse(String(between[1]))]);
   }
   let estimated = 0;
   let estimatedMaxDiffSeconds = 0;
@@ -114,7 +146,8 @@ export async function checkInvariants(opts: {
     const simMicros = named.reduce((a, p) => a + p.accruedCostMicros, 0);
     // the pod's price a second: ours, or (a pod we never recorded) the sim's own bill over its seconds
     const simSeconds = named.reduce((a, p) => a + p.billedSeconds, 0);
-    const perSecond = r.costPerHrMicros !== null ? Number(r.costPerHrMicros) / 3600 : simSeconds > 0 ? simMicros / simSeconds : 0;
+    const perSecond =
+      r.costPerHrMicros !== null ? Number(r.costPerHrMicros) / 3600 : simSeconds > 0 ? simMicros / simSeconds : 0;
     const diff = r.costMicros === null ? Infinity : Math.abs(Number(r.costMicros) - simMicros);
     const diffSeconds = perSecond > 0 ? diff / perSecond : Infinity;
     if (vanished.has(r.id)) {
@@ -137,11 +170,27 @@ export async function checkInvariants(opts: {
     }
     // a pod the deployment never recorded (created for it, then orphaned) is charged to it by reconcile: its cost counts all the same
     if (!(diff <= perSecond + 1)) {
-      costMismatches.push({ id: r.id, status: r.status, podRecorded: r.podId !== null, recordedMicros: String(r.costMicros), simMicros, diffSeconds: Math.round(diffSeconds * 100) / 100, ours: [String(r.podCreatedAt?.toISOString()), String(r.podTerminatedAt?.toISOString())], sim: named.flatMap((p) => [p.id, p.createdAt, p.terminatedAt]) });
+      costMismatches.push({
+        id: r.id,
+        status: r.status,
+        podRecorded: r.podId !== null,
+        recordedMicros: String(r.costMicros),
+        simMicros,
+        diffSeconds: Math.round(diffSeconds * 100) / 100,
+        ours: [String(r.podCreatedAt?.toISOString()), String(r.podTerminatedAt?.toISOString())],
+        sim: named.flatMap((p) => [p.id, p.createdAt, p.terminatedAt]),
+      });
     }
   }
   const healthy = new Set(opts.healthy);
-  const healthyFailed = rows.filter((r) => healthy.has(r.id) && r.status !== "SUCCEEDED").map((r) => ({ id: r.id, status: r.status, failureReason: r.failureReason, failureMessage: r.failureMessage?.slice(0, 200) ?? null }));
+  const healthyFailed = rows
+    .filter((r) => healthy.has(r.id) && r.status !== "SUCCEEDED")
+    .map((r) => ({
+      id: r.id,
+      status: r.status,
+      failureReason: r.failureReason,
+      failureMessage: r.failureMessage?.slice(0, 200) ?? null,
+    }));
   const delays: Array<{ id: string; ms: number }> = [];
   for (const r of rows) {
     if (r.finishedAt === null || vanished.has(r.id)) continue;
@@ -162,7 +211,11 @@ export async function checkInvariants(opts: {
   };
   const billedRows = rows.filter((r) => r.podId !== null && r.runpodBilledMicros !== null);
   const billMismatches = billedRows
-    .map((r) => ({ id: r.id, runpodBilledMicros: String(r.runpodBilledMicros), simMicros: simById.get(r.podId ?? "")?.accruedCostMicros ?? -1 }))
+    .map((r) => ({
+      id: r.id,
+      runpodBilledMicros: String(r.runpodBilledMicros),
+      simMicros: simById.get(r.podId ?? "")?.accruedCostMicros ?? -1,
+    }))
     .filter((b) => b.simMicros < 0 || Math.abs(Number(b.runpodBilledMicros) - b.simMicros) >= CENT_MICROS);
   const lostJobs: string[] = [];
   for (const name of ["deploy", "terminate", "billing"] as const) {
@@ -183,7 +236,9 @@ export async function checkInvariants(opts: {
     maxCostDiffMicros: Number.isFinite(maxCostDiffMicros) ? maxCostDiffMicros : -1,
     maxCostDiffSeconds: Number.isFinite(maxCostDiffSeconds) ? Math.round(maxCostDiffSeconds * 100) / 100 : -1,
     maxCostDiffId,
-    vanishedMaxDiffSeconds: Number.isFinite(vanishedMaxDiffSeconds) ? Math.round(vanishedMaxDiffSeconds * 100) / 100 : -1,
+    vanishedMaxDiffSeconds: Number.isFinite(vanishedMaxDiffSeconds)
+      ? Math.round(vanishedMaxDiffSeconds * 100) / 100
+      : -1,
     estimatedEnds: { count: estimated, maxDiffSeconds: Math.round(estimatedMaxDiffSeconds * 100) / 100 },
     healthy: rows.filter((r) => healthy.has(r.id)).length,
     healthyFailed,

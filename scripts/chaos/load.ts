@@ -16,14 +16,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export type Kind = "healthy" | "fails" | "cancelled" | "long";
 
 /** Which kind of training deployment i is: most succeed, about a third fail at a step, some are cancelled, a few run long (their pods are deleted behind our back). */
-export function trainingFor(i: number, longOnes: number): { hyperparameters: Record<string, unknown>; cancel: boolean; kind: Kind } {
+export function trainingFor(
+  i: number,
+  longOnes: number,
+): { hyperparameters: Record<string, unknown>; cancel: boolean; kind: Kind } {
   if (i < longOnes) return { hyperparameters: { steps: 150, sim_step_ms: 100 }, cancel: false, kind: "long" };
-  if (i % 3 === 1) return { hyperparameters: { steps: 6, sim_step_ms: 50, sim_fail_at_step: 3 }, cancel: false, kind: "fails" };
+  if (i % 3 === 1)
+    return { hyperparameters: { steps: 6, sim_step_ms: 50, sim_fail_at_step: 3 }, cancel: false, kind: "fails" };
   const cancel = i % 17 === 5;
   return { hyperparameters: { steps: 4, sim_step_ms: 50 }, cancel, kind: cancel ? "cancelled" : "healthy" };
 }
 
-async function call(sys: ChaosSystem, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  sys: ChaosSystem,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
   try {
     const res = await fetch(`${sys.apiUrl}${path}`, {
       method,
@@ -41,13 +51,34 @@ async function call(sys: ChaosSystem, method: string, path: string, body?: unkno
  * Submits `n` deployments with `concurrency` clients, never more than `window` unfinished at once
  * (every simulated pod is real processes). Returns the ids the API accepted.
  */
-export async function submitAll(sys: ChaosSystem, opts: { phase: string; n: number; concurrency: number; window: number; longOnes: number; unfinished: () => number; rng: Rng; sink: string[]; longSink?: string[]; kinds?: Map<string, Kind> }): Promise<Submitted> {
+export async function submitAll(
+  sys: ChaosSystem,
+  opts: {
+    phase: string;
+    n: number;
+    concurrency: number;
+    window: number;
+    longOnes: number;
+    unfinished: () => number;
+    rng: Rng;
+    sink: string[];
+    longSink?: string[];
+    kinds?: Map<string, Kind>;
+  },
+): Promise<Submitted> {
   const out: Submitted = { ids: opts.sink, retries: 0, cancels: 0 };
   let next = 0;
   const gpuTypeIds = ["NVIDIA GeForce RTX 4090", "NVIDIA A40"];
   const one = async (i: number) => {
     const t = trainingFor(i, opts.longOnes);
-    const body = { datasetId: sys.user.datasetId, baseModel: "tiny-llama", gpuTypeIds, hyperparameters: t.hyperparameters, maxRuntimeMinutes: 30, maxCostUsd: "5" };
+    const body = {
+      datasetId: sys.user.datasetId,
+      baseModel: "tiny-llama",
+      gpuTypeIds,
+      hyperparameters: t.hyperparameters,
+      maxRuntimeMinutes: 30,
+      maxCostUsd: "5",
+    };
     for (let attempt = 0; ; attempt += 1) {
       const res = await call(sys, "POST", "/v1/deployments", body, { "idempotency-key": `${opts.phase}-${i}` });
       if (res.status === 202 || res.status === 200) {
@@ -58,7 +89,8 @@ export async function submitAll(sys: ChaosSystem, opts: { phase: string; n: numb
         if (t.cancel) void sleep(500 + opts.rng() * 3000).then(() => cancel(sys, id, out));
         return;
       }
-      if (res.status !== 0 && res.status < 500) throw new Error(`submit ${i}: ${res.status} ${JSON.stringify(res.json)}`);
+      if (res.status !== 0 && res.status < 500)
+        throw new Error(`submit ${i}: ${res.status} ${JSON.stringify(res.json)}`);
       if (attempt > 600) throw new Error(`submit ${i}: API unavailable for too long`);
       out.retries += 1;
       await sleep(100);

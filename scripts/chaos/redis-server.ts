@@ -35,13 +35,31 @@ async function waitForPing(url: string, timeoutMs = 10_000): Promise<void> {
 export async function startOwnRedis(dir: string): Promise<OwnRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction", "--logfile", "redis.log"];
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--save",
+    "",
+    "--maxmemory-policy",
+    "noeviction",
+    "--logfile",
+    "redis.log",
+  ];
   let child: ChildProcess;
   const launch = async () => {
     child = spawn("redis-server", args, { stdio: "ignore" });
     await waitForPing(url);
   };
-  const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+  const exited = (c: ChildProcess) =>
+    new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
   const shutdown = async () => {
     const c = child;
     c.kill("SIGTERM"); // redis-server's SIGTERM is a SHUTDOWN: the AOF is flushed first

@@ -49,11 +49,15 @@ export function describe(results: ChaosFigures[]): string[] {
   const lines: string[] = [];
   for (const f of results) {
     const inv = f.invariants;
-    const faults = Object.entries(f.faults).map(([k, v]) => `${k} ${v}`).join(", ");
+    const faults = Object.entries(f.faults)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
     const check = (ok: boolean) => (ok ? "ok  " : "FAIL");
     lines.push(
       `== phase "${f.phase}" (${f.seconds} s)`,
-      `deployments ${f.deployments} (whole database: ${Object.entries(inv.byStatus).map(([k, v]) => `${k} ${v}`).join(", ")}); cancels ${f.cancels}; submissions retried ${f.submitRetries}`,
+      `deployments ${f.deployments} (whole database: ${Object.entries(inv.byStatus)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}); cancels ${f.cancels}; submissions retried ${f.submitRetries}`,
       `worker kills (SIGKILL, cumulative) ${f.kills}, workers restarted after exiting by themselves ${f.workerRestarts}, stalled jobs taken over ${f.stalledJobs}; redis restarts ${f.redisRestarts}; capacity outages ${f.capacityOutages}`,
       `faults injected by the simulator (cumulative): ${faults}`,
       `orphans found ${inv.orphans.found}, terminated ${inv.orphans.terminated}; pods vanished → POD_VANISHED ${f.podVanished}; pods terminated by the monitor's sweep (terminate job late) ${f.sweptByMonitor}`,
@@ -69,7 +73,10 @@ export function describe(results: ChaosFigures[]): string[] {
       `${check(inv.orphans.found === inv.orphans.terminated)} orphans left = ${inv.orphans.found - inv.orphans.terminated}`,
       `${check(f.secretsInLogs === 0)} secrets in log lines = ${f.secretsInLogs}`,
     );
-    if (!inv.ok) lines.push(`details: ${JSON.stringify({ missing: inv.missing, notClosed: inv.notClosed, podsLeftRunning: inv.podsLeftRunning, namesWithTwoPods: inv.namesWithTwoPods, healthyFailed: inv.healthyFailed, costMismatches: inv.costMismatches.slice(0, 10), billMismatches: inv.billMismatches.slice(0, 10), lostJobs: inv.lostJobs, slowestDeletes: inv.outcomeToDelete.slowest })}`);
+    if (!inv.ok)
+      lines.push(
+        `details: ${JSON.stringify({ missing: inv.missing, notClosed: inv.notClosed, podsLeftRunning: inv.podsLeftRunning, namesWithTwoPods: inv.namesWithTwoPods, healthyFailed: inv.healthyFailed, costMismatches: inv.costMismatches.slice(0, 10), billMismatches: inv.billMismatches.slice(0, 10), lostJobs: inv.lostJobs, slowestDeletes: inv.outcomeToDelete.slowest })}`,
+      );
   }
   return lines;
 }
@@ -82,7 +89,9 @@ if (require.main === module) {
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   const options = optionsFromEnv(log);
   const started = Date.now();
-  log(`chaos: N=${options.deployments} (+${options.redisPhaseDeployments} with Redis restarts), ${options.workers} worker processes, seed ${options.seed}`);
+  log(
+    `chaos: N=${options.deployments} (+${options.redisPhaseDeployments} with Redis restarts), ${options.workers} worker processes, seed ${options.seed}`,
+  );
   runChaos(options).then(
     (results) => {
       for (const line of describe(results)) process.stdout.write(`${line}\n`);

@@ -50,13 +50,27 @@ export interface ChaosSystem {
 }
 
 const DATASET = [
-  { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] },
-  { messages: [{ role: "user", content: "2+2?" }, { role: "assistant", content: "4" }] },
+  {
+    messages: [
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "hello" },
+    ],
+  },
+  {
+    messages: [
+      { role: "user", content: "2+2?" },
+      { role: "assistant", content: "4" },
+    ],
+  },
 ]
   .map((r) => JSON.stringify(r))
   .join("\n");
 
-export async function startChaosSystem(opts: { workers: number; seed: number; timings: ChaosTimings }): Promise<ChaosSystem> {
+export async function startChaosSystem(opts: {
+  workers: number;
+  seed: number;
+  timings: ChaosTimings;
+}): Promise<ChaosSystem> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "trainpod-chaos-"));
   const tag = randomBytes(4).toString("hex");
   const dbName = `tp_chaos_${tag}`;
@@ -64,7 +78,12 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
   await deployMigrations({ databaseUrl: databaseUrl(dbName) });
   const db = databaseHandle(dbName, 10);
   const redis = await startOwnRedis(dir);
-  const sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "300", SIM_RESTART_DELAY_MS: "300", SIM_KILL_GRACE_MS: "500", SIM_SEED: String(opts.seed) });
+  const sim = await startSimProcess({
+    SIM_BOOT_DELAY_MS: "300",
+    SIM_RESTART_DELAY_MS: "300",
+    SIM_KILL_GRACE_MS: "500",
+    SIM_SEED: String(opts.seed),
+  });
   const apiPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const runpodKey = `rp_chaos_${randomBytes(12).toString("hex")}`;
@@ -110,14 +129,23 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
   delete process.env.WORKER_STALLED_INTERVAL_MS;
   const config = loadConfig({ ...process.env, ...env });
   const apiLog = path.join(dir, "api.log");
-  const logger = createLogger({ service: "api", level: "info", format: "json", transports: [new winston.transports.Stream({ stream: createWriteStream(apiLog) })] });
+  const logger = createLogger({
+    service: "api",
+    level: "info",
+    format: "json",
+    transports: [new winston.transports.Stream({ stream: createWriteStream(apiLog) })],
+  });
   // the API as its main.ts starts it (in the Redis restart phase its Redis errors are logged, and it answers 5xx meanwhile)
   const api = await startApi(config, { logger, prisma: db.prisma });
   const apiQueues = api.container.queues;
   const workerLog = path.join(dir, "workers.log");
   const pool = startWorkerPool(opts.workers, env, workerLog);
   const { key } = await createUserWithKey(db.prisma, { email: "chaos@example.com", role: "USER" });
-  const up = await fetch(`${apiUrl}/v1/datasets?name=chaos`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" }, body: DATASET });
+  const up = await fetch(`${apiUrl}/v1/datasets?name=chaos`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" },
+    body: DATASET,
+  });
   if (up.status !== 201) throw new Error(`dataset upload failed: ${up.status} ${await up.text()}`);
   const datasetId = ((await up.json()) as { id: string }).id;
   return {
@@ -133,7 +161,12 @@ export async function startChaosSystem(opts: { workers: number; seed: number; ti
     runpodKey,
     logFiles: [apiLog, workerLog],
     dbName,
-    workerSettings: { lockMs: config.env.WORKER_LOCK_DURATION_MS, stalledMs: config.env.WORKER_STALLED_INTERVAL_MS, monitorMs: config.env.MONITOR_INTERVAL_MS, terminateSweepAfterMs: config.env.TERMINATE_SWEEP_AFTER_MS },
+    workerSettings: {
+      lockMs: config.env.WORKER_LOCK_DURATION_MS,
+      stalledMs: config.env.WORKER_STALLED_INTERVAL_MS,
+      monitorMs: config.env.MONITOR_INTERVAL_MS,
+      terminateSweepAfterMs: config.env.TERMINATE_SWEEP_AFTER_MS,
+    },
     async stop() {
       await pool.stop();
       await api.close();

@@ -25,11 +25,15 @@ export function startWorkerPool(size: number, env: Record<string, string>, logFi
   // like a process supervisor (docker's restart policy): a worker that exits by itself (e.g. it gave up
   // waiting for Postgres on a loaded machine) is started again; SIGKILLs and stop() are ours and are not
   const spawnOne = (slot: number): ChildProcess => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=development", path.join(root, "apps/worker/src/main.ts")], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--conditions=development", path.join(root, "apps/worker/src/main.ts")],
+      {
+        cwd: root,
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     child.once("exit", () => {
@@ -43,7 +47,8 @@ export function startWorkerPool(size: number, env: Record<string, string>, logFi
   };
   const workers: ChildProcess[] = [];
   for (let i = 0; i < size; i++) workers.push(spawnOne(i));
-  const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+  const exited = (c: ChildProcess) =>
+    new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
   const pool: WorkerPool = {
     kills: 0,
     restarts: 0,

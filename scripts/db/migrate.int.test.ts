@@ -83,9 +83,22 @@ describe("the repo's migrations", () => {
     expect(applied).toEqual(repoMigrationNames);
     expect(logs.join("\n")).toContain(repoMigrationNames[0]);
     expect(await tableNames(url)).toEqual(
-      expect.arrayContaining(["User", "ApiKey", "Dataset", "Deployment", "DeploymentEvent", "DatasetDownloadToken", "RunToken"]),
+      expect.arrayContaining([
+        "User",
+        "ApiKey",
+        "Dataset",
+        "Deployment",
+        "DeploymentEvent",
+        "DatasetDownloadToken",
+        "RunToken",
+      ]),
     );
-    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      applied_steps_count: number;
+    }>(
       url,
       "SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name",
     );
@@ -153,7 +166,9 @@ describe("a schema with a new field", () => {
     );
     expect(columns).toHaveLength(1);
     expect((await checkDrift({ databaseUrl: url, schemaPath, migrationsDir })).drift).toBe(false);
-    expect(await createMigration({ databaseUrl: url, name: "nothing", schemaPath, migrationsDir })).toEqual({ path: null });
+    expect(await createMigration({ databaseUrl: url, name: "nothing", schemaPath, migrationsDir })).toEqual({
+      path: null,
+    });
   });
 });
 

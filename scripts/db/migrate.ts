@@ -60,7 +60,8 @@ function schemaFiles(schemaPath: string): { path: string; content: string }[] {
   return [{ path: schemaPath, content: readFileSync(schemaPath, "utf8") }];
 }
 
-const pgCode = (e: unknown): unknown => (typeof e === "object" && e !== null ? (e as { code?: unknown }).code : undefined);
+const pgCode = (e: unknown): unknown =>
+  typeof e === "object" && e !== null ? (e as { code?: unknown }).code : undefined;
 
 /** Creates the database named in databaseUrl if it does not exist; true when it was created. */
 export async function ensureDatabase(opts: { databaseUrl: string }): Promise<boolean> {

@@ -2,7 +2,9 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { MigrationDirectory, MigrationList } from "@prisma/schema-engine-wasm" with { "resolution-mode": "import" };
+import type { MigrationDirectory, MigrationList } from "@prisma/schema-engine-wasm" with {
+  "resolution-mode": "import",
+};
 
 export type { MigrationList };
 

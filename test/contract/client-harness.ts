@@ -43,7 +43,11 @@ export function serialise(err: unknown): string {
 }
 
 /** Reads a log stream until `enough` says so (then aborts it), or until `max` lines. */
-export async function readLines(open: (signal: AbortSignal) => AsyncGenerator<PodLogLine>, enough: (lines: PodLogLine[]) => boolean, max = 500): Promise<PodLogLine[]> {
+export async function readLines(
+  open: (signal: AbortSignal) => AsyncGenerator<PodLogLine>,
+  enough: (lines: PodLogLine[]) => boolean,
+  max = 500,
+): Promise<PodLogLine[]> {
   const controller = new AbortController();
   const lines: PodLogLine[] = [];
   try {

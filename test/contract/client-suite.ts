@@ -22,7 +22,8 @@ export const TARGETS: TargetSpec[] = [
   ...(realTargetConfigured() ? [{ label: "real RunPod", hasSim: false, make: realTarget }] : []),
 ];
 
-export const REAL_SKIPPED = "real RunPod part skipped: set RUNPOD_API_KEY and RUNPOD_CONTRACT=1 to run it (one cheap pod, under a minute)";
+export const REAL_SKIPPED =
+  "real RunPod part skipped: set RUNPOD_API_KEY and RUNPOD_CONTRACT=1 to run it (one cheap pod, under a minute)";
 
 export interface ClientSuite {
   target(): ContractTarget;
@@ -56,7 +57,14 @@ export function useClientSuite(spec: TargetSpec): ClientSuite {
     return target;
   };
   const client = (options: Partial<RunPodRestClientOptions> = {}): RunPodRestClient =>
-    new RunPodRestClient({ baseUrl: current().apiUrl, apiKey: current().apiKey, baseDelayMs: 20, maxDelayMs: 200, fetch: recorded, ...options });
+    new RunPodRestClient({
+      baseUrl: current().apiUrl,
+      apiKey: current().apiKey,
+      baseDelayMs: 20,
+      maxDelayMs: 200,
+      fetch: recorded,
+      ...options,
+    });
 
   beforeAll(async () => {
     target = await spec.make(recorded);
@@ -107,7 +115,12 @@ export function useClientSuite(spec: TargetSpec): ClientSuite {
  * recorder saw every exchange (a request and a response each); the count is printed and, on the
  * simulator, at least `floor`.
  */
-export function closingChecks(suite: ClientSuite, spec: TargetSpec, name: string, opts: { floor: number; provokesErrors: boolean }): void {
+export function closingChecks(
+  suite: ClientSuite,
+  spec: TargetSpec,
+  name: string,
+  opts: { floor: number; provokesErrors: boolean },
+): void {
   const { floor } = opts;
   if (opts.provokesErrors) {
     it("no thrown error carries the API key", () => {
@@ -125,7 +138,10 @@ export function closingChecks(suite: ClientSuite, spec: TargetSpec, name: string
     expect(suite.recorder.notes).toEqual([]);
     const counts = Object.values(suite.recorder.byOperation);
     const answered = suite.exchanges.filter((e) => e.status !== "failed").length;
-    expect({ requests: counts.reduce((n, c) => n + c.requests, 0), responses: counts.reduce((n, c) => n + c.responses, 0) }).toEqual({ requests: suite.exchanges.length, responses: answered });
+    expect({
+      requests: counts.reduce((n, c) => n + c.requests, 0),
+      responses: counts.reduce((n, c) => n + c.responses, 0),
+    }).toEqual({ requests: suite.exchanges.length, responses: answered });
     if (spec.hasSim) expect(totals.validated).toBeGreaterThanOrEqual(floor);
   });
 }

@@ -47,13 +47,21 @@ export function useConformanceSim(env: Record<string, string> = {}): Conformance
       return sim;
     },
     createPod: async (suffix, overrides = {}) => {
-      const body = { name: `${current().namePrefix}${suffix}`, image: "trainpod/conformance:1", gpu: { id: current().gpuTypeId, count: 1 }, ...overrides };
+      const body = {
+        name: `${current().namePrefix}${suffix}`,
+        image: "trainpod/conformance:1",
+        gpu: { id: current().gpuTypeId, count: 1 },
+        ...overrides,
+      };
       const answer = await caller().call("POST", "/pods", { body });
       if (answer.status !== 201) throw new Error(`create ${suffix} answered ${answer.status}: ${answer.text}`);
       return String(field(answer.json, "id"));
     },
     waitForStatus: async (id, status) => {
-      await until(`pod ${id} to be ${status}`, async () => field((await caller().call("GET", `/pods/${id}`)).json, "status") === status);
+      await until(
+        `pod ${id} to be ${status}`,
+        async () => field((await caller().call("GET", `/pods/${id}`)).json, "status") === status,
+      );
     },
   };
 }

@@ -74,9 +74,17 @@ export class RawCaller {
     });
   }
 
-  private async exchange(method: string, path: string, options: RawOptions, read: (res: Response) => Promise<string>): Promise<RawAnswer> {
+  private async exchange(
+    method: string,
+    path: string,
+    options: RawOptions,
+    read: (res: Response) => Promise<string>,
+  ): Promise<RawAnswer> {
     const { fetch: recorded, recorder } = recordingFetch(fetch);
-    const headers: Record<string, string> = { accept: "application/json, application/problem+json, text/event-stream", ...options.headers };
+    const headers: Record<string, string> = {
+      accept: "application/json, application/problem+json, text/event-stream",
+      ...options.headers,
+    };
     const key = options.key === undefined ? this.apiKey : options.key;
     if (key !== null) headers.authorization = `Bearer ${key}`;
     let body: string | undefined;
@@ -90,21 +98,33 @@ export class RawCaller {
     this.calls += 1;
     this.validated += recorder.validated;
     const where = `${method} ${path} -> ${res.status}`;
-    if ((res.ok || res.status === 429) && (res.headers.get("ratelimit") === null || res.headers.get("ratelimit-policy") === null)) this.missingQuotaHeaders.push(where);
+    if (
+      (res.ok || res.status === 429) &&
+      (res.headers.get("ratelimit") === null || res.headers.get("ratelimit-policy") === null)
+    )
+      this.missingQuotaHeaders.push(where);
     const responseViolations = recorder.violations.filter((v) => v.kind === "response");
     const requestViolations = recorder.violations.filter((v) => v.kind === "request");
     const unexplainedRequestViolations = requestViolations.filter((v) => !isDocumentedSpecInconsistency(v));
     const problems: string[] = [];
-    if (responseViolations.length > 0) problems.push(`the response breaks the spec:\n${describeViolations(responseViolations)}`);
+    if (responseViolations.length > 0)
+      problems.push(`the response breaks the spec:\n${describeViolations(responseViolations)}`);
     if (options.invalid === undefined && unexplainedRequestViolations.length > 0) {
-      problems.push(`the request meant to be valid breaks the spec:\n${describeViolations(unexplainedRequestViolations)}`);
+      problems.push(
+        `the request meant to be valid breaks the spec:\n${describeViolations(unexplainedRequestViolations)}`,
+      );
     }
     const pattern = options.invalid;
     if (pattern !== undefined && !requestViolations.some((v) => pattern.test(v.violation))) {
-      problems.push(`the request meant to be invalid was not flagged ${String(pattern)}; the validator said: ${describeViolations(requestViolations) || "nothing"}`);
+      problems.push(
+        `the request meant to be invalid was not flagged ${String(pattern)}; the validator said: ${describeViolations(requestViolations) || "nothing"}`,
+      );
     }
     if (problems.length > 0) {
-      this.unexpected.push(...responseViolations, ...(options.invalid === undefined ? unexplainedRequestViolations : []));
+      this.unexpected.push(
+        ...responseViolations,
+        ...(options.invalid === undefined ? unexplainedRequestViolations : []),
+      );
       throw new Error(`${where}: ${problems.join("\n")}`);
     }
     let json: unknown;
@@ -118,4 +138,5 @@ export class RawCaller {
 }
 
 /** `{pods: [...]}`, a Pod, a problem: the few fields the conformance tests read. */
-export const field = (value: unknown, key: string): unknown => (typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined);
+export const field = (value: unknown, key: string): unknown =>
+  typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;

@@ -37,7 +37,10 @@ function describeLifecycle(spec: TargetSpec): void {
       it("createPod sends the nested CreatePodRequest and gets 201 with a Pod", async () => {
         pod = await client().createPod(suite.target().podInput("life"));
         expect(statusesOf("POST", /\/v2\/pods$/)).toEqual([201]);
-        expect(pod).toMatchObject({ name: `${suite.target().namePrefix}life`, gpu: { id: suite.target().gpuTypeId, count: 1 } });
+        expect(pod).toMatchObject({
+          name: `${suite.target().namePrefix}life`,
+          gpu: { id: suite.target().gpuTypeId, count: 1 },
+        });
         expect(["PROVISIONING", "STARTING", "RUNNING"]).toContain(pod.status);
         expect(pod.id).not.toBe("");
         expect(costPerHrToMicros(pod.cost)).toBeGreaterThan(0n);
@@ -45,7 +48,11 @@ function describeLifecycle(spec: TargetSpec): void {
 
       it("getPod answers the same pod", async () => {
         const got = await client().getPod(created().id);
-        expect(got).toMatchObject({ id: created().id, name: created().name, gpu: { id: suite.target().gpuTypeId, count: 1 } });
+        expect(got).toMatchObject({
+          id: created().id,
+          name: created().name,
+          gpu: { id: suite.target().gpuTypeId, count: 1 },
+        });
       });
 
       it("listPods reads the wrapped {pods} list and filters it by name and by prefix", async () => {
@@ -86,11 +93,17 @@ function describeLifecycle(spec: TargetSpec): void {
       });
 
       simOnly("podLogs resumes after the Last-Event-ID it was given, by sequence", async () => {
-        const first = await readLines((signal) => client().podLogs(created().id, { source: "container", tail: 3, signal }), (got) => got.length >= 2);
+        const first = await readLines(
+          (signal) => client().podLogs(created().id, { source: "container", tail: 3, signal }),
+          (got) => got.length >= 2,
+        );
         const [a, b] = first;
         expect(a?.id).toMatch(LOG_EVENT_ID);
         const setAside = suite.recorder.violations.filter(isDocumentedSpecInconsistency).length;
-        const resumed = await readLines((signal) => client().podLogs(created().id, { source: "container", lastEventId: a?.id, signal }), (got) => got.length >= 1);
+        const resumed = await readLines(
+          (signal) => client().podLogs(created().id, { source: "container", lastEventId: a?.id, signal }),
+          (got) => got.length >= 1,
+        );
         expect(resumed[0]).toEqual(b);
         expect(sequenceOf(resumed[0]?.id)).toBeGreaterThan(sequenceOf(a?.id));
         // the resent `<ts>/<seq>` id is the documented spec inconsistency, and only that request met it
@@ -100,7 +113,10 @@ function describeLifecycle(spec: TargetSpec): void {
       it("recentPodLogs reads both sources, system lines first", async () => {
         const lines = await client().recentPodLogs(created().id, { tail: 20, idleMs: 300, maxMs: 3_000 });
         const sources = lines.map((l) => l.source);
-        expect(sources).toEqual([...sources.filter((s) => s === "system"), ...sources.filter((s) => s === "container")]);
+        expect(sources).toEqual([
+          ...sources.filter((s) => s === "system"),
+          ...sources.filter((s) => s === "container"),
+        ]);
         if (spec.hasSim) {
           expect(lines.some((l) => l.source === "system" && l.line.startsWith("container started"))).toBe(true);
           expect(lines.some((l) => l.source === "container" && l.line === "contract-tick")).toBe(true);
@@ -108,9 +124,17 @@ function describeLifecycle(spec: TargetSpec): void {
       });
 
       it("podBilling reads the pod's own records for a window", async () => {
-        const window = { podId: created().id, startTime: new Date(Date.now() - 2 * 3600_000), endTime: new Date(Date.now() + 60_000) };
+        const window = {
+          podId: created().id,
+          startTime: new Date(Date.now() - 2 * 3600_000),
+          endTime: new Date(Date.now() + 60_000),
+        };
         const read = () => client().podBilling({ ...window, bucketSize: "hour" });
-        const records = spec.hasSim ? await until("a billed second", async () => ((await read()).some((r) => r.gpuAmount > 0) ? read() : undefined)) : await read();
+        const records = spec.hasSim
+          ? await until("a billed second", async () =>
+              (await read()).some((r) => r.gpuAmount > 0) ? read() : undefined,
+            )
+          : await read();
         for (const r of records) {
           expect(r.podId).toBe(created().id);
           expect(Date.parse(r.startTime)).toBeLessThan(Date.parse(r.endTime));
@@ -146,7 +170,10 @@ function describeLifecycle(spec: TargetSpec): void {
       it("listGpuTypes asks include=AVAILABILITY&product=POD and reads prices and stock", async () => {
         const gpus = await client().listGpuTypes();
         const query = new URL(suite.exchanges.at(-1)?.url ?? "http://x").searchParams;
-        expect({ include: query.getAll("include"), product: query.getAll("product") }).toEqual({ include: ["AVAILABILITY"], product: ["POD"] });
+        expect({ include: query.getAll("include"), product: query.getAll("product") }).toEqual({
+          include: ["AVAILABILITY"],
+          product: ["POD"],
+        });
         expect(gpus.length).toBeGreaterThan(0);
         for (const g of gpus) {
           expect(g.availability).toEqual(expect.any(String));
@@ -155,7 +182,10 @@ function describeLifecycle(spec: TargetSpec): void {
         const ours = gpus.find((g) => g.id === suite.target().gpuTypeId);
         expect(ours?.availability).not.toBe("NONE");
         if (spec.hasSim) {
-          expect(ours).toMatchObject({ availability: "HIGH", dataCenters: expect.arrayContaining([expect.objectContaining({ availability: "HIGH" })]) });
+          expect(ours).toMatchObject({
+            availability: "HIGH",
+            dataCenters: expect.arrayContaining([expect.objectContaining({ availability: "HIGH" })]),
+          });
           const soldOut = gpus.find((g) => g.id === suite.sim().soldOutGpuType);
           expect(soldOut?.availability).toBe("NONE");
           expect(soldOut?.dataCenters).toBeUndefined();
@@ -165,7 +195,10 @@ function describeLifecycle(spec: TargetSpec): void {
       it("listGpuTypes passes cloud and count on", async () => {
         const community = await client().listGpuTypes({ cloud: "COMMUNITY", count: 1 });
         const url = new URL(suite.exchanges.at(-1)?.url ?? "http://x");
-        expect({ cloud: url.searchParams.get("cloud"), count: url.searchParams.get("count") }).toEqual({ cloud: "COMMUNITY", count: "1" });
+        expect({ cloud: url.searchParams.get("cloud"), count: url.searchParams.get("count") }).toEqual({
+          cloud: "COMMUNITY",
+          count: "1",
+        });
         expect(community.find((g) => g.id === suite.target().gpuTypeId)?.availability).not.toBe("NONE");
         if (spec.hasSim) {
           // a 16 GB card: at most 4 per Community pod, so 8 is never in stock
@@ -181,7 +214,10 @@ function describeLifecycle(spec: TargetSpec): void {
         await suite.sim().configure({ catalogAvailability: { [soldOut]: "LOW" } });
         try {
           const gpus = await client().listGpuTypes();
-          expect(gpus.find((g) => g.id === soldOut)).toMatchObject({ availability: "LOW", dataCenters: expect.any(Array) });
+          expect(gpus.find((g) => g.id === soldOut)).toMatchObject({
+            availability: "LOW",
+            dataCenters: expect.any(Array),
+          });
         } finally {
           await suite.sim().configure({ catalogAvailability: { [soldOut]: null } });
         }
@@ -190,12 +226,17 @@ function describeLifecycle(spec: TargetSpec): void {
 
     describe("several pods at once (simulator)", () => {
       simOnly("creates, lists, reads, stops and terminates six pods, each answer a spec Pod", async () => {
-        const pods = await Promise.all(Array.from({ length: 6 }, (_, i) => client().createPod(suite.target().podInput(`many-${i}`, { args: "sleep 300" }))));
+        const pods = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            client().createPod(suite.target().podInput(`many-${i}`, { args: "sleep 300" })),
+          ),
+        );
         const ids = pods.map((p) => p.id);
         expect(new Set(ids).size).toBe(6);
         const listed = await client().listPods({ namePrefix: `${suite.target().namePrefix}many-` });
         expect(listed.map((p) => p.id).sort()).toEqual([...ids].sort());
-        for (const id of ids) await until(`pod ${id} to run`, async () => (await client().getPod(id))?.status === "RUNNING");
+        for (const id of ids)
+          await until(`pod ${id} to run`, async () => (await client().getPod(id))?.status === "RUNNING");
         await Promise.all(ids.map((id) => client().stopPod(id)));
         const stopped = await Promise.all(ids.map((id) => client().getPod(id)));
         expect(stopped.map((p) => p?.status)).toEqual(ids.map(() => "EXITED"));
@@ -205,7 +246,9 @@ function describeLifecycle(spec: TargetSpec): void {
       });
 
       simOnly("a pod whose image cannot be pulled is ERROR, and its system log says why", async () => {
-        const pod = await client().createPod(suite.target().podInput("unpullable", { image: "sim/unpullable/contract:1" }));
+        const pod = await client().createPod(
+          suite.target().podInput("unpullable", { image: "sim/unpullable/contract:1" }),
+        );
         await until("the pod to be ERROR", async () => (await client().getPod(pod.id))?.status === "ERROR");
         const lines = await client().recentPodLogs(pod.id, { tail: 50 });
         expect(lines.some((l) => l.source === "system" && l.line.includes("pull access denied"))).toBe(true);

@@ -84,7 +84,11 @@ export async function simTarget(env: Record<string, string> = {}): Promise<Contr
       soldOutGpuType: SOLD_OUT,
       forbiddenGpuType: FORBIDDEN,
       configure: async (patch) => {
-        await adminJson(sim, "/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(patch) });
+        await adminJson(sim, "/admin/config", {
+          method: "PATCH",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(patch),
+        });
       },
       stats: () => adminJson(sim, "/admin/stats"),
       reset: async () => {
@@ -111,7 +115,9 @@ export async function realTarget(fetchImpl: typeof fetch): Promise<ContractTarge
   const apiKey = process.env.RUNPOD_API_KEY ?? "";
   let gpuTypeId = process.env.RUNPOD_CONTRACT_GPU_TYPE ?? "";
   if (gpuTypeId === "") {
-    const gpus = await new RunPodRestClient({ baseUrl: apiUrl, apiKey, fetch: fetchImpl }).listGpuTypes({ cloud: "COMMUNITY" });
+    const gpus = await new RunPodRestClient({ baseUrl: apiUrl, apiKey, fetch: fetchImpl }).listGpuTypes({
+      cloud: "COMMUNITY",
+    });
     const cheapest = gpus
       .filter((g) => g.availability !== undefined && g.availability !== "NONE" && g.price.community > 0)
       .sort((a, b) => a.price.community - b.price.community)[0];

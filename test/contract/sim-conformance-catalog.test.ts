@@ -12,8 +12,10 @@ import { specAvailable, SPEC_SKIP_REASON } from "./spec/openapi-validator";
 const describeSpec = specAvailable ? describe : describe.skip;
 const SOLD_OUT = "NVIDIA H200";
 const AVAILABILITY = "include=AVAILABILITY&product=POD";
-const gpusOf = (json: unknown): Array<Record<string, unknown>> => (field(json, "gpus") as Array<Record<string, unknown>> | undefined) ?? [];
-const recordsOf = (json: unknown): Array<Record<string, unknown>> => (field(json, "records") as Array<Record<string, unknown>> | undefined) ?? [];
+const gpusOf = (json: unknown): Array<Record<string, unknown>> =>
+  (field(json, "gpus") as Array<Record<string, unknown>> | undefined) ?? [];
+const recordsOf = (json: unknown): Array<Record<string, unknown>> =>
+  (field(json, "records") as Array<Record<string, unknown>> | undefined) ?? [];
 
 describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: catalog and billing" : SPEC_SKIP_REASON, () => {
   const c = useConformanceSim();
@@ -52,8 +54,16 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: catalog an
       ["include without product", "?include=AVAILABILITY", /requires product/],
       ["product without include", "?product=POD", /valid only with include=AVAILABILITY/],
       ["count without include", "?count=2", /valid only with include=AVAILABILITY/],
-      ["cloud and cudaVersions without include", "?cloud=SECURE&cudaVersions=12.8", /are valid only with include=AVAILABILITY/],
-      ["cudaVersions with minCudaVersion", `?${AVAILABILITY}&cudaVersions=12.8&minCudaVersion=12.1`, /mutually exclusive/],
+      [
+        "cloud and cudaVersions without include",
+        "?cloud=SECURE&cudaVersions=12.8",
+        /are valid only with include=AVAILABILITY/,
+      ],
+      [
+        "cudaVersions with minCudaVersion",
+        `?${AVAILABILITY}&cudaVersions=12.8&minCudaVersion=12.1`,
+        /mutually exclusive/,
+      ],
     ])("400 for %s", async (_what, query, detail) => {
       const answer = await raw().call("GET", `/catalog/gpus${query}`);
       expect(answer.status).toBe(400);
@@ -63,8 +73,16 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: catalog an
     it.each([
       ["an unknown include", "?include=PRICES&product=POD", /include' \/0 must be equal to one of the allowed values/],
       ["two includes", "?include=AVAILABILITY,AVAILABILITY&product=POD", /include' must NOT have more than 1 items/],
-      ["include repeated (the spec's style is one comma-separated value)", "?include=AVAILABILITY&include=AVAILABILITY&product=POD", /include' sent 2 times/],
-      ["an unknown product", "?include=AVAILABILITY&product=VM", /product' \/0 must be equal to one of the allowed values/],
+      [
+        "include repeated (the spec's style is one comma-separated value)",
+        "?include=AVAILABILITY&include=AVAILABILITY&product=POD",
+        /include' sent 2 times/,
+      ],
+      [
+        "an unknown product",
+        "?include=AVAILABILITY&product=VM",
+        /product' \/0 must be equal to one of the allowed values/,
+      ],
       ["count=0", `?${AVAILABILITY}&count=0`, /count' must be >= 1/],
       ["count=two", `?${AVAILABILITY}&count=two`, /count' must be integer/],
       ["an unknown cloud", `?${AVAILABILITY}&cloud=PRIVATE`, /cloud' must be equal to one of the allowed values/],
@@ -99,7 +117,10 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: catalog an
       const id = encodeURIComponent(c.target().gpuTypeId);
       expect((await raw().call("GET", `/catalog/gpus/${id}?include=AVAILABILITY`)).status).toBe(400);
       expect((await raw().call("GET", `/catalog/gpus/${id}?count=1`)).status).toBe(400);
-      expect((await raw().call("GET", `/catalog/gpus/${id}?${AVAILABILITY}&count=0`, { invalid: /count' must be >= 1/ })).status).toBe(422);
+      expect(
+        (await raw().call("GET", `/catalog/gpus/${id}?${AVAILABILITY}&count=0`, { invalid: /count' must be >= 1/ }))
+          .status,
+      ).toBe(422);
     });
   });
 
@@ -131,7 +152,10 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: catalog an
     it("startTime and endTime (snapped to the buckets), lastN, and an unknown podId", async () => {
       const start = encodeURIComponent(new Date(Date.now() - 3 * 3600_000).toISOString());
       const end = encodeURIComponent(new Date(Date.now() + 3600_000).toISOString());
-      const windowed = await raw().call("GET", `/billing/pods?podId=${stoppedId}&bucketSize=hour&startTime=${start}&endTime=${end}`);
+      const windowed = await raw().call(
+        "GET",
+        `/billing/pods?podId=${stoppedId}&bucketSize=hour&startTime=${start}&endTime=${end}`,
+      );
       expect(recordsOf(windowed.json).length).toBeGreaterThan(0);
       const offsetTime = encodeURIComponent("2026-01-01T00:00:00+02:00");
       expect((await raw().call("GET", `/billing/pods?startTime=${offsetTime}`)).status).toBe(200);

@@ -39,17 +39,37 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: pods, acti
         mounts: { persistent: { size: 20, path: "/workspace" } },
       };
       await c.createPod("full", full);
-      await c.createPod("network", { gpu: { id: c.target().gpuTypeId, minCudaVersion: "12.1" }, mounts: { network: [{ volumeId: "vol_conformance", path: "/data" }] } });
-      await c.createPod("cuda-floor-and-empty-set", { gpu: { id: c.target().gpuTypeId, allowedCudaVersions: [], minCudaVersion: "12.8" } });
+      await c.createPod("network", {
+        gpu: { id: c.target().gpuTypeId, minCudaVersion: "12.1" },
+        mounts: { network: [{ volumeId: "vol_conformance", path: "/data" }] },
+      });
+      await c.createPod("cuda-floor-and-empty-set", {
+        gpu: { id: c.target().gpuTypeId, allowedCudaVersions: [], minCudaVersion: "12.8" },
+      });
     });
 
     it.each([
       ["an unknown field (v1's gpuTypeIds)", { gpuTypeIds: ["NVIDIA RTX A4000"] }, /gpuTypeIds|unevaluated/],
       ["a wrong type", { name: 5 }, /\/name must be string/],
       ["a bad enum", { cloud: "PRIVATE" }, /\/cloud must be equal to one of the allowed values/],
-      ["a bad CUDA pattern", { gpu: { id: "NVIDIA RTX A4000", allowedCudaVersions: ["12"] } }, /allowedCudaVersions\/0 must match pattern/],
+      [
+        "a bad CUDA pattern",
+        { gpu: { id: "NVIDIA RTX A4000", allowedCudaVersions: ["12"] } },
+        /allowedCudaVersions\/0 must match pattern/,
+      ],
       ["a persistent mount under 10 GB", { mounts: { persistent: { size: 5, path: "/w" } } }, /size must be >= 10/],
-      ["two network mounts", { mounts: { network: [{ volumeId: "a", path: "/a" }, { volumeId: "b", path: "/b" }] } }, /network must NOT have more than 1 items/],
+      [
+        "two network mounts",
+        {
+          mounts: {
+            network: [
+              { volumeId: "a", path: "/a" },
+              { volumeId: "b", path: "/b" },
+            ],
+          },
+        },
+        /network must NOT have more than 1 items/,
+      ],
       ["gpu.count 0", { gpu: { id: "NVIDIA RTX A4000", count: 0 } }, /count must be >= 1/],
     ])("422 + errors for %s", async (_what, patch, flagged) => {
       const body = { name: "conformance-bad", image: "x:1", gpu: { id: "NVIDIA RTX A4000" }, ...patch };
@@ -59,8 +79,22 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: pods, acti
     });
 
     it("422 when name or image is missing, or the body is not an object", async () => {
-      expect((await raw().call("POST", "/pods", { body: { image: "x:1", gpu: { id: "NVIDIA RTX A4000" } }, invalid: /required property 'name'/ })).status).toBe(422);
-      expect((await raw().call("POST", "/pods", { body: { name: "n", gpu: { id: "NVIDIA RTX A4000" } }, invalid: /required property 'image'/ })).status).toBe(422);
+      expect(
+        (
+          await raw().call("POST", "/pods", {
+            body: { image: "x:1", gpu: { id: "NVIDIA RTX A4000" } },
+            invalid: /required property 'name'/,
+          })
+        ).status,
+      ).toBe(422);
+      expect(
+        (
+          await raw().call("POST", "/pods", {
+            body: { name: "n", gpu: { id: "NVIDIA RTX A4000" } },
+            invalid: /required property 'image'/,
+          })
+        ).status,
+      ).toBe(422);
       expect((await raw().call("POST", "/pods", { body: [], invalid: /must be object/ })).status).toBe(422);
     });
 
@@ -74,15 +108,31 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: pods, acti
       ["a CPU pod", { gpu: undefined, cpu: { id: "cpu5c", vcpuCount: 4 } }, /CPU pods/],
       ["neither gpu nor cpu", { gpu: undefined }, /exactly one of gpu or cpu/],
       ["a templateId", { templateId: "30zmvf89kd" }, /templates are not supported/],
-      ["allowedCudaVersions with minCudaVersion", { gpu: { id: "NVIDIA RTX A4000", allowedCudaVersions: ["12.8"], minCudaVersion: "12.1" } }, /mutually exclusive/],
-      ["persistent and network mounts", { mounts: { persistent: { size: 10, path: "/w" }, network: [{ volumeId: "v", path: "/n" }] } }, /mutually exclusive/],
+      [
+        "allowedCudaVersions with minCudaVersion",
+        { gpu: { id: "NVIDIA RTX A4000", allowedCudaVersions: ["12.8"], minCudaVersion: "12.1" } },
+        /mutually exclusive/,
+      ],
+      [
+        "persistent and network mounts",
+        { mounts: { persistent: { size: 10, path: "/w" }, network: [{ volumeId: "v", path: "/n" }] } },
+        /mutually exclusive/,
+      ],
       ["a port without a protocol", { ports: ["8888"] }, /port\/protocol/],
       ["unparseable args", { args: "echo 'unterminated" }, /unterminated single quote/],
       ["an unknown GPU type", { gpu: { id: "NVIDIA NOT A GPU 9000" } }, /does not exist/],
       ["gpu.count over maxCount", { gpu: { id: "NVIDIA RTX A4000", count: 9 } }, /exceeds/],
-      ["a CUDA version no host reports", { gpu: { id: "NVIDIA RTX A4000", allowedCudaVersions: ["11.8"] } }, /no longer any instances/],
+      [
+        "a CUDA version no host reports",
+        { gpu: { id: "NVIDIA RTX A4000", allowedCudaVersions: ["11.8"] } },
+        /no longer any instances/,
+      ],
       ["only unknown data centres", { dataCenterIds: ["XX-NOWHERE-1"] }, /no longer any instances/],
-      ["a sold-out GPU type", { gpu: { id: SOLD_OUT } }, /There are no longer any instances available with the requested specifications/],
+      [
+        "a sold-out GPU type",
+        { gpu: { id: SOLD_OUT } },
+        /There are no longer any instances available with the requested specifications/,
+      ],
     ])("400 for %s", async (_what, patch, detail) => {
       const body = { name: "conformance-rule", image: "x:1", gpu: { id: "NVIDIA RTX A4000" }, ...patch };
       const answer = await raw().call("POST", "/pods", { body });
@@ -107,9 +157,13 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: pods, acti
       for (const query of ["", "?includeClusterPods=true", "?includeClusterPods=false"]) {
         const answer = await raw().call("GET", `/pods${query}`);
         expect(answer.status).toBe(200);
-        expect(field(answer.json, "pods")).toEqual(expect.arrayContaining([expect.objectContaining({ name: expect.stringContaining("minimal") })]));
+        expect(field(answer.json, "pods")).toEqual(
+          expect.arrayContaining([expect.objectContaining({ name: expect.stringContaining("minimal") })]),
+        );
       }
-      expect((await raw().call("GET", "/pods?includeClusterPods=maybe", { invalid: /must be boolean/ })).status).toBe(422);
+      expect((await raw().call("GET", "/pods?includeClusterPods=maybe", { invalid: /must be boolean/ })).status).toBe(
+        422,
+      );
     });
 
     it("answers a Pod in each status: PROVISIONING, RUNNING, EXITED (stopped, and exited by itself), ERROR, and 404 once TERMINATED", async () => {
@@ -176,9 +230,25 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: pods, acti
 
     it("422 for a bad action, a missing action, an extra field, or no body", async () => {
       const id = await c.createPod("bad-actions");
-      expect((await raw().call("POST", `/pods/${id}/action`, { body: { action: "fly" }, invalid: /\/action must be equal to one of the allowed values/ })).status).toBe(422);
-      expect((await raw().call("POST", `/pods/${id}/action`, { body: {}, invalid: /required property 'action'/ })).status).toBe(422);
-      expect((await raw().call("POST", `/pods/${id}/action`, { body: { action: "stop", force: true }, invalid: /additional properties/ })).status).toBe(422);
+      expect(
+        (
+          await raw().call("POST", `/pods/${id}/action`, {
+            body: { action: "fly" },
+            invalid: /\/action must be equal to one of the allowed values/,
+          })
+        ).status,
+      ).toBe(422);
+      expect(
+        (await raw().call("POST", `/pods/${id}/action`, { body: {}, invalid: /required property 'action'/ })).status,
+      ).toBe(422);
+      expect(
+        (
+          await raw().call("POST", `/pods/${id}/action`, {
+            body: { action: "stop", force: true },
+            invalid: /additional properties/,
+          })
+        ).status,
+      ).toBe(422);
       expect((await raw().call("POST", `/pods/${id}/action`, { invalid: /requires a request body/ })).status).toBe(422);
     });
 
@@ -219,10 +289,16 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: pods, acti
     it("resumes after a Last-Event-ID: the <ts>/<seq> id it sent, or a bare timestamp", async () => {
       const first = await raw().stream(`/pods/${id}/logs?source=container&tail=2`, { until: (t) => events(t) >= 2 });
       const ids = [...first.text.matchAll(/^id: (.+)$/gm)].map((m) => m[1] ?? "");
-      const bySeq = await raw().stream(`/pods/${id}/logs?source=container`, { headers: { "Last-Event-ID": ids[0] ?? "" }, until: (t) => events(t) >= 1 });
+      const bySeq = await raw().stream(`/pods/${id}/logs?source=container`, {
+        headers: { "Last-Event-ID": ids[0] ?? "" },
+        until: (t) => events(t) >= 1,
+      });
       expect(bySeq.text.match(/^id: (.+)$/m)?.[1]).toBe(ids[1]);
       const stamp = (ids[0] ?? "").split("/")[0] ?? "";
-      const byTime = await raw().stream(`/pods/${id}/logs?source=container`, { headers: { "Last-Event-ID": stamp }, until: (t) => events(t) >= 1 });
+      const byTime = await raw().stream(`/pods/${id}/logs?source=container`, {
+        headers: { "Last-Event-ID": stamp },
+        until: (t) => events(t) >= 1,
+      });
       expect(byTime.status).toBe(200);
     });
 
@@ -231,7 +307,12 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: pods, acti
       ["a negative tail", "?tail=-1", {}, /tail' must be >= 0/],
       ["an unknown source", "?source=stdout", {}, /source' must be equal to one of the allowed values/],
       ["a since that is not RFC 3339", "?since=yesterday", {}, /since' must match format "date-time"/],
-      ["a Last-Event-ID that is neither form", "", { "Last-Event-ID": "garbage" }, /Last-Event-ID' must match format "date-time"/],
+      [
+        "a Last-Event-ID that is neither form",
+        "",
+        { "Last-Event-ID": "garbage" },
+        /Last-Event-ID' must match format "date-time"/,
+      ],
     ])("422 for %s", async (_what, query, headers, flagged) => {
       const answer = await raw().call("GET", `/pods/${id}/logs${query}`, { headers, invalid: flagged });
       expect(answer.status).toBe(422);

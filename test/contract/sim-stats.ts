@@ -13,7 +13,8 @@ export function faultCount(stats: unknown, kind: FaultKind): number {
 /** POST /v2/pods answers for one GPU type by status (`creates[gpuTypeId][status]`), 0 when none. */
 export function createCount(stats: unknown, gpuTypeId: string, status: number): number {
   const creates = field(stats, "creates");
-  if (typeof creates !== "object" || creates === null) throw new Error(`sim stats have no creates object: ${JSON.stringify(stats)}`);
+  if (typeof creates !== "object" || creates === null)
+    throw new Error(`sim stats have no creates object: ${JSON.stringify(stats)}`);
   const byStatus = field(creates, gpuTypeId);
   return byStatus === undefined ? 0 : count(byStatus, String(status), `creates.${gpuTypeId}.${status}`);
 }
@@ -21,7 +22,8 @@ export function createCount(stats: unknown, gpuTypeId: string, status: number): 
 /** Calls counted under `"METHOD /v2/template STATUS"`, 0 when none. */
 export function callCount(stats: unknown, key: string): number {
   const calls = field(stats, "calls");
-  if (typeof calls !== "object" || calls === null) throw new Error(`sim stats have no calls object: ${JSON.stringify(stats)}`);
+  if (typeof calls !== "object" || calls === null)
+    throw new Error(`sim stats have no calls object: ${JSON.stringify(stats)}`);
   return field(calls, key) === undefined ? 0 : count(calls, key, `calls["${key}"]`);
 }
 

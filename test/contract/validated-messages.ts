@@ -25,7 +25,9 @@ export function unexplainedViolations(recorder: ContractRecorder): ContractViola
 
 /** One line per violation, for a failure message. */
 export function describeViolations(violations: ContractViolation[]): string {
-  return violations.map((v) => `${v.kind} ${v.method} ${v.url}${v.status === undefined ? "" : ` -> ${v.status}`}: ${v.violation}`).join("\n");
+  return violations
+    .map((v) => `${v.kind} ${v.method} ${v.url}${v.status === undefined ? "" : ` -> ${v.status}`}: ${v.violation}`)
+    .join("\n");
 }
 
 export interface ValidatedTotals {
@@ -37,7 +39,8 @@ export interface ValidatedTotals {
   suites: number;
 }
 
-const tallyDir = (): string => path.join(os.tmpdir(), `trainpod-contract-${process.env.TRAINPOD_TEST_RUN_ID ?? `pid${process.ppid}`}`);
+const tallyDir = (): string =>
+  path.join(os.tmpdir(), `trainpod-contract-${process.env.TRAINPOD_TEST_RUN_ID ?? `pid${process.ppid}`}`);
 
 /**
  * Records this suite's count where the other contract suites of the same jest run (same
@@ -47,7 +50,10 @@ const tallyDir = (): string => path.join(os.tmpdir(), `trainpod-contract-${proce
 export function reportValidated(suite: string, validated: number, violations: number): ValidatedTotals {
   const dir = tallyDir();
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${suite.replace(/[^a-z0-9-]+/gi, "_")}.json`), JSON.stringify({ suite, validated, violations }));
+  writeFileSync(
+    path.join(dir, `${suite.replace(/[^a-z0-9-]+/gi, "_")}.json`),
+    JSON.stringify({ suite, validated, violations }),
+  );
   let runTotal = 0;
   let suites = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".json"))) {

@@ -45,8 +45,12 @@ describe("the dashboard's endpoints on a running system", () => {
 
     const text = await workerMetrics();
     expect(text).toMatch(/trainpod_failure_to_termination_seconds_count\{service="worker"\} [2-9]/);
-    expect(text).toMatch(/trainpod_runpod_api_calls_total\{endpoint="\/pods",method="POST",status="20\d",service="worker"\} [2-9]/);
-    expect(text).toMatch(/trainpod_runpod_api_calls_total\{endpoint="\/pods\/\{id\}",method="DELETE",status="20\d",service="worker"\} [2-9]/);
+    expect(text).toMatch(
+      /trainpod_runpod_api_calls_total\{endpoint="\/pods",method="POST",status="20\d",service="worker"\} [2-9]/,
+    );
+    expect(text).toMatch(
+      /trainpod_runpod_api_calls_total\{endpoint="\/pods\/\{id\}",method="DELETE",status="20\d",service="worker"\} [2-9]/,
+    );
     expect(text).toMatch(/trainpod_pod_cost_micro_usd_total\{status="FAILED",service="worker"\} [1-9]/);
 
     const stats = await admin("GET", "/v1/stats");

@@ -1,6 +1,15 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -25,13 +34,25 @@ interface Run {
 /** Runs the CLI as its own process (the bin that `npx trainpod` runs), stdin closed, no terminal. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? "", HOME: dir, TRAINPOD_CONFIG_DIR: path.join(dir, "config"), ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        env: { PATH: process.env.PATH ?? "", HOME: dir, TRAINPOD_CONFIG_DIR: path.join(dir, "config"), ...env },
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
     child.stdin?.end();
   });
 }
-const withKey = (extra: Record<string, string> = {}) => ({ TRAINPOD_API_URL: sys.apiUrl, TRAINPOD_API_KEY: key, ...extra });
+const withKey = (extra: Record<string, string> = {}) => ({
+  TRAINPOD_API_URL: sys.apiUrl,
+  TRAINPOD_API_KEY: key,
+  ...extra,
+});
 const deploymentCount = () => sys.db.prisma.deployment.count();
 
 beforeAll(async () => {
@@ -69,7 +90,29 @@ describe("the trainpod CLI against the running system and simulator", () => {
   });
 
   it("deploy --yes prints the estimate and submits; watch follows it and exits 0 when it SUCCEEDED", async () => {
-    const dep = await cli(["deploy", "--yes", "--dataset", datasetId, "--model", "tiny-llama", "--gpu", "NVIDIA GeForce RTX 4090", "--hp", "steps=3", "--hp", "sim_step_ms=50", "--max-cost", "2", "--max-runtime", "60", "--expected-runtime", "10"], withKey());
+    const dep = await cli(
+      [
+        "deploy",
+        "--yes",
+        "--dataset",
+        datasetId,
+        "--model",
+        "tiny-llama",
+        "--gpu",
+        "NVIDIA GeForce RTX 4090",
+        "--hp",
+        "steps=3",
+        "--hp",
+        "sim_step_ms=50",
+        "--max-cost",
+        "2",
+        "--max-runtime",
+        "60",
+        "--expected-runtime",
+        "10",
+      ],
+      withKey(),
+    );
     expect(dep.code).toBe(0);
     // $0.69/h: 10 expected minutes = $0.115; 60 minutes at worst = $0.69, under the $2 cap
     expect(dep.stdout).toMatch(/expected: {3}\$0\.115 /);
@@ -89,7 +132,10 @@ describe("the trainpod CLI against the running system and simulator", () => {
 
   it("a failing run (from a YAML file) makes deploy --watch exit 3 with the failure shown", async () => {
     const file = path.join(dir, "run.yaml");
-    writeFileSync(file, `datasetId: ${datasetId}\nbaseModel: tiny-llama\ngpuTypeIds:\n  - NVIDIA A40\nhyperparameters:\n  steps: 5\n  sim_step_ms: 50\n  sim_fail_at_step: 2\n  sim_exit_code: 3\n`);
+    writeFileSync(
+      file,
+      `datasetId: ${datasetId}\nbaseModel: tiny-llama\ngpuTypeIds:\n  - NVIDIA A40\nhyperparameters:\n  steps: 5\n  sim_step_ms: 50\n  sim_fail_at_step: 2\n  sim_exit_code: 3\n`,
+    );
     const run = await cli(["deploy", "-f", file, "--yes", "--watch"], withKey());
     expect(run.code).toBe(3);
     expect(run.stdout).toMatch(/✗ failed: TRAINING_FAILED/);
@@ -97,9 +143,29 @@ describe("the trainpod CLI against the running system and simulator", () => {
   });
 
   it("a cancelled run makes watch exit 4", async () => {
-    const dep = await cli(["deploy", "--yes", "--json", "--dataset", datasetId, "--model", "m", "--gpu", "NVIDIA A40", "--hp", "steps=500", "--hp", "sim_step_ms=100"], withKey());
+    const dep = await cli(
+      [
+        "deploy",
+        "--yes",
+        "--json",
+        "--dataset",
+        datasetId,
+        "--model",
+        "m",
+        "--gpu",
+        "NVIDIA A40",
+        "--hp",
+        "steps=500",
+        "--hp",
+        "sim_step_ms=100",
+      ],
+      withKey(),
+    );
     const id = JSON.parse(dep.stdout).deployment.id as string;
-    await until("running", async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).status === "RUNNING");
+    await until(
+      "running",
+      async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).status === "RUNNING",
+    );
     const [w, c] = await Promise.all([cli(["watch", id], withKey()), cli(["cancel", id], withKey())]);
     expect(c.code).toBe(0);
     expect(w.code).toBe(4);
@@ -107,7 +173,23 @@ describe("the trainpod CLI against the running system and simulator", () => {
 
   it("deploy lists every pre-flight problem, exits 1 and creates nothing; without --yes and a terminal it does not deploy", async () => {
     const before = await deploymentCount();
-    const bad = await cli(["deploy", "--yes", "--dataset", datasetId, "--model", "m", "--gpu", "NVIDIA GTX 9999", "--image", "", "--max-cost", "0.000001"], withKey());
+    const bad = await cli(
+      [
+        "deploy",
+        "--yes",
+        "--dataset",
+        datasetId,
+        "--model",
+        "m",
+        "--gpu",
+        "NVIDIA GTX 9999",
+        "--image",
+        "",
+        "--max-cost",
+        "0.000001",
+      ],
+      withKey(),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/PREFLIGHT_FAILED/);
     expect(bad.stderr).toMatch(/- UNKNOWN_GPU_TYPE \[gpuTypeIds\.0\]/);
@@ -134,7 +216,12 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 function storedArtifacts(id: string): Map<string, Buffer> {
   const root = path.join(sys.config.env.ARTIFACT_DIR, id);
   const files = readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  return new Map(files.map((e) => [path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join("/"), readFileSync(path.join(e.parentPath, e.name))]));
+  return new Map(
+    files.map((e) => [
+      path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join("/"),
+      readFileSync(path.join(e.parentPath, e.name)),
+    ]),
+  );
 }
 
 interface Seen {
@@ -150,18 +237,36 @@ async function recordingProxy(): Promise<{ url: string; seen: Seen[]; close(): P
   const seen: Seen[] = [];
   const target = new URL(sys.apiUrl);
   const server = http.createServer((req, res) => {
-    const entry: Seen = { method: req.method ?? "", url: req.url ?? "", range: req.headers.range, ifRange: req.headers["if-range"] as string | undefined };
+    const entry: Seen = {
+      method: req.method ?? "",
+      url: req.url ?? "",
+      range: req.headers.range,
+      ifRange: req.headers["if-range"] as string | undefined,
+    };
     seen.push(entry);
-    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
-      entry.status = answer.statusCode;
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const up = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target.host },
+      },
+      (answer) => {
+        entry.status = answer.statusCode;
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     up.on("error", () => res.destroy());
     req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
 }
 
 describe("the trainpod CLI gets the model: artifacts, pull, deploy --pull", () => {
@@ -171,7 +276,25 @@ describe("the trainpod CLI gets the model: artifacts, pull, deploy --pull", () =
 
   it("deploy --pull DIR waits for the run and pulls every artifact, sha256 verified, into DIR", async () => {
     const out = path.join(dir, "pulled-by-deploy");
-    const dep = await cli(["deploy", "--yes", "--dataset", datasetId, "--model", "tiny-llama", "--gpu", "NVIDIA A40", "--hp", "steps=3", "--hp", "sim_step_ms=50", "--pull", out], withKey());
+    const dep = await cli(
+      [
+        "deploy",
+        "--yes",
+        "--dataset",
+        datasetId,
+        "--model",
+        "tiny-llama",
+        "--gpu",
+        "NVIDIA A40",
+        "--hp",
+        "steps=3",
+        "--hp",
+        "sim_step_ms=50",
+        "--pull",
+        out,
+      ],
+      withKey(),
+    );
     expect({ code: dep.code, stderr: dep.stderr }).toMatchObject({ code: 0 });
     id = /deployment ([0-9a-f-]{36}) QUEUED/.exec(dep.stdout)?.[1] ?? "";
     expect(dep.stdout).toMatch(new RegExp(`${id} {2}SUCCEEDED`));
@@ -192,7 +315,10 @@ describe("the trainpod CLI gets the model: artifacts, pull, deploy --pull", () =
   it("artifacts lists path, size, short sha256 and the total; --json the list; an unknown or another user's deployment is `no such deployment`", async () => {
     const l = await cli(["artifacts", id], withKey());
     expect(l.code).toBe(0);
-    for (const [rel, bytes] of stored) expect(l.stdout).toMatch(new RegExp(`^${rel.replace(".", "\\.")} +[\\d.]+ (B|KiB) +${sha256(bytes).slice(0, 12)} +\\d{4}-`, "m"));
+    for (const [rel, bytes] of stored)
+      expect(l.stdout).toMatch(
+        new RegExp(`^${rel.replace(".", "\\.")} +[\\d.]+ (B|KiB) +${sha256(bytes).slice(0, 12)} +\\d{4}-`, "m"),
+      );
     expect(l.stdout).toContain(`${stored.size} files`);
     const j = JSON.parse((await cli(["artifacts", id, "--json"], withKey())).stdout);
     expect(j.items.map((f: { path: string }) => f.path).sort()).toEqual([...stored.keys()].sort());
@@ -213,7 +339,9 @@ describe("the trainpod CLI gets the model: artifacts, pull, deploy --pull", () =
     const first = await cli(["pull", id, out, "--json"], withKey());
     expect(first.code).toBe(0);
     const files = JSON.parse(first.stdout).files as Array<{ path: string; sha256: string; outcome: string }>;
-    expect(files.map((f) => [f.path, f.sha256, f.outcome]).sort()).toEqual([...stored].map(([rel, b]) => [rel, sha256(b), "downloaded"]).sort());
+    expect(files.map((f) => [f.path, f.sha256, f.outcome]).sort()).toEqual(
+      [...stored].map(([rel, b]) => [rel, sha256(b), "downloaded"]).sort(),
+    );
 
     // the pull broke halfway through the model: a .part with its first half, no file
     const model = stored.get(MODEL) as Buffer;
@@ -224,12 +352,24 @@ describe("the trainpod CLI gets the model: artifacts, pull, deploy --pull", () =
     try {
       const again = await cli(["pull", id, out, "--json"], withKey({ TRAINPOD_API_URL: proxy.url }));
       expect({ code: again.code, stderr: again.stderr }).toMatchObject({ code: 0 });
-      const outcomes = Object.fromEntries((JSON.parse(again.stdout).files as Array<{ path: string; outcome: string }>).map((f) => [f.path, f.outcome]));
-      expect(outcomes).toEqual(Object.fromEntries([...stored.keys()].map((rel) => [rel, rel === MODEL ? "resumed" : "present"])));
+      const outcomes = Object.fromEntries(
+        (JSON.parse(again.stdout).files as Array<{ path: string; outcome: string }>).map((f) => [f.path, f.outcome]),
+      );
+      expect(outcomes).toEqual(
+        Object.fromEntries([...stored.keys()].map((rel) => [rel, rel === MODEL ? "resumed" : "present"])),
+      );
       expect(again.stderr).toContain(`${MODEL}: `);
       expect(again.stderr).toContain(`resumed from byte ${half}, sha256 verified`);
       const downloads = proxy.seen.filter((s) => s.url.startsWith(`/v1/deployments/${id}/artifacts/`));
-      expect(downloads).toEqual([{ method: "GET", url: `/v1/deployments/${id}/artifacts/${MODEL}`, range: `bytes=${half}-`, ifRange: `"sha256-${sha256(model)}"`, status: 206 }]);
+      expect(downloads).toEqual([
+        {
+          method: "GET",
+          url: `/v1/deployments/${id}/artifacts/${MODEL}`,
+          range: `bytes=${half}-`,
+          ifRange: `"sha256-${sha256(model)}"`,
+          status: 206,
+        },
+      ]);
     } finally {
       await proxy.close();
     }
@@ -247,7 +387,11 @@ describe("the trainpod CLI gets the model: artifacts, pull, deploy --pull", () =
     writeFileSync(path.join(out, `${MODEL}.part`), bad);
     const failed = await cli(["pull", id, out], withKey());
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(new RegExp(`${MODEL.replace(".", "\\.")}: checksum mismatch: sha256 [0-9a-f]{64}, the list says ${sha256(model)}`));
+    expect(failed.stderr).toMatch(
+      new RegExp(
+        `${MODEL.replace(".", "\\.")}: checksum mismatch: sha256 [0-9a-f]{64}, the list says ${sha256(model)}`,
+      ),
+    );
     expect(existsSync(path.join(out, `${MODEL}.part`))).toBe(false);
     expect(existsSync(path.join(out, MODEL))).toBe(false);
     const again = await cli(["pull", id, out], withKey());
@@ -257,7 +401,28 @@ describe("the trainpod CLI gets the model: artifacts, pull, deploy --pull", () =
 
   it("deploy --wait --pull on a run that FAILED exits 3 and pulls nothing; artifacts says there are none yet", async () => {
     const out = path.join(dir, "never");
-    const run = await cli(["deploy", "--yes", "--wait", "--dataset", datasetId, "--model", "m", "--gpu", "NVIDIA A40", "--hp", "steps=5", "--hp", "sim_step_ms=50", "--hp", "sim_fail_at_step=2", "--pull", out], withKey());
+    const run = await cli(
+      [
+        "deploy",
+        "--yes",
+        "--wait",
+        "--dataset",
+        datasetId,
+        "--model",
+        "m",
+        "--gpu",
+        "NVIDIA A40",
+        "--hp",
+        "steps=5",
+        "--hp",
+        "sim_step_ms=50",
+        "--hp",
+        "sim_fail_at_step=2",
+        "--pull",
+        out,
+      ],
+      withKey(),
+    );
     expect(run.code).toBe(3);
     expect(existsSync(out)).toBe(false);
     const failedId = /deployment ([0-9a-f-]{36}) QUEUED/.exec(run.stdout)?.[1] ?? "";
@@ -270,7 +435,10 @@ describe("the trainpod CLI gets the model: artifacts, pull, deploy --pull", () =
   }, 60_000);
 
   it("once the owner deleted the artifacts, artifacts says so and pull fails saying why", async () => {
-    const del = await fetch(`${sys.apiUrl}/v1/deployments/${id}/artifacts`, { method: "DELETE", headers: { authorization: `Bearer ${key}` } });
+    const del = await fetch(`${sys.apiUrl}/v1/deployments/${id}/artifacts`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(del.status).toBe(204);
     const l = await cli(["artifacts", id], withKey());
     expect(l.code).toBe(0);

@@ -15,7 +15,8 @@ import { CHROMIUM, CHROMIUM_ARGS, haveChromium, loginThroughPage } from "./suppo
  * Both are refused, nothing changes; the same actions from trainpod's own pages still work.
  * The HTTP-level rules: apps/api/src/http/admin-session.int.test.ts.
  */
-if (!haveChromium) process.stdout.write(`csrf.browser.test: SKIPPED, no chromium at ${CHROMIUM} (apt-get install chromium)\n`);
+if (!haveChromium)
+  process.stdout.write(`csrf.browser.test: SKIPPED, no chromium at ${CHROMIUM} (apt-get install chromium)\n`);
 const describeBrowser = haveChromium ? describe : describe.skip;
 
 let h: ApiHarness;
@@ -62,7 +63,13 @@ afterAll(async () => {
   await h?.close();
 });
 
-const liveDeployment = async () => (await makeDeployment(h.db.prisma, owner, { status: "RUNNING", podId: `pod-csrf-${Math.random().toString(36).slice(2)}` })).id;
+const liveDeployment = async () =>
+  (
+    await makeDeployment(h.db.prisma, owner, {
+      status: "RUNNING",
+      podId: `pod-csrf-${Math.random().toString(36).slice(2)}`,
+    })
+  ).id;
 const statusOf = async (id: string) => (await h.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).status;
 const maintenanceJobs = async () => Object.values(await queues.maintenance.getJobCounts()).reduce((a, b) => a + b, 0);
 
@@ -73,7 +80,9 @@ const attackers = () => ({ otherOrigin: `http://127.0.0.1:${evilPort}`, otherSit
 async function attack(context: BrowserContext, attacker: string, target: string): Promise<number> {
   const page = await context.newPage();
   try {
-    const answered = page.waitForResponse((r) => r.url() === target && r.request().method() === "POST", { timeout: 15_000 });
+    const answered = page.waitForResponse((r) => r.url() === target && r.request().method() === "POST", {
+      timeout: 15_000,
+    });
     await page.goto(`${attacker}/?target=${encodeURIComponent(target)}`);
     return (await answered).status();
   } finally {
@@ -82,25 +91,38 @@ async function attack(context: BrowserContext, attacker: string, target: string)
 }
 
 /** Every attacker origin against both actions: the statuses, and whether anything changed. */
-async function attackAll(context: BrowserContext): Promise<{ statuses: Record<string, number>; status: string; jobsAdded: number }> {
+async function attackAll(
+  context: BrowserContext,
+): Promise<{ statuses: Record<string, number>; status: string; jobsAdded: number }> {
   const id = await liveDeployment();
   const jobs = await maintenanceJobs();
   const statuses: Record<string, number> = {};
   for (const [name, origin] of Object.entries(attackers())) {
     statuses[`${name} cancel`] = await attack(context, origin, `${h.url}/v1/admin/deployments/${id}/cancel`);
-    statuses[`${name} bull board add`] = await attack(context, origin, `${h.url}/admin/queues/api/queues/maintenance/add`);
+    statuses[`${name} bull board add`] = await attack(
+      context,
+      origin,
+      `${h.url}/admin/queues/api/queues/maintenance/add`,
+    );
   }
   return { statuses, status: await statusOf(id), jobsAdded: (await maintenanceJobs()) - jobs };
 }
 
 describeBrowser("CSRF on the admin screens, in headless Chromium", () => {
   it("a browser holding the admin's cached Basic credentials: another origin's form POSTs are refused, nothing cancelled, no job added", async () => {
-    const context = await browser.newContext({ httpCredentials: { username: "ops@example.com", password: adminKey, origin: h.url, send: "always" } });
+    const context = await browser.newContext({
+      httpCredentials: { username: "ops@example.com", password: adminKey, origin: h.url, send: "always" },
+    });
     try {
       const got = await attackAll(context);
       // Basic is never accepted on a request that changes something
       expect(got).toEqual({
-        statuses: { "otherOrigin cancel": 401, "otherOrigin bull board add": 401, "otherSite cancel": 401, "otherSite bull board add": 401 },
+        statuses: {
+          "otherOrigin cancel": 401,
+          "otherOrigin bull board add": 401,
+          "otherSite cancel": 401,
+          "otherSite bull board add": 401,
+        },
         status: "RUNNING",
         jobsAdded: 0,
       });
@@ -121,7 +143,12 @@ describeBrowser("CSRF on the admin screens, in headless Chromium", () => {
       // same site, other port: the Strict cookie goes along, the same-origin check refuses (403);
       // another site: the browser withholds the cookie (401)
       expect(got).toEqual({
-        statuses: { "otherOrigin cancel": 403, "otherOrigin bull board add": 403, "otherSite cancel": 401, "otherSite bull board add": 401 },
+        statuses: {
+          "otherOrigin cancel": 403,
+          "otherOrigin bull board add": 403,
+          "otherSite cancel": 401,
+          "otherSite bull board add": 401,
+        },
         status: "RUNNING",
         jobsAdded: 0,
       });
@@ -135,7 +162,11 @@ describeBrowser("CSRF on the admin screens, in headless Chromium", () => {
       await page.goto(`${h.url}/admin/queues/`);
       const jobs = await maintenanceJobs();
       const added = await page.evaluate(async () => {
-        const res = await fetch("/admin/queues/api/queues/maintenance/add", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "from-the-board", data: {} }) });
+        const res = await fetch("/admin/queues/api/queues/maintenance/add", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: "from-the-board", data: {} }),
+        });
         return res.status;
       });
       expect(added).toBe(200);

@@ -14,9 +14,19 @@ import { loginThroughPage } from "./support/browser";
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) process.stdout.write(`dashboard.browser.test: SKIPPED, no chromium at ${CHROMIUM} (apt-get install chromium)\n`);
+if (!haveChromium)
+  process.stdout.write(`dashboard.browser.test: SKIPPED, no chromium at ${CHROMIUM} (apt-get install chromium)\n`);
 const describeBrowser = haveChromium ? describe : describe.skip;
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 let h: ApiHarness;
 let adminKey: string;
@@ -33,7 +43,13 @@ async function seed(): Promise<void> {
   const owner = { userId: user.id, datasetId: (await makeDataset(p, user.id)).id };
   const day = 24 * 3600_000;
   const now = Date.now();
-  const reasons: FailureReason[] = ["TRAINING_FAILED", "DATASET_DOWNLOAD_FAILED", "SETUP_TIMEOUT", "NO_CAPACITY", "HEARTBEAT_TIMEOUT"];
+  const reasons: FailureReason[] = [
+    "TRAINING_FAILED",
+    "DATASET_DOWNLOAD_FAILED",
+    "SETUP_TIMEOUT",
+    "NO_CAPACITY",
+    "HEARTBEAT_TIMEOUT",
+  ];
   for (let i = 0; i < 24; i += 1) {
     const createdAt = new Date(now - ((i * 5) % 20) * day - i * 3600_000);
     const failed = i % 3 === 0;
@@ -42,7 +58,9 @@ async function seed(): Promise<void> {
       createdAt,
       status: failed ? "FAILED" : "SUCCEEDED",
       failureReason: failed ? reasons[i % reasons.length] : null,
-      failureMessage: failed ? `train failed with exit code 1\nstep ${i} loss nan\nTraceback: RuntimeError: CUDA out of memory` : null,
+      failureMessage: failed
+        ? `train failed with exit code 1\nstep ${i} loss nan\nTraceback: RuntimeError: CUDA out of memory`
+        : null,
       exitCode: failed ? 1 : 0,
       podId: `pod-seed-${i}`,
       gpuTypeId: "NVIDIA A40",
@@ -57,7 +75,13 @@ async function seed(): Promise<void> {
       terminateAttempts: 1,
     });
   }
-  await makeDeployment(p, owner, { status: "RUNNING", podId: "pod-live-1", gpuTypeId: "NVIDIA A40", costPerHrMicros: 790_000n, podCreatedAt: new Date(now - 300_000) });
+  await makeDeployment(p, owner, {
+    status: "RUNNING",
+    podId: "pod-live-1",
+    gpuTypeId: "NVIDIA A40",
+    costPerHrMicros: 790_000n,
+    podCreatedAt: new Date(now - 300_000),
+  });
   const newest = await makeDeployment(p, owner, {
     status: "FAILED",
     failureReason: "TRAINING_FAILED",
@@ -69,7 +93,13 @@ async function seed(): Promise<void> {
   });
   failedId = newest.id;
   // RunPod refused for money once, and billed one run $0.05 more than trainpod counted
-  await makeDeployment(p, owner, { status: "FAILED", failureReason: "INSUFFICIENT_BALANCE", failureMessage: "RunPod POST /pods answered 402: Insufficient balance", finishedAt: new Date(now - 30_000), podTerminatedAt: new Date(now - 30_000) });
+  await makeDeployment(p, owner, {
+    status: "FAILED",
+    failureReason: "INSUFFICIENT_BALANCE",
+    failureMessage: "RunPod POST /pods answered 402: Insufficient balance",
+    finishedAt: new Date(now - 30_000),
+    podTerminatedAt: new Date(now - 30_000),
+  });
   await makeDeployment(p, owner, {
     status: "SUCCEEDED",
     podId: "pod-billed-1",
@@ -143,18 +173,26 @@ describeBrowser("the dashboard in headless Chromium", () => {
     // each row links to the deployment's artifact list (the admin route, which this session may read)
     const files = row.locator("a.artifacts");
     expect(await files.getAttribute("href")).toBe(`/v1/admin/deployments/${failedId}/artifacts`);
-    const list = await page.evaluate(async (href) => (await fetch(href)).status, `/v1/admin/deployments/${failedId}/artifacts`);
+    const list = await page.evaluate(
+      async (href) => (await fetch(href)).status,
+      `/v1/admin/deployments/${failedId}/artifacts`,
+    );
     expect(list).toBe(200);
     expect(await page.locator("#live tbody tr").count()).toBe(1);
     // said loudly: RunPod's 402, and a bill that disagrees with ours
-    expect(await page.locator("#alerts .alert-balance").textContent()).toContain("1 deployment(s) failed with INSUFFICIENT_BALANCE");
-    expect(await page.locator("#alerts .alert-billing").textContent()).toContain("differs from trainpod's cost on 1 deployment(s)");
+    expect(await page.locator("#alerts .alert-balance").textContent()).toContain(
+      "1 deployment(s) failed with INSUFFICIENT_BALANCE",
+    );
+    expect(await page.locator("#alerts .alert-billing").textContent()).toContain(
+      "differs from trainpod's cost on 1 deployment(s)",
+    );
     expect(await page.locator("#billing").textContent()).toContain("$0.1500");
     // spend against limit per user (ml@example.com has a budget of its own: see beforeAll)
     const spendRow = page.locator('#spend tr[data-user="ml@example.com"]');
     expect(await spendRow.locator("td").nth(3).textContent()).toBe("$1000.0000");
     expect(await spendRow.locator("td").nth(4).textContent()).toMatch(/^\d+ %$/);
-    if (process.env.UPDATE_SCREENSHOT === "1") await page.screenshot({ path: path.resolve(__dirname, "../../docs/dashboard.png"), fullPage: true });
+    if (process.env.UPDATE_SCREENSHOT === "1")
+      await page.screenshot({ path: path.resolve(__dirname, "../../docs/dashboard.png"), fullPage: true });
     await page.screenshot({ path: path.join(profile, "dashboard.png"), fullPage: true });
 
     await row.locator("button[data-action=retry]").click();

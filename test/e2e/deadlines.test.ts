@@ -41,21 +41,42 @@ describe("deadlines and the monitor", () => {
   });
 
   it("setup timeout, max runtime and max cost each terminate", async () => {
-    await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ bootDelayMs: 600_000 }) });
+    await sys.sim.admin("/admin/config", {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ bootDelayMs: 600_000 }),
+    });
     const setup = await user.submit({ steps: 3 }, { setupTimeoutMinutes: 10 });
     await until("provisioning", async () => (await user.get(setup.body.id)).status === "PROVISIONING");
-    await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ bootDelayMs: 100 }) });
+    await sys.sim.admin("/admin/config", {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ bootDelayMs: 100 }),
+    });
     const runtime = await user.submit({ steps: 1000, sim_step_ms: 400 }, { maxRuntimeMinutes: 30 });
     // pre-flight: $0.01 covers the 1-minute setup timeout on an A40 ($0.40/h × 60 s = $0.0067)
-    const budget = await user.submit({ steps: 1000, sim_step_ms: 400 }, { maxCostUsd: "0.01", maxRuntimeMinutes: 600, setupTimeoutMinutes: 1, gpuTypeIds: ["NVIDIA A40"] });
-    await until("running", async () => (await user.get(runtime.body.id)).status === "RUNNING" && (await user.get(budget.body.id)).status === "RUNNING");
+    const budget = await user.submit(
+      { steps: 1000, sim_step_ms: 400 },
+      { maxCostUsd: "0.01", maxRuntimeMinutes: 600, setupTimeoutMinutes: 1, gpuTypeIds: ["NVIDIA A40"] },
+    );
+    await until(
+      "running",
+      async () =>
+        (await user.get(runtime.body.id)).status === "RUNNING" && (await user.get(budget.body.id)).status === "RUNNING",
+    );
 
     // 2 min later: $0.40/h × 120 s = $0.013 > $0.01 budget
-    expect((await tickAt(2 * 60_000)).failed).toEqual(expect.arrayContaining([{ deploymentId: budget.body.id, reason: "BUDGET_EXCEEDED" }]));
+    expect((await tickAt(2 * 60_000)).failed).toEqual(
+      expect.arrayContaining([{ deploymentId: budget.body.id, reason: "BUDGET_EXCEEDED" }]),
+    );
     // 11 min later: the pod that never booted is past its 10-minute setup timeout
-    expect((await tickAt(11 * 60_000)).failed).toEqual(expect.arrayContaining([{ deploymentId: setup.body.id, reason: "SETUP_TIMEOUT" }]));
+    expect((await tickAt(11 * 60_000)).failed).toEqual(
+      expect.arrayContaining([{ deploymentId: setup.body.id, reason: "SETUP_TIMEOUT" }]),
+    );
     // 31 min later: past maxRuntimeMinutes
-    expect((await tickAt(31 * 60_000)).failed).toEqual(expect.arrayContaining([{ deploymentId: runtime.body.id, reason: "MAX_RUNTIME_EXCEEDED" }]));
+    expect((await tickAt(31 * 60_000)).failed).toEqual(
+      expect.arrayContaining([{ deploymentId: runtime.body.id, reason: "MAX_RUNTIME_EXCEEDED" }]),
+    );
 
     for (const id of [setup.body.id, runtime.body.id, budget.body.id]) {
       const d = await user.settled(id);
@@ -65,13 +86,22 @@ describe("deadlines and the monitor", () => {
   });
 
   it("no capacity is retried while the wait lasts, then fails the deployment as NO_CAPACITY", async () => {
-    await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ capacity: { "NVIDIA H100 80GB HBM3": 0 } }) });
+    await sys.sim.admin("/admin/config", {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ capacity: { "NVIDIA H100 80GB HBM3": 0 } }),
+    });
     const { id } = await makeDeployment(sys.db.prisma, await owner(), { gpuTypeIds: ["NVIDIA H100 80GB HBM3"] });
     // within the wait: a retryable error, the deployment stays QUEUED
-    await expect(deployDeployment(sys.deps.lifecycle, id, 1)).rejects.toMatchObject({ code: "RUNPOD_NO_CAPACITY", retryable: true });
+    await expect(deployDeployment(sys.deps.lifecycle, id, 1)).rejects.toMatchObject({
+      code: "RUNPOD_NO_CAPACITY",
+      retryable: true,
+    });
     expect((await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).status).toBe("QUEUED");
     // past the wait: final, FAILED / NO_CAPACITY, and no pod anywhere
-    await expect(deployDeployment({ ...sys.deps.lifecycle, noCapacityMaxWaitMs: 0 }, id, 2)).rejects.toMatchObject({ retryable: false });
+    await expect(deployDeployment({ ...sys.deps.lifecycle, noCapacityMaxWaitMs: 0 }, id, 2)).rejects.toMatchObject({
+      retryable: false,
+    });
     const d = await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } });
     expect(d).toMatchObject({ status: "FAILED", failureReason: "NO_CAPACITY", podId: null, attempts: 2 });
     // closed at zero cost: there never was a pod
@@ -90,18 +120,28 @@ describe("deadlines and the monitor", () => {
     const orphan = await runpod.createPod({ name, image: "img", gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 } });
     // the retried deploy job adopts it, twice over, billed from RunPod's createdAt
     expect(await deployDeployment(sys.deps.lifecycle, id, 2)).toBe("adopted");
-    expect((await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podCreatedAt?.toISOString()).toBe(orphan.createdAt);
+    expect((await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podCreatedAt?.toISOString()).toBe(
+      orphan.createdAt,
+    );
     expect(await deployDeployment(sys.deps.lifecycle, id, 3)).toBe("already-provisioned");
     const pods = (await runpod.listPods({ namePrefix: name })).filter((p) => p.name === name);
     expect(pods.map((p) => p.id)).toEqual([orphan.id]);
     const d = await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } });
     expect(d.podId).toBe(orphan.id);
     await sys.deps.lifecycle.jobs.terminate(id, "test cleanup");
-    await until("terminated", async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podTerminatedAt);
+    await until(
+      "terminated",
+      async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podTerminatedAt,
+    );
   });
 
   it("a pod we created is billed from RunPod's createdAt, not from before a slow create's wait (issue 14: cost within 1 s of price)", async () => {
-    const patch = (body: unknown) => sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const patch = (body: unknown) =>
+      sys.sim.admin("/admin/config", {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const { id } = await makeDeployment(sys.db.prisma, await owner());
     // every create waits 2 s before RunPod handles it (well within the client's timeout): the pod exists, and bills, from then
     await patch({ faults: { slow: 1, slowMs: 2000, methods: ["POST"], routes: ["/v2/pods"] } });
@@ -115,6 +155,9 @@ describe("deadlines and the monitor", () => {
     const off = Math.abs((d.podCreatedAt?.getTime() ?? 0) - Date.parse(pod.createdAt));
     expect({ off, within: off < 500 }).toEqual({ off, within: true });
     await sys.deps.lifecycle.jobs.terminate(id, "test cleanup");
-    await until("terminated", async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podTerminatedAt);
+    await until(
+      "terminated",
+      async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podTerminatedAt,
+    );
   });
 });

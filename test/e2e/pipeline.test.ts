@@ -24,7 +24,17 @@ describe("the deploy pipeline, end to end", () => {
     const d = await alice.settled(sub.body.id);
     expect(d.status).toBe("SUCCEEDED");
     const types = (d.events as Array<{ type: string }>).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(["submitted", "pod_created", "running", "dataset_downloaded", "progress", "succeeded", "pod_terminated"]));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        "submitted",
+        "pod_created",
+        "running",
+        "dataset_downloaded",
+        "progress",
+        "succeeded",
+        "pod_terminated",
+      ]),
+    );
     expect(d.progress.step).toBe(3);
     const pod = await alice.simPod(d.pod.id);
     expect(pod.status).toBe("TERMINATED");
@@ -33,8 +43,12 @@ describe("the deploy pipeline, end to end", () => {
     expect(Math.abs(Number(d.costUsd) * 1e6 - pod.accruedCostMicros)).toBeLessThanOrEqual(2 * 192 + 1);
     // the pod really fetched the dataset through its single-use token
     const tokens = await sys.db.prisma.datasetDownloadToken.findMany({ where: { deploymentId: d.id } });
-    expect(tokens.map((t) => ({ used: t.usedAt !== null, claimed: t.claimedAt !== null }))).toEqual([{ used: true, claimed: true }]);
-    expect(await sys.db.prisma.deploymentEvent.count({ where: { deploymentId: d.id, type: "pod_terminated" } })).toBe(1);
+    expect(tokens.map((t) => ({ used: t.usedAt !== null, claimed: t.claimedAt !== null }))).toEqual([
+      { used: true, claimed: true },
+    ]);
+    expect(await sys.db.prisma.deploymentEvent.count({ where: { deploymentId: d.id, type: "pod_terminated" } })).toBe(
+      1,
+    );
     // the artifact folder the trainer wrote was uploaded through the run token
     const uploaded = readdirSync(path.join(sys.config.env.ARTIFACT_DIR, d.id));
     expect(uploaded).toEqual(expect.arrayContaining(["adapter_config.json", "adapter_model.safetensors"]));
@@ -85,7 +99,11 @@ describe("the deploy pipeline, end to end", () => {
     const r = await alice.api("POST", "/v1/deployments", { datasetId: alice.datasetId, baseModel: "", gpuTypeIds: [] });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe("VALIDATION_FAILED");
-    const other = await alice.api("POST", "/v1/deployments", { datasetId: bob.datasetId, baseModel: "m", gpuTypeIds: ["NVIDIA A40"] });
+    const other = await alice.api("POST", "/v1/deployments", {
+      datasetId: bob.datasetId,
+      baseModel: "m",
+      gpuTypeIds: ["NVIDIA A40"],
+    });
     expect(other.status).toBe(422);
     expect(other.body.error.details.problems).toEqual([expect.objectContaining({ code: "DATASET_NOT_FOUND" })]);
     expect(await sys.db.prisma.deployment.count()).toBe(before);

@@ -9,7 +9,8 @@ import { TestClient } from "./support/client";
 // the real start script: the sim puts the trainer venv's bin first on the pod's PATH (SIM_POD_PATH_PREPEND).
 const REPO = path.join(__dirname, "..", "..");
 const venvPython = process.env.TRAINER_PYTHON || path.join(REPO, ".venv-trainer", "bin", "python");
-const hasVenv = existsSync(venvPython) && spawnSync(venvPython, ["-c", "import torch, transformers, peft, trl"]).status === 0;
+const hasVenv =
+  existsSync(venvPython) && spawnSync(venvPython, ["-c", "import torch, transformers, peft, trl"]).status === 0;
 
 let sys: System;
 let alice: TestClient;
@@ -17,13 +18,20 @@ let work: string;
 let model: string;
 
 if (!hasVenv && !process.env.TRAINER_PYTHON) {
-  it.skip(`SKIPPED: the trainer venv (${venvPython}) is missing, so the real trainer was not run in a pod: run scripts/trainer-venv.sh`, () => undefined);
+  it.skip(`SKIPPED: the trainer venv (${venvPython}) is missing, so the real trainer was not run in a pod: run scripts/trainer-venv.sh`, () =>
+    undefined);
 } else {
   beforeAll(async () => {
-    if (!hasVenv) throw new Error(`TRAINER_PYTHON=${venvPython} is missing or lacks the trainer's libraries: run scripts/trainer-venv.sh`);
+    if (!hasVenv)
+      throw new Error(
+        `TRAINER_PYTHON=${venvPython} is missing or lacks the trainer's libraries: run scripts/trainer-venv.sh`,
+      );
     work = mkdtempSync(path.join(os.tmpdir(), "trainpod-real-trainer-"));
     model = path.join(work, "tiny-llama");
-    const built = spawnSync(venvPython, [path.join(REPO, "packages", "core", "trainer", "tiny_model.py"), model], { encoding: "utf8", timeout: 120_000 });
+    const built = spawnSync(venvPython, [path.join(REPO, "packages", "core", "trainer", "tiny_model.py"), model], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
     if (built.status !== 0) throw new Error(`tiny_model.py failed: ${built.stderr}`);
     // the pod's python is the venv's (realpath: a venv's python is found through its bin folder on PATH)
     sys = await startSystem({ simEnv: { SIM_POD_PATH_PREPEND: path.dirname(venvPython) } });
@@ -41,7 +49,8 @@ if (!hasVenv && !process.env.TRAINER_PYTHON) {
     expect(sub.status).toBe(202);
     const d = await alice.settled(sub.body.id, 150_000);
     const events = d.events as Array<{ type: string; data?: Record<string, unknown> }>;
-    if (d.status !== "SUCCEEDED") throw new Error(`deployment ${d.status}: ${d.failureMessage}\n${JSON.stringify(events.slice(-5), null, 1)}`);
+    if (d.status !== "SUCCEEDED")
+      throw new Error(`deployment ${d.status}: ${d.failureMessage}\n${JSON.stringify(events.slice(-5), null, 1)}`);
     expect(d.progress.step).toBe(6);
     expect(Number(d.progress.loss)).toBeGreaterThan(0);
     // the started report carries the library versions the pod really used
@@ -51,7 +60,9 @@ if (!hasVenv && !process.env.TRAINER_PYTHON) {
     const tokens = await sys.db.prisma.datasetDownloadToken.findMany({ where: { deploymentId: d.id } });
     expect(tokens.map((t) => t.usedAt !== null)).toEqual([true]);
     const uploaded = readdirSync(path.join(sys.config.env.ARTIFACT_DIR, d.id));
-    expect(uploaded).toEqual(expect.arrayContaining(["adapter_config.json", "adapter_model.safetensors", "tokenizer.json"]));
+    expect(uploaded).toEqual(
+      expect.arrayContaining(["adapter_config.json", "adapter_model.safetensors", "tokenizer.json"]),
+    );
     expect(Number(d.costUsd)).toBeGreaterThan(0);
   }, 180_000);
 }

@@ -23,7 +23,11 @@ const pod = (name: string) => runpod.createPod({ name, image: "img", gpu: { id: 
 describe("nothing left running", () => {
   it("a deployment cancelled while its pod is being created does not leave the pod billing", async () => {
     const slowCreate = { faults: { slow: 1, slowMs: 1500, methods: ["POST"], routes: ["/pods"] } };
-    await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(slowCreate) });
+    await sys.sim.admin("/admin/config", {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(slowCreate),
+    });
     try {
       const sub = await user.submit({ steps: 500, sim_step_ms: 100 });
       await new Promise((r) => setTimeout(r, 500)); // the deploy job is now inside POST /pods
@@ -35,7 +39,11 @@ describe("nothing left running", () => {
       expect(d.status).toBe("CANCELLED");
       expect((await user.simPod(d.podId ?? "")).status).toBe("TERMINATED");
     } finally {
-      await sys.sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ faults: { slow: 0 } }) });
+      await sys.sim.admin("/admin/config", {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ faults: { slow: 0 } }),
+      });
     }
   });
 });
@@ -45,7 +53,11 @@ describe("reconcile", () => {
     const orphan = await pod(`${sys.config.env.POD_NAME_PREFIX}${randomUUID()}`);
     await sys.worker.queues.reconcile.add("reconcile", {});
     await until("orphan terminated", async () => (await user.simPod(orphan.id)).status === "TERMINATED");
-    const metric = await until("counted", async () => /trainpod_lifecycle_actions_total\{action="orphan_terminated",reason="",service="worker"\} (\d+)/.exec(await sys.worker.metrics.registry.metrics()));
+    const metric = await until("counted", async () =>
+      /trainpod_lifecycle_actions_total\{action="orphan_terminated",reason="",service="worker"\} (\d+)/.exec(
+        await sys.worker.metrics.registry.metrics(),
+      ),
+    );
     expect(Number(metric[1])).toBeGreaterThanOrEqual(1);
   });
 
@@ -72,7 +84,10 @@ describe("reconcile", () => {
     const sub = await user.submit({ steps: 500, sim_step_ms: 100 });
     await until("running", async () => (await user.get(sub.body.id)).status === "RUNNING");
     // a crash after FAILED was written but before the terminate job was added
-    await sys.db.prisma.deployment.update({ where: { id: sub.body.id }, data: { status: "FAILED", failureReason: "INTERNAL_ERROR" } });
+    await sys.db.prisma.deployment.update({
+      where: { id: sub.body.id },
+      data: { status: "FAILED", failureReason: "INTERNAL_ERROR" },
+    });
     const result = await reconcile(sys.deps.lifecycle);
     expect(result.terminationsRequeued).toBeGreaterThanOrEqual(1);
     const d = await user.settled(sub.body.id);

@@ -31,7 +31,11 @@ beforeAll(async () => {
 afterAll(async () => sys?.stop());
 
 async function adminCall(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${sys.apiUrl}${path}`, { method, headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${sys.apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Json };
 }
 
@@ -39,12 +43,20 @@ async function adminCall(method: string, path: string, body?: unknown): Promise<
 function cli(args: string[], key: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const bin = path.resolve(__dirname, "../../apps/cli/bin/trainpod.js");
   return new Promise((resolve) => {
-    const env = { PATH: process.env.PATH ?? "", TRAINPOD_API_URL: sys.apiUrl, TRAINPOD_API_KEY: key, TRAINPOD_CONFIG_DIR: path.join(sys.config.env.DATASET_DIR, "..", "cli") };
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    const env = {
+      PATH: process.env.PATH ?? "",
+      TRAINPOD_API_URL: sys.apiUrl,
+      TRAINPOD_API_KEY: key,
+      TRAINPOD_CONFIG_DIR: path.join(sys.config.env.DATASET_DIR, "..", "cli"),
+    };
+    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
-const problems = (body: Json) => (body.error?.details?.problems as Array<{ code: string }> | undefined)?.map((p) => p.code);
+const problems = (body: Json) =>
+  (body.error?.details?.problems as Array<{ code: string }> | undefined)?.map((p) => p.code);
 
 describe("spend control", () => {
   it("caps and images: refused at submit with the limit or the pattern list, nothing written", async () => {
@@ -54,7 +66,10 @@ describe("spend control", () => {
     expect([image.status, problems(image.body)]).toEqual([422, ["IMAGE_NOT_ALLOWED"]]);
     expect(image.body.error.details.problems[0].message).toMatch(/allowed: runpod\/\*$/);
     const caps = await eve.submit({ steps: 1 }, { gpuCount: 8, maxRuntimeMinutes: 10_080, maxCostUsd: "9999999" });
-    expect([caps.status, problems(caps.body)?.sort()]).toEqual([422, ["COST_OVER_LIMIT", "GPU_COUNT_OVER_LIMIT", "RUNTIME_OVER_LIMIT"]]);
+    expect([caps.status, problems(caps.body)?.sort()]).toEqual([
+      422,
+      ["COST_OVER_LIMIT", "GPU_COUNT_OVER_LIMIT", "RUNTIME_OVER_LIMIT"],
+    ]);
     expect(await sys.db.prisma.deployment.count()).toBe(before);
   });
 
@@ -68,10 +83,17 @@ describe("spend control", () => {
     const d = second.body.error.details as Record<string, string>;
     expect(Number(d.spentUsd) + Number(d.liveRemainingUsd)).toBeCloseTo(3, 6);
     expect(Number(d.availableUsd)).toBeCloseTo(2, 6);
-    expect(await sys.db.prisma.deployment.count({ where: { userId: (await sys.db.prisma.user.findUniqueOrThrow({ where: { email: "carol@example.com" } })).id } })).toBe(1);
+    expect(
+      await sys.db.prisma.deployment.count({
+        where: { userId: (await sys.db.prisma.user.findUniqueOrThrow({ where: { email: "carol@example.com" } })).id },
+      }),
+    ).toBe(1);
     // the user sees the same figures for themselves
     const own = (await carol.api("GET", "/v1/spend")).body;
-    expect(own).toMatchObject({ limits: { monthlyBudgetUsd: "5.000000", onExceed: "block", maxLiveDeployments: 1 }, liveDeployments: 1 });
+    expect(own).toMatchObject({
+      limits: { monthlyBudgetUsd: "5.000000", onExceed: "block", maxLiveDeployments: 1 },
+      liveDeployments: 1,
+    });
     expect(Number(own.availableUsd)).toBeCloseTo(2, 6);
     await carol.api("POST", `/v1/deployments/${first.body.id}/cancel`);
     await carol.settled(first.body.id);
@@ -98,9 +120,14 @@ describe("spend control", () => {
     // Bob, who submitted last, started before Alice's second and third
     expect(created(bobId)).toBeLessThan(created(ids[1]!));
     // the wait is in the timeline: `waiting` with the reason, then `slot_acquired`
-    const types = async (id: string) => (await sys.db.prisma.deploymentEvent.findMany({ where: { deploymentId: id }, orderBy: { id: "asc" } })).map((e) => `${e.type}${e.type === "waiting" ? `: ${e.message}` : ""}`);
+    const types = async (id: string) =>
+      (await sys.db.prisma.deploymentEvent.findMany({ where: { deploymentId: id }, orderBy: { id: "asc" } })).map(
+        (e) => `${e.type}${e.type === "waiting" ? `: ${e.message}` : ""}`,
+      );
     const second = await types(ids[1]!);
-    expect(second.find((t) => t.startsWith("waiting"))).toMatch(/^waiting: waiting for a slot: 1 of 1 live deployments$/);
+    expect(second.find((t) => t.startsWith("waiting"))).toMatch(
+      /^waiting: waiting for a slot: 1 of 1 live deployments$/,
+    );
     expect(second.indexOf("slot_acquired")).toBeGreaterThan(0);
     expect((await types(ids[2]!)).filter((t) => t.startsWith("waiting"))).toHaveLength(1);
     expect((await types(bobId)).some((t) => t.startsWith("waiting"))).toBe(false);
@@ -114,10 +141,25 @@ describe("spend control", () => {
     const long = { steps: 200, sim_step_ms: 100 };
     const daves = (await dave.submit(long, { maxCostUsd: "1" })).body.id;
     const franks = (await frank.submit({ steps: 30, sim_step_ms: 100 }, { maxCostUsd: "1" })).body.id;
-    await until("both running", async () => ((await dave.get(daves)).status === "RUNNING" && (await frank.get(franks)).status === "RUNNING") || null, 30_000);
-    const set = await adminCall("PUT", `/v1/admin/users/${daveId}/limits`, { monthlyBudgetUsd: "0.000001", onExceed: "stop" });
-    expect([set.status, set.body.limits.monthlyBudgetUsd, set.body.limits.onExceed, set.body.overrides]).toEqual([200, "0.000001", "stop", ["monthlyBudgetUsd", "onExceed"]]);
-    expect((await adminCall("PUT", `/v1/admin/users/${frankId}/limits`, { monthlyBudgetUsd: "0.000001" })).status).toBe(200);
+    await until(
+      "both running",
+      async () =>
+        ((await dave.get(daves)).status === "RUNNING" && (await frank.get(franks)).status === "RUNNING") || null,
+      30_000,
+    );
+    const set = await adminCall("PUT", `/v1/admin/users/${daveId}/limits`, {
+      monthlyBudgetUsd: "0.000001",
+      onExceed: "stop",
+    });
+    expect([set.status, set.body.limits.monthlyBudgetUsd, set.body.limits.onExceed, set.body.overrides]).toEqual([
+      200,
+      "0.000001",
+      "stop",
+      ["monthlyBudgetUsd", "onExceed"],
+    ]);
+    expect((await adminCall("PUT", `/v1/admin/users/${frankId}/limits`, { monthlyBudgetUsd: "0.000001" })).status).toBe(
+      200,
+    );
     const stopped = await dave.settled(daves, 30_000);
     expect([stopped.status, stopped.failureReason]).toEqual(["FAILED", "BUDGET_EXCEEDED"]);
     expect(stopped.failureMessage).toMatch(/monthly budget of 0\.000001 USD is spent .* and its rule is stop/);
@@ -136,11 +178,19 @@ describe("spend control", () => {
 
   it("the CLI: an admin sets a user's limits by email and reads spend per user; the user reads their own", async () => {
     const grace = await TestClient.create(sys, "grace@example.com");
-    const set = await cli(["admin", "limits", "grace@example.com", "--budget-usd", "2", "--max-live", "1", "--allow-image", "myorg/*"], admin);
-    expect([set.code, set.stdout.trim()]).toEqual([0, "grace@example.com: budget $2.00 (block), pods 1, GPUs ∞, images runpod/*, myorg/*; spent this month $0.00"]);
+    const set = await cli(
+      ["admin", "limits", "grace@example.com", "--budget-usd", "2", "--max-live", "1", "--allow-image", "myorg/*"],
+      admin,
+    );
+    expect([set.code, set.stdout.trim()]).toEqual([
+      0,
+      "grace@example.com: budget $2.00 (block), pods 1, GPUs ∞, images runpod/*, myorg/*; spent this month $0.00",
+    ]);
     const table = await cli(["admin", "spend"], admin);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^grace@example\.com +\$0\.00 +\$0\.00 +\$2\.00 +block +0\/1 +0\/∞ +0 +monthlyBudgetUsd, maxLiveDeployments, extraImages$/m);
+    expect(table.stdout).toMatch(
+      /^grace@example\.com +\$0\.00 +\$0\.00 +\$2\.00 +block +0\/1 +0\/∞ +0 +monthlyBudgetUsd, maxLiveDeployments, extraImages$/m,
+    );
     const own = await cli(["spend"], grace.key);
     expect([own.code, own.stdout.split("\n")[1]]).toEqual([0, "budget $2.00 (block), available for a new run: $2.00"]);
     const refused = await cli(["admin", "limits", "grace@example.com", "--max-live", "2"], grace.key);
@@ -153,13 +203,34 @@ describe("spend control", () => {
   it("thirty deployments of one user at once under a slot limit of 3: all succeed, never more than 3 pods at once", async () => {
     const heidi = await TestClient.create(sys, "heidi@example.com");
     const heidiId = (await sys.db.prisma.user.findUniqueOrThrow({ where: { email: "heidi@example.com" } })).id;
-    expect((await adminCall("PUT", `/v1/admin/users/${heidiId}/limits`, { maxLiveDeployments: 3, monthlyBudgetUsd: "0" })).status).toBe(200);
-    const ids = await Promise.all(Array.from({ length: 30 }, async () => (await heidi.submit({ steps: 2, sim_step_ms: 20 }, { maxCostUsd: "1" })).body.id as string));
+    expect(
+      (await adminCall("PUT", `/v1/admin/users/${heidiId}/limits`, { maxLiveDeployments: 3, monthlyBudgetUsd: "0" }))
+        .status,
+    ).toBe(200);
+    const ids = await Promise.all(
+      Array.from(
+        { length: 30 },
+        async () => (await heidi.submit({ steps: 2, sim_step_ms: 20 }, { maxCostUsd: "1" })).body.id as string,
+      ),
+    );
     const done = await Promise.all(ids.map((id) => heidi.settled(id, 120_000)));
-    expect(done.filter((d) => d.status !== "SUCCEEDED").map((d) => [d.status, d.failureReason, d.failureMessage])).toEqual([]);
+    expect(
+      done.filter((d) => d.status !== "SUCCEEDED").map((d) => [d.status, d.failureReason, d.failureMessage]),
+    ).toEqual([]);
     // pods held at once, from the recorded intervals [podRequestedAt, podTerminatedAt]
-    const rows = await sys.db.prisma.deployment.findMany({ where: { id: { in: ids } }, select: { podRequestedAt: true, podTerminatedAt: true } });
-    const edges = rows.flatMap((r) => [[r.podRequestedAt!.getTime(), 1], [r.podTerminatedAt!.getTime(), -1]] as Array<[number, number]>).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const rows = await sys.db.prisma.deployment.findMany({
+      where: { id: { in: ids } },
+      select: { podRequestedAt: true, podTerminatedAt: true },
+    });
+    const edges = rows
+      .flatMap(
+        (r) =>
+          [
+            [r.podRequestedAt!.getTime(), 1],
+            [r.podTerminatedAt!.getTime(), -1],
+          ] as Array<[number, number]>,
+      )
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let held = 0;
     let most = 0;
     for (const [, step] of edges) most = Math.max(most, (held += step));

@@ -2,7 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { Dataset, Prisma, PrismaClient } from "@trainpod/core";
 
 /** A dataset row (no file behind it: for tests that never download it). */
-export function makeDataset(prisma: PrismaClient, userId: string, over: Partial<Prisma.DatasetUncheckedCreateInput> = {}): Promise<Dataset> {
+export function makeDataset(
+  prisma: PrismaClient,
+  userId: string,
+  over: Partial<Prisma.DatasetUncheckedCreateInput> = {},
+): Promise<Dataset> {
   return prisma.dataset.create({
     data: {
       userId,

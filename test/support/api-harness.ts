@@ -25,17 +25,31 @@ export interface ApiHarness {
 }
 
 /** The API as main.ts starts it (startApi), on a free port, with a test database, queue prefix, folders and clock. */
-export async function startTestApi(opts: { env?: Record<string, string>; clock?: ManualClock; runpod?: RunPodClient } = {}): Promise<ApiHarness> {
+export async function startTestApi(
+  opts: { env?: Record<string, string>; clock?: ManualClock; runpod?: RunPodClient } = {},
+): Promise<ApiHarness> {
   const db = await createTestDatabase();
   const prefix = testQueuePrefix();
   const dir = mkdtempSync(path.join(os.tmpdir(), "trainpod-api-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = { API_HOST: "127.0.0.1", API_PORT: String(port), PUBLIC_URL: url, DATASET_DIR: path.join(dir, "datasets"), ARTIFACT_DIR: path.join(dir, "artifacts"), ...opts.env };
+  const env = {
+    API_HOST: "127.0.0.1",
+    API_PORT: String(port),
+    PUBLIC_URL: url,
+    DATASET_DIR: path.join(dir, "datasets"),
+    ARTIFACT_DIR: path.join(dir, "artifacts"),
+    ...opts.env,
+  };
   const config = testConfig({ databaseUrl: db.url, queuePrefix: prefix, env });
   const { logger, lines } = captureLogger("api");
   const clock = opts.clock ?? new ManualClock(Date.now());
-  const api = await startApi(config, { logger, clock, prisma: db.prisma, ...(opts.runpod ? { runpod: opts.runpod } : {}) });
+  const api = await startApi(config, {
+    logger,
+    clock,
+    prisma: db.prisma,
+    ...(opts.runpod ? { runpod: opts.runpod } : {}),
+  });
   return {
     db,
     config,

@@ -51,7 +51,8 @@ async function serverPython(): Promise<string> {
     child.once("close", resolve); // after its output was read
   });
   const python = out.trim().split("\n").pop() ?? "";
-  if (code !== 0 || python === "") throw new Error(`${script} failed (exit code ${code}): cannot start the S3 test server`);
+  if (code !== 0 || python === "")
+    throw new Error(`${script} failed (exit code ${code}): cannot start the S3 test server`);
   return python;
 }
 
@@ -222,7 +223,9 @@ function bucketName(testPath: string | undefined): string {
 export function useTestBucket(): TestBucket {
   const endpoint = process.env[S3_ENDPOINT_ENV];
   if (!endpoint) {
-    throw new Error(`${S3_ENDPOINT_ENV} is not set: the S3 test server is started by test/global-setup.ts (run jest from the repository root)`);
+    throw new Error(
+      `${S3_ENDPOINT_ENV} is not set: the S3 test server is started by test/global-setup.ts (run jest from the repository root)`,
+    );
   }
   process.env.AWS_ACCESS_KEY_ID = TEST_S3_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = TEST_S3_CREDENTIALS.secretAccessKey;
@@ -264,7 +267,9 @@ async function emptyAndDeleteBucket(client: S3Client, bucket: string): Promise<v
   let token: string | undefined;
   do {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    await Promise.all((page.Contents ?? []).map((o) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }))));
+    await Promise.all(
+      (page.Contents ?? []).map((o) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }))),
+    );
     token = page.NextContinuationToken;
   } while (token);
   await client.send(new DeleteBucketCommand({ Bucket: bucket }));

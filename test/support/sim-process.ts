@@ -39,7 +39,10 @@ export async function startSimProcess(env: Record<string, string> = {}): Promise
 
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`runpod-sim did not start within ${READY_TIMEOUT_MS} ms: ${stderr}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`runpod-sim did not start within ${READY_TIMEOUT_MS} ms: ${stderr}`)),
+      READY_TIMEOUT_MS,
+    );
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString("utf8");
       for (const line of out.split("\n")) {

@@ -30,7 +30,9 @@ export interface System {
  * in this process exactly as their main.ts starts them (startApi, startWorker), a database, folders and a queue
  * prefix of the test file's own.
  */
-export async function startSystem(opts: { env?: Record<string, string>; simEnv?: Record<string, string> } = {}): Promise<System> {
+export async function startSystem(
+  opts: { env?: Record<string, string>; simEnv?: Record<string, string> } = {},
+): Promise<System> {
   const sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "100", SIM_RESTART_DELAY_MS: "200", ...opts.simEnv });
   const db = await createTestDatabase();
   const prefix = testQueuePrefix();

@@ -21,15 +21,21 @@ export async function startWorkerProcesses(n: number, env: Record<string, string
   for (let i = 0; i < n; i++) {
     const port = await freePort();
     metricsUrls.push(`http://127.0.0.1:${port}/metrics`);
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=development", path.join(root, "apps/worker/src/main.ts")], {
-      cwd: root,
-      env: { ...process.env, ...env, WORKER_METRICS_PORT: String(port), WORKER_METRICS_HOST: "127.0.0.1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    for (const stream of [child.stdout, child.stderr]) stream?.on("data", (chunk: Buffer) => output.push(...chunk.toString("utf8").split("\n").filter(Boolean)));
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--conditions=development", path.join(root, "apps/worker/src/main.ts")],
+      {
+        cwd: root,
+        env: { ...process.env, ...env, WORKER_METRICS_PORT: String(port), WORKER_METRICS_HOST: "127.0.0.1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    for (const stream of [child.stdout, child.stderr])
+      stream?.on("data", (chunk: Buffer) => output.push(...chunk.toString("utf8").split("\n").filter(Boolean)));
     children.push(child);
   }
-  const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+  const exited = (c: ChildProcess) =>
+    new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
   return {
     metricsUrls,
     output,

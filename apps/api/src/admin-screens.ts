@@ -1,5 +1,12 @@
 import { Router } from "express";
-import { createMetrics, registerDeploymentGauges, registerQueueDepth, spendSettingsFromEnv, type JobEnqueuer, type Metrics } from "@trainpod/core";
+import {
+  createMetrics,
+  registerDeploymentGauges,
+  registerQueueDepth,
+  spendSettingsFromEnv,
+  type JobEnqueuer,
+  type Metrics,
+} from "@trainpod/core";
 import type { ApiDeps } from "./app";
 import { adminAuth } from "./http/admin-auth";
 import { AdminSessions } from "./http/admin-session";
@@ -26,7 +33,11 @@ export function createApiMetrics(deps: Pick<ApiDeps, "prisma" | "queues">): Metr
 export function adminScreens(deps: ApiDeps & { jobs: JobEnqueuer }): Router {
   const router = Router();
   const env = deps.config.env;
-  const limits = { idleMs: env.ADMIN_SESSION_IDLE_MINUTES * 60_000, absoluteMs: env.ADMIN_SESSION_MAX_HOURS * 3_600_000, keyCacheTtlMs: env.API_KEY_CACHE_TTL_MS };
+  const limits = {
+    idleMs: env.ADMIN_SESSION_IDLE_MINUTES * 60_000,
+    absoluteMs: env.ADMIN_SESSION_MAX_HOURS * 3_600_000,
+    keyCacheTtlMs: env.API_KEY_CACHE_TTL_MS,
+  };
   const sessions = new AdminSessions({ ...deps, prefix: env.QUEUE_PREFIX }, limits);
   const publicUrl = deps.config.publicUrl;
   router.use(adminLoginRoutes({ ...deps, sessions, publicUrl, sessionMaxMs: limits.absoluteMs }));
@@ -36,7 +47,13 @@ export function adminScreens(deps: ApiDeps & { jobs: JobEnqueuer }): Router {
   router.use(["/dashboard", "/v1/stats", "/v1/admin"], admin);
   router.use(dashboardRoutes());
   const spend = spendSettingsFromEnv(deps.config.env);
-  router.use(adminRoutes({ ...deps, spend, billingMismatchThresholdMicros: BigInt(deps.config.env.BILLING_MISMATCH_THRESHOLD_MICROS) }));
+  router.use(
+    adminRoutes({
+      ...deps,
+      spend,
+      billingMismatchThresholdMicros: BigInt(deps.config.env.BILLING_MISMATCH_THRESHOLD_MICROS),
+    }),
+  );
   router.use(adminLimitRoutes({ prisma: deps.prisma, clock: deps.clock, spend }));
   return router;
 }

@@ -1,7 +1,23 @@
 import express, { type Express } from "express";
 import type { Redis } from "ioredis";
 import { podLogRoutes } from "./routes/pod-logs";
-import { spendSettingsFromEnv, createJobEnqueuer, type ArtifactDeps, type CloudType, type GpuPriceList, type RunPodClient, StreamSlots, type TimelineHub, type BlobStorage, type Clock, type Config, type Logger, type Metrics, type PrismaClient, type Queues } from "@trainpod/core";
+import {
+  spendSettingsFromEnv,
+  createJobEnqueuer,
+  type ArtifactDeps,
+  type CloudType,
+  type GpuPriceList,
+  type RunPodClient,
+  StreamSlots,
+  type TimelineHub,
+  type BlobStorage,
+  type Clock,
+  type Config,
+  type Logger,
+  type Metrics,
+  type PrismaClient,
+  type Queues,
+} from "@trainpod/core";
 import { adminScreens } from "./admin-screens";
 import { accessLog } from "./http/access-log";
 import { artifactRoutes } from "./routes/artifacts";
@@ -53,19 +69,45 @@ export function createApp(deps: ApiDeps): Express {
   app.use(rateLimits(deps));
   const auth = apiKeyAuth({ ...deps, apiKeyCacheTtlMs: deps.config.env.API_KEY_CACHE_TTL_MS });
   const env = deps.config.env;
-  const jobs = createJobEnqueuer(deps.queues, { delayMs: deps.config.env.BILLING_DELAY_MS, retryDelayMs: deps.config.env.BILLING_RETRY_DELAY_MS });
+  const jobs = createJobEnqueuer(deps.queues, {
+    delayMs: deps.config.env.BILLING_DELAY_MS,
+    retryDelayMs: deps.config.env.BILLING_RETRY_DELAY_MS,
+  });
   const runpod = deps.runpod;
   const artifacts: ArtifactDeps = {
     prisma: deps.prisma,
     clock: deps.clock,
     storage: deps.artifactStorage,
-    limits: { maxFileBytes: env.ARTIFACT_MAX_BYTES, maxTotalBytes: env.ARTIFACT_MAX_TOTAL_BYTES, partSizeBytes: env.S3_MULTIPART_PART_BYTES, presignSeconds: env.S3_PRESIGN_SECONDS },
+    limits: {
+      maxFileBytes: env.ARTIFACT_MAX_BYTES,
+      maxTotalBytes: env.ARTIFACT_MAX_TOTAL_BYTES,
+      partSizeBytes: env.S3_MULTIPART_PART_BYTES,
+      presignSeconds: env.S3_PRESIGN_SECONDS,
+    },
   };
   // the pod's routes check the run token before any body is read: mounted ahead of the JSON parser
-  app.use(runRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, artifacts, runpod, podNamePrefix: env.POD_NAME_PREFIX, rateLimit: runRateLimit(deps) }));
+  app.use(
+    runRoutes({
+      prisma: deps.prisma,
+      clock: deps.clock,
+      jobs,
+      artifacts,
+      runpod,
+      podNamePrefix: env.POD_NAME_PREFIX,
+      rateLimit: runRateLimit(deps),
+    }),
+  );
   const datasetStorage = deps.datasetStorage;
   app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage, presignSeconds: env.S3_PRESIGN_SECONDS }));
-  app.use(datasetRoutes({ prisma: deps.prisma, clock: deps.clock, storage: datasetStorage, maxBytes: env.DATASET_MAX_BYTES, auth }));
+  app.use(
+    datasetRoutes({
+      prisma: deps.prisma,
+      clock: deps.clock,
+      storage: datasetStorage,
+      maxBytes: env.DATASET_MAX_BYTES,
+      auth,
+    }),
+  );
   app.use("/v1/deployments", auth);
   app.use(express.json({ limit: "256kb" }));
   const spend = spendSettingsFromEnv(env);

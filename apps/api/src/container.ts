@@ -47,17 +47,28 @@ export interface ApiOverrides {
  * confined to ARTIFACT_DIR/<deploymentId>), the timeline hub, RunPod clients, GPU prices and metrics.
  */
 export function createContainer(config: Config, overrides: ApiOverrides = {}): ApiContainer {
-  const logger = overrides.logger ?? createLogger({ service: "api", level: config.env.LOG_LEVEL, format: config.logFormat });
+  const logger =
+    overrides.logger ?? createLogger({ service: "api", level: config.env.LOG_LEVEL, format: config.logFormat });
   const prisma = overrides.prisma ?? createPrismaClient({ databaseUrl: config.env.DATABASE_URL });
   const redis = createRedis(overrides.redisUrl ?? config.env.REDIS_URL, { failFast: true, name: "trainpod-api" });
   redis.on("error", (err: Error) => logger.warn("redis connection error", { error: err.message }));
-  const queues = createQueues(redis, config.env.QUEUE_PREFIX, (err) => logger.warn("queue error", { error: err.message }));
+  const queues = createQueues(redis, config.env.QUEUE_PREFIX, (err) =>
+    logger.warn("queue error", { error: err.message }),
+  );
   const clock = overrides.clock ?? systemClock;
   // pod logs: the account's rate budget shared through Redis; prices: a short timeout and no retries (a
   // submission must not wait on RunPod), one catalog read per RUNPOD_CATALOG_TTL_SECONDS for every process
   const runpod = overrides.runpod ?? runpodClientForProcess({ config, redis, logger });
-  const priceRunpod = overrides.runpod ?? runpodClientForProcess({ config, redis, logger, maxRetries: 0, timeoutMs: 2_000 });
-  const catalog = new GpuCatalogCache({ redis, runpod: priceRunpod, prefix: config.env.QUEUE_PREFIX, ttlSeconds: config.env.RUNPOD_CATALOG_TTL_SECONDS, logger, localTtlMs: 5_000 });
+  const priceRunpod =
+    overrides.runpod ?? runpodClientForProcess({ config, redis, logger, maxRetries: 0, timeoutMs: 2_000 });
+  const catalog = new GpuCatalogCache({
+    redis,
+    runpod: priceRunpod,
+    prefix: config.env.QUEUE_PREFIX,
+    ttlSeconds: config.env.RUNPOD_CATALOG_TTL_SECONDS,
+    logger,
+    localTtlMs: 5_000,
+  });
   const timelineHub = overrides.timelineHub ?? new TimelineHub(prisma, () => clock.now());
   return {
     config,

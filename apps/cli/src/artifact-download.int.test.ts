@@ -29,21 +29,39 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse, n: number) 
 async function server(handler: Handler): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
   const seen: Seen[] = [];
   const s = http.createServer((req, res) => {
-    seen.push({ url: req.url ?? "", authorization: req.headers.authorization, range: req.headers.range, ifRange: req.headers["if-range"] as string | undefined });
+    seen.push({
+      url: req.url ?? "",
+      authorization: req.headers.authorization,
+      range: req.headers.range,
+      ifRange: req.headers["if-range"] as string | undefined,
+    });
     handler(req, res, seen.length);
   });
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, seen, close: () => new Promise((r) => (s.closeAllConnections(), s.close(() => r()))) };
+  return {
+    url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise((r) => (s.closeAllConnections(), s.close(() => r()))),
+  };
 }
 
 /**
  * Serves BYTES honouring `Range: bytes=N-`; with `breakAfter`, sends that many bytes and drops the
  * connection once the client has them on disk (`part` that long: what it had not read yet would be lost).
  */
-function serveBytes(res: http.ServerResponse, range: string | undefined, headers: Record<string, string>, breakAfter?: { bytes: number; part: string }): void {
+function serveBytes(
+  res: http.ServerResponse,
+  range: string | undefined,
+  headers: Record<string, string>,
+  breakAfter?: { bytes: number; part: string },
+): void {
   const from = range ? Number(/^bytes=(\d+)-$/.exec(range)?.[1] ?? 0) : 0;
   const body = BYTES.subarray(from);
-  res.writeHead(range ? 206 : 200, { ...headers, "content-length": String(body.length), ...(range ? { "content-range": `bytes ${from}-${BYTES.length - 1}/${BYTES.length}` } : {}) });
+  res.writeHead(range ? 206 : 200, {
+    ...headers,
+    "content-length": String(body.length),
+    ...(range ? { "content-range": `bytes ${from}-${BYTES.length - 1}/${BYTES.length}` } : {}),
+  });
   if (breakAfter === undefined) return void res.end(body);
   res.write(body.subarray(0, breakAfter.bytes));
   const written = () => existsSync(breakAfter.part) && statSync(breakAfter.part).size === from + breakAfter.bytes;
@@ -71,12 +89,28 @@ async function start(handler: Handler) {
   return s;
 }
 const target = () => path.join(dir, "model.bin");
-const download = (apiUrl: string, retries = 3) => downloadArtifact(new ApiClient({ apiUrl, apiKey: KEY }), ID, FILE, target(), { retries, backoffMs: 1 });
+const download = (apiUrl: string, retries = 3) =>
+  downloadArtifact(new ApiClient({ apiUrl, apiKey: KEY }), ID, FILE, target(), { retries, backoffMs: 1 });
 
 describe("downloadArtifact", () => {
   it("follows the API's 302 to the store itself: the store gets Range (and If-Range once it gave an ETag), never the API key; a broken transfer resumes", async () => {
-    const store = await start((req, res, n) => serveBytes(res, req.headers.range, { etag: '"s3-etag-1"' }, n === 1 ? { bytes: 3000, part: `${target()}.part` } : undefined));
-    const api = await start((_req, res) => res.writeHead(302, { location: `${store.url}/bucket/artifacts/${ID}/merged/model.bin?X-Amz-Signature=sig`, etag: `"sha256-${SHA}"`, "x-content-sha256": SHA }).end());
+    const store = await start((req, res, n) =>
+      serveBytes(
+        res,
+        req.headers.range,
+        { etag: '"s3-etag-1"' },
+        n === 1 ? { bytes: 3000, part: `${target()}.part` } : undefined,
+      ),
+    );
+    const api = await start((_req, res) =>
+      res
+        .writeHead(302, {
+          location: `${store.url}/bucket/artifacts/${ID}/merged/model.bin?X-Amz-Signature=sig`,
+          etag: `"sha256-${SHA}"`,
+          "x-content-sha256": SHA,
+        })
+        .end(),
+    );
     writeFileSync(`${target()}.part`, BYTES.subarray(0, 1000));
 
     const d = await download(api.url);
@@ -91,13 +125,25 @@ describe("downloadArtifact", () => {
     expect(api.seen[0]?.ifRange).toBe(`"sha256-${SHA}"`);
     // the store: the presigned URL as given, no key, the range; its own ETag as If-Range after its first answer
     expect(store.seen).toEqual([
-      { url: `/bucket/artifacts/${ID}/merged/model.bin?X-Amz-Signature=sig`, authorization: undefined, range: "bytes=1000-", ifRange: undefined },
-      { url: `/bucket/artifacts/${ID}/merged/model.bin?X-Amz-Signature=sig`, authorization: undefined, range: "bytes=4000-", ifRange: '"s3-etag-1"' },
+      {
+        url: `/bucket/artifacts/${ID}/merged/model.bin?X-Amz-Signature=sig`,
+        authorization: undefined,
+        range: "bytes=1000-",
+        ifRange: undefined,
+      },
+      {
+        url: `/bucket/artifacts/${ID}/merged/model.bin?X-Amz-Signature=sig`,
+        authorization: undefined,
+        range: "bytes=4000-",
+        ifRange: '"s3-etag-1"',
+      },
     ]);
   });
 
   it("starts over when the server answers a resume with 200 (If-Range did not match, or no range support)", async () => {
-    const api = await start((_req, res) => serveBytes(res, undefined, { etag: `"sha256-${SHA}"`, "x-content-sha256": SHA }));
+    const api = await start((_req, res) =>
+      serveBytes(res, undefined, { etag: `"sha256-${SHA}"`, "x-content-sha256": SHA }),
+    );
     writeFileSync(`${target()}.part`, Buffer.from("stale bytes of an older file"));
 
     const d = await download(api.url);
@@ -109,12 +155,16 @@ describe("downloadArtifact", () => {
 
   it("a sha256 mismatch deletes the .part, leaves no file and names the file", async () => {
     const wrong = Buffer.from(BYTES).fill(0, 5000, 5001);
-    const api = await start((_req, res) => res.writeHead(200, { "content-length": String(wrong.length), "x-content-sha256": SHA }).end(wrong));
+    const api = await start((_req, res) =>
+      res.writeHead(200, { "content-length": String(wrong.length), "x-content-sha256": SHA }).end(wrong),
+    );
 
     const err = await download(api.url).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(CliError);
-    expect((err as CliError).message).toMatch(new RegExp(`^merged/model\\.bin: checksum mismatch: sha256 [0-9a-f]{64}, the list says ${SHA}`));
+    expect((err as CliError).message).toMatch(
+      new RegExp(`^merged/model\\.bin: checksum mismatch: sha256 [0-9a-f]{64}, the list says ${SHA}`),
+    );
     expect(existsSync(`${target()}.part`)).toBe(false);
     expect(existsSync(target())).toBe(false);
   });
@@ -140,12 +190,20 @@ describe("downloadArtifact", () => {
   });
 
   it("gives up after its retries on a server that keeps failing, naming the file; a 404 is not retried", async () => {
-    const failing = await start((_req, res) => res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "INTERNAL", message: "down" } })));
+    const failing = await start((_req, res) =>
+      res
+        .writeHead(503, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { code: "INTERNAL", message: "down" } })),
+    );
     const err = await download(failing.url, 2).catch((e: unknown) => e);
     expect((err as CliError).message).toBe("merged/model.bin: download failed after 3 tries: HTTP 503");
     expect(failing.seen).toHaveLength(3);
 
-    const gone = await start((_req, res) => res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "NOT_FOUND", message: "artifact not found" } })));
+    const gone = await start((_req, res) =>
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { code: "NOT_FOUND", message: "artifact not found" } })),
+    );
     const notFound = await download(gone.url).catch((e: unknown) => e);
     expect((notFound as CliError).message).toMatch(/^merged\/model\.bin: NOT_FOUND \(HTTP 404\): artifact not found/);
     expect(gone.seen).toHaveLength(1);

@@ -59,7 +59,8 @@ async function hashFile(file: string, hash: Hash = createHash("sha256")): Promis
 }
 
 function regularOrNull(stats: Stats | null, file: string, rel: string): Stats | null {
-  if (stats && !stats.isFile()) throw new CliError(`${rel}: ${file} exists and is not a regular file; move it away and pull again`);
+  if (stats && !stats.isFile())
+    throw new CliError(`${rel}: ${file} exists and is not a regular file; move it away and pull again`);
   return stats;
 }
 
@@ -70,15 +71,29 @@ function regularOrNull(stats: Stats | null, file: string, rel: string): Stats | 
  * API's `302` to a presigned store URL is followed here, sending the range headers but never the API
  * key. A file already at `target` with the right sha256 is kept as it is.
  */
-export async function downloadArtifact(api: ApiClient, deploymentId: string, file: ArtifactFile, target: string, opts: DownloadOptions = {}): Promise<Downloaded> {
+export async function downloadArtifact(
+  api: ApiClient,
+  deploymentId: string,
+  file: ArtifactFile,
+  target: string,
+  opts: DownloadOptions = {},
+): Promise<Downloaded> {
   const sha256 = file.sha256.toLowerCase();
-  const done = (outcome: Downloaded["outcome"], resumedFrom: number | null): Downloaded => ({ path: file.path, sizeBytes: file.sizeBytes, sha256, outcome, resumedFrom });
+  const done = (outcome: Downloaded["outcome"], resumedFrom: number | null): Downloaded => ({
+    path: file.path,
+    sizeBytes: file.sizeBytes,
+    sha256,
+    outcome,
+    resumedFrom,
+  });
   const existing = regularOrNull(await lstatOrNull(target), target, file.path);
   if (existing?.size === file.sizeBytes && (await hashFile(target)).digest("hex") === sha256) {
     opts.onProgress?.(file.sizeBytes, file.sizeBytes);
     return done("present", null);
   }
-  const url = new URL(api.url(`/v1/deployments/${encodeURIComponent(deploymentId)}/artifacts/${encodeArtifactPath(file.path)}`));
+  const url = new URL(
+    api.url(`/v1/deployments/${encodeURIComponent(deploymentId)}/artifacts/${encodeArtifactPath(file.path)}`),
+  );
   // If-Range validators by origin: the API's ETag is "sha256-<hex>"; a store's is its own, learnt from its answers
   const validators = new Map<string, string>([[url.origin, `"sha256-${sha256}"`]]);
   const retries = opts.retries ?? 4;
@@ -89,7 +104,10 @@ export async function downloadArtifact(api: ApiClient, deploymentId: string, fil
       await rename(`${target}${PART_SUFFIX}`, target);
       return done(state.resumedFrom === null ? "downloaded" : "resumed", state.resumedFrom);
     } catch (err) {
-      if (!(err instanceof Transient) || attempt > retries) throw err instanceof Transient ? new CliError(`${file.path}: download failed after ${attempt} tries: ${err.message}`) : err;
+      if (!(err instanceof Transient) || attempt > retries)
+        throw err instanceof Transient
+          ? new CliError(`${file.path}: download failed after ${attempt} tries: ${err.message}`)
+          : err;
       opts.onRetry?.(err.message, attempt);
       await sleep(attempt * (opts.backoffMs ?? 500));
     }
@@ -105,12 +123,26 @@ interface TryState {
 }
 
 /** One try: leaves a verified, complete `.part`, or throws (Transient: worth another try). */
-async function attemptDownload(api: ApiClient, url: URL, file: ArtifactFile, part: string, state: TryState, opts: DownloadOptions): Promise<void> {
+async function attemptDownload(
+  api: ApiClient,
+  url: URL,
+  file: ArtifactFile,
+  part: string,
+  state: TryState,
+  opts: DownloadOptions,
+): Promise<void> {
   const listed = { sha256: file.sha256, sizeBytes: file.sizeBytes };
   const plan = planPart(regularOrNull(await lstatOrNull(part), part, file.path)?.size ?? null, file.sizeBytes);
   if (plan.action === "verify") {
     // every byte is there already (a try that broke before the rename): check it, else start over
-    if (sha256Problem(file.path, { sha256: (await hashFile(part)).digest("hex"), bytes: file.sizeBytes }, listed, null) === null) {
+    if (
+      sha256Problem(
+        file.path,
+        { sha256: (await hashFile(part)).digest("hex"), bytes: file.sizeBytes },
+        listed,
+        null,
+      ) === null
+    ) {
       opts.onProgress?.(file.sizeBytes, file.sizeBytes);
       state.resumedFrom ??= file.sizeBytes;
       return;
@@ -175,7 +207,10 @@ async function request(api: ApiClient, url: URL, from: number, validators: Map<s
   for (let hops = 1; REDIRECTS.has(res.status); hops++) {
     const location = res.headers.get("location");
     await res.body?.cancel().catch(() => undefined);
-    if (!location || hops > MAX_REDIRECTS) throw new CliError(`${url.pathname}: ${location ? "too many redirects" : `HTTP ${res.status} without a Location`}`);
+    if (!location || hops > MAX_REDIRECTS)
+      throw new CliError(
+        `${url.pathname}: ${location ? "too many redirects" : `HTTP ${res.status} without a Location`}`,
+      );
     target = new URL(location, target);
     // a presigned URL carries its own authorization: the API key stays with the API
     res = await get(target, rangeHeaders(from, validators.get(target.origin)));

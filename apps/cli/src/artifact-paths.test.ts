@@ -57,7 +57,9 @@ describe("planTargets", () => {
     expect(() => planTargets(ROOT, ["ok.bin", "../../x"])).toThrow(/refusing artifact path "\.\.\/\.\.\/x"/);
     expect(() => planTargets(ROOT, ["a.bin", "a.bin"])).toThrow(/same file as "a\.bin"/);
     expect(() => planTargets(ROOT, ["merged", "merged/model.bin"])).toThrow(/"merged" is a file, not a folder/);
-    expect(() => planTargets(ROOT, ["model.bin.part", "model.bin"])).toThrow(/refusing artifact path "model\.bin\.part": it is where "model\.bin" is downloaded to/);
+    expect(() => planTargets(ROOT, ["model.bin.part", "model.bin"])).toThrow(
+      /refusing artifact path "model\.bin\.part": it is where "model\.bin" is downloaded to/,
+    );
   });
 });
 
@@ -82,6 +84,8 @@ describe("assertRealInside", () => {
     symlinkSync(outside, path.join(root, "link"));
     expect(() => assertRealInside(root, path.join(root, "sub"), "sub/a.bin")).not.toThrow();
     expect(() => assertRealInside(root, root, "a.bin")).not.toThrow();
-    expect(() => assertRealInside(root, path.join(root, "link"), "link/a.bin")).toThrow(/refusing artifact path "link\/a\.bin": .* outside /);
+    expect(() => assertRealInside(root, path.join(root, "link"), "link/a.bin")).toThrow(
+      /refusing artifact path "link\/a\.bin": .* outside /,
+    );
   });
 });

@@ -27,7 +27,8 @@ export function artifactTarget(dir: string, rel: string): string {
   const root = path.resolve(dir);
   const target = path.resolve(root, ...segments);
   const back = path.relative(root, target);
-  if (back === "" || back === ".." || back.startsWith(`..${path.sep}`) || path.isAbsolute(back)) throw refuse(rel, `it would leave ${root}`);
+  if (back === "" || back === ".." || back.startsWith(`..${path.sep}`) || path.isAbsolute(back))
+    throw refuse(rel, `it would leave ${root}`);
   return target;
 }
 
@@ -69,5 +70,6 @@ export function encodeArtifactPath(rel: string): string {
 export function assertRealInside(root: string, folder: string, rel: string): void {
   const realRoot = realpathSync(root);
   const real = realpathSync(folder);
-  if (real !== realRoot && !real.startsWith(`${realRoot}${path.sep}`)) throw refuse(rel, `${folder} leads to ${real}, outside ${realRoot}`);
+  if (real !== realRoot && !real.startsWith(`${realRoot}${path.sep}`))
+    throw refuse(rel, `${folder} leads to ${real}, outside ${realRoot}`);
 }

@@ -14,8 +14,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("buildDeployRequest", () => {
   it("reads YAML or JSON and lets flags override fields; the expected runtime goes to the estimate only", () => {
     const file = path.join(dir, "run.yaml");
-    writeFileSync(file, "datasetId: d1\nbaseModel: m\ngpuTypeIds: [NVIDIA A40]\nhyperparameters: {epochs: 1}\nmaxCostUsd: '3'\nexpectedRuntimeMinutes: 30\n");
-    const { request, expectedRuntimeMinutes } = buildDeployRequest({ file, gpu: ["NVIDIA L4", "NVIDIA A40"], hp: ["lr=0.0002", "packing=true", "note=hi=there"], maxRuntime: "90", cloud: "community" });
+    writeFileSync(
+      file,
+      "datasetId: d1\nbaseModel: m\ngpuTypeIds: [NVIDIA A40]\nhyperparameters: {epochs: 1}\nmaxCostUsd: '3'\nexpectedRuntimeMinutes: 30\n",
+    );
+    const { request, expectedRuntimeMinutes } = buildDeployRequest({
+      file,
+      gpu: ["NVIDIA L4", "NVIDIA A40"],
+      hp: ["lr=0.0002", "packing=true", "note=hi=there"],
+      maxRuntime: "90",
+      cloud: "community",
+    });
     expect(request).toEqual({
       datasetId: "d1",
       baseModel: "m",
@@ -53,7 +62,10 @@ describe("CLI config", () => {
     const file = saveConfig({ apiUrl: "http://api.example:8080", apiKey: "tp_live_a" }, env);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(loadConfig(env)).toEqual({ apiUrl: "http://api.example:8080", apiKey: "tp_live_a" });
-    expect(loadConfig({ ...env, TRAINPOD_API_KEY: "tp_live_b", TRAINPOD_API_URL: "http://other/" })).toEqual({ apiUrl: "http://other", apiKey: "tp_live_b" });
+    expect(loadConfig({ ...env, TRAINPOD_API_KEY: "tp_live_b", TRAINPOD_API_URL: "http://other/" })).toEqual({
+      apiUrl: "http://other",
+      apiKey: "tp_live_b",
+    });
     expect(() => loadConfig({ TRAINPOD_CONFIG_DIR: path.join(dir, "none") })).toThrow(/not logged in/);
   });
 });

@@ -33,7 +33,8 @@ export function readRequestFile(file: string): Json {
   } catch (err) {
     throw new CliError(`${file} is neither JSON nor YAML: ${(err as Error).message}`, EXIT.USAGE);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CliError(`${file} must hold an object (the deployment request)`, EXIT.USAGE);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new CliError(`${file} must hold an object (the deployment request)`, EXIT.USAGE);
   return value as Json;
 }
 
@@ -73,12 +74,21 @@ export function buildDeployRequest(flags: DeployFlags): { request: Json; expecte
   set("maxRuntimeMinutes", int("--max-runtime", flags.maxRuntime));
   set("maxCostUsd", flags.maxCost);
   set("setupTimeoutMinutes", int("--setup-timeout", flags.setupTimeout));
-  if (flags.hp && flags.hp.length > 0) request.hyperparameters = { ...(request.hyperparameters as Json | undefined), ...Object.fromEntries(flags.hp.map(parseHyperparameter)) };
+  if (flags.hp && flags.hp.length > 0)
+    request.hyperparameters = {
+      ...(request.hyperparameters as Json | undefined),
+      ...Object.fromEntries(flags.hp.map(parseHyperparameter)),
+    };
   const fromFile = request.expectedRuntimeMinutes as number | undefined;
   delete request.expectedRuntimeMinutes;
   const expected = int("--expected-runtime", flags.expectedRuntime) ?? fromFile;
-  for (const [key, flag] of [["datasetId", "--dataset"], ["baseModel", "--model"], ["gpuTypeIds", "--gpu"]] as const) {
-    if (request[key] === undefined) throw new CliError(`${key} is required: give ${flag} or put it in --file`, EXIT.USAGE);
+  for (const [key, flag] of [
+    ["datasetId", "--dataset"],
+    ["baseModel", "--model"],
+    ["gpuTypeIds", "--gpu"],
+  ] as const) {
+    if (request[key] === undefined)
+      throw new CliError(`${key} is required: give ${flag} or put it in --file`, EXIT.USAGE);
   }
   return expected === undefined ? { request } : { request, expectedRuntimeMinutes: expected };
 }

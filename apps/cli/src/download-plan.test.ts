@@ -40,13 +40,20 @@ describe("planAnswer: what an answer means for the bytes on disk", () => {
   });
 
   it("discards the .part on a 416 or a 206 from another byte", () => {
-    expect(planAnswer(206, 100, "bytes 50-199/200", false)).toMatchObject({ kind: "restart", why: expect.stringContaining("bytes 50-199/200") });
+    expect(planAnswer(206, 100, "bytes 50-199/200", false)).toMatchObject({
+      kind: "restart",
+      why: expect.stringContaining("bytes 50-199/200"),
+    });
     expect(planAnswer(206, 100, null, false)).toMatchObject({ kind: "restart" });
-    expect(planAnswer(416, 300, null, false)).toMatchObject({ kind: "restart", why: expect.stringContaining("byte 300") });
+    expect(planAnswer(416, 300, null, false)).toMatchObject({
+      kind: "restart",
+      why: expect.stringContaining("byte 300"),
+    });
   });
 
   it("tries again after 5xx, 429, 408 and a store's 403 (an expired presigned URL); gives up on 404 and the API's 401/403", () => {
-    for (const s of [500, 502, 503, 429, 408]) expect(planAnswer(s, 0, null, false)).toEqual({ kind: "retry", why: `HTTP ${s}` });
+    for (const s of [500, 502, 503, 429, 408])
+      expect(planAnswer(s, 0, null, false)).toEqual({ kind: "retry", why: `HTTP ${s}` });
     expect(planAnswer(403, 0, null, true)).toMatchObject({ kind: "retry", why: expect.stringContaining("expired") });
     expect(planAnswer(403, 0, null, false)).toEqual({ kind: "fail", why: "HTTP 403" });
     expect(planAnswer(401, 0, null, false)).toEqual({ kind: "fail", why: "HTTP 401" });
@@ -61,12 +68,20 @@ describe("sha256Problem", () => {
 
   it("is null when the bytes match the list and the header (case aside), or the list when there is no header", () => {
     expect(sha256Problem("m.bin", { sha256: A, bytes: 10 }, listed, A.toUpperCase())).toBeNull();
-    expect(sha256Problem("m.bin", { sha256: A, bytes: 10 }, { sha256: A.toUpperCase(), sizeBytes: 10 }, null)).toBeNull();
+    expect(
+      sha256Problem("m.bin", { sha256: A, bytes: 10 }, { sha256: A.toUpperCase(), sizeBytes: 10 }, null),
+    ).toBeNull();
   });
 
   it("names the file and what differs: the list's sha256, the header's, the size", () => {
-    expect(sha256Problem("merged/m.bin", { sha256: B, bytes: 10 }, listed, null)).toBe(`merged/m.bin: checksum mismatch: sha256 ${B}, the list says ${A}`);
-    expect(sha256Problem("m.bin", { sha256: A, bytes: 10 }, listed, B)).toBe(`m.bin: checksum mismatch: sha256 ${A}, X-Content-SHA256 says ${B}`);
-    expect(sha256Problem("m.bin", { sha256: A, bytes: 12 }, listed, A)).toBe("m.bin: checksum mismatch: 12 bytes instead of 10");
+    expect(sha256Problem("merged/m.bin", { sha256: B, bytes: 10 }, listed, null)).toBe(
+      `merged/m.bin: checksum mismatch: sha256 ${B}, the list says ${A}`,
+    );
+    expect(sha256Problem("m.bin", { sha256: A, bytes: 10 }, listed, B)).toBe(
+      `m.bin: checksum mismatch: sha256 ${A}, X-Content-SHA256 says ${B}`,
+    );
+    expect(sha256Problem("m.bin", { sha256: A, bytes: 12 }, listed, A)).toBe(
+      "m.bin: checksum mismatch: 12 bytes instead of 10",
+    );
   });
 });

@@ -56,7 +56,8 @@ export function planAnswer(status: number, from: number, contentRange: string | 
     if (range?.start === from) return { kind: "write", append: from > 0 };
     return { kind: "restart", why: `asked from byte ${from}, got ${contentRange ?? "no Content-Range"}` };
   }
-  if (status === 416) return { kind: "restart", why: `the server has no byte ${from}: the .part is not a prefix of the file` };
+  if (status === 416)
+    return { kind: "restart", why: `the server has no byte ${from}: the .part is not a prefix of the file` };
   if (status === 408 || status === 429 || status >= 500) return { kind: "retry", why: `HTTP ${status}` };
   if (status === 403 && fromStore) return { kind: "retry", why: "the download URL expired (HTTP 403)" };
   if (status === 404) return { kind: "fail", why: "no longer stored (HTTP 404): were the artifacts deleted?" };
@@ -67,11 +68,18 @@ export function planAnswer(status: number, from: number, contentRange: string | 
  * Why the downloaded bytes are not the artifact (null when they are): their sha256 must be the
  * list's and, when the answer carried one, X-Content-SHA256's; the size must be the list's.
  */
-export function sha256Problem(file: string, got: { sha256: string; bytes: number }, listed: { sha256: string; sizeBytes: number }, header: string | null): string | null {
+export function sha256Problem(
+  file: string,
+  got: { sha256: string; bytes: number },
+  listed: { sha256: string; sizeBytes: number },
+  header: string | null,
+): string | null {
   const actual = got.sha256.toLowerCase();
   const problems: string[] = [];
   if (got.bytes !== listed.sizeBytes) problems.push(`${got.bytes} bytes instead of ${listed.sizeBytes}`);
-  if (actual !== listed.sha256.toLowerCase()) problems.push(`sha256 ${actual}, the list says ${listed.sha256.toLowerCase()}`);
-  if (header !== null && actual !== header.trim().toLowerCase()) problems.push(`sha256 ${actual}, X-Content-SHA256 says ${header.trim().toLowerCase()}`);
+  if (actual !== listed.sha256.toLowerCase())
+    problems.push(`sha256 ${actual}, the list says ${listed.sha256.toLowerCase()}`);
+  if (header !== null && actual !== header.trim().toLowerCase())
+    problems.push(`sha256 ${actual}, X-Content-SHA256 says ${header.trim().toLowerCase()}`);
   return problems.length === 0 ? null : `${file}: checksum mismatch: ${problems.join("; ")}`;
 }

@@ -49,7 +49,11 @@ export function buildProgram(result: { code: ExitCode }): Command {
     .option("--json", "print the dataset as JSON")
     .description("upload a dataset, with a progress bar")
     .action((file: string, opts) => done(datasets.uploadDataset(api(), file, opts)));
-  ds.command("list").option("--limit <n>", "how many", "20").option("--json", "print JSON").description("your datasets").action((opts) => done(datasets.listDatasets(api(), opts)));
+  ds.command("list")
+    .option("--limit <n>", "how many", "20")
+    .option("--json", "print JSON")
+    .description("your datasets")
+    .action((opts) => done(datasets.listDatasets(api(), opts)));
 
   program
     .command("deploy")
@@ -74,8 +78,18 @@ export function buildProgram(result: { code: ExitCode }): Command {
     .option("--json", "print the deployment and estimate as JSON")
     .action((opts) => done(deployments.deploy(api(), opts)));
 
-  program.command("status").argument("<id>", "deployment id").option("--events <n>", "how many recent events", "10").option("--json", "print JSON").description("one deployment").action((id: string, opts) => done(deployments.status(api(), id, opts)));
-  program.command("watch").argument("<id>", "deployment id").description("follow a run live; exits 0 if it SUCCEEDED, 3 FAILED, 4 CANCELLED").action((id: string) => done(deployments.watch(api(), id)));
+  program
+    .command("status")
+    .argument("<id>", "deployment id")
+    .option("--events <n>", "how many recent events", "10")
+    .option("--json", "print JSON")
+    .description("one deployment")
+    .action((id: string, opts) => done(deployments.status(api(), id, opts)));
+  program
+    .command("watch")
+    .argument("<id>", "deployment id")
+    .description("follow a run live; exits 0 if it SUCCEEDED, 3 FAILED, 4 CANCELLED")
+    .action((id: string) => done(deployments.watch(api(), id)));
   program
     .command("logs")
     .argument("<id>", "deployment id")
@@ -97,9 +111,19 @@ export function buildProgram(result: { code: ExitCode }): Command {
     .option("--json", "print the files and their sha256 as JSON")
     .description("download a run's artifacts, resuming partial files (.part), each checked against its sha256")
     .action((id: string, dir: string | undefined, opts) => done(pull(api(), id, dir, opts)));
-  program.command("spend").option("--json", "print JSON").description("your limits and this month's spend").action((opts) => done(spend.ownSpend(api(), opts)));
-  const admin = program.command("admin").description("operators: spend against limits per user, and each user's limits");
-  admin.command("spend").option("--json", "print JSON").description("spend against limit per user this month").action((opts) => done(spend.adminSpend(api(), opts)));
+  program
+    .command("spend")
+    .option("--json", "print JSON")
+    .description("your limits and this month's spend")
+    .action((opts) => done(spend.ownSpend(api(), opts)));
+  const admin = program
+    .command("admin")
+    .description("operators: spend against limits per user, and each user's limits");
+  admin
+    .command("spend")
+    .option("--json", "print JSON")
+    .description("spend against limit per user this month")
+    .action((opts) => done(spend.adminSpend(api(), opts)));
   admin
     .command("limits")
     .argument("<user>", "the user's id or email")
@@ -107,12 +131,20 @@ export function buildProgram(result: { code: ExitCode }): Command {
     .option("--on-exceed <rule>", "block (no new run starts) or stop (running ones are stopped too), or default")
     .option("--max-live <n>", 'deployments holding a pod at once (0 = no limit, or "default")')
     .option("--max-gpus <n>", 'GPUs at once (0 = no limit, or "default")')
-    .option("--allow-image <glob>", "an image pattern this user may use besides ALLOWED_IMAGES (repeat; replaces the user's list)", collect)
+    .option(
+      "--allow-image <glob>",
+      "an image pattern this user may use besides ALLOWED_IMAGES (repeat; replaces the user's list)",
+      collect,
+    )
     .option("--reset", "back to the server's defaults for everything")
     .option("--json", "print JSON")
     .description("set one user's limits (admins)")
     .action((user: string, opts) => done(spend.setLimits(api(), user, opts)));
-  program.command("cancel").argument("<id>", "deployment id").description("cancel a run; its pod is terminated").action((id: string) => done(deployments.cancel(api(), id)));
+  program
+    .command("cancel")
+    .argument("<id>", "deployment id")
+    .description("cancel a run; its pod is terminated")
+    .action((id: string) => done(deployments.cancel(api(), id)));
   program
     .command("list")
     .description("your deployments, newest first")

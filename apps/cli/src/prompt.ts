@@ -3,7 +3,8 @@ import { CliError } from "./exit-codes";
 
 /** Asks yes/no on a terminal; without one, refuses (a script must say --yes). */
 export async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) throw new CliError("not confirmed: stdin is not a terminal; pass --yes to go ahead without asking");
+  if (!process.stdin.isTTY)
+    throw new CliError("not confirmed: stdin is not a terminal; pass --yes to go ahead without asking");
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());

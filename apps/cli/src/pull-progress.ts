@@ -26,9 +26,23 @@ export class PullProgress {
 
   start(file: ArtifactFile): void {
     if (!this.live) return;
-    this.multi ??= new MultiBar({ stream: this.stream, format: " {file} |{bar}| {percentage}% {done}/{size} {status}", hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
-    const name = file.path.length > this.width ? `…${file.path.slice(-(this.width - 1))}` : file.path.padEnd(this.width);
-    this.bar = this.multi.create(Math.max(1, file.sizeBytes), 0, { file: name, done: formatBytes(0), size: formatBytes(file.sizeBytes), status: "" });
+    this.multi ??= new MultiBar(
+      {
+        stream: this.stream,
+        format: " {file} |{bar}| {percentage}% {done}/{size} {status}",
+        hideCursor: true,
+        clearOnComplete: false,
+      },
+      Presets.shades_classic,
+    );
+    const name =
+      file.path.length > this.width ? `…${file.path.slice(-(this.width - 1))}` : file.path.padEnd(this.width);
+    this.bar = this.multi.create(Math.max(1, file.sizeBytes), 0, {
+      file: name,
+      done: formatBytes(0),
+      size: formatBytes(file.sizeBytes),
+      status: "",
+    });
   }
 
   progress(done: number): void {
@@ -40,7 +54,12 @@ export class PullProgress {
   }
 
   finish(d: Downloaded): void {
-    const how = d.outcome === "present" ? "already present" : d.outcome === "resumed" ? `resumed from byte ${d.resumedFrom}` : "downloaded";
+    const how =
+      d.outcome === "present"
+        ? "already present"
+        : d.outcome === "resumed"
+          ? `resumed from byte ${d.resumedFrom}`
+          : "downloaded";
     if (this.bar) {
       this.bar.update(Math.max(1, d.sizeBytes), { done: formatBytes(d.sizeBytes), status: `${how}, sha256 ✓` });
       this.bar = undefined;

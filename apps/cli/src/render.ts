@@ -2,11 +2,14 @@ import type { Json } from "./api-client";
 
 const time = (iso: unknown): string => (typeof iso === "string" ? iso.slice(11, 19) : "--:--:--");
 /** "0.690000" → "$0.69", "0.001342" → "$0.001342": exact, trailing zeros past the cents dropped. */
-export const usd = (v: unknown): string => (typeof v === "string" && /^-?\d+\.\d+$/.test(v) ? `$${v.replace(/(\.\d\d\d*?)0+$/, "$1")}` : "-");
+export const usd = (v: unknown): string =>
+  typeof v === "string" && /^-?\d+\.\d+$/.test(v) ? `$${v.replace(/(\.\d\d\d*?)0+$/, "$1")}` : "-";
 
 /** The estimate as a few lines a person reads before saying yes. */
 export function renderEstimate(e: Json): string {
-  const types = (e.gpuTypes as Json[]).map((t) => `    ${t.gpuTypeId}: ${t.known ? `${usd(t.podHourUsd)}/h for ${e.gpuCount} GPU(s)` : "unknown price"}`);
+  const types = (e.gpuTypes as Json[]).map(
+    (t) => `    ${t.gpuTypeId}: ${t.known ? `${usd(t.podHourUsd)}/h for ${e.gpuCount} GPU(s)` : "unknown price"}`,
+  );
   return [
     `Cost estimate (${e.cloudType} cloud, ${e.gpuCount} GPU(s); prices: ${e.priceSource})`,
     ...types,
@@ -41,9 +44,13 @@ export function renderEvent(e: Json): string[] {
     case "dataset_downloaded":
       return [`${at} ● dataset downloaded${typeof data.bytes === "number" ? ` (${data.bytes} bytes)` : ""}`];
     case "progress":
-      return [`${at} step ${data.step}${data.totalSteps ? `/${data.totalSteps}` : ""}${data.loss !== null && data.loss !== undefined ? ` loss ${data.loss}` : ""}`];
+      return [
+        `${at} step ${data.step}${data.totalSteps ? `/${data.totalSteps}` : ""}${data.loss !== null && data.loss !== undefined ? ` loss ${data.loss}` : ""}`,
+      ];
     case "pod_created":
-      return [`${at} ● pod ${data.podId} created (${data.gpu ?? "GPU"}${data.costPerHr !== undefined ? `, $${data.costPerHr}/h` : ""})`];
+      return [
+        `${at} ● pod ${data.podId} created (${data.gpu ?? "GPU"}${data.costPerHr !== undefined ? `, $${data.costPerHr}/h` : ""})`,
+      ];
     case "failed":
       // the message ends with the pod's last log lines, already shown as log events
       return [`${at} ✗ failed: ${String(e.message ?? "").split("\n")[0]}`];
@@ -56,7 +63,14 @@ export function renderEvent(e: Json): string[] {
 
 export function renderTable(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 const UNITS = ["KiB", "MiB", "GiB", "TiB"];

@@ -7,7 +7,9 @@ import { watchDeployment } from "./watch";
 const ID = "6f1c3a52-3c0f-4a8e-9a51-0d1bb1f1a0aa";
 
 /** A stand-in API whose stream answers, in turn, what `answers` lists; records each request's Last-Event-ID. */
-async function fakeApi(answers: Array<(res: http.ServerResponse) => void>): Promise<{ api: ApiClient; seen: Array<string | undefined>; close(): Promise<void> }> {
+async function fakeApi(
+  answers: Array<(res: http.ServerResponse) => void>,
+): Promise<{ api: ApiClient; seen: Array<string | undefined>; close(): Promise<void> }> {
   const seen: Array<string | undefined> = [];
   const server = http.createServer((req, res) => {
     seen.push(req.headers["last-event-id"] as string | undefined);
@@ -15,11 +17,17 @@ async function fakeApi(answers: Array<(res: http.ServerResponse) => void>): Prom
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { api: new ApiClient({ apiUrl: url, apiKey: "tp_live_test" }), seen, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    api: new ApiClient({ apiUrl: url, apiKey: "tp_live_test" }),
+    seen,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
-const json = (status: number, body: unknown) => (res: http.ServerResponse) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-const sse = (frames: string) => (res: http.ServerResponse) => res.writeHead(200, { "content-type": "text/event-stream" }).end(frames);
+const json = (status: number, body: unknown) => (res: http.ServerResponse) =>
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+const sse = (frames: string) => (res: http.ServerResponse) =>
+  res.writeHead(200, { "content-type": "text/event-stream" }).end(frames);
 const out = () => new PassThrough() as unknown as NodeJS.WriteStream;
 
 describe("watchDeployment", () => {

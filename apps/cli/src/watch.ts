@@ -26,7 +26,16 @@ class WatchOutput {
       fallback.forEach((l) => this.line(l));
       return;
     }
-    if (!this.multi) this.multi = new MultiBar({ stream: this.stream, format: " training |{bar}| {value}/{total} steps | loss {loss}", hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+    if (!this.multi)
+      this.multi = new MultiBar(
+        {
+          stream: this.stream,
+          format: " training |{bar}| {value}/{total} steps | loss {loss}",
+          hideCursor: true,
+          clearOnComplete: false,
+        },
+        Presets.shades_classic,
+      );
     if (!this.bar) this.bar = this.multi.create(total, 0, { loss: "-" });
     this.bar.setTotal(total);
     this.bar.update(step, { loss: loss ?? "-" });
@@ -60,12 +69,21 @@ export async function watchDeployment(api: ApiClient, id: string, opts: WatchOpt
   try {
     for (;;) {
       try {
-        for await (const msg of sseEvents(api.url(`/v1/deployments/${id}/events/stream`), { headers: api.authHeaders, lastEventId })) {
+        for await (const msg of sseEvents(api.url(`/v1/deployments/${id}/events/stream`), {
+          headers: api.authHeaders,
+          lastEventId,
+        })) {
           failures = 0;
           if (msg.event === "end") return JSON.parse(msg.data) as Json;
           const e = JSON.parse(msg.data) as Json;
           if (msg.id) lastEventId = msg.id;
-          if (e.type === "progress") out.progress(Number(e.data?.step ?? 0), (e.data?.totalSteps as number | null) ?? null, e.data?.loss, renderEvent(e));
+          if (e.type === "progress")
+            out.progress(
+              Number(e.data?.step ?? 0),
+              (e.data?.totalSteps as number | null) ?? null,
+              e.data?.loss,
+              renderEvent(e),
+            );
           else renderEvent(e).forEach((l) => out.line(l));
         }
       } catch (err) {

@@ -25,7 +25,11 @@ async function patchConfigRoute({ req, res, sim }: RouteCall): Promise<void> {
 
 function listPods({ res, sim }: RouteCall): void {
   const now = Date.now();
-  sendJson(res, 200, sim.pods.store.all().map((pod) => toAdminPod(pod, now)));
+  sendJson(
+    res,
+    200,
+    sim.pods.store.all().map((pod) => toAdminPod(pod, now)),
+  );
 }
 
 function getPod({ res, params, sim }: RouteCall): void {
@@ -71,7 +75,11 @@ export const ADMIN_ROUTES: readonly Route<Handler>[] = [
   { method: "GET", template: "/admin/pods", handler: listPods },
   { method: "GET", template: "/admin/pods/{podId}", handler: getPod },
   { method: "GET", template: "/admin/pods/{podId}/logs", handler: podLogs },
-  { method: "GET", template: "/admin/config", handler: ({ res, sim }) => sendJson(res, 200, publicConfig(sim.config())) },
+  {
+    method: "GET",
+    template: "/admin/config",
+    handler: ({ res, sim }) => sendJson(res, 200, publicConfig(sim.config())),
+  },
   { method: "PATCH", template: "/admin/config", handler: patchConfigRoute },
   { method: "POST", template: "/admin/reset", handler: reset },
   { method: "GET", template: "/admin/stats", handler: stats },

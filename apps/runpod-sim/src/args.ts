@@ -19,11 +19,15 @@ function jsonForm(text: string): string[] | undefined {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
   const obj = parsed as Record<string, unknown>;
   const unknown = Object.keys(obj).filter((k) => k !== "cmd" && k !== "entrypoint");
-  if (unknown.length > 0) throw new ArgsError(`args JSON may only hold "cmd" and "entrypoint", not ${unknown.map((k) => JSON.stringify(k)).join(", ")}`);
+  if (unknown.length > 0)
+    throw new ArgsError(
+      `args JSON may only hold "cmd" and "entrypoint", not ${unknown.map((k) => JSON.stringify(k)).join(", ")}`,
+    );
   const list = (key: string): string[] => {
     const v = obj[key];
     if (v === undefined || v === null) return [];
-    if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) throw new ArgsError(`args JSON "${key}" must be an array of strings`);
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "string"))
+      throw new ArgsError(`args JSON "${key}" must be an array of strings`);
     return v as string[];
   };
   return [...list("entrypoint"), ...list("cmd")];

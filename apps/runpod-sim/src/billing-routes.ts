@@ -18,7 +18,9 @@ function listPodBilling({ res, query, sim }: RouteCall): void {
   const time = (name: string): number | undefined => {
     const raw = query.get(name);
     if (raw === null) return undefined;
-    const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(raw) ? Date.parse(raw) : Number.NaN;
+    const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(raw)
+      ? Date.parse(raw)
+      : Number.NaN;
     if (Number.isNaN(t)) errors.push(`${name}: must be an RFC 3339 date-time`);
     return t;
   };
@@ -27,7 +29,8 @@ function listPodBilling({ res, query, sim }: RouteCall): void {
   const lastNRaw = query.get("lastN");
   if (lastNRaw !== null && !/^[1-9]\d*$/.test(lastNRaw)) errors.push("lastN: must be an integer >= 1");
   if (errors.length > 0) return sendError(res, 422, "Request validation failed.", {}, errors);
-  if (lastNRaw !== null && (start !== undefined || end !== undefined)) return sendError(res, 400, "lastN is mutually exclusive with startTime/endTime");
+  if (lastNRaw !== null && (start !== undefined || end !== undefined))
+    return sendError(res, 400, "lastN is mutually exclusive with startTime/endTime");
   let startTime: number;
   let endTime: number;
   if (lastNRaw !== null) {
@@ -36,7 +39,8 @@ function listPodBilling({ res, query, sim }: RouteCall): void {
     endTime = addBuckets(current, bucketSize);
   } else {
     const rawEnd = end ?? now;
-    endTime = bucketStart(rawEnd, bucketSize) === rawEnd ? rawEnd : addBuckets(bucketStart(rawEnd, bucketSize), bucketSize);
+    endTime =
+      bucketStart(rawEnd, bucketSize) === rawEnd ? rawEnd : addBuckets(bucketStart(rawEnd, bucketSize), bucketSize);
     startTime = bucketStart(start ?? now - 30 * DAY_MS, bucketSize);
   }
   if (startTime >= endTime) return sendError(res, 400, "startTime must be before endTime");
@@ -45,4 +49,6 @@ function listPodBilling({ res, query, sim }: RouteCall): void {
   sendJson(res, 200, podBilling(pods, { bucketSize, startTime, endTime, podId }, now - sim.config().billingLagMs));
 }
 
-export const BILLING_ROUTES: readonly V2Route[] = [{ method: "GET", template: "/v2/billing/pods", handler: listPodBilling }];
+export const BILLING_ROUTES: readonly V2Route[] = [
+  { method: "GET", template: "/v2/billing/pods", handler: listPodBilling },
+];

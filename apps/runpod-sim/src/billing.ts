@@ -120,10 +120,22 @@ export interface Amounts {
 }
 
 const usd = (micros: number): number => Math.round(micros) / 1e6;
-const amounts = (gpu: number, disk: number): Amounts => ({ totalAmount: usd(Math.round(gpu) + Math.round(disk)), gpuAmount: usd(gpu), cpuAmount: 0, diskAmount: usd(disk) });
+const amounts = (gpu: number, disk: number): Amounts => ({
+  totalAmount: usd(Math.round(gpu) + Math.round(disk)),
+  gpuAmount: usd(gpu),
+  cpuAmount: 0,
+  diskAmount: usd(disk),
+});
 
 /** GET /v2/billing/pods (ListPodBillingResponse): one record per pod per bucket it billed in. */
-export function podBilling(pods: readonly BilledPod[], q: PodBillingQuery, cut: number): { records: Array<Amounts & { startTime: string; endTime: string; podId: string }>; metadata: Record<string, unknown> } {
+export function podBilling(
+  pods: readonly BilledPod[],
+  q: PodBillingQuery,
+  cut: number,
+): {
+  records: Array<Amounts & { startTime: string; endTime: string; podId: string }>;
+  metadata: Record<string, unknown>;
+} {
   const records: Array<Amounts & { startTime: string; endTime: string; podId: string }> = [];
   const chosen = pods.filter((p) => q.podId === undefined || p.id === q.podId);
   let gpuTotal = 0;

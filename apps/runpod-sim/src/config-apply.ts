@@ -3,7 +3,8 @@ import type { AvailabilityLevel, CapacityConfig, FaultConfig, QuotaConfig, SimCo
 
 export class ConfigError extends Error {}
 
-export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function json(name: string, raw: string): unknown {
   try {
@@ -14,18 +15,21 @@ export function json(name: string, raw: string): unknown {
 }
 
 export function nonNegativeInt(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+    throw new ConfigError(`${name} must be a non-negative integer`);
   return value;
 }
 
 export function optionalNumber(name: string, value: unknown): number | undefined {
   if (value === null) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new ConfigError(`${name} must be a number (or null for unlimited)`);
+  if (typeof value !== "number" || !Number.isFinite(value))
+    throw new ConfigError(`${name} must be a number (or null for unlimited)`);
   return value;
 }
 
 export function applyStringList(name: string, value: unknown): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw new ConfigError(`${name} must be an array of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string"))
+    throw new ConfigError(`${name} must be an array of strings`);
   return [...(value as string[])];
 }
 
@@ -54,7 +58,8 @@ export function applyFaults(current: FaultConfig, patch: unknown): FaultConfig {
   const next: FaultConfig = { ...current };
   for (const [key, value] of Object.entries(patch)) {
     if ((RATE_KEYS as readonly string[]).includes(key)) {
-      if (typeof value !== "number" || value < 0 || value > 1) throw new ConfigError(`faults.${key} must be a number in 0..1`);
+      if (typeof value !== "number" || value < 0 || value > 1)
+        throw new ConfigError(`faults.${key} must be a number in 0..1`);
       next[key as (typeof RATE_KEYS)[number]] = value;
     } else if (key === "slowMs" || key === "retryAfterSeconds") {
       next[key] = nonNegativeInt(value, `faults.${key}`);
@@ -74,7 +79,8 @@ export function applyQuota(current: QuotaConfig, patch: unknown): QuotaConfig {
   const next = { ...current };
   for (const [key, value] of Object.entries(patch)) {
     if (key !== "minute" && key !== "hour" && key !== "day") throw new ConfigError(`unknown quota window "${key}"`);
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new ConfigError(`quota.${key} must be a positive integer`);
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
+      throw new ConfigError(`quota.${key} must be a positive integer`);
     next[key] = value;
   }
   return next;
@@ -83,12 +89,17 @@ export function applyQuota(current: QuotaConfig, patch: unknown): QuotaConfig {
 const LEVELS: readonly AvailabilityLevel[] = ["NONE", "LOW", "MEDIUM", "HIGH"];
 
 /** Merges `{gpuTypeId: "NONE"|"LOW"|"MEDIUM"|"HIGH"|null}` (null unpins) into the pinned catalog levels. */
-export function applyAvailability(current: Record<string, AvailabilityLevel>, patch: unknown): Record<string, AvailabilityLevel> {
-  if (!isRecord(patch)) throw new ConfigError("catalogAvailability must be an object of GPU type id to NONE|LOW|MEDIUM|HIGH");
+export function applyAvailability(
+  current: Record<string, AvailabilityLevel>,
+  patch: unknown,
+): Record<string, AvailabilityLevel> {
+  if (!isRecord(patch))
+    throw new ConfigError("catalogAvailability must be an object of GPU type id to NONE|LOW|MEDIUM|HIGH");
   const next = { ...current };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete next[key];
-    else if (typeof value === "string" && (LEVELS as readonly string[]).includes(value)) next[key] = value as AvailabilityLevel;
+    else if (typeof value === "string" && (LEVELS as readonly string[]).includes(value))
+      next[key] = value as AvailabilityLevel;
     else throw new ConfigError(`catalogAvailability.${key} must be one of ${LEVELS.join(", ")} or null`);
   }
   return next;
@@ -101,14 +112,16 @@ export function patchConfig(current: SimConfig, patch: unknown): SimConfig {
   if (!isRecord(patch)) throw new ConfigError("body must be a JSON object");
   const next: SimConfig = { ...current };
   for (const [key, value] of Object.entries(patch)) {
-    if ((MS_KEYS as readonly string[]).includes(key)) next[key as (typeof MS_KEYS)[number]] = nonNegativeInt(value, key);
+    if ((MS_KEYS as readonly string[]).includes(key))
+      next[key as (typeof MS_KEYS)[number]] = nonNegativeInt(value, key);
     else if (key === "restartPolicy") {
       if (value !== "always" && value !== "never") throw new ConfigError("restartPolicy must be always or never");
       next.restartPolicy = value;
     } else if (key === "capacity") next.capacity = applyCapacity(next.capacity, value);
     else if (key === "faults") next.faults = applyFaults(next.faults, value);
     else if (key === "quota") next.quota = applyQuota(next.quota, value);
-    else if (key === "catalogAvailability") next.catalogAvailability = applyAvailability(next.catalogAvailability, value);
+    else if (key === "catalogAvailability")
+      next.catalogAvailability = applyAvailability(next.catalogAvailability, value);
     else if (key === "unpullableImagePrefixes" || key === "forbiddenGpuTypes") next[key] = applyStringList(key, value);
     else if (key === "balanceUsd") next.balanceUsd = optionalNumber(key, value);
     else if (key === "seed") {

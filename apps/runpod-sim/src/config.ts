@@ -1,5 +1,15 @@
 /** The sim's configuration: parsed from SIM_* env vars, and patched at runtime by PATCH /admin/config. */
-import { ConfigError, applyCapacity, applyFaults, applyQuota, applyStringList, applyAvailability, json, nonNegativeInt, optionalNumber } from "./config-apply";
+import {
+  ConfigError,
+  applyCapacity,
+  applyFaults,
+  applyQuota,
+  applyStringList,
+  applyAvailability,
+  json,
+  nonNegativeInt,
+  optionalNumber,
+} from "./config-apply";
 
 export { ConfigError, isRecord, applyCapacity, applyFaults } from "./config-apply";
 
@@ -117,7 +127,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): SimConfig {
   const base = defaultConfig();
   const policy = env.SIM_RESTART_POLICY ?? "always";
-  if (policy !== "always" && policy !== "never") throw new ConfigError(`SIM_RESTART_POLICY must be always or never, got "${policy}"`);
+  if (policy !== "always" && policy !== "never")
+    throw new ConfigError(`SIM_RESTART_POLICY must be always or never, got "${policy}"`);
   const text = (name: string): string | undefined => {
     const v = env[name]?.trim();
     return v === undefined || v === "" ? undefined : v;
@@ -145,9 +156,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SimConfig {
     seed: int(env, "SIM_SEED", base.seed),
     logTailBytes: int(env, "SIM_LOG_TAIL_BYTES", base.logTailBytes),
     quota: quota ? applyQuota(base.quota, json("SIM_QUOTA", quota)) : base.quota,
-    catalogAvailability: availability ? applyAvailability({}, json("SIM_CATALOG_AVAILABILITY", availability)) : base.catalogAvailability,
-    unpullableImagePrefixes: unpullable ? applyStringList("SIM_UNPULLABLE_IMAGE_PREFIXES", json("SIM_UNPULLABLE_IMAGE_PREFIXES", unpullable)) : base.unpullableImagePrefixes,
-    forbiddenGpuTypes: forbidden ? applyStringList("SIM_FORBIDDEN_GPU_TYPES", json("SIM_FORBIDDEN_GPU_TYPES", forbidden)) : base.forbiddenGpuTypes,
+    catalogAvailability: availability
+      ? applyAvailability({}, json("SIM_CATALOG_AVAILABILITY", availability))
+      : base.catalogAvailability,
+    unpullableImagePrefixes: unpullable
+      ? applyStringList("SIM_UNPULLABLE_IMAGE_PREFIXES", json("SIM_UNPULLABLE_IMAGE_PREFIXES", unpullable))
+      : base.unpullableImagePrefixes,
+    forbiddenGpuTypes: forbidden
+      ? applyStringList("SIM_FORBIDDEN_GPU_TYPES", json("SIM_FORBIDDEN_GPU_TYPES", forbidden))
+      : base.forbiddenGpuTypes,
     balanceUsd: balance === undefined ? undefined : optionalNumber("SIM_BALANCE_USD", Number(balance)),
     billingLagMs: int(env, "SIM_BILLING_LAG_MS", base.billingLagMs),
   };

@@ -13,7 +13,11 @@ export type FaultKind = "rateLimit" | "serverError" | "slow" | "drop" | "omitFro
 export interface FaultDecision {
   delayMs: number;
   /** what replaces the real answer, if anything */
-  outcome: { kind: "drop" } | { kind: "rateLimit"; retryAfterSeconds: number } | { kind: "serverError"; status: 500 | 502 | 503 } | null;
+  outcome:
+    | { kind: "drop" }
+    | { kind: "rateLimit"; retryAfterSeconds: number }
+    | { kind: "serverError"; status: 500 | 502 | 503 }
+    | null;
 }
 
 /** mulberry32: a small, fast, seedable PRNG in [0, 1). */
@@ -30,7 +34,14 @@ export function seededRandom(seed: number): () => number {
 
 export class FaultInjector {
   private random: () => number;
-  readonly injected: Record<FaultKind, number> = { rateLimit: 0, serverError: 0, slow: 0, drop: 0, omitFromList: 0, createThenFail: 0 };
+  readonly injected: Record<FaultKind, number> = {
+    rateLimit: 0,
+    serverError: 0,
+    slow: 0,
+    drop: 0,
+    omitFromList: 0,
+    createThenFail: 0,
+  };
 
   constructor(seed: number) {
     this.random = seededRandom(seed);

@@ -22,13 +22,24 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
-export function sendText(res: ServerResponse, status: number, text: string, contentType = "text/plain; charset=utf-8", headers: Record<string, string> = {}): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType = "text/plain; charset=utf-8",
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text), ...headers });
   res.end(text);
 }
@@ -39,11 +50,21 @@ export function sendEmpty(res: ServerResponse, status: number): void {
 }
 
 /** RunPod REST v2's error body (RFC 9457, ErrorResponse): `{title, status, detail, errors?}` as application/problem+json. */
-export function sendError(res: ServerResponse, status: number, detail: string, headers: Record<string, string> = {}, errors?: string[]): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  detail: string,
+  headers: Record<string, string> = {},
+  errors?: string[],
+): void {
   const body: Record<string, unknown> = { title: STATUS_CODES[status] ?? "Error", status, detail };
   if (errors !== undefined) body.errors = errors;
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/problem+json", "content-length": Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    "content-type": "application/problem+json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -56,7 +77,11 @@ export interface Route<H> {
 }
 
 /** Finds the route for method + path; templates look like "/pods/{podId}/stop". */
-export function matchRoute<H>(routes: readonly Route<H>[], method: string, pathname: string): { route: Route<H>; params: Params } | { template: string | null; allowed: string[] } {
+export function matchRoute<H>(
+  routes: readonly Route<H>[],
+  method: string,
+  pathname: string,
+): { route: Route<H>; params: Params } | { template: string | null; allowed: string[] } {
   const allowed: string[] = [];
   let template: string | null = null;
   for (const route of routes) {

@@ -15,7 +15,11 @@ const KEEP_ALIVE_MS = 15_000;
 const eventId = (e: LogEntry): string => `${new Date(e.ts).toISOString()}/${String(e.seq).padStart(12, "0")}`;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
-type Cursor = { kind: "afterSeq"; seq: number } | { kind: "afterTs"; ts: number } | { kind: "since"; ts: number } | { kind: "tail"; n: number };
+type Cursor =
+  | { kind: "afterSeq"; seq: number }
+  | { kind: "afterTs"; ts: number }
+  | { kind: "since"; ts: number }
+  | { kind: "tail"; n: number };
 
 function parseCursor({ req, query }: RouteCall, errors: string[]): Cursor {
   const header = req.headers["last-event-id"];
@@ -32,7 +36,8 @@ function parseCursor({ req, query }: RouteCall, errors: string[]): Cursor {
     else return { kind: "since", ts: Date.parse(since) };
   }
   const tail = query.get("tail");
-  if (tail !== null && (!/^\d+$/.test(tail) || Number(tail) > 5000)) errors.push("tail: must be an integer from 0 to 5000");
+  if (tail !== null && (!/^\d+$/.test(tail) || Number(tail) > 5000))
+    errors.push("tail: must be an integer from 0 to 5000");
   return { kind: "tail", n: tail === null ? 100 : Number(tail) };
 }
 
@@ -42,7 +47,8 @@ export function streamPodLogs(call: RouteCall): void {
   if (pod === undefined) return sendError(res, 404, `The requested Pod does not exist: ${params.id ?? ""}`);
   const errors: string[] = [];
   const source = query.get("source");
-  if (source !== null && source !== "container" && source !== "system") errors.push("source: must be container or system");
+  if (source !== null && source !== "container" && source !== "system")
+    errors.push("source: must be container or system");
   const cursor = parseCursor(call, errors);
   if (errors.length > 0) return sendError(res, 422, "Request validation failed.", {}, errors);
   const wanted = (e: LogEntry): boolean => source === null || e.source === (source as LogSource);
@@ -59,11 +65,18 @@ export function streamPodLogs(call: RouteCall): void {
             ? []
             : lines.slice(-cursor.n);
 
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
   // send the status and headers now: with no backfill and no live line yet, Node would hold them until the first write (up to the 15 s keep-alive)
   res.flushHeaders();
   const send = (e: LogEntry): void => {
-    res.write(`id: ${eventId(e)}\ndata: ${JSON.stringify({ ts: new Date(e.ts).toISOString(), source: e.source, line: e.line })}\n\n`);
+    res.write(
+      `id: ${eventId(e)}\ndata: ${JSON.stringify({ ts: new Date(e.ts).toISOString(), source: e.source, line: e.line })}\n\n`,
+    );
   };
   for (const e of backfill) send(e);
   const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), KEEP_ALIVE_MS);

@@ -37,36 +37,51 @@ export interface PodInput {
 type Check = (value: unknown, at: string, errors: string[]) => void;
 
 const CUDA = /^\d+\.\d+$/;
-const str = (minLength = 0): Check => (v, at, errors) => {
-  if (typeof v !== "string") errors.push(`${at}: must be a string`);
-  else if (v.length < minLength) errors.push(`${at}: must not be empty`);
-};
+const str =
+  (minLength = 0): Check =>
+  (v, at, errors) => {
+    if (typeof v !== "string") errors.push(`${at}: must be a string`);
+    else if (v.length < minLength) errors.push(`${at}: must not be empty`);
+  };
 const nullableStr: Check = (v, at, errors) => (v === null ? undefined : str()(v, at, errors));
 const bool: Check = (v, at, errors) => void (typeof v !== "boolean" && errors.push(`${at}: must be a boolean`));
-const int = (min: number): Check => (v, at, errors) =>
-  void ((typeof v !== "number" || !Number.isInteger(v) || v < min) && errors.push(`${at}: must be an integer >= ${min}`));
-const oneOf = (values: readonly string[]): Check => (v, at, errors) =>
-  void ((typeof v !== "string" || !values.includes(v)) && errors.push(`${at}: must be one of ${values.join(", ")}`));
-const pattern = (re: RegExp, what: string): Check => (v, at, errors) =>
-  void ((typeof v !== "string" || !re.test(v)) && errors.push(`${at}: must be ${what}`));
-const arrayOf = (item: Check, maxItems?: number): Check => (v, at, errors) => {
-  if (!Array.isArray(v)) return void errors.push(`${at}: must be an array`);
-  if (maxItems !== undefined && v.length > maxItems) errors.push(`${at}: must have at most ${maxItems} item(s)`);
-  v.forEach((x, i) => item(x, `${at}[${i}]`, errors));
-};
+const int =
+  (min: number): Check =>
+  (v, at, errors) =>
+    void (
+      (typeof v !== "number" || !Number.isInteger(v) || v < min) &&
+      errors.push(`${at}: must be an integer >= ${min}`)
+    );
+const oneOf =
+  (values: readonly string[]): Check =>
+  (v, at, errors) =>
+    void ((typeof v !== "string" || !values.includes(v)) && errors.push(`${at}: must be one of ${values.join(", ")}`));
+const pattern =
+  (re: RegExp, what: string): Check =>
+  (v, at, errors) =>
+    void ((typeof v !== "string" || !re.test(v)) && errors.push(`${at}: must be ${what}`));
+const arrayOf =
+  (item: Check, maxItems?: number): Check =>
+  (v, at, errors) => {
+    if (!Array.isArray(v)) return void errors.push(`${at}: must be an array`);
+    if (maxItems !== undefined && v.length > maxItems) errors.push(`${at}: must have at most ${maxItems} item(s)`);
+    v.forEach((x, i) => item(x, `${at}[${i}]`, errors));
+  };
 const stringMap: Check = (v, at, errors) => {
   if (!isRecord(v)) return void errors.push(`${at}: must be an object of string values`);
   for (const [k, x] of Object.entries(v)) if (typeof x !== "string") errors.push(`${at}.${k}: must be a string`);
 };
-const object = (fields: Record<string, Check>, required: string[] = []): Check => (v, at, errors) => {
-  if (!isRecord(v)) return void errors.push(`${at}: must be an object`);
-  for (const key of required) if (!(key in v)) errors.push(`${at}.${key}: is required`);
-  for (const [key, value] of Object.entries(v)) {
-    const check = fields[key];
-    if (check === undefined) errors.push(`${at}.${key}: unknown field`);
-    else check(value, `${at}.${key}`, errors);
-  }
-};
+const object =
+  (fields: Record<string, Check>, required: string[] = []): Check =>
+  (v, at, errors) => {
+    if (!isRecord(v)) return void errors.push(`${at}: must be an object`);
+    for (const key of required) if (!(key in v)) errors.push(`${at}.${key}: is required`);
+    for (const [key, value] of Object.entries(v)) {
+      const check = fields[key];
+      if (check === undefined) errors.push(`${at}.${key}: unknown field`);
+      else check(value, `${at}.${key}`, errors);
+    }
+  };
 
 const FIELDS: Record<string, Check> = {
   name: str(1),
@@ -79,7 +94,12 @@ const FIELDS: Record<string, Check> = {
   cloud: oneOf(["SECURE", "COMMUNITY"]),
   cpu: object({ id: str(1), vcpuCount: int(2) }, ["id", "vcpuCount"]),
   gpu: object(
-    { id: str(), count: int(1), allowedCudaVersions: arrayOf(pattern(CUDA, "a major.minor CUDA version")), minCudaVersion: pattern(CUDA, "a major.minor CUDA version") },
+    {
+      id: str(),
+      count: int(1),
+      allowedCudaVersions: arrayOf(pattern(CUDA, "a major.minor CUDA version")),
+      minCudaVersion: pattern(CUDA, "a major.minor CUDA version"),
+    },
     ["id"],
   ),
   dataCenterIds: arrayOf(str()),
@@ -93,7 +113,10 @@ const FIELDS: Record<string, Check> = {
   templateId: str(1),
 };
 
-export type ParseResult = { ok: true; input: PodInput } | { ok: false; status: 422; errors: string[] } | { ok: false; status: 400; detail: string };
+export type ParseResult =
+  | { ok: true; input: PodInput }
+  | { ok: false; status: 422; errors: string[] }
+  | { ok: false; status: 400; detail: string };
 
 export function parsePodInput(body: unknown): ParseResult {
   if (!isRecord(body)) return { ok: false, status: 422, errors: ["body: must be a JSON object"] };
@@ -109,13 +132,16 @@ export function parsePodInput(body: unknown): ParseResult {
   const bad = (detail: string): ParseResult => ({ ok: false, status: 400, detail });
   const b = body as Record<string, unknown>;
   if (b.gpu !== undefined && b.cpu !== undefined) return bad("exactly one of gpu or cpu must be set, not both");
-  if (b.templateId !== undefined) return bad("templates are not supported by the simulator: send image (and args) instead of templateId");
+  if (b.templateId !== undefined)
+    return bad("templates are not supported by the simulator: send image (and args) instead of templateId");
   if (b.cpu !== undefined) return bad("CPU pods are not supported by the simulator");
   if (b.gpu === undefined) return bad("exactly one of gpu or cpu must be set");
   const gpu = b.gpu as { id: string; count?: number; allowedCudaVersions?: string[]; minCudaVersion?: string };
-  if ((gpu.allowedCudaVersions ?? []).length > 0 && gpu.minCudaVersion !== undefined) return bad("gpu.allowedCudaVersions and gpu.minCudaVersion are mutually exclusive");
+  if ((gpu.allowedCudaVersions ?? []).length > 0 && gpu.minCudaVersion !== undefined)
+    return bad("gpu.allowedCudaVersions and gpu.minCudaVersion are mutually exclusive");
   const mounts = (b.mounts ?? {}) as PodInput["mounts"];
-  if (mounts.persistent !== undefined && mounts.network !== undefined) return bad("mounts.persistent and mounts.network are mutually exclusive");
+  if (mounts.persistent !== undefined && mounts.network !== undefined)
+    return bad("mounts.persistent and mounts.network are mutually exclusive");
   const image = (b.image as string).trim();
   if (image === "") return bad("image must not be empty");
   const ports = (b.ports as string[] | undefined) ?? [];

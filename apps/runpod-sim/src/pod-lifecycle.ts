@@ -37,7 +37,12 @@ export function containerEnv(pod: SimPod, binDir: string, pathPrepend?: string):
     CUDA_VERSION: HOST_CUDA_VERSION,
     SIM_GPU_NAME: pod.gpu.id,
     SIM_GPU_MEMORY_GB: String(pod.gpu.memoryInGb),
-    PATH: [...(pathPrepend ? [pathPrepend] : []), binDir, path.dirname(process.execPath), process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"].join(path.delimiter),
+    PATH: [
+      ...(pathPrepend ? [pathPrepend] : []),
+      binDir,
+      path.dirname(process.execPath),
+      process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    ].join(path.delimiter),
     HOME: pod.homeDir,
     LANG: "C.UTF-8",
     PYTHONUNBUFFERED: "1",
@@ -70,7 +75,9 @@ function launch(pod: SimPod, deps: LifecycleDeps): void {
   const image = pod.input.image;
   if (deps.config().unpullableImagePrefixes.some((prefix) => image.startsWith(prefix))) {
     const repo = repository(image);
-    pod.log.note(`Error response from daemon: pull access denied for ${repo}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`);
+    pod.log.note(
+      `Error response from daemon: pull access denied for ${repo}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`,
+    );
     pod.log.note(`failed to pull image ${image}: pull access denied for ${repo}`);
     pod.log.note("container could not be created: image pull failed");
     pod.status = "ERROR";
@@ -80,14 +87,25 @@ function launch(pod: SimPod, deps: LifecycleDeps): void {
   pod.log.note(`${image}: image pulled`);
   const command = pod.input.command;
   pod.publicIp ??= `100.65.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
-  pod.portMappings = Object.fromEntries(pod.input.ports.filter((p) => !p.endsWith("/http")).map((p) => [p.split("/")[0] ?? p, 10000 + Math.floor(Math.random() * 50000)]));
+  pod.portMappings = Object.fromEntries(
+    pod.input.ports
+      .filter((p) => !p.endsWith("/http"))
+      .map((p) => [p.split("/")[0] ?? p, 10000 + Math.floor(Math.random() * 50000)]),
+  );
   const now = Date.now();
   pod.startedAt ??= now;
   pod.lastStartedAt = now;
   pod.status = "RUNNING";
   pod.state = "running";
-  pod.log.note(command.length === 0 ? "container started (idle: no args)" : `container started: ${JSON.stringify(command)}`);
-  const container = startContainer({ command, cwd: pod.workDir, env: containerEnv(pod, deps.binDir, deps.config().podPathPrepend), log: pod.log });
+  pod.log.note(
+    command.length === 0 ? "container started (idle: no args)" : `container started: ${JSON.stringify(command)}`,
+  );
+  const container = startContainer({
+    command,
+    cwd: pod.workDir,
+    env: containerEnv(pod, deps.binDir, deps.config().podPathPrepend),
+    log: pod.log,
+  });
   pod.container = container;
   void container.exited.then((exit) => onExit(pod, container, exit, deps));
 }

@@ -96,7 +96,9 @@ export class PodLog {
 
   /** Plain-text tail for GET /admin/pods/{id}/logs. */
   tail(): string {
-    return this.entries.map((e) => (e.source === "system" ? `[runpod-sim ${new Date(e.ts).toISOString()}] ${e.line}\n` : `${e.line}\n`)).join("");
+    return this.entries
+      .map((e) => (e.source === "system" ? `[runpod-sim ${new Date(e.ts).toISOString()}] ${e.line}\n` : `${e.line}\n`))
+      .join("");
   }
 
   subscribe(s: LogSubscriber): () => void {

@@ -47,8 +47,12 @@ export function toApiPod(pod: SimPod, now = Date.now()): Record<string, unknown>
     // openapi-v2.json: "Current cost in USD per hour (0.0 when EXITED or TERMINATED)"
     cost: pod.status === "EXITED" || pod.status === "TERMINATED" ? 0 : usdFromMicros(pod.costMicrosPerHour),
     locked: false,
-    globalNetworking: input.globalNetworking ? { enabled: true, ip: `10.${pod.id.length}.0.2`, internalDns: `${pod.id}.runpod.internal` } : { enabled: false },
-    runtime: running ? { uptime: Math.max(0, Math.floor((now - (pod.lastStartedAt ?? now)) / 1000)), ports: runtimePorts(pod) } : null,
+    globalNetworking: input.globalNetworking
+      ? { enabled: true, ip: `10.${pod.id.length}.0.2`, internalDns: `${pod.id}.runpod.internal` }
+      : { enabled: false },
+    runtime: running
+      ? { uptime: Math.max(0, Math.floor((now - (pod.lastStartedAt ?? now)) / 1000)), ports: runtimePorts(pod) }
+      : null,
     createdAt: iso(pod.createdAt),
     startedAt: date(pod.startedAt),
   };

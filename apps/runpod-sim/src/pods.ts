@@ -22,7 +22,8 @@ export class ApiError extends Error {
 }
 
 /** RunPod's wording when no machine has the GPUs asked for. */
-export const NO_CAPACITY_MESSAGE = "There are no longer any instances available with the requested specifications. Please refresh and try again.";
+export const NO_CAPACITY_MESSAGE =
+  "There are no longer any instances available with the requested specifications. Please refresh and try again.";
 /** RunPod's wording when a stopped pod's host no longer has its GPUs free. */
 export const NO_GPUS_TO_RESUME_MESSAGE = "There are not enough free GPUs on the host machine to start this pod.";
 
@@ -62,15 +63,37 @@ export class PodManager {
   create(input: PodInput): SimPod {
     const config = this.config();
     const gpu = gpuType(input.gpuTypeId);
-    if (gpu === undefined) throw new ApiError(400, `GPU type "${input.gpuTypeId}" does not exist: see GET /v2/catalog/gpus for valid ids`);
-    if (input.gpuCount > maxGpuCount(gpu, input.cloud)) throw new ApiError(400, `gpu.count ${input.gpuCount} exceeds the ${input.cloud} maximum of ${maxGpuCount(gpu, input.cloud)} for ${gpu.id}`);
-    if (config.balanceUsd !== undefined && config.balanceUsd <= 0) throw new ApiError(402, `Insufficient balance: your balance is $${config.balanceUsd.toFixed(2)}; add credits to deploy a pod.`);
-    if (config.forbiddenGpuTypes.includes(gpu.id)) throw new ApiError(403, `your account cannot access the ${gpu.id} pool`);
-    const dcs = input.dataCenterIds.length === 0 ? [DEFAULT_DATA_CENTER] : input.dataCenterIds.filter((id) => dataCenter(id) !== undefined);
-    if (dcs.length === 0) throw new ApiError(400, `${NO_CAPACITY_MESSAGE} (no ${gpu.id} in data centers ${input.dataCenterIds.join(", ")})`);
-    const cudaOk = input.allowedCudaVersions.length > 0 ? input.allowedCudaVersions.includes(HOST_CUDA_VERSION) : input.minCudaVersion === undefined || cudaAtLeast(HOST_CUDA_VERSION, input.minCudaVersion);
-    if (!cudaOk) throw new ApiError(400, `${NO_CAPACITY_MESSAGE} (no ${gpu.id} machine reports the requested CUDA version)`);
-    if (!this.capacity.acquire(gpu.id, input.gpuCount)) throw new ApiError(400, `${NO_CAPACITY_MESSAGE} (${gpu.id} x${input.gpuCount}, ${input.cloud})`);
+    if (gpu === undefined)
+      throw new ApiError(400, `GPU type "${input.gpuTypeId}" does not exist: see GET /v2/catalog/gpus for valid ids`);
+    if (input.gpuCount > maxGpuCount(gpu, input.cloud))
+      throw new ApiError(
+        400,
+        `gpu.count ${input.gpuCount} exceeds the ${input.cloud} maximum of ${maxGpuCount(gpu, input.cloud)} for ${gpu.id}`,
+      );
+    if (config.balanceUsd !== undefined && config.balanceUsd <= 0)
+      throw new ApiError(
+        402,
+        `Insufficient balance: your balance is $${config.balanceUsd.toFixed(2)}; add credits to deploy a pod.`,
+      );
+    if (config.forbiddenGpuTypes.includes(gpu.id))
+      throw new ApiError(403, `your account cannot access the ${gpu.id} pool`);
+    const dcs =
+      input.dataCenterIds.length === 0
+        ? [DEFAULT_DATA_CENTER]
+        : input.dataCenterIds.filter((id) => dataCenter(id) !== undefined);
+    if (dcs.length === 0)
+      throw new ApiError(
+        400,
+        `${NO_CAPACITY_MESSAGE} (no ${gpu.id} in data centers ${input.dataCenterIds.join(", ")})`,
+      );
+    const cudaOk =
+      input.allowedCudaVersions.length > 0
+        ? input.allowedCudaVersions.includes(HOST_CUDA_VERSION)
+        : input.minCudaVersion === undefined || cudaAtLeast(HOST_CUDA_VERSION, input.minCudaVersion);
+    if (!cudaOk)
+      throw new ApiError(400, `${NO_CAPACITY_MESSAGE} (no ${gpu.id} machine reports the requested CUDA version)`);
+    if (!this.capacity.acquire(gpu.id, input.gpuCount))
+      throw new ApiError(400, `${NO_CAPACITY_MESSAGE} (${gpu.id} x${input.gpuCount}, ${input.cloud})`);
 
     const now = Date.now();
     const id = this.store.newId();
@@ -111,7 +134,11 @@ export class PodManager {
 
   /** Applies an action; throws ApiError 409 when the pod's status does not allow it. */
   async act(pod: SimPod, action: PodAction): Promise<void> {
-    if (!allowedActions(pod).includes(action)) throw new ApiError(409, `action ${action} is not valid for a pod in status ${pod.status} (allowed: ${allowedActions(pod).join(", ")})`);
+    if (!allowedActions(pod).includes(action))
+      throw new ApiError(
+        409,
+        `action ${action} is not valid for a pod in status ${pod.status} (allowed: ${allowedActions(pod).join(", ")})`,
+      );
     if (action === "terminate") return this.terminate(pod);
     if (action === "stop") return this.stop(pod);
     if (action === "start") return this.start(pod);

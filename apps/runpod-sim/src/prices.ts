@@ -65,7 +65,10 @@ const TABLE: ReadonlyArray<readonly [string, string, number, number, number]> = 
 ];
 
 export const GPU_TYPES: ReadonlyMap<string, GpuType> = new Map(
-  TABLE.map(([id, displayName, memoryInGb, securePrice, communityPrice]) => [id, { id, displayName, memoryInGb, securePrice, communityPrice }]),
+  TABLE.map(([id, displayName, memoryInGb, securePrice, communityPrice]) => [
+    id,
+    { id, displayName, memoryInGb, securePrice, communityPrice },
+  ]),
 );
 
 export function gpuType(id: string): GpuType | undefined {

@@ -14,7 +14,9 @@ const WINDOWS = [
 ] as const;
 type WindowName = (typeof WINDOWS)[number][0];
 
-export type QuotaDecision = { ok: true; headers: Record<string, string> } | { ok: false; window: WindowName; retryAfterSeconds: number; headers: Record<string, string> };
+export type QuotaDecision =
+  | { ok: true; headers: Record<string, string> }
+  | { ok: false; window: WindowName; retryAfterSeconds: number; headers: Record<string, string> };
 
 export class RateLimiter {
   private readonly used = new Map<WindowName, { start: number; count: number }>();
@@ -22,7 +24,9 @@ export class RateLimiter {
 
   constructor(private readonly quota: () => QuotaConfig) {}
 
-  private state(now: number): Array<{ name: WindowName; seconds: number; quota: number; count: number; reset: number }> {
+  private state(
+    now: number,
+  ): Array<{ name: WindowName; seconds: number; quota: number; count: number; reset: number }> {
     return WINDOWS.map(([name, seconds]) => {
       const start = Math.floor(now / (seconds * 1000)) * seconds * 1000;
       let w = this.used.get(name);
@@ -30,7 +34,13 @@ export class RateLimiter {
         w = { start, count: 0 };
         this.used.set(name, w);
       }
-      return { name, seconds, quota: this.quota()[name], count: w.count, reset: Math.max(1, Math.ceil((start + seconds * 1000 - now) / 1000)) };
+      return {
+        name,
+        seconds,
+        quota: this.quota()[name],
+        count: w.count,
+        reset: Math.max(1, Math.ceil((start + seconds * 1000 - now) / 1000)),
+      };
     });
   }
 

@@ -48,7 +48,8 @@ function podOr404(call: RouteCall): SimPod | undefined {
 
 async function createPod({ req, res, sim }: RouteCall): Promise<void> {
   const body = await readJson(req);
-  const gpuId = isRecord(body) && isRecord(body.gpu) && typeof body.gpu.id === "string" ? body.gpu.id : "(invalid body)";
+  const gpuId =
+    isRecord(body) && isRecord(body.gpu) && typeof body.gpu.id === "string" ? body.gpu.id : "(invalid body)";
   res.once("finish", () => sim.stats.recordCreate(gpuId, res.statusCode));
   const parsed = parsePodInput(body);
   if (!parsed.ok) {
@@ -57,15 +58,19 @@ async function createPod({ req, res, sim }: RouteCall): Promise<void> {
   }
   const pod = sim.pods.create(parsed.input);
   // RunPod sometimes creates the pod and still answers 5xx: clients must adopt it by name
-  if (sim.faults.chance("createThenFail", sim.config().faults.createThenFail)) return sendError(res, 500, "Internal server error");
+  if (sim.faults.chance("createThenFail", sim.config().faults.createThenFail))
+    return sendError(res, 500, "Internal server error");
   sendJson(res, 201, toApiPod(pod));
 }
 
 function listPods({ res, query, sim }: RouteCall): void {
   const cluster = query.get("includeClusterPods");
-  if (cluster !== null && cluster !== "true" && cluster !== "false") return sendError(res, 422, "Request validation failed.", {}, ["includeClusterPods: must be a boolean"]);
+  if (cluster !== null && cluster !== "true" && cluster !== "false")
+    return sendError(res, 422, "Request validation failed.", {}, ["includeClusterPods: must be a boolean"]);
   const rate = sim.config().faults.omitFromList;
-  const pods = sim.pods.store.all().filter((pod) => pod.status !== "TERMINATED" && !sim.faults.chance("omitFromList", rate));
+  const pods = sim.pods.store
+    .all()
+    .filter((pod) => pod.status !== "TERMINATED" && !sim.faults.chance("omitFromList", rate));
   sendJson(res, 200, { pods: pods.map((pod) => toApiPod(pod)) });
 }
 
@@ -91,7 +96,8 @@ async function podAction(call: RouteCall): Promise<void> {
   if (!isRecord(body)) errors.push("body: must be a JSON object");
   else {
     if (!("action" in body)) errors.push("action: is required");
-    else if (typeof body.action !== "string" || !(ACTIONS as readonly string[]).includes(body.action)) errors.push(`action: must be one of ${ACTIONS.join(", ")}`);
+    else if (typeof body.action !== "string" || !(ACTIONS as readonly string[]).includes(body.action))
+      errors.push(`action: must be one of ${ACTIONS.join(", ")}`);
     for (const key of Object.keys(body)) if (key !== "action") errors.push(`${key}: unknown field`);
   }
   if (errors.length > 0) return sendError(call.res, 422, "Request validation failed.", {}, errors);

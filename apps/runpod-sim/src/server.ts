@@ -42,7 +42,9 @@ export async function createSimServer(overrides: Partial<SimConfig> = {}): Promi
       if (res.headersSent) return void res.destroy();
       if (err instanceof BodyError) return sendError(res, 400, err.message);
       if (err instanceof ApiError) return sendError(res, err.status, err.message);
-      process.stderr.write(`runpod-sim: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `runpod-sim: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       sendError(res, 500, "Internal server error");
     });
   });
@@ -83,8 +85,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, sim: SimContext
   const pathname = url.pathname.replace(/\/+$/, "") || "/";
   if (pathname === "/admin" || pathname.startsWith("/admin/")) return dispatchAdmin(req, res, url, sim);
   if (pathname === "/health") return sendJson(res, 200, { ok: true });
-  if (pathname === "/v1" || pathname.startsWith("/v1/")) return sendError(res, 404, "RunPod REST API v1 was retired on 2026-11-15: use REST API v2 (https://api.runpod.io/v2; here /v2)");
-  if (!pathname.startsWith("/v2/")) return sendError(res, 404, `no route ${method} ${url.pathname} (RunPod REST v2 lives under /v2)`);
+  if (pathname === "/v1" || pathname.startsWith("/v1/"))
+    return sendError(
+      res,
+      404,
+      "RunPod REST API v1 was retired on 2026-11-15: use REST API v2 (https://api.runpod.io/v2; here /v2)",
+    );
+  if (!pathname.startsWith("/v2/"))
+    return sendError(res, 404, `no route ${method} ${url.pathname} (RunPod REST v2 lives under /v2)`);
   const found = matchRoute(V2_ROUTES, method, pathname);
   const route = "route" in found ? found.route.template : (found.template ?? "unmatched");
   const decision = sim.faults.decide(sim.config().faults, method, route);
@@ -97,17 +105,25 @@ async function handle(req: IncomingMessage, res: ServerResponse, sim: SimContext
   res.on("finish", () => sim.stats.record(method, route, res.statusCode));
   const caller = authenticate(req, sim);
   const hasKey = /^Bearer\s+\S/i.test(req.headers.authorization ?? "");
-  if (caller === undefined) return sendError(res, 401, hasKey ? "invalid or expired bearer token" : "missing bearer token");
+  if (caller === undefined)
+    return sendError(res, 401, hasKey ? "invalid or expired bearer token" : "missing bearer token");
   if (decision.outcome !== null) return answerFault(res, decision.outcome, sim);
   const quota = sim.limiter.take();
   for (const [name, value] of Object.entries(quota.headers)) res.setHeader(name, value);
   if (!quota.ok) {
     sim.stats.rateLimited += 1;
-    return sendError(res, 429, `rate limit exceeded for the ${quota.window} window`, { "retry-after": String(quota.retryAfterSeconds) });
+    return sendError(res, 429, `rate limit exceeded for the ${quota.window} window`, {
+      "retry-after": String(quota.retryAfterSeconds),
+    });
   }
   if (!("route" in found)) {
     if (found.template === null) return sendError(res, 404, `no route ${method} ${url.pathname}`);
-    return sendError(res, 405, `The requested method is not allowed for this path (allowed: ${found.allowed.join(", ")}).`, { allow: found.allowed.join(", ") });
+    return sendError(
+      res,
+      405,
+      `The requested method is not allowed for this path (allowed: ${found.allowed.join(", ")}).`,
+      { allow: found.allowed.join(", ") },
+    );
   }
   const v2 = found.route as V2Route;
   if (caller.kind === "pod" && !(v2.podScoped === true && found.params.id === caller.podId)) {
@@ -123,16 +139,38 @@ async function dispatchAdmin(req: IncomingMessage, res: ServerResponse, url: URL
     if (found.template === null) return sendError(res, 404, `no route ${method} ${url.pathname}`);
     return sendError(res, 405, `method ${method} not allowed on ${url.pathname}`, { allow: found.allowed.join(", ") });
   }
-  await found.route.handler({ req, res, params: found.params, query: url.searchParams, sim, caller: { kind: "account" } });
+  await found.route.handler({
+    req,
+    res,
+    params: found.params,
+    query: url.searchParams,
+    sim,
+    caller: { kind: "account" },
+  });
 }
 
 /** An injected fault: 429 and 500 as the API answers them (quota headers, not counted); 502/503 as a load balancer does. */
 function answerFault(res: ServerResponse, outcome: NonNullable<FaultDecision["outcome"]>, sim: SimContext): void {
   if (outcome.kind === "rateLimit") {
-    return sendError(res, 429, "rate limit exceeded for the minute window", { ...sim.limiter.peek(), "retry-after": String(outcome.retryAfterSeconds) });
+    return sendError(res, 429, "rate limit exceeded for the minute window", {
+      ...sim.limiter.peek(),
+      "retry-after": String(outcome.retryAfterSeconds),
+    });
   }
   if (outcome.kind !== "serverError") return;
   if (outcome.status === 500) return sendError(res, 500, "Internal server error", sim.limiter.peek());
-  if (outcome.status === 502) return sendText(res, 502, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n", "text/html");
-  return sendText(res, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", "text/plain", { "retry-after": "1" });
+  if (outcome.status === 502)
+    return sendText(
+      res,
+      502,
+      "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n",
+      "text/html",
+    );
+  return sendText(
+    res,
+    503,
+    "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+    "text/plain",
+    { "retry-after": "1" },
+  );
 }

@@ -28,7 +28,12 @@ export class CallStats {
     this.rateLimited = 0;
   }
 
-  snapshot(): { total: number; calls: Record<string, number>; creates: Record<string, Record<string, number>>; rateLimited: number } {
+  snapshot(): {
+    total: number;
+    calls: Record<string, number>;
+    creates: Record<string, Record<string, number>>;
+    rateLimited: number;
+  } {
     return {
       total: this.total,
       calls: Object.fromEntries([...this.calls.entries()].sort(([a], [b]) => a.localeCompare(b))),

@@ -1,6 +1,29 @@
 import { KEY, call, podBody, startSim, waitFor, type ApiPod, type Problem } from "./helpers";
 
-const POD_FIELDS = ["id", "name", "status", "actions", "image", "args", "disk", "mounts", "ports", "env", "registry", "cloud", "dataCenterId", "cudaVersion", "ssh", "template", "cost", "locked", "runtime", "createdAt", "startedAt", "globalNetworking"];
+const POD_FIELDS = [
+  "id",
+  "name",
+  "status",
+  "actions",
+  "image",
+  "args",
+  "disk",
+  "mounts",
+  "ports",
+  "env",
+  "registry",
+  "cloud",
+  "dataCenterId",
+  "cudaVersion",
+  "ssh",
+  "template",
+  "cost",
+  "locked",
+  "runtime",
+  "createdAt",
+  "startedAt",
+  "globalNetworking",
+];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 describe("runpod-sim REST v2: pods", () => {
@@ -14,7 +37,17 @@ describe("runpod-sim REST v2: pods", () => {
   });
 
   it("creates a pod from a nested body (201) with every field the Pod schema requires", async () => {
-    const body = podBody({ name: "one", env: { A: "1" }, disk: 40, ports: ["8888/http", "22/tcp"], mounts: { persistent: { size: 20, path: "/workspace" } } }, "NVIDIA GeForce RTX 4090", 2);
+    const body = podBody(
+      {
+        name: "one",
+        env: { A: "1" },
+        disk: 40,
+        ports: ["8888/http", "22/tcp"],
+        mounts: { persistent: { size: 20, path: "/workspace" } },
+      },
+      "NVIDIA GeForce RTX 4090",
+      2,
+    );
     const created = await call<ApiPod>(sim.api, "POST", "/pods", body);
     expect(created.status).toBe(201);
     const pod = created.body;
@@ -58,7 +91,10 @@ describe("runpod-sim REST v2: pods", () => {
     expect(seen).toEqual(["PROVISIONING", "STARTING", "RUNNING"]);
     expect(running.actions).toEqual(["stop", "restart", "terminate"]);
     expect(running.startedAt).toMatch(RFC3339);
-    expect(running.runtime).toEqual({ uptime: expect.any(Number), ports: [{ private: 22, public: expect.any(Number), type: "tcp", ip: expect.any(String) }] });
+    expect(running.runtime).toEqual({
+      uptime: expect.any(Number),
+      ports: [{ private: 22, public: expect.any(Number), type: "tcp", ip: expect.any(String) }],
+    });
     expect(running.ssh).toMatchObject({ direct: { username: "root", port: expect.any(Number) } });
   });
 
@@ -84,14 +120,20 @@ describe("runpod-sim REST v2: pods", () => {
     const early = await act("restart");
     expect(early.status).toBe(409);
     expect(early.body).toMatchObject({ title: "Conflict", status: 409 });
-    await waitFor("RUNNING", async () => (await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body.status === "RUNNING");
+    await waitFor(
+      "RUNNING",
+      async () => (await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body.status === "RUNNING",
+    );
     expect((await act("start")).status).toBe(409);
     const stopped = await act("stop");
     expect(stopped.status).toBe(200);
     expect(stopped.body).toMatchObject({ status: "EXITED", cost: 0, runtime: null, actions: ["start", "terminate"] });
     const started = await act("start");
     expect([started.status, started.body.status]).toEqual([200, "PROVISIONING"]);
-    await waitFor("RUNNING again", async () => (await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body.status === "RUNNING");
+    await waitFor(
+      "RUNNING again",
+      async () => (await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body.status === "RUNNING",
+    );
     const restarted = await act("restart");
     expect([restarted.status, restarted.body.status]).toEqual([200, "STARTING"]);
     const bad = await act("reboot");

@@ -14,7 +14,8 @@ describe("runpod-sim capacity per GPU type (one create places one type, no fallb
     await call(sim.url, "POST", "/admin/reset", undefined, null);
   });
 
-  const create = (gpuId: string, count = 1) => call<ApiPod & Problem>(sim.api, "POST", "/pods", podBody({}, gpuId, count));
+  const create = (gpuId: string, count = 1) =>
+    call<ApiPod & Problem>(sim.api, "POST", "/pods", podBody({}, gpuId, count));
   const act = (id: string, action: string) => call<ApiPod & Problem>(sim.api, "POST", `/pods/${id}/action`, { action });
 
   it("runs out with 400 and RunPod's no-capacity detail; a terminate frees a slot", async () => {
@@ -22,11 +23,17 @@ describe("runpod-sim capacity per GPU type (one create places one type, no fallb
     expect([first.status, (await create(RTX)).status]).toEqual([201, 201]);
     const third = await create(RTX);
     expect(third.status).toBe(400);
-    expect(third.body).toEqual({ title: "Bad Request", status: 400, detail: expect.stringContaining(NO_CAPACITY_MESSAGE) });
+    expect(third.body).toEqual({
+      title: "Bad Request",
+      status: 400,
+      detail: expect.stringContaining(NO_CAPACITY_MESSAGE),
+    });
     expect((await call<{ pods: ApiPod[] }>(sim.api, "GET", "/pods")).body.pods).toHaveLength(2);
     expect((await call(sim.api, "DELETE", `/pods/${first.body.id}`)).status).toBe(204);
     expect((await create(RTX)).status).toBe(201);
-    const stats = (await call<{ creates: Record<string, Record<string, number>> }>(sim.url, "GET", "/admin/stats", undefined, null)).body;
+    const stats = (
+      await call<{ creates: Record<string, Record<string, number>> }>(sim.url, "GET", "/admin/stats", undefined, null)
+    ).body;
     expect(stats.creates[RTX]).toEqual({ "201": 3, "400": 1 });
   });
 

@@ -25,7 +25,17 @@ describe("runpod-sim GET /v2/catalog/gpus", () => {
   it("lists GPU types with prices and max counts, and no availability unless asked", async () => {
     const res = await catalog();
     expect(res.status).toBe(200);
-    expect(find(res.body.gpus, RTX)).toEqual({ id: RTX, name: "RTX 4090", pool: null, manufacturer: "NVIDIA", memory: 24, secure: true, community: true, price: { secure: 0.69, community: 0.34 }, maxCount: { secure: 8, community: 4 } });
+    expect(find(res.body.gpus, RTX)).toEqual({
+      id: RTX,
+      name: "RTX 4090",
+      pool: null,
+      manufacturer: "NVIDIA",
+      memory: 24,
+      secure: true,
+      community: true,
+      price: { secure: 0.69, community: 0.34 },
+      maxCount: { secure: 8, community: 4 },
+    });
     const one = await call<Gpu>(sim.api, "GET", `/catalog/gpus/${encodeURIComponent(A40)}`);
     expect([one.status, one.body.name]).toEqual([200, "A40"]);
     expect((await call(sim.api, "GET", "/catalog/gpus/NVIDIA%20NOPE")).status).toBe(404);
@@ -38,7 +48,11 @@ describe("runpod-sim GET /v2/catalog/gpus", () => {
     };
     expect(await levels()).toEqual(["LOW", "MEDIUM", "NONE", "HIGH"]);
     const gpus = (await catalog("?include=AVAILABILITY&product=POD")).body.gpus;
-    expect(find(gpus, A40)?.dataCenters?.[0]).toEqual({ id: expect.any(String), name: expect.any(String), availability: "MEDIUM" });
+    expect(find(gpus, A40)?.dataCenters?.[0]).toEqual({
+      id: expect.any(String),
+      name: expect.any(String),
+      availability: "MEDIUM",
+    });
     expect(find(gpus, H200)).not.toHaveProperty("dataCenters");
     expect((await call(sim.api, "POST", "/pods", podBody({}, RTX, 2))).status).toBe(201);
     expect((await call(sim.api, "POST", "/pods", podBody({}, A40, 3))).status).toBe(201);
@@ -47,7 +61,9 @@ describe("runpod-sim GET /v2/catalog/gpus", () => {
   });
 
   it("can be pinned stale by admin config: the catalog says HIGH but the create still answers 400", async () => {
-    expect((await call(sim.url, "PATCH", "/admin/config", { catalogAvailability: { [H200]: "HIGH" } }, null)).status).toBe(200);
+    expect(
+      (await call(sim.url, "PATCH", "/admin/config", { catalogAvailability: { [H200]: "HIGH" } }, null)).status,
+    ).toBe(200);
     try {
       const h200 = find((await catalog("?include=AVAILABILITY&product=POD")).body.gpus, H200);
       expect(h200?.availability).toBe("HIGH");
@@ -57,7 +73,9 @@ describe("runpod-sim GET /v2/catalog/gpus", () => {
     } finally {
       await call(sim.url, "PATCH", "/admin/config", { catalogAvailability: { [H200]: null } }, null);
     }
-    expect((await call(sim.url, "PATCH", "/admin/config", { catalogAvailability: { [H200]: "PLENTY" } }, null)).status).toBe(400);
+    expect(
+      (await call(sim.url, "PATCH", "/admin/config", { catalogAvailability: { [H200]: "PLENTY" } }, null)).status,
+    ).toBe(400);
   });
 
   it("answers 400 for include without product and product without include, 422 for bad values", async () => {

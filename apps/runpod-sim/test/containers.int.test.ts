@@ -10,8 +10,20 @@ describe("runpod-sim containers: boot, run, restart, bill, kill", () => {
   afterAll(() => sim.close());
 
   it("runs the start command after the boot delay, in the pod's work folder, with the pod's env and RUNPOD_*", async () => {
-    const script = 'echo "$RUNPOD_POD_ID|$RUNPOD_GPU_COUNT|$MY_VAR|$PWD|$(command -v python)" > "${RUNPOD_VOLUME_MOUNT_PATH:-/workspace}/env.txt"; nvidia-smi -L >> env.txt; sleep 30';
-    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ env: { MY_VAR: "hello" }, args: JSON.stringify({ entrypoint: ["bash", "-c"], cmd: [script] }) }, "NVIDIA GeForce RTX 4090", 2))).body;
+    const script =
+      'echo "$RUNPOD_POD_ID|$RUNPOD_GPU_COUNT|$MY_VAR|$PWD|$(command -v python)" > "${RUNPOD_VOLUME_MOUNT_PATH:-/workspace}/env.txt"; nvidia-smi -L >> env.txt; sleep 30';
+    const pod = (
+      await call<ApiPod>(
+        sim.api,
+        "POST",
+        "/pods",
+        podBody(
+          { env: { MY_VAR: "hello" }, args: JSON.stringify({ entrypoint: ["bash", "-c"], cmd: [script] }) },
+          "NVIDIA GeForce RTX 4090",
+          2,
+        ),
+      )
+    ).body;
     expect((await adminPod(sim, pod.id)).containerState).toBe("booting");
     const admin = await waitFor("env.txt", async () => {
       const a = await adminPod(sim, pod.id);
@@ -26,7 +38,10 @@ describe("runpod-sim containers: boot, run, restart, bill, kill", () => {
     const [id, count, myVar, cwd, python] = (first ?? "").split("|");
     expect({ id, count, myVar, cwd }).toEqual({ id: pod.id, count: "2", myVar: "hello", cwd: admin.a.workDir });
     expect(python).toBe(path.resolve(__dirname, "..", "bin", "python"));
-    expect(gpus).toEqual([expect.stringMatching(/^GPU 0: NVIDIA GeForce RTX 4090/), expect.stringMatching(/^GPU 1: NVIDIA GeForce RTX 4090/)]);
+    expect(gpus).toEqual([
+      expect.stringMatching(/^GPU 0: NVIDIA GeForce RTX 4090/),
+      expect.stringMatching(/^GPU 1: NVIDIA GeForce RTX 4090/),
+    ]);
     expect(admin.a.status).toBe("RUNNING");
     expect(admin.a.command).toEqual(["bash", "-c", script]);
     const got = (await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body;
@@ -41,7 +56,14 @@ describe("runpod-sim containers: boot, run, restart, bill, kill", () => {
   });
 
   it("restarts a failing start command, keeps billing until DELETE, then bills no more", async () => {
-    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ args: "bash -c 'echo failing; exit 1'" }, "NVIDIA H100 80GB HBM3"))).body;
+    const pod = (
+      await call<ApiPod>(
+        sim.api,
+        "POST",
+        "/pods",
+        podBody({ args: "bash -c 'echo failing; exit 1'" }, "NVIDIA H100 80GB HBM3"),
+      )
+    ).body;
     const restarted = await waitFor("two restarts", async () => {
       const a = await adminPod(sim, pod.id);
       return a.restarts >= 2 ? a : undefined;
@@ -70,9 +92,18 @@ describe("runpod-sim containers: boot, run, restart, bill, kill", () => {
   });
 
   it("with restartPolicy never, an exited container leaves the pod EXITED (cost 0 in the view) while the meter keeps billing", async () => {
-    expect((await call(sim.url, "PATCH", "/admin/config", { restartPolicy: "never", bootDelayMs: 0 }, null)).status).toBe(200);
+    expect(
+      (await call(sim.url, "PATCH", "/admin/config", { restartPolicy: "never", bootDelayMs: 0 }, null)).status,
+    ).toBe(200);
     try {
-      const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ args: JSON.stringify({ entrypoint: ["bash", "-c"], cmd: ["exit 7"] }) }))).body;
+      const pod = (
+        await call<ApiPod>(
+          sim.api,
+          "POST",
+          "/pods",
+          podBody({ args: JSON.stringify({ entrypoint: ["bash", "-c"], cmd: ["exit 7"] }) }),
+        )
+      ).body;
       const exited = await waitFor("exit", async () => {
         const a = await adminPod(sim, pod.id);
         return a.status === "EXITED" ? a : undefined;

@@ -10,10 +10,26 @@ describe("runpod-sim fault injection", () => {
   afterAll(() => sim.close());
   const setFaults = (faults: Record<string, unknown>) => call(sim.url, "PATCH", "/admin/config", { faults }, null);
   afterEach(async () => {
-    await setFaults({ rateLimit: 0, serverError: 0, slow: 0, drop: 0, omitFromList: 0, createThenFail: 0, methods: [], routes: [] });
+    await setFaults({
+      rateLimit: 0,
+      serverError: 0,
+      slow: 0,
+      drop: 0,
+      omitFromList: 0,
+      createThenFail: 0,
+      methods: [],
+      routes: [],
+    });
     await call(sim.url, "POST", "/admin/reset", undefined, null);
   });
-  const stats = async () => (await call<{ faults: Record<string, number>; calls: Record<string, number>; creates: Record<string, Record<string, number>> }>(sim.url, "GET", "/admin/stats", undefined, null)).body;
+  const stats = async () =>
+    (
+      await call<{
+        faults: Record<string, number>;
+        calls: Record<string, number>;
+        creates: Record<string, Record<string, number>>;
+      }>(sim.url, "GET", "/admin/stats", undefined, null)
+    ).body;
 
   it("rateLimit 1: every /v2 call is a 429 problem with Retry-After; /admin is never faulted", async () => {
     await setFaults({ rateLimit: 1, retryAfterSeconds: 3 });
@@ -43,7 +59,9 @@ describe("runpod-sim fault injection", () => {
     expect((await call(sim.api, "GET", "/pods")).status).toBe(200);
     expect((await stats()).faults.slow).toBe(1);
     await setFaults({ slow: 0, drop: 1 });
-    await expect(fetch(`${sim.api}/pods`, { headers: { authorization: `Bearer ${KEY}` } })).rejects.toThrow(/fetch failed/);
+    await expect(fetch(`${sim.api}/pods`, { headers: { authorization: `Bearer ${KEY}` } })).rejects.toThrow(
+      /fetch failed/,
+    );
     const after = await stats();
     expect(after.faults.drop).toBe(1);
     expect(after.calls["GET /v2/pods dropped"]).toBe(1);
@@ -57,14 +75,17 @@ describe("runpod-sim fault injection", () => {
   });
 
   it("omitFromList leaves live pods out of GET /v2/pods while GET /v2/pods/{id} still finds them", async () => {
-    const ids = await Promise.all([1, 2, 3].map(async () => (await call<ApiPod>(sim.api, "POST", "/pods", podBody())).body.id));
+    const ids = await Promise.all(
+      [1, 2, 3].map(async () => (await call<ApiPod>(sim.api, "POST", "/pods", podBody())).body.id),
+    );
     await setFaults({ omitFromList: 1 });
     expect((await call<{ pods: ApiPod[] }>(sim.api, "GET", "/pods")).body.pods).toEqual([]);
     for (const id of ids) expect((await call(sim.api, "GET", `/pods/${id}`)).status).toBe(200);
     expect((await stats()).faults.omitFromList).toBe(3);
     await setFaults({ omitFromList: 0.5 });
     const seen = new Set<number>();
-    for (let i = 0; i < 20; i += 1) seen.add((await call<{ pods: ApiPod[] }>(sim.api, "GET", "/pods")).body.pods.length);
+    for (let i = 0; i < 20; i += 1)
+      seen.add((await call<{ pods: ApiPod[] }>(sim.api, "GET", "/pods")).body.pods.length);
     expect(seen.size).toBeGreaterThan(1);
   });
 

@@ -11,11 +11,21 @@ export interface Answer<T = unknown> {
   text: string;
 }
 
-export async function call<T = unknown>(base: string, method: string, path: string, body?: unknown, key: string | null = KEY): Promise<Answer<T>> {
+export async function call<T = unknown>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = KEY,
+): Promise<Answer<T>> {
   const headers: Record<string, string> = {};
   if (key !== null) headers.authorization = `Bearer ${key}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -65,12 +75,24 @@ export interface AdminPod {
 export const IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404";
 
 /** A CreatePodRequest; `gpuId`/`count` shorthand for the nested gpu object. */
-export function podBody(overrides: Record<string, unknown> = {}, gpuId = "NVIDIA GeForce RTX 4090", count = 1): Record<string, unknown> {
+export function podBody(
+  overrides: Record<string, unknown> = {},
+  gpuId = "NVIDIA GeForce RTX 4090",
+  count = 1,
+): Record<string, unknown> {
   return { name: "sim-test", image: IMAGE, gpu: { id: gpuId, count }, cloud: "SECURE", ...overrides };
 }
 
 export async function startSim(config: Partial<SimConfig> = {}): Promise<SimServer & { api: string }> {
-  const sim = await createSimServer({ port: 0, apiKey: KEY, bootDelayMs: 0, restartDelayMs: 50, killGraceMs: 1000, seed: 1, ...config });
+  const sim = await createSimServer({
+    port: 0,
+    apiKey: KEY,
+    bootDelayMs: 0,
+    restartDelayMs: 50,
+    killGraceMs: 1000,
+    seed: 1,
+    ...config,
+  });
   return { ...sim, api: `${sim.url}/v2` };
 }
 
@@ -80,7 +102,11 @@ export async function adminPod(sim: { url: string }, id: string): Promise<AdminP
   return answer.body;
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -44,7 +44,9 @@ describe("runpod-sim GET /v2/pods/{id}/logs (Server-Sent Events)", () => {
   });
 
   it("an unpullable image goes ERROR, never runs, and says why in the system log", async () => {
-    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ image: "sim/unpullable-x:1.0", args: "sleep 30" }))).body;
+    const pod = (
+      await call<ApiPod>(sim.api, "POST", "/pods", podBody({ image: "sim/unpullable-x:1.0", args: "sleep 30" }))
+    ).body;
     const errored = await waitFor("ERROR", async () => {
       const got = (await call<ApiPod>(sim.api, "GET", `/pods/${pod.id}`)).body;
       return got.status === "ERROR" ? got : undefined;
@@ -54,7 +56,9 @@ describe("runpod-sim GET /v2/pods/{id}/logs (Server-Sent Events)", () => {
     const stream = await openLogs(sim.api, pod.id);
     await stream.until("pull error", (e) => e.data.line.startsWith("failed to pull image"));
     const lines = stream.events.map((e) => e.data.line);
-    expect(lines).toContain("Error response from daemon: pull access denied for sim/unpullable-x, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
+    expect(lines).toContain(
+      "Error response from daemon: pull access denied for sim/unpullable-x, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+    );
     expect(stream.events.every((e) => e.data.source === "system")).toBe(true);
     // an ERROR pod's stream stays open until the pod is terminated
     await call(sim.api, "DELETE", `/pods/${pod.id}`);

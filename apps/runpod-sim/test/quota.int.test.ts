@@ -31,7 +31,11 @@ describe("runpod-sim per-account quota (RateLimit headers, 429 + Retry-After)", 
     });
     const refused = await call<Problem>(sim.api, "GET", "/pods");
     expect(refused.status).toBe(429);
-    expect(refused.body).toEqual({ title: "Too Many Requests", status: 429, detail: "rate limit exceeded for the minute window" });
+    expect(refused.body).toEqual({
+      title: "Too Many Requests",
+      status: 429,
+      detail: "rate limit exceeded for the minute window",
+    });
     const retryAfter = Number(refused.headers.get("retry-after"));
     expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60).toBe(true);
     expect(refused.headers.get("ratelimit")).toMatch(/^"minute";r=0;t=\d+, "hour";r=2995;/);
@@ -40,7 +44,15 @@ describe("runpod-sim per-account quota (RateLimit headers, 429 + Retry-After)", 
     expect((await call(sim.url, "GET", "/admin/pods", undefined, null)).status).toBe(200);
     const anonymous = await call(sim.api, "GET", "/pods", undefined, null);
     expect([anonymous.status, anonymous.headers.get("ratelimit")]).toEqual([401, null]);
-    const stats = (await call<{ rateLimited: number; calls: Record<string, number> }>(sim.url, "GET", "/admin/stats", undefined, null)).body;
+    const stats = (
+      await call<{ rateLimited: number; calls: Record<string, number> }>(
+        sim.url,
+        "GET",
+        "/admin/stats",
+        undefined,
+        null,
+      )
+    ).body;
     expect(stats.rateLimited).toBe(2);
     expect(stats.calls["GET /v2/pods 429"]).toBe(2);
     // raising the quota lets calls through again

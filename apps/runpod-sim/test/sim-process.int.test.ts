@@ -3,7 +3,12 @@ import { alive, call, podBody, waitFor, type AdminPod, type ApiPod } from "./hel
 
 describe("runpod-sim as a process (test/support/sim-process.ts)", () => {
   it("starts on a random port, serves /v2 and /admin, and kills its pods on stop (SIGTERM)", async () => {
-    const sim = await startSimProcess({ SIM_API_KEY: "proc-key", SIM_BOOT_DELAY_MS: "0", SIM_CAPACITY: "1", SIM_QUOTA: '{"minute":60}' });
+    const sim = await startSimProcess({
+      SIM_API_KEY: "proc-key",
+      SIM_BOOT_DELAY_MS: "0",
+      SIM_CAPACITY: "1",
+      SIM_QUOTA: '{"minute":60}',
+    });
     try {
       expect(sim.apiUrl).toBe(`${sim.url}/v2`);
       expect((await call(sim.apiUrl, "GET", "/pods", undefined, "wrong")).status).toBe(401);

@@ -17,9 +17,18 @@ export interface SseStream {
   close(): void;
 }
 
-export async function openLogs(api: string, podId: string, query = "", headers: Record<string, string> = {}, key = KEY): Promise<SseStream> {
+export async function openLogs(
+  api: string,
+  podId: string,
+  query = "",
+  headers: Record<string, string> = {},
+  key = KEY,
+): Promise<SseStream> {
   const abort = new AbortController();
-  const res = await fetch(`${api}/pods/${podId}/logs${query}`, { headers: { authorization: `Bearer ${key}`, ...headers }, signal: abort.signal });
+  const res = await fetch(`${api}/pods/${podId}/logs${query}`, {
+    headers: { authorization: `Bearer ${key}`, ...headers },
+    signal: abort.signal,
+  });
   const events: LogEvent[] = [];
   const waiters = new Set<() => void>();
   let done = false;
@@ -59,9 +68,20 @@ export async function openLogs(api: string, podId: string, query = "", headers: 
         const check = (): void => {
           const hit = events.find(match);
           if (hit !== undefined) finish(() => resolve(hit));
-          else if (done) finish(() => reject(new Error(`log stream ended before ${what}; got ${JSON.stringify(events.map((e) => e.data.line))}`)));
+          else if (done)
+            finish(() =>
+              reject(
+                new Error(`log stream ended before ${what}; got ${JSON.stringify(events.map((e) => e.data.line))}`),
+              ),
+            );
         };
-        const timer = setTimeout(() => finish(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(events.map((e) => e.data.line))}`))), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            finish(() =>
+              reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(events.map((e) => e.data.line))}`)),
+            ),
+          timeoutMs,
+        );
         const finish = (then: () => void): void => {
           clearTimeout(timer);
           waiters.delete(check);

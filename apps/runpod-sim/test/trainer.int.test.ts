@@ -42,7 +42,14 @@ describe("runpod-sim stand-ins: python (trainer) and nvidia-smi, run inside pods
       "python -m pip install -q peft",
       `exec python train.py --dataset data.jsonl --output-dir out --base-model meta-llama/Llama-3.2-1B --hyperparameters '${hp}' --events-url ${eventsUrl}`,
     ].join(" && ");
-    const pod = (await call<ApiPod>(sim.api, "POST", "/pods", podBody({ env: { TRAINPOD_RUN_TOKEN: "tok-123" }, args: JSON.stringify({ cmd: ["bash", "-c", script] }) }))).body;
+    const pod = (
+      await call<ApiPod>(
+        sim.api,
+        "POST",
+        "/pods",
+        podBody({ env: { TRAINPOD_RUN_TOKEN: "tok-123" }, args: JSON.stringify({ cmd: ["bash", "-c", script] }) }),
+      )
+    ).body;
     return waitFor("trainer exit", async () => {
       const a = await adminPod(sim, pod.id);
       return a.status === "EXITED" ? a : undefined;
@@ -56,9 +63,16 @@ describe("runpod-sim stand-ins: python (trainer) and nvidia-smi, run inside pods
     const out = path.join(pod.workDir, "out");
     expect(readdirSync(out).sort()).toEqual(["adapter_config.json", "adapter_model.safetensors", "trainer_state.json"]);
     expect(statSync(path.join(out, "adapter_model.safetensors")).size).toBeGreaterThan(2048);
-    expect(JSON.parse(readFileSync(path.join(out, "adapter_config.json"), "utf8"))).toMatchObject({ base_model_name_or_path: "meta-llama/Llama-3.2-1B" });
-    expect(JSON.parse(readFileSync(path.join(out, "trainer_state.json"), "utf8"))).toMatchObject({ global_step: 3, num_train_examples: 2 });
-    expect(received.map((e) => e.body)).toEqual([1, 2, 3].map((step) => ({ type: "progress", step, totalSteps: 3, loss: expect.any(Number) })));
+    expect(JSON.parse(readFileSync(path.join(out, "adapter_config.json"), "utf8"))).toMatchObject({
+      base_model_name_or_path: "meta-llama/Llama-3.2-1B",
+    });
+    expect(JSON.parse(readFileSync(path.join(out, "trainer_state.json"), "utf8"))).toMatchObject({
+      global_step: 3,
+      num_train_examples: 2,
+    });
+    expect(received.map((e) => e.body)).toEqual(
+      [1, 2, 3].map((step) => ({ type: "progress", step, totalSteps: 3, loss: expect.any(Number) })),
+    );
     expect(received.every((e) => e.auth === "Bearer tok-123")).toBe(true);
     const logs = (await call(sim.url, "GET", `/admin/pods/${pod.id}/logs`, undefined, null)).text;
     expect(logs).toMatch(/step 1\/3 loss [\d.]+\n[\s\S]*step 3\/3 loss/);
@@ -80,11 +94,25 @@ describe("runpod-sim stand-ins: python (trainer) and nvidia-smi, run inside pods
     const run = promisify(execFile);
     const env = { PATH: `${BIN}:${process.env.PATH ?? ""}` };
     expect((await run(path.join(BIN, "python3"), ["--version"], { env })).stdout).toBe("Python 3.10.12\n");
-    expect((await run(path.join(BIN, "python"), ["-m", "pip", "install", "torch"], { env })).stdout).toContain("Requirement already satisfied");
-    await expect(run(path.join(BIN, "python"), ["-c", "import torch"], { env })).resolves.toEqual({ stdout: "", stderr: "" });
-    const missing = run(path.join(BIN, "python"), [__filename, "--dataset", "/nonexistent/data.jsonl", "--output-dir", "/tmp/x"], { env });
-    await expect(missing).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("No such file or directory") });
-    const smi = await run(path.join(BIN, "nvidia-smi"), [], { env: { ...env, SIM_GPU_NAME: "NVIDIA A40", RUNPOD_GPU_COUNT: "1" } });
+    expect((await run(path.join(BIN, "python"), ["-m", "pip", "install", "torch"], { env })).stdout).toContain(
+      "Requirement already satisfied",
+    );
+    await expect(run(path.join(BIN, "python"), ["-c", "import torch"], { env })).resolves.toEqual({
+      stdout: "",
+      stderr: "",
+    });
+    const missing = run(
+      path.join(BIN, "python"),
+      [__filename, "--dataset", "/nonexistent/data.jsonl", "--output-dir", "/tmp/x"],
+      { env },
+    );
+    await expect(missing).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("No such file or directory"),
+    });
+    const smi = await run(path.join(BIN, "nvidia-smi"), [], {
+      env: { ...env, SIM_GPU_NAME: "NVIDIA A40", RUNPOD_GPU_COUNT: "1" },
+    });
     expect(smi.stdout).toContain("NVIDIA A40");
   });
 });

@@ -6,7 +6,11 @@ import { startWorkers } from "./bootstrap";
 import type { ProcessorMap } from "./processor";
 
 const prefix = testQueuePrefix();
-const config = testConfig({ databaseUrl: "postgresql://unused@127.0.0.1/unused", queuePrefix: prefix, env: { MONITOR_INTERVAL_MS: "3600000" } });
+const config = testConfig({
+  databaseUrl: "postgresql://unused@127.0.0.1/unused",
+  queuePrefix: prefix,
+  env: { MONITOR_INTERVAL_MS: "3600000" },
+});
 const opened = useTestQueues(prefix);
 
 const idle = async (): Promise<string> => "idle";
@@ -25,7 +29,9 @@ describe("worker bootstrap", () => {
   it("refuses to start when a processor is missing", async () => {
     const broken = { ...processors(idle), terminate: undefined } as unknown as ProcessorMap;
     const { logger } = captureLogger();
-    await expect(startWorkers({ config, logger, connection: opened.redis, queues: opened.queues, processors: broken })).rejects.toThrow(/terminate/);
+    await expect(
+      startWorkers({ config, logger, connection: opened.redis, queues: opened.queues, processors: broken }),
+    ).rejects.toThrow(/terminate/);
   });
 
   it("on shutdown lets the in-flight job finish, then closes", async () => {
@@ -90,7 +96,14 @@ describe("worker bootstrap", () => {
 
   it("rejects an invalid payload without retrying it", async () => {
     const { logger, lines } = captureLogger();
-    const runtime = await startWorkers({ config, logger, connection: opened.redis, queues: opened.queues, only: ["deploy"], processors: processors(idle) });
+    const runtime = await startWorkers({
+      config,
+      logger,
+      connection: opened.redis,
+      queues: opened.queues,
+      only: ["deploy"],
+      processors: processors(idle),
+    });
     const q = new Queue("deploy", { connection: opened.redis, prefix });
     const eventsConnection = createRedis(TEST_REDIS_URL);
     const events = new QueueEvents("deploy", { connection: eventsConnection, prefix });

@@ -45,12 +45,16 @@ export async function startWorkers(deps: WorkerRuntimeDeps): Promise<WorkerRunti
       autorun: true,
     });
     worker.on("error", (err) => deps.logger.error("worker error", { queue: name, error: err.message }));
-    worker.on("stalled", (jobId) => deps.logger.warn("job stalled (its worker stopped renewing the lock); run again", { queue: name, jobId }));
+    worker.on("stalled", (jobId) =>
+      deps.logger.warn("job stalled (its worker stopped renewing the lock); run again", { queue: name, jobId }),
+    );
     return worker;
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   await upsertSchedulers(deps, names);
-  return { workers, shutdown: async (timeoutMs) => {
+  return {
+    workers,
+    shutdown: async (timeoutMs) => {
       const result = await shutdownWorkers(workers, timeoutMs ?? deps.config.env.SHUTDOWN_TIMEOUT_MS);
       for (const c of connections) c.disconnect();
       return result;

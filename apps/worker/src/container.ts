@@ -51,11 +51,14 @@ export interface WorkerContainerOverrides {
 
 /** The composition root of the worker: Postgres, Redis, queues and the RunPod client from the config. */
 export function createWorkerContainer(config: Config, overrides: WorkerContainerOverrides = {}): WorkerContainer {
-  const log = overrides.logger ?? createLogger({ service: "worker", level: config.env.LOG_LEVEL, format: config.logFormat });
+  const log =
+    overrides.logger ?? createLogger({ service: "worker", level: config.env.LOG_LEVEL, format: config.logFormat });
   const prisma = createPrismaClient({ databaseUrl: config.env.DATABASE_URL });
   const connection = createRedis(config.env.REDIS_URL, { name: "trainpod-worker" });
   connection.on("error", (err: Error) => log.warn("redis connection error", { error: err.message }));
-  const queues = createQueues(connection, config.env.QUEUE_PREFIX, (err) => log.warn("queue error", { error: err.message }));
+  const queues = createQueues(connection, config.env.QUEUE_PREFIX, (err) =>
+    log.warn("queue error", { error: err.message }),
+  );
   const metrics = createMetrics("worker");
   registerQueueDepth(metrics, queues);
   registerDeploymentGauges(metrics, prisma);
@@ -75,9 +78,18 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
     prisma,
     connection,
     queues,
-    jobs: createJobEnqueuer(queues, { delayMs: config.env.BILLING_DELAY_MS, retryDelayMs: config.env.BILLING_RETRY_DELAY_MS }),
+    jobs: createJobEnqueuer(queues, {
+      delayMs: config.env.BILLING_DELAY_MS,
+      retryDelayMs: config.env.BILLING_RETRY_DELAY_MS,
+    }),
     runpod,
-    gpuCatalog: new GpuCatalogCache({ redis: connection, runpod, prefix: config.env.QUEUE_PREFIX, ttlSeconds: config.env.RUNPOD_CATALOG_TTL_SECONDS, logger: log }),
+    gpuCatalog: new GpuCatalogCache({
+      redis: connection,
+      runpod,
+      prefix: config.env.QUEUE_PREFIX,
+      ttlSeconds: config.env.RUNPOD_CATALOG_TTL_SECONDS,
+      logger: log,
+    }),
     clock: overrides.clock ?? systemClock,
     metrics,
     // each key inside ARTIFACT_DIR/<deploymentId> (a planted symlink cannot reach another deployment's files)

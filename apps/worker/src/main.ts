@@ -5,7 +5,11 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const worker = await startWorker(config);
   const { logger } = worker.container;
-  logger.info("worker started", { queues: worker.runtime.workers.map((w) => w.name), runpod: config.runpod.apiUrl, metrics: worker.metricsServer?.url ?? "off" });
+  logger.info("worker started", {
+    queues: worker.runtime.workers.map((w) => w.name),
+    runpod: config.runpod.apiUrl,
+    metrics: worker.metricsServer?.url ?? "off",
+  });
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

@@ -21,22 +21,33 @@ describe("the worker's /metrics server", () => {
   it("needs METRICS_TOKEN when set, and answers only GET /metrics", async () => {
     expect((await fetch(server.url)).status).toBe(401);
     expect((await fetch(server.url, { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
-    expect((await fetch(server.url.replace("/metrics", "/other"), { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    expect(
+      (await fetch(server.url.replace("/metrics", "/other"), { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    ).toBe(404);
   });
 
   it("counts job outcomes per queue from real BullMQ workers", async () => {
     const connection = createRedis(TEST_REDIS_URL, { failFast: false });
     const queue = new Queue("deploy", { connection, prefix });
     const blocking = connection.duplicate();
-    const worker = new Worker("deploy", async (job) => {
-      if (job.data.fail) throw new Error("boom");
-      return "ok";
-    }, { connection: blocking, prefix });
+    const worker = new Worker(
+      "deploy",
+      async (job) => {
+        if (job.data.fail) throw new Error("boom");
+        return "ok";
+      },
+      { connection: blocking, prefix },
+    );
     observeWorkerOutcomes(metrics, [worker]);
     await queue.add("deploy", { fail: false });
     await queue.add("deploy", { fail: true }, { attempts: 1 });
     const read = async () => (await fetch(server.url, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
-    await until("a failed job counted", async () => (await read()).includes('trainpod_job_outcomes_total{queue="deploy",outcome="failed",service="worker"} 1'), 10_000);
+    await until(
+      "a failed job counted",
+      async () =>
+        (await read()).includes('trainpod_job_outcomes_total{queue="deploy",outcome="failed",service="worker"} 1'),
+      10_000,
+    );
     const text = await read();
     expect(text).toContain('trainpod_job_outcomes_total{queue="deploy",outcome="completed",service="worker"} 1');
     expect(text).toContain("trainpod_process_cpu_seconds_total");

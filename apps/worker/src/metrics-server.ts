@@ -11,19 +11,31 @@ export interface MetricsServer {
  * The worker's GET /metrics (Prometheus text) on its own small server. Bound to `host` (default
  * loopback); when METRICS_TOKEN is set, it must come as a bearer token.
  */
-export async function startMetricsServer(opts: { metrics: Metrics; host: string; port: number; token?: string }): Promise<MetricsServer> {
+export async function startMetricsServer(opts: {
+  metrics: Metrics;
+  host: string;
+  port: number;
+  token?: string;
+}): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     if (req.method !== "GET" || req.url?.split("?")[0] !== "/metrics") {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "NOT_FOUND", message: "only GET /metrics here" } }));
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { code: "NOT_FOUND", message: "only GET /metrics here" } }));
       return;
     }
     if (opts.token !== undefined && !hasMetricsToken(req.headers.authorization, opts.token)) {
-      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "UNAUTHORIZED", message: "Bearer METRICS_TOKEN required" } }));
+      res
+        .writeHead(401, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { code: "UNAUTHORIZED", message: "Bearer METRICS_TOKEN required" } }));
       return;
     }
     opts.metrics.registry.metrics().then(
       (text) => res.writeHead(200, { "content-type": opts.metrics.registry.contentType }).end(text),
-      (err: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${err instanceof Error ? err.message : String(err)}`),
+      (err: unknown) =>
+        res
+          .writeHead(500, { "content-type": "text/plain" })
+          .end(`metrics failed: ${err instanceof Error ? err.message : String(err)}`),
     );
   });
   await new Promise<void>((resolve, reject) => {
@@ -33,6 +45,10 @@ export async function startMetricsServer(opts: { metrics: Metrics; host: string;
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${opts.host}:${port}/metrics`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -6,7 +6,13 @@ import type { ProcessorMap } from "./processor";
  * Runs one job: re-validates its payload (an invalid one is never retried), calls the processor,
  * and turns final AppErrors into UnrecoverableError so BullMQ stops retrying them.
  */
-export async function runJob<N extends JobName>(name: N, job: Job, processors: ProcessorMap, logger: Logger, signal?: AbortSignal): Promise<unknown> {
+export async function runJob<N extends JobName>(
+  name: N,
+  job: Job,
+  processors: ProcessorMap,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<unknown> {
   const log = logger.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1 });
   let payload;
   try {
@@ -18,7 +24,11 @@ export async function runJob<N extends JobName>(name: N, job: Job, processors: P
   const data = payload as { deploymentId?: string };
   const ctxLogger = data.deploymentId ? log.child({ deploymentId: data.deploymentId }) : log;
   try {
-    return await (processors[name] as ProcessorMap[JobName])(payload as never, { job, logger: ctxLogger, signal: signal ?? new AbortController().signal });
+    return await (processors[name] as ProcessorMap[JobName])(payload as never, {
+      job,
+      logger: ctxLogger,
+      signal: signal ?? new AbortController().signal,
+    });
   } catch (err) {
     if (err instanceof AppError && !err.retryable) {
       ctxLogger.warn("job failed, final", { code: err.code, error: err.message });

@@ -28,13 +28,27 @@ export interface RunningWorker {
  */
 export async function startWorker(config: Config, overrides: WorkerOverrides = {}): Promise<RunningWorker> {
   const container = createWorkerContainer(config, overrides);
-  await waitForDatabase(container.prisma, { onRetry: (err, attempt) => container.logger.warn("waiting for postgres", { attempt, error: err.message }) });
+  await waitForDatabase(container.prisma, {
+    onRetry: (err, attempt) => container.logger.warn("waiting for postgres", { attempt, error: err.message }),
+  });
   await container.connection.ping();
   const deps = processorDeps(container);
-  const runtime = await startWorkers({ ...container, processors: createProcessors(deps), ...(overrides.only ? { only: overrides.only } : {}) });
+  const runtime = await startWorkers({
+    ...container,
+    processors: createProcessors(deps),
+    ...(overrides.only ? { only: overrides.only } : {}),
+  });
   observeWorkerOutcomes(container.metrics, runtime.workers);
   const env = config.env;
-  const metricsServer = env.WORKER_METRICS_PORT === 0 ? null : await startMetricsServer({ metrics: container.metrics, host: env.WORKER_METRICS_HOST, port: env.WORKER_METRICS_PORT, token: env.METRICS_TOKEN });
+  const metricsServer =
+    env.WORKER_METRICS_PORT === 0
+      ? null
+      : await startMetricsServer({
+          metrics: container.metrics,
+          host: env.WORKER_METRICS_HOST,
+          port: env.WORKER_METRICS_PORT,
+          token: env.METRICS_TOKEN,
+        });
   let stopping: Promise<{ forced: boolean }> | undefined;
   return {
     container,

@@ -32,13 +32,23 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
   return {
     lifecycle,
     billing: { mismatchThresholdMicros: BigInt(env.BILLING_MISMATCH_THRESHOLD_MICROS) },
-    monitor: { heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000, requeueAfterMs: env.QUEUED_REQUEUE_AFTER_MS, terminateSweepAfterMs: env.TERMINATE_SWEEP_AFTER_MS },
+    monitor: {
+      heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000,
+      requeueAfterMs: env.QUEUED_REQUEUE_AFTER_MS,
+      terminateSweepAfterMs: env.TERMINATE_SWEEP_AFTER_MS,
+    },
     observe: { monitor: monitorObserver(c.metrics), reconcile: reconcileObserver(c.metrics) },
     maintenance: async () => {
-      const tokens = await cleanupExpiredTokens(c.prisma, c.clock, { olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000) });
+      const tokens = await cleanupExpiredTokens(c.prisma, c.clock, {
+        olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000),
+      });
       const storage = { prisma: c.prisma, clock: c.clock, storage: c.artifactStorage };
       const artifacts = await sweepArtifactRetention(storage, env.ARTIFACT_RETENTION_DAYS);
-      if (artifacts.deployments > 0) c.logger.info("artifacts deleted after the retention period", { ...artifacts, retentionDays: env.ARTIFACT_RETENTION_DAYS });
+      if (artifacts.deployments > 0)
+        c.logger.info("artifacts deleted after the retention period", {
+          ...artifacts,
+          retentionDays: env.ARTIFACT_RETENTION_DAYS,
+        });
       // a day after its deployment closed, an upload still in progress never will be
       const abandonedUploads = await sweepAbandonedUploads(storage, 24 * 3600_000);
       return { tokens, artifacts, abandonedUploads };

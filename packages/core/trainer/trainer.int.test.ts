@@ -11,21 +11,29 @@ const TRAINER_DIR = __dirname;
 const REPO = path.join(__dirname, "..", "..", "..");
 const venvPython = process.env.TRAINER_PYTHON || path.join(REPO, ".venv-trainer", "bin", "python");
 const required = Boolean(process.env.TRAINER_PYTHON);
-const hasVenv = existsSync(venvPython) && spawnSync(venvPython, ["-c", "import torch, transformers, peft, trl, pytest"]).status === 0;
+const hasVenv =
+  existsSync(venvPython) && spawnSync(venvPython, ["-c", "import torch, transformers, peft, trl, pytest"]).status === 0;
 const hasPython = spawnSync("python3", ["--version"], { encoding: "utf8" }).status === 0;
 
 const pycache = mkdtempSync(path.join(os.tmpdir(), "trainpod-pycache-"));
 afterAll(() => rmSync(pycache, { recursive: true, force: true }));
 
 function python(exe: string, args: string[], timeout = 60_000) {
-  const r = spawnSync(exe, args, { cwd: TRAINER_DIR, encoding: "utf8", timeout, env: { ...process.env, PYTHONPYCACHEPREFIX: pycache, HF_HUB_OFFLINE: "1", OMP_NUM_THREADS: "2" } });
+  const r = spawnSync(exe, args, {
+    cwd: TRAINER_DIR,
+    encoding: "utf8",
+    timeout,
+    env: { ...process.env, PYTHONPYCACHEPREFIX: pycache, HF_HUB_OFFLINE: "1", OMP_NUM_THREADS: "2" },
+  });
   return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
 }
 
 describe("trainer (python)", () => {
   if (required && !hasVenv) {
     it("TRAINER_PYTHON runs and has the pinned libraries", () => {
-      throw new Error(`TRAINER_PYTHON=${venvPython} is missing or lacks torch/transformers/peft/trl/pytest: run scripts/trainer-venv.sh`);
+      throw new Error(
+        `TRAINER_PYTHON=${venvPython} is missing or lacks torch/transformers/peft/trl/pytest: run scripts/trainer-venv.sh`,
+      );
     });
   }
   const exe = hasVenv ? venvPython : hasPython ? "python3" : null;
@@ -44,7 +52,8 @@ describe("trainer (python)", () => {
   });
 
   if (!hasVenv) {
-    it.skip(`SKIPPED: the trainer venv (${venvPython}, with torch/transformers/peft/trl/pytest) is missing, so train.py was not trained for real: run scripts/trainer-venv.sh`, () => undefined);
+    it.skip(`SKIPPED: the trainer venv (${venvPython}, with torch/transformers/peft/trl/pytest) is missing, so train.py was not trained for real: run scripts/trainer-venv.sh`, () =>
+      undefined);
     return;
   }
   it("test_train_real passes: train.py trains a tiny Llama for real on the CPU, both formats", () => {

@@ -12,7 +12,8 @@ import { collectExamples, exampleOf } from "./spec-examples";
 
 const describeSpec = specAvailable ? describe : describe.skip;
 const RATE = '"minute";r=59;t=60, "hour";r=2999;t=3600, "day";r=49999;t=86400';
-const GOOD_EVENTS = 'id: 2026-06-01T12:00:00Z/1\ndata: {"ts":"2026-06-01T12:00:00Z","source":"container","line":"one"}\n\n';
+const GOOD_EVENTS =
+  'id: 2026-06-01T12:00:00Z/1\ndata: {"ts":"2026-06-01T12:00:00Z","source":"container","line":"one"}\n\n';
 const BAD_EVENT = "id: 2026-06-01T12:00:01Z/2\ndata: {not json\n\n";
 
 function route(pod: unknown, req: IncomingMessage, res: ServerResponse): void {
@@ -53,7 +54,12 @@ describeSpec(specAvailable ? "ContractRecorder" : SPEC_SKIP_REASON, () => {
     for (const path of ["/v2/pods/pod_ok", "/v2/pods/pod_bad", "/v2/nowhere"]) {
       const direct = await fetch(`${base}${path}`, { headers: auth });
       const through = await recorded(`${base}${path}`, { headers: auth });
-      expect({ status: through.status, statusText: through.statusText, url: through.url, body: await through.text() }).toEqual({
+      expect({
+        status: through.status,
+        statusText: through.statusText,
+        url: through.url,
+        body: await through.text(),
+      }).toEqual({
         status: direct.status,
         statusText: direct.statusText,
         url: direct.url,
@@ -69,7 +75,11 @@ describeSpec(specAvailable ? "ContractRecorder" : SPEC_SKIP_REASON, () => {
     await recorded(`${base}/v2/pods/pod_ok`, { headers: auth });
     await recorded(`${base}/v2/pods/pod_bad`, { headers: auth });
     const body = JSON.stringify({ name: "x", image: "img", gpu: { id: "NVIDIA RTX A4000", gpuCount: 1 } });
-    await recorded(`${base}/v2/pods`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body });
+    await recorded(`${base}/v2/pods`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body,
+    });
     await recorded(new Request(`${base}/v2/pods/pod_ok`, { method: "DELETE", headers: auth }));
 
     expect(recorder.validated).toBe(8);
@@ -79,7 +89,14 @@ describeSpec(specAvailable ? "ContractRecorder" : SPEC_SKIP_REASON, () => {
       deletePod: { requests: 1, responses: 1, violations: 0 },
     });
     expect(recorder.violations).toEqual([
-      { kind: "response", method: "GET", url: `${base}/v2/pods/pod_bad`, status: 200, operationId: "getPod", violation: "getPod 200 response body /cost must be number" },
+      {
+        kind: "response",
+        method: "GET",
+        url: `${base}/v2/pods/pod_bad`,
+        status: 200,
+        operationId: "getPod",
+        violation: "getPod 200 response body /cost must be number",
+      },
       {
         kind: "request",
         method: "POST",
@@ -89,7 +106,9 @@ describeSpec(specAvailable ? "ContractRecorder" : SPEC_SKIP_REASON, () => {
         violation: "request body /gpu must NOT have unevaluated properties: 'gpuCount'",
       },
     ]);
-    expect(recorder.summary()).toContain(`response GET ${base}/v2/pods/pod_bad -> 200: getPod 200 response body /cost must be number`);
+    expect(recorder.summary()).toContain(
+      `response GET ${base}/v2/pods/pod_bad -> 200: getPod 200 response body /cost must be number`,
+    );
   });
 
   it("reports requests outside the spec and their error bodies", async () => {
@@ -98,7 +117,10 @@ describeSpec(specAvailable ? "ContractRecorder" : SPEC_SKIP_REASON, () => {
     expect(res.status).toBe(404);
     expect(recorder.validated).toBe(2);
     expect(recorder.byOperation).toEqual({ [UNMATCHED]: { requests: 1, responses: 1, violations: 2 } });
-    expect(recorder.violations.map((v) => v.violation)).toEqual(["GET /api/v2/nowhere: no path in the spec matches", "GET /api/v2/nowhere: no path in the spec matches"]);
+    expect(recorder.violations.map((v) => v.violation)).toEqual([
+      "GET /api/v2/nowhere: no path in the spec matches",
+      "GET /api/v2/nowhere: no path in the spec matches",
+    ]);
   });
 
   it("validates what an event stream delivered once the caller closes it, passing the bytes through", async () => {
@@ -122,7 +144,11 @@ describeSpec(specAvailable ? "ContractRecorder" : SPEC_SKIP_REASON, () => {
     expect(recorder.validated).toBe(2);
     expect(recorder.byOperation.getPodLogs).toEqual({ requests: 1, responses: 1, violations: 1 });
     expect(recorder.violations).toEqual([
-      expect.objectContaining({ kind: "response", status: 200, violation: "getPodLogs 200 response SSE event 2: data is not JSON: {not json" }),
+      expect.objectContaining({
+        kind: "response",
+        status: 200,
+        violation: "getPodLogs 200 response SSE event 2: data is not JSON: {not json",
+      }),
     ]);
   });
 

@@ -100,14 +100,19 @@ export class ContractRecorder {
     return this.byOperation[operationId];
   }
 
-  private async recordRequest(input: string | URL | Request, init: RequestInit | undefined): Promise<Exchange | undefined> {
+  private async recordRequest(
+    input: string | URL | Request,
+    init: RequestInit | undefined,
+  ): Promise<Exchange | undefined> {
     let request: Request;
     try {
       if (init?.body instanceof ReadableStream) throw new Error("the request body is a stream");
       // the same Request fetch would build (effective method, headers, Content-Type), on a copy of any body
       request = new Request(input instanceof Request ? input.clone() : input, init);
     } catch (err) {
-      this.notes.push(`request to ${String(input instanceof Request ? input.url : input)} not validated: ${(err as Error).message}`);
+      this.notes.push(
+        `request to ${String(input instanceof Request ? input.url : input)} not validated: ${(err as Error).message}`,
+      );
       return undefined;
     }
     const body = request.body === null ? null : await request.text();
@@ -137,7 +142,8 @@ export class ContractRecorder {
 
   private add(exchange: Exchange, kind: ContractViolation["kind"], status: number | undefined, found: string[]): void {
     const operationId = exchange.operationId === UNMATCHED ? undefined : exchange.operationId;
-    for (const violation of found) this.violations.push({ kind, method: exchange.method, url: exchange.url, status, operationId, violation });
+    for (const violation of found)
+      this.violations.push({ kind, method: exchange.method, url: exchange.url, status, operationId, violation });
     this.counts(exchange.operationId).violations += found.length;
   }
 
@@ -179,7 +185,11 @@ export class ContractRecorder {
         await source.cancel(reason);
       },
     });
-    const tapped = new Response(stream, { status: response.status, statusText: response.statusText, headers: response.headers });
+    const tapped = new Response(stream, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
     Object.defineProperties(tapped, {
       url: { value: response.url },
       redirected: { value: response.redirected },
@@ -190,7 +200,10 @@ export class ContractRecorder {
 }
 
 /** `recordingFetch(fetch)` = a new recorder and its wrapped fetch. */
-export function recordingFetch(inner: typeof fetch = globalThis.fetch, options?: ContractRecorderOptions): { fetch: typeof fetch; recorder: ContractRecorder } {
+export function recordingFetch(
+  inner: typeof fetch = globalThis.fetch,
+  options?: ContractRecorderOptions,
+): { fetch: typeof fetch; recorder: ContractRecorder } {
   const recorder = new ContractRecorder(options);
   return { fetch: recorder.wrap(inner), recorder };
 }

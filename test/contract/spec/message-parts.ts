@@ -74,7 +74,10 @@ export function unknownOperation(ctx: SpecContext, method: string, pathname: str
 }
 
 /** Parses a JSON body; a violation string instead when it is not JSON. */
-export function parseJson(where: string, text: string): { ok: true; value: unknown } | { ok: false; violation: string } {
+export function parseJson(
+  where: string,
+  text: string,
+): { ok: true; value: unknown } | { ok: false; violation: string } {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (err) {

@@ -71,7 +71,9 @@ export interface OperationObject {
 export const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
-export type PathItemObject = { parameters?: (ParameterObject | Reference)[] } & Partial<Record<HttpMethod, OperationObject>>;
+export type PathItemObject = { parameters?: (ParameterObject | Reference)[] } & Partial<
+  Record<HttpMethod, OperationObject>
+>;
 
 export interface SecuritySchemeObject {
   type: string;
@@ -100,7 +102,8 @@ export function loadSpec(): OpenApiDocument {
   if (cached) return cached;
   if (!specAvailable) throw new Error(SPEC_SKIP_REASON);
   const doc = JSON.parse(readFileSync(SPEC_PATH, "utf8")) as OpenApiDocument;
-  if (!doc.openapi?.startsWith("3.1")) throw new Error(`${SPEC_PATH}: expected OpenAPI 3.1, found ${String(doc.openapi)}`);
+  if (!doc.openapi?.startsWith("3.1"))
+    throw new Error(`${SPEC_PATH}: expected OpenAPI 3.1, found ${String(doc.openapi)}`);
   cached = doc;
   return doc;
 }

@@ -14,7 +14,13 @@ const AUTH = { authorization: "Bearer rp_test_key" };
 function validateExample(ex: SpecExample): string[] {
   const headers = { ...AUTH, "content-type": ex.contentType };
   if (ex.kind === "request") return validateRequest({ method: ex.method, url: ex.url, headers, body: bodyFor(ex) });
-  return validateResponse({ method: ex.method, url: ex.url, status: statusFor(ex.responseKey ?? "default"), headers, body: bodyFor(ex) });
+  return validateResponse({
+    method: ex.method,
+    url: ex.url,
+    status: statusFor(ex.responseKey ?? "default"),
+    headers,
+    body: bodyFor(ex),
+  });
 }
 
 type Json = Record<string, unknown>;
@@ -24,9 +30,20 @@ const podExample = (): Json => copyOf(exampleOf(examples, "getPod", "200").value
 const createPodExample = (): Json => copyOf(exampleOf(examples, "createPod").value) as Json;
 
 const getPod = (body: string, status = 200, contentType = "application/json"): string[] =>
-  validateResponse({ method: "GET", url: "/v2/pods/pod_abc123", status, headers: { "content-type": contentType }, body });
+  validateResponse({
+    method: "GET",
+    url: "/v2/pods/pod_abc123",
+    status,
+    headers: { "content-type": contentType },
+    body,
+  });
 const createPod = (body: unknown): string[] =>
-  validateRequest({ method: "POST", url: "/v2/pods", headers: { ...AUTH, "content-type": "application/json" }, body: json(body) });
+  validateRequest({
+    method: "POST",
+    url: "/v2/pods",
+    headers: { ...AUTH, "content-type": "application/json" },
+    body: json(body),
+  });
 
 describeSpec(specAvailable ? "OpenAPI v2 validator" : SPEC_SKIP_REASON, () => {
   describe("compiling the spec", () => {
@@ -46,7 +63,8 @@ describeSpec(specAvailable ? "OpenAPI v2 validator" : SPEC_SKIP_REASON, () => {
   });
 
   describe("the spec's own examples validate clean", () => {
-    const table: [string, SpecExample | undefined][] = examples.length > 0 ? examples.map((e) => [e.label, e]) : [["no examples", undefined]];
+    const table: [string, SpecExample | undefined][] =
+      examples.length > 0 ? examples.map((e) => [e.label, e]) : [["no examples", undefined]];
     it.each(table)("%s", (_label, ex) => {
       if (ex === undefined) throw new Error("no examples collected");
       expect(validateExample(ex)).toEqual([]);
@@ -69,11 +87,13 @@ describeSpec(specAvailable ? "OpenAPI v2 validator" : SPEC_SKIP_REASON, () => {
     it("rejects a status outside the PodStatus enum and names the allowed values", () => {
       const found = getPod(json({ ...podExample(), status: "DANCING" }));
       expect(found).toHaveLength(1);
-      expect(found[0]).toMatch(/^getPod 200 response body \/status must be equal to one of the allowed values: \[.*"RUNNING".*\]$/);
+      expect(found[0]).toMatch(
+        /^getPod 200 response body \/status must be equal to one of the allowed values: \[.*"RUNNING".*\]$/,
+      );
     });
 
     it("rejects a body that is not JSON", () => {
-      expect(getPod("{\"id\":")).toEqual([expect.stringMatching(/^getPod 200 response body is not valid JSON/)]);
+      expect(getPod('{"id":')).toEqual([expect.stringMatching(/^getPod 200 response body is not valid JSON/)]);
     });
   });
 
@@ -97,10 +117,12 @@ describeSpec(specAvailable ? "OpenAPI v2 validator" : SPEC_SKIP_REASON, () => {
       expect(createPod({ ...body, gpu: undefined, cpu: { id: "cpu5c", vcpuCount: 4, memory: 8 } })).toContain(
         "request body /cpu must NOT have unevaluated properties: 'memory'",
       );
-      expect(createPod({ ...body, mounts: { volume: { size: 20 } } })).toContain("request body /mounts must NOT have additional properties: 'volume'");
-      expect(createPod({ ...body, mounts: { persistent: { size: 20, path: "/workspace", readOnly: true } } })).toContain(
-        "request body /mounts/persistent must NOT have additional properties: 'readOnly'",
+      expect(createPod({ ...body, mounts: { volume: { size: 20 } } })).toContain(
+        "request body /mounts must NOT have additional properties: 'volume'",
       );
+      expect(
+        createPod({ ...body, mounts: { persistent: { size: 20, path: "/workspace", readOnly: true } } }),
+      ).toContain("request body /mounts/persistent must NOT have additional properties: 'readOnly'");
     });
 
     it("requires image when there is no templateId, and a name always", () => {
@@ -111,39 +133,62 @@ describeSpec(specAvailable ? "OpenAPI v2 validator" : SPEC_SKIP_REASON, () => {
     });
 
     it("requires a body, and JSON", () => {
-      expect(validateRequest({ method: "POST", url: "/v2/pods", headers: AUTH })).toEqual(["createPod requires a request body (application/json)"]);
-      expect(validateRequest({ method: "POST", url: "/v2/pods", headers: { ...AUTH, "content-type": "text/plain" }, body: "name=x" })).toEqual([
-        "request Content-Type text/plain is not one the spec accepts (application/json)",
+      expect(validateRequest({ method: "POST", url: "/v2/pods", headers: AUTH })).toEqual([
+        "createPod requires a request body (application/json)",
       ]);
+      expect(
+        validateRequest({
+          method: "POST",
+          url: "/v2/pods",
+          headers: { ...AUTH, "content-type": "text/plain" },
+          body: "name=x",
+        }),
+      ).toEqual(["request Content-Type text/plain is not one the spec accepts (application/json)"]);
     });
 
     it("rejects a body on an operation that takes none", () => {
-      expect(validateRequest({ method: "GET", url: "/v2/pods", headers: { ...AUTH, "content-type": "application/json" }, body: "{}" })).toEqual([
-        "listPods takes no request body, but one was sent",
-      ]);
+      expect(
+        validateRequest({
+          method: "GET",
+          url: "/v2/pods",
+          headers: { ...AUTH, "content-type": "application/json" },
+          body: "{}",
+        }),
+      ).toEqual(["listPods takes no request body, but one was sent"]);
     });
   });
 
   describe("CreateEndpointRequest (if/then next to unevaluatedProperties, the Ajv workaround)", () => {
     const endpoint = (): Json => copyOf(exampleOf(examples, "createEndpoint").value) as Json;
     const create = (body: unknown): string[] =>
-      validateRequest({ method: "POST", url: "/v2/serverless", headers: { ...AUTH, "content-type": "application/json" }, body: json(body) });
+      validateRequest({
+        method: "POST",
+        url: "/v2/serverless",
+        headers: { ...AUTH, "content-type": "application/json" },
+        body: json(body),
+      });
 
     it("still rejects unknown fields", () => {
-      expect(create({ ...endpoint(), gpuIds: "ADA_24" })).toEqual(["request body (root) must NOT have unevaluated properties: 'gpuIds'"]);
+      expect(create({ ...endpoint(), gpuIds: "ADA_24" })).toEqual([
+        "request body (root) must NOT have unevaluated properties: 'gpuIds'",
+      ]);
     });
 
     it("still applies the conditional: LOAD_BALANCER endpoints must scale by REQUEST_COUNT", () => {
       const found = create({ ...endpoint(), type: "LOAD_BALANCER", scaling: { type: "QUEUE_DELAY", queueDelay: 4 } });
       expect(found).toContain('request body (root) must match "then" schema');
-      expect(create({ ...endpoint(), type: "LOAD_BALANCER", scaling: { type: "REQUEST_COUNT", requestCount: 5 } })).toEqual([]);
+      expect(
+        create({ ...endpoint(), type: "LOAD_BALANCER", scaling: { type: "REQUEST_COUNT", requestCount: 5 } }),
+      ).toEqual([]);
     });
   });
 
   describe("error responses", () => {
     it("rejects a problem+json body without detail", () => {
       const body = json({ title: "Not Found", status: 404 });
-      expect(getPod(body, 404, "application/problem+json")).toEqual(["getPod 404 response body (root) must have required property 'detail'"]);
+      expect(getPod(body, 404, "application/problem+json")).toEqual([
+        "getPod 404 response body (root) must have required property 'detail'",
+      ]);
     });
 
     it("rejects an error sent as application/json instead of application/problem+json", () => {
@@ -177,9 +222,12 @@ describeSpec(specAvailable ? "OpenAPI v2 validator" : SPEC_SKIP_REASON, () => {
     });
 
     it("requires 204 to have no body", () => {
-      const del = (body: string): string[] => validateResponse({ method: "DELETE", url: "/v2/pods/p1", status: 204, body });
+      const del = (body: string): string[] =>
+        validateResponse({ method: "DELETE", url: "/v2/pods/p1", status: 204, body });
       expect(del("")).toEqual([]);
-      expect(del("{}")).toEqual(["deletePod 204 response must have no body (the spec declares no content), got 2 chars"]);
+      expect(del("{}")).toEqual([
+        "deletePod 204 response must have no body (the spec declares no content), got 2 chars",
+      ]);
     });
 
     it("rejects an empty body where JSON is declared", () => {
@@ -189,7 +237,9 @@ describeSpec(specAvailable ? "OpenAPI v2 validator" : SPEC_SKIP_REASON, () => {
 
   describe("unknown operations", () => {
     it("reports a path the spec does not have, and a method it does not declare", () => {
-      expect(validateRequest({ method: "GET", url: "/v2/gpus", headers: AUTH })).toEqual(["GET /v2/gpus: no path in the spec matches"]);
+      expect(validateRequest({ method: "GET", url: "/v2/gpus", headers: AUTH })).toEqual([
+        "GET /v2/gpus: no path in the spec matches",
+      ]);
       expect(validateResponse({ method: "PUT", url: "/v2/pods", status: 200 })).toEqual([
         "PUT /v2/pods: the spec has no PUT for this path (it declares GET, POST)",
       ]);

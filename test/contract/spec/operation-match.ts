@@ -1,4 +1,10 @@
-import { HTTP_METHODS, type HttpMethod, type OpenApiDocument, type OperationObject, type ParameterObject } from "./openapi-document";
+import {
+  HTTP_METHODS,
+  type HttpMethod,
+  type OpenApiDocument,
+  type OperationObject,
+  type ParameterObject,
+} from "./openapi-document";
 import { deref } from "./openapi-document";
 
 /** A concrete request path resolved to the spec operation that serves it. */

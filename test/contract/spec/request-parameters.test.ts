@@ -4,7 +4,8 @@ import { matchOperation, specAvailable, SPEC_SKIP_REASON, validateRequest } from
 
 const describeSpec = specAvailable ? describe : describe.skip;
 const AUTH = { authorization: "Bearer rp_test_key" };
-const get = (url: string, headers: Record<string, string> = AUTH): string[] => validateRequest({ method: "GET", url, headers });
+const get = (url: string, headers: Record<string, string> = AUTH): string[] =>
+  validateRequest({ method: "GET", url, headers });
 
 describeSpec(specAvailable ? "OpenAPI v2 request parameters" : SPEC_SKIP_REASON, () => {
   describe("matchOperation", () => {
@@ -22,7 +23,10 @@ describeSpec(specAvailable ? "OpenAPI v2 request parameters" : SPEC_SKIP_REASON,
     });
 
     it("allows a base prefix before /v2", () => {
-      expect(matchOperation("DELETE", "/sim/runpod/v2/pods/abc123")).toMatchObject({ operationId: "deletePod", prefix: "/sim/runpod" });
+      expect(matchOperation("DELETE", "/sim/runpod/v2/pods/abc123")).toMatchObject({
+        operationId: "deletePod",
+        prefix: "/sim/runpod",
+      });
     });
 
     it("prefers literal segments over parameters", () => {
@@ -40,7 +44,9 @@ describeSpec(specAvailable ? "OpenAPI v2 request parameters" : SPEC_SKIP_REASON,
 
   describe("query parameters", () => {
     it("accepts form explode=false arrays as one comma-separated value", () => {
-      expect(get("/v2/catalog/gpus?include=AVAILABILITY&product=POD,SERVERLESS&count=2&countryCodes=FR,DE")).toEqual([]);
+      expect(get("/v2/catalog/gpus?include=AVAILABILITY&product=POD,SERVERLESS&count=2&countryCodes=FR,DE")).toEqual(
+        [],
+      );
     });
 
     it("rejects the same array sent as repeated keys", () => {
@@ -50,8 +56,12 @@ describeSpec(specAvailable ? "OpenAPI v2 request parameters" : SPEC_SKIP_REASON,
     });
 
     it("checks each array item against the item schema", () => {
-      expect(get("/v2/catalog/gpus?countryCodes=FR,deu")).toEqual(['query parameter \'countryCodes\' /1 must match pattern "^[A-Z]{2}$"']);
-      expect(get("/v2/catalog/gpus?include=AVAILABILITY,PRICES")).toContain("query parameter 'include' must NOT have more than 1 items");
+      expect(get("/v2/catalog/gpus?countryCodes=FR,deu")).toEqual([
+        "query parameter 'countryCodes' /1 must match pattern \"^[A-Z]{2}$\"",
+      ]);
+      expect(get("/v2/catalog/gpus?include=AVAILABILITY,PRICES")).toContain(
+        "query parameter 'include' must NOT have more than 1 items",
+      );
     });
 
     it("coerces scalars to their declared type before checking", () => {
@@ -59,7 +69,9 @@ describeSpec(specAvailable ? "OpenAPI v2 request parameters" : SPEC_SKIP_REASON,
       expect(get("/v2/pods?includeClusterPods=yes")).toEqual(["query parameter 'includeClusterPods' must be boolean"]);
       expect(get("/v2/pods/p1/logs?tail=6000")).toEqual(["query parameter 'tail' must be <= 5000"]);
       expect(get("/v2/pods/p1/logs?tail=ten")).toEqual(["query parameter 'tail' must be integer"]);
-      expect(get("/v2/billing?startTime=yesterday")).toEqual(['query parameter \'startTime\' must match format "date-time"']);
+      expect(get("/v2/billing?startTime=yesterday")).toEqual([
+        "query parameter 'startTime' must match format \"date-time\"",
+      ]);
     });
 
     it("rejects query parameters the operation does not declare", () => {
@@ -72,7 +84,7 @@ describeSpec(specAvailable ? "OpenAPI v2 request parameters" : SPEC_SKIP_REASON,
       expect(get("/v2/pods/p1/logs", { ...AUTH, "last-event-id": "2026-06-01T12:02:03Z" })).toEqual([]);
       // the spec's own SSE example ids carry a /sequence suffix, which this schema rejects (see report)
       expect(get("/v2/pods/p1/logs", { ...AUTH, "last-event-id": "2026-06-01T12:02:03Z/000000000001" })).toEqual([
-        'header parameter \'Last-Event-ID\' must match format "date-time"',
+        "header parameter 'Last-Event-ID' must match format \"date-time\"",
       ]);
     });
   });
@@ -80,7 +92,9 @@ describeSpec(specAvailable ? "OpenAPI v2 request parameters" : SPEC_SKIP_REASON,
   describe("security", () => {
     it("requires a bearer token unless told not to check", () => {
       expect(get("/v2/pods", {})).toEqual(["listPods requires bearerAuth: no Authorization: Bearer header"]);
-      expect(get("/v2/pods", { authorization: "Basic abc" })).toEqual(["listPods requires bearerAuth: no Authorization: Bearer header"]);
+      expect(get("/v2/pods", { authorization: "Basic abc" })).toEqual([
+        "listPods requires bearerAuth: no Authorization: Bearer header",
+      ]);
       expect(validateRequest({ method: "GET", url: "/v2/pods" }, { security: false })).toEqual([]);
     });
   });

@@ -99,10 +99,15 @@ function dropCheckedMappings(defs: Record<string, unknown>, problems: string[]):
     if (!isObject(mapping) || typeof propertyName !== "string") continue;
     for (const [tag, target] of Object.entries(mapping)) {
       const variant = typeof target === "string" ? defs[target.replace(COMPONENT_PREFIX, "")] : undefined;
-      const tagSchema = isObject(variant) && isObject(variant.properties) ? variant.properties[propertyName] : undefined;
-      const allowed = isObject(tagSchema) ? (tagSchema.enum ?? (tagSchema.const === undefined ? [] : [tagSchema.const])) : [];
+      const tagSchema =
+        isObject(variant) && isObject(variant.properties) ? variant.properties[propertyName] : undefined;
+      const allowed = isObject(tagSchema)
+        ? (tagSchema.enum ?? (tagSchema.const === undefined ? [] : [tagSchema.const]))
+        : [];
       if (!Array.isArray(allowed) || !allowed.includes(tag)) {
-        problems.push(`${name}: discriminator mapping ${tag} -> ${String(target)} disagrees with the variant's ${propertyName}`);
+        problems.push(
+          `${name}: discriminator mapping ${tag} -> ${String(target)} disagrees with the variant's ${propertyName}`,
+        );
       }
     }
     const { mapping: _dropped, ...rest } = schema.discriminator;
@@ -148,9 +153,12 @@ export class SchemaCompiler {
     dropCheckedMappings(defs, this.specProblems);
     const moved: string[] = [];
     hoistConditionals(defs, "#/components/schemas", moved);
-    for (const where of moved) this.relaxations.push(`${where}: if/then moved into allOf (Ajv unevaluatedProperties bug)`);
-    if (formats.has("uri")) this.relaxations.push("format uri accepts RFC 6570 {expressions} (the spec's examples use them)");
-    if (this.annotationKeywords.length > 0) this.relaxations.push(`annotation-only keywords: ${this.annotationKeywords.join(", ")}`);
+    for (const where of moved)
+      this.relaxations.push(`${where}: if/then moved into allOf (Ajv unevaluatedProperties bug)`);
+    if (formats.has("uri"))
+      this.relaxations.push("format uri accepts RFC 6570 {expressions} (the spec's examples use them)");
+    if (this.annotationKeywords.length > 0)
+      this.relaxations.push(`annotation-only keywords: ${this.annotationKeywords.join(", ")}`);
     this.strictAjv = this.makeAjv(false, formats, defs);
     this.coercingAjv = this.makeAjv(true, formats, defs);
     this.componentNames = Object.keys(defs);
@@ -217,7 +225,11 @@ export class SchemaCompiler {
     const fn = this.validator(schema, true);
     const holder = { value };
     if (fn(holder)) return [];
-    return unique((fn.errors ?? []).map((e) => formatAjvError(where, { ...e, instancePath: e.instancePath.replace(/^\/value/, "") }, "")));
+    return unique(
+      (fn.errors ?? []).map((e) =>
+        formatAjvError(where, { ...e, instancePath: e.instancePath.replace(/^\/value/, "") }, ""),
+      ),
+    );
   }
 }
 

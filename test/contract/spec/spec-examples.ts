@@ -33,7 +33,9 @@ export function statusFor(responseKey: string): number {
 
 /** The raw HTTP body for an example: event streams are text already, the rest is JSON. */
 export function bodyFor(example: SpecExample): string {
-  return example.contentType === "text/event-stream" && typeof example.value === "string" ? example.value : JSON.stringify(example.value);
+  return example.contentType === "text/event-stream" && typeof example.value === "string"
+    ? example.value
+    : JSON.stringify(example.value);
 }
 
 export function collectExamples(doc: OpenApiDocument): SpecExample[] {
@@ -56,7 +58,14 @@ export function collectExamples(doc: OpenApiDocument): SpecExample[] {
         for (const [contentType, media] of Object.entries(deref<ResponseObject>(doc, ref).content ?? {})) {
           for (const [key, ex] of Object.entries(media.examples ?? {})) {
             const value = deref<ExampleObject>(doc, ex).value;
-            out.push({ ...base, label: `${name} ${responseKey} ${key}`, kind: "response", responseKey, contentType, value });
+            out.push({
+              ...base,
+              label: `${name} ${responseKey} ${key}`,
+              kind: "response",
+              responseKey,
+              contentType,
+              value,
+            });
           }
         }
       }
@@ -67,8 +76,10 @@ export function collectExamples(doc: OpenApiDocument): SpecExample[] {
 
 /** The first example of `operationId`'s request body, or of its `responseKey` response. */
 export function exampleOf(examples: SpecExample[], operationId: string, responseKey?: string): SpecExample {
-  const found = examples.find((e) =>
-    e.label.startsWith(`${operationId} `) && (responseKey === undefined ? e.kind === "request" : e.responseKey === responseKey),
+  const found = examples.find(
+    (e) =>
+      e.label.startsWith(`${operationId} `) &&
+      (responseKey === undefined ? e.kind === "request" : e.responseKey === responseKey),
   );
   if (found === undefined) throw new Error(`the spec has no example for ${operationId} ${responseKey ?? "request"}`);
   return found;

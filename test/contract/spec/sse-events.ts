@@ -41,7 +41,8 @@ export function parseSse(text: string, partial: boolean): SseEvent[] {
       else if (name === "event") event = value;
       else if (name === "data") data.push(value);
     }
-    if (fields > 0) events.push({ index: events.length + 1, id, event, data: data.length > 0 ? data.join("\n") : undefined });
+    if (fields > 0)
+      events.push({ index: events.length + 1, id, event, data: data.length > 0 ? data.join("\n") : undefined });
   }
   return events;
 }

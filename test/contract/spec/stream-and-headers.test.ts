@@ -21,7 +21,7 @@ describe("parseSse", () => {
   });
 
   it("drops an unterminated trailing block only when the stream was cut off", () => {
-    expect(parseSse("id: 1\ndata: x\n\nid: 2\ndata: {\"tr", true)).toHaveLength(1);
+    expect(parseSse('id: 1\ndata: x\n\nid: 2\ndata: {"tr', true)).toHaveLength(1);
     expect(parseSse("id: 1\ndata: x\n\nid: 2\ndata: y\n", false)).toHaveLength(2);
   });
 });
@@ -39,7 +39,9 @@ describeSpec(specAvailable ? "OpenAPI v2 event streams and headers" : SPEC_SKIP_
     });
 
     it("rejects an event without an id, and payloads missing or mistyping fields", () => {
-      expect(logs(`data: ${line("2026-06-01T12:00:00Z", "x")}\n\n`)).toEqual(["getPodLogs 200 response SSE event 1: missing id: line"]);
+      expect(logs(`data: ${line("2026-06-01T12:00:00Z", "x")}\n\n`)).toEqual([
+        "getPodLogs 200 response SSE event 1: missing id: line",
+      ]);
       expect(logs(event("t1", JSON.stringify({ source: "container", line: "x" })))).toEqual([
         "getPodLogs 200 response SSE event 1 data (root) must have required property 'ts'",
       ]);
@@ -51,11 +53,21 @@ describeSpec(specAvailable ? "OpenAPI v2 event streams and headers" : SPEC_SKIP_
     it("ignores a half-received last event when the caller closed the stream", () => {
       const cut = event("t1", line("2026-06-01T12:00:00Z", "x")) + 'id: t2\ndata: {"ts":"2026';
       expect(logs(cut, true)).toEqual([]);
-      expect(logs(cut, false)).toEqual([expect.stringMatching(/^getPodLogs 200 response SSE event 2: data is not JSON/)]);
+      expect(logs(cut, false)).toEqual([
+        expect.stringMatching(/^getPodLogs 200 response SSE event 2: data is not JSON/),
+      ]);
     });
 
     it("rejects a JSON body where the stream is declared", () => {
-      expect(validateResponse({ method: "GET", url: "/v2/pods/p1/logs", status: 200, headers: { "content-type": "application/json" }, body: "[]" })).toEqual([
+      expect(
+        validateResponse({
+          method: "GET",
+          url: "/v2/pods/p1/logs",
+          status: 200,
+          headers: { "content-type": "application/json" },
+          body: "[]",
+        }),
+      ).toEqual([
         "getPodLogs 200 response Content-Type application/json is not declared; the spec declares text/event-stream",
       ]);
     });
@@ -65,7 +77,13 @@ describeSpec(specAvailable ? "OpenAPI v2 event streams and headers" : SPEC_SKIP_
     const rate = '"minute";r=0;t=12, "hour";r=2800;t=1812, "day";r=49500;t=45012';
     const policy = '"minute";q=60;w=60, "hour";q=3000;w=3600, "day";q=50000;w=86400';
     const pods = (headers: Record<string, string>): string[] =>
-      validateResponse({ method: "GET", url: "/v2/pods", status: 200, headers: { "content-type": "application/json", ...headers }, body: '{"pods":[]}' });
+      validateResponse({
+        method: "GET",
+        url: "/v2/pods",
+        status: 200,
+        headers: { "content-type": "application/json", ...headers },
+        body: '{"pods":[]}',
+      });
 
     it("the patterns match the spec's examples", () => {
       expect(RATE_LIMIT_PATTERN.test(rate)).toBe(true);
@@ -79,7 +97,7 @@ describeSpec(specAvailable ? "OpenAPI v2 event streams and headers" : SPEC_SKIP_
         "listPods 200 response header RateLimit is not a structured-field list shaped like the spec's examples: minute;r=0;t=12",
       ]);
       expect(pods({ "RateLimit-Policy": '"minute";q=60' })).toEqual([
-        "listPods 200 response header RateLimit-Policy is not a structured-field list shaped like the spec's examples: \"minute\";q=60",
+        'listPods 200 response header RateLimit-Policy is not a structured-field list shaped like the spec\'s examples: "minute";q=60',
       ]);
     });
 

@@ -23,7 +23,8 @@ function queryValue(ctx: SpecContext, p: ParameterObject, raw: string[], out: st
   if (isArraySchema(ctx.doc, p.schema)) {
     const explode = p.explode ?? (p.style === undefined || p.style === "form");
     if (explode) return raw;
-    if (raw.length > 1) out.push(`${where} sent ${raw.length} times; style=form explode=false wants one comma-separated value`);
+    if (raw.length > 1)
+      out.push(`${where} sent ${raw.length} times; style=form explode=false wants one comma-separated value`);
     return (raw[0] ?? "").split(",");
   }
   if (raw.length > 1) out.push(`${where} sent ${raw.length} times; its schema is not an array`);
@@ -64,13 +65,24 @@ function checkSecurity(ctx: SpecContext, match: OperationMatch, headers: Headers
     return true; // other scheme types are not used by this spec
   };
   if (!requirements.some((r) => Object.keys(r).every(satisfied))) {
-    out.push(`${match.operationId} requires ${requirements.map((r) => Object.keys(r).join("+")).join(" or ")}: no Authorization: Bearer header`);
+    out.push(
+      `${match.operationId} requires ${requirements.map((r) => Object.keys(r).join("+")).join(" or ")}: no Authorization: Bearer header`,
+    );
   }
 }
 
-function checkBody(ctx: SpecContext, match: OperationMatch, msg: HttpRequestMessage, headers: Headers, out: string[]): void {
+function checkBody(
+  ctx: SpecContext,
+  match: OperationMatch,
+  msg: HttpRequestMessage,
+  headers: Headers,
+  out: string[],
+): void {
   const body = msg.body ?? "";
-  const rb = match.operation.requestBody === undefined ? undefined : deref<RequestBodyObject>(ctx.doc, match.operation.requestBody);
+  const rb =
+    match.operation.requestBody === undefined
+      ? undefined
+      : deref<RequestBodyObject>(ctx.doc, match.operation.requestBody);
   if (rb === undefined) {
     if (body !== "") out.push(`${match.operationId} takes no request body, but one was sent`);
     return;

@@ -19,7 +19,10 @@ export interface ResponseCheckOptions {
 }
 
 /** The response object for `status`: exact code, then `2XX`-style range, then `default`. */
-export function responseFor(match: OperationMatch, status: number): { key: string; ref: ResponseObject | Reference } | undefined {
+export function responseFor(
+  match: OperationMatch,
+  status: number,
+): { key: string; ref: ResponseObject | Reference } | undefined {
   const code = String(status);
   const responses = match.operation.responses;
   for (const key of [code, `${code[0] ?? ""}XX`, "default"]) {
@@ -29,7 +32,13 @@ export function responseFor(match: OperationMatch, status: number): { key: strin
   return undefined;
 }
 
-function checkHeaders(ctx: SpecContext, where: string, response: ResponseObject, headers: Headers, out: string[]): void {
+function checkHeaders(
+  ctx: SpecContext,
+  where: string,
+  response: ResponseObject,
+  headers: Headers,
+  out: string[],
+): void {
   for (const [name, declared] of Object.entries(response.headers ?? {})) {
     const header = deref<HeaderObject>(ctx.doc, declared);
     const value = headers.get(name);
@@ -37,7 +46,8 @@ function checkHeaders(ctx: SpecContext, where: string, response: ResponseObject,
       if (header.required) out.push(`${where} header ${name} is required but missing`);
       continue;
     }
-    if (header.schema !== undefined) out.push(...ctx.compiler.checkCoerced(`${where} header ${name}`, header.schema, value));
+    if (header.schema !== undefined)
+      out.push(...ctx.compiler.checkCoerced(`${where} header ${name}`, header.schema, value));
     const pattern = STRUCTURED_HEADER_PATTERNS[name.toLowerCase()];
     if (pattern !== undefined && !pattern.test(value)) {
       out.push(`${where} header ${name} is not a structured-field list shaped like the spec's examples: ${value}`);
@@ -49,11 +59,20 @@ function checkEventStream(ctx: SpecContext, where: string, body: string, partial
   for (const event of parseSse(body, partial)) {
     const { violations, payload } = checkSseEvent(event);
     out.push(...violations.map((v) => `${where} ${v}`));
-    if (payload !== undefined) out.push(...ctx.compiler.check(`${where} SSE event ${event.index} data`, SSE_LOG_PAYLOAD_SCHEMA, payload));
+    if (payload !== undefined)
+      out.push(...ctx.compiler.check(`${where} SSE event ${event.index} data`, SSE_LOG_PAYLOAD_SCHEMA, payload));
   }
 }
 
-function checkBody(ctx: SpecContext, where: string, response: ResponseObject, msg: HttpResponseMessage, headers: Headers, partial: boolean, out: string[]): void {
+function checkBody(
+  ctx: SpecContext,
+  where: string,
+  response: ResponseObject,
+  msg: HttpResponseMessage,
+  headers: Headers,
+  partial: boolean,
+  out: string[],
+): void {
   const body = msg.body ?? "";
   const content = response.content ?? {};
   const declared = Object.keys(content);
@@ -90,7 +109,11 @@ function checkBody(ctx: SpecContext, where: string, response: ResponseObject, ms
 }
 
 /** Every way the response departs from the spec for its request's operation; [] when it conforms. */
-export function checkResponse(ctx: SpecContext, msg: HttpResponseMessage, options: ResponseCheckOptions = {}): string[] {
+export function checkResponse(
+  ctx: SpecContext,
+  msg: HttpResponseMessage,
+  options: ResponseCheckOptions = {},
+): string[] {
   const url = parseUrl(msg.url);
   const match = ctx.matcher.match(msg.method, url.pathname);
   if (match === undefined) return [unknownOperation(ctx, msg.method, url.pathname)];
@@ -101,7 +124,10 @@ export function checkResponse(ctx: SpecContext, msg: HttpResponseMessage, option
   }
   const { key, ref } = declared;
   const response = deref<ResponseObject>(ctx.doc, ref);
-  const where = key === String(msg.status) ? `${match.operationId} ${key} response` : `${match.operationId} ${msg.status} response (as '${key}')`;
+  const where =
+    key === String(msg.status)
+      ? `${match.operationId} ${key} response`
+      : `${match.operationId} ${msg.status} response (as '${key}')`;
   const headers = new Headers(msg.headers ?? {});
   const out: string[] = [];
   checkHeaders(ctx, where, response, headers, out);

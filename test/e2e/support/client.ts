@@ -5,8 +5,18 @@ import { until } from "../../support/until";
 export { until };
 
 export const CHAT_DATASET = [
-  { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] },
-  { messages: [{ role: "user", content: "2+2?" }, { role: "assistant", content: "4" }] },
+  {
+    messages: [
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "hello" },
+    ],
+  },
+  {
+    messages: [
+      { role: "user", content: "2+2?" },
+      { role: "assistant", content: "4" },
+    ],
+  },
 ]
   .map((r) => JSON.stringify(r))
   .join("\n");
@@ -33,7 +43,12 @@ export class TestClient {
     return new TestClient(sys, key, ((await up.json()) as { id: string }).id);
   }
 
-  async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
+  async api(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: Json }> {
     const res = await fetch(`${this.sys.apiUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.key}`, "content-type": "application/json", ...headers },
@@ -43,7 +58,18 @@ export class TestClient {
   }
 
   submit(hyperparameters: Json, extra: Json = {}, headers: Record<string, string> = {}) {
-    return this.api("POST", "/v1/deployments", { datasetId: this.datasetId, baseModel: "tiny-llama", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], hyperparameters, ...extra }, headers);
+    return this.api(
+      "POST",
+      "/v1/deployments",
+      {
+        datasetId: this.datasetId,
+        baseModel: "tiny-llama",
+        gpuTypeIds: ["NVIDIA GeForce RTX 4090"],
+        hyperparameters,
+        ...extra,
+      },
+      headers,
+    );
   }
 
   async get(id: string): Promise<Json> {
@@ -53,19 +79,28 @@ export class TestClient {
   /** Waits until the deployment's pod termination is confirmed; on timeout says what happened. */
   async settled(id: string, timeoutMs = 20_000): Promise<Json> {
     try {
-      return await until(`deployment ${id} closed`, async () => {
-        const d = await this.get(id);
-        return d.timestamps?.podTerminatedAt ? d : null;
-      }, timeoutMs);
+      return await until(
+        `deployment ${id} closed`,
+        async () => {
+          const d = await this.get(id);
+          return d.timestamps?.podTerminatedAt ? d : null;
+        },
+        timeoutMs,
+      );
     } catch (err) {
       const d = await this.get(id);
       const pod = d.pod?.id ? await (await this.sys.sim.admin(`/admin/pods/${d.pod.id}/logs`)).text() : "(no pod)";
       const problems = this.sys.logs.filter((l) => /"level":"(warn|error)"/.test(l)).slice(-20);
-      throw new Error(`${(err as Error).message}\n${JSON.stringify(d, null, 1).slice(0, 4000)}\npod log:\n${pod.slice(-3000)}\nlogs:\n${problems.join("\n")}`, { cause: err });
+      throw new Error(
+        `${(err as Error).message}\n${JSON.stringify(d, null, 1).slice(0, 4000)}\npod log:\n${pod.slice(-3000)}\nlogs:\n${problems.join("\n")}`,
+        { cause: err },
+      );
     }
   }
 
-  async simPod(podId: string): Promise<{ status: string; accruedCostMicros: number; terminatedAt: string | null; restarts: number }> {
+  async simPod(
+    podId: string,
+  ): Promise<{ status: string; accruedCostMicros: number; terminatedAt: string | null; restarts: number }> {
     return (await (await this.sys.sim.admin(`/admin/pods/${podId}`)).json()) as never;
   }
 }

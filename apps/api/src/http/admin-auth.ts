@@ -63,7 +63,10 @@ export function adminAuth(deps: AdminAuthDeps): RequestHandler {
     const sessionId = sessionIdFrom(req);
     if (sessionId !== undefined) {
       if (!isReadMethod(req.method) && !isSameOrigin(req, deps.publicUrl)) {
-        throw new AppError("FORBIDDEN", "cross-origin request refused: with the admin session, only trainpod's own pages may change anything");
+        throw new AppError(
+          "FORBIDDEN",
+          "cross-origin request refused: with the admin session, only trainpod's own pages may change anything",
+        );
       }
       const user = await deps.sessions.resolve(sessionId);
       if (!user) {
@@ -75,7 +78,10 @@ export function adminAuth(deps: AdminAuthDeps): RequestHandler {
     }
     const password = basicPassword(header);
     if (password !== undefined && !isReadMethod(req.method)) {
-      throw new AppError("UNAUTHORIZED", `HTTP Basic is accepted for reads only: send Authorization: Bearer <admin API key>, or log in at ${LOGIN_PATH}`);
+      throw new AppError(
+        "UNAUTHORIZED",
+        `HTTP Basic is accepted for reads only: send Authorization: Bearer <admin API key>, or log in at ${LOGIN_PATH}`,
+      );
     }
     return authenticateRequest(keys, req, password);
   }

@@ -5,7 +5,16 @@
  */
 import { createHash } from "node:crypto";
 import request from "supertest";
-import { closeQueues, createQueues, createRedis, createUserWithKey, ManualClock, revokeApiKey, type Queues, type Redis } from "@trainpod/core";
+import {
+  closeQueues,
+  createQueues,
+  createRedis,
+  createUserWithKey,
+  ManualClock,
+  revokeApiKey,
+  type Queues,
+  type Redis,
+} from "@trainpod/core";
 import { startTestApi, type ApiHarness } from "../../../../test/support/api-harness";
 import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
 import { TEST_REDIS_URL } from "../../../../test/support/test-redis";
@@ -27,7 +36,12 @@ const SAME = { "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors" };
 const api = () => request(h.url);
 
 beforeAll(async () => {
-  const env = { ADMIN_SESSION_IDLE_MINUTES: String(IDLE_MIN), ADMIN_SESSION_MAX_HOURS: String(MAX_HOURS), API_KEY_CACHE_TTL_MS: String(KEY_TTL_MS), TRUST_PROXY: "true" };
+  const env = {
+    ADMIN_SESSION_IDLE_MINUTES: String(IDLE_MIN),
+    ADMIN_SESSION_MAX_HOURS: String(MAX_HOURS),
+    API_KEY_CACHE_TTL_MS: String(KEY_TTL_MS),
+    TRUST_PROXY: "true",
+  };
   h = await startTestApi({ clock, env });
   const a = await createUserWithKey(h.db.prisma, { email: "ops@example.com", role: "ADMIN" });
   admin = { key: a.key, apiKeyId: a.apiKey.id };
@@ -45,13 +59,18 @@ afterAll(async () => {
 });
 
 /** Logs in (JSON, from our own origin); answers the `tp_admin=<id>` cookie pair and the whole Set-Cookie line. */
-async function login(key = admin.key, headers: Record<string, string> = SAME): Promise<{ cookie: string; setCookie: string }> {
+async function login(
+  key = admin.key,
+  headers: Record<string, string> = SAME,
+): Promise<{ cookie: string; setCookie: string }> {
   const res = await api().post("/admin/login").set(headers).send({ key }).expect(204);
-  const setCookie = ([] as string[]).concat(res.headers["set-cookie"] ?? []).find((c) => c.startsWith("tp_admin=")) ?? "";
+  const setCookie =
+    ([] as string[]).concat(res.headers["set-cookie"] ?? []).find((c) => c.startsWith("tp_admin=")) ?? "";
   return { cookie: setCookie.split(";")[0] ?? "", setCookie };
 }
 
-const live = () => makeDeployment(h.db.prisma, owner, { status: "RUNNING", podId: `pod-${Math.random().toString(36).slice(2)}` });
+const live = () =>
+  makeDeployment(h.db.prisma, owner, { status: "RUNNING", podId: `pod-${Math.random().toString(36).slice(2)}` });
 const statusOf = async (id: string) => (await h.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).status;
 const jobsIn = async () => Object.values(await queues.maintenance.getJobCounts()).reduce((a, b) => a + b, 0);
 const sessionKeys = () => redis.keys(`${h.config.env.QUEUE_PREFIX}:admin-session:*`);
@@ -66,16 +85,28 @@ describe("login", () => {
     expect(setCookie).not.toMatch(/; Secure/);
     const id = cookie.slice("tp_admin=".length);
     const added = (await sessionKeys()).filter((k) => !before.includes(k));
-    expect(added).toEqual([`${h.config.env.QUEUE_PREFIX}:admin-session:${createHash("sha256").update(id).digest("hex")}`]);
+    expect(added).toEqual([
+      `${h.config.env.QUEUE_PREFIX}:admin-session:${createHash("sha256").update(id).digest("hex")}`,
+    ]);
     expect(await redis.get(added[0] ?? "")).not.toContain(id);
     const https = await login(admin.key, { ...SAME, "x-forwarded-proto": "https" });
     expect(https.setCookie).toMatch(/; Secure/);
   });
 
   it("refused from another origin, from a script with no origin, for a bad key (401) and a user's key (403); no cookie", async () => {
-    for (const headers of [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { origin: "http://evil.example" }, {}]) {
+    for (const headers of [
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+      { origin: "http://evil.example" },
+      {},
+    ]) {
       const res = await api().post("/admin/login").set(headers).send({ key: admin.key });
-      expect({ headers, status: res.status, code: res.body.error?.code, cookie: res.headers["set-cookie"] }).toEqual({ headers, status: 403, code: "FORBIDDEN", cookie: undefined });
+      expect({ headers, status: res.status, code: res.body.error?.code, cookie: res.headers["set-cookie"] }).toEqual({
+        headers,
+        status: 403,
+        code: "FORBIDDEN",
+        cookie: undefined,
+      });
     }
     const bad = await api().post("/admin/login").set(SAME).send({ key: "tp_live_nope" });
     expect([bad.status, bad.body.error?.code, bad.headers["set-cookie"]]).toEqual([401, "UNAUTHORIZED", undefined]);
@@ -87,15 +118,27 @@ describe("login", () => {
     const nav = { "sec-fetch-mode": "navigate", "sec-fetch-site": "none", accept: "text/html" };
     const dash = await api().get("/dashboard/").set(nav).expect(303);
     expect(dash.headers.location).toBe("/admin/login?next=%2Fdashboard%2F");
-    expect((await api().get("/admin/queues/").set(nav).expect(303)).headers.location).toBe("/admin/login?next=%2Fadmin%2Fqueues%2F");
+    expect((await api().get("/admin/queues/").set(nav).expect(303)).headers.location).toBe(
+      "/admin/login?next=%2Fadmin%2Fqueues%2F",
+    );
     const page = await api().get("/admin/login?next=%2Fadmin%2Fqueues%2F").expect(200);
     expect(page.text).toContain('<form method="post" action="/admin/login">');
     expect(page.text).toContain('value="/admin/queues/"');
     expect(page.text).not.toMatch(/<script/i);
     const form = { ...nav, "sec-fetch-site": "same-origin", origin: h.url };
-    const ok = await api().post("/admin/login").set(form).type("form").send({ key: admin.key, next: "https://evil.example/" }).expect(303);
+    const ok = await api()
+      .post("/admin/login")
+      .set(form)
+      .type("form")
+      .send({ key: admin.key, next: "https://evil.example/" })
+      .expect(303);
     expect(ok.headers.location).toBe("/dashboard/");
-    const wrong = await api().post("/admin/login").set(form).type("form").send({ key: "tp_live_nope", next: "/admin/queues/" }).expect(401);
+    const wrong = await api()
+      .post("/admin/login")
+      .set(form)
+      .type("form")
+      .send({ key: "tp_live_nope", next: "/admin/queues/" })
+      .expect(401);
     expect(wrong.text).toContain("That key is unknown or revoked.");
     // a script without a session: 401 with a Bearer challenge, never Basic
     const anon = await api().get("/v1/stats").expect(401);
@@ -108,12 +151,34 @@ describe("state-changing requests", () => {
     const { cookie } = await login();
     const d = await live();
     const jobs = await jobsIn();
-    for (const headers of [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { "sec-fetch-site": "none" }, { origin: "http://127.0.0.1:1" }, { origin: "null" }, {}]) {
-      const cancel = await api().post(`/v1/admin/deployments/${d.id}/cancel`).set({ cookie, ...headers });
-      expect({ headers, status: cancel.status, code: cancel.body.error?.code }).toEqual({ headers, status: 403, code: "FORBIDDEN" });
-      const add = await api().post("/admin/queues/api/queues/maintenance/add").set({ cookie, ...headers }).send({ name: "csrf", data: {} });
-      expect({ headers, status: add.status, code: add.body.error?.code }).toEqual({ headers, status: 403, code: "FORBIDDEN" });
-      const pause = await api().put("/admin/queues/api/queues/deploy/pause").set({ cookie, ...headers });
+    for (const headers of [
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+      { "sec-fetch-site": "none" },
+      { origin: "http://127.0.0.1:1" },
+      { origin: "null" },
+      {},
+    ]) {
+      const cancel = await api()
+        .post(`/v1/admin/deployments/${d.id}/cancel`)
+        .set({ cookie, ...headers });
+      expect({ headers, status: cancel.status, code: cancel.body.error?.code }).toEqual({
+        headers,
+        status: 403,
+        code: "FORBIDDEN",
+      });
+      const add = await api()
+        .post("/admin/queues/api/queues/maintenance/add")
+        .set({ cookie, ...headers })
+        .send({ name: "csrf", data: {} });
+      expect({ headers, status: add.status, code: add.body.error?.code }).toEqual({
+        headers,
+        status: 403,
+        code: "FORBIDDEN",
+      });
+      const pause = await api()
+        .put("/admin/queues/api/queues/deploy/pause")
+        .set({ cookie, ...headers });
       expect({ headers, status: pause.status }).toEqual({ headers, status: 403 });
     }
     expect(await statusOf(d.id)).toBe("RUNNING");
@@ -124,10 +189,23 @@ describe("state-changing requests", () => {
   it("cookie from our own origin (Sec-Fetch-Site, or Origin = the request's own or PUBLIC_URL's): accepted", async () => {
     const { cookie } = await login();
     const jobs = await jobsIn();
-    await api().post(`/v1/admin/deployments/${(await live()).id}/cancel`).set({ cookie, ...SAME }).expect(202);
-    await api().post(`/v1/admin/deployments/${(await live()).id}/cancel`).set({ cookie, origin: h.url, host: "api-3.internal:8080" }).expect(202);
-    await api().post(`/v1/admin/deployments/${(await live()).id}/cancel`).set({ cookie, origin: "https://trainpod.example", host: "trainpod.example", "x-forwarded-proto": "https" }).expect(202);
-    await api().post("/admin/queues/api/queues/maintenance/add").set({ cookie, ...SAME }).send({ name: "same-origin", data: {} }).expect(200);
+    await api()
+      .post(`/v1/admin/deployments/${(await live()).id}/cancel`)
+      .set({ cookie, ...SAME })
+      .expect(202);
+    await api()
+      .post(`/v1/admin/deployments/${(await live()).id}/cancel`)
+      .set({ cookie, origin: h.url, host: "api-3.internal:8080" })
+      .expect(202);
+    await api()
+      .post(`/v1/admin/deployments/${(await live()).id}/cancel`)
+      .set({ cookie, origin: "https://trainpod.example", host: "trainpod.example", "x-forwarded-proto": "https" })
+      .expect(202);
+    await api()
+      .post("/admin/queues/api/queues/maintenance/add")
+      .set({ cookie, ...SAME })
+      .send({ name: "same-origin", data: {} })
+      .expect(200);
     expect(await jobsIn()).toBe(jobs + 1);
   });
 
@@ -135,7 +213,9 @@ describe("state-changing requests", () => {
     const { cookie } = await login(operatorKey);
     await api().get("/v1/admin/deployments").set({ cookie }).expect(200);
     const d = await live();
-    const res = await api().post(`/v1/admin/deployments/${d.id}/cancel`).set({ cookie, ...SAME });
+    const res = await api()
+      .post(`/v1/admin/deployments/${d.id}/cancel`)
+      .set({ cookie, ...SAME });
     expect([res.status, res.body.error?.code]).toEqual([403, "FORBIDDEN"]);
     expect(await statusOf(d.id)).toBe("RUNNING");
   });
@@ -143,7 +223,10 @@ describe("state-changing requests", () => {
   it("HTTP Basic: reads only; a POST or PUT with it is 401 pointing to Bearer or the login, and changes nothing", async () => {
     await api().get("/v1/admin/deployments").set("authorization", basic(admin.key)).expect(200);
     const d = await live();
-    const res = await api().post(`/v1/admin/deployments/${d.id}/cancel`).set("authorization", basic(admin.key)).set(SAME);
+    const res = await api()
+      .post(`/v1/admin/deployments/${d.id}/cancel`)
+      .set("authorization", basic(admin.key))
+      .set(SAME);
     expect([res.status, res.body.error?.code]).toEqual([401, "UNAUTHORIZED"]);
     expect(res.body.error.message).toMatch(/Bearer.*\/admin\/login/);
     expect(res.headers["www-authenticate"]).toBe('Bearer realm="trainpod admin"');
@@ -154,8 +237,15 @@ describe("state-changing requests", () => {
   });
 
   it("Bearer: no ambient credential, so no origin check (a script sends none)", async () => {
-    await api().post(`/v1/admin/deployments/${(await live()).id}/cancel`).set("authorization", `Bearer ${admin.key}`).expect(202);
-    await api().post(`/v1/admin/deployments/${(await live()).id}/cancel`).set("authorization", `Bearer ${admin.key}`).set("origin", "http://elsewhere.example").expect(202);
+    await api()
+      .post(`/v1/admin/deployments/${(await live()).id}/cancel`)
+      .set("authorization", `Bearer ${admin.key}`)
+      .expect(202);
+    await api()
+      .post(`/v1/admin/deployments/${(await live()).id}/cancel`)
+      .set("authorization", `Bearer ${admin.key}`)
+      .set("origin", "http://elsewhere.example")
+      .expect(202);
   });
 });
 
@@ -167,7 +257,10 @@ describe("the session ends", () => {
     await reads(cookie).expect(200);
     await api().post("/admin/logout").set({ cookie, "sec-fetch-site": "cross-site" }).expect(403);
     await reads(cookie).expect(200);
-    const out = await api().post("/admin/logout").set({ cookie, ...SAME }).expect(204);
+    const out = await api()
+      .post("/admin/logout")
+      .set({ cookie, ...SAME })
+      .expect(204);
     expect(String(out.headers["set-cookie"])).toMatch(/^tp_admin=;.*Expires=Thu, 01 Jan 1970/);
     const after = await reads(cookie).expect(401);
     expect(after.body.error.code).toBe("UNAUTHORIZED");

@@ -96,8 +96,14 @@ export class AdminSessions {
     const now = this.deps.clock.now().getTime();
     const hit = this.keys.get(apiKeyId);
     if (hit && hit.until > now) return hit.user;
-    const row = await this.deps.prisma.apiKey.findFirst({ where: { id: apiKeyId, revokedAt: null }, include: { user: true } });
-    const user = row && row.user.role !== "USER" ? { id: row.user.id, email: row.user.email, role: row.user.role, apiKeyId: row.id } : null;
+    const row = await this.deps.prisma.apiKey.findFirst({
+      where: { id: apiKeyId, revokedAt: null },
+      include: { user: true },
+    });
+    const user =
+      row && row.user.role !== "USER"
+        ? { id: row.user.id, email: row.user.email, role: row.user.role, apiKeyId: row.id }
+        : null;
     if (this.limits.keyCacheTtlMs > 0) {
       if (this.keys.size >= 10_000) this.keys.clear();
       this.keys.set(apiKeyId, { until: now + this.limits.keyCacheTtlMs, user });
@@ -115,7 +121,12 @@ export function sessionIdFrom(req: Request): string | undefined {
   return undefined;
 }
 
-const cookieOptions = (req: Request) => ({ httpOnly: true, sameSite: "strict" as const, secure: req.secure, path: "/" });
+const cookieOptions = (req: Request) => ({
+  httpOnly: true,
+  sameSite: "strict" as const,
+  secure: req.secure,
+  path: "/",
+});
 
 export function setSessionCookie(req: Request, res: Response, id: string, maxAgeMs: number): void {
   res.cookie(SESSION_COOKIE, id, { ...cookieOptions(req), maxAge: maxAgeMs });

@@ -1,5 +1,12 @@
 import type { Request, RequestHandler } from "express";
-import { ApiKeyCache, AppError, assertScreenAccess, type Clock, type PrismaClient, type UserRole } from "@trainpod/core";
+import {
+  ApiKeyCache,
+  AppError,
+  assertScreenAccess,
+  type Clock,
+  type PrismaClient,
+  type UserRole,
+} from "@trainpod/core";
 
 /** The caller, as the API key middleware found them. */
 export interface AuthUser {
@@ -23,7 +30,11 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** Resolves a presented API key (through `keys`) to req.user; a missing, unknown or revoked key is 401 UNAUTHORIZED. */
-export async function authenticateRequest(keys: ApiKeyCache, req: Request, credential: string | undefined): Promise<void> {
+export async function authenticateRequest(
+  keys: ApiKeyCache,
+  req: Request,
+  credential: string | undefined,
+): Promise<void> {
   const { user, apiKey } = await keys.authenticate(credential);
   req.user = { id: user.id, email: user.email, role: user.role, apiKeyId: apiKey.id };
 }

@@ -28,7 +28,10 @@ function fromHttpError(err: HttpLikeError): { status: number; body: ErrorBody } 
   const status = err.status ?? err.statusCode;
   if (typeof status !== "number" || status < 400 || status >= 500) return null;
   const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "BAD_REQUEST";
-  const message = err.type === "entity.parse.failed" ? "request body is not valid JSON" : (err.expose && err.message) || "bad request";
+  const message =
+    err.type === "entity.parse.failed"
+      ? "request body is not valid JSON"
+      : (err.expose && err.message) || "bad request";
   return { status, body: { error: { code, message } } };
 }
 
@@ -36,7 +39,9 @@ function fromHttpError(err: HttpLikeError): { status: number; body: ErrorBody } 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof AppError) {
-      return send(res, HTTP_STATUS[err.code], { error: { code: err.code, message: err.message, details: err.details } });
+      return send(res, HTTP_STATUS[err.code], {
+        error: { code: err.code, message: err.message, details: err.details },
+      });
     }
     if (err instanceof ZodError) {
       const details = err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));

@@ -13,7 +13,10 @@ let key: string;
 beforeAll(async () => {
   a = await startTestApi({ env: { RATE_LIMIT_PER_MINUTE: "6", RATE_LIMIT_RUN_PER_MINUTE: "3" } });
   // the second replica: the same startApi, its own port
-  b = await startApi({ ...a.config, env: { ...a.config.env, API_PORT: 0 } }, { logger: captureLogger("api-b").logger, prisma: a.db.prisma, clock: a.clock });
+  b = await startApi(
+    { ...a.config, env: { ...a.config.env, API_PORT: 0 } },
+    { logger: captureLogger("api-b").logger, prisma: a.db.prisma, clock: a.clock },
+  );
   key = (await createUserWithKey(a.db.prisma, { email: "limits@example.com" })).key;
 });
 afterAll(async () => {
@@ -21,7 +24,8 @@ afterAll(async () => {
   await a?.close();
 });
 
-const get = (base: string, path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+const get = (base: string, path: string, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
 
 describe("security headers (helmet)", () => {
   it("every answer carries them, errors included", async () => {
@@ -46,7 +50,9 @@ describe("rate limiting, shared through Redis by every API replica", () => {
       const res = await get(base, "/v1/deployments");
       expect(res.status).toBe(429);
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
-      expect(await res.json()).toEqual({ error: { code: "RATE_LIMITED", message: expect.any(String), details: { limit: 6, windowSeconds: 60 } } });
+      expect(await res.json()).toEqual({
+        error: { code: "RATE_LIMITED", message: expect.any(String), details: { limit: 6, windowSeconds: 60 } },
+      });
     }
     // health checks are never limited
     expect((await get(b.url, "/healthz")).status).toBe(200);
@@ -58,11 +64,19 @@ describe("rate limiting, shared through Redis by every API replica", () => {
     const dataset = (await makeDataset(a.db.prisma, u.user.id)).id;
     const pod = async () => {
       const id = await insertDeployment(a, u.user.id, dataset);
-      return { id, token: (await mintRunToken({ prisma: a.db.prisma, clock: a.clock, config: a.config }, { deploymentId: id })).token };
+      return {
+        id,
+        token: (await mintRunToken({ prisma: a.db.prisma, clock: a.clock, config: a.config }, { deploymentId: id }))
+          .token,
+      };
     };
     const [one, two] = [await pod(), await pod()];
     const post = (base: string, p: { id: string; token: string }) =>
-      fetch(`${base}/v1/runs/${p.id}/events`, { method: "POST", headers: { authorization: `Bearer ${p.token}`, "content-type": "application/json" }, body: JSON.stringify({ type: "log", lines: ["hi"] }) });
+      fetch(`${base}/v1/runs/${p.id}/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${p.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "log", lines: ["hi"] }),
+      });
     const first = [await post(a.url, one), await post(b.url, one), await post(a.url, one)].map((r) => r.status);
     expect(first).toEqual([202, 202, 202]);
     expect((await post(b.url, one)).status).toBe(429);

@@ -30,7 +30,15 @@ function limiter(name: string, limit: number, deps: LimiterDeps, extra: Partial<
     // Redis unavailable: answer the request rather than fail it (readiness reports Redis)
     passOnStoreError: true,
     handler: (_req, res, _next, options) => {
-      res.status(options.statusCode).json({ error: { code: "RATE_LIMITED", message: "too many requests; retry after the Retry-After seconds", details: { limit, windowSeconds: WINDOW_MS / 1000 } } });
+      res
+        .status(options.statusCode)
+        .json({
+          error: {
+            code: "RATE_LIMITED",
+            message: "too many requests; retry after the Retry-After seconds",
+            details: { limit, windowSeconds: WINDOW_MS / 1000 },
+          },
+        });
     },
     ...extra,
   });
@@ -72,5 +80,7 @@ export function rateLimits(deps: LimiterDeps): RequestHandler {
  * request that proved it speaks for the deployment spends that deployment's budget (and makes a counter).
  */
 export function runRateLimit(deps: LimiterDeps): RequestHandler {
-  return limiter("run", deps.config.env.RATE_LIMIT_RUN_PER_MINUTE, deps, { keyGenerator: (_req, res) => runDeploymentOf(res) ?? "none" });
+  return limiter("run", deps.config.env.RATE_LIMIT_RUN_PER_MINUTE, deps, {
+    keyGenerator: (_req, res) => runDeploymentOf(res) ?? "none",
+  });
 }

@@ -25,7 +25,12 @@ let mainLike: { port: number; close(): Promise<void> };
 
 beforeAll(async () => {
   h = await startTestApi({
-    env: { API_IDLE_TIMEOUT_MS: String(IDLE_MS), API_KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_MS), API_HEADERS_TIMEOUT_MS: String(HEADERS_MS), API_REQUEST_TIMEOUT_MS: String(REQUEST_MS) },
+    env: {
+      API_IDLE_TIMEOUT_MS: String(IDLE_MS),
+      API_KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_MS),
+      API_HEADERS_TIMEOUT_MS: String(HEADERS_MS),
+      API_REQUEST_TIMEOUT_MS: String(REQUEST_MS),
+    },
   });
   const server = http.createServer(h.app);
   applyServerLimits(server, h.config.env);
@@ -53,7 +58,11 @@ interface Exchange {
 }
 
 /** Connects, lets `drive` write, and records what comes back until the server closes the socket or `waitMs` pass. */
-function exchange(port: number, waitMs: number, drive: (socket: net.Socket) => void = () => undefined): Promise<Exchange> {
+function exchange(
+  port: number,
+  waitMs: number,
+  drive: (socket: net.Socket) => void = () => undefined,
+): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
     const started = Date.now();
@@ -95,7 +104,9 @@ interface RawAnswer {
 function parseAnswer(raw: string): RawAnswer {
   const end = raw.indexOf("\r\n\r\n");
   const [statusLine = "", ...lines] = raw.slice(0, end).split("\r\n");
-  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+  const headers = Object.fromEntries(
+    lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]),
+  );
   const text = raw.slice(end + 4);
   expect(Buffer.byteLength(text, "latin1")).toBe(Number(headers["content-length"]));
   return { status: Number(statusLine.split(" ")[1]), headers, body: JSON.parse(text) };
@@ -128,21 +139,28 @@ describe("timeouts (finding 5)", () => {
 
   it("a kept-alive connection with no next request is closed within API_KEEP_ALIVE_TIMEOUT_MS (+ Node's 1 s) of its answer", async () => {
     const limit = KEEP_ALIVE_MS + NODE_KEEP_ALIVE_MARGIN_MS + SLACK_MS; // Node's default, 5 s + 1 s, is past it
-    const kept = await exchange(harnessPort(), limit, (s) => s.write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"));
+    const kept = await exchange(harnessPort(), limit, (s) =>
+      s.write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"),
+    );
     expect(kept.received).toMatch(/^HTTP\/1\.1 200 /);
     expect(kept.closedAfterMs).not.toBeNull();
     expect(kept.closedAfterMs).toBeLessThanOrEqual(limit);
   });
 
   it("headers trickling in (a byte every 100 ms, never idle): 408 in the JSON shape within API_HEADERS_TIMEOUT_MS", async () => {
-    const slow = await exchange(mainLike.port, HEADERS_MS + SLACK_MS, drip(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ${"a".repeat(500)}`, 100));
+    const slow = await exchange(
+      mainLike.port,
+      HEADERS_MS + SLACK_MS,
+      drip(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ${"a".repeat(500)}`, 100),
+    );
     expect(slow.closedAfterMs).not.toBeNull();
     expect(slow.closedAfterMs).toBeLessThanOrEqual(HEADERS_MS + SLACK_MS);
     expectJsonError(parseAnswer(slow.received), 408, "REQUEST_TIMEOUT");
   });
 
   it("a body trickling in (a byte every 100 ms, never idle): 408 in the JSON shape within API_REQUEST_TIMEOUT_MS", async () => {
-    const head = "POST /v1/nothing-here HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+    const head =
+      "POST /v1/nothing-here HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
     const slow = await exchange(mainLike.port, REQUEST_MS + SLACK_MS, (s) => {
       s.write(head);
       drip(`{"a":"${"b".repeat(990)}"}`, 100)(s);
@@ -164,13 +182,19 @@ describe("what Node's HTTP parser refuses is a JSON error with the security head
     ["a server set up like main.ts", () => mainLike.port],
   ] as const) {
     it(`${name}: headers over Node's limit → 431 HEADERS_TOO_LARGE, then the socket is closed`, async () => {
-      const big = await exchange(port(), 5_000, (s) => s.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20 * 1024)}\r\n\r\n`));
+      const big = await exchange(port(), 5_000, (s) =>
+        s.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20 * 1024)}\r\n\r\n`),
+      );
       expect(big.closedAfterMs).not.toBeNull();
       expectJsonError(parseAnswer(big.received), 431, "HEADERS_TOO_LARGE");
     });
 
     it(`${name}: a garbage request line → 400 BAD_REQUEST, then the socket is closed`, async () => {
-      for (const line of ["NOT-A-METHOD / HTTP/1.1\r\n\r\n", "\u0001\u0002 garbage\r\n\r\n", "GET / HTTP/9.9\r\n\r\n"]) {
+      for (const line of [
+        "NOT-A-METHOD / HTTP/1.1\r\n\r\n",
+        "\u0001\u0002 garbage\r\n\r\n",
+        "GET / HTTP/9.9\r\n\r\n",
+      ]) {
         const bad = await exchange(port(), 5_000, (s) => s.write(line));
         expect([JSON.stringify(line), bad.closedAfterMs === null]).toEqual([JSON.stringify(line), false]);
         expectJsonError(parseAnswer(bad.received), 400, "BAD_REQUEST");

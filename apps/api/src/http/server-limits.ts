@@ -4,7 +4,10 @@ import type { Request, Response } from "express";
 import type { Env } from "@trainpod/core";
 import { securityHeaders } from "./security";
 
-export type ServerLimits = Pick<Env, "API_REQUEST_TIMEOUT_MS" | "API_HEADERS_TIMEOUT_MS" | "API_KEEP_ALIVE_TIMEOUT_MS" | "API_IDLE_TIMEOUT_MS">;
+export type ServerLimits = Pick<
+  Env,
+  "API_REQUEST_TIMEOUT_MS" | "API_HEADERS_TIMEOUT_MS" | "API_KEEP_ALIVE_TIMEOUT_MS" | "API_IDLE_TIMEOUT_MS"
+>;
 
 /**
  * The API server's own limits, for every http.Server that serves the app (main.ts, the test harnesses):
@@ -26,7 +29,10 @@ export function applyServerLimits(server: Server, env: ServerLimits): void {
   server.keepAliveTimeout = env.API_KEEP_ALIVE_TIMEOUT_MS;
   server.timeout = env.API_IDLE_TIMEOUT_MS;
   const shortest = Math.min(server.headersTimeout, request > 0 ? request : Infinity);
-  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(shortest / 4)));
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(
+    50,
+    Math.min(1_000, Math.floor(shortest / 4)),
+  );
   server.on("clientError", answerClientError);
 }
 
@@ -38,7 +44,10 @@ export function keepStreamOpen(req: IncomingMessage): void {
 /** What helmet sets on every answer of the app, worked out once (its defaults are static strings). */
 const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = (() => {
   const headers: Array<[string, string]> = [];
-  const res = { setHeader: (name: string, value: unknown) => void headers.push([name, String(value)]), removeHeader: () => undefined };
+  const res = {
+    setHeader: (name: string, value: unknown) => void headers.push([name, String(value)]),
+    removeHeader: () => undefined,
+  };
   securityHeaders()({} as Request, res as unknown as Response, () => undefined);
   return headers;
 })();

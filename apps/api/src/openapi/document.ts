@@ -6,7 +6,12 @@ import { SPEND_OPERATIONS } from "./spend-operations";
 
 type Json = Record<string, unknown>;
 
-const SECURITY: Record<Operation["security"], Json[]> = { apiKey: [{ apiKey: [] }], runToken: [{ runToken: [] }], admin: [{ apiKey: [] }, { adminBasic: [] }], none: [] };
+const SECURITY: Record<Operation["security"], Json[]> = {
+  apiKey: [{ apiKey: [] }],
+  runToken: [{ runToken: [] }],
+  admin: [{ apiKey: [] }, { adminBasic: [] }],
+  none: [],
+};
 
 /** zod → JSON Schema (2020-12, OpenAPI 3.1's dialect); requests as clients send them, responses as the API writes them. */
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): Json {
@@ -24,12 +29,19 @@ function content(body: Body, io: "input" | "output"): Json | undefined {
 }
 
 function parameters(op: Operation): Json[] {
-  const params: Json[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+  const params: Json[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+    name: m[1],
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+  }));
   if (op.query) {
     const shape = jsonSchema(op.query, "input") as { properties?: Record<string, Json>; required?: string[] };
-    for (const [name, schema] of Object.entries(shape.properties ?? {})) params.push({ name, in: "query", required: shape.required?.includes(name) ?? false, schema });
+    for (const [name, schema] of Object.entries(shape.properties ?? {}))
+      params.push({ name, in: "query", required: shape.required?.includes(name) ?? false, schema });
   }
-  for (const [name, description] of Object.entries(op.headers ?? {})) params.push({ name, in: "header", required: false, description, schema: { type: "string" } });
+  for (const [name, description] of Object.entries(op.headers ?? {}))
+    params.push({ name, in: "header", required: false, description, schema: { type: "string" } });
   return params;
 }
 
@@ -39,7 +51,9 @@ function operation(op: Operation): Json {
     const c = content(body, "output");
     responses[status] = { description: body.description, ...(c ? { content: c } : {}) };
   }
-  const requestBody = op.body ? { required: true, description: op.body.description, content: content(op.body, "input") } : undefined;
+  const requestBody = op.body
+    ? { required: true, description: op.body.description, content: content(op.body, "input") }
+    : undefined;
   return {
     summary: op.summary,
     tags: [op.tag],
@@ -54,16 +68,27 @@ function operation(op: Operation): Json {
 /** The OpenAPI 3.1 document of the API, generated from the operation registry and its zod schemas. */
 export function buildOpenApiDocument(version = "0.1.0"): Json {
   const paths: Record<string, Json> = {};
-  for (const op of [...OPERATIONS, ...ADMIN_OPERATIONS, ...ARTIFACT_OPERATIONS, ...SPEND_OPERATIONS]) (paths[op.path] ??= {})[op.method] = operation(op);
+  for (const op of [...OPERATIONS, ...ADMIN_OPERATIONS, ...ARTIFACT_OPERATIONS, ...SPEND_OPERATIONS])
+    (paths[op.path] ??= {})[op.method] = operation(op);
   return {
     openapi: "3.1.0",
-    info: { title: "trainpod API", version, description: "Deploys GPU fine-tuning runs to RunPod and makes sure no GPU dollar is wasted. Money is exact decimal USD strings." },
+    info: {
+      title: "trainpod API",
+      version,
+      description:
+        "Deploys GPU fine-tuning runs to RunPod and makes sure no GPU dollar is wasted. Money is exact decimal USD strings.",
+    },
     servers: [{ url: "/" }],
     components: {
       securitySchemes: {
         apiKey: { type: "http", scheme: "bearer", description: "an API key (tp_live_...)" },
         runToken: { type: "http", scheme: "bearer", description: "the run token handed to the pod" },
-        adminBasic: { type: "http", scheme: "basic", description: "any user name, an admin's or operator's API key as the password: GET and HEAD only (scripts); browsers log in at /admin/login (a session cookie, same-origin checked)" },
+        adminBasic: {
+          type: "http",
+          scheme: "basic",
+          description:
+            "any user name, an admin's or operator's API key as the password: GET and HEAD only (scripts); browsers log in at /admin/login (a session cookie, same-origin checked)",
+        },
       },
     },
     paths,

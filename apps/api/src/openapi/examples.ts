@@ -13,7 +13,13 @@ export const deploymentRequestExample = {
   maxCostUsd: "5",
 };
 
-export const estimateRequestExample = { gpuTypeIds: ["NVIDIA GeForce RTX 4090", "NVIDIA A40"], gpuCount: 1, maxRuntimeMinutes: 120, maxCostUsd: "1", expectedRuntimeMinutes: 45 };
+export const estimateRequestExample = {
+  gpuTypeIds: ["NVIDIA GeForce RTX 4090", "NVIDIA A40"],
+  gpuCount: 1,
+  maxRuntimeMinutes: 120,
+  maxCostUsd: "1",
+  expectedRuntimeMinutes: 45,
+};
 
 export const estimateExample = {
   priceSource: "trainpod list price table (RunPod's REST API v1 has no price endpoint)",
@@ -24,7 +30,12 @@ export const estimateExample = {
     { gpuTypeId: "NVIDIA A40", known: true, podHourUsd: "0.400000" },
   ],
   expected: { gpuTypeId: "NVIDIA GeForce RTX 4090", runtimeMinutes: 45, costUsd: "0.517500" },
-  worstCase: { gpuTypeId: "NVIDIA GeForce RTX 4090", runtimeMinutes: 120, costUsd: "1.000000", uncappedCostUsd: "1.380000" },
+  worstCase: {
+    gpuTypeId: "NVIDIA GeForce RTX 4090",
+    runtimeMinutes: 120,
+    costUsd: "1.000000",
+    uncappedCostUsd: "1.380000",
+  },
   costCap: { maxCostUsd: "1.000000", maxRuntimeMinutes: 120, bindingLimit: "maxCostUsd", budgetLastsMinutes: 86 },
   setup: { timeoutMinutes: 20, worstCaseCostUsd: "0.230000" },
 };
@@ -78,7 +89,13 @@ export const deploymentExample = {
   },
 };
 
-export const eventExample = { id: "42", type: "progress", message: null, data: { step: 40, totalSteps: 100, loss: 1.234 }, at: AT };
+export const eventExample = {
+  id: "42",
+  type: "progress",
+  message: null,
+  data: { step: 40, totalSteps: 100, loss: 1.234 },
+  at: AT,
+};
 
 export const datasetExample = {
   id: DATASET_ID,

@@ -38,7 +38,10 @@ function registeredRoutes(app: Express): string[] {
   return out;
 }
 
-type Doc = { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>> };
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+};
 
 describe("the OpenAPI document", () => {
   const doc = buildOpenApiDocument() as Doc;
@@ -56,7 +59,10 @@ describe("the OpenAPI document", () => {
       for (const body of [op.body, ...Object.values(op.responses)]) {
         if (body?.schema === undefined || body.example === undefined) continue;
         const r = body.schema.safeParse(body.example);
-        expect({ op: `${op.method} ${op.path}`, issues: r.success ? [] : r.error.issues }).toEqual({ op: `${op.method} ${op.path}`, issues: [] });
+        expect({ op: `${op.method} ${op.path}`, issues: r.success ? [] : r.error.issues }).toEqual({
+          op: `${op.method} ${op.path}`,
+          issues: [],
+        });
         checked++;
       }
     }
@@ -65,13 +71,35 @@ describe("the OpenAPI document", () => {
 
   it("is OpenAPI 3.1 with JSON Schemas generated from zod", () => {
     expect(doc.openapi).toBe("3.1.0");
-    const submit = doc.paths["/v1/deployments"]?.post as unknown as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> } };
+    const submit = doc.paths["/v1/deployments"]?.post as unknown as {
+      requestBody: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> };
+    };
     const schema = submit.requestBody.content["application/json"]?.schema;
-    expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(["datasetId", "gpuTypeIds", "maxCostUsd", "setupTimeoutMinutes"]));
+    expect(Object.keys(schema?.properties ?? {})).toEqual(
+      expect.arrayContaining(["datasetId", "gpuTypeIds", "maxCostUsd", "setupTimeoutMinutes"]),
+    );
     expect(schema?.required).toEqual(expect.arrayContaining(["datasetId", "baseModel", "gpuTypeIds"]));
     // the typed hyperparameters (issue 15): every name with its type, unknown keys refused
-    const hp = schema?.properties.hyperparameters as { properties: Record<string, { type?: string; minimum?: number }>; additionalProperties: boolean };
-    expect(Object.keys(hp.properties)).toEqual(expect.arrayContaining(["learning_rate", "epochs", "steps", "lora_r", "lora_alpha", "lora_dropout", "max_seq_length", "batch_size", "gradient_accumulation_steps", "completion_only_loss", "target_modules", "merge_adapter"]));
+    const hp = schema?.properties.hyperparameters as {
+      properties: Record<string, { type?: string; minimum?: number }>;
+      additionalProperties: boolean;
+    };
+    expect(Object.keys(hp.properties)).toEqual(
+      expect.arrayContaining([
+        "learning_rate",
+        "epochs",
+        "steps",
+        "lora_r",
+        "lora_alpha",
+        "lora_dropout",
+        "max_seq_length",
+        "batch_size",
+        "gradient_accumulation_steps",
+        "completion_only_loss",
+        "target_modules",
+        "merge_adapter",
+      ]),
+    );
     expect(hp.properties.epochs).toMatchObject({ type: "integer", minimum: 1 });
     expect(hp.additionalProperties).toBe(false);
   });
@@ -89,13 +117,22 @@ describe("the OpenAPI document", () => {
   it("the response schemas describe what the API really answers", async () => {
     const u = await createUserWithKey(h.db.prisma, { email: "alice@example.com" });
     const auth = { authorization: `Bearer ${u.key}` };
-    const up = await request(h.app).post("/v1/datasets?name=x").set(auth).set("content-type", "application/x-ndjson").send('{"prompt":"p","completion":"c"}\n').expect(201);
+    const up = await request(h.app)
+      .post("/v1/datasets?name=x")
+      .set(auth)
+      .set("content-type", "application/x-ndjson")
+      .send('{"prompt":"p","completion":"c"}\n')
+      .expect(201);
     expect(datasetSchema.safeParse(up.body).error).toBeUndefined();
     const id = await insertDeployment(h, u.user.id, (await makeDataset(h.db.prisma, u.user.id)).id);
     await recordEvent(h.db.prisma, id, { type: "progress", data: { step: 1 } });
     const d = await request(h.app).get(`/v1/deployments/${id}`).set(auth).expect(200);
     expect(deploymentWithEventsSchema.safeParse(d.body).error).toBeUndefined();
-    const e = await request(h.app).post("/v1/deployments/estimate").set(auth).send({ gpuTypeIds: ["NVIDIA A40"] }).expect(200);
+    const e = await request(h.app)
+      .post("/v1/deployments/estimate")
+      .set(auth)
+      .send({ gpuTypeIds: ["NVIDIA A40"] })
+      .expect(200);
     expect(estimateSchema.safeParse(e.body).error).toBeUndefined();
     const admin = await createUserWithKey(h.db.prisma, { email: "ops@example.com", role: "ADMIN" });
     const stats = await request(h.app).get("/v1/stats").set("authorization", `Bearer ${admin.key}`).expect(200);

@@ -1,7 +1,10 @@
 import { z } from "zod";
 
 /** zod schemas of the API's answers: the OpenAPI document is generated from them and examples are checked against them. */
-const usd = z.string().regex(/^-?\d+\.\d{6}$/).describe("USD as a decimal string with 6 decimals (exact micro-dollars)");
+const usd = z
+  .string()
+  .regex(/^-?\d+\.\d{6}$/)
+  .describe("USD as a decimal string with 6 decimals (exact micro-dollars)");
 const when = z.string().describe("ISO 8601 timestamp");
 const status = z.enum(["QUEUED", "PROVISIONING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]);
 
@@ -21,7 +24,9 @@ export const preflightErrorSchema = z.object({
 
 export const eventSchema = z.object({
   id: z.string().regex(/^\d+$/).describe("monotonic event id; the SSE id of the stream"),
-  type: z.string().describe("submitted, pod_created, running, progress, log, succeeded, failed, cancelled, pod_terminated, ..."),
+  type: z
+    .string()
+    .describe("submitted, pod_created, running, progress, log, succeeded, failed, cancelled, pod_terminated, ..."),
   message: z.string().nullable(),
   data: z.unknown(),
   at: when,
@@ -42,11 +47,27 @@ export const deploymentSchema = z.object({
   image: z.string(),
   limits: z.object({ maxRuntimeMinutes: z.number().int(), maxCostUsd: usd, setupTimeoutMinutes: z.number().int() }),
   dataCenterIds: z.array(z.string()),
-  pod: z.object({ id: z.string().nullable(), gpuTypeId: z.string().nullable(), dataCenterId: z.string().nullable(), costPerHrUsd: usd.nullable() }),
-  progress: z.object({ step: z.number().int().nullable(), totalSteps: z.number().int().nullable(), loss: z.string().nullable() }),
+  pod: z.object({
+    id: z.string().nullable(),
+    gpuTypeId: z.string().nullable(),
+    dataCenterId: z.string().nullable(),
+    costPerHrUsd: usd.nullable(),
+  }),
+  progress: z.object({
+    step: z.number().int().nullable(),
+    totalSteps: z.number().int().nullable(),
+    loss: z.string().nullable(),
+  }),
   costUsd: usd.nullable(),
   runpodBill: z
-    .object({ totalUsd: usd, gpuUsd: usd.nullable(), cpuUsd: usd.nullable(), diskUsd: usd.nullable(), differenceUsd: z.string().nullable(), readAt: when })
+    .object({
+      totalUsd: usd,
+      gpuUsd: usd.nullable(),
+      cpuUsd: usd.nullable(),
+      diskUsd: usd.nullable(),
+      differenceUsd: z.string().nullable(),
+      readAt: when,
+    })
     .nullable()
     .describe("RunPod's own bill (GET /v2/billing/pods), read by the billing job after termination; null until then"),
   runtimeSeconds: z.number().int().nullable(),
@@ -65,7 +86,10 @@ export const deploymentSchema = z.object({
 });
 
 export const deploymentWithEventsSchema = deploymentSchema.extend({ events: z.array(eventSchema) });
-export const deploymentPageSchema = z.object({ items: z.array(deploymentSchema), nextCursor: z.string().uuid().nullable() });
+export const deploymentPageSchema = z.object({
+  items: z.array(deploymentSchema),
+  nextCursor: z.string().uuid().nullable(),
+});
 
 export const datasetSchema = z.object({
   id: z.string().uuid(),
@@ -85,7 +109,12 @@ export const estimateSchema = z.object({
   gpuTypes: z.array(z.object({ gpuTypeId: z.string(), known: z.boolean(), podHourUsd: usd.nullable() })),
   expected: z.object({ gpuTypeId: z.string(), runtimeMinutes: z.number().int(), costUsd: usd }),
   worstCase: z.object({ gpuTypeId: z.string(), runtimeMinutes: z.number().int(), costUsd: usd, uncappedCostUsd: usd }),
-  costCap: z.object({ maxCostUsd: usd, maxRuntimeMinutes: z.number().int(), bindingLimit: z.enum(["maxCostUsd", "maxRuntimeMinutes"]), budgetLastsMinutes: z.number().int().nullable() }),
+  costCap: z.object({
+    maxCostUsd: usd,
+    maxRuntimeMinutes: z.number().int(),
+    bindingLimit: z.enum(["maxCostUsd", "maxRuntimeMinutes"]),
+    budgetLastsMinutes: z.number().int().nullable(),
+  }),
   setup: z.object({ timeoutMinutes: z.number().int(), worstCaseCostUsd: usd }),
 });
 

@@ -10,7 +10,15 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import express from "express";
-import { createApiKey, createUserWithKey, ManualClock, mintDatasetToken, mintRunToken, revokeApiKey, revokeDeploymentTokens } from "@trainpod/core";
+import {
+  createApiKey,
+  createUserWithKey,
+  ManualClock,
+  mintDatasetToken,
+  mintRunToken,
+  revokeApiKey,
+  revokeDeploymentTokens,
+} from "@trainpod/core";
 import { apiKeyAuth, requireScreenAccess } from "../http/auth";
 import { errorHandler } from "../http/error-handler";
 import { insertDeployment, leakedSecrets, startTestApi, type ApiHarness } from "../../../../test/support/api-harness";
@@ -64,21 +72,35 @@ let owner: { id: string; key: string; deployment: string; dataset: string };
 let other: string;
 let revoked: string;
 
-async function call(c: RouteCase, key: string | null, ids = owner): Promise<{ status: number; json: { error?: { code: string } } }> {
+async function call(
+  c: RouteCase,
+  key: string | null,
+  ids = owner,
+): Promise<{ status: number; json: { error?: { code: string } } }> {
   const url = `${h.url}${c.path.replace(":deployment", ids.deployment).replace(":dataset", ids.dataset)}`;
   const res = await fetch(url, {
     method: c.method,
-    headers: { "content-type": c.path.startsWith("/v1/datasets") ? "application/x-ndjson" : "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    headers: {
+      "content-type": c.path.startsWith("/v1/datasets") ? "application/x-ndjson" : "application/json",
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+    },
     body: c.body,
   });
   const text = await res.text();
   bodies.push(text);
-  const json = (res.headers.get("content-type") ?? "").includes("json") ? (JSON.parse(text) as { error?: { code: string } }) : {};
+  const json = (res.headers.get("content-type") ?? "").includes("json")
+    ? (JSON.parse(text) as { error?: { code: string } })
+    : {};
   return { status: res.status, json };
 }
 
 /** A raw request: node's http client sends the path as written (fetch would resolve `..`). */
-function raw(method: string, rawPath: string, headers: Record<string, string>, body = ""): Promise<{ status: number; body: string }> {
+function raw(
+  method: string,
+  rawPath: string,
+  headers: Record<string, string>,
+  body = "",
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(`${h.url}${rawPath}`, { method, headers, path: rawPath }, (res) => {
       let text = "";
@@ -96,8 +118,23 @@ function raw(method: string, rawPath: string, headers: Record<string, string>, b
 beforeAll(async () => {
   h = await startTestApi({ clock, env: { ARTIFACT_DIR: path.join(tmp, "a", "b", "artifacts") } });
   const a = await createUserWithKey(h.db.prisma, { email: "owner@example.com" });
-  const dataset = await h.db.prisma.dataset.create({ data: { userId: a.user.id, name: "d", storageKey: "x/y.jsonl", sizeBytes: 1n, sha256: "0".repeat(64), format: "PROMPT_COMPLETION", rowCount: 1 } });
-  owner = { id: a.user.id, key: a.key, dataset: dataset.id, deployment: await insertDeployment(h, a.user.id, dataset.id) };
+  const dataset = await h.db.prisma.dataset.create({
+    data: {
+      userId: a.user.id,
+      name: "d",
+      storageKey: "x/y.jsonl",
+      sizeBytes: 1n,
+      sha256: "0".repeat(64),
+      format: "PROMPT_COMPLETION",
+      rowCount: 1,
+    },
+  });
+  owner = {
+    id: a.user.id,
+    key: a.key,
+    dataset: dataset.id,
+    deployment: await insertDeployment(h, a.user.id, dataset.id),
+  };
   other = (await createUserWithKey(h.db.prisma, { email: "other@example.com" })).key;
   const extra = await createApiKey(h.db.prisma, a.user.id, "to revoke");
   revoked = extra.key;
@@ -120,7 +157,9 @@ describe.each(USER_ROUTES)("$method $path", (c) => {
     it("another user's resource is 404, as if it did not exist", async () => {
       const res = await call(c, other);
       expect([res.status, res.json.error?.code]).toEqual([404, "NOT_FOUND"]);
-      expect((await h.db.prisma.deployment.findUniqueOrThrow({ where: { id: owner.deployment } })).status).toBe("QUEUED");
+      expect((await h.db.prisma.deployment.findUniqueOrThrow({ where: { id: owner.deployment } })).status).toBe(
+        "QUEUED",
+      );
     });
   }
 });
@@ -137,14 +176,31 @@ describe("admin-only routes", () => {
       expect({ path: c.path, ok: (await call(c, admin.key)).status < 400 }).toEqual({ path: c.path, ok: true });
     }
     const probe = express();
-    probe.all("/probe", apiKeyAuth({ prisma: h.db.prisma, clock }), requireScreenAccess, (_req, res) => void res.json({ ok: true }));
+    probe.all(
+      "/probe",
+      apiKeyAuth({ prisma: h.db.prisma, clock }),
+      requireScreenAccess,
+      (_req, res) => void res.json({ ok: true }),
+    );
     probe.use(errorHandler(captureLogger().logger));
     const server = probe.listen(0);
     const port = (server.address() as { port: number }).port;
     try {
-      const status = async (key?: string, method = "GET") => (await fetch(`http://127.0.0.1:${port}/probe`, { method, headers: key ? { authorization: `Bearer ${key}` } : {} })).status;
-      expect([await status(), await status(owner.key), await status(operator.key), await status(admin.key)]).toEqual([401, 403, 200, 200]);
-      expect([await status(operator.key, "POST"), await status(operator.key, "DELETE"), await status(admin.key, "POST")]).toEqual([403, 403, 200]);
+      const status = async (key?: string, method = "GET") =>
+        (
+          await fetch(`http://127.0.0.1:${port}/probe`, {
+            method,
+            headers: key ? { authorization: `Bearer ${key}` } : {},
+          })
+        ).status;
+      expect([await status(), await status(owner.key), await status(operator.key), await status(admin.key)]).toEqual([
+        401, 403, 200, 200,
+      ]);
+      expect([
+        await status(operator.key, "POST"),
+        await status(operator.key, "DELETE"),
+        await status(admin.key, "POST"),
+      ]).toEqual([403, 403, 200]);
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
@@ -153,7 +209,13 @@ describe("admin-only routes", () => {
 });
 
 describe("run tokens", () => {
-  const post = (deploymentId: string, token: string) => raw("POST", `/v1/runs/${deploymentId}/events`, { authorization: `Bearer ${token}`, "content-type": "application/json" }, JSON.stringify({ type: "log", lines: ["hi"] }));
+  const post = (deploymentId: string, token: string) =>
+    raw(
+      "POST",
+      `/v1/runs/${deploymentId}/events`,
+      { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      JSON.stringify({ type: "log", lines: ["hi"] }),
+    );
   it("another deployment's token is 401; revoked at termination 401 TOKEN_REVOKED; expired 401 TOKEN_EXPIRED", async () => {
     const deps = { prisma: h.db.prisma, clock, config: h.config };
     const mine = await insertDeployment(h, owner.id, owner.dataset);
@@ -176,18 +238,37 @@ describe("path traversal", () => {
     const id = await insertDeployment(h, owner.id, owner.dataset);
     const token = (await mintRunToken({ prisma: h.db.prisma, clock, config: h.config }, { deploymentId: id })).token;
     secrets.push(token);
-    const put = (p: string) => raw("PUT", `/v1/runs/${id}/artifacts/${p}`, { authorization: `Bearer ${token}` }, "evil");
-    for (const p of ["../../escape.txt", "..%2f..%2fescape.txt", "%2e%2e/%2e%2e/escape.txt", "a/../../escape.txt", "%2fetc%2fescape.txt", "..\\..\\escape.txt", "a/./b"]) {
+    const put = (p: string) =>
+      raw("PUT", `/v1/runs/${id}/artifacts/${p}`, { authorization: `Bearer ${token}` }, "evil");
+    for (const p of [
+      "../../escape.txt",
+      "..%2f..%2fescape.txt",
+      "%2e%2e/%2e%2e/escape.txt",
+      "a/../../escape.txt",
+      "%2fetc%2fescape.txt",
+      "..\\..\\escape.txt",
+      "a/./b",
+    ]) {
       const res = await put(p);
       expect([p, res.status]).toEqual([p, expect.any(Number)]);
       expect(res.status === 400 || res.status === 404).toBe(true);
       expect(JSON.parse(res.body).error.code).toMatch(/VALIDATION_FAILED|NOT_FOUND/);
     }
     for (const p of ["../../escape.txt", "a/../../escape.txt", "/etc/escape.txt", "..\\..\\escape.txt", "a/./b"]) {
-      const declared = await raw("POST", `/v1/runs/${id}/artifacts`, { authorization: `Bearer ${token}`, "content-type": "application/json" }, JSON.stringify({ path: p, sizeBytes: 4, sha256: sha256Hex("evil") }));
+      const declared = await raw(
+        "POST",
+        `/v1/runs/${id}/artifacts`,
+        { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        JSON.stringify({ path: p, sizeBytes: 4, sha256: sha256Hex("evil") }),
+      );
       expect([p, declared.status, JSON.parse(declared.body).error.code]).toEqual([p, 400, "VALIDATION_FAILED"]);
     }
-    const declared = await raw("POST", `/v1/runs/${id}/artifacts`, { authorization: `Bearer ${token}`, "content-type": "application/json" }, JSON.stringify({ path: "ok/model.bin", sizeBytes: 4, sha256: sha256Hex("evil") }));
+    const declared = await raw(
+      "POST",
+      `/v1/runs/${id}/artifacts`,
+      { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      JSON.stringify({ path: "ok/model.bin", sizeBytes: 4, sha256: sha256Hex("evil") }),
+    );
     expect(declared.status).toBe(201);
     expect((await put("ok/model.bin")).status).toBe(201);
     const files = readdirSync(tmp, { recursive: true }).map(String);
@@ -196,9 +277,16 @@ describe("path traversal", () => {
   });
 
   it("dataset download: the token is the only handle; paths in it or after the route go nowhere", async () => {
-    const minted = await mintDatasetToken({ prisma: h.db.prisma, clock, config: h.config }, { deploymentId: owner.deployment });
+    const minted = await mintDatasetToken(
+      { prisma: h.db.prisma, clock, config: h.config },
+      { deploymentId: owner.deployment },
+    );
     secrets.push(minted.token);
-    for (const p of ["/v1/datasets/download?token=../../../etc/passwd", "/v1/datasets/download?token=%2e%2e%2fetc%2fpasswd", "/v1/datasets/download/../../../etc/passwd"]) {
+    for (const p of [
+      "/v1/datasets/download?token=../../../etc/passwd",
+      "/v1/datasets/download?token=%2e%2e%2fetc%2fpasswd",
+      "/v1/datasets/download/../../../etc/passwd",
+    ]) {
       const res = await raw("GET", p, {});
       expect([p, res.status]).toEqual([p, expect.any(Number)]);
       expect(res.status === 401 || res.status === 404).toBe(true);

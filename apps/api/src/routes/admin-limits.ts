@@ -1,6 +1,14 @@
 import { Router } from "express";
 import { currentUserId } from "../http/auth";
-import { AppError, ownSpend, setUserLimits, spendReport, type Clock, type PrismaClient, type SpendSettings } from "@trainpod/core";
+import {
+  AppError,
+  ownSpend,
+  setUserLimits,
+  spendReport,
+  type Clock,
+  type PrismaClient,
+  type SpendSettings,
+} from "@trainpod/core";
 
 export interface AdminLimitRouteDeps {
   prisma: PrismaClient;
@@ -31,7 +39,10 @@ export function adminLimitRoutes(deps: AdminLimitRouteDeps): Router {
   router.put("/v1/admin/users/:id/limits", async (req, res) => {
     const id = String(req.params.id);
     // the user's id, or their email
-    const user = await deps.prisma.user.findUnique({ where: /^[0-9a-f-]{36}$/i.test(id) ? { id } : { email: id }, select: { id: true } });
+    const user = await deps.prisma.user.findUnique({
+      where: /^[0-9a-f-]{36}$/i.test(id) ? { id } : { email: id },
+      select: { id: true },
+    });
     if (!user) throw new AppError("NOT_FOUND", "user not found");
     await setUserLimits(deps.prisma, user.id, req.body);
     const view = (await spendReport(deps.prisma, deps.spend, deps.clock.now())).find((u) => u.userId === user.id);

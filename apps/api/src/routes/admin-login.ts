@@ -1,7 +1,13 @@
 import express, { Router, type Request, type RequestHandler, type Response } from "express";
 import { ApiKeyCache, AppError, assertScreenAccess, type Clock, type Logger, type PrismaClient } from "@trainpod/core";
 import { LOGIN_PATH, LOGOUT_PATH } from "../http/admin-auth";
-import { clearSessionCookie, isSameOrigin, sessionIdFrom, setSessionCookie, type AdminSessions } from "../http/admin-session";
+import {
+  clearSessionCookie,
+  isSameOrigin,
+  sessionIdFrom,
+  setSessionCookie,
+  type AdminSessions,
+} from "../http/admin-session";
 
 export interface AdminLoginDeps {
   prisma: PrismaClient;
@@ -19,7 +25,9 @@ function nextTarget(value: unknown): string {
 }
 
 /** A browser's form (navigation) rather than a script's JSON: answer with pages and redirects. */
-const fromForm = (req: Request) => req.get("sec-fetch-mode") === "navigate" || /^application\/x-www-form-urlencoded/i.test(req.get("content-type") ?? "");
+const fromForm = (req: Request) =>
+  req.get("sec-fetch-mode") === "navigate" ||
+  /^application\/x-www-form-urlencoded/i.test(req.get("content-type") ?? "");
 
 const MESSAGES: Record<string, string> = {
   UNAUTHORIZED: "That key is unknown or revoked.",
@@ -68,14 +76,16 @@ export function adminLoginRoutes(deps: AdminLoginDeps): Router {
   const keys = new ApiKeyCache(deps.prisma, deps.clock, { ttlMs: 0 });
   const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10 });
   const sameOrigin: RequestHandler = (req, _res, next) => {
-    if (!isSameOrigin(req, deps.publicUrl)) throw new AppError("FORBIDDEN", "cross-origin request refused: log in and out from trainpod's own pages");
+    if (!isSameOrigin(req, deps.publicUrl))
+      throw new AppError("FORBIDDEN", "cross-origin request refused: log in and out from trainpod's own pages");
     next();
   };
 
   router.get(LOGIN_PATH, (req, res) => loginPage(res, 200, nextTarget(req.query.next)));
 
   router.post(LOGIN_PATH, sameOrigin, form, async (req, res) => {
-    const body: Record<string, unknown> = typeof req.body === "object" && req.body !== null ? (req.body as Record<string, unknown>) : {};
+    const body: Record<string, unknown> =
+      typeof req.body === "object" && req.body !== null ? (req.body as Record<string, unknown>) : {};
     const next = nextTarget(body.next);
     let found;
     try {
@@ -83,14 +93,20 @@ export function adminLoginRoutes(deps: AdminLoginDeps): Router {
       assertScreenAccess(found.user.role, "GET");
     } catch (err) {
       const message = err instanceof AppError ? MESSAGES[err.code] : undefined;
-      if (message && fromForm(req)) return loginPage(res, err instanceof AppError && err.code === "FORBIDDEN" ? 403 : 401, next, message);
+      if (message && fromForm(req))
+        return loginPage(res, err instanceof AppError && err.code === "FORBIDDEN" ? 403 : 401, next, message);
       throw err;
     }
     const previous = sessionIdFrom(req);
     if (previous !== undefined) await deps.sessions.destroy(previous);
     const id = await deps.sessions.create({ id: found.user.id, apiKeyId: found.apiKey.id });
     setSessionCookie(req, res, id, deps.sessionMaxMs);
-    deps.logger.info("admin session started", { requestId: req.id, userId: found.user.id, apiKeyId: found.apiKey.id, role: found.user.role });
+    deps.logger.info("admin session started", {
+      requestId: req.id,
+      userId: found.user.id,
+      apiKeyId: found.apiKey.id,
+      role: found.user.role,
+    });
     if (fromForm(req)) return res.redirect(303, next);
     res.status(204).end();
   });

@@ -44,14 +44,21 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     const rows = await listAllDeployments(deps.prisma, req.query);
     const role = req.user?.role ?? "USER";
     res.json({
-      items: rows.map((d) => ({ ...deploymentView(d, now), userId: d.userId, lastLogLines: lastLines(d.failureMessage) })),
+      items: rows.map((d) => ({
+        ...deploymentView(d, now),
+        userId: d.userId,
+        lastLogLines: lastLines(d.failureMessage),
+      })),
       viewer: { role, canAct: canActOnScreens(role) },
     });
   });
 
   router.post("/v1/admin/deployments/:id/retry", async (req, res) => {
     const { deployment, created } = await retryDeployment(deps, req.params.id, `admin ${currentUserId(req)}`);
-    res.status(created ? 202 : 200).location(`/v1/deployments/${deployment.id}`).json(deploymentView(deployment, deps.clock.now()));
+    res
+      .status(created ? 202 : 200)
+      .location(`/v1/deployments/${deployment.id}`)
+      .json(deploymentView(deployment, deps.clock.now()));
   });
 
   router.post("/v1/admin/deployments/:id/cancel", async (req, res) => {

@@ -29,18 +29,36 @@ const folder = (deploymentId: string, ...rest: string[]) => path.join(h.config.e
 
 async function run(): Promise<{ id: string; token: string }> {
   const id = await insertDeployment(h, owner.id, owner.dataset);
-  return { id, token: (await mintRunToken({ prisma: h.db.prisma, clock: h.clock, config: h.config }, { deploymentId: id })).token };
+  return {
+    id,
+    token: (await mintRunToken({ prisma: h.db.prisma, clock: h.clock, config: h.config }, { deploymentId: id })).token,
+  };
 }
 
-async function upload(pod: { id: string; token: string }, p: string, data: Buffer): Promise<[number, string | undefined]> {
+async function upload(
+  pod: { id: string; token: string },
+  p: string,
+  data: Buffer,
+): Promise<[number, string | undefined]> {
   const headers = { authorization: `Bearer ${pod.token}` };
-  const declared = await fetch(`${h.url}/v1/runs/${pod.id}/artifacts`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ path: p, sizeBytes: data.length, sha256: sha256(data) }) });
+  const declared = await fetch(`${h.url}/v1/runs/${pod.id}/artifacts`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ path: p, sizeBytes: data.length, sha256: sha256(data) }),
+  });
   if (declared.status !== 201) return [declared.status, await errorCode(declared)];
-  const put = await fetch(`${h.url}/v1/runs/${pod.id}/artifacts/${p}`, { method: "PUT", headers: { ...headers, "content-type": "application/octet-stream" }, body: data });
+  const put = await fetch(`${h.url}/v1/runs/${pod.id}/artifacts/${p}`, {
+    method: "PUT",
+    headers: { ...headers, "content-type": "application/octet-stream" },
+    body: data,
+  });
   return [put.status, put.status === 201 ? undefined : await errorCode(put)];
 }
 
-const download = (deploymentId: string, p: string) => fetch(`${h.url}/v1/deployments/${deploymentId}/artifacts/${p}`, { headers: { authorization: `Bearer ${owner.key}` } });
+const download = (deploymentId: string, p: string) =>
+  fetch(`${h.url}/v1/deployments/${deploymentId}/artifacts/${p}`, {
+    headers: { authorization: `Bearer ${owner.key}` },
+  });
 
 describe("artifact routes and symlinks inside a deployment's folder", () => {
   it("the pod's PUT through a symlink into another deployment's folder: 400 VALIDATION_FAILED, the other file unchanged", async () => {
@@ -61,7 +79,11 @@ describe("artifact routes and symlinks inside a deployment's folder", () => {
     rmSync(folder(mine.id, "model"), { recursive: true });
     symlinkSync(folder(theirs.id, "model"), folder(mine.id, "model"));
     const res = await download(mine.id, "model/w.bin");
-    expect([res.status, res.headers.get("content-type"), res.headers.get("content-disposition")]).toEqual([400, "application/json; charset=utf-8", null]);
+    expect([res.status, res.headers.get("content-type"), res.headers.get("content-disposition")]).toEqual([
+      400,
+      "application/json; charset=utf-8",
+      null,
+    ]);
     expect(await errorCode(res)).toBe("VALIDATION_FAILED");
   });
 });

@@ -1,6 +1,16 @@
 import { pipeline } from "node:stream";
 import { Router, type Request, type Response } from "express";
-import { AppError, deleteArtifacts, getOwnDeployment, listArtifacts, storedArtifact, type Artifact, type ArtifactDeps, type Logger, type PrismaClient } from "@trainpod/core";
+import {
+  AppError,
+  deleteArtifacts,
+  getOwnDeployment,
+  listArtifacts,
+  storedArtifact,
+  type Artifact,
+  type ArtifactDeps,
+  type Logger,
+  type PrismaClient,
+} from "@trainpod/core";
 import { currentUserId, requireScreenAccess } from "../http/auth";
 import { parseRange } from "../http/range";
 
@@ -57,7 +67,10 @@ async function sendArtifact(deps: ArtifactRouteDeps, req: Request, res: Response
   const direct = deps.artifacts.storage.direct;
   if (direct) {
     // the bytes come from the bucket, Range included: nothing passes through this process
-    const signed = await direct.presignGet(artifact.storageKey, { expiresInSeconds: deps.artifacts.limits.presignSeconds, filename });
+    const signed = await direct.presignGet(artifact.storageKey, {
+      expiresInSeconds: deps.artifacts.limits.presignSeconds,
+      filename,
+    });
     res.set("Referrer-Policy", "no-referrer").redirect(302, signed.url);
     return;
   }
@@ -65,12 +78,15 @@ async function sendArtifact(deps: ArtifactRouteDeps, req: Request, res: Response
   const range = ifRange === undefined || ifRange === etag ? parseRange(req.get("range"), size) : null;
   if (range === "unsatisfiable") {
     res.set("Content-Range", `bytes */${size}`);
-    throw new AppError("RANGE_NOT_SATISFIABLE", `the range is outside the file's ${size} bytes`, { details: { sizeBytes: size } });
+    throw new AppError("RANGE_NOT_SATISFIABLE", `the range is outside the file's ${size} bytes`, {
+      details: { sizeBytes: size },
+    });
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? size - 1;
   // opened before the answer's headers are set: a file that cannot be read is a JSON error, not an attachment
-  const file = req.method === "HEAD" || size === 0 ? null : await deps.artifacts.storage.get(artifact.storageKey, { start, end });
+  const file =
+    req.method === "HEAD" || size === 0 ? null : await deps.artifacts.storage.get(artifact.storageKey, { start, end });
   res.status(range ? 206 : 200).set({
     "Content-Type": "application/octet-stream",
     "Content-Disposition": `attachment; filename="${filename}"`,
@@ -84,7 +100,11 @@ async function sendArtifact(deps: ArtifactRouteDeps, req: Request, res: Response
   }
   pipeline(file.stream, res, (err) => {
     if (err && !res.writableFinished && (err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") {
-      deps.logger.error("artifact read failed mid-transfer", { err, deploymentId: artifact.deploymentId, path: artifact.path });
+      deps.logger.error("artifact read failed mid-transfer", {
+        err,
+        deploymentId: artifact.deploymentId,
+        path: artifact.path,
+      });
     }
   });
 }

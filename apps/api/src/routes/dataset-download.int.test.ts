@@ -37,7 +37,8 @@ function download(url: string): Promise<Fetched> {
           if (res.statusCode !== 200) chunks.push(c);
         });
         res.on("end", () => {
-          const json = res.statusCode === 200 ? undefined : (JSON.parse(Buffer.concat(chunks).toString()) as Fetched["json"]);
+          const json =
+            res.statusCode === 200 ? undefined : (JSON.parse(Buffer.concat(chunks).toString()) as Fetched["json"]);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, sha256: hash.digest("hex"), json });
         });
         res.on("error", reject);
@@ -55,7 +56,8 @@ async function mint(datasetId: string) {
 
 /** ~`mb` MB of prompt/completion JSONL, generated as a stream. */
 function generated(mb: number): Readable {
-  const row = (i: number) => `${JSON.stringify({ prompt: `question ${i} ${"x".repeat(200)}`, completion: `answer ${i} ${"y".repeat(200)}` })}\n`;
+  const row = (i: number) =>
+    `${JSON.stringify({ prompt: `question ${i} ${"x".repeat(200)}`, completion: `answer ${i} ${"y".repeat(200)}` })}\n`;
   let i = 0;
   let sent = 0;
   return new Readable({
@@ -109,7 +111,12 @@ describe("GET /v1/datasets/download", () => {
     expect(res.headers["content-type"]).toBe("application/x-ndjson");
     expect(res.headers["x-content-sha256"]).toBe(bigSha);
     expect(res.headers.etag).toBe(`"sha256-${bigSha}"`);
-    const row = await until("token spent", () => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, usedAt: { not: null } } }), 10_000, 25);
+    const row = await until(
+      "token spent",
+      () => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, usedAt: { not: null } } }),
+      10_000,
+      25,
+    );
     expect(row.claimedAt).not.toBeNull();
     const again = await download(t.url);
     expect(again.status).toBe(401);
@@ -117,7 +124,12 @@ describe("GET /v1/datasets/download", () => {
   }, 30_000);
 
   it("answers 401 naming each bad kind: invalid, unknown, expired, revoked", async () => {
-    for (const url of [`${h.url}/v1/datasets/download`, `${h.url}/v1/datasets/download?token=nope`, `${h.url}/v1/datasets/download?token=..%2F..%2Fetc%2Fpasswd`, `${h.url}/v1/datasets/download?token=tp_ds_${"A".repeat(43)}`]) {
+    for (const url of [
+      `${h.url}/v1/datasets/download`,
+      `${h.url}/v1/datasets/download?token=nope`,
+      `${h.url}/v1/datasets/download?token=..%2F..%2Fetc%2Fpasswd`,
+      `${h.url}/v1/datasets/download?token=tp_ds_${"A".repeat(43)}`,
+    ]) {
       const res = await download(url);
       expect(res.status).toBe(401);
       expect(res.json?.error).toEqual({ code: "TOKEN_INVALID", message: "download token is invalid" });
@@ -147,7 +159,9 @@ describe("GET /v1/datasets/download", () => {
     expect(winners).toHaveLength(1);
     expect(winners[0]?.sha256).toBe(bigSha);
     const losers = results.filter((r) => r.status !== 200);
-    expect(losers.map((r) => [r.status, r.json?.error.code])).toEqual(Array.from({ length: 19 }, () => [401, "TOKEN_USED"]));
+    expect(losers.map((r) => [r.status, r.json?.error.code])).toEqual(
+      Array.from({ length: 19 }, () => [401, "TOKEN_USED"]),
+    );
   }, 30_000);
 
   it("a transfer broken mid-stream releases the claim, and the retry with the same token succeeds", async () => {
@@ -167,11 +181,21 @@ describe("GET /v1/datasets/download", () => {
       req.on("error", (err: NodeJS.ErrnoException) => (err.code === "ECONNRESET" ? undefined : reject(err)));
     });
     expect(received).toBeLessThan(bigSize);
-    await until("token released", () => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, claimedAt: null, usedAt: null } }), 10_000, 25);
+    await until(
+      "token released",
+      () => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, claimedAt: null, usedAt: null } }),
+      10_000,
+      25,
+    );
     const retry = await download(t.url);
     expect(retry.status).toBe(200);
     expect(retry.sha256).toBe(bigSha);
-    await until("token spent", () => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, usedAt: { not: null } } }), 10_000, 25);
+    await until(
+      "token spent",
+      () => h.db.prisma.datasetDownloadToken.findFirst({ where: { id: t.id, usedAt: { not: null } } }),
+      10_000,
+      25,
+    );
   }, 30_000);
 
   it("no token or key reached a log line", () => {

@@ -39,7 +39,12 @@ export function datasetDownloadRoutes(deps: DownloadRouteDeps): Router {
     }
     const token = typeof req.query.token === "string" ? req.query.token : undefined;
     const claim = await claimDatasetToken(deps.prisma, deps.clock, token);
-    const log = deps.logger.child({ requestId: req.id, tokenId: claim.tokenId, datasetId: claim.datasetId, deploymentId: claim.deploymentId });
+    const log = deps.logger.child({
+      requestId: req.id,
+      tokenId: claim.tokenId,
+      datasetId: claim.datasetId,
+      deploymentId: claim.deploymentId,
+    });
     if (deps.storage.direct) {
       await redirectToBucket(deps, claim, res, log);
       return;
@@ -52,7 +57,8 @@ export function datasetDownloadRoutes(deps: DownloadRouteDeps): Router {
       if (err instanceof AppError && err.code === "NOT_FOUND") log.error("dataset file missing from storage");
       throw err;
     }
-    if (file.sizeBytes !== claim.sizeBytes) log.warn("dataset size differs from its record", { stored: file.sizeBytes, recorded: claim.sizeBytes });
+    if (file.sizeBytes !== claim.sizeBytes)
+      log.warn("dataset size differs from its record", { stored: file.sizeBytes, recorded: claim.sizeBytes });
     const body = { sent: 0, size: file.sizeBytes };
     file.stream.on("data", (chunk: Buffer) => (body.sent += chunk.length));
     settleOnClose(deps, claim, res, log, body);
@@ -80,10 +86,20 @@ export function datasetDownloadRoutes(deps: DownloadRouteDeps): Router {
  * S3: the token stays the credential and is spent here, once: the answer is a presigned GET of the dataset,
  * valid S3_PRESIGN_SECONDS, so the bytes go from the bucket to the pod. A second claim is refused (TOKEN_USED).
  */
-async function redirectToBucket(deps: DownloadRouteDeps, claim: DatasetClaim, res: Response, log: Logger): Promise<void> {
+async function redirectToBucket(
+  deps: DownloadRouteDeps,
+  claim: DatasetClaim,
+  res: Response,
+  log: Logger,
+): Promise<void> {
   let url: string;
   try {
-    url = (await deps.storage.direct!.presignGet(claim.storageKey, { expiresInSeconds: deps.presignSeconds, filename: `${claim.datasetId}.jsonl` })).url;
+    url = (
+      await deps.storage.direct!.presignGet(claim.storageKey, {
+        expiresInSeconds: deps.presignSeconds,
+        filename: `${claim.datasetId}.jsonl`,
+      })
+    ).url;
   } catch (err) {
     await releaseDatasetToken(deps.prisma, claim);
     throw err;
@@ -99,12 +115,23 @@ async function redirectToBucket(deps: DownloadRouteDeps, claim: DatasetClaim, re
  * res.end() (seen with curl on small files), so every body byte sent with nothing left buffered
  * counts as complete too.
  */
-function settleOnClose(deps: DownloadRouteDeps, claim: DatasetClaim, res: Response, log: Logger, body: { sent: number; size: number }): void {
+function settleOnClose(
+  deps: DownloadRouteDeps,
+  claim: DatasetClaim,
+  res: Response,
+  log: Logger,
+  body: { sent: number; size: number },
+): void {
   res.once("close", () => {
     const done = res.writableFinished || (body.sent === body.size && res.writableLength === 0);
-    const settle = done ? markDatasetTokenUsed(deps.prisma, deps.clock, claim) : releaseDatasetToken(deps.prisma, claim);
+    const settle = done
+      ? markDatasetTokenUsed(deps.prisma, deps.clock, claim)
+      : releaseDatasetToken(deps.prisma, claim);
     settle.then(
-      () => log.info(done ? "dataset downloaded" : "dataset download broke off; token released", { bytes: claim.sizeBytes }),
+      () =>
+        log.info(done ? "dataset downloaded" : "dataset download broke off; token released", {
+          bytes: claim.sizeBytes,
+        }),
       (err: unknown) => log.error("could not settle the download token", { err, done }),
     );
   });

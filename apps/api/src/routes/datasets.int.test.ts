@@ -10,17 +10,30 @@ let alice: string;
 let bob: string;
 const secrets: string[] = [];
 
-const chat = (i: number) => JSON.stringify({ messages: [{ role: "system", content: "be brief" }, { role: "user", content: `q${i}` }, { role: "assistant", content: `a${i}` }] });
+const chat = (i: number) =>
+  JSON.stringify({
+    messages: [
+      { role: "system", content: "be brief" },
+      { role: "user", content: `q${i}` },
+      { role: "assistant", content: `a${i}` },
+    ],
+  });
 const pc = (i: number) => JSON.stringify({ prompt: `p${i}`, completion: `c${i}` });
 
 function upload(body: string | Buffer, key = alice, name = "set", type = "application/x-ndjson") {
-  return request(h.app).post(`/v1/datasets?name=${encodeURIComponent(name)}`).set("authorization", `Bearer ${key}`).set("content-type", type).send(body);
+  return request(h.app)
+    .post(`/v1/datasets?name=${encodeURIComponent(name)}`)
+    .set("authorization", `Bearer ${key}`)
+    .set("content-type", type)
+    .send(body);
 }
 
 function storedFiles(): string[] {
   const root = path.join(h.config.env.DATASET_DIR);
   try {
-    return readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    return readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
   } catch {
     return [];
   }
@@ -122,26 +135,37 @@ describe("POST /v1/datasets", () => {
 
   it("stops at the first 10 bad lines", async () => {
     const res = await upload(Array.from({ length: 50 }, () => "nope").join("\n")).expect(422);
-    expect(res.body.error.details.badLines.map((b: { line: number }) => b.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(res.body.error.details.badLines.map((b: { line: number }) => b.line)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+    ]);
     expect(res.body.error.details.truncated).toBe(true);
   });
 
   it("rejects an empty dataset, a missing name and an unsupported content type", async () => {
     expect((await upload("\n\n").expect(422)).body.error.message).toBe("dataset has no rows");
     expect((await upload(pc(1), alice, "").expect(400)).body.error.code).toBe("VALIDATION_FAILED");
-    expect((await upload(pc(1), alice, "x", "application/x-www-form-urlencoded").expect(415)).body.error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+    expect((await upload(pc(1), alice, "x", "application/x-www-form-urlencoded").expect(415)).body.error.code).toBe(
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
   });
 });
 
 describe("auth and ownership", () => {
   it("anonymous and garbage keys get 401 with the same message", async () => {
     const anon = await request(h.app).get("/v1/datasets").expect(401);
-    const unknown = await request(h.app).get("/v1/datasets").set("authorization", `Bearer tp_live_${"A".repeat(43)}`).expect(401);
+    const unknown = await request(h.app)
+      .get("/v1/datasets")
+      .set("authorization", `Bearer tp_live_${"A".repeat(43)}`)
+      .expect(401);
     const garbage = await request(h.app).get("/v1/datasets").set("authorization", "Bearer nope").expect(401);
     expect(anon.body.error.code).toBe("UNAUTHORIZED");
     expect(unknown.body.error).toEqual(anon.body.error);
     expect(garbage.body.error).toEqual(anon.body.error);
-    await request(h.app).post("/v1/datasets?name=x").set("content-type", "application/x-ndjson").send(pc(1)).expect(401);
+    await request(h.app)
+      .post("/v1/datasets?name=x")
+      .set("content-type", "application/x-ndjson")
+      .send(pc(1))
+      .expect(401);
   });
 
   it("a revoked key gets 401 (within API_KEY_CACHE_TTL_MS)", async () => {
@@ -159,12 +183,18 @@ describe("auth and ownership", () => {
     const mine = await upload(pc(7), bob, "bob's").expect(201);
     await request(h.app).get(`/v1/datasets/${mine.body.id}`).set("authorization", `Bearer ${alice}`).expect(404);
     await request(h.app).get("/v1/datasets/not-a-uuid").set("authorization", `Bearer ${bob}`).expect(404);
-    const own = await request(h.app).get(`/v1/datasets/${mine.body.id}`).set("authorization", `Bearer ${bob}`).expect(200);
+    const own = await request(h.app)
+      .get(`/v1/datasets/${mine.body.id}`)
+      .set("authorization", `Bearer ${bob}`)
+      .expect(200);
     expect(own.body.name).toBe("bob's");
     for (let i = 0; i < 3; i++) await upload(pc(i), bob, `b${i}`).expect(201);
     const p1 = await request(h.app).get("/v1/datasets?limit=3").set("authorization", `Bearer ${bob}`).expect(200);
     expect(p1.body.items).toHaveLength(3);
-    const p2 = await request(h.app).get(`/v1/datasets?limit=3&cursor=${p1.body.nextCursor}`).set("authorization", `Bearer ${bob}`).expect(200);
+    const p2 = await request(h.app)
+      .get(`/v1/datasets?limit=3&cursor=${p1.body.nextCursor}`)
+      .set("authorization", `Bearer ${bob}`)
+      .expect(200);
     expect(p2.body.items).toHaveLength(1);
     expect(p2.body.nextCursor).toBeNull();
     const names = [...p1.body.items, ...p2.body.items].map((d: { name: string }) => d.name);

@@ -1,6 +1,16 @@
 import { PassThrough } from "node:stream";
 import { Router, type RequestHandler } from "express";
-import { AppError, datasetView, deleteOwnDataset, getOwnDataset, listDatasets, uploadDataset, type BlobStorage, type Clock, type PrismaClient } from "@trainpod/core";
+import {
+  AppError,
+  datasetView,
+  deleteOwnDataset,
+  getOwnDataset,
+  listDatasets,
+  uploadDataset,
+  type BlobStorage,
+  type Clock,
+  type PrismaClient,
+} from "@trainpod/core";
 import { currentUserId } from "../http/auth";
 
 export interface DatasetRouteDeps {
@@ -12,7 +22,13 @@ export interface DatasetRouteDeps {
   auth: RequestHandler;
 }
 
-const UPLOAD_TYPES = new Set(["application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/octet-stream", "text/plain"]);
+const UPLOAD_TYPES = new Set([
+  "application/x-ndjson",
+  "application/jsonl",
+  "application/x-jsonlines",
+  "application/octet-stream",
+  "text/plain",
+]);
 
 function unsupported(message: string): Error {
   return Object.assign(new Error(message), { status: 415, expose: true });
@@ -31,14 +47,19 @@ export function datasetRoutes(deps: DatasetRouteDeps): Router {
     const declared = Number(req.get("content-length") ?? Number.NaN);
     if (Number.isFinite(declared) && declared > deps.maxBytes) {
       res.set("Connection", "close");
-      throw new AppError("PAYLOAD_TOO_LARGE", `larger than the limit of ${deps.maxBytes} bytes`, { details: { maxBytes: deps.maxBytes } });
+      throw new AppError("PAYLOAD_TOO_LARGE", `larger than the limit of ${deps.maxBytes} bytes`, {
+        details: { maxBytes: deps.maxBytes },
+      });
     }
     // the request feeds a pass-through, so a failed upload stops reading without destroying the socket
     const body = new PassThrough({ highWaterMark: 1024 * 1024 });
     req.pipe(body);
     req.once("error", (err) => body.destroy(err));
     try {
-      const dataset = await uploadDataset({ prisma: deps.prisma, storage: deps.storage, maxBytes: deps.maxBytes }, { userId, name: String(req.query.name ?? ""), stream: body });
+      const dataset = await uploadDataset(
+        { prisma: deps.prisma, storage: deps.storage, maxBytes: deps.maxBytes },
+        { userId, name: String(req.query.name ?? ""), stream: body },
+      );
       res.status(201).location(`/v1/datasets/${dataset.id}`).json(datasetView(dataset));
     } catch (err) {
       if (!req.complete) {

@@ -12,7 +12,8 @@ beforeAll(async () => {
   const u = await createUserWithKey(h.db.prisma, { email: "alice@example.com" });
   key = u.key;
   deploymentId = await insertDeployment(h, u.user.id, (await makeDataset(h.db.prisma, u.user.id)).id);
-  for (const type of ["submitted", "progress", "log"]) await recordEvent(h.db.prisma, deploymentId, { type, data: { n: type } });
+  for (const type of ["submitted", "progress", "log"])
+    await recordEvent(h.db.prisma, deploymentId, { type, data: { n: type } });
 });
 afterAll(async () => {
   await h?.close();
@@ -22,11 +23,20 @@ const url = (id = deploymentId, query = "") => `${h.url}/v1/deployments/${id}/ev
 const auth = () => ({ authorization: `Bearer ${key}` });
 
 /** Reads events until `stop` says so; aborts the stream afterwards. */
-async function read(opts: { lastEventId?: string; query?: string; stop: (seen: Array<{ id?: string; event?: string; data: string }>) => boolean; onFirst?: () => Promise<void> }) {
+async function read(opts: {
+  lastEventId?: string;
+  query?: string;
+  stop: (seen: Array<{ id?: string; event?: string; data: string }>) => boolean;
+  onFirst?: () => Promise<void>;
+}) {
   const ctl = new AbortController();
   const seen: Array<{ id?: string; event?: string; data: string }> = [];
   try {
-    for await (const e of sseEvents(url(deploymentId, opts.query), { headers: auth(), lastEventId: opts.lastEventId, signal: ctl.signal })) {
+    for await (const e of sseEvents(url(deploymentId, opts.query), {
+      headers: auth(),
+      lastEventId: opts.lastEventId,
+      signal: ctl.signal,
+    })) {
       seen.push({ id: e.id, event: e.event, data: e.data });
       if (seen.length === 1) await opts.onFirst?.();
       if (opts.stop(seen)) break;
@@ -54,7 +64,11 @@ describe("GET /v1/deployments/:id/events/stream", () => {
       stop: () => false,
       onFirst: async () => {
         await recordEvent(h.db.prisma, deploymentId, { type: "log", data: { lines: ["live line"] } });
-        await transition(h.db.prisma, { deploymentId, to: "CANCELLED", event: { type: "cancelled", message: "cancelled by test" } });
+        await transition(h.db.prisma, {
+          deploymentId,
+          to: "CANCELLED",
+          event: { type: "cancelled", message: "cancelled by test" },
+        });
       },
     });
     // the first event is the one after the resume point; the stream closed by itself after `end`
@@ -82,7 +96,9 @@ describe("GET /v1/deployments/:id/events/stream", () => {
     expect([first.res.status, second.res.status]).toEqual([200, 200]);
     const refused = await open();
     expect(refused.res.status).toBe(429);
-    expect(await refused.res.json()).toMatchObject({ error: { code: "RATE_LIMITED", details: { limit: 2, scope: "user" } } });
+    expect(await refused.res.json()).toMatchObject({
+      error: { code: "RATE_LIMITED", details: { limit: 2, scope: "user" } },
+    });
     first.ctl.abort();
     // the slot comes back when the stream's loop sees the close (within one poll)
     let status = 0;

@@ -1,5 +1,15 @@
 import { Router, type Request, type Response } from "express";
-import { AppError, deploymentView, eventView, getOwnDeployment, parseLastEventId, type Clock, type PrismaClient, type StreamSlots, type TimelineHub } from "@trainpod/core";
+import {
+  AppError,
+  deploymentView,
+  eventView,
+  getOwnDeployment,
+  parseLastEventId,
+  type Clock,
+  type PrismaClient,
+  type StreamSlots,
+  type TimelineHub,
+} from "@trainpod/core";
 import { currentUserId } from "../http/auth";
 import { keepStreamOpen } from "../http/server-limits";
 
@@ -55,15 +65,29 @@ export function deploymentStreamRoutes(deps: StreamRouteDeps): Router {
   return router;
 }
 
-function streamTimeline(deps: StreamRouteDeps, req: Request, res: Response, deploymentId: string, release: () => void): void {
+function streamTimeline(
+  deps: StreamRouteDeps,
+  req: Request,
+  res: Response,
+  deploymentId: string,
+  release: () => void,
+): void {
   let highest = parseLastEventId(req.get("last-event-id") ?? req.query.lastEventId) ?? 0n;
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", connection: "keep-alive", "x-accel-buffering": "no" });
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
   res.write("retry: 2000\n\n");
   let sentAt = deps.clock.now().getTime();
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
-  const heartbeat = setInterval(() => {
-    if (deps.clock.now().getTime() - sentAt >= heartbeatMs) res.write(": heartbeat\n\n");
-  }, Math.min(heartbeatMs, 5_000));
+  const heartbeat = setInterval(
+    () => {
+      if (deps.clock.now().getTime() - sentAt >= heartbeatMs) res.write(": heartbeat\n\n");
+    },
+    Math.min(heartbeatMs, 5_000),
+  );
   const close = (): void => {
     clearInterval(heartbeat);
     unsubscribe();

@@ -28,22 +28,40 @@ afterAll(async () => {
 
 const list = async (query: string) => {
   const res = await fetch(`${h.url}/v1/deployments${query}`, { headers: { authorization: `Bearer ${bob.key}` } });
-  return { status: res.status, body: (await res.json()) as { items?: Array<{ id: string }>; nextCursor?: string | null; error?: { code: string; message: string } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      items?: Array<{ id: string }>;
+      nextCursor?: string | null;
+      error?: { code: string; message: string };
+    },
+  };
 };
 
 describe("GET /v1/deployments?cursor=", () => {
   it("another user's deployment id as the cursor is 400 VALIDATION_FAILED, exactly as an id that does not exist", async () => {
     const theirs = await list(`?cursor=${aliceDeployment}`);
     const unknown = await list(`?cursor=${randomUUID()}`);
-    expect(theirs).toEqual({ status: 400, body: { error: { code: "VALIDATION_FAILED", message: "cursor is not a deployment of this listing" } } });
+    expect(theirs).toEqual({
+      status: 400,
+      body: { error: { code: "VALIDATION_FAILED", message: "cursor is not a deployment of this listing" } },
+    });
     expect(unknown).toEqual(theirs);
     expect(await list(`?status=QUEUED&cursor=${aliceDeployment}`)).toEqual(theirs);
   });
 
   it("the caller's own cursor still pages", async () => {
     const first = await list("?limit=1");
-    expect([first.status, first.body.items?.map((d) => d.id), first.body.nextCursor]).toEqual([200, [bob.deployments[1]], bob.deployments[1]]);
+    expect([first.status, first.body.items?.map((d) => d.id), first.body.nextCursor]).toEqual([
+      200,
+      [bob.deployments[1]],
+      bob.deployments[1],
+    ]);
     const second = await list(`?limit=1&cursor=${first.body.nextCursor}`);
-    expect([second.status, second.body.items?.map((d) => d.id), second.body.nextCursor]).toEqual([200, [bob.deployments[0]], null]);
+    expect([second.status, second.body.items?.map((d) => d.id), second.body.nextCursor]).toEqual([
+      200,
+      [bob.deployments[0]],
+      null,
+    ]);
   });
 });

@@ -25,12 +25,25 @@ afterAll(async () => {
   await real?.close();
 });
 
-const body = (datasetId: string, extra: Record<string, unknown> = {}) => ({ datasetId, baseModel: "tiny", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], ...extra });
-const post = (h: ApiHarness, key: string, path: string, payload: unknown) => request(h.app).post(path).set("authorization", `Bearer ${key}`).send(payload as object);
+const body = (datasetId: string, extra: Record<string, unknown> = {}) => ({
+  datasetId,
+  baseModel: "tiny",
+  gpuTypeIds: ["NVIDIA GeForce RTX 4090"],
+  ...extra,
+});
+const post = (h: ApiHarness, key: string, path: string, payload: unknown) =>
+  request(h.app)
+    .post(path)
+    .set("authorization", `Bearer ${key}`)
+    .send(payload as object);
 
 describe("pre-flight checks", () => {
   it("submit reports every problem at once in one 422 and writes nothing", async () => {
-    const payload = body("3c59dc04-8f2b-4d5e-9a1b-2c3d4e5f6a7b", { gpuTypeIds: ["NVIDIA GTX 9999", "NVIDIA GeForce RTX 4090"], image: "", maxCostUsd: "0.05" });
+    const payload = body("3c59dc04-8f2b-4d5e-9a1b-2c3d4e5f6a7b", {
+      gpuTypeIds: ["NVIDIA GTX 9999", "NVIDIA GeForce RTX 4090"],
+      image: "",
+      maxCostUsd: "0.05",
+    });
     const res = await post(real, realKey, "/v1/deployments", payload).expect(422);
     expect(res.body.error.code).toBe("PREFLIGHT_FAILED");
     expect(res.body.error.details.problems.map((p: { code: string }) => p.code)).toEqual([
@@ -49,7 +62,9 @@ describe("pre-flight checks", () => {
 
   it("a dataset that did not pass format validation, or is someone else's, is a problem", async () => {
     const bad = await post(sim, simKey, "/v1/deployments/validate", body(unvalidated)).expect(422);
-    expect(bad.body.error.details.problems).toEqual([expect.objectContaining({ code: "DATASET_NOT_VALIDATED", field: "datasetId" })]);
+    expect(bad.body.error.details.problems).toEqual([
+      expect.objectContaining({ code: "DATASET_NOT_VALIDATED", field: "datasetId" }),
+    ]);
     const other = await createUserWithKey(sim.db.prisma, { email: "eve@example.com" });
     const foreign = await post(sim, other.key, "/v1/deployments/validate", body(simDataset)).expect(422);
     expect(foreign.body.error.details.problems).toEqual([expect.objectContaining({ code: "DATASET_NOT_FOUND" })]);
@@ -73,7 +88,12 @@ describe("pre-flight checks", () => {
     ]);
     expect(await sim.db.prisma.deployment.count()).toBe(before);
     await post(sim, simKey, "/v1/deployments/validate", payload).expect(422);
-    await post(sim, simKey, "/v1/deployments/validate", body(simDataset, { hyperparameters: { epochs: 3, sim_step_ms: 10, target_modules: ["q_proj"] } })).expect(200);
+    await post(
+      sim,
+      simKey,
+      "/v1/deployments/validate",
+      body(simDataset, { hyperparameters: { epochs: 3, sim_step_ms: 10, target_modules: ["q_proj"] } }),
+    ).expect(200);
   });
 
   it("schema errors stay 400 VALIDATION_FAILED", async () => {
@@ -84,15 +104,28 @@ describe("pre-flight checks", () => {
 
 describe("POST /v1/deployments/estimate", () => {
   it("answers expected and worst-case cost and the enforced cap", async () => {
-    const res = await post(sim, simKey, "/v1/deployments/estimate", { gpuTypeIds: ["NVIDIA A40"], gpuCount: 2, expectedRuntimeMinutes: 30, maxRuntimeMinutes: 90, maxCostUsd: "1" }).expect(200);
+    const res = await post(sim, simKey, "/v1/deployments/estimate", {
+      gpuTypeIds: ["NVIDIA A40"],
+      gpuCount: 2,
+      expectedRuntimeMinutes: 30,
+      maxRuntimeMinutes: 90,
+      maxCostUsd: "1",
+    }).expect(200);
     // $0.40 × 2 = $0.80/h: 30 min = $0.40; 90 min = $1.20, capped at $1
     expect(res.body.expected.costUsd).toBe("0.400000");
     expect(res.body.worstCase).toMatchObject({ costUsd: "1.000000", uncappedCostUsd: "1.200000" });
-    expect(res.body.costCap).toMatchObject({ maxCostUsd: "1.000000", bindingLimit: "maxCostUsd", budgetLastsMinutes: 75 });
+    expect(res.body.costCap).toMatchObject({
+      maxCostUsd: "1.000000",
+      bindingLimit: "maxCostUsd",
+      budgetLastsMinutes: 75,
+    });
   });
 
   it("needs an API key, refuses unknown fields and all-unknown GPU types", async () => {
-    await request(sim.app).post("/v1/deployments/estimate").send({ gpuTypeIds: ["NVIDIA A40"] }).expect(401);
+    await request(sim.app)
+      .post("/v1/deployments/estimate")
+      .send({ gpuTypeIds: ["NVIDIA A40"] })
+      .expect(401);
     await post(sim, simKey, "/v1/deployments/estimate", { gpuTypeIds: ["NVIDIA A40"], bogus: 1 }).expect(400);
     const res = await post(sim, simKey, "/v1/deployments/estimate", { gpuTypeIds: ["NVIDIA GTX 9999"] }).expect(422);
     expect(res.body.error.code).toBe("UNPROCESSABLE");

@@ -36,7 +36,10 @@ export interface DeploymentRouteDeps {
 function pricesFor(deps: DeploymentRouteDeps, body: unknown): Promise<GpuPriceList> {
   const b = (typeof body === "object" && body !== null ? body : {}) as { cloudType?: unknown; gpuCount?: unknown };
   const cloud: CloudType = b.cloudType === "COMMUNITY" ? "COMMUNITY" : "SECURE";
-  const count = typeof b.gpuCount === "number" && Number.isInteger(b.gpuCount) && b.gpuCount >= 1 && b.gpuCount <= 8 ? b.gpuCount : 1;
+  const count =
+    typeof b.gpuCount === "number" && Number.isInteger(b.gpuCount) && b.gpuCount >= 1 && b.gpuCount <= 8
+      ? b.gpuCount
+      : 1;
   return deps.prices(cloud, count);
 }
 
@@ -52,8 +55,15 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
       throw new AppError("VALIDATION_FAILED", "Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -");
     }
     const withPrices = { ...deps, preflight: { ...deps.preflight, prices: await pricesFor(deps, req.body) } };
-    const { deployment, created } = await submitDeployment(withPrices, { userId: currentUserId(req), body: req.body, idempotencyKey: key });
-    res.status(created ? 202 : 200).location(`/v1/deployments/${deployment.id}`).json(deploymentView(deployment, deps.clock.now()));
+    const { deployment, created } = await submitDeployment(withPrices, {
+      userId: currentUserId(req),
+      body: req.body,
+      idempotencyKey: key,
+    });
+    res
+      .status(created ? 202 : 200)
+      .location(`/v1/deployments/${deployment.id}`)
+      .json(deploymentView(deployment, deps.clock.now()));
   });
 
   router.post("/v1/deployments/estimate", async (req, res) => {

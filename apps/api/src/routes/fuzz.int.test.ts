@@ -20,7 +20,11 @@ beforeAll(async () => {
   h = await startTestApi({ clock });
   const u = await createUserWithKey(h.db.prisma, { email: "fuzz@example.com" });
   key = u.key;
-  const up = await fetch(`${h.url}/v1/datasets?name=seed`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" }, body: '{"prompt":"a","completion":"b"}\n' });
+  const up = await fetch(`${h.url}/v1/datasets?name=seed`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" },
+    body: '{"prompt":"a","completion":"b"}\n',
+  });
   datasetId = ((await up.json()) as { id: string }).id;
   deploymentId = await insertDeployment(h, u.user.id, datasetId);
   runToken = (await mintRunToken({ prisma: h.db.prisma, clock, config: h.config }, { deploymentId })).token;
@@ -31,7 +35,12 @@ afterAll(async () => {
 
 const counts = async () => {
   const p = h.db.prisma;
-  const [deployments, events, datasets, tokens] = await Promise.all([p.deployment.count(), p.deploymentEvent.count(), p.dataset.count(), p.runToken.count()]);
+  const [deployments, events, datasets, tokens] = await Promise.all([
+    p.deployment.count(),
+    p.deploymentEvent.count(),
+    p.dataset.count(),
+    p.runToken.count(),
+  ]);
   return { deployments, events, datasets, tokens };
 };
 
@@ -41,12 +50,31 @@ const text = fc.string({ unit: "binary", maxLength: 300 });
 const jsonValue = fc.jsonValue({ maxDepth: 4 });
 const validBody = () => ({ datasetId, baseModel: "m", gpuTypeIds: ["NVIDIA A40"], hyperparameters: { steps: 1 } });
 /** a near-valid deployment request with one field replaced, removed or added */
-const mutatedBody = fc.tuple(fc.constantFrom("datasetId", "baseModel", "gpuTypeIds", "hyperparameters", "gpuCount", "cloudType", "image", "containerDiskInGb", "volumeInGb", "maxRuntimeMinutes", "maxCostUsd", "setupTimeoutMinutes", "extra"), fc.option(jsonValue)).map(([field, value]) => {
-  const body: Record<string, unknown> = validBody();
-  if (value === null) delete body[field];
-  else body[field] = value;
-  return body;
-});
+const mutatedBody = fc
+  .tuple(
+    fc.constantFrom(
+      "datasetId",
+      "baseModel",
+      "gpuTypeIds",
+      "hyperparameters",
+      "gpuCount",
+      "cloudType",
+      "image",
+      "containerDiskInGb",
+      "volumeInGb",
+      "maxRuntimeMinutes",
+      "maxCostUsd",
+      "setupTimeoutMinutes",
+      "extra",
+    ),
+    fc.option(jsonValue),
+  )
+  .map(([field, value]) => {
+    const body: Record<string, unknown> = validBody();
+    if (value === null) delete body[field];
+    else body[field] = value;
+    return body;
+  });
 
 interface Sent {
   method: string;
@@ -73,23 +101,48 @@ async function check(req: Sent): Promise<number> {
   const { status, json, before } = await send(req);
   expect(status).toBeLessThan(500);
   if (status >= 400) {
-    expect(json).toEqual({ error: expect.objectContaining({ code: expect.stringMatching(/^[A-Z_]+$/), message: expect.any(String) }) });
+    expect(json).toEqual({
+      error: expect.objectContaining({ code: expect.stringMatching(/^[A-Z_]+$/), message: expect.any(String) }),
+    });
     expect(await counts()).toEqual(before);
   }
   return status;
 }
 
 const auth = () => ({ authorization: `Bearer ${key}` });
-const q = (params: Array<[string, string]>) => params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
-const queryParams = fc.array(fc.tuple(fc.constantFrom("status", "limit", "cursor", "name", "x", "limit[]", "__proto__"), text), { maxLength: 4 });
+const q = (params: Array<[string, string]>) =>
+  params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+const queryParams = fc.array(
+  fc.tuple(fc.constantFrom("status", "limit", "cursor", "name", "x", "limit[]", "__proto__"), text),
+  { maxLength: 4 },
+);
 
 describe("fuzz: every endpoint, never 5xx, JSON errors, nothing written when rejected", () => {
   it("POST /v1/deployments: bodies, content types and Idempotency-Keys", async () => {
-    const body = fc.oneof(mutatedBody.map((b) => JSON.stringify(b)), jsonValue.map((v) => JSON.stringify(v)), text);
-    const type = fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "application/json; charset=utf-16", "");
+    const body = fc.oneof(
+      mutatedBody.map((b) => JSON.stringify(b)),
+      jsonValue.map((v) => JSON.stringify(v)),
+      text,
+    );
+    const type = fc.constantFrom(
+      "application/json",
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "application/json; charset=utf-16",
+      "",
+    );
     await fc.assert(
       fc.asyncProperty(body, type, fc.option(headerText), async (b, t, idem) => {
-        await check({ method: "POST", path: "/v1/deployments", headers: { ...auth(), ...(t ? { "content-type": t } : {}), ...(idem !== null ? { "idempotency-key": idem } : {}) }, body: b });
+        await check({
+          method: "POST",
+          path: "/v1/deployments",
+          headers: {
+            ...auth(),
+            ...(t ? { "content-type": t } : {}),
+            ...(idem !== null ? { "idempotency-key": idem } : {}),
+          },
+          body: b,
+        });
       }),
       { numRuns: RUNS },
     );
@@ -107,28 +160,59 @@ describe("fuzz: every endpoint, never 5xx, JSON errors, nothing written when rej
   it("GET/POST on /v1/deployments/:id, /:id/cancel and /v1/datasets/:id with any id", async () => {
     const id = fc.oneof(text, fc.uuid(), fc.constant(deploymentId));
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(["GET", "/v1/deployments/"], ["POST", "/v1/deployments/", "/cancel"], ["GET", "/v1/datasets/"]), id, async ([method, head, tail], raw) => {
-        await check({ method: method as string, path: `${head}${encodeURIComponent(raw)}${tail ?? ""}`, headers: { ...auth(), "content-type": "application/json" } });
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(["GET", "/v1/deployments/"], ["POST", "/v1/deployments/", "/cancel"], ["GET", "/v1/datasets/"]),
+        id,
+        async ([method, head, tail], raw) => {
+          await check({
+            method: method as string,
+            path: `${head}${encodeURIComponent(raw)}${tail ?? ""}`,
+            headers: { ...auth(), "content-type": "application/json" },
+          });
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it("POST /v1/datasets: any name, content type and body", async () => {
-    const type = fc.constantFrom("application/x-ndjson", "application/jsonl", "text/plain", "application/json", "image/png");
+    const type = fc.constantFrom(
+      "application/x-ndjson",
+      "application/jsonl",
+      "text/plain",
+      "application/json",
+      "image/png",
+    );
     await fc.assert(
-      fc.asyncProperty(queryParams, type, fc.oneof(text, jsonValue.map((v) => JSON.stringify(v))), async (params, t, b) => {
-        await check({ method: "POST", path: `/v1/datasets?${q(params)}`, headers: { ...auth(), "content-type": t }, body: b });
-      }),
+      fc.asyncProperty(
+        queryParams,
+        type,
+        fc.oneof(
+          text,
+          jsonValue.map((v) => JSON.stringify(v)),
+        ),
+        async (params, t, b) => {
+          await check({
+            method: "POST",
+            path: `/v1/datasets?${q(params)}`,
+            headers: { ...auth(), "content-type": t },
+            body: b,
+          });
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it("GET /v1/datasets/download: any token", async () => {
     await fc.assert(
-      fc.asyncProperty(queryParams, fc.oneof(text, fc.constant("tp_ds_"), fc.stringMatching(/^tp_ds_[A-Za-z0-9_-]{43}$/)), async (params, token) => {
-        await check({ method: "GET", path: `/v1/datasets/download?${q([...params, ["token", token]])}` });
-      }),
+      fc.asyncProperty(
+        queryParams,
+        fc.oneof(text, fc.constant("tp_ds_"), fc.stringMatching(/^tp_ds_[A-Za-z0-9_-]{43}$/)),
+        async (params, token) => {
+          await check({ method: "GET", path: `/v1/datasets/download?${q([...params, ["token", token]])}` });
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -137,21 +221,48 @@ describe("fuzz: every endpoint, never 5xx, JSON errors, nothing written when rej
     const authHeader = fc.oneof(headerText, fc.constant(`Bearer ${runToken}`));
     const event = fc.oneof(
       jsonValue,
-      fc.record({ type: fc.constantFrom("started", "dataset_downloaded", "progress", "log", "completed", "failed", "nope"), step: fc.option(jsonValue), lines: fc.option(jsonValue), exitCode: fc.option(jsonValue), phase: fc.option(jsonValue), system: fc.option(jsonValue) }, { requiredKeys: ["type"] }),
+      fc.record(
+        {
+          type: fc.constantFrom("started", "dataset_downloaded", "progress", "log", "completed", "failed", "nope"),
+          step: fc.option(jsonValue),
+          lines: fc.option(jsonValue),
+          exitCode: fc.option(jsonValue),
+          phase: fc.option(jsonValue),
+          system: fc.option(jsonValue),
+        },
+        { requiredKeys: ["type"] },
+      ),
     );
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.constant(deploymentId), fc.uuid(), text), authHeader, event, async (id, a, e) => {
-        await check({ method: "POST", path: `/v1/runs/${encodeURIComponent(id)}/events`, headers: { authorization: a, "content-type": "application/json" }, body: JSON.stringify(e) });
+        await check({
+          method: "POST",
+          path: `/v1/runs/${encodeURIComponent(id)}/events`,
+          headers: { authorization: a, "content-type": "application/json" },
+          body: JSON.stringify(e),
+        });
       }),
       { numRuns: RUNS },
     );
   });
 
   it("POST /v1/runs/:id/artifacts (the declaration): any body, the real token", async () => {
-    const declaration = fc.record({ path: fc.oneof(text, fc.constantFrom("a", "../x", "model.bin")), sizeBytes: fc.oneof(fc.integer(), fc.double(), text), sha256: fc.oneof(text, fc.stringMatching(/^[0-9a-f]{64}$/)) }, { requiredKeys: [] });
+    const declaration = fc.record(
+      {
+        path: fc.oneof(text, fc.constantFrom("a", "../x", "model.bin")),
+        sizeBytes: fc.oneof(fc.integer(), fc.double(), text),
+        sha256: fc.oneof(text, fc.stringMatching(/^[0-9a-f]{64}$/)),
+      },
+      { requiredKeys: [] },
+    );
     await fc.assert(
       fc.asyncProperty(fc.oneof(declaration, jsonValue), async (b) => {
-        await check({ method: "POST", path: `/v1/runs/${deploymentId}/artifacts`, headers: { authorization: `Bearer ${runToken}`, "content-type": "application/json" }, body: JSON.stringify(b) });
+        await check({
+          method: "POST",
+          path: `/v1/runs/${deploymentId}/artifacts`,
+          headers: { authorization: `Bearer ${runToken}`, "content-type": "application/json" },
+          body: JSON.stringify(b),
+        });
       }),
       { numRuns: RUNS },
     );
@@ -160,9 +271,18 @@ describe("fuzz: every endpoint, never 5xx, JSON errors, nothing written when rej
   it("PUT /v1/runs/:id/artifacts/*: any path, the real token", async () => {
     const segment = fc.oneof(text, fc.constantFrom("..", ".", "", "%2e%2e", "a", "model.bin"));
     await fc.assert(
-      fc.asyncProperty(fc.array(segment, { minLength: 1, maxLength: 10 }), fc.uint8Array({ maxLength: 64 }), async (segments, body) => {
-        await check({ method: "PUT", path: `/v1/runs/${deploymentId}/artifacts/${segments.map(encodeURIComponent).join("/")}`, headers: { authorization: `Bearer ${runToken}` }, body });
-      }),
+      fc.asyncProperty(
+        fc.array(segment, { minLength: 1, maxLength: 10 }),
+        fc.uint8Array({ maxLength: 64 }),
+        async (segments, body) => {
+          await check({
+            method: "PUT",
+            path: `/v1/runs/${deploymentId}/artifacts/${segments.map(encodeURIComponent).join("/")}`,
+            headers: { authorization: `Bearer ${runToken}` },
+            body,
+          });
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -172,9 +292,19 @@ describe("what the fuzz found", () => {
   it("an artifact path through an existing file, or onto an existing folder, is 409 (was a 500)", async () => {
     const put = async (p: string) => {
       const sha256 = createHash("sha256").update("x").digest("hex");
-      const declared = await check({ method: "POST", path: `/v1/runs/${deploymentId}/artifacts`, headers: { authorization: `Bearer ${runToken}`, "content-type": "application/json" }, body: JSON.stringify({ path: p, sizeBytes: 1, sha256 }) });
+      const declared = await check({
+        method: "POST",
+        path: `/v1/runs/${deploymentId}/artifacts`,
+        headers: { authorization: `Bearer ${runToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ path: p, sizeBytes: 1, sha256 }),
+      });
       expect(declared).toBe(201);
-      return check({ method: "PUT", path: `/v1/runs/${deploymentId}/artifacts/${p}`, headers: { authorization: `Bearer ${runToken}` }, body: "x" });
+      return check({
+        method: "PUT",
+        path: `/v1/runs/${deploymentId}/artifacts/${p}`,
+        headers: { authorization: `Bearer ${runToken}` },
+        body: "x",
+      });
     };
     expect(await put("found/file")).toBe(201);
     expect(await put("found/file/below")).toBe(409);
@@ -185,7 +315,14 @@ describe("what the fuzz found", () => {
 describe("limits", () => {
   it("a JSON body over 256 kB is 413 in our shape; a page over 100 is 400", async () => {
     const big = JSON.stringify({ ...validBody(), hyperparameters: { x: "y".repeat(300 * 1024) } });
-    expect(await check({ method: "POST", path: "/v1/deployments", headers: { ...auth(), "content-type": "application/json" }, body: big })).toBe(413);
+    expect(
+      await check({
+        method: "POST",
+        path: "/v1/deployments",
+        headers: { ...auth(), "content-type": "application/json" },
+        body: big,
+      }),
+    ).toBe(413);
     expect(await check({ method: "GET", path: "/v1/deployments?limit=101", headers: auth() })).toBe(400);
     expect(await check({ method: "GET", path: "/v1/datasets?limit=1000000", headers: auth() })).toBe(400);
   });
@@ -197,10 +334,32 @@ describe("limits", () => {
       { ...validBody(), gpuTypeIds: Array.from({ length: 11 }, (_, i) => `g${i}`) },
       { ...validBody(), image: "i".repeat(301) },
     ];
-    for (const body of cases) expect(await check({ method: "POST", path: "/v1/deployments", headers: { ...auth(), "content-type": "application/json" }, body: JSON.stringify(body) })).toBe(400);
-    expect(await check({ method: "POST", path: "/v1/deployments", headers: { ...auth(), "content-type": "application/json", "idempotency-key": "k".repeat(201) }, body: JSON.stringify(validBody()) })).toBe(400);
+    for (const body of cases)
+      expect(
+        await check({
+          method: "POST",
+          path: "/v1/deployments",
+          headers: { ...auth(), "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+      ).toBe(400);
+    expect(
+      await check({
+        method: "POST",
+        path: "/v1/deployments",
+        headers: { ...auth(), "content-type": "application/json", "idempotency-key": "k".repeat(201) },
+        body: JSON.stringify(validBody()),
+      }),
+    ).toBe(400);
     for (const hyperparameters of [{ sim_error: "v".repeat(1001) }, { k: "v" }, { epochs: "3" }]) {
-      expect(await check({ method: "POST", path: "/v1/deployments", headers: { ...auth(), "content-type": "application/json" }, body: JSON.stringify({ ...validBody(), hyperparameters }) })).toBe(422);
+      expect(
+        await check({
+          method: "POST",
+          path: "/v1/deployments",
+          headers: { ...auth(), "content-type": "application/json" },
+          body: JSON.stringify({ ...validBody(), hyperparameters }),
+        }),
+      ).toBe(422);
     }
   });
 });

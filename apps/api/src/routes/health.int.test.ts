@@ -48,7 +48,11 @@ describe("health routes", () => {
     const { app } = appWith(TEST_REDIS_URL);
     const nf = await request(app).get("/nope").expect(404);
     expect(nf.body.error.code).toBe("NOT_FOUND");
-    const bad = await request(app).post("/v1/anything").set("content-type", "application/json").send("{not json").expect(400);
+    const bad = await request(app)
+      .post("/v1/anything")
+      .set("content-type", "application/json")
+      .send("{not json")
+      .expect(400);
     expect(bad.body.error).toMatchObject({ code: "BAD_REQUEST", message: "request body is not valid JSON" });
   });
 });

@@ -1,6 +1,13 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
-import { AppError, getOwnDeployment, untilBackfillOver, type PrismaClient, type RunPodClient, type StreamSlots } from "@trainpod/core";
+import {
+  AppError,
+  getOwnDeployment,
+  untilBackfillOver,
+  type PrismaClient,
+  type RunPodClient,
+  type StreamSlots,
+} from "@trainpod/core";
 import { currentUserId } from "../http/auth";
 import { openStream } from "./deployment-stream";
 
@@ -31,13 +38,25 @@ export function podLogRoutes(deps: PodLogRouteDeps): Router {
   router.get("/v1/deployments/:id/logs", async (req, res) => {
     const userId = currentUserId(req);
     const parsed = querySchema.safeParse(req.query);
-    if (!parsed.success) throw new AppError("VALIDATION_FAILED", "invalid log query", { details: { issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) } });
+    if (!parsed.success)
+      throw new AppError("VALIDATION_FAILED", "invalid log query", {
+        details: { issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) },
+      });
     const d = await getOwnDeployment(deps.prisma, userId, req.params.id);
     if (d.podId === null) throw new AppError("CONFLICT", "this deployment has no pod yet: no logs to read");
-    if (d.podTerminatedAt !== null) throw new AppError("CONFLICT", "this deployment's pod is terminated: RunPod keeps no logs of it (its last lines are in the timeline)");
+    if (d.podTerminatedAt !== null)
+      throw new AppError(
+        "CONFLICT",
+        "this deployment's pod is terminated: RunPod keeps no logs of it (its last lines are in the timeline)",
+      );
     const release = openStream(deps.slots, userId, req, res);
     const follow = parsed.data.follow === "1" || parsed.data.follow === "true";
-    await streamLogs(deps, req, res, { podId: d.podId, follow, source: parsed.data.source, tail: parsed.data.tail }).finally(release);
+    await streamLogs(deps, req, res, {
+      podId: d.podId,
+      follow,
+      source: parsed.data.source,
+      tail: parsed.data.tail,
+    }).finally(release);
   });
   return router;
 }
@@ -56,16 +75,26 @@ async function streamLogs(deps: PodLogRouteDeps, req: Request, res: Response, q:
   const controller = new AbortController();
   res.on("close", () => controller.abort(new Error("client gone")));
   const lastEventId = req.get("last-event-id") ?? undefined;
-  const open = (signal: AbortSignal) => deps.runpod.podLogs(q.podId, { source: q.source, tail: q.tail, lastEventId, signal });
-  const lines = q.follow ? open(controller.signal) : untilBackfillOver(open, { ...BACKFILL, signal: controller.signal });
+  const open = (signal: AbortSignal) =>
+    deps.runpod.podLogs(q.podId, { source: q.source, tail: q.tail, lastEventId, signal });
+  const lines = q.follow
+    ? open(controller.signal)
+    : untilBackfillOver(open, { ...BACKFILL, signal: controller.signal });
   let started = false;
   try {
     for await (const line of lines) {
       if (!started) {
-        res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", connection: "keep-alive", "x-accel-buffering": "no" });
+        res.writeHead(200, {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache, no-transform",
+          connection: "keep-alive",
+          "x-accel-buffering": "no",
+        });
         started = true;
       }
-      res.write(`${line.id !== undefined ? `id: ${line.id}\n` : ""}data: ${JSON.stringify({ ts: line.ts, source: line.source, line: line.line })}\n\n`);
+      res.write(
+        `${line.id !== undefined ? `id: ${line.id}\n` : ""}data: ${JSON.stringify({ ts: line.ts, source: line.source, line: line.line })}\n\n`,
+      );
     }
   } catch (err) {
     if (!controller.signal.aborted) {
@@ -73,6 +102,10 @@ async function streamLogs(deps: PodLogRouteDeps, req: Request, res: Response, q:
       res.write(`event: error\ndata: ${JSON.stringify({ message: "RunPod's log stream failed" })}\n\n`);
     }
   }
-  if (!started) res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform" });
+  if (!started)
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+    });
   res.end("event: end\ndata: {}\n\n");
 }

@@ -3,7 +3,14 @@
  * outlives API_REQUEST_TIMEOUT_MS and API_IDLE_TIMEOUT_MS while it has nothing to send (security review,
  * finding 5: "SSE streams excepted"), and a stream refused by the cap (429) says when to retry (finding 7).
  */
-import { createUserWithKey, recordEvent, TimelineHub, type PodLogLine, type PodLogQuery, type RunPodClient } from "@trainpod/core";
+import {
+  createUserWithKey,
+  recordEvent,
+  TimelineHub,
+  type PodLogLine,
+  type PodLogQuery,
+  type RunPodClient,
+} from "@trainpod/core";
 import { makeDataset } from "../../../../test/factories";
 import { captureLogger } from "../../../../test/support/test-config";
 import { sseEvents } from "../../../cli/src/sse";
@@ -31,12 +38,22 @@ async function* podLogs(_podId: string, query: PodLogQuery): AsyncGenerator<PodL
 }
 
 beforeAll(async () => {
-  h = await startTestApi({ env: { API_IDLE_TIMEOUT_MS: String(IDLE_MS), API_REQUEST_TIMEOUT_MS: String(REQUEST_MS), API_HEADERS_TIMEOUT_MS: "1000", SSE_MAX_STREAMS_PER_USER: "1" } });
+  h = await startTestApi({
+    env: {
+      API_IDLE_TIMEOUT_MS: String(IDLE_MS),
+      API_REQUEST_TIMEOUT_MS: String(REQUEST_MS),
+      API_HEADERS_TIMEOUT_MS: "1000",
+      SSE_MAX_STREAMS_PER_USER: "1",
+    },
+  });
   // the harness's ManualClock never moves: the timeline stream sends no heartbeat, it is really silent
   hub = new TimelineHub(h.db.prisma, () => h.clock.now(), { pollMs: 100 });
   const runpod = { podLogs } as unknown as RunPodClient;
   // as main.ts starts it (server limits applied before listen), with this hub and this RunPod
-  api = await startApi({ ...h.config, env: { ...h.config.env, API_PORT: 0 } }, { logger: captureLogger("api-sse").logger, prisma: h.db.prisma, clock: h.clock, timelineHub: hub, runpod });
+  api = await startApi(
+    { ...h.config, env: { ...h.config.env, API_PORT: 0 } },
+    { logger: captureLogger("api-sse").logger, prisma: h.db.prisma, clock: h.clock, timelineHub: hub, runpod },
+  );
   base = api.url;
 });
 afterAll(async () => {
@@ -58,7 +75,10 @@ describe("an SSE stream is not cut by the server's timeouts", () => {
     const { key, deploymentId } = await userWithDeployment("timeline@example.com");
     await recordEvent(h.db.prisma, deploymentId, { type: "before" });
     const ctl = new AbortController();
-    const events = sseEvents(`${base}/v1/deployments/${deploymentId}/events/stream`, { headers: { authorization: `Bearer ${key}` }, signal: ctl.signal });
+    const events = sseEvents(`${base}/v1/deployments/${deploymentId}/events/stream`, {
+      headers: { authorization: `Bearer ${key}` },
+      signal: ctl.signal,
+    });
     try {
       expect(JSON.parse((await events.next()).value?.data ?? "{}").type).toBe("before");
       await sleep(SILENCE_MS);
@@ -73,7 +93,10 @@ describe("an SSE stream is not cut by the server's timeouts", () => {
   it("the pod's logs (follow=1): silent for longer than both timeouts, the next line still arrives", async () => {
     const { key, deploymentId } = await userWithDeployment("logs@example.com", "pod-sse-1");
     const ctl = new AbortController();
-    const lines = sseEvents(`${base}/v1/deployments/${deploymentId}/logs?follow=1`, { headers: { authorization: `Bearer ${key}` }, signal: ctl.signal });
+    const lines = sseEvents(`${base}/v1/deployments/${deploymentId}/logs?follow=1`, {
+      headers: { authorization: `Bearer ${key}` },
+      signal: ctl.signal,
+    });
     try {
       expect(JSON.parse((await lines.next()).value?.data ?? "{}").line).toBe("first");
       await sleep(SILENCE_MS);
@@ -94,10 +117,15 @@ describe("the streams' cap (SSE_MAX_STREAMS_PER_USER) answers 429 with Retry-Aft
     try {
       const open = await fetch(`${base}/v1/deployments/${deploymentId}/events/stream`, { headers, signal: ctl.signal });
       expect(open.status).toBe(200);
-      for (const path of [`/v1/deployments/${deploymentId}/events/stream`, `/v1/deployments/${deploymentId}/logs?follow=1`]) {
+      for (const path of [
+        `/v1/deployments/${deploymentId}/events/stream`,
+        `/v1/deployments/${deploymentId}/logs?follow=1`,
+      ]) {
         const refused = await fetch(`${base}${path}`, { headers });
         expect([path, refused.status]).toEqual([path, 429]);
-        expect(await refused.json()).toEqual({ error: { code: "RATE_LIMITED", message: expect.any(String), details: { limit: 1, scope: "user" } } });
+        expect(await refused.json()).toEqual({
+          error: { code: "RATE_LIMITED", message: expect.any(String), details: { limit: 1, scope: "user" } },
+        });
         expect([path, refused.headers.get("retry-after")]).toEqual([path, expect.stringMatching(/^[1-9][0-9]*$/)]);
       }
     } finally {

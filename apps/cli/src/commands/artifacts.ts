@@ -17,7 +17,13 @@ export async function fetchArtifactList(api: ApiClient, id: string): Promise<Art
     const list = await api.request<ArtifactList>("GET", `/v1/deployments/${encodeURIComponent(id)}/artifacts`);
     // sizes may come as strings (64-bit counts): numbers from here on
     const items = (list.items ?? []).map((f) => ({ ...f, sizeBytes: Number(f.sizeBytes) }));
-    return { ...list, items, totalBytes: Number(list.totalBytes ?? items.reduce((n, f) => n + f.sizeBytes, 0)), deletedAt: list.deletedAt ?? null, deletedReason: list.deletedReason ?? null };
+    return {
+      ...list,
+      items,
+      totalBytes: Number(list.totalBytes ?? items.reduce((n, f) => n + f.sizeBytes, 0)),
+      deletedAt: list.deletedAt ?? null,
+      deletedReason: list.deletedReason ?? null,
+    };
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) throw new CliError(`no such deployment: ${id}`);
     throw err;
@@ -27,14 +33,24 @@ export async function fetchArtifactList(api: ApiClient, id: string): Promise<Art
 /** Why a deployment has no files to list or pull: deleted (by retention or by its owner), or not uploaded yet. */
 export function noArtifactsReason(id: string, list: ArtifactList): string {
   if (list.deletedAt) {
-    const by = list.deletedReason === "retention" ? "by the retention policy (ARTIFACT_RETENTION_DAYS)" : list.deletedReason === "owner" ? "by their owner" : `(${list.deletedReason ?? "no reason given"})`;
+    const by =
+      list.deletedReason === "retention"
+        ? "by the retention policy (ARTIFACT_RETENTION_DAYS)"
+        : list.deletedReason === "owner"
+          ? "by their owner"
+          : `(${list.deletedReason ?? "no reason given"})`;
     return `the artifacts of ${id} were deleted ${by} on ${list.deletedAt}`;
   }
   return `deployment ${id} has no artifacts yet: the pod uploads them when training ends (\`trainpod status ${id}\`)`;
 }
 
 /** `trainpod artifacts ID`: the run's files, their sizes and sha256, and the total. */
-export async function listArtifacts(api: ApiClient, id: string, opts: { json?: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<ExitCode> {
+export async function listArtifacts(
+  api: ApiClient,
+  id: string,
+  opts: { json?: boolean },
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<ExitCode> {
   const list = await fetchArtifactList(api, id);
   if (opts.json) {
     out.write(`${JSON.stringify(list, null, 2)}\n`);
@@ -46,6 +62,8 @@ export async function listArtifacts(api: ApiClient, id: string, opts: { json?: b
   }
   const rows = list.items.map((f) => [f.path, formatBytes(f.sizeBytes), f.sha256.slice(0, 12), f.uploadedAt ?? "-"]);
   out.write(`${renderTable([["PATH", "SIZE", "SHA256", "UPLOADED"], ...rows])}\n`);
-  out.write(`${list.items.length} file${list.items.length === 1 ? "" : "s"}, ${formatBytes(list.totalBytes)} total (${list.totalBytes} bytes); \`trainpod pull ${id}\` downloads them\n`);
+  out.write(
+    `${list.items.length} file${list.items.length === 1 ? "" : "s"}, ${formatBytes(list.totalBytes)} total (${list.totalBytes} bytes); \`trainpod pull ${id}\` downloads them\n`,
+  );
   return EXIT.OK;
 }

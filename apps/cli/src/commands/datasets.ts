@@ -5,10 +5,17 @@ import { EXIT, type ExitCode } from "../exit-codes";
 import { renderTable } from "../render";
 
 /** `datasets upload FILE`: streams the JSONL with a progress bar (on a terminal; plain lines otherwise). */
-export async function uploadDataset(api: ApiClient, file: string, opts: { name?: string; json?: boolean }): Promise<ExitCode> {
+export async function uploadDataset(
+  api: ApiClient,
+  file: string,
+  opts: { name?: string; json?: boolean },
+): Promise<ExitCode> {
   const name = opts.name ?? path.basename(file);
   const live = process.stderr.isTTY === true;
-  const bar = new SingleBar({ format: " uploading |{bar}| {percentage}% {value}/{total} bytes", hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: " uploading |{bar}| {percentage}% {value}/{total} bytes", hideCursor: true },
+    Presets.shades_classic,
+  );
   let started = false;
   let lastQuarter = -1;
   const dataset = await api
@@ -25,13 +32,22 @@ export async function uploadDataset(api: ApiClient, file: string, opts: { name?:
     })
     .finally(() => started && bar.stop());
   if (opts.json) process.stdout.write(`${JSON.stringify(dataset, null, 2)}\n`);
-  else process.stdout.write(`dataset ${dataset.id}: ${dataset.name}, ${dataset.format}, ${dataset.rowCount} rows, ${dataset.sizeBytes} bytes, sha256 ${dataset.sha256}\n`);
+  else
+    process.stdout.write(
+      `dataset ${dataset.id}: ${dataset.name}, ${dataset.format}, ${dataset.rowCount} rows, ${dataset.sizeBytes} bytes, sha256 ${dataset.sha256}\n`,
+    );
   return EXIT.OK;
 }
 
 export async function listDatasets(api: ApiClient, opts: { json?: boolean; limit?: string }): Promise<ExitCode> {
-  const page = await api.request<{ items: Json[] }>("GET", `/v1/datasets?limit=${encodeURIComponent(opts.limit ?? "20")}`);
+  const page = await api.request<{ items: Json[] }>(
+    "GET",
+    `/v1/datasets?limit=${encodeURIComponent(opts.limit ?? "20")}`,
+  );
   if (opts.json) process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
-  else process.stdout.write(`${renderTable([["ID", "NAME", "FORMAT", "ROWS", "BYTES", "CREATED"], ...page.items.map((d) => [d.id, d.name, d.format, String(d.rowCount), String(d.sizeBytes), d.createdAt])])}\n`);
+  else
+    process.stdout.write(
+      `${renderTable([["ID", "NAME", "FORMAT", "ROWS", "BYTES", "CREATED"], ...page.items.map((d) => [d.id, d.name, d.format, String(d.rowCount), String(d.sizeBytes), d.createdAt])])}\n`,
+    );
   return EXIT.OK;
 }

@@ -24,9 +24,13 @@ export async function deploy(api: ApiClient, flags: DeployOptions): Promise<Exit
   const { request, expectedRuntimeMinutes } = buildDeployRequest(flags);
   // pre-flight first: every problem at once, before any price talk
   await api.request("POST", "/v1/deployments/validate", request);
-  const estimate = await api.request("POST", "/v1/deployments/estimate", { ...request, ...(expectedRuntimeMinutes ? { expectedRuntimeMinutes } : {}) });
+  const estimate = await api.request("POST", "/v1/deployments/estimate", {
+    ...request,
+    ...(expectedRuntimeMinutes ? { expectedRuntimeMinutes } : {}),
+  });
   if (!flags.json) print(renderEstimate(estimate));
-  if (!flags.yes && !(await confirm(`Deploy, spending at most $${Number(estimate.costCap.maxCostUsd).toFixed(2)}?`))) throw new CliError("not deployed");
+  if (!flags.yes && !(await confirm(`Deploy, spending at most $${Number(estimate.costCap.maxCostUsd).toFixed(2)}?`)))
+    throw new CliError("not deployed");
   const headers: Record<string, string> = flags.idempotencyKey ? { "idempotency-key": flags.idempotencyKey } : {};
   const d = await api.request("POST", "/v1/deployments", request, headers);
   if (flags.json) print(JSON.stringify({ deployment: d, estimate }, null, 2));
@@ -54,7 +58,13 @@ export async function status(api: ApiClient, id: string, opts: { json?: boolean;
   }
   print(renderDeployment(d));
   const events = (d.events as Json[]).slice(-Number(opts.events ?? 10));
-  if (events.length > 0) print(`  last events:\n${events.flatMap(renderEvent).map((l) => `    ${l}`).join("\n")}`);
+  if (events.length > 0)
+    print(
+      `  last events:\n${events
+        .flatMap(renderEvent)
+        .map((l) => `    ${l}`)
+        .join("\n")}`,
+    );
   return EXIT.OK;
 }
 
@@ -64,14 +74,31 @@ export async function cancel(api: ApiClient, id: string): Promise<ExitCode> {
   return EXIT.OK;
 }
 
-export async function list(api: ApiClient, opts: { status?: string; limit?: string; json?: boolean }): Promise<ExitCode> {
-  const q = new URLSearchParams({ limit: opts.limit ?? "20", ...(opts.status ? { status: opts.status.toUpperCase() } : {}) });
+export async function list(
+  api: ApiClient,
+  opts: { status?: string; limit?: string; json?: boolean },
+): Promise<ExitCode> {
+  const q = new URLSearchParams({
+    limit: opts.limit ?? "20",
+    ...(opts.status ? { status: opts.status.toUpperCase() } : {}),
+  });
   const page = await api.request<{ items: Json[] }>("GET", `/v1/deployments?${q}`);
   if (opts.json) {
     print(JSON.stringify(page, null, 2));
     return EXIT.OK;
   }
-  const rows = page.items.map((d) => [d.id, d.status, d.baseModel, d.pod?.gpuTypeId ?? d.gpuTypeIds[0] ?? "", d.costUsd ?? "-", d.timestamps.createdAt]);
-  print(rows.length === 0 ? "no deployments" : renderTable([["ID", "STATUS", "MODEL", "GPU", "COST USD", "CREATED"], ...rows]));
+  const rows = page.items.map((d) => [
+    d.id,
+    d.status,
+    d.baseModel,
+    d.pod?.gpuTypeId ?? d.gpuTypeIds[0] ?? "",
+    d.costUsd ?? "-",
+    d.timestamps.createdAt,
+  ]);
+  print(
+    rows.length === 0
+      ? "no deployments"
+      : renderTable([["ID", "STATUS", "MODEL", "GPU", "COST USD", "CREATED"], ...rows]),
+  );
   return EXIT.OK;
 }

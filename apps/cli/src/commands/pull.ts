@@ -25,11 +25,20 @@ export interface PullStreams {
  * `.part` files, each checked against its sha256 before it takes its name. Refuses, before writing
  * anything, any listed path that would land outside DIR.
  */
-export async function pull(api: ApiClient, id: string, dir: string | undefined, opts: PullOptions = {}, io: PullStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<ExitCode> {
+export async function pull(
+  api: ApiClient,
+  id: string,
+  dir: string | undefined,
+  opts: PullOptions = {},
+  io: PullStreams = { stdout: process.stdout, stderr: process.stderr },
+): Promise<ExitCode> {
   const list = await fetchArtifactList(api, id);
   if (list.items.length === 0) throw new CliError(noArtifactsReason(id, list));
   const root = path.resolve(dir ?? id);
-  const targets = planTargets(root, list.items.map((f) => f.path));
+  const targets = planTargets(
+    root,
+    list.items.map((f) => f.path),
+  );
   mkdirSync(root, { recursive: true });
   const progress = new PullProgress(io.stderr, list.items);
   const results: Downloaded[] = [];
@@ -53,11 +62,15 @@ export async function pull(api: ApiClient, id: string, dir: string | undefined, 
   }
   const bytes = results.reduce((n, d) => n + d.sizeBytes, 0);
   if (opts.json) {
-    io.stdout.write(`${JSON.stringify({ deploymentId: id, directory: root, totalBytes: bytes, files: results.map((d) => ({ path: d.path, sizeBytes: d.sizeBytes, sha256: d.sha256, outcome: d.outcome })) }, null, 2)}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ deploymentId: id, directory: root, totalBytes: bytes, files: results.map((d) => ({ path: d.path, sizeBytes: d.sizeBytes, sha256: d.sha256, outcome: d.outcome })) }, null, 2)}\n`,
+    );
     return EXIT.OK;
   }
   const present = results.filter((d) => d.outcome === "present").length;
   const note = present > 0 ? ` (${present} already present)` : "";
-  io.stdout.write(`${root}: ${results.length} file${results.length === 1 ? "" : "s"}${note}, ${bytes} bytes (${formatBytes(bytes)}), sha256 verified\n`);
+  io.stdout.write(
+    `${root}: ${results.length} file${results.length === 1 ? "" : "s"}${note}, ${bytes} bytes (${formatBytes(bytes)}), sha256 verified\n`,
+  );
   return EXIT.OK;
 }

@@ -3,15 +3,26 @@ import { limitsBody } from "./spend";
 
 describe("trainpod admin limits: flags to the request body", () => {
   it("sets what is given, `default` clears a field, --reset clears everything first", () => {
-    expect(limitsBody({ budgetUsd: "500", onExceed: "stop", maxLive: "2", maxGpus: "0", allowImage: ["myorg/*"] })).toEqual({
+    expect(
+      limitsBody({ budgetUsd: "500", onExceed: "stop", maxLive: "2", maxGpus: "0", allowImage: ["myorg/*"] }),
+    ).toEqual({
       monthlyBudgetUsd: "500",
       onExceed: "stop",
       maxLiveDeployments: 2,
       maxGpus: 0,
       extraImages: ["myorg/*"],
     });
-    expect(limitsBody({ budgetUsd: "default", maxLive: "default" })).toEqual({ monthlyBudgetUsd: null, maxLiveDeployments: null });
-    expect(limitsBody({ reset: true, maxGpus: "4" })).toEqual({ monthlyBudgetUsd: null, onExceed: null, maxLiveDeployments: null, maxGpus: 4, extraImages: [] });
+    expect(limitsBody({ budgetUsd: "default", maxLive: "default" })).toEqual({
+      monthlyBudgetUsd: null,
+      maxLiveDeployments: null,
+    });
+    expect(limitsBody({ reset: true, maxGpus: "4" })).toEqual({
+      monthlyBudgetUsd: null,
+      onExceed: null,
+      maxLiveDeployments: null,
+      maxGpus: 4,
+      extraImages: [],
+    });
   });
 
   it.each([

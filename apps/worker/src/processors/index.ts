@@ -48,9 +48,12 @@ const deploy =
         const message = err instanceof Error ? err.message : String(err);
         if (reason === "INSUFFICIENT_BALANCE") {
           // loud: no run of any user can start until someone tops up the RunPod account
-          logger.error("RunPod account balance is too low: no pod can be created until it is topped up", { error: message });
+          logger.error("RunPod account balance is too low: no pod can be created until it is topped up", {
+            error: message,
+          });
         }
-        if (await failDeployment(deps, deploymentId, reason, message, { data: failureDataOf(err, reason) })) deps.onAction?.("deployment_failed", reason);
+        if (await failDeployment(deps, deploymentId, reason, message, { data: failureDataOf(err, reason) }))
+          deps.onAction?.("deployment_failed", reason);
       }
       throw err;
     }
@@ -62,7 +65,11 @@ export function createProcessors(deps: ProcessorDeps): ProcessorMap {
     deploy: deploy(deps.lifecycle),
     terminate: ({ deploymentId, reason }) => terminateDeployment(deps.lifecycle, deploymentId, reason),
     billing: ({ deploymentId }, { job }) =>
-      billPod(deps.lifecycle, deploymentId, { ...deps.billing, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 }),
+      billPod(deps.lifecycle, deploymentId, {
+        ...deps.billing,
+        attempt: job.attemptsMade + 1,
+        maxAttempts: job.opts.attempts ?? 1,
+      }),
     monitor: observed(() => monitorTick(deps.lifecycle, deps.monitor), deps.observe?.monitor),
     reconcile: observed(() => reconcile(deps.lifecycle), deps.observe?.reconcile),
     maintenance: () => deps.maintenance(),

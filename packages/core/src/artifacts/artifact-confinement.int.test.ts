@@ -34,7 +34,12 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 beforeAll(async () => {
   root = mkdtempSync(path.join(os.tmpdir(), "trainpod-artifact-dir-"));
   const storage = confineToDeploymentFolders(new LocalFileStorage(root));
-  deps = { prisma: db.prisma, clock: new ManualClock(Date.now()), storage, limits: { maxFileBytes: 1_000_000, maxTotalBytes: 10_000_000, partSizeBytes: 5 * 1024 * 1024, presignSeconds: 60 } };
+  deps = {
+    prisma: db.prisma,
+    clock: new ManualClock(Date.now()),
+    storage,
+    limits: { maxFileBytes: 1_000_000, maxTotalBytes: 10_000_000, partSizeBytes: 5 * 1024 * 1024, presignSeconds: 60 },
+  };
   const { user } = await makeUser(db.prisma);
   owner = { userId: user.id, datasetId: (await makeDataset(db.prisma, user.id)).id };
 });
@@ -71,13 +76,28 @@ async function codeOf(work: () => Promise<unknown>): Promise<string> {
 }
 
 /** Every file under the root, relative to it. */
-const files = () => readdirSync(root, { recursive: true }).map(String).filter((f) => !f.includes(".tmp"));
+const files = () =>
+  readdirSync(root, { recursive: true })
+    .map(String)
+    .filter((f) => !f.includes(".tmp"));
 
 describe("artifact paths stay inside ARTIFACT_DIR/<deploymentId>", () => {
   it("`..`, encoded, absolute, backslashed and dot paths are refused on upload (400) and not found on download (404); nothing is written", async () => {
     const id = await deployment();
     const before = files();
-    for (const p of ["../escape.bin", "a/../../escape.bin", "/etc/escape.bin", "%2e%2e/escape.bin", "..%2fescape.bin", "a%2f..%2f..%2fescape.bin", "..\\escape.bin", "a/./b.bin", "./a.bin", "", "a//b.bin"]) {
+    for (const p of [
+      "../escape.bin",
+      "a/../../escape.bin",
+      "/etc/escape.bin",
+      "%2e%2e/escape.bin",
+      "..%2fescape.bin",
+      "a%2f..%2f..%2fescape.bin",
+      "..\\escape.bin",
+      "a/./b.bin",
+      "./a.bin",
+      "",
+      "a//b.bin",
+    ]) {
       expect([p, await codeOf(() => upload(id, p, Buffer.from("evil")))]).toEqual([p, "VALIDATION_FAILED"]);
       expect([p, await codeOf(() => download(id, p))]).toEqual([p, "NOT_FOUND"]);
     }
@@ -90,8 +110,12 @@ describe("artifact paths stay inside ARTIFACT_DIR/<deploymentId>", () => {
     await upload(theirs, "lora/adapter.bin", original);
     mkdirSync(path.join(root, mine), { recursive: true });
     symlinkSync(path.join(root, theirs, "lora"), path.join(root, mine, "lora"));
-    expect(await codeOf(() => upload(mine, "lora/adapter.bin", Buffer.from("overwritten by another pod")))).toBe("VALIDATION_FAILED");
-    expect(await codeOf(() => upload(mine, "lora/new.bin", Buffer.from("planted in another folder")))).toBe("VALIDATION_FAILED");
+    expect(await codeOf(() => upload(mine, "lora/adapter.bin", Buffer.from("overwritten by another pod")))).toBe(
+      "VALIDATION_FAILED",
+    );
+    expect(await codeOf(() => upload(mine, "lora/new.bin", Buffer.from("planted in another folder")))).toBe(
+      "VALIDATION_FAILED",
+    );
     expect(readFileSync(path.join(root, theirs, "lora", "adapter.bin"))).toEqual(original);
     expect(existsSync(path.join(root, theirs, "lora", "new.bin"))).toBe(false);
   });
@@ -105,7 +129,9 @@ describe("artifact paths stay inside ARTIFACT_DIR/<deploymentId>", () => {
     symlinkSync(path.join(root, theirs, "model"), path.join(root, mine, "model"));
     expect(await codeOf(() => download(mine, "model/weights.bin"))).toBe("VALIDATION_FAILED");
     await db.prisma.deployment.update({ where: { id: mine }, data: { status: "SUCCEEDED" } });
-    expect(await codeOf(() => deleteArtifacts(deps, { id: mine, status: "SUCCEEDED" }, "owner"))).toBe("VALIDATION_FAILED");
+    expect(await codeOf(() => deleteArtifacts(deps, { id: mine, status: "SUCCEEDED" }, "owner"))).toBe(
+      "VALIDATION_FAILED",
+    );
     expect(readFileSync(path.join(root, theirs, "model", "weights.bin")).toString()).toBe("theirs, secret");
   });
 

@@ -18,12 +18,23 @@ export interface ArtifactListView {
 }
 
 export function artifactView(a: Artifact): ArtifactView {
-  return { path: a.path, sizeBytes: Number(a.sizeBytes), sha256: a.sha256, uploadedAt: (a.uploadedAt ?? a.createdAt).toISOString() };
+  return {
+    path: a.path,
+    sizeBytes: Number(a.sizeBytes),
+    sha256: a.sha256,
+    uploadedAt: (a.uploadedAt ?? a.createdAt).toISOString(),
+  };
 }
 
 /** A deployment's stored files, by path (files still on their way are not shown). */
-export async function listArtifacts(prisma: PrismaClient, deployment: Pick<Deployment, "id" | "artifactsDeletedAt" | "artifactsDeletedReason">): Promise<ArtifactListView> {
-  const rows = await prisma.artifact.findMany({ where: { deploymentId: deployment.id, status: "STORED" }, orderBy: { path: "asc" } });
+export async function listArtifacts(
+  prisma: PrismaClient,
+  deployment: Pick<Deployment, "id" | "artifactsDeletedAt" | "artifactsDeletedReason">,
+): Promise<ArtifactListView> {
+  const rows = await prisma.artifact.findMany({
+    where: { deploymentId: deployment.id, status: "STORED" },
+    orderBy: { path: "asc" },
+  });
   const items = rows.map(artifactView);
   return {
     items,

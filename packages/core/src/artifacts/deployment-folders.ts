@@ -2,7 +2,16 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { AppError } from "../errors";
-import { assertSafeKey, LocalFileStorage, type BlobObject, type BlobStat, type BlobStorage, type GetOptions, type PutOptions, type PutResult } from "../storage";
+import {
+  assertSafeKey,
+  LocalFileStorage,
+  type BlobObject,
+  type BlobStat,
+  type BlobStorage,
+  type GetOptions,
+  type PutOptions,
+  type PutResult,
+} from "../storage";
 
 const escapes = (): AppError => new AppError("VALIDATION_FAILED", "invalid storage key");
 

@@ -17,27 +17,42 @@ async function markStored(deps: ArtifactDeps, row: Artifact): Promise<void> {
     where: { id: row.id, status: "UPLOADING", sha256: row.sha256, sizeBytes: row.sizeBytes },
     data: { status: "STORED", uploadedAt: deps.clock.now(), uploadId: null },
   });
-  if (count !== 1) throw new AppError("CONFLICT", `${row.path} was declared again during its upload; upload it again`, { retryable: true });
+  if (count !== 1)
+    throw new AppError("CONFLICT", `${row.path} was declared again during its upload; upload it again`, {
+      retryable: true,
+    });
 }
 
 /**
  * `mode: "api"`: the bytes come through the API. At most the declared size is read; a different size or
  * sha256 deletes what was written and answers CHECKSUM_MISMATCH.
  */
-export async function storeArtifactThroughApi(deps: ArtifactDeps, deploymentId: string, path: string, body: Readable): Promise<ArtifactFile> {
+export async function storeArtifactThroughApi(
+  deps: ArtifactDeps,
+  deploymentId: string,
+  path: string,
+  body: Readable,
+): Promise<ArtifactFile> {
   const row = await uploadingArtifact(deps.prisma, deploymentId, path);
   if (row.uploadId) throw new AppError("CONFLICT", `${row.path} goes up in parts to the bucket, not through the API`);
   const declared = Number(row.sizeBytes);
   const stored = await deps.storage.put(row.storageKey, body, { maxBytes: declared }).catch((err: unknown) => {
     if (err instanceof AppError && err.code === "PAYLOAD_TOO_LARGE") {
-      throw new AppError("CHECKSUM_MISMATCH", `${row.path} is larger than its declared ${declared} bytes; nothing was kept`, { details: { expectedBytes: declared } });
+      throw new AppError(
+        "CHECKSUM_MISMATCH",
+        `${row.path} is larger than its declared ${declared} bytes; nothing was kept`,
+        { details: { expectedBytes: declared } },
+      );
     }
     throw err;
   });
   if (stored.sizeBytes !== declared || stored.sha256 !== row.sha256) {
     await deps.storage.delete(row.storageKey);
     throw new AppError("CHECKSUM_MISMATCH", `${row.path} does not match its declaration; nothing was kept`, {
-      details: { expected: { sizeBytes: declared, sha256: row.sha256 }, received: { sizeBytes: stored.sizeBytes, sha256: stored.sha256 } },
+      details: {
+        expected: { sizeBytes: declared, sha256: row.sha256 },
+        received: { sizeBytes: stored.sizeBytes, sha256: stored.sha256 },
+      },
     });
   }
   await markStored(deps, row);
@@ -48,31 +63,56 @@ export const uploadUrlRequestSchema = z.object({
   path: z.string().min(1).max(2000),
   partNumber: z.number().int().min(1).max(10_000).optional(),
   /** the part's sha256 (hex): required for a part, the store refuses other bytes */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 /** A presigned PUT for the declared file, or for one of its parts; asked just before each PUT. */
-export async function artifactUploadUrl(deps: ArtifactDeps, deploymentId: string, body: unknown): Promise<PresignedRequest> {
+export async function artifactUploadUrl(
+  deps: ArtifactDeps,
+  deploymentId: string,
+  body: unknown,
+): Promise<PresignedRequest> {
   const input = uploadUrlRequestSchema.parse(body);
   const direct = deps.storage.direct;
   if (!direct) throw new AppError("CONFLICT", "this storage takes uploads through the API (mode api)");
   const row = await uploadingArtifact(deps.prisma, deploymentId, input.path);
   const options = { expiresInSeconds: deps.limits.presignSeconds };
-  if (!row.uploadId) return direct.presignPut(row.storageKey, { ...options, sizeBytes: Number(row.sizeBytes), sha256: row.sha256 });
+  if (!row.uploadId)
+    return direct.presignPut(row.storageKey, { ...options, sizeBytes: Number(row.sizeBytes), sha256: row.sha256 });
   const size = Number(row.sizeBytes);
   const partSize = Number(row.partSizeBytes ?? 0n);
   const partCount = Math.ceil(size / partSize);
   if (input.partNumber === undefined || input.partNumber > partCount || input.sha256 === undefined) {
-    throw new AppError("VALIDATION_FAILED", `${row.path} goes up in ${partCount} parts: give partNumber (1-${partCount}) and the part's sha256`);
+    throw new AppError(
+      "VALIDATION_FAILED",
+      `${row.path} goes up in ${partCount} parts: give partNumber (1-${partCount}) and the part's sha256`,
+    );
   }
   const partBytes = input.partNumber < partCount ? partSize : size - partSize * (partCount - 1);
-  return direct.presignPart(row.storageKey, row.uploadId, { partNumber: input.partNumber, sizeBytes: partBytes, sha256: input.sha256 }, options);
+  return direct.presignPart(
+    row.storageKey,
+    row.uploadId,
+    { partNumber: input.partNumber, sizeBytes: partBytes, sha256: input.sha256 },
+    options,
+  );
 }
 
 export const completeRequestSchema = z.object({
   path: z.string().min(1).max(2000),
   /** each part's ETag (the PUT's answer) and sha256 (hex: the bucket checks it against what it stored) */
-  parts: z.array(z.object({ partNumber: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).max(10_000).optional(),
+  parts: z
+    .array(
+      z.object({
+        partNumber: z.number().int().min(1).max(10_000),
+        etag: z.string().min(1).max(200),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      }),
+    )
+    .max(10_000)
+    .optional(),
 });
 
 /**
@@ -83,7 +123,9 @@ export async function completeArtifact(deps: ArtifactDeps, deploymentId: string,
   const input = completeRequestSchema.parse(body);
   const direct = deps.storage.direct;
   if (!direct) throw new AppError("CONFLICT", "this storage takes uploads through the API (mode api)");
-  const stored = await deps.prisma.artifact.findUnique({ where: { deploymentId_path: { deploymentId, path: artifactPath(input.path) } } });
+  const stored = await deps.prisma.artifact.findUnique({
+    where: { deploymentId_path: { deploymentId, path: artifactPath(input.path) } },
+  });
   if (stored?.status === "STORED") return fileOf(stored); // a retried complete
   const row = await uploadingArtifact(deps.prisma, deploymentId, input.path);
   if (row.uploadId) {
@@ -93,16 +135,24 @@ export async function completeArtifact(deps: ArtifactDeps, deploymentId: string,
       throw new AppError("VALIDATION_FAILED", `${row.path}: give the ETag of each of its ${partCount} parts`);
     }
     await direct.completeMultipartUpload(row.storageKey, row.uploadId, parts).catch((err: unknown) => {
-      throw new AppError("UNPROCESSABLE", `${row.path}: the bucket refused to assemble the parts: ${(err as Error).message}`, { cause: err });
+      throw new AppError(
+        "UNPROCESSABLE",
+        `${row.path}: the bucket refused to assemble the parts: ${(err as Error).message}`,
+        { cause: err },
+      );
     });
   }
   const stat = await deps.storage.stat(row.storageKey);
   if (!stat) throw new AppError("CONFLICT", `${row.path} is not in the bucket yet: PUT it first`);
   if (stat.sizeBytes !== Number(row.sizeBytes)) {
     await deps.storage.delete(row.storageKey);
-    throw new AppError("CHECKSUM_MISMATCH", `${row.path} has ${stat.sizeBytes} bytes in the bucket, ${row.sizeBytes} declared; deleted`, {
-      details: { expectedBytes: Number(row.sizeBytes), receivedBytes: stat.sizeBytes },
-    });
+    throw new AppError(
+      "CHECKSUM_MISMATCH",
+      `${row.path} has ${stat.sizeBytes} bytes in the bucket, ${row.sizeBytes} declared; deleted`,
+      {
+        details: { expectedBytes: Number(row.sizeBytes), receivedBytes: stat.sizeBytes },
+      },
+    );
   }
   await markStored(deps, row);
   return fileOf(row);

@@ -21,30 +21,54 @@ export async function reserveArtifact(deps: ArtifactDeps, deploymentId: string, 
   const path = artifactPath(input.path);
   const { maxFileBytes, maxTotalBytes } = deps.limits;
   if (input.sizeBytes > maxFileBytes) {
-    throw new AppError("PAYLOAD_TOO_LARGE", `${path} is larger than the limit of ${maxFileBytes} bytes a file`, { details: { maxBytes: maxFileBytes, sizeBytes: input.sizeBytes } });
+    throw new AppError("PAYLOAD_TOO_LARGE", `${path} is larger than the limit of ${maxFileBytes} bytes a file`, {
+      details: { maxBytes: maxFileBytes, sizeBytes: input.sizeBytes },
+    });
   }
   const key = artifactStorageKey(deploymentId, path);
   const outcome = await deps.prisma.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM "Deployment" WHERE id = ${deploymentId}::uuid FOR UPDATE`;
     const existing = await tx.artifact.findUnique({ where: { deploymentId_path: { deploymentId, path } } });
-    if (existing?.status === "STORED" && existing.sizeBytes === BigInt(input.sizeBytes) && existing.sha256 === input.sha256) {
+    if (
+      existing?.status === "STORED" &&
+      existing.sizeBytes === BigInt(input.sizeBytes) &&
+      existing.sha256 === input.sha256
+    ) {
       return { stored: true as const };
     }
     const others = await tx.artifact.aggregate({ where: { deploymentId, NOT: { path } }, _sum: { sizeBytes: true } });
     const used = Number(others._sum.sizeBytes ?? 0n);
     if (used + input.sizeBytes > maxTotalBytes) {
-      throw new AppError("ARTIFACT_QUOTA_EXCEEDED", `${path} would take this deployment's artifacts over ${maxTotalBytes} bytes (${used} used)`, {
-        details: { maxTotalBytes, usedBytes: used, sizeBytes: input.sizeBytes },
-      });
+      throw new AppError(
+        "ARTIFACT_QUOTA_EXCEEDED",
+        `${path} would take this deployment's artifacts over ${maxTotalBytes} bytes (${used} used)`,
+        {
+          details: { maxTotalBytes, usedBytes: used, sizeBytes: input.sizeBytes },
+        },
+      );
     }
     // createdAt: when this declaration was made (the abandoned-upload sweep reads it), by the injectable clock
-    const fields = { storageKey: key, sizeBytes: BigInt(input.sizeBytes), sha256: input.sha256, status: "UPLOADING" as const, uploadId: null, partSizeBytes: null, uploadedAt: null, createdAt: deps.clock.now() };
-    await tx.artifact.upsert({ where: { deploymentId_path: { deploymentId, path } }, create: { deploymentId, path, ...fields }, update: fields });
+    const fields = {
+      storageKey: key,
+      sizeBytes: BigInt(input.sizeBytes),
+      sha256: input.sha256,
+      status: "UPLOADING" as const,
+      uploadId: null,
+      partSizeBytes: null,
+      uploadedAt: null,
+      createdAt: deps.clock.now(),
+    };
+    await tx.artifact.upsert({
+      where: { deploymentId_path: { deploymentId, path } },
+      create: { deploymentId, path, ...fields },
+      update: fields,
+    });
     return { stored: false as const, abandonedUpload: existing?.uploadId ?? null };
   });
   if (outcome.stored) return { path, mode: "stored", partSizeBytes: 0, partCount: 0 };
   const direct = deps.storage.direct;
-  if (outcome.abandonedUpload && direct) await direct.abortMultipartUpload(key, outcome.abandonedUpload).catch(() => undefined);
+  if (outcome.abandonedUpload && direct)
+    await direct.abortMultipartUpload(key, outcome.abandonedUpload).catch(() => undefined);
   if (!direct) return { path, mode: "api", partSizeBytes: input.sizeBytes, partCount: 1 };
   const partSize = deps.limits.partSizeBytes;
   if (input.sizeBytes <= partSize) return { path, mode: "s3", partSizeBytes: input.sizeBytes, partCount: 1 };
@@ -62,7 +86,9 @@ export async function reserveArtifact(deps: ArtifactDeps, deploymentId: string, 
 
 /** The file's row while its bytes are on their way; CONFLICT when it was not declared (or is stored). */
 export async function uploadingArtifact(prisma: PrismaClient, deploymentId: string, path: string): Promise<Artifact> {
-  const row = await prisma.artifact.findUnique({ where: { deploymentId_path: { deploymentId, path: artifactPath(path) } } });
+  const row = await prisma.artifact.findUnique({
+    where: { deploymentId_path: { deploymentId, path: artifactPath(path) } },
+  });
   if (!row || row.status !== "UPLOADING") {
     throw new AppError("CONFLICT", `no upload of ${path} in progress: declare it first (POST /v1/runs/:id/artifacts)`);
   }

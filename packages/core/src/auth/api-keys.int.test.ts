@@ -37,10 +37,14 @@ describe("API keys", () => {
     expect(ok.user.id).toBe(user.id);
     const second = await createApiKey(db.prisma, user.id, "ci");
     expect((await authenticateApiKey(db.prisma, clock, second.key)).apiKey.id).toBe(second.apiKey.id);
-    expect(await revokeApiKey(db.prisma, clock, { apiKeyId: apiKey.id, userId: "00000000-0000-4000-8000-000000000000" })).toBe(false);
+    expect(
+      await revokeApiKey(db.prisma, clock, { apiKeyId: apiKey.id, userId: "00000000-0000-4000-8000-000000000000" }),
+    ).toBe(false);
     expect(await revokeApiKey(db.prisma, clock, { apiKeyId: apiKey.id, userId: user.id })).toBe(true);
     const answers = await Promise.all(
-      [undefined, "", "tp_live_short", `tp_live_${"Z".repeat(43)}`, key].map((k) => message(authenticateApiKey(db.prisma, clock, k))),
+      [undefined, "", "tp_live_short", `tp_live_${"Z".repeat(43)}`, key].map((k) =>
+        message(authenticateApiKey(db.prisma, clock, k)),
+      ),
     );
     expect(new Set(answers).size).toBe(1);
     expect(answers[0]).toMatch(/^UNAUTHORIZED/);
@@ -50,7 +54,8 @@ describe("API keys", () => {
     const { key, apiKey } = await createUserWithKey(db.prisma, { email: "busy@example.com" });
     const t0 = clock.now();
     await authenticateApiKey(db.prisma, clock, key);
-    const lastUsed = async () => (await db.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).lastUsedAt?.getTime();
+    const lastUsed = async () =>
+      (await db.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).lastUsedAt?.getTime();
     expect(await lastUsed()).toBe(t0.getTime());
     clock.advance(LAST_USED_RESOLUTION_MS - 1);
     await Promise.all(Array.from({ length: 5 }, () => authenticateApiKey(db.prisma, clock, key)));

@@ -51,7 +51,11 @@ export async function createUserWithKey(
   const { key, prefix, keyHash } = newApiKey();
   try {
     const user = await prisma.user.create({
-      data: { email, role: input.role ?? "USER", apiKeys: { create: { name: input.keyName ?? null, prefix, keyHash } } },
+      data: {
+        email,
+        role: input.role ?? "USER",
+        apiKeys: { create: { name: input.keyName ?? null, prefix, keyHash } },
+      },
       include: { apiKeys: true },
     });
     const { apiKeys, ...plain } = user;
@@ -97,7 +101,11 @@ async function findLiveKey(prisma: PrismaClient, keyHash: string): Promise<Authe
  * Resolves a presented key to its user. Missing, malformed, unknown and revoked keys all get the
  * same UNAUTHORIZED. lastUsedAt is refreshed at most once a minute, by one conditional UPDATE.
  */
-export async function authenticateApiKey(prisma: PrismaClient, clock: Clock, key: string | undefined | null): Promise<Authenticated> {
+export async function authenticateApiKey(
+  prisma: PrismaClient,
+  clock: Clock,
+  key: string | undefined | null,
+): Promise<Authenticated> {
   if (!key || !hasSecretShape(key, API_KEY_PREFIX)) throw new AppError("UNAUTHORIZED", UNAUTHORIZED_MESSAGE);
   const found = await findLiveKey(prisma, sha256Hex(key));
   if (!found) throw new AppError("UNAUTHORIZED", UNAUTHORIZED_MESSAGE);
@@ -115,7 +123,11 @@ export async function authenticateApiKey(prisma: PrismaClient, clock: Clock, key
 }
 
 /** Revokes a key (of `userId`, when given). Answers whether a live key was revoked. */
-export async function revokeApiKey(prisma: PrismaClient, clock: Clock, input: { apiKeyId: string; userId?: string }): Promise<boolean> {
+export async function revokeApiKey(
+  prisma: PrismaClient,
+  clock: Clock,
+  input: { apiKeyId: string; userId?: string },
+): Promise<boolean> {
   const res = await prisma.apiKey.updateMany({
     where: { id: input.apiKeyId, revokedAt: null, ...(input.userId ? { userId: input.userId } : {}) },
     data: { revokedAt: clock.now() },

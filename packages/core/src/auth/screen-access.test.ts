@@ -27,6 +27,10 @@ describe("assertScreenAccess", () => {
   });
 
   it("only an admin acts", () => {
-    expect([canActOnScreens("ADMIN"), canActOnScreens("OPERATOR"), canActOnScreens("USER")]).toEqual([true, false, false]);
+    expect([canActOnScreens("ADMIN"), canActOnScreens("OPERATOR"), canActOnScreens("USER")]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 });

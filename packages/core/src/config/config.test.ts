@@ -23,8 +23,13 @@ describe("loadConfig", () => {
   });
 
   it("an empty RUNPOD_API_URL or RUNPOD_API_KEY (docker compose's default) counts as unset: the URL follows the key", () => {
-    expect(loadConfig({ RUNPOD_API_KEY: "", RUNPOD_API_URL: "", RUNPOD_SIM_URL: "http://runpod-sim:8765/v2" }).runpod).toMatchObject({ simulated: true, apiUrl: "http://runpod-sim:8765/v2" });
-    expect(loadConfig({ RUNPOD_API_KEY: "rpa_real", RUNPOD_API_URL: "", RUNPOD_SIM_URL: "http://runpod-sim:8765/v2" }).runpod).toMatchObject({ simulated: false, apiUrl: "https://api.runpod.io/v2" });
+    expect(
+      loadConfig({ RUNPOD_API_KEY: "", RUNPOD_API_URL: "", RUNPOD_SIM_URL: "http://runpod-sim:8765/v2" }).runpod,
+    ).toMatchObject({ simulated: true, apiUrl: "http://runpod-sim:8765/v2" });
+    expect(
+      loadConfig({ RUNPOD_API_KEY: "rpa_real", RUNPOD_API_URL: "", RUNPOD_SIM_URL: "http://runpod-sim:8765/v2" })
+        .runpod,
+    ).toMatchObject({ simulated: false, apiUrl: "https://api.runpod.io/v2" });
   });
 
   it("rejects bad input with every problem listed at once", () => {

@@ -38,10 +38,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const env = parsed.data;
   if (env.STORAGE === "s3" && env.S3_BUCKET === undefined) {
     const problems = ["S3_BUCKET: required when STORAGE=s3"];
-    throw new AppError("CONFIG_INVALID", `invalid configuration:\n  - ${problems.join("\n  - ")}`, { details: { problems } });
+    throw new AppError("CONFIG_INVALID", `invalid configuration:\n  - ${problems.join("\n  - ")}`, {
+      details: { problems },
+    });
   }
   const simulated = env.RUNPOD_API_KEY === undefined;
-  const apiUrl = env.RUNPOD_API_URL ?? (simulated ? (env.RUNPOD_SIM_URL ?? `http://127.0.0.1:${env.SIM_PORT}/v2`) : RUNPOD_API_V2_URL);
+  const apiUrl =
+    env.RUNPOD_API_URL ??
+    (simulated ? (env.RUNPOD_SIM_URL ?? `http://127.0.0.1:${env.SIM_PORT}/v2`) : RUNPOD_API_V2_URL);
   return {
     env,
     isProduction: env.NODE_ENV === "production",

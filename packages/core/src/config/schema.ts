@@ -16,7 +16,10 @@ export const coreEnvSchema = z.object({
   REDIS_URL: url.default("redis://127.0.0.1:6379"),
   QUEUE_PREFIX: z
     .string()
-    .regex(/^\{[A-Za-z0-9:_-]+\}$/, "must be a Redis hash tag like {trainpod}, so every key of a queue lands in one Cluster slot")
+    .regex(
+      /^\{[A-Za-z0-9:_-]+\}$/,
+      "must be a Redis hash tag like {trainpod}, so every key of a queue lands in one Cluster slot",
+    )
     .default("{trainpod}"),
 });
 
@@ -82,9 +85,19 @@ export const storageEnvSchema = z.object({
   /** path-style URLs (endpoint/bucket/key): MinIO and most S3-compatible servers need it */
   S3_FORCE_PATH_STYLE: bool.default(false),
   /** how long a presigned URL (dataset download, artifact upload or download) is valid */
-  S3_PRESIGN_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(60),
+  S3_PRESIGN_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(60),
   /** artifacts larger than this are uploaded by the pod in parts of this size (S3's minimum part is 5 MiB) */
-  S3_MULTIPART_PART_BYTES: z.coerce.number().int().min(5 * 1024 * 1024).max(5 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  S3_MULTIPART_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .min(5 * 1024 * 1024)
+    .max(5 * 1024 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
   /** all artifacts of one deployment together (besides ARTIFACT_MAX_BYTES per file) */
   ARTIFACT_MAX_TOTAL_BYTES: positiveInt.default(50 * 1024 * 1024 * 1024),
   /** artifacts older than this are deleted by the maintenance job (0: kept forever) */

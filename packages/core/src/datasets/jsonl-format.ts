@@ -9,7 +9,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function chatVerdict(messages: unknown): LineVerdict {
-  if (!Array.isArray(messages) || messages.length === 0) return { ok: false, reason: "messages must be a non-empty array" };
+  if (!Array.isArray(messages) || messages.length === 0)
+    return { ok: false, reason: "messages must be a non-empty array" };
   let assistant = false;
   for (let i = 0; i < messages.length; i++) {
     const m: unknown = messages[i];

@@ -17,7 +17,12 @@ describe("JsonlChecker", () => {
   it("counts rows across chunk boundaries and detects the format", () => {
     const rows = Array.from({ length: 5 }, (_, i) => JSON.stringify({ prompt: `é${i}`, completion: "ü" })).join("\n");
     expect(check(rows, 3)).toEqual({ ok: { rowCount: 5, format: "prompt_completion" } });
-    const chat = `\uFEFF${JSON.stringify({ messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b" }] })}\r\n\r\n`;
+    const chat = `\uFEFF${JSON.stringify({
+      messages: [
+        { role: "user", content: "a" },
+        { role: "assistant", content: "b" },
+      ],
+    })}\r\n\r\n`;
     expect(check(chat)).toEqual({ ok: { rowCount: 1, format: "chat" } });
   });
 
@@ -27,7 +32,11 @@ describe("JsonlChecker", () => {
       JSON.stringify({ messages: [{ role: "user", content: 1 }] }),
       JSON.stringify({ messages: [{ role: "user", content: "only a question" }] }),
     ].join("\n");
-    const bad = Buffer.concat([Buffer.from(`${lines}\n`), Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from(`{"prompt":"${"x".repeat(MAX_LINE_BYTES)}"}\n`)]);
+    const bad = Buffer.concat([
+      Buffer.from(`${lines}\n`),
+      Buffer.from([0xff, 0xfe, 0x0a]),
+      Buffer.from(`{"prompt":"${"x".repeat(MAX_LINE_BYTES)}"}\n`),
+    ]);
     expect(check(bad, 64 * 1024)).toEqual({
       error: {
         truncated: false,
@@ -45,7 +54,10 @@ describe("JsonlChecker", () => {
 
 describe("the rows train.py accepts (issue 15, finding 2: trainer/fixtures, also read by test_train.py)", () => {
   const dir = path.join(__dirname, "..", "..", "trainer", "fixtures");
-  const expected = JSON.parse(readFileSync(path.join(dir, "datasets.json"), "utf8")) as Record<string, { format?: string; rows?: number; line?: number; reason?: string }>;
+  const expected = JSON.parse(readFileSync(path.join(dir, "datasets.json"), "utf8")) as Record<
+    string,
+    { format?: string; rows?: number; line?: number; reason?: string }
+  >;
   const names = Object.keys(expected).filter((k) => !k.startsWith("/"));
   it.each(names)("%s", (name) => {
     const want = expected[name]!;

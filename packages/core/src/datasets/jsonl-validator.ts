@@ -102,7 +102,8 @@ export class JsonlChecker {
     const verdict = checkLine(text);
     if (!verdict.ok) return this.bad(verdict.reason);
     if (this.format === null) this.format = verdict.format;
-    else if (verdict.format !== this.format) return this.bad(`format ${verdict.format} differs from the dataset's ${this.format} (mixed formats)`);
+    else if (verdict.format !== this.format)
+      return this.bad(`format ${verdict.format} differs from the dataset's ${this.format} (mixed formats)`);
     this.rowCount += 1;
   }
 

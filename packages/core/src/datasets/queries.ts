@@ -32,9 +32,16 @@ export function datasetView(d: Dataset): DatasetView {
 }
 
 /** A user's datasets, newest first, keyset-paged by (createdAt, id). */
-export async function listDatasets(prisma: PrismaClient, userId: string, query: unknown): Promise<{ items: Dataset[]; nextCursor: string | null }> {
+export async function listDatasets(
+  prisma: PrismaClient,
+  userId: string,
+  query: unknown,
+): Promise<{ items: Dataset[]; nextCursor: string | null }> {
   const q = datasetListQuerySchema.parse(query);
-  if (q.cursor && !(await prisma.dataset.findFirst({ where: { id: q.cursor, userId, deletedAt: null }, select: { id: true } }))) {
+  if (
+    q.cursor &&
+    !(await prisma.dataset.findFirst({ where: { id: q.cursor, userId, deletedAt: null }, select: { id: true } }))
+  ) {
     throw new AppError("VALIDATION_FAILED", "cursor is not a dataset of this listing");
   }
   const rows = await prisma.dataset.findMany({

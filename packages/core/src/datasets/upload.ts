@@ -19,11 +19,11 @@ export interface UploadInput {
   stream: Readable;
 }
 
-
 export function checkDatasetName(name: unknown): string {
   const trimmed = typeof name === "string" ? name.trim() : "";
   const printable = [...trimmed].every((ch) => (ch.codePointAt(0) ?? 0) >= 0x20 && ch !== "\u007f");
-  if (trimmed.length === 0 || trimmed.length > 200 || !printable) throw new AppError("VALIDATION_FAILED", "name must be 1-200 printable characters");
+  if (trimmed.length === 0 || trimmed.length > 200 || !printable)
+    throw new AppError("VALIDATION_FAILED", "name must be 1-200 printable characters");
   return trimmed;
 }
 

@@ -15,7 +15,9 @@ describe("waitForDatabase", () => {
     const retries: number[] = [];
     try {
       // the last connection error, as Postgres's driver reports a refused connection
-      await expect(waitForDatabase(nowhere, { totalMs: 2_000, tryMs: 500, onRetry: (_err, attempt) => retries.push(attempt) })).rejects.toThrow(/ECONNREFUSED|connect|Can't reach database/i);
+      await expect(
+        waitForDatabase(nowhere, { totalMs: 2_000, tryMs: 500, onRetry: (_err, attempt) => retries.push(attempt) }),
+      ).rejects.toThrow(/ECONNREFUSED|connect|Can't reach database/i);
       expect(retries.length).toBeGreaterThanOrEqual(1);
       expect(retries).toEqual(retries.map((_, i) => i + 1));
     } finally {

@@ -23,7 +23,10 @@ export interface InsertDeploymentInput {
  * null when nothing was written (dataset missing, not the user's or not validated, or the key was taken): the caller tells which.
  * One round trip instead of a lookup plus Prisma's nested-create transaction (the submission hot path).
  */
-export async function insertDeployment(prisma: Pick<PrismaClient, "$queryRaw"> | Prisma.TransactionClient, input: InsertDeploymentInput): Promise<Deployment | null> {
+export async function insertDeployment(
+  prisma: Pick<PrismaClient, "$queryRaw"> | Prisma.TransactionClient,
+  input: InsertDeploymentInput,
+): Promise<Deployment | null> {
   const r = input.request;
   const rows = await prisma.$queryRaw<Deployment[]>(Prisma.sql`
     WITH d AS (
@@ -50,7 +53,12 @@ export async function insertDeployment(prisma: Pick<PrismaClient, "$queryRaw"> |
 }
 
 /** A pod's progress report: step, total and loss, a heartbeat, and the training's start (the first report). */
-export async function recordProgress(prisma: PrismaClient, deploymentId: string, p: { step: number; totalSteps?: number; loss?: number }, now: Date): Promise<void> {
+export async function recordProgress(
+  prisma: PrismaClient,
+  deploymentId: string,
+  p: { step: number; totalSteps?: number; loss?: number },
+  now: Date,
+): Promise<void> {
   await prisma.$executeRaw`UPDATE "Deployment" SET "progressStep" = ${p.step}, "progressTotalSteps" = COALESCE(${p.totalSteps ?? null}::int, "progressTotalSteps"), "progressLoss" = ${p.loss ?? null}::numeric, "lastHeartbeatAt" = ${now}, "trainingStartedAt" = COALESCE("trainingStartedAt", ${now}) WHERE id = ${deploymentId}::uuid`;
 }
 
@@ -58,7 +66,11 @@ export async function recordProgress(prisma: PrismaClient, deploymentId: string,
  * Counts a terminate call on a deployment whose pod is not terminated yet, and answers when the first call
  * started (this one's `callStart` if it is the first); undefined when the pod's termination is recorded already.
  */
-export async function markTerminateRequested(prisma: PrismaClient, deploymentId: string, callStart: Date): Promise<Date | undefined> {
+export async function markTerminateRequested(
+  prisma: PrismaClient,
+  deploymentId: string,
+  callStart: Date,
+): Promise<Date | undefined> {
   const marked = await prisma.$queryRaw<Array<{ at: Date }>>`
     UPDATE "Deployment" SET "terminateAttempts" = "terminateAttempts" + 1, "terminateRequestedAt" = COALESCE("terminateRequestedAt", ${callStart})
     WHERE "id" = ${deploymentId}::uuid AND "podTerminatedAt" IS NULL RETURNING "terminateRequestedAt" AS at`;
@@ -93,7 +105,10 @@ export interface EventsRead {
 type EventRow = DeploymentEvent & { sub: bigint };
 
 /** Several timeline reads in ONE query (a LATERAL read each); the answer has one list per read, in their order. */
-export async function eventsAfterEach(prisma: PrismaClient, reads: readonly EventsRead[]): Promise<DeploymentEvent[][]> {
+export async function eventsAfterEach(
+  prisma: PrismaClient,
+  reads: readonly EventsRead[],
+): Promise<DeploymentEvent[][]> {
   const ids = reads.map((r) => r.deploymentId);
   const after = reads.map((r) => r.after.toString());
   const limits = reads.map((r) => r.limit);

@@ -4,7 +4,9 @@ import { AppError } from "../errors";
 import { assertHyperparameters, hyperparametersSchema } from "./hyperparameters";
 
 // the cases train.py decides alike (trainer/test_train.py reads the same file)
-const cases = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "trainer", "fixtures", "hyperparameters.json"), "utf8")) as { ok: object[]; bad: object[] };
+const cases = JSON.parse(
+  readFileSync(path.join(__dirname, "..", "..", "trainer", "fixtures", "hyperparameters.json"), "utf8"),
+) as { ok: object[]; bad: object[] };
 
 describe("hyperparametersSchema (issue 15, finding 4)", () => {
   it.each(cases.ok.map((c) => [JSON.stringify(c), c]))("accepts %s", (_name, c) => {

@@ -20,7 +20,10 @@ export const hyperparametersSchema = z
     max_seq_length: int(16, 131072).optional().describe("tokens per row, longer rows are cut; default 1024"),
     batch_size: int(1, 1024).optional().describe("per device; default 4"),
     gradient_accumulation_steps: int(1, 1024).optional().describe("default 4"),
-    completion_only_loss: z.boolean().optional().describe("loss on the assistant turns / completion only; default true"),
+    completion_only_loss: z
+      .boolean()
+      .optional()
+      .describe("loss on the assistant turns / completion only; default true"),
     target_modules: z
       .union([z.literal("all-linear"), z.array(moduleName).min(1).max(64)])
       .optional()
@@ -31,7 +34,9 @@ export const hyperparametersSchema = z
     sim_fail_at_step: int(0, 1_000_000).optional().describe("simulator only: fail at this step"),
     sim_exit_code: int(0, 255).optional().describe("simulator only: exit code of that failure"),
     sim_error: z.string().max(1000).optional().describe("simulator only: the failure's message"),
-    sim_extra_artifact_bytes: int(0, 1_073_741_824).optional().describe("simulator only: also write merged/model.safetensors of this many bytes"),
+    sim_extra_artifact_bytes: int(0, 1_073_741_824)
+      .optional()
+      .describe("simulator only: also write merged/model.safetensors of this many bytes"),
   })
   .strict();
 
@@ -39,10 +44,19 @@ export type Hyperparameters = z.infer<typeof hyperparametersSchema>;
 
 /** A request body's hyperparameters, if any, checked: a bad one is UNPROCESSABLE (422) with every problem listed. */
 export function assertHyperparameters(body: unknown): void {
-  const given = typeof body === "object" && body !== null ? (body as { hyperparameters?: unknown }).hyperparameters : undefined;
+  const given =
+    typeof body === "object" && body !== null ? (body as { hyperparameters?: unknown }).hyperparameters : undefined;
   if (given === undefined) return;
   const r = hyperparametersSchema.safeParse(given);
   if (r.success) return;
-  const problems = r.error.issues.map((i) => ({ path: ["hyperparameters", ...i.path].join("."), message: i.message, ...("keys" in i ? { keys: i.keys } : {}) }));
-  throw new AppError("UNPROCESSABLE", `invalid hyperparameters: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`.slice(0, 1000), { details: { problems } });
+  const problems = r.error.issues.map((i) => ({
+    path: ["hyperparameters", ...i.path].join("."),
+    message: i.message,
+    ...("keys" in i ? { keys: i.keys } : {}),
+  }));
+  throw new AppError(
+    "UNPROCESSABLE",
+    `invalid hyperparameters: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`.slice(0, 1000),
+    { details: { problems } },
+  );
 }

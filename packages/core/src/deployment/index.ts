@@ -11,7 +11,13 @@ export {
 } from "./state-machine";
 export { DEFAULT_IMAGE, deploymentRequestSchema, type DeploymentRequest } from "./request-schema";
 export { assertHyperparameters, hyperparametersSchema, type Hyperparameters } from "./hyperparameters";
-export { assertPreflight, preflight, type PreflightCode, type PreflightContext, type PreflightProblem } from "./preflight";
+export {
+  assertPreflight,
+  preflight,
+  type PreflightCode,
+  type PreflightContext,
+  type PreflightProblem,
+} from "./preflight";
 export { billedSeconds, costForSeconds, podCost } from "./cost";
 export { deploymentView, eventView, lastLines } from "./view";
 export { deploymentEvents, getOwnDeployment, listDeployments, listQuerySchema } from "./deployment-queries";

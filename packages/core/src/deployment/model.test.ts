@@ -25,7 +25,9 @@ describe("money", () => {
   });
 
   it("a failed run with one hour of keep-alive costs what the old start script charged", () => {
-    const boot = 60, train = 30, keepAlive = 3600;
+    const boot = 60,
+      train = 30,
+      keepAlive = 3600;
     const trainpod = costForSeconds(1_890_000n, boot + train);
     const old = costForSeconds(1_890_000n, boot + train + keepAlive);
     expect(microsToUsd(trainpod)).toBe("0.047250");
@@ -37,7 +39,12 @@ describe("deployment request", () => {
   const base = { datasetId: "6f1c3a52-3c0f-4a8e-9a51-0d1bb1f1a001", baseModel: "m", gpuTypeIds: ["NVIDIA A40"] };
   it("fills defaults", () => {
     const r = deploymentRequestSchema.parse(base);
-    expect(r).toMatchObject({ gpuCount: 1, cloudType: "SECURE", maxCostUsd: "50", image: "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204" });
+    expect(r).toMatchObject({
+      gpuCount: 1,
+      cloudType: "SECURE",
+      maxCostUsd: "50",
+      image: "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204",
+    });
   });
   it("rejects unknown fields, empty GPU lists and float-y money", () => {
     expect(deploymentRequestSchema.safeParse({ ...base, extra: 1 }).success).toBe(false);

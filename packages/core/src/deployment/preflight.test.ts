@@ -5,7 +5,12 @@ import { isPrivateHost, publicUrlProblem } from "./public-url";
 import { deploymentRequestSchema } from "./request-schema";
 
 const request = (extra: Record<string, unknown> = {}) =>
-  deploymentRequestSchema.parse({ datasetId: "3c59dc04-8f2b-4d5e-9a1b-2c3d4e5f6a7b", baseModel: "m", gpuTypeIds: ["NVIDIA GeForce RTX 4090"], ...extra });
+  deploymentRequestSchema.parse({
+    datasetId: "3c59dc04-8f2b-4d5e-9a1b-2c3d4e5f6a7b",
+    baseModel: "m",
+    gpuTypeIds: ["NVIDIA GeForce RTX 4090"],
+    ...extra,
+  });
 const sim = { publicUrl: "http://127.0.0.1:8080", simulated: true };
 const real = { publicUrl: "https://trainpod.example.com", simulated: false };
 const codes = (extra: Record<string, unknown>, ctx = sim) => checkRequestRules(request(extra), ctx).map((p) => p.code);
@@ -32,12 +37,22 @@ describe("pre-flight rules", () => {
     const ctx = { ...sim, prices: catalog };
     // a type the catalog lists though the table does not: known; a type only the table knows: unknown
     expect(checkRequestRules(request({ gpuTypeIds: ["NVIDIA NEW GPU 2027"] }), ctx)).toEqual([]);
-    expect(checkRequestRules(request({ gpuTypeIds: ["NVIDIA GeForce RTX 4090"] }), ctx).map((p) => p.code)).toEqual(["UNKNOWN_GPU_TYPE"]);
+    expect(checkRequestRules(request({ gpuTypeIds: ["NVIDIA GeForce RTX 4090"] }), ctx).map((p) => p.code)).toEqual([
+      "UNKNOWN_GPU_TYPE",
+    ]);
     // the catalog's $3.60/h for 20 minutes of setup is $1.20: above a $1 budget (the table's $0.40/h would pass)
-    expect(checkRequestRules(request({ gpuTypeIds: ["NVIDIA A40"], maxCostUsd: "1" }), ctx).map((p) => p.code)).toEqual(["BUDGET_BELOW_SETUP"]);
+    expect(checkRequestRules(request({ gpuTypeIds: ["NVIDIA A40"], maxCostUsd: "1" }), ctx).map((p) => p.code)).toEqual(
+      ["BUDGET_BELOW_SETUP"],
+    );
     expect(checkRequestRules(request({ gpuTypeIds: ["NVIDIA A40"], maxCostUsd: "1" }), sim)).toEqual([]);
-    const est = estimateCost(estimateRequestSchema.parse({ gpuTypeIds: ["NVIDIA A40"], maxRuntimeMinutes: 60, maxCostUsd: "100" }), catalog);
-    expect(est).toMatchObject({ priceSource: expect.stringContaining("RunPod catalog"), expected: { costUsd: "3.600000" } });
+    const est = estimateCost(
+      estimateRequestSchema.parse({ gpuTypeIds: ["NVIDIA A40"], maxRuntimeMinutes: 60, maxCostUsd: "100" }),
+      catalog,
+    );
+    expect(est).toMatchObject({
+      priceSource: expect.stringContaining("RunPod catalog"),
+      expected: { costUsd: "3.600000" },
+    });
   });
 
   it("an empty image is a problem", () => {
@@ -48,8 +63,12 @@ describe("pre-flight rules", () => {
     // 4090 × 2 = $1.38/h; 20 min = $0.46
     expect(codes({ gpuCount: 2, maxCostUsd: "0.46" })).toEqual([]);
     expect(codes({ gpuCount: 2, maxCostUsd: "0.459999" })).toEqual(["BUDGET_BELOW_SETUP"]);
-    expect(codes({ gpuTypeIds: ["NVIDIA A40", "NVIDIA H100 80GB HBM3"], maxCostUsd: "0.5" })).toEqual(["BUDGET_BELOW_SETUP"]);
-    expect(codes({ gpuTypeIds: ["NVIDIA A40", "NVIDIA H100 80GB HBM3"], maxCostUsd: "0.5", setupTimeoutMinutes: 10 })).toEqual([]);
+    expect(codes({ gpuTypeIds: ["NVIDIA A40", "NVIDIA H100 80GB HBM3"], maxCostUsd: "0.5" })).toEqual([
+      "BUDGET_BELOW_SETUP",
+    ]);
+    expect(
+      codes({ gpuTypeIds: ["NVIDIA A40", "NVIDIA H100 80GB HBM3"], maxCostUsd: "0.5", setupTimeoutMinutes: 10 }),
+    ).toEqual([]);
   });
 
   it("PUBLIC_URL on localhost is fine on the simulator, a problem with real RunPod", () => {
@@ -59,12 +78,12 @@ describe("pre-flight rules", () => {
   });
 
   it("reports every problem at once", () => {
-    expect(codes({ gpuTypeIds: ["NVIDIA GTX 9999", "NVIDIA GeForce RTX 4090"], image: "", maxCostUsd: "0.01" }, { publicUrl: "http://10.0.0.5:8080", simulated: false })).toEqual([
-      "UNKNOWN_GPU_TYPE",
-      "IMAGE_MISSING",
-      "BUDGET_BELOW_SETUP",
-      "PUBLIC_URL_UNREACHABLE",
-    ]);
+    expect(
+      codes(
+        { gpuTypeIds: ["NVIDIA GTX 9999", "NVIDIA GeForce RTX 4090"], image: "", maxCostUsd: "0.01" },
+        { publicUrl: "http://10.0.0.5:8080", simulated: false },
+      ),
+    ).toEqual(["UNKNOWN_GPU_TYPE", "IMAGE_MISSING", "BUDGET_BELOW_SETUP", "PUBLIC_URL_UNREACHABLE"]);
   });
 
   it.each([

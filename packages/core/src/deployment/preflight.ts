@@ -46,13 +46,23 @@ export const VALIDATED_DATASET_FORMATS = ["chat", "prompt_completion"];
 const DATASET_FORMATS = new Set(VALIDATED_DATASET_FORMATS);
 
 /** The checks that need no database: GPU types, image, caps, budget against setup, callback URL. Pure. */
-export function checkRequestRules(req: DeploymentRequest, ctx: PreflightContext, limits?: EffectiveLimits): PreflightProblem[] {
+export function checkRequestRules(
+  req: DeploymentRequest,
+  ctx: PreflightContext,
+  limits?: EffectiveLimits,
+): PreflightProblem[] {
   const problems: PreflightProblem[] = [...checkSpendRules(req, ctx.spend, limits)];
   const prices = ctx.prices ?? tablePriceList;
   req.gpuTypeIds.forEach((id, i) => {
-    if (prices.perGpuMicros(id, req.cloudType) === null) problems.push({ code: "UNKNOWN_GPU_TYPE", field: `gpuTypeIds.${i}`, message: `unknown GPU type ${JSON.stringify(id)}` });
+    if (prices.perGpuMicros(id, req.cloudType) === null)
+      problems.push({
+        code: "UNKNOWN_GPU_TYPE",
+        field: `gpuTypeIds.${i}`,
+        message: `unknown GPU type ${JSON.stringify(id)}`,
+      });
   });
-  if (req.image.trim() === "") problems.push({ code: "IMAGE_MISSING", field: "image", message: "image must name a container image" });
+  if (req.image.trim() === "")
+    problems.push({ code: "IMAGE_MISSING", field: "image", message: "image must name a container image" });
   const worst = priciest(pricedGpuTypes(req, prices));
   if (worst !== undefined) {
     const setup = costForSeconds(worst.podHourMicros, req.setupTimeoutMinutes * 60);
@@ -70,14 +80,26 @@ export function checkRequestRules(req: DeploymentRequest, ctx: PreflightContext,
 }
 
 /** Every pre-flight problem of a parsed request, all at once: the dataset (exists, is the user's, validated) and the rules. */
-export async function preflight(prisma: PrismaClient, ctx: PreflightContext, userId: string, req: DeploymentRequest): Promise<PreflightProblem[]> {
+export async function preflight(
+  prisma: PrismaClient,
+  ctx: PreflightContext,
+  userId: string,
+  req: DeploymentRequest,
+): Promise<PreflightProblem[]> {
   const problems: PreflightProblem[] = [];
   const limits = ctx.spend ? await effectiveLimits(prisma, ctx.spend, userId) : undefined;
-  const dataset = await prisma.dataset.findFirst({ where: { id: req.datasetId, userId, deletedAt: null }, select: { format: true, rowCount: true } });
+  const dataset = await prisma.dataset.findFirst({
+    where: { id: req.datasetId, userId, deletedAt: null },
+    select: { format: true, rowCount: true },
+  });
   if (!dataset) {
     problems.push({ code: "DATASET_NOT_FOUND", field: "datasetId", message: `dataset ${req.datasetId} not found` });
   } else if (!DATASET_FORMATS.has(dataset.format) || dataset.rowCount < 1) {
-    problems.push({ code: "DATASET_NOT_VALIDATED", field: "datasetId", message: `dataset ${req.datasetId} did not pass format validation` });
+    problems.push({
+      code: "DATASET_NOT_VALIDATED",
+      field: "datasetId",
+      message: `dataset ${req.datasetId} did not pass format validation`,
+    });
   }
   return [...problems, ...checkRequestRules(req, ctx, limits)];
 }
@@ -85,6 +107,8 @@ export async function preflight(prisma: PrismaClient, ctx: PreflightContext, use
 /** Throws one PREFLIGHT_FAILED error (HTTP 422) listing every problem. */
 export function assertPreflight(problems: PreflightProblem[]): void {
   if (problems.length > 0) {
-    throw new AppError("PREFLIGHT_FAILED", `pre-flight checks failed: ${problems.map((p) => p.code).join(", ")}`, { details: { problems } });
+    throw new AppError("PREFLIGHT_FAILED", `pre-flight checks failed: ${problems.map((p) => p.code).join(", ")}`, {
+      details: { problems },
+    });
   }
 }

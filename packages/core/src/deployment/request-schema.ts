@@ -32,8 +32,16 @@ export const deploymentRequestSchema = z
       .refine((v) => v === 0 || v >= 10, "must be 0 (no volume) or at least 10 (RunPod's floor)")
       .default(50),
     /** RunPod data centres to place the pod in (empty: RunPod chooses) */
-    dataCenterIds: z.array(z.string().regex(/^[A-Z0-9-]{2,40}$/, "a RunPod data centre id like US-TX-3")).max(20).default([]),
-    maxRuntimeMinutes: z.number().int().min(1).max(7 * 24 * 60).default(240),
+    dataCenterIds: z
+      .array(z.string().regex(/^[A-Z0-9-]{2,40}$/, "a RunPod data centre id like US-TX-3"))
+      .max(20)
+      .default([]),
+    maxRuntimeMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(240),
     maxCostUsd: usd.default("50"),
     setupTimeoutMinutes: z.number().int().min(1).max(240).default(20),
   })

@@ -14,7 +14,9 @@ const ALLOWED: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
 };
 
 /** The outcomes: the statuses nothing leaves (SUCCEEDED, FAILED, CANCELLED). */
-export const TERMINAL_STATUSES: readonly DeploymentStatus[] = DEPLOYMENT_STATUSES.filter((s) => ALLOWED[s].length === 0);
+export const TERMINAL_STATUSES: readonly DeploymentStatus[] = DEPLOYMENT_STATUSES.filter(
+  (s) => ALLOWED[s].length === 0,
+);
 /** The others: queued, provisioning or running. */
 export const LIVE_STATUSES: readonly DeploymentStatus[] = DEPLOYMENT_STATUSES.filter((s) => ALLOWED[s].length > 0);
 

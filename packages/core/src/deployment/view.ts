@@ -25,7 +25,12 @@ export function deploymentView(d: Deployment, now: Date) {
       setupTimeoutMinutes: d.setupTimeoutMinutes,
     },
     dataCenterIds: d.dataCenterIds,
-    pod: { id: d.podId, gpuTypeId: d.gpuTypeId, dataCenterId: d.dataCenterId, costPerHrUsd: d.costPerHrMicros === null ? null : microsToUsd(d.costPerHrMicros) },
+    pod: {
+      id: d.podId,
+      gpuTypeId: d.gpuTypeId,
+      dataCenterId: d.dataCenterId,
+      costPerHrUsd: d.costPerHrMicros === null ? null : microsToUsd(d.costPerHrMicros),
+    },
     progress: { step: d.progressStep, totalSteps: d.progressTotalSteps, loss: d.progressLoss?.toString() ?? null },
     costUsd: cost === null ? null : microsToUsd(cost),
     runpodBill: runpodBillView(d, cost),
@@ -50,7 +55,13 @@ export function eventView(e: DeploymentEvent) {
 }
 
 /** RunPod's own bill (read by the billing job after termination) beside trainpod's cost; null until read. */
-export function runpodBillView(d: Pick<Deployment, "runpodBilledMicros" | "runpodGpuMicros" | "runpodCpuMicros" | "runpodDiskMicros" | "runpodBilledAt">, ourCost: bigint | null) {
+export function runpodBillView(
+  d: Pick<
+    Deployment,
+    "runpodBilledMicros" | "runpodGpuMicros" | "runpodCpuMicros" | "runpodDiskMicros" | "runpodBilledAt"
+  >,
+  ourCost: bigint | null,
+) {
   if (d.runpodBilledMicros === null || d.runpodBilledAt === null) return null;
   const usd = (m: bigint | null) => (m === null ? null : microsToUsd(m));
   return {
@@ -66,5 +77,10 @@ export function runpodBillView(d: Pick<Deployment, "runpodBilledMicros" | "runpo
 
 /** The last `n` lines of a failure message (the pod's failed report carries its last log lines). */
 export function lastLines(message: string | null, n = 5): string[] {
-  return message === null ? [] : message.split("\n").filter((l) => l.trim() !== "").slice(-n);
+  return message === null
+    ? []
+    : message
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .slice(-n);
 }

@@ -16,10 +16,14 @@ afterAll(async () => {
 /** Runs the terminate queue's jobs once with `outcome` and waits until the job with `jobId` ended. */
 async function runOnce(jobId: string, outcome: "fail" | "complete"): Promise<void> {
   const connection = q.redis.duplicate();
-  const worker = new Worker("terminate", async () => {
-    if (outcome === "fail") throw new UnrecoverableError("gave up");
-    return "done";
-  }, { connection, prefix, autorun: true });
+  const worker = new Worker(
+    "terminate",
+    async () => {
+      if (outcome === "fail") throw new UnrecoverableError("gave up");
+      return "done";
+    },
+    { connection, prefix, autorun: true },
+  );
   try {
     for (let i = 0; i < 100; i += 1) {
       const state = await q.queues.terminate.getJobState(jobId);

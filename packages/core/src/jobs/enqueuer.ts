@@ -28,7 +28,13 @@ export interface BillingTiming {
 
 export const DEFAULT_BILLING_TIMING: BillingTiming = { delayMs: 10 * 60_000, retryDelayMs: 5 * 60_000 };
 
-async function addOnce(queue: Queue, name: string, data: Record<string, unknown>, jobId: string, options: EnqueueOptions = {}): Promise<void> {
+async function addOnce(
+  queue: Queue,
+  name: string,
+  data: Record<string, unknown>,
+  jobId: string,
+  options: EnqueueOptions = {},
+): Promise<void> {
   if (options.revive) {
     const state = await queue.getJobState(jobId);
     if (state === "failed") {
@@ -44,9 +50,19 @@ async function addOnce(queue: Queue, name: string, data: Record<string, unknown>
 export function createJobEnqueuer(queues: Queues, billing: BillingTiming = DEFAULT_BILLING_TIMING): JobEnqueuer {
   return {
     billing: async (deploymentId) => {
-      await queues.billing.add("billing", { deploymentId }, { jobId: jobIds.billing(deploymentId), delay: billing.delayMs, backoff: { type: "exponential", delay: billing.retryDelayMs, jitter: 0.2 } });
+      await queues.billing.add(
+        "billing",
+        { deploymentId },
+        {
+          jobId: jobIds.billing(deploymentId),
+          delay: billing.delayMs,
+          backoff: { type: "exponential", delay: billing.retryDelayMs, jitter: 0.2 },
+        },
+      );
     },
-    deploy: (deploymentId, options) => addOnce(queues.deploy, "deploy", { deploymentId }, jobIds.deploy(deploymentId), options),
-    terminate: (deploymentId, reason, options) => addOnce(queues.terminate, "terminate", { deploymentId, reason }, jobIds.terminate(deploymentId), options),
+    deploy: (deploymentId, options) =>
+      addOnce(queues.deploy, "deploy", { deploymentId }, jobIds.deploy(deploymentId), options),
+    terminate: (deploymentId, reason, options) =>
+      addOnce(queues.terminate, "terminate", { deploymentId, reason }, jobIds.terminate(deploymentId), options),
   };
 }

@@ -26,13 +26,28 @@ afterAll(async () => {
 });
 
 const runpod = () => new RunPodRestClient({ baseUrl: sim.apiUrl, apiKey: "sim" });
-const deps = () => ({ prisma: db.prisma, clock: systemClock, jobs: createJobEnqueuer(q.queues), runpod: runpod(), podNamePrefix: PREFIX });
+const deps = () => ({
+  prisma: db.prisma,
+  clock: systemClock,
+  jobs: createJobEnqueuer(q.queues),
+  runpod: runpod(),
+  podNamePrefix: PREFIX,
+});
 
 async function queuedWithPod(name: (id: string) => string) {
   const { user } = await makeUser(db.prisma);
   const ds = await makeDataset(db.prisma, user.id);
-  const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id }, { status: "QUEUED", podRequestedAt: new Date() });
-  const pod = await runpod().createPod({ name: name(d.id), image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 30" });
+  const d = await makeDeployment(
+    db.prisma,
+    { userId: user.id, datasetId: ds.id },
+    { status: "QUEUED", podRequestedAt: new Date() },
+  );
+  const pod = await runpod().createPod({
+    name: name(d.id),
+    image: "img",
+    gpu: { id: "NVIDIA A40", count: 1 },
+    args: "sleep 30",
+  });
   return { d, pod };
 }
 
@@ -43,7 +58,9 @@ describe("a pod that reports before its deployment recorded it", () => {
     const row = await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
     expect(row).toMatchObject({ status: "RUNNING", podId: pod.id, gpuTypeId: "NVIDIA A40", costPerHrMicros: 400_000n });
     expect(row.podCreatedAt?.toISOString()).toBe(pod.createdAt);
-    const types = (await db.prisma.deploymentEvent.findMany({ where: { deploymentId: d.id }, orderBy: { id: "asc" } })).map((e) => e.type);
+    const types = (
+      await db.prisma.deploymentEvent.findMany({ where: { deploymentId: d.id }, orderBy: { id: "asc" } })
+    ).map((e) => e.type);
     expect(types).toEqual(["pod_adopted", "running"]);
     await runpod().terminatePod(pod.id);
   });

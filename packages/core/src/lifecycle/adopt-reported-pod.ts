@@ -19,8 +19,15 @@ export interface AdoptReportedPodDeps {
  * conditional transition, as the deploy job's own adoption. The deploy job, when it runs again, finds
  * the pod recorded. Answers whether the deployment now has this pod.
  */
-export async function adoptReportedPod(deps: AdoptReportedPodDeps, deploymentId: string, podId: string): Promise<boolean> {
-  const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId }, select: { status: true, podId: true, podRequestedAt: true, attempts: true } });
+export async function adoptReportedPod(
+  deps: AdoptReportedPodDeps,
+  deploymentId: string,
+  podId: string,
+): Promise<boolean> {
+  const d = await deps.prisma.deployment.findUnique({
+    where: { id: deploymentId },
+    select: { status: true, podId: true, podRequestedAt: true, attempts: true },
+  });
   if (!d || d.status !== "QUEUED" || d.podId !== null || d.podRequestedAt === null) return false;
   const pod = await deps.runpod.getPod(podId).catch(() => null);
   if (pod === null || pod.name !== podName(deps.podNamePrefix, deploymentId)) return false;
@@ -37,6 +44,10 @@ export async function adoptReportedPod(deps: AdoptReportedPodDeps, deploymentId:
       provisioningAt: deps.clock.now(),
       podCreatedAt: createdAt,
     },
-    event: { type: "pod_adopted", message: `pod ${pod.id} adopted from its own report (its deploy job had not recorded it)`, data: { podId: pod.id, gpu: pod.gpu?.id ?? null, costPerHr: pod.cost, from: "pod report" } },
+    event: {
+      type: "pod_adopted",
+      message: `pod ${pod.id} adopted from its own report (its deploy job had not recorded it)`,
+      data: { podId: pod.id, gpu: pod.gpu?.id ?? null, costPerHr: pod.cost, from: "pod report" },
+    },
   });
 }

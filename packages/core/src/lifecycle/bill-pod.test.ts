@@ -2,8 +2,21 @@ import { isBehind, sumBill } from "./bill-pod";
 
 describe("RunPod's bill", () => {
   it("adds each record's amounts exactly, from their decimal form", () => {
-    const r = (total: number, gpu: number, disk: number) => ({ podId: "p", startTime: "2026-12-01T10:00:00Z", endTime: "2026-12-01T11:00:00Z", totalAmount: total, gpuAmount: gpu, cpuAmount: 0, diskAmount: disk });
-    expect(sumBill([r(0.1, 0.09, 0.01), r(0.2, 0.18, 0.02)])).toEqual({ totalMicros: 300_000n, gpuMicros: 270_000n, cpuMicros: 0n, diskMicros: 30_000n });
+    const r = (total: number, gpu: number, disk: number) => ({
+      podId: "p",
+      startTime: "2026-12-01T10:00:00Z",
+      endTime: "2026-12-01T11:00:00Z",
+      totalAmount: total,
+      gpuAmount: gpu,
+      cpuAmount: 0,
+      diskAmount: disk,
+    });
+    expect(sumBill([r(0.1, 0.09, 0.01), r(0.2, 0.18, 0.02)])).toEqual({
+      totalMicros: 300_000n,
+      gpuMicros: 270_000n,
+      cpuMicros: 0n,
+      diskMicros: 30_000n,
+    });
   });
 
   it("is behind when short of our cost by more than ten seconds of price or a tenth of our cost, whichever is more", () => {

@@ -22,8 +22,14 @@ export interface RunPodBill {
 
 /** Adds up RunPod's records, each amount converted exactly from its decimal form (never float sums). */
 export function sumBill(records: readonly PodBillingRecord[]): RunPodBill {
-  const sum = (pick: (r: PodBillingRecord) => number): bigint => records.reduce((acc, r) => acc + usdToMicrosExact(Math.max(0, pick(r))), 0n);
-  return { totalMicros: sum((r) => r.totalAmount), gpuMicros: sum((r) => r.gpuAmount), cpuMicros: sum((r) => r.cpuAmount), diskMicros: sum((r) => r.diskAmount) };
+  const sum = (pick: (r: PodBillingRecord) => number): bigint =>
+    records.reduce((acc, r) => acc + usdToMicrosExact(Math.max(0, pick(r))), 0n);
+  return {
+    totalMicros: sum((r) => r.totalAmount),
+    gpuMicros: sum((r) => r.gpuAmount),
+    cpuMicros: sum((r) => r.cpuAmount),
+    diskMicros: sum((r) => r.diskAmount),
+  };
 }
 
 const HOUR_MS = 3_600_000;
@@ -50,13 +56,18 @@ export async function billPod(deps: LifecycleDeps, deploymentId: string, s: Bill
   if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
   if (d.runpodBilledAt !== null) return "already-recorded";
   if (d.podId === null || d.podCreatedAt === null) return "no-pod";
-  if (d.podTerminatedAt === null) throw new AppError("CONFLICT", `deployment ${deploymentId}'s pod is not terminated yet`, { retryable: true });
+  if (d.podTerminatedAt === null)
+    throw new AppError("CONFLICT", `deployment ${deploymentId}'s pod is not terminated yet`, { retryable: true });
   const startTime = new Date(Math.floor(d.podCreatedAt.getTime() / HOUR_MS) * HOUR_MS);
   const endTime = new Date(Math.ceil((d.podTerminatedAt.getTime() + 1) / HOUR_MS) * HOUR_MS);
   const bill = sumBill(await deps.runpod.podBilling({ podId: d.podId, startTime, endTime, bucketSize: "hour" }));
   const ours = d.costMicros ?? 0n;
   if (isBehind(bill.totalMicros, ours, d.costPerHrMicros ?? 0n) && s.attempt < s.maxAttempts) {
-    throw new AppError("RUNPOD_UNAVAILABLE", `RunPod's bill for pod ${d.podId} (${bill.totalMicros} µ$) is behind trainpod's cost (${ours} µ$): billing lags, read again later`, { retryable: true });
+    throw new AppError(
+      "RUNPOD_UNAVAILABLE",
+      `RunPod's bill for pod ${d.podId} (${bill.totalMicros} µ$) is behind trainpod's cost (${ours} µ$): billing lags, read again later`,
+      { retryable: true },
+    );
   }
   const difference = bill.totalMicros - ours;
   const mismatch = (difference < 0n ? -difference : difference) > s.mismatchThresholdMicros;
@@ -64,16 +75,33 @@ export async function billPod(deps: LifecycleDeps, deploymentId: string, s: Bill
   const recorded = await updateWithEvent(
     deps.prisma,
     { id: d.id, runpodBilledAt: null },
-    { runpodBilledMicros: bill.totalMicros, runpodGpuMicros: bill.gpuMicros, runpodCpuMicros: bill.cpuMicros, runpodDiskMicros: bill.diskMicros, runpodBilledAt: now },
+    {
+      runpodBilledMicros: bill.totalMicros,
+      runpodGpuMicros: bill.gpuMicros,
+      runpodCpuMicros: bill.cpuMicros,
+      runpodDiskMicros: bill.diskMicros,
+      runpodBilledAt: now,
+    },
     {
       type: "runpod_billed",
       message: `RunPod billed ${bill.totalMicros} µ$ for pod ${d.podId} (trainpod computed ${ours} µ$, difference ${difference} µ$)${mismatch ? ": over the threshold" : ""}`,
-      data: { podId: d.podId, runpodMicros: bill.totalMicros.toString(), ourMicros: ours.toString(), differenceMicros: difference.toString(), mismatch },
+      data: {
+        podId: d.podId,
+        runpodMicros: bill.totalMicros.toString(),
+        ourMicros: ours.toString(),
+        differenceMicros: difference.toString(),
+        mismatch,
+      },
     },
   );
   if (!recorded) return "already-recorded";
   if (mismatch) {
-    deps.logger.warn("RunPod's bill differs from trainpod's cost", { deploymentId, podId: d.podId, runpodMicros: bill.totalMicros.toString(), ourMicros: ours.toString() });
+    deps.logger.warn("RunPod's bill differs from trainpod's cost", {
+      deploymentId,
+      podId: d.podId,
+      runpodMicros: bill.totalMicros.toString(),
+      ourMicros: ours.toString(),
+    });
     deps.onAction?.("billing_mismatch", "");
   }
   return "recorded";

@@ -1,6 +1,13 @@
 import { AppError } from "../errors";
 import type { Deployment } from "../db";
-import { costPerHrToMicros, ForbiddenError, NoCapacityError, RunPodUnavailableError, type CreatePodRequest, type Pod } from "../runpod";
+import {
+  costPerHrToMicros,
+  ForbiddenError,
+  NoCapacityError,
+  RunPodUnavailableError,
+  type CreatePodRequest,
+  type Pod,
+} from "../runpod";
 import { billedSeconds, costForSeconds } from "../deployment/cost";
 import { isTerminal, recordEvent, transition, updateWithEvent } from "../deployment/state-machine";
 import { podName, type LifecycleDeps, type PodLaunch } from "./lifecycle-deps";
@@ -8,7 +15,8 @@ import { failDeployment } from "./fail-deployment";
 import { orderCandidates } from "./gpu-candidates";
 import { claimStart } from "../spend/start-slot";
 
-export type DeployOutcome = "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race" | "waiting" | "budget-spent";
+export type DeployOutcome =
+  "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race" | "waiting" | "budget-spent";
 
 /** A candidate RunPod would not place (400), may not place (403), or trainpod skipped (price). */
 export interface RefusedCandidate {
@@ -23,7 +31,11 @@ export interface RefusedCandidate {
  * v2 places one GPU type per create, so the candidates (the user's order, sold-out types last,
  * too-expensive types skipped) are tried one create each until one answers 201.
  */
-export async function deployDeployment(deps: LifecycleDeps, deploymentId: string, attempt: number): Promise<DeployOutcome> {
+export async function deployDeployment(
+  deps: LifecycleDeps,
+  deploymentId: string,
+  attempt: number,
+): Promise<DeployOutcome> {
   const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
   if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
   if (isTerminal(d.status)) return "skipped-closed";
@@ -33,7 +45,15 @@ export async function deployDeployment(deps: LifecycleDeps, deploymentId: string
   // only then is RunPod asked for it by name, so a first deploy costs no listing
   if (d.podRequestedAt !== null) {
     const existing = (await deps.runpod.listPods({ name }))[0];
-    if (existing) return (await recordPod(deps, d, existing, { attempt, adopted: true, createdAt: new Date(existing.createdAt), refused: [] })) ? "adopted" : "lost-race";
+    if (existing)
+      return (await recordPod(deps, d, existing, {
+        attempt,
+        adopted: true,
+        createdAt: new Date(existing.createdAt),
+        refused: [],
+      }))
+        ? "adopted"
+        : "lost-race";
   }
   // the user's budget and slots decide whether it may take a pod now (and claim one: podRequestedAt)
   let claimed = false;
@@ -48,12 +68,20 @@ export async function deployDeployment(deps: LifecycleDeps, deploymentId: string
   }
   const catalog = await deps.gpuCatalog({ cloud: d.cloudType, count: d.gpuCount });
   const { candidates, skipped } = orderCandidates(d, catalog);
-  const refused: RefusedCandidate[] = skipped.map((s) => ({ gpuTypeId: s.gpuTypeId, status: "skipped", detail: s.reason }));
+  const refused: RefusedCandidate[] = skipped.map((s) => ({
+    gpuTypeId: s.gpuTypeId,
+    status: "skipped",
+    detail: s.reason,
+  }));
   const launch = candidates.length > 0 ? await deps.buildLaunch(d) : undefined;
   if (launch !== undefined && d.podRequestedAt === null && !claimed) {
-    const marked = await deps.prisma.deployment.updateMany({ where: { id: d.id, podId: null, podRequestedAt: null }, data: { podRequestedAt: deps.clock.now() } });
+    const marked = await deps.prisma.deployment.updateMany({
+      where: { id: d.id, podId: null, podRequestedAt: null },
+      data: { podRequestedAt: deps.clock.now() },
+    });
     // another run of this job marked it first and may be creating now: let it, and look again later
-    if (marked.count === 0) throw new AppError("CONFLICT", `deployment ${d.id} is being deployed by another run`, { retryable: true });
+    if (marked.count === 0)
+      throw new AppError("CONFLICT", `deployment ${d.id} is being deployed by another run`, { retryable: true });
   }
   for (const candidate of candidates) {
     if (launch === undefined) break;
@@ -64,18 +92,37 @@ export async function deployDeployment(deps: LifecycleDeps, deploymentId: string
       pod = await deps.runpod.createPod(createBody(d, name, candidate.gpuTypeId, launch));
     } catch (err) {
       if (err instanceof NoCapacityError || err instanceof ForbiddenError) {
-        refused.push({ gpuTypeId: candidate.gpuTypeId, status: err instanceof ForbiddenError ? 403 : 400, detail: runpodDetail(err) });
+        refused.push({
+          gpuTypeId: candidate.gpuTypeId,
+          status: err instanceof ForbiddenError ? 403 : 400,
+          detail: runpodDetail(err),
+        });
         continue;
       }
       // a 5xx, a timeout or a dropped connection: the pod may exist and be booting already. Looked for at
       // once, not after the job's backoff: its reports are lost while the deployment does not know it
       if (err instanceof RunPodUnavailableError) {
         const found = await findByName(deps, name);
-        if (found) return (await recordPod(deps, d, found, { attempt, adopted: true, createdAt: new Date(found.createdAt), refused })) ? "adopted" : "lost-race";
+        if (found)
+          return (await recordPod(deps, d, found, {
+            attempt,
+            adopted: true,
+            createdAt: new Date(found.createdAt),
+            refused,
+          }))
+            ? "adopted"
+            : "lost-race";
       }
       throw err; // 402, 422: final (the processor fails the deployment); 429, 5xx, timeouts: the job retries and adopts by name
     }
-    return (await recordPod(deps, d, pod, { attempt, adopted: false, createdAt: createdWithin(pod, requestedAt, deps.clock.now()), refused })) ? "provisioned" : "lost-race";
+    return (await recordPod(deps, d, pod, {
+      attempt,
+      adopted: false,
+      createdAt: createdWithin(pod, requestedAt, deps.clock.now()),
+      refused,
+    }))
+      ? "provisioned"
+      : "lost-race";
   }
   return noCapacity(deps, d, attempt, refused);
 }
@@ -149,7 +196,13 @@ async function recordPod(deps: LifecycleDeps, d: Deployment, pod: Pod, placed: P
     event: {
       type: placed.adopted ? "pod_adopted" : "pod_created",
       message: `pod ${pod.id}${gpu ? ` on ${gpu}` : ""}${pod.dataCenterId ? ` in ${pod.dataCenterId}` : ""}`,
-      data: { podId: pod.id, gpu, dataCenterId: pod.dataCenterId ?? null, costPerHr: pod.cost, refused: placed.refused.map((r) => ({ ...r })) },
+      data: {
+        podId: pod.id,
+        gpu,
+        dataCenterId: pod.dataCenterId ?? null,
+        costPerHr: pod.cost,
+        refused: placed.refused.map((r) => ({ ...r })),
+      },
     },
   });
   if (!ok) await terminateUnrecorded(deps, d.id, pod, createdAt);
@@ -160,7 +213,12 @@ async function recordPod(deps: LifecycleDeps, d: Deployment, pod: Pod, placed: P
  * The deployment closed (cancelled, failed) while its pod was being created: the pod must not keep
  * billing. Terminated here, not by a terminate job, which may already have closed the deployment.
  */
-async function terminateUnrecorded(deps: LifecycleDeps, deploymentId: string, pod: Pod, createdAt: Date): Promise<void> {
+async function terminateUnrecorded(
+  deps: LifecycleDeps,
+  deploymentId: string,
+  pod: Pod,
+  createdAt: Date,
+): Promise<void> {
   const current = await deps.prisma.deployment.findUnique({ where: { id: deploymentId }, select: { podId: true } });
   if (current?.podId === pod.id) return; // a second deploy run adopted the pod the first one recorded
   await deps.runpod.terminatePod(pod.id);
@@ -170,12 +228,28 @@ async function terminateUnrecorded(deps: LifecycleDeps, deploymentId: string, po
   const recorded = await updateWithEvent(
     deps.prisma,
     { id: deploymentId, podId: null },
-    { podId: pod.id, costPerHrMicros: perHr, podCreatedAt: createdAt, podTerminatedAt: now, runtimeSeconds: seconds, costMicros: costForSeconds(perHr, seconds) },
-    { type: "pod_terminated", message: `pod ${pod.id} created after the deployment closed; terminated`, data: { podId: pod.id } },
+    {
+      podId: pod.id,
+      costPerHrMicros: perHr,
+      podCreatedAt: createdAt,
+      podTerminatedAt: now,
+      runtimeSeconds: seconds,
+      costMicros: costForSeconds(perHr, seconds),
+    },
+    {
+      type: "pod_terminated",
+      message: `pod ${pod.id} created after the deployment closed; terminated`,
+      data: { podId: pod.id },
+    },
   );
   if (recorded) await deps.jobs.billing(deploymentId);
   // another worker recorded its own pod: this one is terminated all the same, and said so
-  if (!recorded) await recordEvent(deps.prisma, deploymentId, { type: "duplicate_pod_terminated", message: `pod ${pod.id} terminated`, data: { podId: pod.id } });
+  if (!recorded)
+    await recordEvent(deps.prisma, deploymentId, {
+      type: "duplicate_pod_terminated",
+      message: `pod ${pod.id} terminated`,
+      data: { podId: pod.id },
+    });
 }
 
 /**
@@ -183,14 +257,28 @@ async function terminateUnrecorded(deps: LifecycleDeps, deploymentId: string, po
  * was tried (and RunPod's last word, which the spec says to read as a problem with the request when
  * every candidate answered 400). Before it, the job retries later.
  */
-async function noCapacity(deps: LifecycleDeps, d: Deployment, attempt: number, refused: RefusedCandidate[]): Promise<never> {
+async function noCapacity(
+  deps: LifecycleDeps,
+  d: Deployment,
+  attempt: number,
+  refused: RefusedCandidate[],
+): Promise<never> {
   const waited = deps.clock.now().getTime() - d.createdAt.getTime();
-  await deps.prisma.deployment.update({ where: { id: d.id }, data: { attempts: attempt, capacityWaits: { increment: 1 } } });
-  const tried = refused.map((r) => `${r.gpuTypeId} (${r.status === "skipped" ? "skipped" : r.status}: ${r.detail})`).join("; ");
+  await deps.prisma.deployment.update({
+    where: { id: d.id },
+    data: { attempts: attempt, capacityWaits: { increment: 1 } },
+  });
+  const tried = refused
+    .map((r) => `${r.gpuTypeId} (${r.status === "skipped" ? "skipped" : r.status}: ${r.detail})`)
+    .join("; ");
   const summary = refused.length === 0 ? "no GPU type to try" : `tried ${tried}`;
   if (waited < deps.noCapacityMaxWaitMs) {
-    throw new NoCapacityError(`no candidate could be placed: ${summary}`, { details: { refused: refused.map((r) => ({ ...r })) } });
+    throw new NoCapacityError(`no candidate could be placed: ${summary}`, {
+      details: { refused: refused.map((r) => ({ ...r })) },
+    });
   }
-  await failDeployment(deps, d.id, "NO_CAPACITY", `no capacity after ${Math.round(waited / 1000)} s: ${summary}`, { data: { reason: "NO_CAPACITY", refused: refused.map((r) => ({ ...r })) } });
+  await failDeployment(deps, d.id, "NO_CAPACITY", `no capacity after ${Math.round(waited / 1000)} s: ${summary}`, {
+    data: { reason: "NO_CAPACITY", refused: refused.map((r) => ({ ...r })) },
+  });
   throw new AppError("RUNPOD_NO_CAPACITY", "no capacity; gave up", { retryable: false });
 }

@@ -17,7 +17,11 @@ export async function failDeployment(
     deploymentId,
     to: "FAILED",
     failureReason: reason,
-    set: { failureMessage: message.slice(0, 20_000), finishedAt: now, ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}) },
+    set: {
+      failureMessage: message.slice(0, 20_000),
+      finishedAt: now,
+      ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}),
+    },
     event: { type: "failed", message: `${reason}: ${message.slice(0, 500)}`, data: extra.data ?? { reason } },
   });
   if (ok) await deps.jobs.terminate(deploymentId, reason);

@@ -31,16 +31,29 @@ export interface CandidateInput {
  * budget before the setup timeout is over is skipped: the pre-flight rule, with today's price.
  * Pure: the catalog is read (and cached) by the caller; `null` = not available, keep the order.
  */
-export function orderCandidates(d: CandidateInput, catalog: readonly GpuType[] | null): { candidates: GpuCandidate[]; skipped: SkippedCandidate[] } {
+export function orderCandidates(
+  d: CandidateInput,
+  catalog: readonly GpuType[] | null,
+): { candidates: GpuCandidate[]; skipped: SkippedCandidate[] } {
   const byId = new Map((catalog ?? []).map((g) => [g.id, g]));
   const candidates: GpuCandidate[] = [];
   const skipped: SkippedCandidate[] = [];
   for (const gpuTypeId of d.gpuTypeIds) {
     const entry = byId.get(gpuTypeId);
-    const perGpu = entry === undefined ? null : usdToMicrosExact(d.cloudType === "COMMUNITY" ? entry.price.community : entry.price.secure);
+    const perGpu =
+      entry === undefined
+        ? null
+        : usdToMicrosExact(d.cloudType === "COMMUNITY" ? entry.price.community : entry.price.secure);
     const podHourMicros = perGpu === null ? null : perGpu * BigInt(d.gpuCount);
-    if (podHourMicros !== null && podHourMicros > 0n && costForSeconds(podHourMicros, d.setupTimeoutMinutes * 60) > d.maxCostMicros) {
-      skipped.push({ gpuTypeId, reason: `its price would spend maxCost within the ${d.setupTimeoutMinutes}-minute setup time` });
+    if (
+      podHourMicros !== null &&
+      podHourMicros > 0n &&
+      costForSeconds(podHourMicros, d.setupTimeoutMinutes * 60) > d.maxCostMicros
+    ) {
+      skipped.push({
+        gpuTypeId,
+        reason: `its price would spend maxCost within the ${d.setupTimeoutMinutes}-minute setup time`,
+      });
       continue;
     }
     candidates.push({ gpuTypeId, availability: entry?.availability ?? "UNKNOWN", podHourMicros });

@@ -51,12 +51,21 @@ async function deploymentWithPod(over: Parameters<typeof makeDeployment>[2] = {}
   const { user } = await makeUser(db.prisma);
   const ds = await makeDataset(db.prisma, user.id);
   const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id }, over);
-  const pod = await deps().runpod.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args });
+  const pod = await deps().runpod.createPod({
+    name: `${PREFIX}${d.id}`,
+    image: "img",
+    gpu: { id: "NVIDIA A40", count: 1 },
+    args,
+  });
   return { d, pod };
 }
 
 const simConfig = async (patch: Record<string, unknown>): Promise<void> => {
-  const res = await sim.admin("/admin/config", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(patch) });
+  const res = await sim.admin("/admin/config", {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(patch),
+  });
   if (res.status !== 200) throw new Error(`sim config: ${res.status} ${await res.text()}`);
 };
 
@@ -68,14 +77,32 @@ describe("monitorTick", () => {
     const live: string[] = [];
     const create = async (image: string): Promise<string> => {
       const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
-      const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image, gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 }, args: "sleep 30" });
+      const pod = await client.createPod({
+        name: `${PREFIX}${d.id}`,
+        image,
+        gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 },
+        args: "sleep 30",
+      });
       const at = new Date(Date.now() - 60_000);
-      await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "PROVISIONING", podId: pod.id, provisioningAt: at, podCreatedAt: at, costPerHrMicros: 690_000n } });
+      await db.prisma.deployment.update({
+        where: { id: d.id },
+        data: {
+          status: "PROVISIONING",
+          podId: pod.id,
+          provisioningAt: at,
+          podCreatedAt: at,
+          costPerHrMicros: 690_000n,
+        },
+      });
       return d.id;
     };
     for (let i = 0; i < 4; i++) live.push(await create("img"));
     const broken = await create("sim/unpullable-image:latest");
-    const gone = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id }, { status: "PROVISIONING", podId: "no-such-pod", provisioningAt: new Date() });
+    const gone = await makeDeployment(
+      db.prisma,
+      { userId: user.id, datasetId: ds.id },
+      { status: "PROVISIONING", podId: "no-such-pod", provisioningAt: new Date() },
+    );
     await until("pods up or in error", async () => {
       const pods = await client.listPods({ namePrefix: PREFIX });
       return pods.filter((p) => p.status === "RUNNING").length === 4 && pods.some((p) => p.status === "ERROR");
@@ -83,14 +110,22 @@ describe("monitorTick", () => {
 
     const tick = await monitorTick(deps(), settings);
     expect(tick.pods).toBe(5);
-    expect(tick.failed).toEqual(expect.arrayContaining([{ deploymentId: gone.id, reason: "POD_VANISHED" }, { deploymentId: broken, reason: "POD_ERROR" }]));
+    expect(tick.failed).toEqual(
+      expect.arrayContaining([
+        { deploymentId: gone.id, reason: "POD_VANISHED" },
+        { deploymentId: broken, reason: "POD_ERROR" },
+      ]),
+    );
     expect(tick.failed).toHaveLength(2);
     const rows = await db.prisma.deployment.findMany({ where: { id: { in: live } } });
     expect(rows.map((r) => r.status)).toEqual(Array(4).fill("PROVISIONING"));
     // 60 s at $0.69/h, written in the tick's one UPDATE
     expect(rows.every((r) => (r.costMicros ?? 0n) >= 11_500n)).toBe(true);
     for (const r of rows) await client.terminatePod(r.podId ?? "");
-    await db.prisma.deployment.updateMany({ where: { id: { in: live } }, data: { status: "CANCELLED", podTerminatedAt: new Date() } });
+    await db.prisma.deployment.updateMany({
+      where: { id: { in: live } },
+      data: { status: "CANCELLED", podTerminatedAt: new Date() },
+    });
   });
 
   it("a pod missing from one listing is asked for by id before anything is failed (RunPod's list can lag)", async () => {
@@ -101,8 +136,24 @@ describe("monitorTick", () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       const d = await makeDeployment(db.prisma, { userId: user.id, datasetId: ds.id });
-      const pod = await client.createPod({ name: `${PREFIX}${d.id}`, image: "img", gpu: { id: "NVIDIA A40", count: 1 }, args: "sleep 30" });
-      await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "RUNNING", podId: pod.id, provisioningAt: at, podCreatedAt: at, runningAt: at, lastHeartbeatAt: at, costPerHrMicros: 400_000n } });
+      const pod = await client.createPod({
+        name: `${PREFIX}${d.id}`,
+        image: "img",
+        gpu: { id: "NVIDIA A40", count: 1 },
+        args: "sleep 30",
+      });
+      await db.prisma.deployment.update({
+        where: { id: d.id },
+        data: {
+          status: "RUNNING",
+          podId: pod.id,
+          provisioningAt: at,
+          podCreatedAt: at,
+          runningAt: at,
+          lastHeartbeatAt: at,
+          costPerHrMicros: 400_000n,
+        },
+      });
       ids.push(d.id);
     }
     // every live pod is left out of every listing: a healthy run must not be failed for it
@@ -117,10 +168,13 @@ describe("monitorTick", () => {
       const goneId = rows[0]?.podId ?? "";
       await client.terminatePod(goneId);
       const second = await monitorTick(deps(), settings);
-      expect(second.failed.filter((f) => ids.includes(f.deploymentId))).toEqual([{ deploymentId: rows[0]?.id, reason: "POD_VANISHED" }]);
+      expect(second.failed.filter((f) => ids.includes(f.deploymentId))).toEqual([
+        { deploymentId: rows[0]?.id, reason: "POD_VANISHED" },
+      ]);
     } finally {
       await simConfig({ faults: { omitFromList: 0 } });
-      for (const r of await db.prisma.deployment.findMany({ where: { id: { in: ids } } })) await client.terminatePod(r.podId ?? "");
+      for (const r of await db.prisma.deployment.findMany({ where: { id: { in: ids } } }))
+        await client.terminatePod(r.podId ?? "");
     }
   });
 
@@ -131,7 +185,17 @@ describe("monitorTick", () => {
     // the outcome was recorded 10 s ago; its terminate job never ran (no job at all here: as if a dead worker held it)
     await db.prisma.deployment.update({
       where: { id: d.id },
-      data: { status: "FAILED", failureReason: "TRAINING_FAILED", failureMessage: "exit 1", podId: pod.id, podCreatedAt: at, provisioningAt: at, runningAt: at, finishedAt: new Date(Date.now() - 10_000), costPerHrMicros: 400_000n },
+      data: {
+        status: "FAILED",
+        failureReason: "TRAINING_FAILED",
+        failureMessage: "exit 1",
+        podId: pod.id,
+        podCreatedAt: at,
+        provisioningAt: at,
+        runningAt: at,
+        finishedAt: new Date(Date.now() - 10_000),
+        costPerHrMicros: 400_000n,
+      },
     });
     const tick = await monitorTick(deps(), settings);
     expect(tick.swept).toContain(d.id);
@@ -146,12 +210,25 @@ describe("monitorTick", () => {
     const at = new Date(Date.now() - 20_000);
     await db.prisma.deployment.update({
       where: { id: d.id },
-      data: { status: "SUCCEEDED", podId: pod.id, podCreatedAt: at, provisioningAt: at, runningAt: at, finishedAt: new Date(Date.now() - 10_000), costPerHrMicros: 400_000n },
+      data: {
+        status: "SUCCEEDED",
+        podId: pod.id,
+        podCreatedAt: at,
+        provisioningAt: at,
+        runningAt: at,
+        finishedAt: new Date(Date.now() - 10_000),
+        costPerHrMicros: 400_000n,
+      },
     });
     // every listing answers 5xx (GET /v2/pods only: the DELETE goes through); no retries, so the tick fails at once
     await simConfig({ faults: { serverError: 1, methods: ["GET"], routes: ["/v2/pods"] } });
     try {
-      await expect(monitorTick({ ...deps(), runpod: new RunPodRestClient({ baseUrl: sim.apiUrl, apiKey: "sim", maxRetries: 0 }) }, settings)).rejects.toMatchObject({ code: "RUNPOD_UNAVAILABLE" });
+      await expect(
+        monitorTick(
+          { ...deps(), runpod: new RunPodRestClient({ baseUrl: sim.apiUrl, apiKey: "sim", maxRetries: 0 }) },
+          settings,
+        ),
+      ).rejects.toMatchObject({ code: "RUNPOD_UNAVAILABLE" });
     } finally {
       await simConfig({ faults: { serverError: 0, methods: [], routes: [] } });
     }
@@ -169,10 +246,21 @@ describe("terminateDeployment after a worker died between DELETE and record", ()
     const created = new Date(firstAt.getTime() - 60_000);
     await db.prisma.deployment.update({
       where: { id: d.id },
-      data: { status: "SUCCEEDED", podId: pod.id, podCreatedAt: created, provisioningAt: created, finishedAt: new Date(), costPerHrMicros: 3_600_000n },
+      data: {
+        status: "SUCCEEDED",
+        podId: pod.id,
+        podCreatedAt: created,
+        provisioningAt: created,
+        finishedAt: new Date(),
+        costPerHrMicros: 3_600_000n,
+      },
     });
     // the first attempt: its DELETE lands, then the worker is killed before it records anything
-    const killed = { ...deps(), clock: new ManualClock(firstAt.getTime()), revokeTokens: () => Promise.reject(new Error("SIGKILL")) };
+    const killed = {
+      ...deps(),
+      clock: new ManualClock(firstAt.getTime()),
+      revokeTokens: () => Promise.reject(new Error("SIGKILL")),
+    };
     await expect(terminateDeployment(killed, d.id, "completed")).rejects.toThrow("SIGKILL");
     expect(await client.getPod(pod.id)).toBeNull();
     // the job is taken over 60 s later: the pod is gone (404), and its cost ends at the first DELETE
@@ -189,7 +277,16 @@ describe("terminateDeployment whose own DELETE finds the pod gone", () => {
     const client = deps().runpod;
     const { d, pod } = await deploymentWithPod();
     const end = Date.now();
-    await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "SUCCEEDED", podId: pod.id, podCreatedAt: new Date(end - 30_000), finishedAt: new Date(end), costPerHrMicros: 3_600_000n } });
+    await db.prisma.deployment.update({
+      where: { id: d.id },
+      data: {
+        status: "SUCCEEDED",
+        podId: pod.id,
+        podCreatedAt: new Date(end - 30_000),
+        finishedAt: new Date(end),
+        costPerHrMicros: 3_600_000n,
+      },
+    });
     await client.terminatePod(pod.id); // it went while this call's first attempt was on its way
     await terminateDeployment({ ...deps(), clock: new ManualClock(end) }, d.id, "completed");
     expect((await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } })).costMicros).toBe(30_000n);
@@ -201,11 +298,29 @@ describe("a pod that deleted itself", () => {
     const client = deps().runpod;
     const { d, pod } = await deploymentWithPod();
     const at = new Date(Date.now() - 30_000);
-    await db.prisma.deployment.update({ where: { id: d.id }, data: { status: "SUCCEEDED", podId: pod.id, podCreatedAt: at, provisioningAt: at, finishedAt: new Date(), costPerHrMicros: 400_000n } });
-    await db.prisma.deploymentEvent.create({ data: { deploymentId: d.id, type: "log", data: { lines: ["2026-12-01T10:00:00Z self-terminating: outcome reported 120 s ago and the pod still runs"] } } });
+    await db.prisma.deployment.update({
+      where: { id: d.id },
+      data: {
+        status: "SUCCEEDED",
+        podId: pod.id,
+        podCreatedAt: at,
+        provisioningAt: at,
+        finishedAt: new Date(),
+        costPerHrMicros: 400_000n,
+      },
+    });
+    await db.prisma.deploymentEvent.create({
+      data: {
+        deploymentId: d.id,
+        type: "log",
+        data: { lines: ["2026-12-01T10:00:00Z self-terminating: outcome reported 120 s ago and the pod still runs"] },
+      },
+    });
     await client.terminatePod(pod.id); // the pod's own DELETE
     await terminateDeployment(deps(), d.id, "completed");
-    const ev = await db.prisma.deploymentEvent.findFirstOrThrow({ where: { deploymentId: d.id, type: "pod_terminated" } });
+    const ev = await db.prisma.deploymentEvent.findFirstOrThrow({
+      where: { deploymentId: d.id, type: "pod_terminated" },
+    });
     expect(ev.data).toMatchObject({ alreadyGone: true, terminatedBy: "POD" });
     expect((await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } })).costMicros).toBeGreaterThan(0n);
   });
@@ -213,14 +328,22 @@ describe("a pod that deleted itself", () => {
 
 describe("reconcile and an orphan whose deployment closed before recording it", () => {
   it("charges the orphan's seconds to the deployment (a create whose answer was lost, then a cancel)", async () => {
-    const { d, pod } = await deploymentWithPod({ status: "CANCELLED", finishedAt: new Date(), podTerminatedAt: new Date(), costMicros: 0n, podRequestedAt: new Date() });
+    const { d, pod } = await deploymentWithPod({
+      status: "CANCELLED",
+      finishedAt: new Date(),
+      podTerminatedAt: new Date(),
+      costMicros: 0n,
+      podRequestedAt: new Date(),
+    });
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const result = await reconcile(deps());
     expect(result.orphansTerminated).toContain(pod.id);
     const row = await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
     // at least 2 started seconds at $0.40/h
     expect(row.costMicros).toBeGreaterThanOrEqual(223n);
-    const ev = await db.prisma.deploymentEvent.findFirstOrThrow({ where: { deploymentId: d.id, type: "orphan_terminated" } });
+    const ev = await db.prisma.deploymentEvent.findFirstOrThrow({
+      where: { deploymentId: d.id, type: "orphan_terminated" },
+    });
     expect(ev.data).toMatchObject({ podId: pod.id, costMicros: String(row.costMicros) });
   });
 });

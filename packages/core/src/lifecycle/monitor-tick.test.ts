@@ -8,13 +8,29 @@ const settings = { heartbeatTimeoutMs: 60_000, requeueAfterMs: 60_000, terminate
 
 function deployment(over: Partial<Deployment> = {}): Deployment {
   return {
-    status: "RUNNING", podId: "p1", podCreatedAt: t0, provisioningAt: t0, runningAt: at(30), lastHeartbeatAt: at(30),
-    costPerHrMicros: 1_890_000n, maxCostMicros: 10_000_000n, maxRuntimeMinutes: 60, setupTimeoutMinutes: 10,
+    status: "RUNNING",
+    podId: "p1",
+    podCreatedAt: t0,
+    provisioningAt: t0,
+    runningAt: at(30),
+    lastHeartbeatAt: at(30),
+    costPerHrMicros: 1_890_000n,
+    maxCostMicros: 10_000_000n,
+    maxRuntimeMinutes: 60,
+    setupTimeoutMinutes: 10,
     ...over,
   } as Deployment;
 }
 function pod(over: Partial<Pod> = {}): Pod {
-  return { id: "p1", name: "trainpod-x", status: "RUNNING", cost: 1.89, createdAt: t0.toISOString(), startedAt: at(20).toISOString(), ...over } as Pod;
+  return {
+    id: "p1",
+    name: "trainpod-x",
+    status: "RUNNING",
+    cost: 1.89,
+    createdAt: t0.toISOString(),
+    startedAt: at(20).toISOString(),
+    ...over,
+  } as Pod;
 }
 
 describe("monitor verdicts", () => {
@@ -25,7 +41,9 @@ describe("monitor verdicts", () => {
     expect(judge(deployment(), undefined, at(60), settings)).toMatchObject({ fail: "POD_VANISHED" });
   });
   it("a restarted container without an outcome is TRAINING_FAILED", () => {
-    expect(judge(deployment(), pod({ startedAt: at(35).toISOString() }), at(60), settings)).toMatchObject({ fail: "TRAINING_FAILED" });
+    expect(judge(deployment(), pod({ startedAt: at(35).toISOString() }), at(60), settings)).toMatchObject({
+      fail: "TRAINING_FAILED",
+    });
   });
   it("a short uptime alone is not a restart: it is RunPod's clock against ours (a monitor tick on a moved clock)", () => {
     expect(judge(deployment(), pod({ runtime: { uptime: 5 } }), at(60), settings)).toBeNull();
@@ -35,23 +53,33 @@ describe("monitor verdicts", () => {
   });
   it("setup taking too long is SETUP_TIMEOUT", () => {
     const d = deployment({ status: "PROVISIONING", runningAt: null, lastHeartbeatAt: null });
-    expect(judge(d, pod({ status: "STARTING", startedAt: null }), at(601), settings)).toMatchObject({ fail: "SETUP_TIMEOUT" });
+    expect(judge(d, pod({ status: "STARTING", startedAt: null }), at(601), settings)).toMatchObject({
+      fail: "SETUP_TIMEOUT",
+    });
   });
   it("running past maxRuntime is MAX_RUNTIME_EXCEEDED", () => {
-    expect(judge(deployment({ lastHeartbeatAt: at(3600) }), pod(), at(3601), settings)).toMatchObject({ fail: "MAX_RUNTIME_EXCEEDED" });
+    expect(judge(deployment({ lastHeartbeatAt: at(3600) }), pod(), at(3601), settings)).toMatchObject({
+      fail: "MAX_RUNTIME_EXCEEDED",
+    });
   });
   it("cost past the cap is BUDGET_EXCEEDED", () => {
     const d = deployment({ maxCostMicros: 10_000n, lastHeartbeatAt: at(59) });
     expect(judge(d, pod(), at(60), settings)).toMatchObject({ fail: "BUDGET_EXCEEDED" });
   });
   it("a pod RunPod reports ERROR (an image that cannot be pulled) is POD_ERROR", () => {
-    expect(judge(deployment(), pod({ status: "ERROR", cost: 0 }), at(60), settings)).toMatchObject({ fail: "POD_ERROR" });
+    expect(judge(deployment(), pod({ status: "ERROR", cost: 0 }), at(60), settings)).toMatchObject({
+      fail: "POD_ERROR",
+    });
   });
   it("a pod RunPod reports EXITED without an outcome is TRAINING_FAILED", () => {
-    expect(judge(deployment(), pod({ status: "EXITED", cost: 0 }), at(60), settings)).toMatchObject({ fail: "TRAINING_FAILED" });
+    expect(judge(deployment(), pod({ status: "EXITED", cost: 0 }), at(60), settings)).toMatchObject({
+      fail: "TRAINING_FAILED",
+    });
   });
   it("a TERMINATED pod is POD_VANISHED", () => {
-    expect(judge(deployment(), pod({ status: "TERMINATED" }), at(60), settings)).toMatchObject({ fail: "POD_VANISHED" });
+    expect(judge(deployment(), pod({ status: "TERMINATED" }), at(60), settings)).toMatchObject({
+      fail: "POD_VANISHED",
+    });
   });
   it("RUNNING from RunPod does not make a provisioning deployment RUNNING: readiness is the pod's own report", () => {
     const d = deployment({ status: "PROVISIONING", runningAt: null, lastHeartbeatAt: null });

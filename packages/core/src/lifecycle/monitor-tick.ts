@@ -59,11 +59,14 @@ type Verdict = { fail: FailureReason; message: string } | null;
 export function judge(d: MonitoredDeployment, pod: Pod | undefined, now: Date, s: MonitorSettings): Verdict {
   const since = (t: Date | null) => (t ? now.getTime() - t.getTime() : 0);
   if (!pod || pod.status === "TERMINATED") return { fail: "POD_VANISHED", message: `pod ${d.podId} is gone` };
-  if (pod.status === "ERROR") return { fail: "POD_ERROR", message: `RunPod reports pod ${pod.id} in ERROR (see RunPod's system log lines)` };
-  if (pod.status === "EXITED") return { fail: "TRAINING_FAILED", message: "the pod's container exited without reporting an outcome" };
+  if (pod.status === "ERROR")
+    return { fail: "POD_ERROR", message: `RunPod reports pod ${pod.id} in ERROR (see RunPod's system log lines)` };
+  if (pod.status === "EXITED")
+    return { fail: "TRAINING_FAILED", message: "the pod's container exited without reporting an outcome" };
   const cost = podCost(d, now) ?? 0n;
   if (cost > d.maxCostMicros) return { fail: "BUDGET_EXCEEDED", message: `cost so far exceeds the limit` };
-  if (since(d.podCreatedAt) > d.maxRuntimeMinutes * 60_000) return { fail: "MAX_RUNTIME_EXCEEDED", message: `ran longer than ${d.maxRuntimeMinutes} min` };
+  if (since(d.podCreatedAt) > d.maxRuntimeMinutes * 60_000)
+    return { fail: "MAX_RUNTIME_EXCEEDED", message: `ran longer than ${d.maxRuntimeMinutes} min` };
   if (d.status === "PROVISIONING" && since(d.provisioningAt) > d.setupTimeoutMinutes * 60_000) {
     return { fail: "SETUP_TIMEOUT", message: `not running after ${d.setupTimeoutMinutes} min` };
   }
@@ -94,14 +97,25 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
   try {
     [pods, live] = await Promise.all([
       deps.runpod.listPods({ namePrefix: deps.podNamePrefix }),
-      deps.prisma.deployment.findMany({ where: { status: { in: ["PROVISIONING", "RUNNING"] }, podId: { not: null } }, select: MONITORED_SELECT }),
+      deps.prisma.deployment.findMany({
+        where: { status: { in: ["PROVISIONING", "RUNNING"] }, podId: { not: null } },
+        select: MONITORED_SELECT,
+      }),
     ]);
   } catch (err) {
     await sweeping.catch(() => undefined);
     throw err;
   }
   const byId = new Map(pods.map((p) => [p.id, p]));
-  const result: MonitorResult = { pods: pods.length, live: live.length, running: 0, failed: [], requeued: 0, listingMisses: 0, swept: [] };
+  const result: MonitorResult = {
+    pods: pods.length,
+    live: live.length,
+    running: 0,
+    failed: [],
+    requeued: 0,
+    listingMisses: 0,
+    swept: [],
+  };
   const unknown = await confirmMissing(deps, live, byId, result);
   for (const d of live) {
     if (d.status === "RUNNING") result.running += 1;
@@ -119,7 +133,8 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
     for (const id of await oldestWaiting(deps.prisma)) await deps.jobs.deploy(id, { revive: true });
     for (const over of await liveDeploymentsOverBudget(deps.prisma, deps.spend, now)) {
       for (const id of over.deploymentIds) {
-        if (await failDeployment(deps, id, "BUDGET_EXCEEDED", over.message)) result.failed.push({ deploymentId: id, reason: "BUDGET_EXCEEDED" });
+        if (await failDeployment(deps, id, "BUDGET_EXCEEDED", over.message))
+          result.failed.push({ deploymentId: id, reason: "BUDGET_EXCEEDED" });
       }
     }
   }
@@ -132,7 +147,12 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
  * for by id (GET /v2/pods/{id}); found, it is judged as usual; 404 leaves it missing (POD_VANISHED);
  * a read that fails decides nothing this tick (the deployments answered in the returned set).
  */
-async function confirmMissing(deps: LifecycleDeps, live: MonitoredDeployment[], byId: Map<string, Pod>, result: MonitorResult): Promise<Set<string>> {
+async function confirmMissing(
+  deps: LifecycleDeps,
+  live: MonitoredDeployment[],
+  byId: Map<string, Pod>,
+  result: MonitorResult,
+): Promise<Set<string>> {
   const unknown = new Set<string>();
   const missing = live.filter((d) => d.podId !== null && !byId.has(d.podId));
   await Promise.all(
@@ -144,7 +164,11 @@ async function confirmMissing(deps: LifecycleDeps, live: MonitoredDeployment[], 
         result.listingMisses += 1;
       } catch (err) {
         unknown.add(d.id);
-        deps.logger.warn("pod missing from the listing and its own read failed: judged next tick", { deploymentId: d.id, podId: d.podId, error: err instanceof Error ? err.message : String(err) });
+        deps.logger.warn("pod missing from the listing and its own read failed: judged next tick", {
+          deploymentId: d.id,
+          podId: d.podId,
+          error: err instanceof Error ? err.message : String(err),
+        });
       }
     }),
   );
@@ -163,7 +187,12 @@ const SWEEP_BATCH = 25;
 async function sweepUnterminated(deps: LifecycleDeps, now: Date, afterMs: number): Promise<string[]> {
   const before = new Date(now.getTime() - afterMs);
   const late = await deps.prisma.deployment.findMany({
-    where: { status: { in: [...TERMINAL_STATUSES] }, podId: { not: null }, podTerminatedAt: null, OR: [{ finishedAt: { lt: before } }, { finishedAt: null, updatedAt: { lt: before } }] },
+    where: {
+      status: { in: [...TERMINAL_STATUSES] },
+      podId: { not: null },
+      podTerminatedAt: null,
+      OR: [{ finishedAt: { lt: before } }, { finishedAt: null, updatedAt: { lt: before } }],
+    },
     select: { id: true },
     orderBy: { finishedAt: "asc" },
     take: SWEEP_BATCH,
@@ -174,7 +203,10 @@ async function sweepUnterminated(deps: LifecycleDeps, now: Date, afterMs: number
       try {
         if ((await terminateDeployment(deps, id, "monitor: termination overdue")) === "terminated") swept.push(id);
       } catch (err) {
-        deps.logger.warn("overdue termination failed: the terminate job and the next tick try again", { deploymentId: id, error: err instanceof Error ? err.message : String(err) });
+        deps.logger.warn("overdue termination failed: the terminate job and the next tick try again", {
+          deploymentId: id,
+          error: err instanceof Error ? err.message : String(err),
+        });
       }
     }),
   );
@@ -184,7 +216,12 @@ async function sweepUnterminated(deps: LifecycleDeps, now: Date, afterMs: number
 async function requeueStale(deps: LifecycleDeps, now: Date, afterMs: number): Promise<number> {
   const stale = await deps.prisma.deployment.findMany({
     // those waiting for a slot are woken one per user (below), not all at once
-    where: { status: "QUEUED", podId: null, createdAt: { lt: new Date(now.getTime() - afterMs) }, ...(deps.spend ? { slotWaitSince: null } : {}) },
+    where: {
+      status: "QUEUED",
+      podId: null,
+      createdAt: { lt: new Date(now.getTime() - afterMs) },
+      ...(deps.spend ? { slotWaitSince: null } : {}),
+    },
     select: { id: true },
     take: 500,
   });

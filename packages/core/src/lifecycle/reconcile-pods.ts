@@ -33,7 +33,8 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
     const adoptable = owner && owner.podId === null && !TERMINAL_STATUSES.includes(owner.status);
     if (adoptable || (owner && owner.podId === pod.id && owner.podTerminatedAt === null)) continue;
     // its own terminate job ended it after the listing was taken: not an orphan (the chaos run caught this race)
-    if (owner && owner.podId === pod.id && owner.podTerminatedAt !== null && owner.podTerminatedAt >= listedAt) continue;
+    if (owner && owner.podId === pod.id && owner.podTerminatedAt !== null && owner.podTerminatedAt >= listedAt)
+      continue;
     await deps.runpod.terminatePod(pod.id);
     orphans.push(pod.id);
     if (owner) await chargeOrphan(deps, owner, pod);
@@ -55,8 +56,14 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
  */
 async function chargeOrphan(deps: LifecycleDeps, owner: { id: string; podId: string | null }, pod: Pod): Promise<void> {
   const createdAt = new Date(pod.createdAt);
-  const cost = Number.isNaN(createdAt.getTime()) ? 0n : costForSeconds(costPerHrToMicros(pod.cost), billedSeconds(createdAt, deps.clock.now()));
+  const cost = Number.isNaN(createdAt.getTime())
+    ? 0n
+    : costForSeconds(costPerHrToMicros(pod.cost), billedSeconds(createdAt, deps.clock.now()));
   const charged = owner.podId === null ? cost : 0n;
   if (charged > 0n) await chargeOrphanCost(deps.prisma, owner.id, charged);
-  await recordEvent(deps.prisma, owner.id, { type: "orphan_terminated", message: `orphan pod ${pod.id} terminated`, data: { podId: pod.id, costMicros: charged.toString() } });
+  await recordEvent(deps.prisma, owner.id, {
+    type: "orphan_terminated",
+    message: `orphan pod ${pod.id} terminated`,
+    data: { podId: pod.id, costMicros: charged.toString() },
+  });
 }

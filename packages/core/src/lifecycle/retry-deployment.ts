@@ -15,9 +15,14 @@ export const retryKey = (deploymentId: string) => `retry-of-${deploymentId}`;
  * Retries a FAILED deployment: a new QUEUED deployment from the same request (same owner, dataset,
  * model, limits), linked by retryOfId. A second retry of the same one returns the first (created: false).
  */
-export async function retryDeployment(deps: { prisma: PrismaClient; jobs: JobEnqueuer; spend?: SpendSettings; clock?: Clock }, deploymentId: string, by: string): Promise<SubmitResult> {
+export async function retryDeployment(
+  deps: { prisma: PrismaClient; jobs: JobEnqueuer; spend?: SpendSettings; clock?: Clock },
+  deploymentId: string,
+  by: string,
+): Promise<SubmitResult> {
   const old = await findDeployment(deps.prisma, deploymentId);
-  if (old.status !== "FAILED") throw new AppError("CONFLICT", `only a FAILED deployment can be retried; this one is ${old.status}`);
+  if (old.status !== "FAILED")
+    throw new AppError("CONFLICT", `only a FAILED deployment can be retried; this one is ${old.status}`);
   const request: DeploymentRequest = {
     datasetId: old.datasetId,
     baseModel: old.baseModel,
@@ -40,6 +45,10 @@ export async function retryDeployment(deps: { prisma: PrismaClient; jobs: JobEnq
     retryOfId: old.id,
     event: { message: `deployment queued: retry of ${old.id} by ${by}`, data: { retryOfId: old.id } },
   });
-  if (!stored) throw new AppError("CONFLICT", "this deployment's dataset no longer exists or no longer passes validation; it cannot be retried");
+  if (!stored)
+    throw new AppError(
+      "CONFLICT",
+      "this deployment's dataset no longer exists or no longer passes validation; it cannot be retried",
+    );
   return stored;
 }

@@ -40,7 +40,11 @@ export async function submitDeployment(
   const spend = deps.preflight.spend;
   const limits = spend ? await effectiveLimits(deps.prisma, spend, input.userId) : undefined;
   if (checkRequestRules(req, deps.preflight, limits).length === 0) {
-    const stored = await storeQueuedDeployment({ ...deps, spend }, { userId: input.userId, request: req, idempotencyKey: key }, limits);
+    const stored = await storeQueuedDeployment(
+      { ...deps, spend },
+      { userId: input.userId, request: req, idempotencyKey: key },
+      limits,
+    );
     if (stored) return stored;
   } else {
     const earlier = await earlierSubmission(deps, input.userId, key);
@@ -48,7 +52,10 @@ export async function submitDeployment(
   }
   assertPreflight(await preflight(deps.prisma, deps.preflight, input.userId, req));
   // every check passes now, yet the INSERT wrote nothing: the dataset changed in between
-  throw new AppError("CONFLICT", "the deployment could not be stored because its dataset changed meanwhile; submit it again");
+  throw new AppError(
+    "CONFLICT",
+    "the deployment could not be stored because its dataset changed meanwhile; submit it again",
+  );
 }
 
 /**
@@ -63,14 +70,29 @@ export async function storeQueuedDeployment(
   known?: EffectiveLimits,
 ): Promise<SubmitResult | null> {
   const spend = deps.spend;
-  const budgeted = spend !== undefined && (known ?? (await effectiveLimits(deps.prisma, spend, input.userId))).monthlyBudgetMicros > 0n;
+  const budgeted =
+    spend !== undefined &&
+    (known ?? (await effectiveLimits(deps.prisma, spend, input.userId))).monthlyBudgetMicros > 0n;
   const deployment = budgeted
     ? // under the user's lock: two submissions at once cannot both take the last of the budget
       await withUserLock(deps.prisma, input.userId, async (tx) => {
         // a repeated Idempotency-Key answers the earlier deployment, whatever the budget says now
-        if (input.idempotencyKey !== undefined && (await tx.deployment.findUnique({ where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: input.idempotencyKey } }, select: { id: true } }))) return null;
+        if (
+          input.idempotencyKey !== undefined &&
+          (await tx.deployment.findUnique({
+            where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: input.idempotencyKey } },
+            select: { id: true },
+          }))
+        )
+          return null;
         const limits = await effectiveLimits(tx, spend!, input.userId);
-        await assertBudgetAllows(tx, limits, input.userId, usdToMicros(input.request.maxCostUsd), (deps.clock ?? systemClock).now());
+        await assertBudgetAllows(
+          tx,
+          limits,
+          input.userId,
+          usdToMicros(input.request.maxCostUsd),
+          (deps.clock ?? systemClock).now(),
+        );
         return insertDeployment(tx, input);
       })
     : await insertDeployment(deps.prisma, input);
@@ -88,9 +110,15 @@ export async function storeQueuedDeployment(
  * no pod, its deploy job is enqueued again (same job id: never a second one): a client retrying after
  * a failed enqueue (Redis down) gets its run started now instead of at the monitor's requeue.
  */
-async function earlierSubmission(deps: { prisma: PrismaClient; jobs: JobEnqueuer }, userId: string, key: string | undefined): Promise<Deployment | null> {
+async function earlierSubmission(
+  deps: { prisma: PrismaClient; jobs: JobEnqueuer },
+  userId: string,
+  key: string | undefined,
+): Promise<Deployment | null> {
   if (key === undefined) return null;
-  const earlier = await deps.prisma.deployment.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
+  const earlier = await deps.prisma.deployment.findUnique({
+    where: { userId_idempotencyKey: { userId, idempotencyKey: key } },
+  });
   if (earlier?.status === "QUEUED" && earlier.podId === null) await deps.jobs.deploy(earlier.id);
   return earlier;
 }

@@ -12,7 +12,11 @@ export type TerminateOutcome = "terminated" | "already-closed" | "no-pod";
  * runtime and cost (costPerHr × billed seconds), and revoke the deployment's tokens.
  * Errors from RunPod propagate, so BullMQ retries until RunPod confirms.
  */
-export async function terminateDeployment(deps: LifecycleDeps, deploymentId: string, reason: string): Promise<TerminateOutcome> {
+export async function terminateDeployment(
+  deps: LifecycleDeps,
+  deploymentId: string,
+  reason: string,
+): Promise<TerminateOutcome> {
   const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
   if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
   if (d.podTerminatedAt !== null) return "already-closed";
@@ -54,12 +58,27 @@ export async function terminateDeployment(deps: LifecycleDeps, deploymentId: str
         costMicros: cost.toString(),
         reason,
         // gone before this call: the end lies between the earlier call and this one (RunPod's bill, read later, says exactly)
-        ...(alreadyGone && earlierCall !== null ? { endEstimated: true, endBetween: [earlierCall.toISOString(), callStart.toISOString()] } : {}),
+        ...(alreadyGone && earlierCall !== null
+          ? { endEstimated: true, endBetween: [earlierCall.toISOString(), callStart.toISOString()] }
+          : {}),
       },
     },
   );
   if (recorded) await deps.jobs.billing(d.id);
-  if (recorded) deps.onPodTerminated?.({ deploymentId: d.id, status: d.status, finishedAt: d.finishedAt, terminatedAt: now, costMicros: cost });
-  deps.logger.info("pod terminated", { deploymentId: d.id, podId: d.podId, reason, runtimeSeconds: seconds, costMicros: cost.toString() });
+  if (recorded)
+    deps.onPodTerminated?.({
+      deploymentId: d.id,
+      status: d.status,
+      finishedAt: d.finishedAt,
+      terminatedAt: now,
+      costMicros: cost,
+    });
+  deps.logger.info("pod terminated", {
+    deploymentId: d.id,
+    podId: d.podId,
+    reason,
+    runtimeSeconds: seconds,
+    costMicros: cost.toString(),
+  });
   return "terminated";
 }

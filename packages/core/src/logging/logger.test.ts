@@ -20,7 +20,14 @@ describe("logger", () => {
     logger.child({ deploymentId: "d-1", jobId: "j-1" }).info("hello", { requestId: "r-1" });
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0] ?? "{}") as Record<string, unknown>;
-    expect(entry).toMatchObject({ level: "info", message: "hello", service: "t", deploymentId: "d-1", jobId: "j-1", requestId: "r-1" });
+    expect(entry).toMatchObject({
+      level: "info",
+      message: "hello",
+      service: "t",
+      deploymentId: "d-1",
+      jobId: "j-1",
+      requestId: "r-1",
+    });
     expect(typeof entry.timestamp).toBe("string");
   });
 

@@ -20,7 +20,11 @@ const redaction = winston.format((info) => {
   for (const key of Object.keys(info)) {
     if (META_SKIP.has(key) && key !== "message") continue;
     const value = info[key];
-    info[key] = isSecretKey(key) ? REDACTED : key === "message" && typeof value === "string" ? redactText(value) : redact(value);
+    info[key] = isSecretKey(key)
+      ? REDACTED
+      : key === "message" && typeof value === "string"
+        ? redactText(value)
+        : redact(value);
   }
   return info;
 });

@@ -26,7 +26,11 @@ export function redact(value: unknown, depth = 0, seen: WeakSet<object> = new We
   if (depth > 8 || seen.has(value)) return "[Truncated]";
   seen.add(value);
   if (value instanceof Error) {
-    return { name: value.name, message: redactText(value.message), stack: value.stack ? redactText(value.stack) : undefined };
+    return {
+      name: value.name,
+      message: redactText(value.message),
+      stack: value.stack ? redactText(value.stack) : undefined,
+    };
   }
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, seen));
   const out: Record<string, unknown> = {};

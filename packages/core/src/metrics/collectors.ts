@@ -48,7 +48,10 @@ export function registerDeploymentGauges(m: Metrics, prisma: PrismaClient): void
 }
 
 /** A job outcome counter fed by BullMQ workers' completed/failed events. */
-export function observeWorkerOutcomes(m: Metrics, workers: { name: string; on(event: "completed" | "failed", fn: () => void): unknown }[]): void {
+export function observeWorkerOutcomes(
+  m: Metrics,
+  workers: { name: string; on(event: "completed" | "failed", fn: () => void): unknown }[],
+): void {
   for (const w of workers) {
     w.on("completed", () => m.jobOutcomes.inc({ queue: w.name, outcome: "completed" }));
     w.on("failed", () => m.jobOutcomes.inc({ queue: w.name, outcome: "failed" }));

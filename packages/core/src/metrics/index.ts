@@ -1,3 +1,10 @@
 export { observeWorkerOutcomes, registerDeploymentGauges, registerQueueDepth } from "./collectors";
-export { createMetrics, monitorObserver, podTerminatedObserver, reconcileObserver, runpodCallObserver, type Metrics } from "./metrics";
+export {
+  createMetrics,
+  monitorObserver,
+  podTerminatedObserver,
+  reconcileObserver,
+  runpodCallObserver,
+  type Metrics,
+} from "./metrics";
 export { hasMetricsToken } from "./metrics-token";

@@ -84,7 +84,9 @@ export function podTerminatedObserver(m: Metrics): (info: PodTerminatedInfo) => 
   return (info) => {
     m.podCostMicros.inc({ status: info.status }, Number(info.costMicros));
     if (info.status === "FAILED" && info.finishedAt !== null) {
-      m.failureToTerminationSeconds.observe(Math.max(0, info.terminatedAt.getTime() - info.finishedAt.getTime()) / 1000);
+      m.failureToTerminationSeconds.observe(
+        Math.max(0, info.terminatedAt.getTime() - info.finishedAt.getTime()) / 1000,
+      );
     }
   };
 }
@@ -102,7 +104,9 @@ export function monitorObserver(m: Metrics): (r: MonitorResult) => void {
 /** Reconcile's result → lifecycle action counters (orphan pods terminated, terminations enqueued again). */
 export function reconcileObserver(m: Metrics): (r: ReconcileResult) => void {
   return (r) => {
-    if (r.orphansTerminated.length > 0) m.lifecycleActions.inc({ action: "orphan_terminated", reason: "" }, r.orphansTerminated.length);
-    if (r.terminationsRequeued > 0) m.lifecycleActions.inc({ action: "termination_requeued", reason: "" }, r.terminationsRequeued);
+    if (r.orphansTerminated.length > 0)
+      m.lifecycleActions.inc({ action: "orphan_terminated", reason: "" }, r.orphansTerminated.length);
+    if (r.terminationsRequeued > 0)
+      m.lifecycleActions.inc({ action: "termination_requeued", reason: "" }, r.terminationsRequeued);
   };
 }

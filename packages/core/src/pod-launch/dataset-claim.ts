@@ -34,8 +34,13 @@ interface ClaimRow {
  * same token, exactly one gets a row. Otherwise a second read says why: TOKEN_INVALID (unknown or
  * malformed), TOKEN_REVOKED, TOKEN_USED (used, or claimed by a download in flight), TOKEN_EXPIRED.
  */
-export async function claimDatasetToken(prisma: PrismaClient, clock: Clock, token: string | undefined | null): Promise<DatasetClaim> {
-  if (!token || !hasSecretShape(token, DATASET_TOKEN_PREFIX)) throw new AppError("TOKEN_INVALID", "download token is invalid");
+export async function claimDatasetToken(
+  prisma: PrismaClient,
+  clock: Clock,
+  token: string | undefined | null,
+): Promise<DatasetClaim> {
+  if (!token || !hasSecretShape(token, DATASET_TOKEN_PREFIX))
+    throw new AppError("TOKEN_INVALID", "download token is invalid");
   const hash = sha256Hex(token);
   const now = clock.now();
   const stale = new Date(now.getTime() - CLAIM_STALE_MS);
@@ -76,7 +81,10 @@ async function whyNotClaimed(prisma: PrismaClient, tokenHash: string, now: Date)
 }
 
 /** A transfer broke before the end: the token may be claimed again (the pod's curl retries). */
-export async function releaseDatasetToken(prisma: PrismaClient, claim: Pick<DatasetClaim, "tokenId" | "claimedAt">): Promise<boolean> {
+export async function releaseDatasetToken(
+  prisma: PrismaClient,
+  claim: Pick<DatasetClaim, "tokenId" | "claimedAt">,
+): Promise<boolean> {
   const res = await prisma.datasetDownloadToken.updateMany({
     where: { id: claim.tokenId, claimedAt: claim.claimedAt, usedAt: null },
     data: { claimedAt: null },
@@ -85,7 +93,14 @@ export async function releaseDatasetToken(prisma: PrismaClient, claim: Pick<Data
 }
 
 /** A transfer completed: the token is spent. */
-export async function markDatasetTokenUsed(prisma: PrismaClient, clock: Clock, claim: Pick<DatasetClaim, "tokenId">): Promise<boolean> {
-  const res = await prisma.datasetDownloadToken.updateMany({ where: { id: claim.tokenId, usedAt: null }, data: { usedAt: clock.now() } });
+export async function markDatasetTokenUsed(
+  prisma: PrismaClient,
+  clock: Clock,
+  claim: Pick<DatasetClaim, "tokenId">,
+): Promise<boolean> {
+  const res = await prisma.datasetDownloadToken.updateMany({
+    where: { id: claim.tokenId, usedAt: null },
+    data: { usedAt: clock.now() },
+  });
   return res.count === 1;
 }

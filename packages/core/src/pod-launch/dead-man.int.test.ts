@@ -35,8 +35,13 @@ const api: Server = createServer((req, res) => {
     }
     if (req.method === "POST" && kind === "runs" && what === "artifacts" && rest.length === 0) {
       // the declaration: this API takes the bytes itself (mode api)
-      const { path, sizeBytes } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { path: string; sizeBytes: number };
-      return res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ path, mode: "api", partSizeBytes: sizeBytes, partCount: 1 }));
+      const { path, sizeBytes } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+        path: string;
+        sizeBytes: number;
+      };
+      return res
+        .writeHead(201, { "content-type": "application/json" })
+        .end(JSON.stringify({ path, mode: "api", partSizeBytes: sizeBytes, partCount: 1 }));
     }
     if (req.method === "PUT" && kind === "runs" && what === "artifacts") return res.writeHead(201).end();
     res.writeHead(404).end();
@@ -63,12 +68,17 @@ afterAll(async () => {
   await new Promise((resolve) => api.close(resolve));
 }, 30_000);
 
-const adminPod = async (id: string): Promise<AdminPod> => (await (await sim.admin(`/admin/pods/${id}`)).json()) as AdminPod;
+const adminPod = async (id: string): Promise<AdminPod> =>
+  (await (await sim.admin(`/admin/pods/${id}`)).json()) as AdminPod;
 const podLog = async (id: string): Promise<string> => (await sim.admin(`/admin/pods/${id}/logs`)).text();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Creates a pod running start.sh with the switch set as given; `eventsUrl` overrides where it reports. */
-async function launch(name: string, switchSettings: Omit<SelfTerminateSettings, "runpodApiUrl">, opts: { hyperparameters?: Record<string, unknown>; eventsUrl?: string } = {}): Promise<string> {
+async function launch(
+  name: string,
+  switchSettings: Omit<SelfTerminateSettings, "runpodApiUrl">,
+  opts: { hyperparameters?: Record<string, unknown>; eventsUrl?: string } = {},
+): Promise<string> {
   events.set(name, []);
   const spec = podLaunch({
     deploymentId: `dep-${name}`,
@@ -85,20 +95,35 @@ async function launch(name: string, switchSettings: Omit<SelfTerminateSettings, 
   const res = await fetch(`${sim.apiUrl}/pods`, {
     method: "POST",
     headers: { authorization: "Bearer x", "content-type": "application/json" },
-    body: JSON.stringify({ name: `dead-man-${name}`, image: "runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel", gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 }, ...spec, env: { ...spec.env, TRAINPOD_RETRY_DELAY_S: "1" } }),
+    body: JSON.stringify({
+      name: `dead-man-${name}`,
+      image: "runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel",
+      gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 },
+      ...spec,
+      env: { ...spec.env, TRAINPOD_RETRY_DELAY_S: "1" },
+    }),
   });
   if (res.status !== 201) throw new Error(`create pod: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
 }
 
 /** Polls the pod until `done` holds; `seen` collects every status observed on the way. */
-async function waitFor(id: string, what: string, done: (p: AdminPod) => boolean, boundMs: number, seen: string[] = []): Promise<AdminPod> {
+async function waitFor(
+  id: string,
+  what: string,
+  done: (p: AdminPod) => boolean,
+  boundMs: number,
+  seen: string[] = [],
+): Promise<AdminPod> {
   const end = Date.now() + boundMs;
   for (;;) {
     const pod = await adminPod(id);
     seen.push(pod.status);
     if (done(pod)) return pod;
-    if (Date.now() > end) throw new Error(`pod ${id}: not ${what} (status ${pod.status}, restarts ${pod.restarts}); log tail:\n${(await podLog(id)).slice(-2500)}`);
+    if (Date.now() > end)
+      throw new Error(
+        `pod ${id}: not ${what} (status ${pod.status}, restarts ${pod.restarts}); log tail:\n${(await podLog(id)).slice(-2500)}`,
+      );
     await pause(100);
   }
 }
@@ -114,7 +139,10 @@ async function expectBillingStopped(id: string): Promise<void> {
 }
 
 const selfTerminationLines = (name: string): string[] =>
-  (events.get(name) ?? []).filter((e) => e.type === "log").flatMap((e) => e.lines ?? []).filter((l) => l.includes(" self-terminating: "));
+  (events.get(name) ?? [])
+    .filter((e) => e.type === "log")
+    .flatMap((e) => e.lines ?? [])
+    .filter((l) => l.includes(" self-terminating: "));
 
 describe("start.sh's dead-man switch (no worker: the pod ends itself)", () => {
   it("a pod that reported completed and is never deleted by the worker deletes itself after the grace; billing stops", async () => {
@@ -130,13 +158,21 @@ describe("start.sh's dead-man switch (no worker: the pod ends itself)", () => {
     const pod = await waitFor(id, "TERMINATED", (p) => p.status === "TERMINATED", 20_000, seen);
     expect(seen[0]).toBe("RUNNING");
     expect(pod.restarts).toBe(0); // the script waited instead of exiting (RunPod would restart it)
-    expect(selfTerminationLines("completed")).toEqual([expect.stringMatching(/ self-terminating: outcome \(exit code 0\) reported 2 s ago and the pod is still running$/)]);
+    expect(selfTerminationLines("completed")).toEqual([
+      expect.stringMatching(
+        / self-terminating: outcome \(exit code 0\) reported 2 s ago and the pod is still running$/,
+      ),
+    ]);
     expect(await podLog(id)).not.toMatch(/self-termination failed/);
     await expectBillingStopped(id);
   }, 45_000);
 
   it("an API that cannot be reached, and no worker: the watchdog deletes the pod after the unreachable time", async () => {
-    const id = await launch("unreachable", { graceSeconds: 60, maxRuntimeSeconds: 3600, unreachableSeconds: 2 }, { hyperparameters: HANGING_TRAINER, eventsUrl: `http://127.0.0.1:${closedPort}/runs/unreachable/events` });
+    const id = await launch(
+      "unreachable",
+      { graceSeconds: 60, maxRuntimeSeconds: 3600, unreachableSeconds: 2 },
+      { hyperparameters: HANGING_TRAINER, eventsUrl: `http://127.0.0.1:${closedPort}/runs/unreachable/events` },
+    );
     await waitFor(id, "TERMINATED", (p) => p.status === "TERMINATED", 40_000);
     const log = await podLog(id);
     expect(log).toMatch(/ self-terminating: no report reached the API for \d+ s/);
@@ -146,13 +182,21 @@ describe("start.sh's dead-man switch (no worker: the pod ends itself)", () => {
   }, 60_000);
 
   it("a trainer that hangs: the watchdog deletes the pod at max runtime + grace, and says so to the API", async () => {
-    const id = await launch("hang", { graceSeconds: 2, maxRuntimeSeconds: 3, unreachableSeconds: 900 }, { hyperparameters: HANGING_TRAINER });
+    const id = await launch(
+      "hang",
+      { graceSeconds: 2, maxRuntimeSeconds: 3, unreachableSeconds: 900 },
+      { hyperparameters: HANGING_TRAINER },
+    );
     await waitFor(id, "TERMINATED", (p) => p.status === "TERMINATED", 40_000);
     const types = (events.get("hang") ?? []).map((e) => e.type);
     expect(types).toContain("dataset_downloaded"); // it was training, and reporting, when it ended
     expect(types).not.toContain("completed");
     expect(types).not.toContain("failed");
-    expect(selfTerminationLines("hang")).toEqual([expect.stringMatching(/ self-terminating: max runtime 3 s \+ grace 2 s reached \(\d+ s since the script first started\)$/)]);
+    expect(selfTerminationLines("hang")).toEqual([
+      expect.stringMatching(
+        / self-terminating: max runtime 3 s \+ grace 2 s reached \(\d+ s since the script first started\)$/,
+      ),
+    ]);
     await expectBillingStopped(id);
   }, 60_000);
 });

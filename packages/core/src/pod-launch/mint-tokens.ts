@@ -19,7 +19,10 @@ export interface MintedRunToken {
 }
 
 async function deploymentOf(deps: TokenDeps, deploymentId: string) {
-  const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId }, select: { id: true, userId: true, datasetId: true } });
+  const d = await deps.prisma.deployment.findUnique({
+    where: { id: deploymentId },
+    select: { id: true, userId: true, datasetId: true },
+  });
   if (!d) throw new AppError("NOT_FOUND", "deployment not found");
   return d;
 }
@@ -30,7 +33,14 @@ export async function mintDatasetToken(deps: TokenDeps, input: { deploymentId: s
   const token = newSecret(DATASET_TOKEN_PREFIX);
   const expiresAt = new Date(deps.clock.now().getTime() + deps.config.env.DATASET_TOKEN_TTL_MINUTES * 60_000);
   const row = await deps.prisma.datasetDownloadToken.create({
-    data: { tokenHash: sha256Hex(token), deploymentId: d.id, datasetId: d.datasetId, userId: d.userId, expiresAt, createdAt: deps.clock.now() },
+    data: {
+      tokenHash: sha256Hex(token),
+      deploymentId: d.id,
+      datasetId: d.datasetId,
+      userId: d.userId,
+      expiresAt,
+      createdAt: deps.clock.now(),
+    },
     select: { id: true },
   });
   const url = datasetDownloadUrl(deps.config.publicUrl, token);

@@ -35,7 +35,10 @@ export function podLauncher(deps: PodLauncherDeps): PodLauncher {
       const tokenDeps = { prisma, clock, config };
       const dataset = await mintDatasetToken(tokenDeps, { deploymentId: d.id });
       const run = await mintRunToken(tokenDeps, { deploymentId: d.id });
-      const ds = await prisma.dataset.findUniqueOrThrow({ where: { id: d.datasetId }, select: { sha256: true, deletedAt: true } });
+      const ds = await prisma.dataset.findUniqueOrThrow({
+        where: { id: d.datasetId },
+        select: { sha256: true, deletedAt: true },
+      });
       // deleted by its owner after this deployment was submitted: fail before any pod is created
       if (ds.deletedAt) throw new AppError("NOT_FOUND", "the deployment's dataset was deleted by its owner");
       const urls = podUrls(config.publicUrl, d.id);

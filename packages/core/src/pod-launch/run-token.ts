@@ -8,7 +8,12 @@ import { RUN_TOKEN_PREFIX } from "./token-deps";
  * Checks a pod's run token for a deployment. A malformed or unknown token, or one of another
  * deployment, is TOKEN_INVALID; then TOKEN_REVOKED, TOKEN_EXPIRED. All of them answer 401.
  */
-export async function verifyRunToken(prisma: PrismaClient, clock: Clock, deploymentId: string, token: string | undefined | null): Promise<{ tokenId: string; deploymentId: string }> {
+export async function verifyRunToken(
+  prisma: PrismaClient,
+  clock: Clock,
+  deploymentId: string,
+  token: string | undefined | null,
+): Promise<{ tokenId: string; deploymentId: string }> {
   if (!token || !hasSecretShape(token, RUN_TOKEN_PREFIX)) throw new AppError("TOKEN_INVALID", "run token is invalid");
   const t = await prisma.runToken.findUnique({ where: { tokenHash: sha256Hex(token) } });
   if (!t || t.deploymentId !== deploymentId) throw new AppError("TOKEN_INVALID", "run token is invalid");
@@ -23,10 +28,17 @@ export interface RevokedTokens {
 }
 
 /** Revokes every live token of a deployment (at termination, or before minting new ones). */
-export async function revokeDeploymentTokens(prisma: PrismaClient, clock: Clock, deploymentId: string): Promise<RevokedTokens> {
+export async function revokeDeploymentTokens(
+  prisma: PrismaClient,
+  clock: Clock,
+  deploymentId: string,
+): Promise<RevokedTokens> {
   const now = clock.now();
   const [ds, run] = await prisma.$transaction([
-    prisma.datasetDownloadToken.updateMany({ where: { deploymentId, revokedAt: null, usedAt: null }, data: { revokedAt: now } }),
+    prisma.datasetDownloadToken.updateMany({
+      where: { deploymentId, revokedAt: null, usedAt: null },
+      data: { revokedAt: now },
+    }),
     prisma.runToken.updateMany({ where: { deploymentId, revokedAt: null }, data: { revokedAt: now } }),
   ]);
   return { datasetTokens: ds.count, runTokens: run.count };

@@ -11,16 +11,25 @@ import { loadTrainerSource, podLaunch } from "./start-script";
 // The real start script, run by the RunPod simulator as a real process (bash, curl, sha256sum; the sim's
 // python stand-in is the trainer), against a small HTTP server standing in for the trainpod API.
 
-const DATASET = ['{"prompt":"2+2?","completion":"4"}', '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}', ""].join("\n");
+const DATASET = [
+  '{"prompt":"2+2?","completion":"4"}',
+  '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}',
+  "",
+].join("\n");
 const DATASET_SHA256 = createHash("sha256").update(DATASET).digest("hex");
 const WEIRD_MODEL = 'org/model "quoted" back\\slash\\ tab\there ctrl\x01end';
 // a log far over the pipe buffer (64 KB) between two shipments, and one line over the API's 4000 chars: the
 // script logs "trainpod run <deployment id> on pod ..." (an id no trainer sees: the sim's python stand-in, a
 // node script, can lose stdout beyond 64 KB at its exit when the reader is slow)
-const LONG_ID = ["dep-long", ...Array.from({ length: 400 }, (_, i) => `${String(i).padStart(4, "0")} ${"y".repeat(245)}`), "x".repeat(6000)].join("\n");
+const LONG_ID = [
+  "dep-long",
+  ...Array.from({ length: 400 }, (_, i) => `${String(i).padStart(4, "0")} ${"y".repeat(245)}`),
+  "x".repeat(6000),
+].join("\n");
 const ISO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z /;
 
-type Case = "success" | "trainfail" | "shamismatch" | "always500" | "tokenused" | "broken" | "uploadforbidden" | "weird" | "long";
+type Case =
+  "success" | "trainfail" | "shamismatch" | "always500" | "tokenused" | "broken" | "uploadforbidden" | "weird" | "long";
 interface Event {
   type: string;
   step?: number;
@@ -76,9 +85,13 @@ const api: Server = createServer((req, res) => {
     if (!r) return res.writeHead(404).end();
     if (req.method === "GET" && kind === "datasets") {
       r.datasetRequests++;
-      if (name === "always500" || (name === "success" && r.datasetRequests === 1)) return res.writeHead(500).end("boom");
+      if (name === "always500" || (name === "success" && r.datasetRequests === 1))
+        return res.writeHead(500).end("boom");
       // the API's answer to a spent single-use token (apps/api error-handler shape)
-      if (name === "tokenused") return res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "TOKEN_USED", message: "download token was already used" } }));
+      if (name === "tokenused")
+        return res
+          .writeHead(401, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { code: "TOKEN_USED", message: "download token was already used" } }));
       if (url.searchParams.get("token") !== r.datasetToken) return res.writeHead(403).end();
       if (name === "broken" && r.datasetRequests === 1) {
         // a transfer broken mid-way: headers promise the whole file, half of it comes, then the connection resets
@@ -106,16 +119,29 @@ const api: Server = createServer((req, res) => {
     if (req.method === "POST" && kind === "runs" && what === "artifacts" && rest.length === 0) {
       // the declaration (path, size, sha256), checked with the API's own schema; this API takes the bytes itself
       r.uploadRequests++;
-      if (name === "uploadforbidden") return res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "FORBIDDEN", message: "run token revoked" } }));
+      if (name === "uploadforbidden")
+        return res
+          .writeHead(403, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { code: "FORBIDDEN", message: "run token revoked" } }));
       const declared = artifactDeclarationSchema.safeParse(JSON.parse(data.toString("utf8") || "null"));
       if (!authorized || !declared.success) return res.writeHead(authorized ? 400 : 401).end();
       r.declared.set(declared.data.path, declared.data);
-      return res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ path: declared.data.path, mode: "api", partSizeBytes: declared.data.sizeBytes, partCount: 1 }));
+      return res
+        .writeHead(201, { "content-type": "application/json" })
+        .end(
+          JSON.stringify({
+            path: declared.data.path,
+            mode: "api",
+            partSizeBytes: declared.data.sizeBytes,
+            partCount: 1,
+          }),
+        );
     }
     if (req.method === "PUT" && kind === "runs" && what === "artifacts" && rest.length > 0) {
       const sha256 = createHash("sha256").update(data).digest("hex");
       const declared = r.declared.get(rest.join("/"));
-      if (!declared || declared.sha256 !== sha256 || declared.sizeBytes !== data.length) return res.writeHead(422).end();
+      if (!declared || declared.sha256 !== sha256 || declared.sizeBytes !== data.length)
+        return res.writeHead(422).end();
       r.artifacts.set(rest.join("/"), { auth: req.headers.authorization, sha256 });
       return res.writeHead(authorized ? 201 : 401).end();
     }
@@ -136,8 +162,26 @@ async function adminPod(id: string): Promise<AdminPod> {
  * dead-man switch on (the default here: a 1 s grace, and no worker ever deletes these pods) the script reports
  * its outcome and the pod deletes itself (TERMINATED); with it off, the script exits (EXITED).
  */
-async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>; sha256?: string; baseModel?: string; deploymentId?: string; deadMan?: false } = {}): Promise<AdminPod> {
-  const r: Run = { datasetToken: `dlt-${c}-${Math.random().toString(36).slice(2)}`, runToken: `run-${c}-${Math.random().toString(36).slice(2)}`, datasetRequests: 0, uploadRequests: 0, events: [], rejected: [], artifacts: new Map(), declared: new Map() };
+async function launch(
+  c: Case,
+  opts: {
+    hyperparameters?: Record<string, unknown>;
+    sha256?: string;
+    baseModel?: string;
+    deploymentId?: string;
+    deadMan?: false;
+  } = {},
+): Promise<AdminPod> {
+  const r: Run = {
+    datasetToken: `dlt-${c}-${Math.random().toString(36).slice(2)}`,
+    runToken: `run-${c}-${Math.random().toString(36).slice(2)}`,
+    datasetRequests: 0,
+    uploadRequests: 0,
+    events: [],
+    rejected: [],
+    artifacts: new Map(),
+    declared: new Map(),
+  };
   runs.set(c, r);
   const launchSpec = podLaunch({
     deploymentId: opts.deploymentId ?? `dep-${c}`,
@@ -149,7 +193,10 @@ async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>
     baseModel: opts.baseModel ?? "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
     hyperparameters: opts.hyperparameters ?? { steps: 3, sim_step_ms: 20 },
     trainerSource: loadTrainerSource(),
-    selfTerminate: opts.deadMan === false ? undefined : { runpodApiUrl: sim.apiUrl, graceSeconds: 1, maxRuntimeSeconds: 3600, unreachableSeconds: 900 },
+    selfTerminate:
+      opts.deadMan === false
+        ? undefined
+        : { runpodApiUrl: sim.apiUrl, graceSeconds: 1, maxRuntimeSeconds: 3600, unreachableSeconds: 900 },
   });
   const res = await fetch(`${sim.apiUrl}/pods`, {
     method: "POST",
@@ -174,20 +221,38 @@ async function launch(c: Case, opts: { hyperparameters?: Record<string, unknown>
     if (pod.status === (opts.deadMan === false ? "EXITED" : "TERMINATED")) return pod;
     if (Date.now() > end) {
       const log = await (await sim.admin(`/admin/pods/${podId}/logs`)).text();
-      throw new Error(`pod ${c} did not exit (status ${pod.status}); ${r.events.length} events, ${r.rejected.length} rejected; log tail:\n${log.slice(-2000)}`);
+      throw new Error(
+        `pod ${c} did not exit (status ${pod.status}); ${r.events.length} events, ${r.rejected.length} rejected; log tail:\n${log.slice(-2000)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 /** The pod's outcome, with its container log attached to any failure of the assertions that follow. */
-async function outcome(c: Case): Promise<{ pod: AdminPod; r: Run; types: string[]; logLines: string[]; failed: Event | undefined; outcomes: string[] }> {
+async function outcome(
+  c: Case,
+): Promise<{
+  pod: AdminPod;
+  r: Run;
+  types: string[];
+  logLines: string[];
+  failed: Event | undefined;
+  outcomes: string[];
+}> {
   const pod = await (exited.get(c) ?? Promise.reject(new Error(`${c} not launched`)));
   const r = run(c);
   expect(r.rejected).toEqual([]);
   const logLines = r.events.filter((e) => e.type === "log").flatMap((e) => e.lines ?? []);
   const types = r.events.map((e) => e.type);
-  return { pod, r, types, logLines, failed: r.events.find((e) => e.type === "failed"), outcomes: types.filter((t) => t === "completed" || t === "failed") };
+  return {
+    pod,
+    r,
+    types,
+    logLines,
+    failed: r.events.find((e) => e.type === "failed"),
+    outcomes: types.filter((t) => t === "completed" || t === "failed"),
+  };
 }
 
 /**
@@ -200,7 +265,9 @@ function selfTerminatedWith(pod: AdminPod, r: Run): number | undefined {
   const last = r.events.at(-1);
   expect(last?.type).toBe("log");
   expect(last?.lines).toHaveLength(1);
-  const m = / self-terminating: outcome \(exit code (\d+)\) reported 1 s ago and the pod is still running$/.exec(last?.lines?.[0] ?? "");
+  const m = / self-terminating: outcome \(exit code (\d+)\) reported 1 s ago and the pod is still running$/.exec(
+    last?.lines?.[0] ?? "",
+  );
   return m ? Number(m[1]) : undefined;
 }
 
@@ -211,7 +278,10 @@ beforeAll(async () => {
   // every pod runs at once; each test awaits its own
   const launches: Array<[Case, Promise<AdminPod>]> = [
     ["success", launch("success")],
-    ["trainfail", launch("trainfail", { hyperparameters: { steps: 5, sim_step_ms: 20, sim_fail_at_step: 2, sim_exit_code: 3 } })],
+    [
+      "trainfail",
+      launch("trainfail", { hyperparameters: { steps: 5, sim_step_ms: 20, sim_fail_at_step: 2, sim_exit_code: 3 } }),
+    ],
     ["shamismatch", launch("shamismatch", { sha256: "0".repeat(64), deadMan: false })],
     ["always500", launch("always500")],
     ["tokenused", launch("tokenused")],
@@ -229,7 +299,10 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const r of runs.values()) {
     if (!r.podId || !sim || (await adminPod(r.podId)).status === "TERMINATED") continue;
-    const res = await fetch(`${sim.apiUrl}/pods/${r.podId}`, { method: "DELETE", headers: { authorization: "Bearer x" } });
+    const res = await fetch(`${sim.apiUrl}/pods/${r.podId}`, {
+      method: "DELETE",
+      headers: { authorization: "Bearer x" },
+    });
     expect(res.status).toBe(204);
   }
   await sim?.stop();
@@ -242,18 +315,40 @@ describe("start.sh on a (simulated) RunPod pod", () => {
     expect(selfTerminatedWith(pod, r)).toBe(0);
     expect(r.datasetRequests).toBe(2); // the first answered 500; curl retried
     // started → dataset_downloaded → progress 1..3 → log → completed (log batches may come in between)
-    expect(types.filter((t) => t !== "log")).toEqual(["started", "dataset_downloaded", "progress", "progress", "progress", "completed"]);
-    expect(r.events.filter((e) => e.type === "progress").map((e) => [e.step, e.totalSteps])).toEqual([[1, 3], [2, 3], [3, 3]]);
+    expect(types.filter((t) => t !== "log")).toEqual([
+      "started",
+      "dataset_downloaded",
+      "progress",
+      "progress",
+      "progress",
+      "completed",
+    ]);
+    expect(r.events.filter((e) => e.type === "progress").map((e) => [e.step, e.totalSteps])).toEqual([
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ]);
     // the last log batch right before completed; after it only the self-termination line
     expect(types.slice(-3)).toEqual(["log", "completed", "log"]);
     expect(types.length - 3).toBeGreaterThan(types.lastIndexOf("progress"));
     expect(r.events[1]).toMatchObject({ type: "dataset_downloaded", bytes: Buffer.byteLength(DATASET) });
-    expect(r.events[0]).toMatchObject({ type: "started", system: { gpu: expect.stringContaining("RTX 4090"), podId: r.podId, packages: expect.any(String) } });
+    expect(r.events[0]).toMatchObject({
+      type: "started",
+      system: { gpu: expect.stringContaining("RTX 4090"), podId: r.podId, packages: expect.any(String) },
+    });
     // artifacts: every file the trainer wrote, PUT with the bearer token, byte for byte
-    expect([...r.artifacts.keys()].sort()).toEqual(["adapter_config.json", "adapter_model.safetensors", "trainer_state.json"]);
+    expect([...r.artifacts.keys()].sort()).toEqual([
+      "adapter_config.json",
+      "adapter_model.safetensors",
+      "trainer_state.json",
+    ]);
     for (const [rel, a] of r.artifacts) {
       expect(a.auth).toBe(`Bearer ${r.runToken}`);
-      expect(a.sha256).toBe(createHash("sha256").update(readFileSync(path.join(pod.workDir, "fine_tuned_model", rel))).digest("hex"));
+      expect(a.sha256).toBe(
+        createHash("sha256")
+          .update(readFileSync(path.join(pod.workDir, "fine_tuned_model", rel)))
+          .digest("hex"),
+      );
     }
     // the shipped log: timestamped lines, every phase in it, no secret
     expect(logLines.length).toBeGreaterThan(5);
@@ -282,7 +377,9 @@ describe("start.sh on a (simulated) RunPod pod", () => {
   it("sha256 mismatch: reports failed in phase dataset_download and never trains (dead-man switch off: the script exits)", async () => {
     const { pod, r, types, logLines, failed } = await outcome("shamismatch");
     expect(pod).toMatchObject({ status: "EXITED", lastExitCode: 1 });
-    expect(logLines.filter((l) => l.includes("dead-man switch off"))).toEqual([expect.stringMatching(/ dead-man switch off: missing TRAINPOD_RUNPOD_API_URL$/)]);
+    expect(logLines.filter((l) => l.includes("dead-man switch off"))).toEqual([
+      expect.stringMatching(/ dead-man switch off: missing TRAINPOD_RUNPOD_API_URL$/),
+    ]);
     expect(logLines.join("\n")).not.toMatch(/self-terminating/);
     expect(failed).toMatchObject({ phase: "dataset_download", exitCode: 1, message: "dataset sha256 mismatch" });
     expect(types).not.toContain("dataset_downloaded");

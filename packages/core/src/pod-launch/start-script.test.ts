@@ -1,7 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { TRAINER_REQUIREMENTS, loadTrainerSource, podLaunch, renderStartScript, type LaunchInput } from "./start-script";
+import {
+  TRAINER_REQUIREMENTS,
+  loadTrainerSource,
+  podLaunch,
+  renderStartScript,
+  type LaunchInput,
+} from "./start-script";
 
 const START_SH = readFileSync(path.join(__dirname, "start.sh"), "utf8");
 const TRAIN_PY = readFileSync(path.join(__dirname, "..", "..", "trainer", "train.py"), "utf8");
@@ -83,12 +89,19 @@ describe("podLaunch", () => {
     // one sleep, in pause(); pause is called by the retry loop, the grace wait, after a self-delete and by the watchdog
     expect(code.match(/\bsleep\b/g)).toEqual(["sleep"]);
     expect(code).toMatch(/^pause\(\) \{ sleep "\$1"; \}/m);
-    expect(code.match(/\bpause "?\$?[\w]+"?/g)).toEqual(['pause "$RETRY_DELAY"', 'pause "$every"', 'pause "$GRACE"', "pause 60"]);
+    expect(code.match(/\bpause "?\$?[\w]+"?/g)).toEqual([
+      'pause "$RETRY_DELAY"',
+      'pause "$every"',
+      'pause "$GRACE"',
+      "pause 60",
+    ]);
   });
 
   it("curl gets no secret on its command line: tokens and the dataset URL go through a config on a pipe", () => {
     const curls = START_SH.split("\n").filter((l) => /\bcurl -/.test(l));
-    expect(curls).toEqual([expect.stringContaining('curl -sS -o "$out" -w \'%{http_code}\' -K <(printf \'%s\\n\' "$cfg") "$@"')]);
+    expect(curls).toEqual([
+      expect.stringContaining('curl -sS -o "$out" -w \'%{http_code}\' -K <(printf \'%s\\n\' "$cfg") "$@"'),
+    ]);
     for (const secret of ["TRAINPOD_RUN_TOKEN", "TRAINPOD_DATASET_URL", "RUNPOD_API_KEY"]) {
       const uses = START_SH.split("\n").filter((l) => l.includes(`\${${secret}}`));
       expect(uses.length).toBeGreaterThan(0);
@@ -97,8 +110,19 @@ describe("podLaunch", () => {
   });
 
   it("the dead-man switch's settings travel in the env, and are absent (switch off) when not given", () => {
-    expect(Object.keys(spec.env).filter((k) => /RUNPOD_API_URL|SELF_TERMINATE|MAX_RUNTIME|UNREACHABLE/.test(k))).toEqual([]);
-    const on = podLaunch(input({ selfTerminate: { runpodApiUrl: "https://api.runpod.io/v2/", graceSeconds: 120, maxRuntimeSeconds: 240 * 60, unreachableSeconds: 900 } }));
+    expect(
+      Object.keys(spec.env).filter((k) => /RUNPOD_API_URL|SELF_TERMINATE|MAX_RUNTIME|UNREACHABLE/.test(k)),
+    ).toEqual([]);
+    const on = podLaunch(
+      input({
+        selfTerminate: {
+          runpodApiUrl: "https://api.runpod.io/v2/",
+          graceSeconds: 120,
+          maxRuntimeSeconds: 240 * 60,
+          unreachableSeconds: 900,
+        },
+      }),
+    );
     expect(on.env).toMatchObject({
       TRAINPOD_RUNPOD_API_URL: "https://api.runpod.io/v2",
       TRAINPOD_SELF_TERMINATE_GRACE_S: "120",

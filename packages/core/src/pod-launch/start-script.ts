@@ -16,7 +16,10 @@ function packageFile(...parts: string[]): string {
 
 /** The real trainer (packages/core/trainer/train.py), shipped to the pod in its environment. */
 export function loadTrainerSource(): string {
-  const candidates = [path.join(__dirname, "..", "..", "trainer", "train.py"), path.join(__dirname, "..", "..", "..", "trainer", "train.py")];
+  const candidates = [
+    path.join(__dirname, "..", "..", "trainer", "train.py"),
+    path.join(__dirname, "..", "..", "..", "trainer", "train.py"),
+  ];
   for (const c of candidates) {
     try {
       return readFileSync(c, "utf8");

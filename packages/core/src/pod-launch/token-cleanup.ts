@@ -11,7 +11,11 @@ export interface CleanupResult {
  * (expired, revoked, or — download tokens — used). Rows that ended recently are kept for inspection.
  * `clock` bounds `olderThan` so a caller cannot delete live tokens by passing a future date.
  */
-export async function cleanupExpiredTokens(prisma: PrismaClient, clock: Clock, options: { olderThan: Date }): Promise<CleanupResult> {
+export async function cleanupExpiredTokens(
+  prisma: PrismaClient,
+  clock: Clock,
+  options: { olderThan: Date },
+): Promise<CleanupResult> {
   const now = clock.now();
   const before = options.olderThan.getTime() < now.getTime() ? options.olderThan : now;
   const [ds, run] = await prisma.$transaction([

@@ -10,14 +10,29 @@ import { revokeDeploymentTokens, verifyRunToken } from "./run-token";
 
 const db = useTestDatabase();
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
-const config = loadConfig({ PUBLIC_URL: "https://api.example.com/", DATASET_TOKEN_TTL_MINUTES: "120", RUN_TOKEN_TTL_HOURS: "72" });
+const config = loadConfig({
+  PUBLIC_URL: "https://api.example.com/",
+  DATASET_TOKEN_TTL_MINUTES: "120",
+  RUN_TOKEN_TTL_HOURS: "72",
+});
 let userId: string;
 let datasetId: string;
 const deps = () => ({ prisma: db.prisma, clock, config });
 
 async function newDeployment(): Promise<string> {
   const d = await db.prisma.deployment.create({
-    data: { userId, datasetId, baseModel: "m", gpuTypeIds: ["g"], imageName: "i", containerDiskInGb: 1, volumeInGb: 0, maxRuntimeMinutes: 1, maxCostMicros: 1n, setupTimeoutMinutes: 1 },
+    data: {
+      userId,
+      datasetId,
+      baseModel: "m",
+      gpuTypeIds: ["g"],
+      imageName: "i",
+      containerDiskInGb: 1,
+      volumeInGb: 0,
+      maxRuntimeMinutes: 1,
+      maxCostMicros: 1n,
+      setupTimeoutMinutes: 1,
+    },
   });
   return d.id;
 }
@@ -33,7 +48,19 @@ async function failure(p: Promise<unknown>): Promise<string> {
 
 beforeAll(async () => {
   userId = (await createUserWithKey(db.prisma, { email: "t@example.com" })).user.id;
-  datasetId = (await db.prisma.dataset.create({ data: { userId, name: "d", storageKey: "datasets/x.jsonl", sizeBytes: 3n, sha256: "ab", format: "chat", rowCount: 1 } })).id;
+  datasetId = (
+    await db.prisma.dataset.create({
+      data: {
+        userId,
+        name: "d",
+        storageKey: "datasets/x.jsonl",
+        sizeBytes: 3n,
+        sha256: "ab",
+        format: "chat",
+        rowCount: 1,
+      },
+    })
+  ).id;
 });
 describe("dataset download tokens", () => {
   it("mint stores only the sha256 and returns the URL, token and expiry", async () => {
@@ -49,7 +76,9 @@ describe("dataset download tokens", () => {
     const row = await db.prisma.datasetDownloadToken.findUniqueOrThrow({ where: { id: t.id } });
     expect(row).toMatchObject({ deploymentId, datasetId, userId, claimedAt: null, usedAt: null, revokedAt: null });
     expect(row.tokenHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(await failure(mintDatasetToken(deps(), { deploymentId: "00000000-0000-4000-8000-000000000000" }))).toBe("NOT_FOUND");
+    expect(await failure(mintDatasetToken(deps(), { deploymentId: "00000000-0000-4000-8000-000000000000" }))).toBe(
+      "NOT_FOUND",
+    );
   });
 
   it("claim → in use → release → claim again → used", async () => {
@@ -92,7 +121,10 @@ describe("run tokens", () => {
     const t = await mintRunToken(deps(), { deploymentId });
     expect(t.token).toMatch(/^tp_run_[A-Za-z0-9_-]{43}$/);
     expect(JSON.stringify(await db.prisma.runToken.findMany())).not.toContain(t.token);
-    await expect(verifyRunToken(db.prisma, clock, deploymentId, t.token)).resolves.toEqual({ tokenId: t.id, deploymentId });
+    await expect(verifyRunToken(db.prisma, clock, deploymentId, t.token)).resolves.toEqual({
+      tokenId: t.id,
+      deploymentId,
+    });
     expect(await failure(verifyRunToken(db.prisma, clock, other, t.token))).toBe("TOKEN_INVALID");
     expect(await failure(verifyRunToken(db.prisma, clock, deploymentId, "Bearer junk"))).toBe("TOKEN_INVALID");
     clock.advance(72 * 3_600_000);
@@ -128,8 +160,13 @@ describe("cleanupExpiredTokens", () => {
     expect((await db.prisma.runToken.findMany()).map((t) => t.id)).toEqual([liveRun.id]);
     expect(left).not.toContain(oldDs.id);
     // a future olderThan is clamped to now: live tokens are never deleted
-    expect(await cleanupExpiredTokens(db.prisma, clock, { olderThan: new Date(clock.now().getTime() + 10 * day) })).toEqual({ datasetTokens: 0, runTokens: 0 });
+    expect(
+      await cleanupExpiredTokens(db.prisma, clock, { olderThan: new Date(clock.now().getTime() + 10 * day) }),
+    ).toEqual({ datasetTokens: 0, runTokens: 0 });
     clock.advance(1);
-    expect(await cleanupExpiredTokens(db.prisma, clock, { olderThan: clock.now() })).toEqual({ datasetTokens: 1, runTokens: 0 });
+    expect(await cleanupExpiredTokens(db.prisma, clock, { olderThan: clock.now() })).toEqual({
+      datasetTokens: 1,
+      runTokens: 0,
+    });
   });
 });

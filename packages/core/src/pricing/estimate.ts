@@ -8,11 +8,25 @@ import { microsToUsd, usdToMicros } from "./money";
 /** The body of POST /v1/deployments/estimate: a deployment request (dataset and model optional) plus an expected runtime. */
 export const estimateRequestSchema = deploymentRequestSchema.partial({ datasetId: true, baseModel: true }).extend({
   /** how long the run is expected to take, pod creation to termination; default: maxRuntimeMinutes */
-  expectedRuntimeMinutes: z.number().int().min(1).max(7 * 24 * 60).optional(),
+  expectedRuntimeMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .optional(),
 });
 
 export type EstimateRequest = z.infer<typeof estimateRequestSchema>;
-type PricedInput = Pick<EstimateRequest, "gpuTypeIds" | "gpuCount" | "cloudType" | "maxRuntimeMinutes" | "maxCostUsd" | "setupTimeoutMinutes" | "expectedRuntimeMinutes">;
+type PricedInput = Pick<
+  EstimateRequest,
+  | "gpuTypeIds"
+  | "gpuCount"
+  | "cloudType"
+  | "maxRuntimeMinutes"
+  | "maxCostUsd"
+  | "setupTimeoutMinutes"
+  | "expectedRuntimeMinutes"
+>;
 
 interface PricedType {
   gpuTypeId: string;
@@ -21,7 +35,10 @@ interface PricedType {
 }
 
 /** The listed GPU types with a known price, in the request's priority order. */
-export function pricedGpuTypes(req: Pick<PricedInput, "gpuTypeIds" | "gpuCount" | "cloudType">, prices: GpuPriceList = tablePriceList): PricedType[] {
+export function pricedGpuTypes(
+  req: Pick<PricedInput, "gpuTypeIds" | "gpuCount" | "cloudType">,
+  prices: GpuPriceList = tablePriceList,
+): PricedType[] {
   const out: PricedType[] = [];
   for (const id of req.gpuTypeIds) {
     const perGpu = prices.perGpuMicros(id, req.cloudType);
@@ -32,7 +49,10 @@ export function pricedGpuTypes(req: Pick<PricedInput, "gpuTypeIds" | "gpuCount" 
 
 /** The most expensive of the priced types: RunPod may hand out any of them. */
 export function priciest(types: PricedType[]): PricedType | undefined {
-  return types.reduce<PricedType | undefined>((max, t) => (max === undefined || t.podHourMicros > max.podHourMicros ? t : max), undefined);
+  return types.reduce<PricedType | undefined>(
+    (max, t) => (max === undefined || t.podHourMicros > max.podHourMicros ? t : max),
+    undefined,
+  );
 }
 
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
@@ -50,7 +70,9 @@ export function estimateCost(req: PricedInput, prices: GpuPriceList = tablePrice
   const first = priced[0];
   const worst = priciest(priced);
   if (first === undefined || worst === undefined) {
-    throw new AppError("UNPROCESSABLE", "none of the GPU types has a known price", { details: { gpuTypeIds: req.gpuTypeIds } });
+    throw new AppError("UNPROCESSABLE", "none of the GPU types has a known price", {
+      details: { gpuTypeIds: req.gpuTypeIds },
+    });
   }
   const capMicros = usdToMicros(req.maxCostUsd);
   const expectedMinutes = Math.min(req.expectedRuntimeMinutes ?? req.maxRuntimeMinutes, req.maxRuntimeMinutes);
@@ -66,7 +88,12 @@ export function estimateCost(req: PricedInput, prices: GpuPriceList = tablePrice
       return { gpuTypeId: id, known: p !== undefined, podHourUsd: p ? microsToUsd(p.podHourMicros) : null };
     }),
     expected: { gpuTypeId: first.gpuTypeId, runtimeMinutes: expectedMinutes, costUsd: microsToUsd(expectedMicros) },
-    worstCase: { gpuTypeId: worst.gpuTypeId, runtimeMinutes: req.maxRuntimeMinutes, costUsd: microsToUsd(min(uncappedWorst, capMicros)), uncappedCostUsd: microsToUsd(uncappedWorst) },
+    worstCase: {
+      gpuTypeId: worst.gpuTypeId,
+      runtimeMinutes: req.maxRuntimeMinutes,
+      costUsd: microsToUsd(min(uncappedWorst, capMicros)),
+      uncappedCostUsd: microsToUsd(uncappedWorst),
+    },
     costCap: {
       maxCostUsd: microsToUsd(capMicros),
       maxRuntimeMinutes: req.maxRuntimeMinutes,
@@ -75,7 +102,10 @@ export function estimateCost(req: PricedInput, prices: GpuPriceList = tablePrice
       /** minutes of the priciest type until maxCostUsd is spent */
       budgetLastsMinutes: capMinutes,
     },
-    setup: { timeoutMinutes: req.setupTimeoutMinutes, worstCaseCostUsd: microsToUsd(costForSeconds(worst.podHourMicros, req.setupTimeoutMinutes * 60)) },
+    setup: {
+      timeoutMinutes: req.setupTimeoutMinutes,
+      worstCaseCostUsd: microsToUsd(costForSeconds(worst.podHourMicros, req.setupTimeoutMinutes * 60)),
+    },
   };
 }
 

@@ -8,7 +8,11 @@ export type Queues = Record<JobName, Queue>;
  * One BullMQ Queue per job name, sharing a connection and the configured prefix. Connection errors
  * go to `onError` (BullMQ prints them to the console when nobody listens).
  */
-export function createQueues(connection: Redis, prefix: string, onError: (err: Error) => void = () => undefined): Queues {
+export function createQueues(
+  connection: Redis,
+  prefix: string,
+  onError: (err: Error) => void = () => undefined,
+): Queues {
   const entries = JOB_NAMES.map((name) => {
     const queue = new Queue(name, { connection, prefix, defaultJobOptions: jobCatalog[name].options });
     queue.on("error", onError);

@@ -51,7 +51,9 @@ describe("retryDelayMs", () => {
   });
 
   it("does not repeat an ambiguous failure when the request is not safe to repeat (create)", () => {
-    expect(retryDelayMs({ ...base, retryAmbiguous: false, error: new RunPodUnavailableError("drop", "network") })).toBeNull();
+    expect(
+      retryDelayMs({ ...base, retryAmbiguous: false, error: new RunPodUnavailableError("drop", "network") }),
+    ).toBeNull();
   });
 
   it("always retries 429, waiting Retry-After when given", () => {

@@ -14,7 +14,8 @@ import {
 } from "./errors";
 
 const KEY = "rpa_SECRETKEY0123456789";
-const problem = (status: number, detail: string, errors?: string[]) => JSON.stringify({ title: "x", status, detail, ...(errors ? { errors } : {}) });
+const problem = (status: number, detail: string, errors?: string[]) =>
+  JSON.stringify({ title: "x", status, detail, ...(errors ? { errors } : {}) });
 const call = (status: number, bodyText = "", retryAfter: string | null = null, method = "POST", endpoint = "/pods") =>
   classifyHttpError({ method, endpoint, status, bodyText, retryAfter, attempt: 1, apiKey: KEY, nowMs: 0 });
 
@@ -40,15 +41,29 @@ describe("classifyHttpError (createPod's table in the v2 spec)", () => {
 
   it("400 means 'this candidate cannot be placed' only on create; elsewhere it is a bad request", () => {
     expect(call(400, problem(400, "bad"), null, "GET", "/catalog/gpus")).toBeInstanceOf(BadRequestError);
-    expect(call(400, problem(400, "no capacity for this GPU"), null, "POST", "/pods")).toMatchObject({ code: "RUNPOD_NO_CAPACITY" });
+    expect(call(400, problem(400, "no capacity for this GPU"), null, "POST", "/pods")).toMatchObject({
+      code: "RUNPOD_NO_CAPACITY",
+    });
   });
 
   it("422 carries RunPod's list of violations, in the message and the error", () => {
-    const err = call(422, problem(422, "request body does not match the contract", ["$.gpu: additional properties 'fallback' not allowed", "$.name: required"]));
+    const err = call(
+      422,
+      problem(422, "request body does not match the contract", [
+        "$.gpu: additional properties 'fallback' not allowed",
+        "$.name: required",
+      ]),
+    );
     expect(err).toBeInstanceOf(ContractViolationError);
-    expect((err as ContractViolationError).violations).toEqual(["$.gpu: additional properties 'fallback' not allowed", "$.name: required"]);
+    expect((err as ContractViolationError).violations).toEqual([
+      "$.gpu: additional properties 'fallback' not allowed",
+      "$.name: required",
+    ]);
     expect(err.message).toContain("$.name: required");
-    expect(err.details).toMatchObject({ status: 422, errors: ["$.gpu: additional properties 'fallback' not allowed", "$.name: required"] });
+    expect(err.details).toMatchObject({
+      status: 422,
+      errors: ["$.gpu: additional properties 'fallback' not allowed", "$.name: required"],
+    });
   });
 
   it("carries Retry-After on 429 and RunPod's detail in the error", () => {
@@ -56,7 +71,11 @@ describe("classifyHttpError (createPod's table in the v2 spec)", () => {
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterMs).toBe(2_000);
     expect(err.message).toBe("RunPod GET /pods answered 429: rate limit exceeded for the minute window");
-    expect(err.details).toMatchObject({ endpoint: "/pods", status: 429, runpodMessage: "rate limit exceeded for the minute window" });
+    expect(err.details).toMatchObject({
+      endpoint: "/pods",
+      status: 429,
+      runpodMessage: "rate limit exceeded for the minute window",
+    });
   });
 
   it("never lets the key through, even when RunPod echoes it", () => {
@@ -92,7 +111,10 @@ describe("scrubSecret", () => {
 describe("classifyFetchFailure", () => {
   const where = { method: "GET", endpoint: "/pods", attempt: 2, timeoutMs: 10 };
   it("names a timeout", () => {
-    const err = classifyFetchFailure(new DOMException("The operation was aborted due to timeout", "TimeoutError"), where);
+    const err = classifyFetchFailure(
+      new DOMException("The operation was aborted due to timeout", "TimeoutError"),
+      where,
+    );
     expect(err.reason).toBe("timeout");
     expect(err.message).toBe("RunPod GET /pods timed out after 10 ms");
     expect(err.retryable).toBe(true);

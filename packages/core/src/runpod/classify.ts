@@ -35,9 +35,14 @@ export function readProblem(bodyText: string): Problem {
     if (typeof body === "object" && body !== null) {
       const record = body as Record<string, unknown>;
       const text = [record.detail, record.title].find((v): v is string => typeof v === "string" && v !== "");
-      const errors = Array.isArray(record.errors) ? record.errors.filter((e): e is string => typeof e === "string") : [];
+      const errors = Array.isArray(record.errors)
+        ? record.errors.filter((e): e is string => typeof e === "string")
+        : [];
       if (text !== undefined || errors.length > 0) {
-        return { message: (text ?? errors[0] ?? "").slice(0, MAX_MESSAGE_CHARS), errors: errors.slice(0, MAX_VIOLATIONS).map((e) => e.slice(0, MAX_MESSAGE_CHARS)) };
+        return {
+          message: (text ?? errors[0] ?? "").slice(0, MAX_MESSAGE_CHARS),
+          errors: errors.slice(0, MAX_VIOLATIONS).map((e) => e.slice(0, MAX_MESSAGE_CHARS)),
+        };
       }
     }
   } catch {
@@ -79,7 +84,14 @@ export function classifyHttpError(call: FailedCall): RunPodError {
   const violations = problem.errors.map((e) => scrubSecret(e, call.apiKey));
   const where = `RunPod ${call.method} ${call.endpoint} answered ${call.status}`;
   const message = runpodMessage === "" ? where : `${where}: ${runpodMessage}`;
-  const details = { method: call.method, endpoint: call.endpoint, status: call.status, attempt: call.attempt, runpodMessage, ...(violations.length > 0 ? { errors: violations } : {}) };
+  const details = {
+    method: call.method,
+    endpoint: call.endpoint,
+    status: call.status,
+    attempt: call.attempt,
+    runpodMessage,
+    ...(violations.length > 0 ? { errors: violations } : {}),
+  };
   const { status } = call;
   const isCreate = call.method === "POST" && call.endpoint === "/pods";
   if (status === 429) {
@@ -92,21 +104,35 @@ export function classifyHttpError(call: FailedCall): RunPodError {
   if (status === 403) return new ForbiddenError(message, { details });
   if (status === 404) return new NotFoundError(message, { details });
   if (status === 409) return new ConflictError(message, { details });
-  if (status === 422) return new ContractViolationError(violations.length > 0 ? `${message} (${violations.join("; ")})` : message, violations, { details });
+  if (status === 422)
+    return new ContractViolationError(
+      violations.length > 0 ? `${message} (${violations.join("; ")})` : message,
+      violations,
+      { details },
+    );
   if (status >= 400 && status < 500) return new BadRequestError(message, { details });
   if (status >= 500) return new RunPodUnavailableError(message, "server", { details });
   return new BadResponseError(`${message} (unexpected status)`, { details });
 }
 
 /** A fetch that threw: AbortSignal.timeout fired, or the connection failed or dropped. */
-export function classifyFetchFailure(err: unknown, where: { method: string; endpoint: string; attempt: number; timeoutMs: number }): RunPodUnavailableError {
+export function classifyFetchFailure(
+  err: unknown,
+  where: { method: string; endpoint: string; attempt: number; timeoutMs: number },
+): RunPodUnavailableError {
   const base = `RunPod ${where.method} ${where.endpoint}`;
   const details = { method: where.method, endpoint: where.endpoint, attempt: where.attempt };
   if (isTimeout(err)) {
-    return new RunPodUnavailableError(`${base} timed out after ${where.timeoutMs} ms`, "timeout", { details, cause: err });
+    return new RunPodUnavailableError(`${base} timed out after ${where.timeoutMs} ms`, "timeout", {
+      details,
+      cause: err,
+    });
   }
   const code = networkCode(err);
-  return new RunPodUnavailableError(`${base} failed: network error (${code})`, "network", { details: { ...details, code }, cause: err });
+  return new RunPodUnavailableError(`${base} failed: network error (${code})`, "network", {
+    details: { ...details, code },
+    cause: err,
+  });
 }
 
 // Duck-typed, not `instanceof Error`: fetch's errors (undici, DOMException) may come from another realm.

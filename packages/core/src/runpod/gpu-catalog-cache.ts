@@ -57,7 +57,9 @@ export class GpuCatalogCache {
       await this.o.redis.set(key, JSON.stringify({ gpus }), "EX", this.o.ttlSeconds).catch(() => undefined);
       return gpus;
     } catch (err) {
-      this.o.logger?.warn("runpod catalog read failed: GPU types are tried in the user's order", { error: err instanceof Error ? err.message : String(err) });
+      this.o.logger?.warn("runpod catalog read failed: GPU types are tried in the user's order", {
+        error: err instanceof Error ? err.message : String(err),
+      });
       return null;
     }
   }

@@ -105,7 +105,13 @@ export class RunPodHttp {
       }
       const delay = retryDelayMs({ ...this.s, error: failure, attempt, retryAmbiguous: req.retryAmbiguous });
       if (delay === null) throw failure;
-      this.s.logger?.debug("runpod retry", { endpoint: req.endpoint, method: req.method, attempt, code: failure.code, delayMs: delay });
+      this.s.logger?.debug("runpod retry", {
+        endpoint: req.endpoint,
+        method: req.method,
+        attempt,
+        code: failure.code,
+        delayMs: delay,
+      });
       await this.s.sleep(delay);
     }
   }
@@ -134,14 +140,23 @@ export class RunPodHttp {
       await this.s.budget.acquire(req.priority ?? "normal", signal);
     } catch (err) {
       if (signal?.aborted) throw err;
-      throw new RunPodUnavailableError(`RunPod ${req.method} ${req.endpoint}: the account's rate budget could not be read (${err instanceof Error ? err.message : String(err)})`, "network", {
-        details: { method: req.method, endpoint: req.endpoint },
-        cause: err,
-      });
+      throw new RunPodUnavailableError(
+        `RunPod ${req.method} ${req.endpoint}: the account's rate budget could not be read (${err instanceof Error ? err.message : String(err)})`,
+        "network",
+        {
+          details: { method: req.method, endpoint: req.endpoint },
+          cause: err,
+        },
+      );
     }
   }
 
-  private async exchange(req: HttpRequest, attempt: number, signal: AbortSignal, readBody: boolean): Promise<{ response: Response; bodyText?: string }> {
+  private async exchange(
+    req: HttpRequest,
+    attempt: number,
+    signal: AbortSignal,
+    readBody: boolean,
+  ): Promise<{ response: Response; bodyText?: string }> {
     const started = performance.now();
     let response: Response;
     let bodyText: string | undefined;
@@ -149,7 +164,12 @@ export class RunPodHttp {
       response = await this.s.fetch(this.url(req), this.init(req, signal));
       if (readBody || response.status < 200 || response.status >= 300) bodyText = await response.text();
     } catch (err) {
-      const failure = classifyFetchFailure(err, { method: req.method, endpoint: req.endpoint, attempt, timeoutMs: this.s.timeoutMs });
+      const failure = classifyFetchFailure(err, {
+        method: req.method,
+        endpoint: req.endpoint,
+        attempt,
+        timeoutMs: this.s.timeoutMs,
+      });
       this.report(req, failure.reason === "timeout" ? "timeout" : "network", started, attempt);
       throw failure;
     }
@@ -157,12 +177,30 @@ export class RunPodHttp {
     const retryAfter = response.headers.get("retry-after");
     const retryAfterMs = status === 429 ? parseRetryAfter(retryAfter, this.s.nowMs()) : undefined;
     await this.s.budget
-      .observe({ status, rateLimit: response.headers.get("ratelimit"), policy: response.headers.get("ratelimit-policy"), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })
-      .catch((err: unknown) => this.s.logger?.warn("runpod rate budget could not record an answer", { error: err instanceof Error ? err.message : String(err) }));
+      .observe({
+        status,
+        rateLimit: response.headers.get("ratelimit"),
+        policy: response.headers.get("ratelimit-policy"),
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      })
+      .catch((err: unknown) =>
+        this.s.logger?.warn("runpod rate budget could not record an answer", {
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      );
     this.report(req, status, started, attempt);
     if (status >= 200 && status < 300) return { response, bodyText };
     const { method, endpoint } = req;
-    throw classifyHttpError({ method, endpoint, status, bodyText: bodyText ?? "", retryAfter, attempt, apiKey: this.s.apiKey, nowMs: this.s.nowMs() });
+    throw classifyHttpError({
+      method,
+      endpoint,
+      status,
+      bodyText: bodyText ?? "",
+      retryAfter,
+      attempt,
+      apiKey: this.s.apiKey,
+      nowMs: this.s.nowMs(),
+    });
   }
 
   private url(req: HttpRequest): string {
@@ -171,7 +209,10 @@ export class RunPodHttp {
   }
 
   private init(req: HttpRequest, signal: AbortSignal): RequestInit {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.s.apiKey}`, Accept: req.accept ?? "application/json, application/problem+json" };
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${this.s.apiKey}`,
+      Accept: req.accept ?? "application/json, application/problem+json",
+    };
     if (req.body !== undefined) headers["Content-Type"] = "application/json";
     Object.assign(headers, req.headers);
     return {
@@ -183,7 +224,13 @@ export class RunPodHttp {
   }
 
   private report(req: HttpRequest, status: RunPodCallInfo["status"], started: number, attempt: number): void {
-    const info: RunPodCallInfo = { endpoint: req.endpoint, method: req.method, status, durationMs: Math.round(performance.now() - started), attempt };
+    const info: RunPodCallInfo = {
+      endpoint: req.endpoint,
+      method: req.method,
+      status,
+      durationMs: Math.round(performance.now() - started),
+      attempt,
+    };
     this.s.logger?.debug("runpod call", { ...info });
     try {
       this.s.onCall?.(info);

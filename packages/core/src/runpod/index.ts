@@ -1,4 +1,12 @@
-export { classifyFetchFailure, classifyHttpError, extractRunPodMessage, readProblem, scrubSecret, type FailedCall, type Problem } from "./classify";
+export {
+  classifyFetchFailure,
+  classifyHttpError,
+  extractRunPodMessage,
+  readProblem,
+  scrubSecret,
+  type FailedCall,
+  type Problem,
+} from "./classify";
 export {
   type GpuCatalogQuery,
   type ListPodsFilter,
@@ -23,10 +31,25 @@ export {
   type RunPodError,
   type UnavailableReason,
 } from "./errors";
-export { unlimitedBudget, type CallBudget, type CallPriority, type HttpMethod, type QuotaAnswer, type RunPodCallInfo } from "./http";
+export {
+  unlimitedBudget,
+  type CallBudget,
+  type CallPriority,
+  type HttpMethod,
+  type QuotaAnswer,
+  type RunPodCallInfo,
+} from "./http";
 export { formatLogLine, untilBackfillOver } from "./pod-logs";
 export { RunPodRestClient, type RunPodRestClientOptions } from "./rest-client";
-export { backoffDelayMs, defaultSleep, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelayMs, type BackoffOptions, type RetryDecisionInput } from "./backoff";
+export {
+  backoffDelayMs,
+  defaultSleep,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+  retryDelayMs,
+  type BackoffOptions,
+  type RetryDecisionInput,
+} from "./backoff";
 export {
   AVAILABILITY_LEVELS,
   CLOUDS,
@@ -52,8 +75,19 @@ export {
 } from "./schemas";
 export { RUNPOD_API_V2_URL } from "./api-url";
 export { GpuCatalogCache, type GpuCatalogCacheOptions } from "./gpu-catalog-cache";
-export { accountIdOf, LocalRateBudget, rateBudgetKey, RedisRateBudget, type RedisRateBudgetOptions } from "./rate-budget";
+export {
+  accountIdOf,
+  LocalRateBudget,
+  rateBudgetKey,
+  RedisRateBudget,
+  type RedisRateBudgetOptions,
+} from "./rate-budget";
 export { runpodClientForProcess, type ProcessRunPodClientOptions } from "./client-for-config";
-export { parseRateLimit, parseRateLimitPolicy, type RateLimitPolicyWindow, type RateLimitWindow } from "./rate-budget-headers";
+export {
+  parseRateLimit,
+  parseRateLimitPolicy,
+  type RateLimitPolicyWindow,
+  type RateLimitWindow,
+} from "./rate-budget-headers";
 export { abortableSleep, type RateBudget, type RateBudgetOptions } from "./rate-budget-polling";
 export { DEFAULT_BUDGET_RULES, type BudgetRules, type BudgetState, type WindowState } from "./rate-budget-state";

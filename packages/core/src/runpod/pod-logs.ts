@@ -48,7 +48,10 @@ export interface BackfillLimits {
  * marks no end of backfill, so "over" is the first line written after the read began (a busy pod never
  * goes idle), or `idleMs` without a line, or `maxMs` in all. The stream is closed when it ends.
  */
-export async function* untilBackfillOver(open: (signal: AbortSignal) => AsyncGenerator<PodLogLine>, limits: BackfillLimits): AsyncGenerator<PodLogLine> {
+export async function* untilBackfillOver(
+  open: (signal: AbortSignal) => AsyncGenerator<PodLogLine>,
+  limits: BackfillLimits,
+): AsyncGenerator<PodLogLine> {
   const controller = new AbortController();
   const outer = (): void => controller.abort(limits.signal?.reason);
   limits.signal?.addEventListener("abort", outer, { once: true });
@@ -77,7 +80,10 @@ export async function* untilBackfillOver(open: (signal: AbortSignal) => AsyncGen
 }
 
 /** The backfill of a log stream, collected (untilBackfillOver). */
-export async function collectUntilIdle(open: (signal: AbortSignal) => AsyncGenerator<PodLogLine>, limits: Required<Pick<RecentLogsOptions, "idleMs" | "maxMs">>): Promise<PodLogLine[]> {
+export async function collectUntilIdle(
+  open: (signal: AbortSignal) => AsyncGenerator<PodLogLine>,
+  limits: Required<Pick<RecentLogsOptions, "idleMs" | "maxMs">>,
+): Promise<PodLogLine[]> {
   const lines: PodLogLine[] = [];
   for await (const line of untilBackfillOver(open, limits)) lines.push(line);
   return lines;

@@ -13,7 +13,9 @@ function specExamples(): { rateLimit: string; policy: string } {
       policy: '"minute";q=60;w=60, "hour";q=3000;w=3600, "day";q=50000;w=86400',
     };
   }
-  const spec = JSON.parse(readFileSync(SPEC, "utf8")) as { components: { schemas: Record<string, { examples: string[] }> } };
+  const spec = JSON.parse(readFileSync(SPEC, "utf8")) as {
+    components: { schemas: Record<string, { examples: string[] }> };
+  };
   const first = (name: string): string => spec.components.schemas[name]?.examples[0] ?? "";
   return { rateLimit: first("RateLimitHeader"), policy: first("RateLimitPolicyHeader") };
 }
@@ -30,7 +32,10 @@ describe("parseRateLimit", () => {
   it.each([
     ["bare tokens and no spaces", "minute;r=5;t=3,hour;r=7;t=9"],
     ["spaces and tabs around , ; =", ' "minute" ; r = 5 ;\tt=3 ,\t"hour";r=7 ; t = 9 '],
-    ["unknown parameters, a boolean one, upper-case keys", '"minute";pk=:YWJj:;r=5;X=1;t=3;flag, "hour";R=7;t=9;qu="requests"'],
+    [
+      "unknown parameters, a boolean one, upper-case keys",
+      '"minute";pk=:YWJj:;r=5;X=1;t=3;flag, "hour";R=7;t=9;qu="requests"',
+    ],
   ])("reads %s", (_label, header) => {
     expect(parseRateLimit(header)).toEqual([
       { name: "minute", r: 5, t: 3 },
@@ -68,7 +73,15 @@ describe("parseRateLimit", () => {
     expect(parseRateLimit('"minute";r=5;r=9;t=1')).toEqual([{ name: "minute", r: 5, t: 1 }]);
   });
 
-  it.each([[null], [undefined], [""], ["   "], ["garbage"], ["limit=100, remaining=50, reset=5"], ['"minute";r=?1;t=1']])("answers null for %p", (header) => {
+  it.each([
+    [null],
+    [undefined],
+    [""],
+    ["   "],
+    ["garbage"],
+    ["limit=100, remaining=50, reset=5"],
+    ['"minute";r=?1;t=1'],
+  ])("answers null for %p", (header) => {
     expect(parseRateLimit(header)).toBeNull();
   });
 });

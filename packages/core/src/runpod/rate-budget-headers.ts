@@ -56,7 +56,8 @@ export function parseRateLimitPolicy(header: string | null | undefined): RateLim
   return windows.length > 0 ? windows : null;
 }
 
-const count = (v: BareItem | undefined): number | undefined => (typeof v === "number" && v >= 0 ? Math.floor(v) : undefined);
+const count = (v: BareItem | undefined): number | undefined =>
+  typeof v === "number" && v >= 0 ? Math.floor(v) : undefined;
 const seconds = (v: BareItem | undefined): number | undefined => (typeof v === "number" && v >= 0 ? v : undefined);
 
 /** The members of a structured-field list that are a named item; anything else is skipped. */
@@ -113,7 +114,11 @@ function parseMember(c: Cursor): Member | null {
 function parseBareItem(c: Cursor): BareItem | null {
   const rest = c.s.slice(c.i);
   if (rest.startsWith('"')) return parseString(c);
-  const match = /^-?\d+(\.\d+)?/.exec(rest) ?? /^[a-z*][\w!#$%&'*+\-.^`|~:/]*/i.exec(rest) ?? /^\?[01]/.exec(rest) ?? /^:[A-Za-z0-9+/=]*:/.exec(rest);
+  const match =
+    /^-?\d+(\.\d+)?/.exec(rest) ??
+    /^[a-z*][\w!#$%&'*+\-.^`|~:/]*/i.exec(rest) ??
+    /^\?[01]/.exec(rest) ??
+    /^:[A-Za-z0-9+/=]*:/.exec(rest);
   if (!match) return null;
   c.i += match[0].length;
   if (match[0].startsWith("?")) return match[0] === "?1";

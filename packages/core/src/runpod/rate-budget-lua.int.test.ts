@@ -4,7 +4,15 @@ import { createRedis, type Redis } from "../queue/redis";
 import { deletePrefix, TEST_REDIS_URL } from "../../../../test/support/test-redis";
 import { decideInRedis, learnInRedis, peekInRedis } from "./rate-budget-lua";
 import type { CallPriority } from "./http";
-import { DEFAULT_BUDGET_RULES, decide, learn, stateTtlMs, type BudgetAnswer, type BudgetRules, type BudgetState } from "./rate-budget-state";
+import {
+  DEFAULT_BUDGET_RULES,
+  decide,
+  learn,
+  stateTtlMs,
+  type BudgetAnswer,
+  type BudgetRules,
+  type BudgetState,
+} from "./rate-budget-state";
 
 /**
  * The Lua script is a copy of the pure TS rules: every random history here runs through both,
@@ -25,11 +33,21 @@ afterAll(async () => {
 
 const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
 
-type Op = { kind: "advance"; ms: number } | { kind: "acquire"; priority: CallPriority } | { kind: "observe"; answer: BudgetAnswer };
+type Op =
+  | { kind: "advance"; ms: number }
+  | { kind: "acquire"; priority: CallPriority }
+  | { kind: "observe"; answer: BudgetAnswer };
 
 const name = fc.constantFrom("m", "h", "x");
 const policyWindow = fc.record({ name, q: fc.integer({ min: 0, max: 20 }), w: fc.constantFrom(0.5, 1, 2, 10, 60) });
-const limitWindow = fc.record({ name, r: fc.integer({ min: 0, max: 20 }), t: fc.option(fc.constantFrom(0, 0.5, 1, 1.5, 2, 3.5, 9, 60), { nil: undefined }) }, { requiredKeys: ["name", "r"] });
+const limitWindow = fc.record(
+  {
+    name,
+    r: fc.integer({ min: 0, max: 20 }),
+    t: fc.option(fc.constantFrom(0, 0.5, 1, 1.5, 2, 3.5, 9, 60), { nil: undefined }),
+  },
+  { requiredKeys: ["name", "r"] },
+);
 const answer: fc.Arbitrary<BudgetAnswer> = fc.record(
   {
     status: fc.constantFrom(200, 201, 404, 429),
@@ -41,12 +59,18 @@ const answer: fc.Arbitrary<BudgetAnswer> = fc.record(
 );
 const op: fc.Arbitrary<Op> = fc.oneof(
   // round steps too, so that resets and slack boundaries are hit exactly
-  fc.record({ kind: fc.constant("advance" as const), ms: fc.oneof(fc.integer({ min: 0, max: 15_000 }), fc.constantFrom(0, 500, 1_000, 1_500, 2_000, 10_000)) }),
+  fc.record({
+    kind: fc.constant("advance" as const),
+    ms: fc.oneof(fc.integer({ min: 0, max: 15_000 }), fc.constantFrom(0, 500, 1_000, 1_500, 2_000, 10_000)),
+  }),
   fc.record({ kind: fc.constant("acquire" as const), priority: fc.constantFrom<CallPriority>("urgent", "normal") }),
   fc.record({ kind: fc.constant("observe" as const), answer }),
 );
 const rulesArb: fc.Arbitrary<BudgetRules> = fc.record({
-  defaultPolicy: fc.array(fc.record({ name, q: fc.integer({ min: 1, max: 20 }), w: fc.constantFrom(1, 2, 10) }), { minLength: 1, maxLength: 2 }),
+  defaultPolicy: fc.array(fc.record({ name, q: fc.integer({ min: 1, max: 20 }), w: fc.constantFrom(1, 2, 10) }), {
+    minLength: 1,
+    maxLength: 2,
+  }),
   reservePercent: fc.integer({ min: 0, max: 60 }),
   spreadPercent: fc.integer({ min: 0, max: 100 }),
   resetPadMs: fc.constantFrom(0, 1_000),
@@ -67,11 +91,18 @@ async function replay(rules: BudgetRules, ops: Op[]): Promise<void> {
     else if (o.kind === "acquire") {
       const local = decide(ts, now, o.priority, rules);
       const remote = await decideInRedis(redis, key, now, o.priority, rules);
-      expect({ where, decision: remote.decision, state: plain(remote.state) }).toEqual({ where, decision: local.decision, state: plain(local.state) });
+      expect({ where, decision: remote.decision, state: plain(remote.state) }).toEqual({
+        where,
+        decision: local.decision,
+        state: plain(local.state),
+      });
       if (local.decision.granted) ts = local.state;
     } else {
       ts = learn(ts, now, o.answer, rules);
-      expect({ where, state: plain(await learnInRedis(redis, key, now, o.answer, rules)) }).toEqual({ where, state: plain(ts) });
+      expect({ where, state: plain(await learnInRedis(redis, key, now, o.answer, rules)) }).toEqual({
+        where,
+        state: plain(ts),
+      });
     }
   }
   await redis.del(key);
@@ -90,19 +121,73 @@ describe("the rate budget's Lua script", () => {
     const acquire = (priority: CallPriority): Op => ({ kind: "acquire", priority });
     const observe = (a: BudgetAnswer): Op => ({ kind: "observe", answer: a });
     const advance = (ms: number): Op => ({ kind: "advance", ms });
-    await replay(rules, [...Array.from({ length: 11 }, () => acquire("normal")), advance(2_100), acquire("normal"), acquire("urgent"), advance(20_000), acquire("normal")]);
-    await replay(rules, [observe({ status: 200, limits: [{ name: "w", r: 0, t: 2 }] }), acquire("urgent"), advance(1_000), observe({ status: 200, limits: [{ name: "w", r: 9, t: 10 }] }), acquire("urgent")]);
-    await replay(rules, [observe({ status: 200, policy: [{ name: "w", q: 10, w: 10 }, { name: "h", q: 100, w: 3600 }], limits: [{ name: "w", r: 10, t: 10 }, { name: "h", r: 0, t: 600 }] }), acquire("urgent")]);
+    await replay(rules, [
+      ...Array.from({ length: 11 }, () => acquire("normal")),
+      advance(2_100),
+      acquire("normal"),
+      acquire("urgent"),
+      advance(20_000),
+      acquire("normal"),
+    ]);
+    await replay(rules, [
+      observe({ status: 200, limits: [{ name: "w", r: 0, t: 2 }] }),
+      acquire("urgent"),
+      advance(1_000),
+      observe({ status: 200, limits: [{ name: "w", r: 9, t: 10 }] }),
+      acquire("urgent"),
+    ]);
+    await replay(rules, [
+      observe({
+        status: 200,
+        policy: [
+          { name: "w", q: 10, w: 10 },
+          { name: "h", q: 100, w: 3600 },
+        ],
+        limits: [
+          { name: "w", r: 10, t: 10 },
+          { name: "h", r: 0, t: 600 },
+        ],
+      }),
+      acquire("urgent"),
+    ]);
     // a reset exactly the slack after ours is still the same window
-    await replay(rules, [observe({ status: 200, limits: [{ name: "w", r: 1, t: 2 }] }), observe({ status: 200, limits: [{ name: "w", r: 9, t: 3.5 }] }), acquire("urgent"), acquire("urgent")]);
-    await replay(rules, [observe({ status: 429, retryAfterMs: 3_000 }), observe({ status: 429 }), acquire("urgent"), advance(3_000), acquire("normal")]);
-    await replay(rules, [observe({ status: 200, limits: [{ name: "hour", r: 0, t: 30 }] }), observe({ status: 200, policy: [{ name: "w", q: 0, w: 10 }] }), advance(31_000), acquire("urgent")]);
+    await replay(rules, [
+      observe({ status: 200, limits: [{ name: "w", r: 1, t: 2 }] }),
+      observe({ status: 200, limits: [{ name: "w", r: 9, t: 3.5 }] }),
+      acquire("urgent"),
+      acquire("urgent"),
+    ]);
+    await replay(rules, [
+      observe({ status: 429, retryAfterMs: 3_000 }),
+      observe({ status: 429 }),
+      acquire("urgent"),
+      advance(3_000),
+      acquire("normal"),
+    ]);
+    await replay(rules, [
+      observe({ status: 200, limits: [{ name: "hour", r: 0, t: 30 }] }),
+      observe({ status: 200, policy: [{ name: "w", q: 0, w: 10 }] }),
+      advance(31_000),
+      acquire("urgent"),
+    ]);
   });
 
   it("stores the state with a TTL of three of its longest windows, and writes nothing on a refusal", async () => {
     const rules: BudgetRules = { ...DEFAULT_BUDGET_RULES, defaultPolicy: [{ name: "w", q: 1, w: 10 }] };
     const key = newKey();
-    const state = await learnInRedis(redis, key, undefined, { status: 200, policy: [{ name: "w", q: 1, w: 10 }, { name: "h", q: 50, w: 100 }] }, rules);
+    const state = await learnInRedis(
+      redis,
+      key,
+      undefined,
+      {
+        status: 200,
+        policy: [
+          { name: "w", q: 1, w: 10 },
+          { name: "h", q: 50, w: 100 },
+        ],
+      },
+      rules,
+    );
     const ttl = await redis.pttl(key);
     expect(ttl).toBeLessThanOrEqual(stateTtlMs(state, 0));
     expect(ttl).toBeGreaterThan(300_000 - 5_000);

@@ -164,18 +164,42 @@ async function run(redis: Redis, key: string, args: string[]): Promise<unknown> 
 const clockArg = (now: number | undefined): string => (now === undefined ? "" : String(now));
 
 /** Runs `decide` in Redis; `now` undefined: Redis' clock. */
-export async function decideInRedis(redis: Redis, key: string, now: number | undefined, priority: CallPriority, rules: BudgetRules): Promise<{ decision: Decision; state: BudgetState }> {
-  const [granted, waitMs, state] = (await run(redis, key, ["acquire", clockArg(now), JSON.stringify(rules), priority])) as [number, number, string];
+export async function decideInRedis(
+  redis: Redis,
+  key: string,
+  now: number | undefined,
+  priority: CallPriority,
+  rules: BudgetRules,
+): Promise<{ decision: Decision; state: BudgetState }> {
+  const [granted, waitMs, state] = (await run(redis, key, [
+    "acquire",
+    clockArg(now),
+    JSON.stringify(rules),
+    priority,
+  ])) as [number, number, string];
   return { decision: { granted: granted === 1, waitMs }, state: parseState(state) };
 }
 
 /** Runs `learn` in Redis. */
-export async function learnInRedis(redis: Redis, key: string, now: number | undefined, answer: BudgetAnswer, rules: BudgetRules): Promise<BudgetState> {
-  return parseState((await run(redis, key, ["observe", clockArg(now), JSON.stringify(rules), JSON.stringify(answer)])) as string);
+export async function learnInRedis(
+  redis: Redis,
+  key: string,
+  now: number | undefined,
+  answer: BudgetAnswer,
+  rules: BudgetRules,
+): Promise<BudgetState> {
+  return parseState(
+    (await run(redis, key, ["observe", clockArg(now), JSON.stringify(rules), JSON.stringify(answer)])) as string,
+  );
 }
 
 /** The account's state as stored (windows rolled to now), or null when there is none. */
-export async function peekInRedis(redis: Redis, key: string, now: number | undefined, rules: BudgetRules): Promise<BudgetState | null> {
+export async function peekInRedis(
+  redis: Redis,
+  key: string,
+  now: number | undefined,
+  rules: BudgetRules,
+): Promise<BudgetState | null> {
   const json = (await run(redis, key, ["peek", clockArg(now), JSON.stringify(rules), ""])) as string | null;
   return json === null ? null : parseState(json);
 }

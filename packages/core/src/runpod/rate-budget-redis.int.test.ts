@@ -100,22 +100,31 @@ describe("RedisRateBudget", () => {
   it.each([
     ["normal", 8],
     ["urgent", 10],
-  ] as const)("lets two processes start no more than the quota in a window between them (%s calls)", async (priority, perWindow) => {
-    const apiKey = newApiKey();
-    const a = budget(apiKey);
-    const b = budget(apiKey);
-    const started = await hammer([a, b], 4, 4_500, () => priority, async () => undefined);
-    // the windows run on the grid of the first one, [start, start + 2 s): find it from where the last one ends
-    const reset = (await a.snapshot())?.windows[0]?.reset ?? 0;
-    const counts = new Map<number, number>();
-    for (const { at } of started) {
-      const windowsBack = Math.ceil((reset - at) / 2_000);
-      counts.set(windowsBack, (counts.get(windowsBack) ?? 0) + 1);
-    }
-    expect(Math.max(...counts.values())).toBeLessThanOrEqual(10);
-    // two full windows and the start of a third: no process starved the other
-    expect(started.length).toBeGreaterThanOrEqual(2 * perWindow + 1);
-  });
+  ] as const)(
+    "lets two processes start no more than the quota in a window between them (%s calls)",
+    async (priority, perWindow) => {
+      const apiKey = newApiKey();
+      const a = budget(apiKey);
+      const b = budget(apiKey);
+      const started = await hammer(
+        [a, b],
+        4,
+        4_500,
+        () => priority,
+        async () => undefined,
+      );
+      // the windows run on the grid of the first one, [start, start + 2 s): find it from where the last one ends
+      const reset = (await a.snapshot())?.windows[0]?.reset ?? 0;
+      const counts = new Map<number, number>();
+      for (const { at } of started) {
+        const windowsBack = Math.ceil((reset - at) / 2_000);
+        counts.set(windowsBack, (counts.get(windowsBack) ?? 0) + 1);
+      }
+      expect(Math.max(...counts.values())).toBeLessThanOrEqual(10);
+      // two full windows and the start of a third: no process starved the other
+      expect(started.length).toBeGreaterThanOrEqual(2 * perWindow + 1);
+    },
+  );
 
   it("learns RunPod's real quota from its headers and paces two processes so that neither gets a 429", async () => {
     const runpod = fakeRunPod();
@@ -124,10 +133,16 @@ describe("RedisRateBudget", () => {
     // headers say keeps the calls under it (with the default alone, 60 would go out in 2 s)
     const a = budget(apiKey, { rules: {} });
     const b = budget(apiKey, { rules: {} });
-    await hammer([a, b], 3, 5_000, (i) => (i === 0 ? "urgent" : "normal"), async (budgetOf) => {
-      await sleep(5); // the round trip
-      await budgetOf.observe(runpod.call());
-    });
+    await hammer(
+      [a, b],
+      3,
+      5_000,
+      (i) => (i === 0 ? "urgent" : "normal"),
+      async (budgetOf) => {
+        await sleep(5); // the round trip
+        await budgetOf.observe(runpod.call());
+      },
+    );
     expect(runpod.refused()).toBe(0);
     expect(runpod.served()).toBeGreaterThanOrEqual(15);
   });
@@ -189,12 +204,19 @@ describe("RedisRateBudget", () => {
     expect(await redis.exists(a.key)).toBe(0);
     await a.acquire("normal");
     expect(a.waits).toEqual([]);
-    expect((await a.snapshot())?.windows).toEqual([expect.objectContaining({ name: "w", q: 10, wMs: 2_000, rem: 9, anchored: false })]);
+    expect((await a.snapshot())?.windows).toEqual([
+      expect.objectContaining({ name: "w", q: 10, wMs: 2_000, rem: 9, anchored: false }),
+    ]);
   });
 
   it("decides by the clock it is given, when given one", async () => {
     let now = Date.UTC(2026, 10, 20, 12, 0, 0);
-    const a = budget(newApiKey(), { now: () => now, sleep: async (ms) => void (now += ms), random: () => 0, maxPollMs: 60_000 });
+    const a = budget(newApiKey(), {
+      now: () => now,
+      sleep: async (ms) => void (now += ms),
+      random: () => 0,
+      maxPollMs: 60_000,
+    });
     await a.observe({ status: 429, rateLimit: null, policy: null, retryAfterMs: 60_000 });
     await a.acquire("urgent");
     expect(a.waits).toEqual([[60_000, "urgent"]]);

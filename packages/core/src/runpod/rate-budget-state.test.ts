@@ -1,6 +1,16 @@
 import fc from "fast-check";
 import type { CallPriority } from "./http";
-import { DEFAULT_BUDGET_RULES, decide, freshState, learn, reserveOf, stateTtlMs, type BudgetAnswer, type BudgetRules, type BudgetState } from "./rate-budget-state";
+import {
+  DEFAULT_BUDGET_RULES,
+  decide,
+  freshState,
+  learn,
+  reserveOf,
+  stateTtlMs,
+  type BudgetAnswer,
+  type BudgetRules,
+  type BudgetState,
+} from "./rate-budget-state";
 
 /** q=10 per 10 s: a reserve of 2, normal calls spaced once they may use 4 or fewer. */
 const rules: BudgetRules = { ...DEFAULT_BUDGET_RULES, defaultPolicy: [{ name: "w", q: 10, w: 10 }] };
@@ -82,7 +92,8 @@ describe("decide", () => {
       b.at(t);
       if (b.take("normal").granted) grants.push(t);
     }
-    for (let w = 0; w < 3; w += 1) expect(grants.filter((t) => t >= w * 10_000 && t < (w + 1) * 10_000)).toHaveLength(8);
+    for (let w = 0; w < 3; w += 1)
+      expect(grants.filter((t) => t >= w * 10_000 && t < (w + 1) * 10_000)).toHaveLength(8);
     // four back to back (one per 100 ms step), then the time left to the reset cut into equal
     // gaps: (10000-300)/5 → 2240, polled at 2300; (10000-2300)/4 → 4225; then 6200, 8100
     expect(grants.slice(0, 8)).toEqual([0, 100, 200, 300, 2_300, 4_300, 6_200, 8_100]);
@@ -105,7 +116,17 @@ describe("decide", () => {
 
   it("is held by the tightest window", () => {
     const b = budget();
-    b.learn({ status: 200, policy: [{ name: "w", q: 10, w: 10 }, { name: "h", q: 100, w: 3600 }], limits: [{ name: "w", r: 10, t: 10 }, { name: "h", r: 0, t: 600 }] });
+    b.learn({
+      status: 200,
+      policy: [
+        { name: "w", q: 10, w: 10 },
+        { name: "h", q: 100, w: 3600 },
+      ],
+      limits: [
+        { name: "w", r: 10, t: 10 },
+        { name: "h", r: 0, t: 600 },
+      ],
+    });
     expect(b.take("urgent")).toEqual({ granted: false, waitMs: 601_000 });
   });
 });
@@ -114,7 +135,14 @@ describe("learn", () => {
   it("takes RunPod's policy in place of the default, keeping what was counted, also in the windows it adds", () => {
     const b = budget({ ...rules, defaultPolicy: [{ name: "minute", q: 60, w: 60 }] });
     for (let i = 0; i < 5; i += 1) b.take("urgent");
-    const s = b.learn({ status: 200, policy: [{ name: "minute", q: 60, w: 60 }, { name: "day", q: 50000, w: 86400 }, { name: "minute", q: 1, w: 1 }] });
+    const s = b.learn({
+      status: 200,
+      policy: [
+        { name: "minute", q: 60, w: 60 },
+        { name: "day", q: 50000, w: 86400 },
+        { name: "minute", q: 1, w: 1 },
+      ],
+    });
     expect(s.windows).toEqual([
       { name: "minute", q: 60, wMs: 60_000, reset: T0 + 60_000, rem: 55, anchored: false },
       { name: "day", q: 50000, wMs: 86_400_000, reset: T0 + 86_400_000, rem: 49995, anchored: false },
@@ -129,7 +157,13 @@ describe("learn", () => {
   });
 
   it("drops a window the policy no longer lists, and lowers a window's end when it got shorter", () => {
-    const b = budget({ ...rules, defaultPolicy: [{ name: "minute", q: 60, w: 60 }, { name: "old", q: 5, w: 60 }] });
+    const b = budget({
+      ...rules,
+      defaultPolicy: [
+        { name: "minute", q: 60, w: 60 },
+        { name: "old", q: 5, w: 60 },
+      ],
+    });
     b.take("urgent");
     const s = b.learn({ status: 200, policy: [{ name: "minute", q: 10, w: 2 }] });
     expect(s.windows).toEqual([{ name: "minute", q: 10, wMs: 2_000, reset: T0 + 2_000, rem: 9, anchored: false }]);
@@ -221,7 +255,19 @@ describe("learn", () => {
 
 describe("stateTtlMs", () => {
   it("is three of the longest windows, plus any hold still to run", () => {
-    const s = learn(null, T0, { status: 429, retryAfterMs: 7_000, policy: [{ name: "m", q: 60, w: 60 }, { name: "h", q: 3000, w: 3600 }] }, rules);
+    const s = learn(
+      null,
+      T0,
+      {
+        status: 429,
+        retryAfterMs: 7_000,
+        policy: [
+          { name: "m", q: 60, w: 60 },
+          { name: "h", q: 3000, w: 3600 },
+        ],
+      },
+      rules,
+    );
     expect(stateTtlMs(s, T0)).toBe(3 * 3_600_000 + 7_000);
     expect(stateTtlMs(s, T0 + 10_000)).toBe(3 * 3_600_000);
   });
@@ -258,7 +304,11 @@ describe("a learned quota replaces the assumed one", () => {
   it("keeps the calls already used, not the assumed quota's remaining (60 assumed, 6000 real: 9 used leaves 5991)", () => {
     const b = budget({ ...rules, defaultPolicy: [{ name: "minute", q: 60, w: 60 }] });
     for (let i = 0; i < 9; i++) expect(b.take("normal").granted).toBe(true);
-    b.learn({ status: 200, policy: [{ name: "minute", q: 6000, w: 60 }], limits: [{ name: "minute", r: 5999, t: 59 }] });
+    b.learn({
+      status: 200,
+      policy: [{ name: "minute", q: 6000, w: 60 }],
+      limits: [{ name: "minute", r: 5999, t: 59 }],
+    });
     expect(b.window("minute")).toMatchObject({ q: 6000, rem: 5991 });
     // and normal calls go on at once: the reserve of 1200 is far below what remains
     expect(b.take("normal")).toEqual({ granted: true, waitMs: 0 });

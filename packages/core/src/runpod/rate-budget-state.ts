@@ -114,7 +114,12 @@ function spreadAt(q: number, rules: BudgetRules): number {
  * usable, the time from the last start to the reset is cut into u + 1 equal gaps (a gap that
  * stays the same from call to call, and leaves the last call inside the window).
  */
-export function decide(state: BudgetState | null, now: number, priority: CallPriority, rules: BudgetRules): { decision: Decision; state: BudgetState } {
+export function decide(
+  state: BudgetState | null,
+  now: number,
+  priority: CallPriority,
+  rules: BudgetRules,
+): { decision: Decision; state: BudgetState } {
   const s = roll(state ? clone(state) : freshState(rules, now), now);
   let wait = Math.max(0, s.blockedUntil - now);
   for (const w of s.windows) {

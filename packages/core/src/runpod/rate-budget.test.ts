@@ -69,7 +69,11 @@ describe("LocalRateBudget", () => {
 
   it("reads the raw headers: RunPod's policy replaces the default", async () => {
     const m = manual();
-    await m.budget.observe({ status: 200, rateLimit: '"minute";r=59;t=60, "day";r=49999;t=86400', policy: '"minute";q=60;w=60, "day";q=50000;w=86400' });
+    await m.budget.observe({
+      status: 200,
+      rateLimit: '"minute";r=59;t=60, "day";r=49999;t=86400',
+      policy: '"minute";q=60;w=60, "day";q=50000;w=86400',
+    });
     expect(m.budget.snapshot()?.windows.map((w) => [w.name, w.q, w.rem])).toEqual([
       ["minute", 60, 59],
       ["day", 50000, 49999],

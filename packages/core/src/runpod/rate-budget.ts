@@ -16,7 +16,12 @@ import { decide, learn, type BudgetState, type Decision } from "./rate-budget-st
  * a reserve for the urgent calls that stop billing. See rate-budget-state.ts for the rules.
  */
 
-export { parseRateLimit, parseRateLimitPolicy, type RateLimitPolicyWindow, type RateLimitWindow } from "./rate-budget-headers";
+export {
+  parseRateLimit,
+  parseRateLimitPolicy,
+  type RateLimitPolicyWindow,
+  type RateLimitWindow,
+} from "./rate-budget-headers";
 export { abortableSleep, type RateBudget, type RateBudgetOptions } from "./rate-budget-polling";
 export { DEFAULT_BUDGET_RULES, type BudgetRules, type BudgetState, type WindowState } from "./rate-budget-state";
 

@@ -1,8 +1,23 @@
 import type { z } from "zod";
 import type { Logger } from "../logging/logger";
-import type { GpuCatalogQuery, ListPodsFilter, PodBillingQuery, PodLogQuery, RecentLogsOptions, RunPodClient, TerminateResult } from "./client";
+import type {
+  GpuCatalogQuery,
+  ListPodsFilter,
+  PodBillingQuery,
+  PodLogQuery,
+  RecentLogsOptions,
+  RunPodClient,
+  TerminateResult,
+} from "./client";
 import { BadRequestError, BadResponseError, NotFoundError } from "./errors";
-import { RunPodHttp, unlimitedBudget, type CallBudget, type HttpAnswer, type HttpRequest, type RunPodCallInfo } from "./http";
+import {
+  RunPodHttp,
+  unlimitedBudget,
+  type CallBudget,
+  type HttpAnswer,
+  type HttpRequest,
+  type RunPodCallInfo,
+} from "./http";
 import { collectUntilIdle, sseLogLines } from "./pod-logs";
 import { defaultSleep } from "./backoff";
 import {
@@ -87,12 +102,24 @@ export class RunPodRestClient implements RunPodClient {
         details: { endpoint: "/pods", issues: issueList(checked.error) },
       });
     }
-    const req: HttpRequest = { method: "POST", endpoint: "/pods", path: "/pods", body: checked.data, retryAmbiguous: this.retryCreate };
+    const req: HttpRequest = {
+      method: "POST",
+      endpoint: "/pods",
+      path: "/pods",
+      body: checked.data,
+      retryAmbiguous: this.retryCreate,
+    };
     return parseBody(await this.http.send(req), PodSchema, req);
   }
 
   async getPod(podId: string): Promise<Pod | null> {
-    const req: HttpRequest = { method: "GET", endpoint: POD, path: podPath(podId), retryAmbiguous: true, priority: "urgent" };
+    const req: HttpRequest = {
+      method: "GET",
+      endpoint: POD,
+      path: podPath(podId),
+      retryAmbiguous: true,
+      priority: "urgent",
+    };
     try {
       return parseBody(await this.http.send(req), PodSchema, req);
     } catch (err) {
@@ -102,20 +129,41 @@ export class RunPodRestClient implements RunPodClient {
   }
 
   async listPods(filter: ListPodsFilter = {}): Promise<Pod[]> {
-    const req: HttpRequest = { method: "GET", endpoint: "/pods", path: "/pods", retryAmbiguous: true, priority: "urgent" };
+    const req: HttpRequest = {
+      method: "GET",
+      endpoint: "/pods",
+      path: "/pods",
+      retryAmbiguous: true,
+      priority: "urgent",
+    };
     const { pods } = parseBody(await this.http.send(req), PodListSchema, req);
     const { name, namePrefix } = filter;
-    return pods.filter((pod) => (name === undefined || pod.name === name) && (namePrefix === undefined || pod.name.startsWith(namePrefix)));
+    return pods.filter(
+      (pod) =>
+        (name === undefined || pod.name === name) && (namePrefix === undefined || pod.name.startsWith(namePrefix)),
+    );
   }
 
   async stopPod(podId: string): Promise<void> {
-    await this.http.send({ method: "POST", endpoint: `${POD}/action`, path: `${podPath(podId)}/action`, body: { action: "stop" }, retryAmbiguous: true });
+    await this.http.send({
+      method: "POST",
+      endpoint: `${POD}/action`,
+      path: `${podPath(podId)}/action`,
+      body: { action: "stop" },
+      retryAmbiguous: true,
+    });
   }
 
   /** DELETE is idempotent, so it is retried like a read; a retry whose first attempt did land meets a 404: done. */
   async terminatePod(podId: string): Promise<TerminateResult> {
     try {
-      await this.http.send({ method: "DELETE", endpoint: POD, path: podPath(podId), retryAmbiguous: true, priority: "urgent" });
+      await this.http.send({
+        method: "DELETE",
+        endpoint: POD,
+        path: podPath(podId),
+        retryAmbiguous: true,
+        priority: "urgent",
+      });
       return { alreadyGone: false };
     } catch (err) {
       if (err instanceof NotFoundError) return { alreadyGone: true };
@@ -127,7 +175,13 @@ export class RunPodRestClient implements RunPodClient {
     const params = new URLSearchParams({ include: "AVAILABILITY", product: "POD" });
     if (query.cloud !== undefined) params.set("cloud", query.cloud);
     if (query.count !== undefined) params.set("count", String(query.count));
-    const req: HttpRequest = { method: "GET", endpoint: "/catalog/gpus", path: "/catalog/gpus", query: params, retryAmbiguous: true };
+    const req: HttpRequest = {
+      method: "GET",
+      endpoint: "/catalog/gpus",
+      path: "/catalog/gpus",
+      query: params,
+      retryAmbiguous: true,
+    };
     return parseBody(await this.http.send(req), GpuTypeListSchema, req).gpus;
   }
 
@@ -136,7 +190,15 @@ export class RunPodRestClient implements RunPodClient {
     if (query.source !== undefined) params.set("source", query.source);
     if (query.tail !== undefined) params.set("tail", String(query.tail));
     const headers = query.lastEventId !== undefined ? { "Last-Event-ID": query.lastEventId } : undefined;
-    const req: HttpRequest = { method: "GET", endpoint: `${POD}/logs`, path: `${podPath(podId)}/logs`, query: params, retryAmbiguous: true, accept: "text/event-stream", headers };
+    const req: HttpRequest = {
+      method: "GET",
+      endpoint: `${POD}/logs`,
+      path: `${podPath(podId)}/logs`,
+      query: params,
+      retryAmbiguous: true,
+      accept: "text/event-stream",
+      headers,
+    };
     const { body } = await this.http.open(req, query.signal);
     if (body === null) return;
     yield* sseLogLines(body);
@@ -164,8 +226,16 @@ export class RunPodRestClient implements RunPodClient {
       startTime: query.startTime.toISOString(),
       endTime: query.endTime.toISOString(),
     });
-    const req: HttpRequest = { method: "GET", endpoint: "/billing/pods", path: "/billing/pods", query: params, retryAmbiguous: true };
-    return parseBody(await this.http.send(req), PodBillingListSchema, req).records.filter((r) => r.podId === query.podId);
+    const req: HttpRequest = {
+      method: "GET",
+      endpoint: "/billing/pods",
+      path: "/billing/pods",
+      query: params,
+      retryAmbiguous: true,
+    };
+    return parseBody(await this.http.send(req), PodBillingListSchema, req).records.filter(
+      (r) => r.podId === query.podId,
+    );
   }
 }
 

@@ -1,6 +1,13 @@
 import { CreatePodRequestSchema, PodListSchema, PodSchema, costPerHrToMicros } from "./schemas";
 
-const pod = { id: "p1", name: "trainpod-d1", status: "RUNNING", cost: 0.74, createdAt: "2026-06-01T12:00:00Z", startedAt: null };
+const pod = {
+  id: "p1",
+  name: "trainpod-d1",
+  status: "RUNNING",
+  cost: 0.74,
+  createdAt: "2026-06-01T12:00:00Z",
+  startedAt: null,
+};
 
 describe("costPerHrToMicros", () => {
   it.each([
@@ -28,7 +35,12 @@ describe("costPerHrToMicros", () => {
 
 describe("PodSchema (v2)", () => {
   it("accepts the required fields and keeps unknown ones", () => {
-    const parsed = PodSchema.parse({ ...pod, actions: ["stop"], gpu: { id: "NVIDIA A40", count: 1 }, runtime: { uptime: 3, ports: [] } });
+    const parsed = PodSchema.parse({
+      ...pod,
+      actions: ["stop"],
+      gpu: { id: "NVIDIA A40", count: 1 },
+      runtime: { uptime: 3, ports: [] },
+    });
     expect(parsed.cost).toBe(0.74);
     expect(parsed).toMatchObject({ actions: ["stop"], gpu: { id: "NVIDIA A40", count: 1 }, runtime: { uptime: 3 } });
   });
@@ -52,16 +64,31 @@ describe("PodSchema (v2)", () => {
 });
 
 describe("CreatePodRequestSchema (v2, nested)", () => {
-  const input = { name: "trainpod-d1", image: "runpod/pytorch", gpu: { id: "NVIDIA A40", count: 1 }, env: { A: "1" }, args: "" };
+  const input = {
+    name: "trainpod-d1",
+    image: "runpod/pytorch",
+    gpu: { id: "NVIDIA A40", count: 1 },
+    env: { A: "1" },
+    args: "",
+  };
 
   it("accepts trainpod's fields", () => {
-    expect(CreatePodRequestSchema.parse({ ...input, cloud: "SECURE", disk: 50, mounts: { persistent: { size: 20, path: "/workspace" } } })).toMatchObject(input);
+    expect(
+      CreatePodRequestSchema.parse({
+        ...input,
+        cloud: "SECURE",
+        disk: 50,
+        mounts: { persistent: { size: 20, path: "/workspace" } },
+      }),
+    ).toMatchObject(input);
   });
 
   it("rejects v1's flat fields, a second GPU type, and non-string env values", () => {
     expect(CreatePodRequestSchema.safeParse({ ...input, gpuTypeIds: ["x"] }).success).toBe(false);
     expect(CreatePodRequestSchema.safeParse({ ...input, imageName: "x" }).success).toBe(false);
-    expect(CreatePodRequestSchema.safeParse({ ...input, gpu: { id: "a", count: 1, fallback: "b" } }).success).toBe(false);
+    expect(CreatePodRequestSchema.safeParse({ ...input, gpu: { id: "a", count: 1, fallback: "b" } }).success).toBe(
+      false,
+    );
     expect(CreatePodRequestSchema.safeParse({ ...input, env: { A: 1 } }).success).toBe(false);
   });
 });

@@ -18,10 +18,16 @@ const stringList = z.array(z.string());
 export const CreatePodRequestSchema = z.strictObject({
   name: z.string().min(1).max(191),
   image: z.string().min(1),
-  gpu: z.strictObject({ id: z.string().min(1), count: z.number().int().min(1), allowedCudaVersions: z.array(z.string().regex(/^\d+\.\d+$/)).optional() }),
+  gpu: z.strictObject({
+    id: z.string().min(1),
+    count: z.number().int().min(1),
+    allowedCudaVersions: z.array(z.string().regex(/^\d+\.\d+$/)).optional(),
+  }),
   cloud: z.enum(CLOUDS).optional(),
   disk: z.number().int().min(1).optional(),
-  mounts: z.strictObject({ persistent: z.strictObject({ size: z.number().int().min(10), path: z.string().min(1) }) }).optional(),
+  mounts: z
+    .strictObject({ persistent: z.strictObject({ size: z.number().int().min(10), path: z.string().min(1) }) })
+    .optional(),
   env: z.record(z.string(), z.string()).optional(),
   ports: stringList.optional(),
   /** the start command: "arguments passed to the container entrypoint" (GraphQL's dockerArgs) */
@@ -82,7 +88,11 @@ export type PodBillingRecord = z.infer<typeof PodBillingRecordSchema>;
 export const PodBillingListSchema = z.looseObject({ records: z.array(PodBillingRecordSchema) });
 
 /** The `data:` of one event of GET /v2/pods/{id}/logs. */
-export const PodLogLineSchema = z.looseObject({ ts: z.string(), source: z.enum(["container", "system"]), line: z.string() });
+export const PodLogLineSchema = z.looseObject({
+  ts: z.string(),
+  source: z.enum(["container", "system"]),
+  line: z.string(),
+});
 export type PodLogLine = z.infer<typeof PodLogLineSchema> & { id?: string };
 
 const MICROS_DIGITS = 6;

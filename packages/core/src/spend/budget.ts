@@ -34,7 +34,13 @@ export function overBudget(limits: EffectiveLimits, spend: UserSpend, requestMic
  * At submit, under the user's lock: the month's recorded cost, plus every live deployment at its worst case, plus
  * this one's maxCost, must fit the budget; else 422 BUDGET_LIMIT with the figures.
  */
-export async function assertBudgetAllows(tx: Prisma.TransactionClient, limits: EffectiveLimits, userId: string, requestMicros: bigint, now: Date): Promise<void> {
+export async function assertBudgetAllows(
+  tx: Prisma.TransactionClient,
+  limits: EffectiveLimits,
+  userId: string,
+  requestMicros: bigint,
+  now: Date,
+): Promise<void> {
   if (limits.monthlyBudgetMicros <= 0n) return;
   const figures = overBudget(limits, await userSpend(tx, userId, now), requestMicros);
   if (figures) {

@@ -16,7 +16,11 @@ export interface OverBudget {
  * whose admin chose `stop`: their live deployments, to be stopped. With `block` (the default) nothing running
  * is touched; only new starts are refused (claimStart).
  */
-export async function liveDeploymentsOverBudget(prisma: PrismaClient, settings: SpendSettings, now: Date): Promise<OverBudget[]> {
+export async function liveDeploymentsOverBudget(
+  prisma: PrismaClient,
+  settings: SpendSettings,
+  now: Date,
+): Promise<OverBudget[]> {
   const users = await prisma.$queryRaw<Array<{ userId: string; spent: bigint }>>`
     SELECT "userId", COALESCE(SUM(COALESCE("costMicros", 0)), 0)::bigint AS spent FROM "Deployment"
     WHERE "userId" IN (SELECT DISTINCT "userId" FROM "Deployment" WHERE "status" IN ('QUEUED', 'PROVISIONING', 'RUNNING'))
@@ -28,8 +32,12 @@ export async function liveDeploymentsOverBudget(prisma: PrismaClient, settings: 
   const over: OverBudget[] = [];
   for (const u of users) {
     const limits = effectiveLimitsOf(settings, byUser.get(u.userId) ?? null);
-    if (limits.onExceed !== "stop" || limits.monthlyBudgetMicros <= 0n || BigInt(u.spent) < limits.monthlyBudgetMicros) continue;
-    const live = await prisma.deployment.findMany({ where: { userId: u.userId, status: { in: [...LIVE_STATUSES] } }, select: { id: true } });
+    if (limits.onExceed !== "stop" || limits.monthlyBudgetMicros <= 0n || BigInt(u.spent) < limits.monthlyBudgetMicros)
+      continue;
+    const live = await prisma.deployment.findMany({
+      where: { userId: u.userId, status: { in: [...LIVE_STATUSES] } },
+      select: { id: true },
+    });
     over.push({
       userId: u.userId,
       deploymentIds: live.map((d) => d.id),

@@ -25,7 +25,9 @@ const HOLDING = Prisma.sql`(("status" IN ('QUEUED', 'PROVISIONING', 'RUNNING') A
 
 /** One user's month: one statement over their live deployments and those closed this month. */
 export async function userSpend(db: Db, userId: string, now: Date): Promise<UserSpend> {
-  const rows = await db.$queryRaw<Array<{ spent: bigint; remaining: bigint; live: bigint; holding: bigint; gpus: bigint }>>(Prisma.sql`
+  const rows = await db.$queryRaw<
+    Array<{ spent: bigint; remaining: bigint; live: bigint; holding: bigint; gpus: bigint }>
+  >(Prisma.sql`
     SELECT
       COALESCE(SUM(COALESCE("costMicros", 0)), 0)::bigint AS spent,
       COALESCE(SUM(GREATEST("maxCostMicros" - COALESCE("costMicros", 0), 0)) FILTER (WHERE ${LIVE}), 0)::bigint AS remaining,
@@ -49,14 +51,24 @@ export async function userSpend(db: Db, userId: string, now: Date): Promise<User
  * one at a time). The lock is only tried, never waited for inside a transaction: a waiting transaction would hold
  * a pooled connection, and twenty deploy jobs of one user would starve the pool. Busy: a short random pause, again.
  */
-export async function withUserLock<T>(prisma: PrismaClient, userId: string, fn: (tx: Prisma.TransactionClient) => Promise<T>, maxTries = 200): Promise<T> {
+export async function withUserLock<T>(
+  prisma: PrismaClient,
+  userId: string,
+  fn: (tx: Prisma.TransactionClient) => Promise<T>,
+  maxTries = 200,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const outcome = await prisma.$transaction(async (tx) => {
-      const [row] = await tx.$queryRaw<Array<{ locked: boolean }>>`SELECT pg_try_advisory_xact_lock(hashtextextended(${`trainpod-user:${userId}`}::text, 0)) AS locked`;
+      const [row] = await tx.$queryRaw<
+        Array<{ locked: boolean }>
+      >`SELECT pg_try_advisory_xact_lock(hashtextextended(${`trainpod-user:${userId}`}::text, 0)) AS locked`;
       return row?.locked ? { value: await fn(tx) } : null;
     });
     if (outcome) return outcome.value;
-    if (attempt >= maxTries) throw new AppError("CONFLICT", "this user's spend is being decided by another request; try again", { retryable: true });
+    if (attempt >= maxTries)
+      throw new AppError("CONFLICT", "this user's spend is being decided by another request; try again", {
+        retryable: true,
+      });
     await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * Math.min(100, 10 * attempt)));
   }
 }

@@ -23,8 +23,14 @@ export function spendSettingsFromEnv(env: Env): SpendSettings {
     onExceed: env.BUDGET_ON_EXCEED,
     maxLiveDeployments: env.USER_MAX_LIVE_DEPLOYMENTS,
     maxGpus: env.USER_MAX_GPUS,
-    allowedImages: env.ALLOWED_IMAGES.split(",").map((p) => p.trim()).filter((p) => p !== ""),
-    caps: { maxGpuCount: env.MAX_GPU_COUNT, maxRuntimeMinutes: env.MAX_RUNTIME_MINUTES, maxCostMicros: usdToMicros(env.MAX_COST_USD_PER_DEPLOYMENT) },
+    allowedImages: env.ALLOWED_IMAGES.split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== ""),
+    caps: {
+      maxGpuCount: env.MAX_GPU_COUNT,
+      maxRuntimeMinutes: env.MAX_RUNTIME_MINUTES,
+      maxCostMicros: usdToMicros(env.MAX_COST_USD_PER_DEPLOYMENT),
+    },
   };
 }
 

@@ -8,7 +8,13 @@ export interface UserSpendView {
   userId: string;
   email: string;
   /** the user's limits (their overrides over the defaults); budget "0.000000": none */
-  limits: { monthlyBudgetUsd: string; onExceed: "block" | "stop"; maxLiveDeployments: number; maxGpus: number; allowedImages: string[] };
+  limits: {
+    monthlyBudgetUsd: string;
+    onExceed: "block" | "stop";
+    maxLiveDeployments: number;
+    maxGpus: number;
+    allowedImages: string[];
+  };
   /** which limits are this user's own (the rest are the defaults) */
   overrides: string[];
   month: string;
@@ -22,7 +28,17 @@ export interface UserSpendView {
 /** Spend against limit per user this month: every user with limits or a deployment this month, biggest spender first. */
 export async function spendReport(prisma: PrismaClient, settings: SpendSettings, now: Date): Promise<UserSpendView[]> {
   const start = monthStart(now);
-  const rows = await prisma.$queryRaw<Array<{ userId: string; email: string; spent: bigint; remaining: bigint; live: bigint; gpus: bigint; waiting: bigint }>>`
+  const rows = await prisma.$queryRaw<
+    Array<{
+      userId: string;
+      email: string;
+      spent: bigint;
+      remaining: bigint;
+      live: bigint;
+      gpus: bigint;
+      waiting: bigint;
+    }>
+  >`
     SELECT u."id" AS "userId", u."email",
       COALESCE(SUM(COALESCE(d."costMicros", 0)), 0)::bigint AS spent,
       COALESCE(SUM(GREATEST(d."maxCostMicros" - COALESCE(d."costMicros", 0), 0)) FILTER (WHERE d."status" IN ('QUEUED', 'PROVISIONING', 'RUNNING')), 0)::bigint AS remaining,
@@ -36,14 +52,25 @@ export async function spendReport(prisma: PrismaClient, settings: SpendSettings,
     GROUP BY u."id", u."email"
     ORDER BY spent DESC, u."email"
     LIMIT 1000`;
-  const overrides = new Map((await prisma.userLimits.findMany({ where: { userId: { in: rows.map((r) => r.userId) } } })).map((l) => [l.userId, l]));
+  const overrides = new Map(
+    (await prisma.userLimits.findMany({ where: { userId: { in: rows.map((r) => r.userId) } } })).map((l) => [
+      l.userId,
+      l,
+    ]),
+  );
   return rows.map((r) => {
     const own = overrides.get(r.userId) ?? null;
     const limits = effectiveLimitsOf(settings, own);
     return {
       userId: r.userId,
       email: r.email,
-      limits: { monthlyBudgetUsd: microsToUsd(limits.monthlyBudgetMicros), onExceed: limits.onExceed, maxLiveDeployments: limits.maxLiveDeployments, maxGpus: limits.maxGpus, allowedImages: limits.allowedImages },
+      limits: {
+        monthlyBudgetUsd: microsToUsd(limits.monthlyBudgetMicros),
+        onExceed: limits.onExceed,
+        maxLiveDeployments: limits.maxLiveDeployments,
+        maxGpus: limits.maxGpus,
+        allowedImages: limits.allowedImages,
+      },
       overrides: overridesOf(own),
       month: start.toISOString().slice(0, 7),
       spentUsd: microsToUsd(BigInt(r.spent)),
@@ -55,7 +82,15 @@ export async function spendReport(prisma: PrismaClient, settings: SpendSettings,
   });
 }
 
-function overridesOf(own: { monthlyBudgetMicros: bigint | null; onExceed: unknown; maxLiveDeployments: number | null; maxGpus: number | null; extraImages: string[] } | null): string[] {
+function overridesOf(
+  own: {
+    monthlyBudgetMicros: bigint | null;
+    onExceed: unknown;
+    maxLiveDeployments: number | null;
+    maxGpus: number | null;
+    extraImages: string[];
+  } | null,
+): string[] {
   if (!own) return [];
   const set: string[] = [];
   if (own.monthlyBudgetMicros !== null) set.push("monthlyBudgetUsd");
@@ -68,13 +103,22 @@ function overridesOf(own: { monthlyBudgetMicros: bigint | null; onExceed: unknow
 
 /** One user's own view: their limits and this month's spend (GET /v1/spend). */
 export async function ownSpend(prisma: PrismaClient, settings: SpendSettings, userId: string, now: Date) {
-  const [row, spend] = await Promise.all([prisma.userLimits.findUnique({ where: { userId } }), userSpend(prisma, userId, now)]);
+  const [row, spend] = await Promise.all([
+    prisma.userLimits.findUnique({ where: { userId } }),
+    userSpend(prisma, userId, now),
+  ]);
   const limits = effectiveLimitsOf(settings, row);
   const budget = limits.monthlyBudgetMicros;
   const committed = spend.spentMicros + spend.liveRemainingMicros;
   return {
     month: monthStart(now).toISOString().slice(0, 7),
-    limits: { monthlyBudgetUsd: microsToUsd(budget), onExceed: limits.onExceed, maxLiveDeployments: limits.maxLiveDeployments, maxGpus: limits.maxGpus, allowedImages: limits.allowedImages },
+    limits: {
+      monthlyBudgetUsd: microsToUsd(budget),
+      onExceed: limits.onExceed,
+      maxLiveDeployments: limits.maxLiveDeployments,
+      maxGpus: limits.maxGpus,
+      allowedImages: limits.allowedImages,
+    },
     spentUsd: microsToUsd(spend.spentMicros),
     liveRemainingUsd: microsToUsd(spend.liveRemainingMicros),
     /** what a new deployment's maxCostUsd may be at most now; null: no budget */

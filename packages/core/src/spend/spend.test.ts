@@ -13,8 +13,20 @@ const settings: SpendSettings = {
   allowedImages: ["runpod/*"],
   caps: { maxGpuCount: 8, maxRuntimeMinutes: 600, maxCostMicros: 50_000_000n },
 };
-const spend = (spentMicros: bigint, liveRemainingMicros: bigint) => ({ spentMicros, liveRemainingMicros, liveDeployments: 1, holdingPods: 1, gpusInUse: 1 });
-const request = (over: Record<string, unknown> = {}) => deploymentRequestSchema.parse({ datasetId: "0b6f4a52-8d0e-4b8e-9a53-3f1f1f6a2c11", baseModel: "m", gpuTypeIds: ["NVIDIA A40"], ...over });
+const spend = (spentMicros: bigint, liveRemainingMicros: bigint) => ({
+  spentMicros,
+  liveRemainingMicros,
+  liveDeployments: 1,
+  holdingPods: 1,
+  gpusInUse: 1,
+});
+const request = (over: Record<string, unknown> = {}) =>
+  deploymentRequestSchema.parse({
+    datasetId: "0b6f4a52-8d0e-4b8e-9a53-3f1f1f6a2c11",
+    baseModel: "m",
+    gpuTypeIds: ["NVIDIA A40"],
+    ...over,
+  });
 
 describe("budgets", () => {
   it("a request fits while spent + live worst case + asked stays within the budget; the figures say by how much it does not", () => {
@@ -31,9 +43,25 @@ describe("budgets", () => {
   });
 
   it("a budget of 0 is no limit; an admin's override wins over the default, null keeps the default", () => {
-    expect(overBudget({ ...effectiveLimitsOf(settings, null), monthlyBudgetMicros: 0n }, spend(10n ** 15n, 0n), 10n ** 12n)).toBeNull();
-    const row = { userId: "u", monthlyBudgetMicros: 5n, onExceed: "STOP" as const, maxLiveDeployments: null, maxGpus: 1, extraImages: ["myorg/*"], updatedAt: new Date() };
-    expect(effectiveLimitsOf(settings, row)).toEqual({ monthlyBudgetMicros: 5n, onExceed: "stop", maxLiveDeployments: 2, maxGpus: 1, allowedImages: ["runpod/*", "myorg/*"] });
+    expect(
+      overBudget({ ...effectiveLimitsOf(settings, null), monthlyBudgetMicros: 0n }, spend(10n ** 15n, 0n), 10n ** 12n),
+    ).toBeNull();
+    const row = {
+      userId: "u",
+      monthlyBudgetMicros: 5n,
+      onExceed: "STOP" as const,
+      maxLiveDeployments: null,
+      maxGpus: 1,
+      extraImages: ["myorg/*"],
+      updatedAt: new Date(),
+    };
+    expect(effectiveLimitsOf(settings, row)).toEqual({
+      monthlyBudgetMicros: 5n,
+      onExceed: "stop",
+      maxLiveDeployments: 2,
+      maxGpus: 1,
+      allowedImages: ["runpod/*", "myorg/*"],
+    });
   });
 
   it("the month starts at 00:00 UTC on the 1st", () => {
@@ -57,7 +85,11 @@ describe("images and caps", () => {
 
   it("every ceiling is a problem with the limit in its message; the user's GPU limit lowers MAX_GPU_COUNT", () => {
     const limits = { ...effectiveLimitsOf(settings, null), maxGpus: 2 };
-    const problems = checkSpendRules(request({ gpuCount: 3, maxRuntimeMinutes: 601, maxCostUsd: "50.000001", image: "evil/x:1" }), settings, limits);
+    const problems = checkSpendRules(
+      request({ gpuCount: 3, maxRuntimeMinutes: 601, maxCostUsd: "50.000001", image: "evil/x:1" }),
+      settings,
+      limits,
+    );
     expect(problems.map((p) => [p.code, p.message])).toEqual([
       ["GPU_COUNT_OVER_LIMIT", "gpuCount 3 is over the limit of 2"],
       ["RUNTIME_OVER_LIMIT", "maxRuntimeMinutes 601 is over the limit of 600"],

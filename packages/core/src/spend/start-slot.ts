@@ -17,17 +17,30 @@ type Tx = Prisma.TransactionClient;
  * A start claims the slot (podRequestedAt); a wait is marked once (slotWaitSince + a `waiting` event) and the
  * monitor wakes the oldest waiting deployment of each user every tick.
  */
-export async function claimStart(deps: { prisma: PrismaClient; clock: Clock; spend: SpendSettings }, d: Deployment): Promise<StartDecision> {
+export async function claimStart(
+  deps: { prisma: PrismaClient; clock: Clock; spend: SpendSettings },
+  d: Deployment,
+): Promise<StartDecision> {
   return withUserLock(deps.prisma, d.userId, async (tx): Promise<StartDecision> => {
     // read once the lock is held: the claim's time is when the slot was free, not when it was first asked for
     const now = deps.clock.now();
     const limits = await effectiveLimits(tx, deps.spend, d.userId);
     const spend = await userSpend(tx, d.userId, now);
     if (limits.monthlyBudgetMicros > 0n && spend.spentMicros >= limits.monthlyBudgetMicros) {
-      return { start: false, reason: "budget", message: `the monthly budget of ${microsToUsd(limits.monthlyBudgetMicros)} USD is spent (${microsToUsd(spend.spentMicros)} USD this month): no new run starts` };
+      return {
+        start: false,
+        reason: "budget",
+        message: `the monthly budget of ${microsToUsd(limits.monthlyBudgetMicros)} USD is spent (${microsToUsd(spend.spentMicros)} USD this month): no new run starts`,
+      };
     }
     const ahead = await tx.deployment.count({
-      where: { userId: d.userId, status: "QUEUED", podRequestedAt: null, id: { not: d.id }, OR: [{ createdAt: { lt: d.createdAt } }, { createdAt: d.createdAt, id: { lt: d.id } }] },
+      where: {
+        userId: d.userId,
+        status: "QUEUED",
+        podRequestedAt: null,
+        id: { not: d.id },
+        OR: [{ createdAt: { lt: d.createdAt } }, { createdAt: d.createdAt, id: { lt: d.id } }],
+      },
     });
     const podsFull = limits.maxLiveDeployments > 0 && spend.holdingPods + 1 > limits.maxLiveDeployments;
     const gpusFull = limits.maxGpus > 0 && spend.gpusInUse + d.gpuCount > limits.maxGpus;
@@ -41,11 +54,22 @@ export async function claimStart(deps: { prisma: PrismaClient; clock: Clock; spe
       await markWaiting(tx, d, now, message);
       return { start: false, reason: "slot", message };
     }
-    const { count } = await tx.deployment.updateMany({ where: { id: d.id, status: "QUEUED", podId: null, podRequestedAt: null }, data: { podRequestedAt: now, slotWaitSince: null } });
-    if (count !== 1) throw new AppError("CONFLICT", `deployment ${d.id} is being deployed by another run`, { retryable: true });
+    const { count } = await tx.deployment.updateMany({
+      where: { id: d.id, status: "QUEUED", podId: null, podRequestedAt: null },
+      data: { podRequestedAt: now, slotWaitSince: null },
+    });
+    if (count !== 1)
+      throw new AppError("CONFLICT", `deployment ${d.id} is being deployed by another run`, { retryable: true });
     if (d.slotWaitSince !== null) {
       const waited = Math.round((now.getTime() - d.slotWaitSince.getTime()) / 1000);
-      await tx.deploymentEvent.create({ data: { deploymentId: d.id, type: "slot_acquired", message: `a slot is free after ${waited} s of waiting`, data: { waitedSeconds: waited } } });
+      await tx.deploymentEvent.create({
+        data: {
+          deploymentId: d.id,
+          type: "slot_acquired",
+          message: `a slot is free after ${waited} s of waiting`,
+          data: { waitedSeconds: waited },
+        },
+      });
     }
     return { start: true };
   });
@@ -53,7 +77,10 @@ export async function claimStart(deps: { prisma: PrismaClient; clock: Clock; spe
 
 /** The first wait of a deployment: slotWaitSince and one `waiting` event (later waits change nothing). */
 async function markWaiting(tx: Tx, d: Deployment, now: Date, message: string): Promise<void> {
-  const { count } = await tx.deployment.updateMany({ where: { id: d.id, status: "QUEUED", slotWaitSince: null }, data: { slotWaitSince: now } });
+  const { count } = await tx.deployment.updateMany({
+    where: { id: d.id, status: "QUEUED", slotWaitSince: null },
+    data: { slotWaitSince: now },
+  });
   if (count === 1) await tx.deploymentEvent.create({ data: { deploymentId: d.id, type: "waiting", message } });
 }
 

@@ -38,8 +38,14 @@ export type UserLimitsInput = z.infer<typeof userLimitsInputSchema>;
 export async function setUserLimits(prisma: PrismaClient, userId: string, body: unknown): Promise<UserLimits> {
   const input = userLimitsInputSchema.parse(body);
   const data = {
-    ...(input.monthlyBudgetUsd !== undefined ? { monthlyBudgetMicros: input.monthlyBudgetUsd === null ? null : usdToMicros(String(input.monthlyBudgetUsd)) } : {}),
-    ...(input.onExceed !== undefined ? { onExceed: input.onExceed === null ? null : input.onExceed === "stop" ? ("STOP" as const) : ("BLOCK" as const) } : {}),
+    ...(input.monthlyBudgetUsd !== undefined
+      ? { monthlyBudgetMicros: input.monthlyBudgetUsd === null ? null : usdToMicros(String(input.monthlyBudgetUsd)) }
+      : {}),
+    ...(input.onExceed !== undefined
+      ? {
+          onExceed: input.onExceed === null ? null : input.onExceed === "stop" ? ("STOP" as const) : ("BLOCK" as const),
+        }
+      : {}),
     ...(input.maxLiveDeployments !== undefined ? { maxLiveDeployments: input.maxLiveDeployments } : {}),
     ...(input.maxGpus !== undefined ? { maxGpus: input.maxGpus } : {}),
     ...(input.extraImages !== undefined ? { extraImages: input.extraImages } : {}),

@@ -4,7 +4,10 @@ const DAY_MS = 24 * 3600_000;
 /** The longest window one /v1/stats call may cover. */
 export const MAX_STATS_WINDOW_DAYS = 3 * 366;
 
-const instant = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((v) => new Date(v));
+const instant = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .transform((v) => new Date(v));
 
 /** The query of GET /v1/stats: a time window over deployments' createdAt, and the period of the cost series. */
 export const statsQuerySchema = z
@@ -28,7 +31,8 @@ export function parseStatsQuery(query: unknown, now: Date): StatsWindow {
   const from = q.from ?? new Date(to.getTime() - 30 * DAY_MS);
   const issues: string[] = [];
   if (from.getTime() >= to.getTime()) issues.push("from must be before to");
-  if (to.getTime() - from.getTime() > MAX_STATS_WINDOW_DAYS * DAY_MS) issues.push(`the window may cover at most ${MAX_STATS_WINDOW_DAYS} days`);
+  if (to.getTime() - from.getTime() > MAX_STATS_WINDOW_DAYS * DAY_MS)
+    issues.push(`the window may cover at most ${MAX_STATS_WINDOW_DAYS} days`);
   if (issues.length > 0) {
     throw new z.ZodError(issues.map((message) => ({ code: "custom", message, path: ["from"], input: query })));
   }

@@ -8,16 +8,51 @@ import type { StatsWindow } from "./params";
  * each is a real deployment's cost, never a float.
  */
 
-export interface StatusCountRow { status: string; n: number }
-export interface FailedCostRow { period: Date | null; n: number; total: bigint; mean: bigint; p50: bigint; p95: bigint }
-export interface SetupTimeRow { running_n: number; running_ms: bigint[] | null; training_n: number; training_ms: bigint[] | null }
-export interface RuntimeRow { status: string; n: number; avg_seconds: number; total_seconds: bigint }
-export interface FailureReasonRow { reason: string; n: number; cost: bigint }
-export interface RetriesRow {
-  deployments: number; deploy_attempts: bigint; deploy_retried: number;
-  terminate_attempts: bigint; terminate_retried: number; capacity_waits: bigint; capacity_waited: number;
+export interface StatusCountRow {
+  status: string;
+  n: number;
 }
-export interface TokensRow { minted: number; used: number; expired_unused: number; active: number; revoked_unused: number }
+export interface FailedCostRow {
+  period: Date | null;
+  n: number;
+  total: bigint;
+  mean: bigint;
+  p50: bigint;
+  p95: bigint;
+}
+export interface SetupTimeRow {
+  running_n: number;
+  running_ms: bigint[] | null;
+  training_n: number;
+  training_ms: bigint[] | null;
+}
+export interface RuntimeRow {
+  status: string;
+  n: number;
+  avg_seconds: number;
+  total_seconds: bigint;
+}
+export interface FailureReasonRow {
+  reason: string;
+  n: number;
+  cost: bigint;
+}
+export interface RetriesRow {
+  deployments: number;
+  deploy_attempts: bigint;
+  deploy_retried: number;
+  terminate_attempts: bigint;
+  terminate_retried: number;
+  capacity_waits: bigint;
+  capacity_waited: number;
+}
+export interface TokensRow {
+  minted: number;
+  used: number;
+  expired_unused: number;
+  active: number;
+  revoked_unused: number;
+}
 
 /** The percentiles reported for setup times, in the order of the arrays the query returns. */
 export const SETUP_PERCENTILES = [0.5, 0.9, 0.95, 0.99] as const;
@@ -89,10 +124,20 @@ export function tokenUsage(prisma: PrismaClient, w: StatsWindow, now: Date): Pro
     FROM "DatasetDownloadToken" WHERE "createdAt" >= ${w.from} AND "createdAt" < ${w.to}`;
 }
 
-export interface BillingRow { n: number; ours: bigint; runpod: bigint; over_threshold: number; unread: number }
+export interface BillingRow {
+  n: number;
+  ours: bigint;
+  runpod: bigint;
+  over_threshold: number;
+  unread: number;
+}
 
 /** Closed deployments whose RunPod bill was read: our computed cost beside RunPod's, and how many differ by more than the threshold. */
-export function billingReconciliation(prisma: PrismaClient, w: StatsWindow, thresholdMicros: bigint): Promise<BillingRow[]> {
+export function billingReconciliation(
+  prisma: PrismaClient,
+  w: StatsWindow,
+  thresholdMicros: bigint,
+): Promise<BillingRow[]> {
   return prisma.$queryRaw<BillingRow[]>`
     SELECT (count(*) FILTER (WHERE "runpodBilledAt" IS NOT NULL))::int AS n,
            coalesce(sum("costMicros") FILTER (WHERE "runpodBilledAt" IS NOT NULL), 0)::bigint AS ours,

@@ -47,13 +47,20 @@ export async function statsReport(prisma: PrismaClient, w: StatsWindow, now: Dat
     deployments: { total: status.reduce((a, x) => a + x.n, 0), byStatus, successRate: successRate(byStatus) },
     failedCost: {
       ...costFigures(total),
-      byPeriod: cost.filter((x) => x.period !== null).map((x) => ({ period: (x.period as Date).toISOString(), ...costFigures(x) })),
+      byPeriod: cost
+        .filter((x) => x.period !== null)
+        .map((x) => ({ period: (x.period as Date).toISOString(), ...costFigures(x) })),
     },
     setupSeconds: {
       createdToRunning: percentiles(s?.running_n ?? 0, s?.running_ms ?? null),
       createdToTrainingStarted: percentiles(s?.training_n ?? 0, s?.training_ms ?? null),
     },
-    runtimeByStatus: runtime.map((x) => ({ status: x.status, count: x.n, avgSeconds: x.avg_seconds, totalSeconds: Number(x.total_seconds) })),
+    runtimeByStatus: runtime.map((x) => ({
+      status: x.status,
+      count: x.n,
+      avgSeconds: x.avg_seconds,
+      totalSeconds: Number(x.total_seconds),
+    })),
     failureReasons: reasons.map((x) => ({ reason: x.reason, count: x.n, costUsd: money(x.cost) })),
     retries: {
       deployAttempts: Number(r?.deploy_attempts ?? 0n),
@@ -74,7 +81,13 @@ export async function statsReport(prisma: PrismaClient, w: StatsWindow, now: Dat
       /** closed with a pod, RunPod's bill not read yet (billing lags) */
       notReadYet: b?.unread ?? 0,
     },
-    tokens: { minted: t?.minted ?? 0, used: t?.used ?? 0, expiredUnused: t?.expired_unused ?? 0, active: t?.active ?? 0, revokedUnused: t?.revoked_unused ?? 0 },
+    tokens: {
+      minted: t?.minted ?? 0,
+      used: t?.used ?? 0,
+      expiredUnused: t?.expired_unused ?? 0,
+      active: t?.active ?? 0,
+      revokedUnused: t?.revoked_unused ?? 0,
+    },
   };
 }
 

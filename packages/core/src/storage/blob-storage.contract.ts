@@ -97,9 +97,12 @@ export function describeBlobStorageContract(name: string, open: () => Promise<Co
 
     it("a put replaces the object; an async iterable is a body too", async () => {
       await storage.put("a.txt", Readable.from([Buffer.from("first version")]));
-      const again = await storage.put("a.txt", (async function* () {
-        yield Buffer.from("second");
-      })());
+      const again = await storage.put(
+        "a.txt",
+        (async function* () {
+          yield Buffer.from("second");
+        })(),
+      );
       expect(again.sizeBytes).toBe(6);
       expect((await readAll((await storage.get("a.txt")).stream)).toString()).toBe("second");
     });
@@ -134,22 +137,30 @@ export function describeBlobStorageContract(name: string, open: () => Promise<Co
     it.each([
       ["small (one request)", 600, 1000],
       ["big (past a part)", 4 * MiB, 10 * MiB],
-    ])("an oversized put, %s, is PAYLOAD_TOO_LARGE and keeps nothing", async (_what, chunkBytes, maxBytes) => {
-      const chunks = [randomBytes(chunkBytes), randomBytes(chunkBytes), randomBytes(chunkBytes)];
-      const put = storage.put("datasets/u1/big.jsonl", Readable.from(chunks), { maxBytes });
-      expect(await errorCode(put)).toBe("PAYLOAD_TOO_LARGE");
-      expect(await store.leftovers()).toEqual([]);
-    }, 60_000);
+    ])(
+      "an oversized put, %s, is PAYLOAD_TOO_LARGE and keeps nothing",
+      async (_what, chunkBytes, maxBytes) => {
+        const chunks = [randomBytes(chunkBytes), randomBytes(chunkBytes), randomBytes(chunkBytes)];
+        const put = storage.put("datasets/u1/big.jsonl", Readable.from(chunks), { maxBytes });
+        expect(await errorCode(put)).toBe("PAYLOAD_TOO_LARGE");
+        expect(await store.leftovers()).toEqual([]);
+      },
+      60_000,
+    );
 
     it.each([
       ["after a few bytes", 100],
       ["past a part", 6 * MiB],
-    ])("a source that fails %s keeps nothing, and the object there stays as it was", async (_what, bytes) => {
-      await storage.put("datasets/u1/f.jsonl", Readable.from([Buffer.from("the old one")]));
-      await expect(storage.put("datasets/u1/f.jsonl", failingAfter(bytes))).rejects.toThrow("client went away");
-      expect(await store.leftovers()).toEqual(["datasets/u1/f.jsonl"]);
-      expect((await readAll((await storage.get("datasets/u1/f.jsonl")).stream)).toString()).toBe("the old one");
-    }, 60_000);
+    ])(
+      "a source that fails %s keeps nothing, and the object there stays as it was",
+      async (_what, bytes) => {
+        await storage.put("datasets/u1/f.jsonl", Readable.from([Buffer.from("the old one")]));
+        await expect(storage.put("datasets/u1/f.jsonl", failingAfter(bytes))).rejects.toThrow("client went away");
+        expect(await store.leftovers()).toEqual(["datasets/u1/f.jsonl"]);
+        expect((await readAll((await storage.get("datasets/u1/f.jsonl")).stream)).toString()).toBe("the old one");
+      },
+      60_000,
+    );
 
     it.each(UNSAFE_KEYS)("refuses a %s key on every operation (VALIDATION_FAILED)", async (_what, key) => {
       expect(await errorCode(storage.get(key))).toBe("VALIDATION_FAILED");

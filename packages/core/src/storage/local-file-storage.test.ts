@@ -55,8 +55,12 @@ describe("LocalFileStorage", () => {
     expect(await errorCode(storage.get("link.txt"))).toBe("VALIDATION_FAILED");
     expect(await errorCode(storage.get("dirlink/secret.txt"))).toBe("VALIDATION_FAILED");
     expect(await errorCode(storage.delete("dirlink/secret.txt"))).toBe("VALIDATION_FAILED");
-    expect(await errorCode(storage.put("dirlink/new.txt", Readable.from([Buffer.from("x")])))).toBe("VALIDATION_FAILED");
-    expect(await errorCode(storage.put("dirlink/deeper/new.txt", Readable.from([Buffer.from("x")])))).toBe("VALIDATION_FAILED");
+    expect(await errorCode(storage.put("dirlink/new.txt", Readable.from([Buffer.from("x")])))).toBe(
+      "VALIDATION_FAILED",
+    );
+    expect(await errorCode(storage.put("dirlink/deeper/new.txt", Readable.from([Buffer.from("x")])))).toBe(
+      "VALIDATION_FAILED",
+    );
     expect(readdirSync(outside)).toEqual(["secret.txt"]);
   });
 

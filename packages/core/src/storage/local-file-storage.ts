@@ -122,9 +122,11 @@ export class LocalFileStorage implements BlobStorage {
       const st = await handle.stat();
       if (!st.isFile()) throw notFound();
       const start = options.start ?? 0;
-      if (!Number.isInteger(start) || start < 0 || start > st.size) throw new AppError("VALIDATION_FAILED", "start is outside the object");
+      if (!Number.isInteger(start) || start < 0 || start > st.size)
+        throw new AppError("VALIDATION_FAILED", "start is outside the object");
       const end = options.end;
-      if (end !== undefined && (!Number.isInteger(end) || end < start)) throw new AppError("VALIDATION_FAILED", "end is before start");
+      if (end !== undefined && (!Number.isInteger(end) || end < start))
+        throw new AppError("VALIDATION_FAILED", "end is before start");
       // like an HTTP range, an end past the object stops at its last byte
       const last = end === undefined ? undefined : Math.min(end, st.size - 1);
       if (last !== undefined && last < start) {

@@ -14,7 +14,11 @@ export class MeterStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
-      cb(new AppError("PAYLOAD_TOO_LARGE", `larger than the limit of ${this.maxBytes} bytes`, { details: { maxBytes: this.maxBytes } }));
+      cb(
+        new AppError("PAYLOAD_TOO_LARGE", `larger than the limit of ${this.maxBytes} bytes`, {
+          details: { maxBytes: this.maxBytes },
+        }),
+      );
       return;
     }
     this.hash.update(chunk);

@@ -58,7 +58,10 @@ function totalOfContentRange(contentRange: string | undefined): number | undefin
 function attachment(filename: string): string {
   const fallback = filename.replace(/[^A-Za-z0-9._-]/g, "_") || "download";
   if (fallback === filename) return `attachment; filename="${filename}"`;
-  const exact = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const exact = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return `attachment; filename="${fallback}"; filename*=UTF-8''${exact}`;
 }
 
@@ -125,7 +128,8 @@ export class S3BlobStorage implements BlobStorage, DirectTransfer {
     const Range = start === 0 && end === undefined ? undefined : `bytes=${start}-${end ?? ""}`;
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range }));
-      const sizeBytes = (Range === undefined ? r.ContentLength : totalOfContentRange(r.ContentRange)) ?? r.ContentLength ?? 0;
+      const sizeBytes =
+        (Range === undefined ? r.ContentLength : totalOfContentRange(r.ContentRange)) ?? r.ContentLength ?? 0;
       return { stream: r.Body as Readable, sizeBytes };
     } catch (err) {
       if (s3ErrorName(err) !== "InvalidRange") throw fromS3Error(err, key);
@@ -167,14 +171,22 @@ export class S3BlobStorage implements BlobStorage, DirectTransfer {
     }
     // SigV4 dates are whole seconds: the URL expires expiresInSeconds after this second began
     const signingDate = new Date(Math.floor(Date.now() / 1000) * 1000);
-    return { expiresIn: expiresInSeconds, signingDate, expiresAt: new Date(signingDate.getTime() + expiresInSeconds * 1000) };
+    return {
+      expiresIn: expiresInSeconds,
+      signingDate,
+      expiresAt: new Date(signingDate.getTime() + expiresInSeconds * 1000),
+    };
   }
 
   async presignGet(key: string, options: PresignOptions & { filename?: string }): Promise<PresignedRequest> {
     const Key = this.objectKey(key);
     const ResponseContentDisposition = options.filename === undefined ? undefined : attachment(options.filename);
     const { expiresAt, ...signing } = this.window(options);
-    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key, ResponseContentDisposition }), signing);
+    const url = await getSignedUrl(
+      this.client,
+      new GetObjectCommand({ Bucket: this.bucket, Key, ResponseContentDisposition }),
+      signing,
+    );
     return { method: "GET", url, headers: {}, expiresAt };
   }
 
@@ -186,11 +198,19 @@ export class S3BlobStorage implements BlobStorage, DirectTransfer {
     return base64OfHex(sha256);
   }
 
-  async presignPut(key: string, options: PresignOptions & { sizeBytes: number; sha256: string }): Promise<PresignedRequest> {
+  async presignPut(
+    key: string,
+    options: PresignOptions & { sizeBytes: number; sha256: string },
+  ): Promise<PresignedRequest> {
     const Key = this.objectKey(key);
     const ChecksumSHA256 = this.checkedUpload(options.sizeBytes, options.sha256);
     const { expiresAt, ...signing } = this.window(options);
-    const command = new PutObjectCommand({ Bucket: this.bucket, Key, ContentLength: options.sizeBytes, ChecksumSHA256 });
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key,
+      ContentLength: options.sizeBytes,
+      ChecksumSHA256,
+    });
     const url = await getSignedUrl(this.client, command, { ...signing, ...checksumAsHeader() });
     // both are signed: another size is refused (403), other bytes too (400 BadDigest)
     const headers = { "content-length": String(options.sizeBytes), "x-amz-checksum-sha256": ChecksumSHA256 };
@@ -200,7 +220,9 @@ export class S3BlobStorage implements BlobStorage, DirectTransfer {
   async createMultipartUpload(key: string): Promise<string> {
     const Key = this.objectKey(key);
     try {
-      const r = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ChecksumAlgorithm: "SHA256" }));
+      const r = await this.client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ChecksumAlgorithm: "SHA256" }),
+      );
       if (!r.UploadId) throw new AppError("INTERNAL", "the store answered no upload id");
       return r.UploadId;
     } catch (err) {
@@ -215,7 +237,8 @@ export class S3BlobStorage implements BlobStorage, DirectTransfer {
     options: PresignOptions,
   ): Promise<PresignedRequest> {
     const Key = this.objectKey(key);
-    if (!Number.isInteger(part.partNumber) || part.partNumber < 1 || part.partNumber > 10_000) throw invalid("partNumber must be 1 to 10000");
+    if (!Number.isInteger(part.partNumber) || part.partNumber < 1 || part.partNumber > 10_000)
+      throw invalid("partNumber must be 1 to 10000");
     const ChecksumSHA256 = this.checkedUpload(part.sizeBytes, part.sha256);
     const { expiresAt, ...signing } = this.window(options);
     const command = new UploadPartCommand({
@@ -227,22 +250,36 @@ export class S3BlobStorage implements BlobStorage, DirectTransfer {
       ChecksumSHA256,
     });
     const url = await getSignedUrl(this.client, command, { ...signing, ...checksumAsHeader() });
-    return { method: "PUT", url, headers: { "content-length": String(part.sizeBytes), "x-amz-checksum-sha256": ChecksumSHA256 }, expiresAt };
+    return {
+      method: "PUT",
+      url,
+      headers: { "content-length": String(part.sizeBytes), "x-amz-checksum-sha256": ChecksumSHA256 },
+      expiresAt,
+    };
   }
 
   async completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void> {
     const Key = this.objectKey(key);
     if (parts.length === 0) throw invalid("a multipart upload needs at least one part");
     const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
-    if (sorted.some((p, i) => i > 0 && p.partNumber === sorted[i - 1]?.partNumber)) throw invalid("a part number appears twice");
-    if (sorted.some((p) => p.sha256 !== undefined && !SHA256_HEX.test(p.sha256))) throw invalid("sha256 must be 64 hex digits");
+    if (sorted.some((p, i) => i > 0 && p.partNumber === sorted[i - 1]?.partNumber))
+      throw invalid("a part number appears twice");
+    if (sorted.some((p) => p.sha256 !== undefined && !SHA256_HEX.test(p.sha256)))
+      throw invalid("sha256 must be 64 hex digits");
     const Parts = sorted.map((p) => ({
       PartNumber: p.partNumber,
       ETag: p.etag,
       ...(p.sha256 === undefined ? {} : { ChecksumSHA256: base64OfHex(p.sha256) }),
     }));
     try {
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts } }));
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts },
+        }),
+      );
     } catch (err) {
       throw fromS3Error(err, key);
     }

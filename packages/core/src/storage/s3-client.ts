@@ -33,7 +33,9 @@ export function createS3Client(connection: S3Connection): S3Client {
 
 /** The S3 error code of an SDK error (NoSuchKey, NotFound, InvalidRange, ...). */
 export function s3ErrorName(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "name" in err && typeof err.name === "string" ? err.name : undefined;
+  return typeof err === "object" && err !== null && "name" in err && typeof err.name === "string"
+    ? err.name
+    : undefined;
 }
 
 function httpStatus(err: unknown): number | undefined {
@@ -54,10 +56,14 @@ export function fromS3Error(err: unknown, what: string): unknown {
   if (err instanceof AppError) return err;
   const name = s3ErrorName(err);
   if (isS3NotFound(err)) return new AppError("NOT_FOUND", `${what}: not found`, { cause: err });
-  if (name === "EntityTooLarge") return new AppError("PAYLOAD_TOO_LARGE", `${what}: too large for the store`, { cause: err });
+  if (name === "EntityTooLarge")
+    return new AppError("PAYLOAD_TOO_LARGE", `${what}: too large for the store`, { cause: err });
   if (name !== undefined && REFUSED_PARTS.has(name)) {
     const message = err instanceof Error ? err.message : name;
-    return new AppError("UNPROCESSABLE", `${what}: the store refused it (${name}: ${message})`, { cause: err, details: { s3Code: name } });
+    return new AppError("UNPROCESSABLE", `${what}: the store refused it (${name}: ${message})`, {
+      cause: err,
+      details: { s3Code: name },
+    });
   }
   return err;
 }

@@ -14,7 +14,11 @@ const direct = storage.direct;
 const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function send(req: PresignedRequest, body?: Buffer, extra: Record<string, string> = {}): Promise<{ status: number; text: string; etag: string | null }> {
+async function send(
+  req: PresignedRequest,
+  body?: Buffer,
+  extra: Record<string, string> = {},
+): Promise<{ status: number; text: string; etag: string | null }> {
   const res = await fetch(req.url, { method: req.method, headers: { ...req.headers, ...extra }, body });
   return { status: res.status, text: await res.text(), etag: res.headers.get("etag") };
 }
@@ -46,9 +50,15 @@ describe("S3BlobStorage.direct: presigned GET", () => {
 
   it("names the file for the browser when asked (Content-Disposition: attachment)", async () => {
     await storage.put("d1/adapter_model.safetensors", Readable.from([Buffer.from("w")]));
-    const req = await direct.presignGet("d1/adapter_model.safetensors", { expiresInSeconds: 60, filename: "adapter_model.safetensors" });
+    const req = await direct.presignGet("d1/adapter_model.safetensors", {
+      expiresInSeconds: 60,
+      filename: "adapter_model.safetensors",
+    });
     const res = await fetch(req.url);
-    expect([res.status, res.headers.get("content-disposition")]).toEqual([200, 'attachment; filename="adapter_model.safetensors"']);
+    expect([res.status, res.headers.get("content-disposition")]).toEqual([
+      200,
+      'attachment; filename="adapter_model.safetensors"',
+    ]);
     await res.arrayBuffer();
   });
 
@@ -90,7 +100,10 @@ describe("S3BlobStorage.direct: presigned GET", () => {
     expect(bytes).toBeLessThan(file.length);
 
     const rest = await fetch(req.url, { headers: { range: `bytes=${bytes}-` } });
-    expect([rest.status, rest.headers.get("content-range")]).toEqual([206, `bytes ${bytes}-${file.length - 1}/${file.length}`]);
+    expect([rest.status, rest.headers.get("content-range")]).toEqual([
+      206,
+      `bytes ${bytes}-${file.length - 1}/${file.length}`,
+    ]);
     const whole = Buffer.concat([...received, Buffer.from(await rest.arrayBuffer())]);
     expect([whole.length, sha256(whole)]).toEqual([file.length, sha256(file)]);
   });
@@ -100,7 +113,11 @@ describe("S3BlobStorage.direct: presigned PUT", () => {
   const body = Buffer.from('{"base_model":"tiny"}');
 
   it("stores bytes whose sha256 is the signed one; the client sends the signed headers", async () => {
-    const req = await direct.presignPut("d2/adapter_config.json", { expiresInSeconds: 60, sizeBytes: body.length, sha256: sha256(body) });
+    const req = await direct.presignPut("d2/adapter_config.json", {
+      expiresInSeconds: 60,
+      sizeBytes: body.length,
+      sha256: sha256(body),
+    });
     expect(req.method).toBe("PUT");
     expect(req.headers).toEqual({
       "content-length": String(body.length),
@@ -112,7 +129,11 @@ describe("S3BlobStorage.direct: presigned PUT", () => {
   });
 
   it("refuses other bytes of the same size (400 BadDigest) and keeps nothing", async () => {
-    const req = await direct.presignPut("d2/tampered.json", { expiresInSeconds: 60, sizeBytes: body.length, sha256: sha256(body) });
+    const req = await direct.presignPut("d2/tampered.json", {
+      expiresInSeconds: 60,
+      sizeBytes: body.length,
+      sha256: sha256(body),
+    });
     const other = Buffer.from(body.toString().replace("tiny", "TINY"));
     const res = await send(req, other);
     expect(res.status).toBe(400);
@@ -121,7 +142,11 @@ describe("S3BlobStorage.direct: presigned PUT", () => {
   });
 
   it("refuses a body of another size (403: Content-Length is signed) and keeps nothing", async () => {
-    const req = await direct.presignPut("d2/longer.json", { expiresInSeconds: 60, sizeBytes: body.length, sha256: sha256(body) });
+    const req = await direct.presignPut("d2/longer.json", {
+      expiresInSeconds: 60,
+      sizeBytes: body.length,
+      sha256: sha256(body),
+    });
     const longer = Buffer.concat([body, Buffer.from(" ")]);
     const res = await send(req, longer, { "content-length": String(longer.length) });
     expect(res.status).toBe(403);

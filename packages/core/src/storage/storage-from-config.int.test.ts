@@ -15,8 +15,14 @@ describe("createBlobStorage", () => {
     const config = loadConfig({ DATASET_DIR: "/srv/tp/datasets", ARTIFACT_DIR: "/srv/tp/artifacts" });
     const datasets = createBlobStorage(config, "datasets");
     const artifacts = createBlobStorage(config, "artifacts");
-    expect([datasets instanceof LocalFileStorage, (datasets as LocalFileStorage).root]).toEqual([true, path.resolve("/srv/tp/datasets")]);
-    expect([artifacts instanceof LocalFileStorage, (artifacts as LocalFileStorage).root]).toEqual([true, path.resolve("/srv/tp/artifacts")]);
+    expect([datasets instanceof LocalFileStorage, (datasets as LocalFileStorage).root]).toEqual([
+      true,
+      path.resolve("/srv/tp/datasets"),
+    ]);
+    expect([artifacts instanceof LocalFileStorage, (artifacts as LocalFileStorage).root]).toEqual([
+      true,
+      path.resolve("/srv/tp/artifacts"),
+    ]);
     expect(datasets.direct).toBeUndefined();
   });
 
@@ -34,7 +40,9 @@ describe("createBlobStorage", () => {
       const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: "artifacts/d1/adapter.bin" }));
       expect(head.ContentLength).toBe(7);
       expect(await datasets.stat("d1/adapter.bin")).toBeNull();
-      const req = await artifacts.direct?.presignGet("d1/adapter.bin", { expiresInSeconds: config.env.S3_PRESIGN_SECONDS });
+      const req = await artifacts.direct?.presignGet("d1/adapter.bin", {
+        expiresInSeconds: config.env.S3_PRESIGN_SECONDS,
+      });
       expect(req?.url.startsWith(`${s3.endpoint}/${s3.bucket}/artifacts/d1/adapter.bin?`)).toBe(true); // path-style
       expect((await readAll((await artifacts.get("d1/adapter.bin")).stream)).toString()).toBe("weights");
     });

@@ -9,8 +9,17 @@ export function parseLastEventId(value: unknown): bigint | null {
 }
 
 /** The deployment's events with an id above `afterId`, oldest first, at most `limit`. */
-export async function eventsAfter(prisma: PrismaClient, deploymentId: string, afterId: bigint, limit = 200): Promise<DeploymentEvent[]> {
-  return prisma.deploymentEvent.findMany({ where: { deploymentId, id: { gt: afterId } }, orderBy: { id: "asc" }, take: limit });
+export async function eventsAfter(
+  prisma: PrismaClient,
+  deploymentId: string,
+  afterId: bigint,
+  limit = 200,
+): Promise<DeploymentEvent[]> {
+  return prisma.deploymentEvent.findMany({
+    where: { deploymentId, id: { gt: afterId } },
+    orderBy: { id: "asc" },
+    take: limit,
+  });
 }
 
 /**

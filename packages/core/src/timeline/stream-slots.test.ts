@@ -15,7 +15,10 @@ describe("StreamSlots", () => {
     const slots = new StreamSlots({ perUser: 2, total: 10 });
     const first = slots.acquire("alice");
     slots.acquire("alice");
-    expect(refusal(() => slots.acquire("alice"))).toEqual({ code: "RATE_LIMITED", details: { limit: 2, scope: "user" } });
+    expect(refusal(() => slots.acquire("alice"))).toEqual({
+      code: "RATE_LIMITED",
+      details: { limit: 2, scope: "user" },
+    });
     expect(refusal(() => slots.acquire("bob"))).toBe("acquired");
     first();
     expect(refusal(() => slots.acquire("alice"))).toBe("acquired");
@@ -26,7 +29,10 @@ describe("StreamSlots", () => {
     const slots = new StreamSlots({ perUser: 5, total: 2 });
     slots.acquire("alice");
     const bob = slots.acquire("bob");
-    expect(refusal(() => slots.acquire("carol"))).toEqual({ code: "RATE_LIMITED", details: { limit: 2, scope: "server" } });
+    expect(refusal(() => slots.acquire("carol"))).toEqual({
+      code: "RATE_LIMITED",
+      details: { limit: 2, scope: "server" },
+    });
     bob();
     expect(refusal(() => slots.acquire("carol"))).toBe("acquired");
   });
@@ -38,6 +44,9 @@ describe("StreamSlots", () => {
     release();
     expect(slots.size).toBe(0);
     slots.acquire("alice");
-    expect(refusal(() => slots.acquire("bob"))).toEqual({ code: "RATE_LIMITED", details: { limit: 1, scope: "server" } });
+    expect(refusal(() => slots.acquire("bob"))).toEqual({
+      code: "RATE_LIMITED",
+      details: { limit: 1, scope: "server" },
+    });
   });
 });

@@ -34,10 +34,16 @@ export class StreamSlots {
   acquire(userId: string): () => void {
     const mine = this.byUser.get(userId) ?? 0;
     if (mine >= this.limits.perUser) {
-      throw new AppError("RATE_LIMITED", `at most ${this.limits.perUser} open event streams per user`, { retryable: true, details: { limit: this.limits.perUser, scope: "user" } });
+      throw new AppError("RATE_LIMITED", `at most ${this.limits.perUser} open event streams per user`, {
+        retryable: true,
+        details: { limit: this.limits.perUser, scope: "user" },
+      });
     }
     if (this.open >= this.limits.total) {
-      throw new AppError("RATE_LIMITED", "too many open event streams on this server, try again shortly", { retryable: true, details: { limit: this.limits.total, scope: "server" } });
+      throw new AppError("RATE_LIMITED", "too many open event streams on this server, try again shortly", {
+        retryable: true,
+        details: { limit: this.limits.total, scope: "server" },
+      });
     }
     this.open += 1;
     this.byUser.set(userId, mine + 1);

@@ -56,11 +56,21 @@ describe("TimelineHub", () => {
     const fromStart = recorder();
     const resumed = recorder();
     const other = recorder();
-    const stops = [hub.subscribe(a.id, 0n, fromStart), hub.subscribe(a.id, a1.id, resumed), hub.subscribe(b.id, 0n, other)];
-    await until("replays", async () => fromStart.types.length === 2 && resumed.types.length === 1 && other.types.length === 1);
+    const stops = [
+      hub.subscribe(a.id, 0n, fromStart),
+      hub.subscribe(a.id, a1.id, resumed),
+      hub.subscribe(b.id, 0n, other),
+    ];
+    await until(
+      "replays",
+      async () => fromStart.types.length === 2 && resumed.types.length === 1 && other.types.length === 1,
+    );
     await recordEvent(db.prisma, b.id, { type: "b2" });
     await recordEvent(db.prisma, a.id, { type: "a3" });
-    await until("new events", async () => other.types.length === 2 && fromStart.types.length === 3 && resumed.types.length === 2);
+    await until(
+      "new events",
+      async () => other.types.length === 2 && fromStart.types.length === 3 && resumed.types.length === 2,
+    );
     expect(fromStart.types).toEqual(["a1", "a2", "a3"]);
     expect(resumed.types).toEqual(["a2", "a3"]);
     expect(other.types).toEqual(["b1", "b2"]);
@@ -106,7 +116,10 @@ describe("TimelineHub", () => {
     hub.subscribe(d.id, 0n, r1);
     hub.subscribe(d.id, 0n, r2);
     hub.close();
-    expect([r1.failed, r2.failed]).toEqual([expect.objectContaining({ retryable: true }), expect.objectContaining({ retryable: true })]);
+    expect([r1.failed, r2.failed]).toEqual([
+      expect.objectContaining({ retryable: true }),
+      expect.objectContaining({ retryable: true }),
+    ]);
     expect(hub.size).toBe(0);
   });
 

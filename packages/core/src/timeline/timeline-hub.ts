@@ -62,7 +62,11 @@ export class TimelineHub {
 
   /** Delivers the deployment's events above `afterId` (at once, then as they come) until its end; returns the unsubscribe. */
   subscribe(deploymentId: string, afterId: bigint, listener: TimelineListener): () => void {
-    const sub = { deploymentId, cursor: new TimelineCursor(this.prisma, deploymentId, afterId, this.now, this.settleMs), listener };
+    const sub = {
+      deploymentId,
+      cursor: new TimelineCursor(this.prisma, deploymentId, afterId, this.now, this.settleMs),
+      listener,
+    };
     this.subs.add(sub);
     this.readSoon();
     return () => void this.subs.delete(sub);
@@ -140,7 +144,9 @@ export class TimelineHub {
   /** Ends the subscriptions whose deployment's timeline is complete, after a last read of their events. */
   private async endCompleted(waiting: Subscription[]): Promise<void> {
     const ids = [...new Set(waiting.map((s) => s.deploymentId))];
-    const found = new Map((await this.prisma.deployment.findMany({ where: { id: { in: ids } } })).map((d) => [d.id, d]));
+    const found = new Map(
+      (await this.prisma.deployment.findMany({ where: { id: { in: ids } } })).map((d) => [d.id, d]),
+    );
     for (const sub of waiting) {
       const d = found.get(sub.deploymentId);
       if (!d) {
