@@ -30,15 +30,13 @@ function limiter(name: string, limit: number, deps: LimiterDeps, extra: Partial<
     // Redis unavailable: answer the request rather than fail it (readiness reports Redis)
     passOnStoreError: true,
     handler: (_req, res, _next, options) => {
-      res
-        .status(options.statusCode)
-        .json({
-          error: {
-            code: "RATE_LIMITED",
-            message: "too many requests; retry after the Retry-After seconds",
-            details: { limit, windowSeconds: WINDOW_MS / 1000 },
-          },
-        });
+      res.status(options.statusCode).json({
+        error: {
+          code: "RATE_LIMITED",
+          message: "too many requests; retry after the Retry-After seconds",
+          details: { limit, windowSeconds: WINDOW_MS / 1000 },
+        },
+      });
     },
     ...extra,
   });

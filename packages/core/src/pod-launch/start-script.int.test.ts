@@ -126,16 +126,14 @@ const api: Server = createServer((req, res) => {
       const declared = artifactDeclarationSchema.safeParse(JSON.parse(data.toString("utf8") || "null"));
       if (!authorized || !declared.success) return res.writeHead(authorized ? 400 : 401).end();
       r.declared.set(declared.data.path, declared.data);
-      return res
-        .writeHead(201, { "content-type": "application/json" })
-        .end(
-          JSON.stringify({
-            path: declared.data.path,
-            mode: "api",
-            partSizeBytes: declared.data.sizeBytes,
-            partCount: 1,
-          }),
-        );
+      return res.writeHead(201, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          path: declared.data.path,
+          mode: "api",
+          partSizeBytes: declared.data.sizeBytes,
+          partCount: 1,
+        }),
+      );
     }
     if (req.method === "PUT" && kind === "runs" && what === "artifacts" && rest.length > 0) {
       const sha256 = createHash("sha256").update(data).digest("hex");
@@ -230,9 +228,7 @@ async function launch(
 }
 
 /** The pod's outcome, with its container log attached to any failure of the assertions that follow. */
-async function outcome(
-  c: Case,
-): Promise<{
+async function outcome(c: Case): Promise<{
   pod: AdminPod;
   r: Run;
   types: string[];
