@@ -21,6 +21,7 @@ import {
   systemClock,
 } from "@trainpod/core";
 import { deployMigrations } from "../scripts/db/migrate";
+import { makeDeployment } from "../test/factories";
 import { databaseUrl, quoteIdent, withAdminClient } from "../test/support/pg-admin";
 
 const sizeMb = Number(process.argv[2] ?? 200);
@@ -92,20 +93,7 @@ async function main(): Promise<void> {
         rowCount: 0,
       },
     });
-    const dep = await prisma.deployment.create({
-      data: {
-        userId: user.id,
-        datasetId: ds.id,
-        baseModel: "m",
-        gpuTypeIds: ["g"],
-        imageName: "i",
-        containerDiskInGb: 1,
-        volumeInGb: 0,
-        maxRuntimeMinutes: 1,
-        maxCostMicros: 1n,
-        setupTimeoutMinutes: 1,
-      },
-    });
+    const dep = await makeDeployment(prisma, { userId: user.id, datasetId: ds.id });
     const file = await storage.resolve(key);
     const mb = put.sizeBytes / (1024 * 1024);
     catMs(file); // warm the page cache for both

@@ -5,6 +5,7 @@
  * into a table of its own and one BullMQ `add`. Only the API runs (no worker): deploy jobs pile up
  * in the queue, and the queue prefix and database are deleted afterwards.
  */
+import type { Cannon } from "./multi-user-cannon";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import http from "node:http";
@@ -28,15 +29,6 @@ import {
 const CONNECTIONS = 50;
 const ROUNDS = QUICK ? 1 : 3;
 const ROUND_SECONDS = QUICK ? 3 : 7; // 3 alternating rounds of 7 s = 21 s of load per target
-
-interface Cannon {
-  ok: number;
-  non2xx: number;
-  errors: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-}
 
 function autocannon(url: string, headers: Record<string, string>, body: string, seconds: number): Promise<Cannon> {
   const args = [
