@@ -2,6 +2,7 @@ import { pipeline } from "node:stream";
 import { Router, type Request, type Response } from "express";
 import {
   AppError,
+  findDeployment,
   deleteArtifacts,
   getOwnDeployment,
   listArtifacts,
@@ -12,16 +13,13 @@ import {
   type PrismaClient,
 } from "@trainpod/core";
 import { currentUserId, requireScreenAccess } from "../http/auth";
+import { pathParam } from "../http/path-param";
 import { parseRange } from "../http/range";
 
 export interface ArtifactRouteDeps {
   prisma: PrismaClient;
   artifacts: ArtifactDeps;
   logger: Logger;
-}
-
-function pathParam(req: Request): string {
-  return ([] as string[]).concat((req.params as Record<string, string | string[]>).path ?? []).join("/");
 }
 
 /**
@@ -50,10 +48,7 @@ export function artifactRoutes(deps: ArtifactRouteDeps): Router {
   });
 
   router.get("/v1/admin/deployments/:id/artifacts", requireScreenAccess, async (req, res) => {
-    const id = String(req.params.id);
-    const deployment = /^[0-9a-f-]{36}$/i.test(id) ? await deps.prisma.deployment.findUnique({ where: { id } }) : null;
-    if (!deployment) throw new AppError("NOT_FOUND", "deployment not found");
-    res.json(await listArtifacts(deps.prisma, deployment));
+    res.json(await listArtifacts(deps.prisma, await findDeployment(deps.prisma, String(req.params.id))));
   });
 
   return router;

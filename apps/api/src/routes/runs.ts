@@ -1,5 +1,6 @@
 import express, { Router, type Request, type RequestHandler } from "express";
 import { bearerToken } from "../http/auth";
+import { pathParam } from "../http/path-param";
 import { markRunAuthenticated } from "../http/security";
 import {
   AppError,
@@ -75,7 +76,7 @@ export function runRoutes(deps: RunRouteDeps): Router {
 
   // the bytes themselves: read by the storage, never by a parser (whatever their content type)
   router.put("/v1/runs/:id/artifacts/*path", async (req, res) => {
-    const rel = ([] as string[]).concat((req.params as Record<string, string | string[]>).path ?? []).join("/");
+    const rel = pathParam(req);
     try {
       res.status(201).json(await storeArtifactThroughApi(deps.artifacts, String(req.params.id), rel, req));
     } catch (err) {

@@ -1,6 +1,7 @@
 import { AppError } from "../errors";
-import type { Deployment } from "../db";
-import { isTerminal, updateWithEvent } from "../deployment/state-machine";
+import type { Artifact, Deployment } from "../db";
+import { isTerminal, TERMINAL_STATUSES, updateWithEvent } from "../deployment/state-machine";
+import type { BlobStorage } from "../storage";
 import type { ArtifactDeps } from "./deps";
 
 export type ArtifactDeletion = "owner" | "retention";
@@ -28,9 +29,7 @@ export async function deleteArtifacts(
   const rows = await deps.prisma.artifact.findMany({ where: { deploymentId: deployment.id } });
   if (rows.length === 0) return { files: 0, bytes: 0 };
   for (const row of rows) {
-    if (row.uploadId && deps.storage.direct)
-      await deps.storage.direct.abortMultipartUpload(row.storageKey, row.uploadId);
-    await deps.storage.delete(row.storageKey);
+    await removeObject(deps.storage, row);
   }
   const stored = rows.filter((r) => r.status === "STORED");
   const result = { files: stored.length, bytes: stored.reduce((sum, r) => sum + Number(r.sizeBytes), 0) };
@@ -64,7 +63,7 @@ export async function sweepArtifactRetention(
     where: {
       status: "STORED",
       uploadedAt: { lt: cutoff },
-      deployment: { status: { in: ["SUCCEEDED", "FAILED", "CANCELLED"] } },
+      deployment: { status: { in: [...TERMINAL_STATUSES] } },
     },
     distinct: ["deploymentId"],
     select: { deployment: { select: { id: true, status: true } } },
@@ -93,15 +92,19 @@ export async function sweepAbandonedUploads(
     where: {
       status: "UPLOADING",
       createdAt: { lt: new Date(deps.clock.now().getTime() - olderThanMs) },
-      deployment: { status: { in: ["SUCCEEDED", "FAILED", "CANCELLED"] } },
+      deployment: { status: { in: [...TERMINAL_STATUSES] } },
     },
     take: batch,
   });
   for (const row of rows) {
-    if (row.uploadId && deps.storage.direct)
-      await deps.storage.direct.abortMultipartUpload(row.storageKey, row.uploadId);
-    await deps.storage.delete(row.storageKey);
+    await removeObject(deps.storage, row);
     await deps.prisma.artifact.deleteMany({ where: { id: row.id, status: "UPLOADING" } });
   }
   return rows.length;
+}
+
+/** An artifact's bytes gone from the store: its unfinished multipart upload aborted (the bucket bills kept parts), its object deleted. */
+async function removeObject(storage: BlobStorage, row: Pick<Artifact, "storageKey" | "uploadId">): Promise<void> {
+  if (row.uploadId && storage.direct) await storage.direct.abortMultipartUpload(row.storageKey, row.uploadId);
+  await storage.delete(row.storageKey);
 }

@@ -14,13 +14,17 @@ export interface BudgetFigures {
   availableUsd: string;
 }
 
+/** What a new deployment's maxCost may be at most now: the budget minus spent and live worst case (never below 0). */
+export function availableMicros(limit: bigint, spend: UserSpend): bigint {
+  const committed = spend.spentMicros + spend.liveRemainingMicros;
+  return limit > committed ? limit - committed : 0n;
+}
+
 /** Could `requestMicros` more (a new deployment's maxCost) take the month over the budget? null: it fits. */
 export function overBudget(limits: EffectiveLimits, spend: UserSpend, requestMicros: bigint): BudgetFigures | null {
   const limit = limits.monthlyBudgetMicros;
-  if (limit <= 0n) return null;
-  const committed = spend.spentMicros + spend.liveRemainingMicros;
-  if (committed + requestMicros <= limit) return null;
-  const available = limit > committed ? limit - committed : 0n;
+  if (limit <= 0n || spend.spentMicros + spend.liveRemainingMicros + requestMicros <= limit) return null;
+  const available = availableMicros(limit, spend);
   return {
     limitUsd: microsToUsd(limit),
     spentUsd: microsToUsd(spend.spentMicros),

@@ -1,7 +1,7 @@
-import type { PrismaClient } from "../db";
+import { Prisma, type PrismaClient } from "../db";
 import { LIVE_STATUSES } from "../deployment/state-machine";
 import { microsToUsd } from "../pricing/money";
-import { monthStart } from "./month-spend";
+import { inMonthSpend, LIVE, SPEND_COLUMNS, type SpendRow } from "./month-spend";
 import type { SpendSettings } from "./settings";
 import { effectiveLimitsOf } from "./user-limits";
 
@@ -21,11 +21,12 @@ export async function liveDeploymentsOverBudget(
   settings: SpendSettings,
   now: Date,
 ): Promise<OverBudget[]> {
-  const users = await prisma.$queryRaw<Array<{ userId: string; spent: bigint }>>`
-    SELECT "userId", COALESCE(SUM(COALESCE("costMicros", 0)), 0)::bigint AS spent FROM "Deployment"
-    WHERE "userId" IN (SELECT DISTINCT "userId" FROM "Deployment" WHERE "status" IN ('QUEUED', 'PROVISIONING', 'RUNNING'))
-      AND ("status" IN ('QUEUED', 'PROVISIONING', 'RUNNING') OR COALESCE("finishedAt", "updatedAt") >= ${monthStart(now)})
-    GROUP BY "userId"`;
+  // every user with a live deployment, their month counted as their budget check counts it (SPEND_COLUMNS)
+  const users = await prisma.$queryRaw<Array<SpendRow & { userId: string }>>(Prisma.sql`
+    SELECT "userId", ${SPEND_COLUMNS} FROM "Deployment"
+    WHERE "userId" IN (SELECT DISTINCT "userId" FROM "Deployment" WHERE ${LIVE})
+      AND ${inMonthSpend(now)}
+    GROUP BY "userId"`);
   if (users.length === 0) return [];
   const rows = await prisma.userLimits.findMany({ where: { userId: { in: users.map((u) => u.userId) } } });
   const byUser = new Map(rows.map((r) => [r.userId, r]));

@@ -1,5 +1,6 @@
 import { AppError } from "../errors";
 import { Prisma, type PrismaClient } from "../db";
+import { LIVE_STATUSES } from "../deployment/state-machine";
 
 type Db = Pick<PrismaClient, "$queryRaw"> | Prisma.TransactionClient;
 
@@ -19,24 +20,37 @@ export interface UserSpend {
   gpusInUse: number;
 }
 
-const LIVE = Prisma.sql`"status" IN ('QUEUED', 'PROVISIONING', 'RUNNING')`;
+/** a live deployment: queued, provisioning or running (LIVE_STATUSES) */
+export const LIVE = Prisma.sql`"status" IN (${Prisma.join(LIVE_STATUSES.map((status) => Prisma.sql`${status}::"DeploymentStatus"`))})`;
 /** holds a slot: a live deployment a create was tried for, or any deployment whose pod is not terminated yet */
-const HOLDING = Prisma.sql`(("status" IN ('QUEUED', 'PROVISIONING', 'RUNNING') AND "podRequestedAt" IS NOT NULL) OR ("podId" IS NOT NULL AND "podTerminatedAt" IS NULL))`;
+const HOLDING = Prisma.sql`((${LIVE} AND "podRequestedAt" IS NOT NULL) OR ("podId" IS NOT NULL AND "podTerminatedAt" IS NULL))`;
 
-/** One user's month: one statement over their live deployments and those closed this month. */
-export async function userSpend(db: Db, userId: string, now: Date): Promise<UserSpend> {
-  const rows = await db.$queryRaw<
-    Array<{ spent: bigint; remaining: bigint; live: bigint; holding: bigint; gpus: bigint }>
-  >(Prisma.sql`
-    SELECT
-      COALESCE(SUM(COALESCE("costMicros", 0)), 0)::bigint AS spent,
-      COALESCE(SUM(GREATEST("maxCostMicros" - COALESCE("costMicros", 0), 0)) FILTER (WHERE ${LIVE}), 0)::bigint AS remaining,
-      COUNT(*) FILTER (WHERE ${LIVE}) AS live,
-      COUNT(*) FILTER (WHERE ${HOLDING}) AS holding,
-      COALESCE(SUM("gpuCount") FILTER (WHERE ${HOLDING}), 0)::bigint AS gpus
-    FROM "Deployment"
-    WHERE "userId" = ${userId}::uuid AND (${LIVE} OR ${HOLDING} OR COALESCE("finishedAt", "updatedAt") >= ${monthStart(now)})`);
-  const r = rows[0];
+/** The deployments a user's month counts: live ones, those holding a pod, and those closed this month. */
+export function inMonthSpend(now: Date): Prisma.Sql {
+  return Prisma.sql`(${LIVE} OR ${HOLDING} OR COALESCE("finishedAt", "updatedAt") >= ${monthStart(now)})`;
+}
+
+/**
+ * The month's figures over one user's deployments (an aggregate: `spent`, `remaining`, `live`, `holding`, `gpus`):
+ * the one definition the budget check, the slot claim, the stop rule and the reports read.
+ */
+export const SPEND_COLUMNS = Prisma.sql`
+  COALESCE(SUM(COALESCE("costMicros", 0)), 0)::bigint AS spent,
+  COALESCE(SUM(GREATEST("maxCostMicros" - COALESCE("costMicros", 0), 0)) FILTER (WHERE ${LIVE}), 0)::bigint AS remaining,
+  COUNT(*) FILTER (WHERE ${LIVE}) AS live,
+  COUNT(*) FILTER (WHERE ${HOLDING}) AS holding,
+  COALESCE(SUM("gpuCount") FILTER (WHERE ${HOLDING}), 0)::bigint AS gpus`;
+
+/** A row of SPEND_COLUMNS. */
+export interface SpendRow {
+  spent: bigint;
+  remaining: bigint;
+  live: bigint;
+  holding: bigint;
+  gpus: bigint;
+}
+
+export function userSpendOf(r: SpendRow | undefined): UserSpend {
   return {
     spentMicros: BigInt(r?.spent ?? 0n),
     liveRemainingMicros: BigInt(r?.remaining ?? 0n),
@@ -44,6 +58,14 @@ export async function userSpend(db: Db, userId: string, now: Date): Promise<User
     holdingPods: Number(r?.holding ?? 0),
     gpusInUse: Number(r?.gpus ?? 0),
   };
+}
+
+/** One user's month: one statement over their live deployments and those closed this month. */
+export async function userSpend(db: Db, userId: string, now: Date): Promise<UserSpend> {
+  const rows = await db.$queryRaw<SpendRow[]>(
+    Prisma.sql`SELECT ${SPEND_COLUMNS} FROM "Deployment" WHERE "userId" = ${userId}::uuid AND ${inMonthSpend(now)}`,
+  );
+  return userSpendOf(rows[0]);
 }
 
 /**

@@ -1,7 +1,8 @@
-import type { PrismaClient } from "../db";
+import { Prisma, type PrismaClient } from "../db";
 import { microsToUsd } from "../pricing/money";
-import { monthStart, userSpend } from "./month-spend";
-import type { SpendSettings } from "./settings";
+import { inMonthSpend, monthStart, SPEND_COLUMNS, userSpend, userSpendOf, type SpendRow } from "./month-spend";
+import { availableMicros } from "./budget";
+import type { EffectiveLimits, SpendSettings } from "./settings";
 import { effectiveLimitsOf } from "./user-limits";
 
 export interface UserSpendView {
@@ -28,30 +29,18 @@ export interface UserSpendView {
 /** Spend against limit per user this month: every user with limits or a deployment this month, biggest spender first. */
 export async function spendReport(prisma: PrismaClient, settings: SpendSettings, now: Date): Promise<UserSpendView[]> {
   const start = monthStart(now);
-  const rows = await prisma.$queryRaw<
-    Array<{
-      userId: string;
-      email: string;
-      spent: bigint;
-      remaining: bigint;
-      live: bigint;
-      gpus: bigint;
-      waiting: bigint;
-    }>
-  >`
-    SELECT u."id" AS "userId", u."email",
-      COALESCE(SUM(COALESCE(d."costMicros", 0)), 0)::bigint AS spent,
-      COALESCE(SUM(GREATEST(d."maxCostMicros" - COALESCE(d."costMicros", 0), 0)) FILTER (WHERE d."status" IN ('QUEUED', 'PROVISIONING', 'RUNNING')), 0)::bigint AS remaining,
-      COUNT(d."id") FILTER (WHERE d."status" IN ('QUEUED', 'PROVISIONING', 'RUNNING')) AS live,
-      COALESCE(SUM(d."gpuCount") FILTER (WHERE d."status" IN ('QUEUED', 'PROVISIONING', 'RUNNING') AND d."podRequestedAt" IS NOT NULL), 0)::bigint AS gpus,
-      COUNT(d."id") FILTER (WHERE d."status" = 'QUEUED' AND d."slotWaitSince" IS NOT NULL) AS waiting
+  // each user's figures from the same aggregate as their budget check (SPEND_COLUMNS), beside their waiting count
+  const rows = await prisma.$queryRaw<Array<SpendRow & { userId: string; email: string; waiting: bigint }>>(Prisma.sql`
+    SELECT u."id" AS "userId", u."email", s.*
     FROM "User" u
-    LEFT JOIN "Deployment" d ON d."userId" = u."id"
-      AND (d."status" IN ('QUEUED', 'PROVISIONING', 'RUNNING') OR COALESCE(d."finishedAt", d."updatedAt") >= ${start})
-    WHERE d."id" IS NOT NULL OR EXISTS (SELECT 1 FROM "UserLimits" l WHERE l."userId" = u."id")
-    GROUP BY u."id", u."email"
-    ORDER BY spent DESC, u."email"
-    LIMIT 1000`;
+    CROSS JOIN LATERAL (
+      SELECT ${SPEND_COLUMNS}, COUNT(*) FILTER (WHERE "status" = 'QUEUED' AND "slotWaitSince" IS NOT NULL) AS waiting,
+        COUNT(*) AS counted
+      FROM "Deployment" WHERE "userId" = u."id" AND ${inMonthSpend(now)}
+    ) s
+    WHERE s.counted > 0 OR EXISTS (SELECT 1 FROM "UserLimits" l WHERE l."userId" = u."id")
+    ORDER BY s.spent DESC, u."email"
+    LIMIT 1000`);
   const overrides = new Map(
     (await prisma.userLimits.findMany({ where: { userId: { in: rows.map((r) => r.userId) } } })).map((l) => [
       l.userId,
@@ -60,26 +49,31 @@ export async function spendReport(prisma: PrismaClient, settings: SpendSettings,
   );
   return rows.map((r) => {
     const own = overrides.get(r.userId) ?? null;
-    const limits = effectiveLimitsOf(settings, own);
+    const spend = userSpendOf(r);
     return {
       userId: r.userId,
       email: r.email,
-      limits: {
-        monthlyBudgetUsd: microsToUsd(limits.monthlyBudgetMicros),
-        onExceed: limits.onExceed,
-        maxLiveDeployments: limits.maxLiveDeployments,
-        maxGpus: limits.maxGpus,
-        allowedImages: limits.allowedImages,
-      },
+      limits: limitsView(effectiveLimitsOf(settings, own)),
       overrides: overridesOf(own),
       month: start.toISOString().slice(0, 7),
-      spentUsd: microsToUsd(BigInt(r.spent)),
-      liveRemainingUsd: microsToUsd(BigInt(r.remaining)),
-      liveDeployments: Number(r.live),
-      gpusInUse: Number(r.gpus),
+      spentUsd: microsToUsd(spend.spentMicros),
+      liveRemainingUsd: microsToUsd(spend.liveRemainingMicros),
+      liveDeployments: spend.liveDeployments,
+      gpusInUse: spend.gpusInUse,
       waiting: Number(r.waiting),
     };
   });
+}
+
+/** A user's limits as the API shows them (USD strings). */
+function limitsView(limits: EffectiveLimits): UserSpendView["limits"] {
+  return {
+    monthlyBudgetUsd: microsToUsd(limits.monthlyBudgetMicros),
+    onExceed: limits.onExceed,
+    maxLiveDeployments: limits.maxLiveDeployments,
+    maxGpus: limits.maxGpus,
+    allowedImages: limits.allowedImages,
+  };
 }
 
 function overridesOf(
@@ -109,20 +103,13 @@ export async function ownSpend(prisma: PrismaClient, settings: SpendSettings, us
   ]);
   const limits = effectiveLimitsOf(settings, row);
   const budget = limits.monthlyBudgetMicros;
-  const committed = spend.spentMicros + spend.liveRemainingMicros;
   return {
     month: monthStart(now).toISOString().slice(0, 7),
-    limits: {
-      monthlyBudgetUsd: microsToUsd(budget),
-      onExceed: limits.onExceed,
-      maxLiveDeployments: limits.maxLiveDeployments,
-      maxGpus: limits.maxGpus,
-      allowedImages: limits.allowedImages,
-    },
+    limits: limitsView(limits),
     spentUsd: microsToUsd(spend.spentMicros),
     liveRemainingUsd: microsToUsd(spend.liveRemainingMicros),
     /** what a new deployment's maxCostUsd may be at most now; null: no budget */
-    availableUsd: budget > 0n ? microsToUsd(budget > committed ? budget - committed : 0n) : null,
+    availableUsd: budget > 0n ? microsToUsd(availableMicros(budget, spend)) : null,
     liveDeployments: spend.liveDeployments,
     podsInUse: spend.holdingPods,
     gpusInUse: spend.gpusInUse,
