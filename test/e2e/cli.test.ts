@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -15,38 +14,18 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createUserWithKey } from "@trainpod/core";
+import { runCli, type CliRun } from "../support/cli-process";
 import { startSystem, type System } from "../support/system";
 import { CHAT_DATASET, until } from "./support/client";
-
-const BIN = path.resolve(__dirname, "../../apps/cli/bin/trainpod.js");
 
 let sys: System;
 let key: string;
 let dir: string;
 let datasetId: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as its own process (the bin that `npx trainpod` runs), stdin closed, no terminal. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: { PATH: process.env.PATH ?? "", HOME: dir, TRAINPOD_CONFIG_DIR: path.join(dir, "config"), ...env },
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
-  });
+/** The CLI as its own process, with this file's home and config folder. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(args, { HOME: dir, TRAINPOD_CONFIG_DIR: path.join(dir, "config"), ...env });
 }
 const withKey = (extra: Record<string, string> = {}) => ({
   TRAINPOD_API_URL: sys.apiUrl,

@@ -4,9 +4,9 @@
  * images and caps are refused at submit, and an admin's `stop` rule stops a running deployment once the month's
  * spend reaches the budget (the default `block` leaves it running).
  */
-import { execFile } from "node:child_process";
 import path from "node:path";
 import { createUserWithKey } from "@trainpod/core";
+import { runCli, type CliRun } from "../support/cli-process";
 import { startSystem, type System } from "../support/system";
 import { TestClient, until, type Json } from "./support/client";
 
@@ -40,19 +40,9 @@ async function adminCall(method: string, path: string, body?: unknown): Promise<
 }
 
 /** The CLI as its own process (the bin `npx trainpod` runs). */
-function cli(args: string[], key: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const bin = path.resolve(__dirname, "../../apps/cli/bin/trainpod.js");
-  return new Promise((resolve) => {
-    const env = {
-      PATH: process.env.PATH ?? "",
-      TRAINPOD_API_URL: sys.apiUrl,
-      TRAINPOD_API_KEY: key,
-      TRAINPOD_CONFIG_DIR: path.join(sys.config.env.DATASET_DIR, "..", "cli"),
-    };
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function cli(args: string[], key: string): Promise<CliRun> {
+  const configDir = path.join(sys.config.env.DATASET_DIR, "..", "cli");
+  return runCli(args, { TRAINPOD_API_URL: sys.apiUrl, TRAINPOD_API_KEY: key, TRAINPOD_CONFIG_DIR: configDir });
 }
 
 const problems = (body: Json) =>
