@@ -1,0 +1,69 @@
+"""The run's log: every line timestamped (UTC), printed (RunPod's log), appended to a file on the volume, and
+queued for the API, which gets it in `log` events of at most 100 lines. Secrets are masked before anything is
+written; a line is cut at 1000 characters (the API takes 4000 a line and 256 KB a body)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from typing import IO
+
+from trainpod_agent.clock import Clock
+
+MAX_LINE = 1000
+BATCH = 100
+
+
+def utc_stamp(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+class Logbook:
+    def __init__(self, path: str, clock: Clock, secrets: Iterable[str] = (), out: IO[str] | None = None) -> None:
+        self.path, self.clock = path, clock
+        self.secrets = tuple(s for s in secrets if len(s) >= 6)
+        self.out = out if out is not None else sys.stdout
+        self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self._tail: list[str] = []
+        open(path, "a").close()
+
+    def mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def __call__(self, text: str) -> None:
+        self.log(text)
+
+    def log(self, text: str) -> None:
+        stamp = utc_stamp(self.clock.now())
+        lines = []
+        for raw in self.mask(text).splitlines() or [""]:
+            clean = "".join(c for c in raw if c == "\t" or c >= " ")
+            if len(clean) > MAX_LINE:
+                clean = clean[:MAX_LINE] + "..."
+            lines.append("%s %s" % (stamp, clean))
+        with self._lock:
+            for line in lines:
+                try:
+                    self.out.write(line + "\n")
+                    self.out.flush()
+                except (OSError, ValueError):
+                    pass
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.writelines(line + "\n" for line in lines)
+            self._pending.extend(lines)
+            self._tail = (self._tail + lines)[-BATCH:]
+
+    def tail(self, n: int = BATCH) -> list[str]:
+        with self._lock:
+            return list(self._tail[-n:])
+
+    def take_batches(self) -> list[list[str]]:
+        """The lines logged since the last call, in batches of at most 100."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        return [pending[i : i + BATCH] for i in range(0, len(pending), BATCH)]

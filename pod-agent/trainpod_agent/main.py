@@ -1,0 +1,176 @@
+"""The supervisor: walks a run's phases on the pod and reports each; owns liveness, the log and the outcome.
+
+setup (system info, `started`) → dataset_download → the trainer child (model_download, load, tokenize, train,
+save: its own phases) → upload → `completed`, or `failed` with the phase, the exit code, the cause and the last
+lines. Exactly one outcome is reported; then the worker deletes the pod, or the pod deletes itself after the grace.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+from trainpod_agent.clock import Clock, SystemClock
+from trainpod_agent.config import AgentConfig, ConfigError, load_config
+from trainpod_agent.http import HttpError, RetryPolicy
+from trainpod_agent.liveness import Liveness
+from trainpod_agent.logbook import Logbook
+from trainpod_agent.ml.reporter import Events
+from trainpod_agent.outbox import Outbox
+from trainpod_agent.run_client import RunClient
+from trainpod_agent.supervisor import TrainerProcess, package_root, trainer_argv
+from trainpod_agent.transfer.download import TransferError, download_dataset
+from trainpod_agent.transfer.upload import upload_outputs
+from trainpod_agent.vocabulary import cause_of_exit
+
+PACKAGES = ("torch", "transformers", "peft", "trl", "datasets", "accelerate")
+
+
+class RunFailed(Exception):
+    def __init__(self, exit_code: int, phase: str, cause: str, message: str) -> None:
+        super().__init__(message)
+        self.exit_code, self.phase, self.cause, self.message = exit_code, phase, cause, message
+
+
+def package_versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in PACKAGES:
+        try:
+            found.append("%s %s" % (name, version(name)))
+        except PackageNotFoundError:
+            found.append("%s missing" % name)
+    return ", ".join(found)
+
+
+def gpu_name() -> str:
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20).stdout.strip().splitlines()
+        return out[0] if out else "No GPU"
+    except (OSError, subprocess.SubprocessError):
+        return "No GPU"
+
+
+class Run:
+    def __init__(self, cfg: AgentConfig, clock: Clock) -> None:
+        self.cfg, self.clock = cfg, clock
+        os.makedirs(cfg.state_dir, exist_ok=True)
+        os.makedirs(cfg.output_dir, exist_ok=True)
+        self.log = Logbook(os.path.join(cfg.state_dir, "run.log"), clock, cfg.secrets)
+        self.policy = RetryPolicy(retries=5, delay=cfg.retry_delay_s)
+        self.client = RunClient(cfg.events_url, cfg.artifacts_url, cfg.run_token, clock, cfg.state_dir,
+                                self.policy, self.log)
+        self.outbox = Outbox(self.client, policy=RetryPolicy(retries=5, delay=min(1.0, cfg.retry_delay_s)))
+        self.events = Events(self.outbox.send, clock)
+        self.liveness = Liveness(cfg.dead_man, self.client, clock, cfg.state_dir, cfg.heartbeat_s, self.log)
+        self.trainer: TrainerProcess | None = None
+
+    def ship_logs(self) -> None:
+        for batch in self.log.take_batches():
+            self.outbox.send({"type": "log", "lines": batch})
+
+    def setup(self) -> None:
+        cfg = self.cfg
+        if cfg.dead_man is None:
+            self.log("dead-man switch off: missing %s" % " ".join(cfg.missing_for_dead_man))
+        gpu, python = gpu_name(), "Python %s" % platform.python_version()
+        self.log("trainpod run %s on pod %s (%s)" % (cfg.deployment_id, os.environ.get("RUNPOD_POD_ID", "unknown"),
+                                                     socket.gethostname()))
+        self.log("date: %s | gpu: %s | %s" % (time.strftime("%c", time.gmtime(self.clock.now())), gpu, python))
+        packages = package_versions()
+        self.log("trainer packages: %s" % packages)
+        system = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock.now())), "gpu": gpu,
+                  "python": python, "hostname": socket.gethostname(), "podId": os.environ.get("RUNPOD_POD_ID", ""),
+                  "packages": packages, "agent": "trainpod-agent"}
+        self.outbox.send({"type": "started", "system": system})
+
+    def dataset(self) -> str:
+        path = os.path.join(self.cfg.state_dir, "dataset.jsonl")
+        started = self.clock.monotonic()
+        self.log("downloading the dataset")
+        with self.events.phase("dataset_download", unit="bytes") as phase:
+            try:
+                size = download_dataset(self.cfg.dataset_url, self.cfg.dataset_sha256, path, self.client,
+                                        self.clock, self.policy, self.log, phase)
+            except TransferError as err:
+                raise RunFailed(1, "dataset_download", "dataset_download", "dataset download failed: %s" % err)
+        self.log("dataset downloaded: %d bytes, sha256 verified" % size)
+        seconds = int(self.clock.monotonic() - started)
+        self.outbox.send({"type": "dataset_downloaded", "bytes": size, "seconds": seconds})
+        return path
+
+    def train(self, dataset: str) -> None:
+        cfg = self.cfg
+        self.log("training %s" % cfg.base_model)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root(), env.get("PYTHONPATH", "")) if p)
+        for secret in ("TRAINPOD_RUN_TOKEN", "TRAINPOD_DATASET_URL", "RUNPOD_API_KEY"):
+            env.pop(secret, None)  # the trainer reports through the supervisor and needs none of them
+        argv = trainer_argv(sys.executable, dataset, cfg.output_dir, cfg.base_model, cfg.hyperparameters)
+        self.trainer = TrainerProcess(argv, env, self.log, self.outbox.send, cwd=cfg.state_dir)
+        code = self.trainer.wait()
+        self.trainer = None
+        if code != 0:
+            self.log("training failed with exit code %d" % code)
+            raise RunFailed(code if code > 0 else 128 - code, "train", cause_of_exit(code),
+                            "training exited with code %d" % code)
+
+    def upload(self) -> None:
+        with self.events.phase("upload", unit="bytes") as phase:
+            try:
+                upload_outputs(self.cfg.output_dir, self.client, self.clock, self.policy, self.log, phase,
+                               os.path.join(self.cfg.state_dir, "uploads.json"))
+            except (TransferError, HttpError) as err:
+                why = err.why if isinstance(err, HttpError) else str(err)
+                raise RunFailed(1, "upload", "upload", "upload failed: %s" % why)
+
+    def outcome(self, body: dict[str, Any]) -> None:
+        """The one outcome: everything queued first (the log included), then the outcome itself, with retries."""
+        self.ship_logs()
+        self.outbox.flush()
+        self.client.try_event(body)
+
+    def execute(self) -> int:
+        self.liveness.start()
+        try:
+            with self.events.phase("setup"):
+                self.setup()
+            dataset = self.dataset()
+            self.train(dataset)
+            self.upload()
+        except RunFailed as failure:
+            self.log("error: %s" % failure.message)
+            self.outcome({"type": "failed", "phase": failure.phase, "exitCode": failure.exit_code,
+                          "cause": failure.cause, "message": self.log.mask(failure.message)[:2000],
+                          "lines": self.log.tail(100)})
+            self.liveness.after_outcome(failure.exit_code)
+            return failure.exit_code
+        self.log("completed")
+        self.outcome({"type": "completed"})
+        self.liveness.after_outcome(0)
+        return 0
+
+    def stop(self, *_args: object) -> None:
+        """RunPod stops the container (SIGTERM): stop the trainer's whole group, then exit."""
+        if self.trainer is not None:
+            self.trainer.stop(self.clock)
+        raise SystemExit(143)
+
+
+def main() -> int:
+    try:
+        cfg = load_config()
+    except ConfigError as err:
+        print("trainpod agent: %s" % err, file=sys.stderr, flush=True)
+        return 2
+    run = Run(cfg, SystemClock())
+    signal.signal(signal.SIGTERM, run.stop)
+    return run.execute()

@@ -1,0 +1,112 @@
+"""Phases and progress as events, written to a sink: in the trainer child, JSON lines on the file descriptor
+TRAINPOD_EVENT_FD (read by the supervisor, which sends them to the API); in the supervisor, its outbox. Without
+the variable (a trainer run by hand) the child's events go nowhere. Phase progress is throttled to one event every
+`every` seconds; a phase's end is always written."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from collections.abc import Callable
+from typing import IO, Any
+
+from trainpod_agent.clock import Clock, SystemClock
+from trainpod_agent.vocabulary import PHASES
+
+
+class PhaseReport:
+    def __init__(self, out: Events, name: str, total: int | None, unit: str | None, started: float) -> None:
+        self._out, self.name, self.total, self.unit, self.started = out, name, total, unit, started
+        self.done = 0
+        self._last = started
+        self.data: dict[str, Any] = {}
+
+    def advance(self, done: int) -> None:
+        self.done = int(done)
+        now = self._out.clock.monotonic()
+        if now - self._last >= self._out.every:
+            self._last = now
+            self._out.write(self._event("progress"))
+
+    def note(self, **data: Any) -> None:
+        self.data.update(data)
+
+    def _event(self, state: str, **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": "phase", "phase": self.name, "state": state}
+        if self.total is not None:
+            body["total"] = int(self.total)
+        if state != "started":
+            body["done"] = self.done
+        if self.unit is not None:
+            body["unit"] = self.unit
+        body.update(extra)
+        return body
+
+
+Sink = Callable[[dict[str, Any]], None]
+
+
+def stream_sink(stream: IO[str]) -> Sink:
+    """JSON lines to a stream (thread-safe); once the reader is gone the events are dropped, training goes on."""
+    lock = threading.Lock()
+    state = {"stream": stream}
+
+    def write(event: dict[str, Any]) -> None:
+        out = state["stream"]
+        if out is None:
+            return
+        line = json.dumps(event, separators=(",", ":"), allow_nan=False)
+        with lock:
+            try:
+                out.write(line + "\n")
+                out.flush()
+            except (OSError, ValueError):
+                state["stream"] = None
+
+    return write
+
+
+class Events:
+    """Phases (a context manager each) and training progress, as event dicts handed to `sink`."""
+
+    def __init__(self, sink: Sink | None, clock: Clock | None = None, every: float = 2.0) -> None:
+        self.sink, self.clock, self.every = sink, clock or SystemClock(), every
+
+    @classmethod
+    def from_env(cls) -> Events:
+        fd = os.environ.get("TRAINPOD_EVENT_FD")
+        if not fd or not fd.isdigit():
+            return cls(None)
+        return cls(stream_sink(os.fdopen(int(fd), "w", buffering=1, encoding="utf-8")))
+
+    def write(self, event: dict[str, Any]) -> None:
+        if self.sink is not None:
+            self.sink(event)
+
+    @contextmanager
+    def phase(self, name: str, total: int | None = None, unit: str | None = None) -> Iterator[PhaseReport]:
+        if name not in PHASES:
+            raise ValueError("unknown phase %r" % name)
+        report = PhaseReport(self, name, total, unit, self.clock.monotonic())
+        self.write(report._event("started"))
+        ok = False
+        try:
+            yield report
+            ok = True
+        finally:
+            seconds = round(self.clock.monotonic() - report.started, 3)
+            self.write(report._event("ended", seconds=seconds, ok=ok, **report.data))
+
+    def progress(self, step: int, total_steps: int | None, loss: float | None = None, **metrics: float) -> None:
+        body: dict[str, Any] = {"type": "progress", "step": int(step)}
+        if total_steps:
+            body["totalSteps"] = int(total_steps)
+        if loss is not None:
+            body["loss"] = round(float(loss), 6)
+        for key, value in metrics.items():
+            if value is not None:
+                body[key] = round(float(value), 6)
+        self.write(body)

@@ -1,0 +1,153 @@
+"""The simulated ML work: what a real run looks like from outside (phases, sizes, silences, steps, failures,
+output files), at sizes and speeds given as `sim_*` hyperparameters, with no ML library at all. The RunPod
+simulator's pods run the real agent with this in place of the real trainer (apps/runpod-sim/README.md).
+
+A "scale model" of a 70B run: sim_model_bytes=140e9 with sim_download_bytes_per_s=1.4e9 (100 s), sim_load_s,
+sim_rows_per_s on a big dataset, sim_silent_s before step 1, sim_output_shards of sim_shard_bytes each.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from typing import Any
+
+from trainpod_agent.clock import Clock, SystemClock
+from trainpod_agent.ml.seam import Phase, Reporter, RunSpec, SimulatedFailure
+
+OOM_TEXT = (
+    "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB "
+    "(GPU 0; 23.65 GiB total capacity; 21.87 GiB already allocated)"
+)
+TICK_S = 0.25  # how often a long simulated phase advances
+
+
+def _num(hp: dict[str, Any], key: str, default: float) -> float:
+    value = hp.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+class SimulatedML:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+
+    def _spread(self, phase: Phase, total: float, per_s: float) -> None:
+        """Advance `phase` from 0 to `total` units at `per_s` units a second."""
+        if total <= 0:
+            return
+        seconds = total / max(per_s, 1e-9)
+        ticks = max(1, math.ceil(seconds / TICK_S))
+        for i in range(1, ticks + 1):
+            self.clock.sleep(seconds / ticks)
+            phase.advance(int(total * i / ticks))
+
+    def fetch_model(self, spec: RunSpec, phase: Phase) -> None:
+        hp = spec.hyperparameters
+        total = int(_num(hp, "sim_model_bytes", 0))
+        if total > 0:
+            setattr(phase, "total", total)
+            print("downloading %s (sim): %d bytes" % (spec.base_model, total), flush=True)
+        self._spread(phase, total, _num(hp, "sim_download_bytes_per_s", 1e9))
+        phase.note(bytes=total)
+
+    def load(self, spec: RunSpec, phase: Phase) -> None:
+        print("Loading base model %s (sim) on %s" % (spec.base_model, os.environ.get("SIM_GPU_NAME", "cpu")),
+              flush=True)
+        self.clock.sleep(_num(spec.hyperparameters, "sim_load_s", 0))
+
+    def prepare_data(self, spec: RunSpec, phase: Phase) -> None:
+        rows = len(spec.rows)
+        self._spread(phase, rows, _num(spec.hyperparameters, "sim_rows_per_s", 1e6))
+        phase.advance(rows)
+
+    def train(self, spec: RunSpec, report: Reporter, phase: Phase) -> None:
+        hp = spec.hyperparameters
+        steps = max(1, int(_num(hp, "steps", 5)))
+        setattr(phase, "total", steps)
+        step_s = _num(hp, "sim_step_ms", 100) / 1000
+        fail_at, hang_at = int(_num(hp, "sim_fail_at_step", 0)), int(_num(hp, "sim_hang_at_step", 0))
+        print("Loaded %d examples from %s; training for %d steps" % (len(spec.rows), spec.dataset, steps), flush=True)
+        self.clock.sleep(_num(hp, "sim_silent_s", 0))  # a silent trainer: no step, no line
+        for step in range(1, steps + 1):
+            self.clock.sleep(step_s)
+            if fail_at > 0 and step == fail_at:
+                message = hp.get("sim_error") if isinstance(hp.get("sim_error"), str) else OOM_TEXT
+                trace = ["Traceback (most recent call last):", '  File "train.py", line 214, in <module>',
+                         "    trainer.train()", message]
+                raise SimulatedFailure("\n".join(trace), int(_num(hp, "sim_exit_code", 1)))
+            if hang_at > 0 and step == hang_at:
+                print("step %d: hanging (sim)" % step, flush=True)
+                while True:
+                    self.clock.sleep(3600)
+            loss = round(0.4 + 2.1 * math.exp(-3 * step / steps), 4)
+            print("step %d/%d loss %s" % (step, steps, loss), flush=True)
+            report.progress(step, steps, loss)
+            phase.advance(step)
+
+    def save(self, spec: RunSpec, phase: Phase) -> list[str]:
+        hp, out = spec.hyperparameters, spec.output_dir
+        os.makedirs(out, exist_ok=True)
+        steps = max(1, int(_num(hp, "steps", 5)))
+        written = [
+            _write_json(os.path.join(out, "adapter_config.json"), {
+                "base_model_name_or_path": spec.base_model, "peft_type": "LORA", "task_type": "CAUSAL_LM",
+                "r": int(_num(hp, "lora_r", 16)), "lora_alpha": int(_num(hp, "lora_alpha", 32)),
+                "lora_dropout": 0.05, "target_modules": ["q_proj", "v_proj"],
+            }),
+            _write_safetensors(os.path.join(out, "adapter_model.safetensors"), 4096, steps),
+            _write_json(os.path.join(out, "trainer_state.json"), {
+                "global_step": steps, "max_steps": steps, "num_train_examples": len(spec.rows),
+            }),
+        ]
+        extra = int(_num(hp, "sim_extra_artifact_bytes", 0))
+        if extra > 0:
+            written.append(_write_pattern(os.path.join(out, "merged", "model.safetensors"), extra, 0))
+        shards, shard_bytes = int(_num(hp, "sim_output_shards", 0)), int(_num(hp, "sim_shard_bytes", 0))
+        if shards > 0:
+            names = ["model-%05d-of-%05d.safetensors" % (i, shards) for i in range(1, shards + 1)]
+            for i, name in enumerate(names):
+                written.append(_write_pattern(os.path.join(out, "merged", name), shard_bytes, i + 1))
+                phase.advance(len(written))
+            index = {"metadata": {"total_size": shards * shard_bytes}, "weight_map": {"w%d" % i: n for i, n in
+                                                                                     enumerate(names)}}
+            written.append(_write_json(os.path.join(out, "merged", "model.safetensors.index.json"), index))
+        phase.advance(len(written))
+        phase.note(files=len(written), bytes=sum(os.path.getsize(f) for f in written))
+        print("Training complete. Adapter saved to %s" % os.path.abspath(out), flush=True)
+        return written
+
+
+def _write_json(path: str, value: dict[str, Any]) -> str:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(json.dumps(value, indent=2) + "\n")
+    return path
+
+
+def _write_safetensors(path: str, size: int, seed: int) -> str:
+    """A small, well-formed safetensors file: u64 header length, JSON header, tensor bytes."""
+    header = json.dumps({
+        "__metadata__": {"format": "pt", "sim": "runpod-sim"},
+        "base_model.model.lora_A.weight": {"dtype": "F32", "shape": [16, size // 64], "data_offsets": [0, size]},
+    }).encode()
+    data = bytes((i * 31 + seed) & 0xFF for i in range(size))
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header + data)
+    return path
+
+
+def _write_pattern(path: str, size: int, seed: int) -> str:
+    """A big file in 1 MiB chunks of a byte pattern that varies per chunk (never all in memory)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    base = bytes(range(256)) * 4096
+    with open(path, "wb") as f:
+        written, n = 0, 0
+        while written < size:
+            shift = (n * 13 + seed * 7) % 256
+            chunk = base[shift : shift + min(1 << 20, size - written)]
+            f.write(chunk)
+            written += len(chunk)
+            n += 1
+    return path
