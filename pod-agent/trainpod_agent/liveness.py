@@ -54,12 +54,12 @@ class Liveness:
 
     @property
     def every(self) -> float:
-        """The loop's cadence: a second when some setting is that short (tests), else 5 s at most."""
+        """The loop's cadence: the heartbeat's, at most a second when some setting is that short (tests), else 5 s."""
         values = [self.heartbeat_s]
         if self.settings:
             values += [self.settings.grace_s, self.settings.unreachable_s]
             values += [self.settings.max_runtime_s] if self.settings.max_runtime_s > 0 else []
-        return 1.0 if min(values) < 30 else 5.0
+        return min(self.heartbeat_s, 1.0 if min(values) < 30 else 5.0)
 
     def heartbeat(self) -> bool:
         try:

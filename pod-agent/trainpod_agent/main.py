@@ -25,7 +25,8 @@ from trainpod_agent.ml.reporter import Events
 from trainpod_agent.outbox import Outbox
 from trainpod_agent.run_client import RunClient
 from trainpod_agent.supervisor import TrainerProcess, package_root, trainer_argv
-from trainpod_agent.transfer.download import TransferError, download_dataset
+from trainpod_agent.transfer.common import TransferError
+from trainpod_agent.transfer.download import download_dataset
 from trainpod_agent.transfer.upload import upload_outputs
 from trainpod_agent.vocabulary import cause_of_exit
 
@@ -101,8 +102,7 @@ class Run:
                 size = download_dataset(self.cfg.dataset_url, self.cfg.dataset_sha256, path, self.client,
                                         self.clock, self.policy, self.log, phase)
             except TransferError as err:
-                raise RunFailed(1, "dataset_download", "dataset_download", "dataset download failed: %s" % err)
-        self.log("dataset downloaded: %d bytes, sha256 verified" % size)
+                raise RunFailed(1, "dataset_download", "dataset_download", err.why) from None
         seconds = int(self.clock.monotonic() - started)
         self.outbox.send({"type": "dataset_downloaded", "bytes": size, "seconds": seconds})
         return path
@@ -127,10 +127,9 @@ class Run:
         with self.events.phase("upload", unit="bytes") as phase:
             try:
                 upload_outputs(self.cfg.output_dir, self.client, self.clock, self.policy, self.log, phase,
-                               os.path.join(self.cfg.state_dir, "uploads.json"))
+                               state_path=os.path.join(self.cfg.state_dir, "uploads.json"))
             except (TransferError, HttpError) as err:
-                why = err.why if isinstance(err, HttpError) else str(err)
-                raise RunFailed(1, "upload", "upload", "upload failed: %s" % why)
+                raise RunFailed(1, "upload", "upload", "upload failed: %s" % err.why) from None
 
     def outcome(self, body: dict[str, Any]) -> None:
         """The one outcome: everything queued first (the log included), then the outcome itself, with retries."""
@@ -147,16 +146,22 @@ class Run:
             self.train(dataset)
             self.upload()
         except RunFailed as failure:
-            self.log("error: %s" % failure.message)
-            self.outcome({"type": "failed", "phase": failure.phase, "exitCode": failure.exit_code,
-                          "cause": failure.cause, "message": self.log.mask(failure.message)[:2000],
-                          "lines": self.log.tail(100)})
-            self.liveness.after_outcome(failure.exit_code)
-            return failure.exit_code
+            return self.fail(failure)
+        except Exception as err:  # the agent's own bug: still one clear outcome, never a silent pod
+            why = "trainpod agent error: %s: %s" % (type(err).__name__, err)
+            return self.fail(RunFailed(1, "setup", "setup", why))
         self.log("completed")
         self.outcome({"type": "completed"})
         self.liveness.after_outcome(0)
         return 0
+
+    def fail(self, failure: RunFailed) -> int:
+        self.log("error: %s" % failure.message)
+        self.outcome({"type": "failed", "phase": failure.phase, "exitCode": failure.exit_code,
+                      "cause": failure.cause, "message": self.log.mask(failure.message)[:2000],
+                      "lines": self.log.tail(100)})
+        self.liveness.after_outcome(failure.exit_code)
+        return failure.exit_code
 
     def stop(self, *_args: object) -> None:
         """RunPod stops the container (SIGTERM): stop the trainer's whole group, then exit."""

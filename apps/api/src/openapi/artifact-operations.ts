@@ -194,4 +194,28 @@ export const ARTIFACT_OPERATIONS: Operation[] = [
       422: err("size or sha256 differs from the declaration: nothing kept"),
     },
   },
+  {
+    method: "post",
+    path: "/v1/runs/{id}/dataset/url",
+    summary: "A pod whose presigned dataset URL expired gets a fresh one (S3 storage, token spent on the redirect)",
+    tag: "runs",
+    security: "runToken",
+    responses: {
+      200: json(
+        z.object({ url: z.string(), expiresAt: z.string() }),
+        { url: "https://bucket.s3.amazonaws.com/datasets/…", expiresAt: "2026-12-01T13:00:00.000Z" },
+        "a presigned GET of the same object, valid S3_DATASET_PRESIGN_SECONDS; resume with Range",
+      ),
+      401: err("run token invalid, expired or revoked"),
+      409: err(
+        "local storage (NOT_A_BUCKET: the token URL streams the bytes), the deployment ended, or the token URL was not used yet",
+        {
+          error: {
+            code: "NOT_A_BUCKET",
+            message: "the dataset is served through the API at its token URL: no URL to re-issue",
+          },
+        },
+      ),
+    },
+  },
 ];

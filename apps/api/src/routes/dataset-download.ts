@@ -84,7 +84,9 @@ export function datasetDownloadRoutes(deps: DownloadRouteDeps): Router {
 
 /**
  * S3: the token stays the credential and is spent here, once: the answer is a presigned GET of the dataset,
- * valid S3_PRESIGN_SECONDS, so the bytes go from the bucket to the pod. A second claim is refused (TOKEN_USED).
+ * valid S3_DATASET_PRESIGN_SECONDS, so the bytes go from the bucket to the pod. A second claim is refused
+ * (TOKEN_USED); a pod whose URL expired mid-download gets a fresh one through its run token
+ * (POST /v1/runs/:id/dataset/url).
  */
 async function redirectToBucket(
   deps: DownloadRouteDeps,

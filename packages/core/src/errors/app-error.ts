@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   "DEPLOYMENT_LIVE",
   /** a live deployment uses the dataset */
   "DATASET_IN_USE",
+  /** the storage is the API's disk, not a bucket: there is no presigned URL to give */
+  "NOT_A_BUCKET",
   /** a Range outside the file */
   "RANGE_NOT_SATISFIABLE",
   "RATE_LIMITED",
