@@ -109,3 +109,16 @@ def test_the_child_exit_codes(tmp_path):
     bad.write_text('{"prompt":"q","completion":"a"}\nnot json\n')
     code, text = run({}, bad)
     assert code == 2 and "line 2" in text
+
+
+def test_phase_facts_are_numbers_only_others_go_to_the_log(capsys):
+    from trainpod_agent.clock import FakeClock
+    from trainpod_agent.ml.reporter import Events
+
+    sent = []
+    events = Events(sent.append, FakeClock())
+    with events.phase("load") as phase:
+        phase.note(parameters=1_000_000, dtype="bfloat16", ok_flag=True, bad=float("nan"))
+    assert sent[-1]["parameters"] == 1_000_000
+    assert not {"dtype", "ok_flag", "bad"} & set(sent[-1])
+    assert "load: dtype=bfloat16" in capsys.readouterr().out

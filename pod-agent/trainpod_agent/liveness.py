@@ -116,7 +116,7 @@ class Liveness:
         line = "self-terminating: %s" % reason
         self.log(line)
         if not quiet and not self._said_terminating:
-            self.client.try_event({"type": "log", "lines": [line]}, RetryPolicy(retries=0))
+            self.client.try_event({"type": "log", "lines": [line]}, RetryPolicy(retries=0), seq=False)
         self._said_terminating = True
         url = "%s/pods/%s" % (s.runpod_api_url, s.pod_id)
         try:

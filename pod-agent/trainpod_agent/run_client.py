@@ -88,10 +88,10 @@ class RunClient:
         HttpError when it did not reach the API. Heartbeats carry none: they are sent beside the ordered events."""
         self._post(self.events_url, {**body, "seq": self.seq.next()} if seq else body, "report", policy)
 
-    def try_event(self, body: dict[str, Any], policy: RetryPolicy | None = None) -> bool:
+    def try_event(self, body: dict[str, Any], policy: RetryPolicy | None = None, seq: bool = True) -> bool:
         """An event whose failure never fails the run (logged)."""
         try:
-            self.event(body, policy)
+            self.event(body, policy, seq)
             return True
         except HttpError as err:
             if self.log is not None:

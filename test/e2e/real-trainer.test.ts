@@ -28,13 +28,14 @@ if (!hasVenv && !process.env.TRAINER_PYTHON) {
       );
     work = mkdtempSync(path.join(os.tmpdir(), "trainpod-real-trainer-"));
     model = path.join(work, "tiny-llama");
-    const built = spawnSync(venvPython, [path.join(REPO, "packages", "core", "trainer", "tiny_model.py"), model], {
+    const built = spawnSync(venvPython, [path.join(REPO, "pod-agent", "tests", "tiny_model.py"), model], {
       encoding: "utf8",
       timeout: 120_000,
     });
     if (built.status !== 0) throw new Error(`tiny_model.py failed: ${built.stderr}`);
     // the pod's python is the venv's (realpath: a venv's python is found through its bin folder on PATH)
-    sys = await startSystem({ simEnv: { SIM_POD_PATH_PREPEND: path.dirname(venvPython) } });
+    // real ML (SIM_ML=real: no TRAINPOD_ML=simulated in the pod's env), and the venv's python first on the pod's PATH
+    sys = await startSystem({ simEnv: { SIM_POD_PATH_PREPEND: path.dirname(venvPython), SIM_ML: "real" } });
     alice = await TestClient.create(sys, "alice@example.com");
   }, 180_000);
 

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         _error(str(err))
         return EXIT_BAD_INPUT
     except ModelAccessError as err:
-        _error("the base model %s cannot be fetched: %s" % (args.base_model, err))
+        _error(str(err))
         return EXIT_MODEL_ACCESS
     except OutOfMemory as err:
         traceback.print_exc()

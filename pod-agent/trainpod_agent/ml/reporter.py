@@ -6,11 +6,11 @@ the variable (a trainer run by hand) the child's events go nowhere. Phase progre
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from collections.abc import Callable
 from typing import IO, Any
 
 from trainpod_agent.clock import Clock, SystemClock
@@ -32,7 +32,12 @@ class PhaseReport:
             self._out.write(self._event("progress"))
 
     def note(self, **data: Any) -> None:
-        self.data.update(data)
+        """Facts for the phase's end event: numbers only (the API's rule); anything else goes to the log."""
+        for key, value in data.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                self.data[key] = value
+            else:
+                print("%s: %s=%s" % (self.name, key, value), flush=True)
 
     def _event(self, state: str, **extra: Any) -> dict[str, Any]:
         body: dict[str, Any] = {"type": "phase", "phase": self.name, "state": state}

@@ -20,11 +20,6 @@ class ModelAccessError(RuntimeError):
     """The base model cannot be fetched: not found, gated without a token, the hub unreachable (exit code 4)."""
 
 
-class OutOfMemory(RuntimeError):
-    """The accelerator (or the host) ran out of memory: torch.cuda.OutOfMemoryError, a RuntimeError that says
-    "out of memory", a MemoryError (exit code 3). The original error is its __cause__."""
-
-
 @dataclass
 class RunSpec:
     """What one training run is given."""
@@ -38,6 +33,8 @@ class RunSpec:
 
 
 class Phase(Protocol):
+    total: int | None  # set once known (e.g. the model's bytes, the run's steps)
+
     def advance(self, done: int) -> None:
         """`done` units of the phase's total so far (reported at most every few seconds, and at the end)."""
 

@@ -47,7 +47,7 @@ class SimulatedML:
         hp = spec.hyperparameters
         total = int(_num(hp, "sim_model_bytes", 0))
         if total > 0:
-            setattr(phase, "total", total)
+            phase.total = total
             print("downloading %s (sim): %d bytes" % (spec.base_model, total), flush=True)
         self._spread(phase, total, _num(hp, "sim_download_bytes_per_s", 1e9))
         phase.note(bytes=total)
@@ -65,7 +65,7 @@ class SimulatedML:
     def train(self, spec: RunSpec, report: Reporter, phase: Phase) -> None:
         hp = spec.hyperparameters
         steps = max(1, int(_num(hp, "steps", 5)))
-        setattr(phase, "total", steps)
+        phase.total = steps
         step_s = _num(hp, "sim_step_ms", 100) / 1000
         fail_at, hang_at = int(_num(hp, "sim_fail_at_step", 0)), int(_num(hp, "sim_hang_at_step", 0))
         print("Loaded %d examples from %s; training for %d steps" % (len(spec.rows), spec.dataset, steps), flush=True)

@@ -52,8 +52,8 @@ describe("JsonlChecker", () => {
   });
 });
 
-describe("the rows train.py accepts (issue 15, finding 2: trainer/fixtures, also read by test_train.py)", () => {
-  const dir = path.join(__dirname, "..", "..", "trainer", "fixtures");
+describe("the rows the pod agent accepts (issue 15, finding 2: pod-agent/tests/fixtures, also read by test_data.py)", () => {
+  const dir = path.join(__dirname, "..", "..", "..", "..", "pod-agent", "tests", "fixtures");
   const expected = JSON.parse(readFileSync(path.join(dir, "datasets.json"), "utf8")) as Record<
     string,
     { format?: string; rows?: number; line?: number; reason?: string }

@@ -3,10 +3,12 @@ import path from "node:path";
 import { AppError } from "../errors";
 import { assertHyperparameters, hyperparametersSchema } from "./hyperparameters";
 
-// the cases train.py decides alike (trainer/test_train.py reads the same file)
-const cases = JSON.parse(
-  readFileSync(path.join(__dirname, "..", "..", "trainer", "fixtures", "hyperparameters.json"), "utf8"),
-) as { ok: object[]; bad: object[] };
+// the cases the pod agent decides alike (pod-agent/tests/test_hyperparameters.py reads the same file)
+const FIXTURES = path.join(__dirname, "..", "..", "..", "..", "pod-agent", "tests", "fixtures");
+const cases = JSON.parse(readFileSync(path.join(FIXTURES, "hyperparameters.json"), "utf8")) as {
+  ok: object[];
+  bad: object[];
+};
 
 describe("hyperparametersSchema (issue 15, finding 4)", () => {
   it.each(cases.ok.map((c) => [JSON.stringify(c), c]))("accepts %s", (_name, c) => {
@@ -14,6 +16,10 @@ describe("hyperparametersSchema (issue 15, finding 4)", () => {
   });
   it.each(cases.bad.map((c) => [JSON.stringify(c), c]))("refuses %s", (_name, c) => {
     expect(hyperparametersSchema.safeParse(c).success).toBe(false);
+  });
+  it("has every key in the shared cases (the agent's test checks its table the same way)", () => {
+    const seen = new Set(cases.ok.flatMap((c) => Object.keys(c)));
+    expect([...seen].sort()).toEqual(Object.keys(hyperparametersSchema.shape).sort());
   });
   it("is a 422 naming the bad key, before anything else is checked", () => {
     let err: unknown;

@@ -2,9 +2,10 @@ import { z } from "zod";
 import { AppError } from "../errors";
 
 /**
- * The trainer's hyperparameters (issue 15): names, types, ranges and defaults. train.py checks the same rules
- * (its HYPERPARAMETERS table); trainer/fixtures/hyperparameters.json holds cases both sides must decide alike.
- * Unknown keys are refused. Defaults are train.py's: the API stores what the user sent.
+ * The trainer's hyperparameters (issue 15): names, types, ranges and defaults. The pod agent checks the same rules
+ * (pod-agent/trainpod_agent/ml/hyperparameters.py, its HYPERPARAMETERS table); pod-agent/tests/fixtures/
+ * hyperparameters.json holds cases both sides must decide alike. Unknown keys are refused. Defaults are the
+ * agent's: the API stores what the user sent.
  */
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const moduleName = z.string().regex(/^[A-Za-z0-9_.]{1,100}$/, "a module name like q_proj");
@@ -29,7 +30,13 @@ export const hyperparametersSchema = z
       .optional()
       .describe('LoRA target modules; default "all-linear"'),
     merge_adapter: z.boolean().optional().describe("also write merged fp16/bf16 weights to merged/; default false"),
-    // read by the simulator's trainer stand-in (apps/runpod-sim), ignored by the real trainer
+    max_shard_size_mb: int(1, 50_000)
+      .optional()
+      .describe(
+        "merged weights: MiB per shard file, each one artifact (keep it below ARTIFACT_MAX_BYTES, 5 GiB by default); default 4096",
+      ),
+    tokenize_num_proc: int(1, 64).optional().describe("processes that tokenize the rows; default min(8, CPUs)"),
+    // read by the simulated ML work (pod-agent ml/simulated.py, the simulator's pods), ignored by the real trainer
     sim_step_ms: int(0, 3_600_000).optional().describe("simulator only: ms per step"),
     sim_fail_at_step: int(0, 1_000_000).optional().describe("simulator only: fail at this step"),
     sim_exit_code: int(0, 255).optional().describe("simulator only: exit code of that failure"),
@@ -37,6 +44,19 @@ export const hyperparametersSchema = z
     sim_extra_artifact_bytes: int(0, 1_073_741_824)
       .optional()
       .describe("simulator only: also write merged/model.safetensors of this many bytes"),
+    sim_model_bytes: int(0, 2e12).optional().describe("simulator only: the base model's size, downloaded"),
+    sim_download_bytes_per_s: int(1, 1e11).optional().describe("simulator only: the model download's speed"),
+    sim_load_s: z.number().min(0).max(86_400).optional().describe("simulator only: seconds to load the model"),
+    sim_rows_per_s: int(1, 1e9).optional().describe("simulator only: rows tokenized a second"),
+    sim_silent_s: z
+      .number()
+      .min(0)
+      .max(86_400)
+      .optional()
+      .describe("simulator only: seconds silent (no event, no log line) before step 1"),
+    sim_hang_at_step: int(0, 1_000_000).optional().describe("simulator only: hang (no exit) at this step"),
+    sim_output_shards: int(0, 1000).optional().describe("simulator only: merged weight shards written"),
+    sim_shard_bytes: int(0, 1e11).optional().describe("simulator only: bytes of each of those shards"),
   })
   .strict();
 

@@ -1,0 +1,100 @@
+"""The trainer's hyperparameters: names, types, ranges and defaults (standard library only).
+
+The API checks the same rules (packages/core/src/deployment/hyperparameters.ts, a zod schema);
+tests/fixtures/hyperparameters.json holds cases both sides must decide alike. Unknown keys are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from trainpod_agent.ml.seam import InputError
+
+# name: (kind, minimum, maximum, default); "int" is a JSON integer, "number" any finite JSON number
+HYPERPARAMETERS: dict[str, tuple[str, float | None, float | None, Any]] = {
+    "learning_rate": ("number", 1e-8, 1.0, 2e-4),
+    "epochs": ("int", 1, 100, 1),
+    "steps": ("int", 1, 1_000_000, None),  # when given, overrides epochs
+    "lora_r": ("int", 1, 1024, 16),
+    "lora_alpha": ("int", 1, 4096, 32),
+    "lora_dropout": ("number", 0.0, 0.9, 0.05),
+    "max_seq_length": ("int", 16, 131072, 1024),
+    "batch_size": ("int", 1, 1024, 4),
+    "gradient_accumulation_steps": ("int", 1, 1024, 4),
+    "completion_only_loss": ("bool", None, None, True),
+    "target_modules": ("modules", None, None, "all-linear"),
+    "merge_adapter": ("bool", None, None, False),
+    # the merged weights' shard size in MiB: each shard is one artifact, kept below the API's ARTIFACT_MAX_BYTES
+    "max_shard_size_mb": ("int", 1, 50_000, 4096),
+    "tokenize_num_proc": ("int", 1, 64, None),  # None: min(8, the pod's CPU count)
+    # the simulated ML work (ml/simulated.py) reads these; accepted everywhere, ignored by the real one
+    "sim_step_ms": ("int", 0, 3_600_000, None),
+    "sim_fail_at_step": ("int", 0, 1_000_000, None),
+    "sim_exit_code": ("int", 0, 255, None),
+    "sim_error": ("string", 0, 1000, None),
+    "sim_extra_artifact_bytes": ("int", 0, 1_073_741_824, None),
+    "sim_model_bytes": ("int", 0, 2_000_000_000_000, None),
+    "sim_download_bytes_per_s": ("int", 1, 100_000_000_000, None),
+    "sim_load_s": ("number", 0, 86_400, None),
+    "sim_rows_per_s": ("int", 1, 1_000_000_000, None),
+    "sim_silent_s": ("number", 0, 86_400, None),  # silent (no event, no log line) before step 1
+    "sim_hang_at_step": ("int", 0, 1_000_000, None),
+    "sim_output_shards": ("int", 0, 1000, None),
+    "sim_shard_bytes": ("int", 0, 100_000_000_000, None),
+}
+MODULE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+
+
+def _check_modules(value: Any) -> Any:
+    if value == "all-linear":
+        return value
+    ok = isinstance(value, list) and 1 <= len(value) <= 64
+    ok = ok and all(isinstance(m, str) and 1 <= len(m) <= 100 and set(m) <= MODULE_NAME_CHARS for m in value)
+    if not ok:
+        raise InputError('hyperparameter target_modules must be "all-linear" or a list of 1 to 64 module names')
+    return value
+
+
+def _check_value(name: str, value: Any) -> Any:
+    kind, lo, hi, _ = HYPERPARAMETERS[name]
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise InputError(f"hyperparameter {name} must be true or false, got {json.dumps(value)}")
+        return value
+    if kind == "modules":
+        return _check_modules(value)
+    assert lo is not None and hi is not None
+    if kind == "string":
+        if not isinstance(value, str) or len(value) > hi:
+            raise InputError(f"hyperparameter {name} must be a string of at most {int(hi)} characters")
+        return value
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if kind == "int" and not (is_number and float(value).is_integer()):
+        raise InputError(f"hyperparameter {name} must be an integer, got {json.dumps(value)}")
+    if not is_number:
+        raise InputError(f"hyperparameter {name} must be a number, got {json.dumps(value)}")
+    if value < lo or value > hi:
+        raise InputError(f"hyperparameter {name} must be between {lo} and {hi}, got {value}")
+    return int(value) if kind == "int" else value
+
+
+def defaults() -> dict[str, Any]:
+    return {name: spec[3] for name, spec in HYPERPARAMETERS.items()}
+
+
+def hyperparameters(text: str | None) -> dict[str, Any]:
+    """The JSON object of hyperparameters, checked (unknown keys refused) and merged with the defaults."""
+    try:
+        given = json.loads(text or "{}")
+    except ValueError as err:
+        raise InputError(f"hyperparameters are not valid JSON: {err}") from None
+    if not isinstance(given, dict):
+        raise InputError("hyperparameters must be a JSON object")
+    unknown = sorted(k for k in given if k not in HYPERPARAMETERS)
+    if unknown:
+        raise InputError(f"unknown hyperparameter(s): {', '.join(unknown)} (known: {', '.join(HYPERPARAMETERS)})")
+    merged = defaults()
+    merged.update({name: _check_value(name, value) for name, value in given.items()})
+    return merged
