@@ -12,7 +12,7 @@ module.exports = {
     "^@trainpod/(api|worker)$": "<rootDir>/apps/$1/src/index.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
-  testMatch: ["<rootDir>/{apps,packages,scripts,test}/**/*.test.ts"],
+  testMatch: ["<rootDir>/{apps,packages,scripts,test,pod-agent}/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
   globalSetup: "<rootDir>/test/global-setup.ts",
   globalTeardown: "<rootDir>/test/global-teardown.ts",

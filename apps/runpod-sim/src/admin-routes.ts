@@ -44,6 +44,23 @@ function podLogs({ res, params, sim }: RouteCall): void {
   sendText(res, 200, pod.log.tail(), "text/plain; charset=utf-8", { "x-log-path": pod.log.path });
 }
 
+/**
+ * Freezes the pod's container (SIGSTOP to its process group): a machine that hangs or drops off the network, whose
+ * pod sends nothing more, heartbeats included. Terminating it still works (SIGKILL reaches a stopped process).
+ */
+function freezePod({ res, params, sim }: RouteCall): void {
+  const pod = sim.pods.store.get(params.podId ?? "");
+  const pid = pod?.container?.pid;
+  if (pod === undefined || pid === undefined) return sendError(res, 404, `no running container for ${params.podId}`);
+  try {
+    process.kill(-pid, "SIGSTOP");
+  } catch {
+    return sendError(res, 409, `pod ${pod.id}'s container is gone`);
+  }
+  pod.log.note("container frozen (admin)");
+  sendJson(res, 200, { frozen: pod.id });
+}
+
 async function reset({ res, sim }: RouteCall): Promise<void> {
   await sim.pods.terminateAll(true);
   sim.stats.reset();
@@ -75,6 +92,7 @@ export const ADMIN_ROUTES: readonly Route<Handler>[] = [
   { method: "GET", template: "/admin/pods", handler: listPods },
   { method: "GET", template: "/admin/pods/{podId}", handler: getPod },
   { method: "GET", template: "/admin/pods/{podId}/logs", handler: podLogs },
+  { method: "POST", template: "/admin/pods/{podId}/freeze", handler: freezePod },
   {
     method: "GET",
     template: "/admin/config",

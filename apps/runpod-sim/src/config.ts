@@ -14,6 +14,8 @@ import {
 export { ConfigError, isRecord, applyCapacity, applyFaults } from "./config-apply";
 
 export type RestartPolicy = "always" | "never";
+/** the pods' ML work: `simulated` (TRAINPOD_ML=simulated in each pod's env: the real agent, the ML simulated) or `real` */
+export type SimMl = "simulated" | "real";
 export type AvailabilityLevel = "NONE" | "LOW" | "MEDIUM" | "HIGH";
 
 export interface FaultConfig {
@@ -63,6 +65,8 @@ export interface SimConfig {
   dataDir?: string;
   /** folders put first on every pod's PATH, before the stand-ins (e.g. a real python's bin); undefined = none */
   podPathPrepend?: string;
+  /** `simulated` sets TRAINPOD_ML=simulated in every pod's env (a pod's own env may override it); `real` does not */
+  ml: SimMl;
   capacity: CapacityConfig;
   faults: FaultConfig;
   seed: number;
@@ -104,6 +108,7 @@ export function defaultConfig(overrides: Partial<SimConfig> = {}): SimConfig {
     restartPolicy: "always",
     restartDelayMs: 1000,
     killGraceMs: 3000,
+    ml: "simulated",
     capacity: { perType: {} },
     faults: defaultFaults(),
     seed: Date.now() % 2 ** 31,
@@ -129,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SimConfig {
   const policy = env.SIM_RESTART_POLICY ?? "always";
   if (policy !== "always" && policy !== "never")
     throw new ConfigError(`SIM_RESTART_POLICY must be always or never, got "${policy}"`);
+  const ml = env.SIM_ML?.trim() || base.ml;
+  if (ml !== "simulated" && ml !== "real") throw new ConfigError(`SIM_ML must be simulated or real, got "${ml}"`);
   const text = (name: string): string | undefined => {
     const v = env[name]?.trim();
     return v === undefined || v === "" ? undefined : v;
@@ -151,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SimConfig {
     killGraceMs: int(env, "SIM_KILL_GRACE_MS", base.killGraceMs),
     dataDir: text("SIM_DATA_DIR"),
     podPathPrepend: text("SIM_POD_PATH_PREPEND"),
+    ml,
     capacity: capacity ? applyCapacity(base.capacity, json("SIM_CAPACITY", capacity)) : base.capacity,
     faults: faults ? applyFaults(base.faults, json("SIM_FAULTS", faults)) : base.faults,
     seed: int(env, "SIM_SEED", base.seed),

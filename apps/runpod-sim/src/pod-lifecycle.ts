@@ -7,7 +7,7 @@
  * ERROR, the pod keeps its GPUs and keeps billing until it is stopped or terminated.
  */
 import path from "node:path";
-import type { SimConfig } from "./config";
+import type { SimConfig, SimMl } from "./config";
 import { startContainer, type Container, type ContainerExit } from "./container";
 import { HOST_CUDA_VERSION } from "./data-centers";
 import { randomId, type SimPod } from "./pod-store";
@@ -18,10 +18,19 @@ export interface LifecycleDeps {
   binDir: string;
 }
 
-/** The container's environment: the pod's env, then what RunPod (and the sim) set. */
-export function containerEnv(pod: SimPod, binDir: string, pathPrepend?: string): Record<string, string> {
+/**
+ * The container's environment: the sim's ML mode (TRAINPOD_ML=simulated unless SIM_ML=real; the pod's own env may
+ * override it), the pod's env, then what RunPod (and the sim) set.
+ */
+export function containerEnv(
+  pod: SimPod,
+  binDir: string,
+  pathPrepend?: string,
+  ml: SimMl = "simulated",
+): Record<string, string> {
   const tcp22 = pod.portMappings?.["22"];
   return {
+    ...(ml === "simulated" ? { TRAINPOD_ML: "simulated" } : {}),
     ...pod.input.env,
     RUNPOD_POD_ID: pod.id,
     RUNPOD_API_KEY: pod.apiKey,
@@ -103,7 +112,7 @@ function launch(pod: SimPod, deps: LifecycleDeps): void {
   const container = startContainer({
     command,
     cwd: pod.workDir,
-    env: containerEnv(pod, deps.binDir, deps.config().podPathPrepend),
+    env: containerEnv(pod, deps.binDir, deps.config().podPathPrepend, deps.config().ml),
     log: pod.log,
   });
   pod.container = container;

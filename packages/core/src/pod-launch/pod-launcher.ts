@@ -5,7 +5,8 @@ import type { Clock } from "../time/clock";
 import { mintDatasetToken, mintRunToken } from "./mint-tokens";
 import { podUrls } from "./pod-urls";
 import { revokeDeploymentTokens } from "./run-token";
-import { loadTrainerSource, podLaunch, type PodLaunchSpec } from "./start-script";
+import { agentBundle } from "./agent-bundle";
+import { heartbeatSeconds, podLaunch, type PodLaunchSpec } from "./start-script";
 
 /** What the deploy and terminate use cases need of a pod's launch: its start (tokens, URLs, script) and its tokens' end. */
 export interface PodLauncher {
@@ -20,15 +21,15 @@ export interface PodLauncherDeps {
   clock: Clock;
   /** token TTLs and the dead-man switch (env), the callbacks' base (publicUrl), the pod's RunPod API (runpod.apiUrl) */
   config: Pick<Config, "env" | "publicUrl" | "runpod">;
-  /** the trainer shipped to the pod (default: trainer/train.py, read once here) */
-  trainerSource?: string;
+  /** the sha256 of the agent the pod fetches and checks (default: agentBundle()'s, the bytes the API serves) */
+  agentSha256?: string;
 }
 
 /** The pod launch of this configuration: fresh tokens and the start script for each create, tokens revoked at the end. */
 export function podLauncher(deps: PodLauncherDeps): PodLauncher {
   const { prisma, clock, config } = deps;
   const env = config.env;
-  const trainerSource = deps.trainerSource ?? loadTrainerSource();
+  const agentSha256 = deps.agentSha256 ?? agentBundle().sha256;
   return {
     async buildLaunch(d) {
       await revokeDeploymentTokens(prisma, clock, d.id);
@@ -51,7 +52,9 @@ export function podLauncher(deps: PodLauncherDeps): PodLauncher {
         artifactsUrl: urls.artifacts,
         baseModel: d.baseModel,
         hyperparameters: d.hyperparameters as Record<string, unknown>,
-        trainerSource,
+        agentUrl: urls.agent,
+        agentSha256,
+        heartbeatSeconds: heartbeatSeconds(env.HEARTBEAT_TIMEOUT_SECONDS),
         selfTerminate: {
           runpodApiUrl: config.runpod.apiUrl,
           graceSeconds: env.POD_SELF_TERMINATE_GRACE_SECONDS,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-/** Where the trainer and the start script live: beside src/ in the package, found from src or dist. */
+/** Where the start script lives: beside this file in src/, found from src or dist. */
 function packageFile(...parts: string[]): string {
   const candidates = [path.join(__dirname, ...parts), path.join(__dirname, "..", "..", "src", "pod-launch", ...parts)];
   for (const c of candidates) {
@@ -14,25 +14,10 @@ function packageFile(...parts: string[]): string {
   throw new Error(`trainpod: cannot find ${parts.join("/")}`);
 }
 
-/** The real trainer (packages/core/trainer/train.py), shipped to the pod in its environment. */
-export function loadTrainerSource(): string {
-  const candidates = [
-    path.join(__dirname, "..", "..", "trainer", "train.py"),
-    path.join(__dirname, "..", "..", "..", "trainer", "train.py"),
-  ];
-  for (const c of candidates) {
-    try {
-      return readFileSync(c, "utf8");
-    } catch {
-      continue;
-    }
-  }
-  throw new Error("trainpod: cannot find trainer/train.py");
-}
-
 /**
- * The trainer's pinned packages, which the start script always installs (a no-op when satisfied) on top of the
- * image's own torch: trainer/requirements.txt, the one source of truth (render.test.ts checks they agree).
+ * The trainer's pinned packages, which the start script installs (unless the pod has exactly these already) on
+ * top of the image's own torch: trainer/requirements.txt, the one source of truth (start-script.test.ts checks
+ * they agree).
  */
 export const TRAINER_REQUIREMENTS = "transformers==5.24.0 peft==0.21.2 trl==1.16.0 datasets==5.2.0 accelerate==1.15.0";
 
@@ -46,9 +31,22 @@ export interface LaunchInput {
   artifactsUrl: string;
   baseModel: string;
   hyperparameters: Record<string, unknown>;
-  trainerSource: string;
-  /** the pod's dead-man switch (start.sh); absent: off */
+  /** GET: the agent's zipapp (the run token authenticates; podUrls().agent) */
+  agentUrl: string;
+  /** hex sha256 of the agent's zipapp (agentBundle().sha256): start.sh runs nothing else */
+  agentSha256: string;
+  /** the pod's dead-man switch (the agent's liveness, and start.sh after a setup failure); absent: off */
   selfTerminate?: SelfTerminateSettings;
+  /** how often the agent heartbeats (heartbeatSeconds()); absent: the agent's default, 30 s */
+  heartbeatSeconds?: number;
+}
+
+/**
+ * The agent's heartbeat interval for the monitor's HEARTBEAT_TIMEOUT_SECONDS: six beats a timeout (one lost
+ * or late beat never fails a run), at most 30 s (a dead pod is seen within the timeout, not later).
+ */
+export function heartbeatSeconds(heartbeatTimeoutSeconds: number): number {
+  return Math.min(30, Math.max(0.1, heartbeatTimeoutSeconds / 6));
 }
 
 /**
@@ -76,7 +74,10 @@ export interface PodLaunchSpec {
   args: string;
 }
 
-/** The start script text. Constant: everything run-specific (and every secret) travels in the env. */
+/**
+ * The start script (start.sh, the pod's bootstrap: system info, the agent fetched and checked, the pinned packages,
+ * then `exec python agent.pyz`). Constant: everything run-specific (and every secret) travels in the env.
+ */
 export function renderStartScript(): string {
   // read once per process: a deploy never ships a file caught half-written (the bench once shipped an
   // empty one while the file was being saved, and the pod restarted 1,750 times doing nothing)
@@ -106,9 +107,11 @@ export function podLaunch(input: LaunchInput): PodLaunchSpec {
       TRAINPOD_BASE_MODEL: input.baseModel,
       TRAINPOD_HYPERPARAMETERS: JSON.stringify(input.hyperparameters),
       TRAINPOD_TRAINER_REQUIREMENTS: TRAINER_REQUIREMENTS,
-      TRAINPOD_TRAINER_B64: b64(input.trainerSource),
+      TRAINPOD_AGENT_URL: input.agentUrl,
+      TRAINPOD_AGENT_SHA256: input.agentSha256,
       TRAINPOD_START_SCRIPT_B64: b64(renderStartScript()),
       ...(input.selfTerminate ? selfTerminateEnv(input.selfTerminate) : {}),
+      ...(input.heartbeatSeconds === undefined ? {} : { TRAINPOD_HEARTBEAT_S: String(input.heartbeatSeconds) }),
     },
     args: startArgs(),
   };
