@@ -20,7 +20,9 @@ const owner = async () => ({
 });
 
 beforeAll(async () => {
-  sys = await startSystem({ env: { HEARTBEAT_TIMEOUT_SECONDS: "2", MONITOR_INTERVAL_MS: "500" } });
+  sys = await startSystem({
+    env: { HEARTBEAT_TIMEOUT_SECONDS: "2", STALL_TIMEOUT_SECONDS: "3", MONITOR_INTERVAL_MS: "500" },
+  });
   user = await TestClient.create(sys, "deadlines@example.com");
 }, 60_000);
 
@@ -29,15 +31,33 @@ afterAll(async () => {
 });
 
 describe("deadlines and the monitor", () => {
-  it("a pod that goes silent is caught within one interval plus the heartbeat timeout", async () => {
-    // the trainer hangs in its first step: no progress, no outcome
+  it("a pod that goes silent (its machine hangs) is caught within one interval plus the heartbeat timeout", async () => {
     const sub = await user.submit({ steps: 3, sim_step_ms: 600_000 });
+    const running = await until("running", async () => {
+      const d = await user.get(sub.body.id);
+      return d.status === "RUNNING" && d.pod?.id ? d : null;
+    });
+    // the agent heartbeats whatever its trainer does: only a pod that sends nothing at all is silent
+    const frozen = await sys.sim.admin(`/admin/pods/${running.pod.id}/freeze`, { method: "POST" });
+    expect(frozen.status).toBe(200);
     const d = await user.settled(sub.body.id);
     expect(d.failureReason).toBe("HEARTBEAT_TIMEOUT");
     const silentFor = Date.parse(d.timestamps.finishedAt) - Date.parse(d.timestamps.lastHeartbeatAt);
     process.stdout.write(`silent pod detected after ${silentFor} ms (heartbeat timeout 2000 ms + interval 500 ms)\n`);
     expect(silentFor).toBeLessThan(2000 + 500 + 1000);
     expect((await user.simPod(d.pod.id)).status).toBe("TERMINATED");
+  });
+
+  it("a trainer that is alive but stuck is TRAINING_STALLED, not a dead pod: its heartbeats kept coming", async () => {
+    const sub = await user.submit({ steps: 3, sim_step_ms: 1, sim_hang_at_step: 2 });
+    const d = await user.settled(sub.body.id);
+    expect(d.failureReason).toBe("TRAINING_STALLED");
+    expect(d.failureMessage).toMatch(/no training step for 3 s \(the pod is alive/);
+    const events = await sys.db.prisma.deploymentEvent.findMany({ where: { deploymentId: d.id } });
+    const steps = events.filter((e) => e.type === "progress").map((e) => (e.data as { step: number }).step);
+    expect(steps).toEqual([1]);
+    // heartbeats arrived until the end: the last one is more recent than the last step
+    expect(Date.parse(d.timestamps.lastHeartbeatAt)).toBeGreaterThan(Date.parse(d.timestamps.trainingStartedAt) + 2000);
   });
 
   it("setup timeout, max runtime and max cost each terminate", async () => {

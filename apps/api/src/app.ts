@@ -95,10 +95,11 @@ export function createApp(deps: ApiDeps): Express {
       runpod,
       podNamePrefix: env.POD_NAME_PREFIX,
       rateLimit: runRateLimit(deps),
+      dataset: { storage: deps.datasetStorage, presignSeconds: env.S3_DATASET_PRESIGN_SECONDS },
     }),
   );
   const datasetStorage = deps.datasetStorage;
-  app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage, presignSeconds: env.S3_PRESIGN_SECONDS }));
+  app.use(datasetDownloadRoutes({ ...deps, storage: datasetStorage, presignSeconds: env.S3_DATASET_PRESIGN_SECONDS }));
   app.use(
     datasetRoutes({
       prisma: deps.prisma,

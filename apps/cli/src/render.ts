@@ -29,8 +29,42 @@ export function renderDeployment(d: Json): string {
     `  progress ${d.progress?.step ?? "-"}/${d.progress?.totalSteps ?? "-"}${d.progress?.loss ? ` loss ${d.progress.loss}` : ""}`,
     `  cost ${usd(d.costUsd)} of ${usd(d.limits?.maxCostUsd)}, runtime ${d.runtimeSeconds ?? "-"} s of ${d.limits?.maxRuntimeMinutes} min`,
   ];
+  if (d.phase) lines.push(`  phase ${renderPhase(d.phase)} (since ${time(d.phase.startedAt)})`);
   if (d.failureMessage) lines.push(`  failure: ${String(d.failureMessage).split("\n")[0]}`);
   return lines.join("\n");
+}
+
+const SI = ["B", "kB", "MB", "GB", "TB", "PB"];
+/** `done/total unit` in one scale: 3.2e9 of 16e9 bytes → "3.2/16.0 GB", 40000 of 200000 rows → "40,000/200,000 rows". */
+export function formatAmount(done: number | null, total: number | null, unit: string | null): string {
+  if (unit === "bytes") {
+    const ref = total ?? done ?? 0;
+    const scale = ref < 1000 ? 0 : Math.min(SI.length - 1, Math.floor(Math.log10(ref) / 3));
+    const f = (n: number) => (scale === 0 ? String(n) : (n / 1000 ** scale).toFixed(1));
+    return `${total === null ? f(done ?? 0) : `${f(done ?? 0)}/${f(total)}`} ${SI[scale]}`;
+  }
+  const f = (n: number) => n.toLocaleString("en-US");
+  const amount = total === null ? f(done ?? 0) : `${f(done ?? 0)}/${f(total)}`;
+  return unit === null ? amount : `${amount} ${unit}`;
+}
+
+/** The pod's current phase (the deployment's `phase`) as the --watch line: "tokenize 40,000/200,000 rows". */
+export function renderPhase(p: Json): string {
+  const done = typeof p.done === "number" ? p.done : null;
+  const total = typeof p.total === "number" ? p.total : null;
+  if (done === null && total === null) return `${p.name} ${p.state}`;
+  return `${p.name} ${formatAmount(done, total, typeof p.unit === "string" ? p.unit : null)}`;
+}
+
+/** A phase's row: its start with its size, its end with its time (and its size). */
+function renderPhaseRow(at: string, type: string, d: Json): string {
+  const size =
+    typeof d.total === "number" || typeof d.done === "number"
+      ? ` (${formatAmount(d.total ?? d.done, null, d.unit ?? null)})`
+      : "";
+  if (type === "phase_started") return `${at} ▸ ${d.phase} started${size}`;
+  const mark = d.ok === false ? "✗" : "▸";
+  return `${at} ${mark} ${d.phase} ${d.ok === false ? "failed" : "ended"} after ${d.seconds} s${size}`;
 }
 
 /** A timeline event as one line (log events: one line per log line), or null for progress (the bar shows it). */
@@ -41,6 +75,9 @@ export function renderEvent(e: Json): string[] {
     case "log":
       // the pod's lines carry their own timestamps
       return ((data.lines as string[] | undefined) ?? []).map((l) => `         │ ${l}`);
+    case "phase_started":
+    case "phase_ended":
+      return [renderPhaseRow(at, e.type, data)];
     case "dataset_downloaded":
       return [`${at} ● dataset downloaded${typeof data.bytes === "number" ? ` (${data.bytes} bytes)` : ""}`];
     case "progress":

@@ -47,6 +47,29 @@ describe("watchDeployment", () => {
     }
   }, 20_000);
 
+  it("prints the current phase of a `live` frame (in a pipe: a line, not every frame)", async () => {
+    const live = (done: number) =>
+      `event: live\ndata: ${JSON.stringify({
+        status: "RUNNING",
+        progress: { step: null, totalSteps: null, loss: null },
+        phase: { name: "model_download", state: "progress", done, total: 16e9, unit: "bytes", startedAt: null },
+      })}\n\n`;
+    const fake = await fakeApi([
+      sse(`${live(3.2e9)}${live(3.3e9)}event: end\ndata: ${JSON.stringify({ id: ID, status: "SUCCEEDED" })}\n\n`),
+    ]);
+    const stream = out();
+    let text = "";
+    (stream as unknown as PassThrough).on("data", (c: Buffer) => (text += c.toString()));
+    try {
+      await watchDeployment(fake.api, ID, { stream });
+      expect(text.trim().split("\n")).toEqual([
+        expect.stringMatching(/^\d\d:\d\d:\d\d ▸ model_download 3.2\/16.0 GB$/),
+      ]);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it("gives up at once on a 404 (no retry)", async () => {
     const fake = await fakeApi([json(404, { error: { code: "NOT_FOUND", message: "deployment not found" } })]);
     try {

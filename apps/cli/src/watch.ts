@@ -2,17 +2,21 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { MultiBar, Presets, type SingleBar } from "cli-progress";
 import { ApiError, type ApiClient, type Json } from "./api-client";
 import { CliError } from "./exit-codes";
-import { renderEvent } from "./render";
+import { renderEvent, renderPhase } from "./render";
 import { SseHttpError, sseEvents } from "./sse";
+
+/** In a pipe, a phase's progress is printed at most this often (the rows print its start and its end). */
+const PIPE_PHASE_EVERY_MS = 10_000;
 
 /** Where watch writes: a live bar on a terminal, plain lines otherwise (pipes, CI, tests). */
 class WatchOutput {
   private multi?: MultiBar;
   private bar?: SingleBar;
+  private printed = { text: "", at: 0 };
 
   constructor(private readonly stream: NodeJS.WriteStream) {}
 
-  private get live(): boolean {
+  private get tty(): boolean {
     return this.stream.isTTY === true;
   }
 
@@ -21,24 +25,48 @@ class WatchOutput {
     else this.stream.write(`${text}\n`);
   }
 
+  /** The one bar: a label (the phase), done of total, and the line's text. */
+  private draw(label: string, value: number, total: number, detail: string): void {
+    if (!this.multi)
+      this.multi = new MultiBar(
+        { stream: this.stream, format: " {label} |{bar}| {detail}", hideCursor: true, clearOnComplete: false },
+        Presets.shades_classic,
+      );
+    if (!this.bar) this.bar = this.multi.create(total, 0, { label, detail });
+    this.bar.setTotal(total);
+    this.bar.update(value, { label, detail });
+  }
+
   progress(step: number, total: number | null, loss: unknown, fallback: string[]): void {
-    if (!this.live || total === null) {
+    if (!this.tty || total === null) {
       fallback.forEach((l) => this.line(l));
       return;
     }
-    if (!this.multi)
-      this.multi = new MultiBar(
-        {
-          stream: this.stream,
-          format: " training |{bar}| {value}/{total} steps | loss {loss}",
-          hideCursor: true,
-          clearOnComplete: false,
-        },
-        Presets.shades_classic,
-      );
-    if (!this.bar) this.bar = this.multi.create(total, 0, { loss: "-" });
-    this.bar.setTotal(total);
-    this.bar.update(step, { loss: loss ?? "-" });
+    this.draw("train", step, total, `${step}/${total} steps | loss ${loss ?? "-"}`);
+  }
+
+  /**
+   * A `live` frame (the deployment's progress and phase at the server's last read): on a terminal it moves the
+   * bar (training steps the timeline's rows leave out included); in a pipe a phase's progress is a line now and then.
+   */
+  live(view: Json): void {
+    const p = view.phase as Json | null;
+    const step = view.progress?.step;
+    const total = view.progress?.totalSteps;
+    if (this.tty && typeof step === "number" && typeof total === "number" && (!p || p.name === "train")) {
+      this.progress(step, total, view.progress.loss, []);
+      return;
+    }
+    if (!p || p.state !== "progress") return;
+    const text = renderPhase(p);
+    if (this.tty && typeof p.total === "number" && p.total > 0) {
+      this.draw(String(p.name), Number(p.done ?? 0), p.total, text);
+      return;
+    }
+    const now = Date.now();
+    if (text === this.printed.text || now - this.printed.at < PIPE_PHASE_EVERY_MS) return;
+    this.printed = { text, at: now };
+    this.line(`${new Date(now).toISOString().slice(11, 19)} ▸ ${text}`);
   }
 
   stop(): void {
@@ -55,10 +83,10 @@ export interface WatchOptions {
 }
 
 /**
- * Follows GET /v1/deployments/:id/events/stream: status changes, progress and log lines as they
- * happen, resuming after the last seen event id if the connection drops or the server answers 429 or
- * 5xx (backing off, at most `reconnects` times in a row). Resolves with the
- * deployment as the stream's final `end` event carries it.
+ * Follows GET /v1/deployments/:id/events/stream: status changes, phases, progress and log lines as they
+ * happen, and the `live` frames (the current phase's progress: "model_download 3.2/16.0 GB"), resuming after
+ * the last seen event id if the connection drops or the server answers 429 or 5xx (backing off, at most
+ * `reconnects` times in a row). Resolves with the deployment as the stream's final `end` event carries it.
  */
 export async function watchDeployment(api: ApiClient, id: string, opts: WatchOptions = {}): Promise<Json> {
   const out = new WatchOutput(opts.stream ?? process.stdout);
@@ -75,6 +103,10 @@ export async function watchDeployment(api: ApiClient, id: string, opts: WatchOpt
         })) {
           failures = 0;
           if (msg.event === "end") return JSON.parse(msg.data) as Json;
+          if (msg.event === "live") {
+            out.live(JSON.parse(msg.data) as Json);
+            continue;
+          }
           const e = JSON.parse(msg.data) as Json;
           if (msg.id) lastEventId = msg.id;
           if (e.type === "progress")

@@ -181,6 +181,20 @@ export const ARTIFACT_OPERATIONS: Operation[] = [
     },
   },
   {
+    method: "get",
+    path: "/v1/runs/{id}/agent",
+    summary: "A pod's bootstrap fetches the pod agent (a Python zipapp) and checks it against its pinned sha256",
+    tag: "runs",
+    security: "runToken",
+    responses: {
+      200: {
+        description: "the zipapp (`python agent.pyz`); `X-Content-SHA256` its sha256, the one in TRAINPOD_AGENT_SHA256",
+        contentType: "application/zip",
+      },
+      401: err("run token invalid, expired or revoked"),
+    },
+  },
+  {
     method: "put",
     path: "/v1/runs/{id}/artifacts/{path}",
     summary: "A pod uploads a declared file through the API (mode api)",

@@ -72,6 +72,7 @@ export const deploymentExample = {
   dataCenterIds: [],
   pod: { id: "abc123xyz", gpuTypeId: "NVIDIA GeForce RTX 4090", dataCenterId: "EU-RO-1", costPerHrUsd: "0.690000" },
   progress: { step: 40, totalSteps: 100, loss: "1.234" },
+  phase: { name: "train", state: "progress", done: 40, total: 100, unit: "steps", startedAt: AT },
   costUsd: "0.034500",
   runpodBill: null,
   runtimeSeconds: 180,
@@ -107,4 +108,13 @@ export const datasetExample = {
   createdAt: AT,
 };
 
-export const runEventExample = { type: "progress", step: 40, totalSteps: 100, loss: 1.234 };
+export const runEventExample = { type: "progress", step: 40, totalSteps: 100, loss: 1.234, seq: 57 };
+export const phaseTimesExample = [
+  { name: "setup", seconds: 3.2, ok: true },
+  { name: "model_download", seconds: 412.5, ok: true, done: 16_060_000_000, total: 16_060_000_000, unit: "bytes" },
+];
+export const deploymentWithEventsExample = {
+  ...deploymentExample,
+  phases: phaseTimesExample,
+  events: [eventExample],
+};

@@ -202,7 +202,7 @@ export const OPERATIONS: Operation[] = [
     tag: "deployments",
     security: "apiKey",
     responses: {
-      200: json(s.deploymentWithEventsSchema, { ...ex.deploymentExample, events: [ex.eventExample] }, "the deployment"),
+      200: json(s.deploymentWithEventsSchema, ex.deploymentWithEventsExample, "the deployment"),
       404: notFound,
     },
   },
@@ -284,12 +284,12 @@ export const OPERATIONS: Operation[] = [
   {
     method: "post",
     path: "/v1/runs/{id}/events",
-    summary: "A pod reports progress, logs and its outcome",
+    summary: "A pod reports its heartbeat, phases, progress, logs and its outcome",
     tag: "runs",
     security: "runToken",
     body: json(runEventSchema, ex.runEventExample, "one event"),
     responses: {
-      202: json(s.okSchema, { ok: true }, "recorded"),
+      202: json(s.runEventAnswerSchema, { ok: true }, "recorded (`applied: false`: a repeat, nothing changed)"),
       400: invalid,
       401: err("run token invalid, expired or revoked"),
     },

@@ -26,7 +26,9 @@ export const eventSchema = z.object({
   id: z.string().regex(/^\d+$/).describe("monotonic event id; the SSE id of the stream"),
   type: z
     .string()
-    .describe("submitted, pod_created, running, progress, log, succeeded, failed, cancelled, pod_terminated, ..."),
+    .describe(
+      "submitted, pod_created, running, phase_started, phase_ended, progress, log, succeeded, failed, cancelled, pod_terminated, ...",
+    ),
   message: z.string().nullable(),
   data: z.unknown(),
   at: when,
@@ -58,6 +60,19 @@ export const deploymentSchema = z.object({
     totalSteps: z.number().int().nullable(),
     loss: z.string().nullable(),
   }),
+  phase: z
+    .object({
+      name: z
+        .string()
+        .describe("setup, install, dataset_download, model_download, load, tokenize, train, save, upload"),
+      state: z.enum(["started", "progress", "ended"]),
+      done: z.number().int().nullable(),
+      total: z.number().int().nullable(),
+      unit: z.enum(["bytes", "rows", "steps", "files"]).nullable(),
+      startedAt: when,
+    })
+    .nullable()
+    .describe("the pod's current phase and its progress (done of total, in unit); null before its first phase report"),
   costUsd: usd.nullable(),
   runpodBill: z
     .object({
@@ -85,7 +100,22 @@ export const deploymentSchema = z.object({
   }),
 });
 
-export const deploymentWithEventsSchema = deploymentSchema.extend({ events: z.array(eventSchema) });
+export const phaseTimeSchema = z
+  .looseObject({
+    name: z.string(),
+    seconds: z.number().nullable(),
+    ok: z.boolean().optional(),
+    done: z.number().int().optional(),
+    total: z.number().int().optional(),
+    unit: z.string().optional(),
+  })
+  .describe(
+    "an ended phase: the seconds it took and what its end reported (ok, done, total, unit, extra numeric facts)",
+  );
+export const deploymentWithEventsSchema = deploymentSchema.extend({
+  phases: z.array(phaseTimeSchema).describe("the time spent in each ended phase, in their order"),
+  events: z.array(eventSchema),
+});
 export const deploymentPageSchema = z.object({
   items: z.array(deploymentSchema),
   nextCursor: z.string().uuid().nullable(),
@@ -120,6 +150,12 @@ export const estimateSchema = z.object({
 
 export const validateOkSchema = z.object({ ok: z.literal(true), problems: z.array(z.never()) });
 export const okSchema = z.object({ ok: z.literal(true) });
+export const runEventAnswerSchema = okSchema.extend({
+  applied: z
+    .literal(false)
+    .optional()
+    .describe("present when the event changed nothing: a repeat of its seq, or a second outcome"),
+});
 export const healthSchema = z.object({ status: z.literal("ok") });
 export const readySchema = z.object({
   status: z.enum(["ready", "not_ready"]),

@@ -6,6 +6,7 @@ import {
   getOwnDeployment,
   parseLastEventId,
   type Clock,
+  type Deployment,
   type PrismaClient,
   type StreamSlots,
   type TimelineHub,
@@ -22,6 +23,17 @@ export interface StreamRouteDeps {
   hub: TimelineHub;
   /** a heartbeat comment this often when nothing else was sent (default 15 s) */
   heartbeatMs?: number;
+}
+
+/**
+ * A `live` frame: the deployment's progress and current phase, as each read of the hub finds them. It carries
+ * every report the rows leave out (a phase's progress writes no row, training steps past the first 100 are
+ * downsampled), at the hub's read interval. No SSE id: it is not part of the resumable timeline.
+ */
+function liveFrame(d: Deployment, now: Date): string | null {
+  const v = deploymentView(d, now);
+  if (v.phase === null && v.progress.step === null) return null;
+  return JSON.stringify({ status: v.status, progress: v.progress, phase: v.phase });
 }
 
 function frame(res: Response, fields: { id?: string; event?: string; data: unknown }): void {
@@ -94,6 +106,7 @@ function streamTimeline(
     release();
     res.end();
   };
+  let lastLive: string | null = null;
   const unsubscribe = deps.hub.subscribe(deploymentId, highest, {
     events(events) {
       // the SSE id is the highest id delivered so far, so a late-committed event with a smaller id
@@ -109,6 +122,13 @@ function streamTimeline(
       close();
     },
     error: close,
+    state(deployment) {
+      const live = liveFrame(deployment, deps.clock.now());
+      if (live === null || live === lastLive) return;
+      lastLive = live;
+      res.write(`event: live\ndata: ${live}\n\n`);
+      sentAt = deps.clock.now().getTime();
+    },
   });
   req.on("close", close);
 }

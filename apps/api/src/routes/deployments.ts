@@ -12,6 +12,7 @@ import {
   eventView,
   getOwnDeployment,
   listDeployments,
+  phaseTimes,
   preflight,
   submitDeployment,
   type Clock,
@@ -87,8 +88,8 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
 
   router.get("/v1/deployments/:id", async (req, res) => {
     const d = await getOwnDeployment(deps.prisma, currentUserId(req), req.params.id);
-    const events = await deploymentEvents(deps.prisma, d.id);
-    res.json({ ...deploymentView(d, deps.clock.now()), events: events.map(eventView) });
+    const [events, phases] = await Promise.all([deploymentEvents(deps.prisma, d.id), phaseTimes(deps.prisma, d.id)]);
+    res.json({ ...deploymentView(d, deps.clock.now()), phases, events: events.map(eventView) });
   });
 
   router.post("/v1/deployments/:id/cancel", async (req, res) => {

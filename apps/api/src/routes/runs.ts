@@ -4,13 +4,16 @@ import { pathParam } from "../http/path-param";
 import { markRunAuthenticated } from "../http/security";
 import {
   AppError,
+  agentBundle,
   artifactUploadUrl,
   completeArtifact,
   recordRunEvent,
+  reissueDatasetUrl,
   reserveArtifact,
   storeArtifactThroughApi,
   verifyRunToken,
   type ArtifactDeps,
+  type BlobStorage,
   type Clock,
   type JobEnqueuer,
   type PrismaClient,
@@ -27,6 +30,8 @@ export interface RunRouteDeps {
   podNamePrefix?: string;
   /** the per-deployment rate limit (security.ts runRateLimit), applied once the run token holds */
   rateLimit?: RequestHandler;
+  /** the dataset storage and its presigned GETs' validity (S3_DATASET_PRESIGN_SECONDS), for dataset URL re-issues */
+  dataset?: { storage: BlobStorage; presignSeconds: number };
 }
 
 function bearer(req: Request): string {
@@ -56,9 +61,10 @@ export function runRoutes(deps: RunRouteDeps): Router {
     deps.rateLimit ?? ((_req, _res, next) => next()),
   );
 
+  // a repeat (its seq already applied, or a second outcome) is acknowledged too, saying it changed nothing
   router.post("/v1/runs/:id/events", json, async (req, res) => {
-    await recordRunEvent(deps, String(req.params.id), req.body);
-    res.status(202).json({ ok: true });
+    const { applied } = await recordRunEvent(deps, String(req.params.id), req.body);
+    res.status(202).json(applied ? { ok: true } : { ok: true, applied: false });
   });
 
   router.post("/v1/runs/:id/artifacts", json, async (req, res) => {
@@ -72,6 +78,24 @@ export function runRoutes(deps: RunRouteDeps): Router {
 
   router.post("/v1/runs/:id/artifacts/complete", json, async (req, res) => {
     res.json(await completeArtifact(deps.artifacts, String(req.params.id), req.body));
+  });
+
+  // a fresh presigned GET of the dataset, once the token URL was spent on the redirect to the bucket
+  router.post("/v1/runs/:id/dataset/url", json, async (req, res) => {
+    if (!deps.dataset) throw new AppError("NOT_A_BUCKET", "the dataset is served through the API at its token URL");
+    const signed = await reissueDatasetUrl(
+      { prisma: deps.prisma, clock: deps.clock, ...deps.dataset },
+      String(req.params.id),
+    );
+    res.set("Cache-Control", "no-store").json({ url: signed.url, expiresAt: signed.expiresAt.toISOString() });
+  });
+
+  // the pod agent's zipapp, which the pod's bootstrap fetches, checks against its pinned sha256 and runs
+  router.get("/v1/runs/:id/agent", (_req, res) => {
+    const agent = agentBundle();
+    res
+      .set({ "Content-Type": "application/zip", "X-Content-SHA256": agent.sha256, "Cache-Control": "no-store" })
+      .send(agent.bytes);
   });
 
   // the bytes themselves: read by the storage, never by a parser (whatever their content type)

@@ -52,16 +52,6 @@ export async function insertDeployment(
   return rows[0] ?? null;
 }
 
-/** A pod's progress report: step, total and loss, a heartbeat, and the training's start (the first report). */
-export async function recordProgress(
-  prisma: PrismaClient,
-  deploymentId: string,
-  p: { step: number; totalSteps?: number; loss?: number },
-  now: Date,
-): Promise<void> {
-  await prisma.$executeRaw`UPDATE "Deployment" SET "progressStep" = ${p.step}, "progressTotalSteps" = COALESCE(${p.totalSteps ?? null}::int, "progressTotalSteps"), "progressLoss" = ${p.loss ?? null}::numeric, "lastHeartbeatAt" = ${now}, "trainingStartedAt" = COALESCE("trainingStartedAt", ${now}) WHERE id = ${deploymentId}::uuid`;
-}
-
 /**
  * Counts a terminate call on a deployment whose pod is not terminated yet, and answers when the first call
  * started (this one's `callStart` if it is the first); undefined when the pod's termination is recorded already.

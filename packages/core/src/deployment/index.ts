@@ -20,5 +20,6 @@ export {
 } from "./preflight";
 export { billedSeconds, costForSeconds, podCost } from "./cost";
 export { deploymentView, eventView, lastLines } from "./view";
+export { MAX_PHASE_TIMES, phaseTimes, phaseView, type PhaseTime, type PhaseView } from "./phase-view";
 export { deploymentEvents, getOwnDeployment, listDeployments, listQuerySchema } from "./deployment-queries";
 export { adminListQuerySchema, findDeployment, listAllDeployments } from "./admin-queries";

@@ -1,6 +1,7 @@
 import type { Deployment, DeploymentEvent } from "../db";
 import { billedSeconds, podCost } from "./cost";
 import { microsToUsd } from "../pricing/money";
+import { phaseView } from "./phase-view";
 
 /** The JSON a user sees of a deployment. Money as decimal strings of USD, never floats. */
 export function deploymentView(d: Deployment, now: Date) {
@@ -32,6 +33,7 @@ export function deploymentView(d: Deployment, now: Date) {
       costPerHrUsd: d.costPerHrMicros === null ? null : microsToUsd(d.costPerHrMicros),
     },
     progress: { step: d.progressStep, totalSteps: d.progressTotalSteps, loss: d.progressLoss?.toString() ?? null },
+    phase: phaseView(d),
     costUsd: cost === null ? null : microsToUsd(cost),
     runpodBill: runpodBillView(d, cost),
     runtimeSeconds: d.runtimeSeconds ?? (d.podCreatedAt ? billedSeconds(d.podCreatedAt, end) : null),

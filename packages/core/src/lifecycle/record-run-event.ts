@@ -1,52 +1,21 @@
-import { z } from "zod";
-import type { PrismaClient } from "../db";
+import type { Prisma, PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import type { Clock } from "../time/clock";
-import { recordProgress } from "../deployment/deployment-store";
-import { recordEvent, transition } from "../deployment/state-machine";
+import { keepLastProgressRow, recordPhase, recordProgressStep, recordReport } from "../deployment/run-event-store";
+import { transition, updateWithEvent } from "../deployment/state-machine";
 import { adoptReportedPod, type AdoptReportedPodDeps } from "./adopt-reported-pod";
 import { failDeployment } from "./fail-deployment";
+import { keepProgressRow } from "./progress-sampling";
+import { phaseExtras, runEventSchema, type PhaseEvent, type RunEvent } from "./run-event-schema";
 
-const line = z.string().max(4000);
-const lines = z.array(line).max(200);
-
-/** What a pod may report to POST /v1/runs/:id/events (the start script and the trainer). */
-export const runEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("started"), system: z.record(z.string().max(100), z.string().max(2000)).optional() }),
-  z.object({
-    type: z.literal("dataset_downloaded"),
-    bytes: z.number().int().nonnegative().optional(),
-    seconds: z.number().nonnegative().optional(),
-  }),
-  z.object({
-    type: z.literal("progress"),
-    step: z.number().int().nonnegative(),
-    totalSteps: z.number().int().positive().optional(),
-    loss: z.number().finite().optional(),
-  }),
-  z.object({ type: z.literal("log"), lines }),
-  z.object({ type: z.literal("completed"), lines: lines.optional() }),
-  z.object({
-    type: z.literal("failed"),
-    exitCode: z.number().int().optional(),
-    phase: z.enum(["setup", "dataset_download", "training", "upload"]).default("training"),
-    message: z.string().max(2000).optional(),
-    lines: lines.default([]),
-  }),
-]);
-export type RunEvent = z.infer<typeof runEventSchema>;
+export { runEventSchema, type RunEvent };
 
 /** Log batches kept per deployment (each up to 200 lines); past it, one `log_truncated` event. */
 export const MAX_LOG_EVENTS = 500;
 
-async function recordLogBatch(prisma: PrismaClient, deploymentId: string, lines: string[]): Promise<void> {
-  const kept = await prisma.deploymentEvent.count({ where: { deploymentId, type: { in: ["log", "log_truncated"] } } });
-  if (kept < MAX_LOG_EVENTS) return recordEvent(prisma, deploymentId, { type: "log", data: { lines } });
-  if (kept === MAX_LOG_EVENTS)
-    await recordEvent(prisma, deploymentId, {
-      type: "log_truncated",
-      message: `more than ${MAX_LOG_EVENTS} log batches: later lines dropped (the outcome report still carries the last 100)`,
-    });
+/** What became of a report: false when it was a repeat (its seq already applied) or an outcome already recorded. */
+export interface RunEventResult {
+  applied: boolean;
 }
 
 export interface RunEventDeps {
@@ -56,6 +25,25 @@ export interface RunEventDeps {
   /** RunPod and our pod names: to adopt a pod that reports before its deployment recorded it */
   runpod?: AdoptReportedPodDeps["runpod"];
   podNamePrefix?: string;
+}
+
+/** The heartbeat and the highest seq, then the batch (or the one `log_truncated`), in one transaction. */
+function recordLogBatch(deps: RunEventDeps, deploymentId: string, ev: { seq?: number; lines: string[] }, now: Date) {
+  return deps.prisma.$transaction(async (tx) => {
+    if (!(await recordReport(tx, deploymentId, { now, seq: ev.seq }))) return false;
+    const kept = await tx.deploymentEvent.count({ where: { deploymentId, type: { in: ["log", "log_truncated"] } } });
+    if (kept < MAX_LOG_EVENTS)
+      await tx.deploymentEvent.create({ data: { deploymentId, type: "log", data: { lines: ev.lines } } });
+    else if (kept === MAX_LOG_EVENTS)
+      await tx.deploymentEvent.create({
+        data: {
+          deploymentId,
+          type: "log_truncated",
+          message: `more than ${MAX_LOG_EVENTS} log batches: later lines dropped (the outcome report still carries the last 100)`,
+        },
+      });
+    return true;
+  });
 }
 
 /** The `started` report of a pod its deployment has not recorded yet adopts it (adopt-reported-pod.ts). */
@@ -68,70 +56,100 @@ async function adoptIfUnrecorded(deps: RunEventDeps, deploymentId: string, podId
   );
 }
 
-/** Applies one event from a pod: progress and heartbeats, and the run's outcome, which terminates the pod at once. */
-export async function recordRunEvent(deps: RunEventDeps, deploymentId: string, body: unknown): Promise<void> {
+const seqIsNew = (seq: number | undefined): Pick<Prisma.DeploymentWhereInput, "OR"> =>
+  seq === undefined ? {} : { OR: [{ lastEventSeq: null }, { lastEventSeq: { lt: seq } }] };
+
+/** PROVISIONING → RUNNING (the transition stamps the heartbeat); a restarted script: the heartbeat and a row. */
+async function onStarted(deps: RunEventDeps, deploymentId: string, ev: Extract<RunEvent, { type: "started" }>) {
+  await adoptIfUnrecorded(deps, deploymentId, ev.system?.podId);
+  const now = deps.clock.now();
+  const system = ev.system ?? {};
+  const running = await updateWithEvent(
+    deps.prisma,
+    { id: deploymentId, status: { in: ["PROVISIONING"] }, ...seqIsNew(ev.seq) },
+    {
+      status: "RUNNING",
+      runningAt: now,
+      lastHeartbeatAt: now,
+      ...(ev.seq !== undefined ? { lastEventSeq: ev.seq } : {}),
+    },
+    { type: "running", message: "start script running", data: system },
+  );
+  if (running) return true;
+  const row = { type: "started", message: "start script (re)started", data: system };
+  return recordReport(deps.prisma, deploymentId, { now, seq: ev.seq, row });
+}
+
+/** A phase's start, progress or end: the deployment's phase columns, and a row for its start and its end. */
+function onPhase(deps: RunEventDeps, deploymentId: string, ev: PhaseEvent) {
+  const facts = { ...phaseExtras(ev), ...(ev.ok !== undefined ? { ok: ev.ok } : {}) };
+  const outcome = ev.ok === false ? "failed" : "ended";
+  const row =
+    ev.state === "progress"
+      ? null
+      : { type: `phase_${ev.state}`, message: `${ev.phase} ${ev.state === "started" ? "started" : outcome}`, facts };
+  return recordPhase(deps.prisma, deploymentId, { ...ev, now: deps.clock.now(), row });
+}
+
+/** SUCCEEDED, or FAILED with a reason from the pod's phase and cause; either asks for the pod's termination. */
+async function onOutcome(
+  deps: RunEventDeps,
+  deploymentId: string,
+  ev: Extract<RunEvent, { type: "completed" | "failed" }>,
+) {
+  const now = deps.clock.now();
+  // the timeline ends on the step the run reached, even when that step's row was downsampled away
+  await keepLastProgressRow(deps.prisma, deploymentId);
+  if (ev.type === "completed") {
+    const won = await transition(deps.prisma, {
+      deploymentId,
+      to: "SUCCEEDED",
+      set: { finishedAt: now, exitCode: 0, lastHeartbeatAt: now },
+      event: { type: "succeeded", message: "training completed" },
+    });
+    if (won) await deps.jobs.terminate(deploymentId, "completed");
+    return won;
+  }
+  const download = ev.phase === "dataset_download" || ev.cause === "dataset_download";
+  const reason = download ? "DATASET_DOWNLOAD_FAILED" : "TRAINING_FAILED";
+  const tail = ev.lines.slice(-100);
+  const said = ev.message ?? `${ev.phase} failed${ev.exitCode !== undefined ? ` with exit code ${ev.exitCode}` : ""}`;
+  const message = `${said}${ev.cause !== undefined ? ` (cause: ${ev.cause})` : ""}`;
+  return failDeployment(deps, deploymentId, reason, [message, ...tail].join("\n"), {
+    exitCode: ev.exitCode,
+    data: { reason, phase: ev.phase, cause: ev.cause ?? null, exitCode: ev.exitCode ?? null, lastLines: tail },
+  });
+}
+
+/**
+ * Applies one report of a pod. Every report proves the pod alive (the heartbeat); `seq` drops repeats: a report
+ * at or below the highest seq applied is acknowledged and changes nothing, except heartbeats (sent from their own
+ * loop, beside the others: never dropped, never moving the seq) and outcomes (applied once by the state machine
+ * whatever their seq, so a restarted pod's outcome still lands). The outcome terminates the pod at once.
+ */
+export async function recordRunEvent(deps: RunEventDeps, deploymentId: string, body: unknown): Promise<RunEventResult> {
   const ev = runEventSchema.parse(body);
   const now = deps.clock.now();
-  const heartbeat = () =>
-    deps.prisma.deployment.updateMany({ where: { id: deploymentId }, data: { lastHeartbeatAt: now } });
+  const applied = async (p: Promise<boolean>) => ({ applied: await p });
   switch (ev.type) {
+    case "heartbeat":
+      return applied(recordReport(deps.prisma, deploymentId, { now }));
     case "started":
-      await adoptIfUnrecorded(deps, deploymentId, ev.system?.podId);
-      // the transition stamps the heartbeat itself; a restarted script only needs the heartbeat
-      if (
-        !(await transition(deps.prisma, {
-          deploymentId,
-          from: ["PROVISIONING"],
-          to: "RUNNING",
-          set: { runningAt: now, lastHeartbeatAt: now },
-          event: { type: "running", message: "start script running", data: ev.system ?? {} },
-        }))
-      ) {
-        await heartbeat();
-        await recordEvent(deps.prisma, deploymentId, {
-          type: "started",
-          message: "start script (re)started",
-          data: ev.system ?? {},
-        });
-      }
-      return;
-    case "dataset_downloaded":
-      await heartbeat();
-      return recordEvent(deps.prisma, deploymentId, {
-        type: "dataset_downloaded",
-        data: { bytes: ev.bytes ?? null, seconds: ev.seconds ?? null },
-      });
-    case "progress":
-      await recordProgress(deps.prisma, deploymentId, ev, now);
-      return recordEvent(deps.prisma, deploymentId, {
-        type: "progress",
-        data: { step: ev.step, totalSteps: ev.totalSteps ?? null, loss: ev.loss ?? null },
-      });
-    case "log":
-      await heartbeat();
-      return recordLogBatch(deps.prisma, deploymentId, ev.lines);
-    case "completed":
-      if (
-        await transition(deps.prisma, {
-          deploymentId,
-          to: "SUCCEEDED",
-          set: { finishedAt: now, exitCode: 0, lastHeartbeatAt: now },
-          event: { type: "succeeded", message: "training completed" },
-        })
-      ) {
-        await deps.jobs.terminate(deploymentId, "completed");
-      }
-      return;
-    case "failed": {
-      const reason = ev.phase === "dataset_download" ? "DATASET_DOWNLOAD_FAILED" : "TRAINING_FAILED";
-      const tail = ev.lines.slice(-100);
-      const message =
-        ev.message ?? `${ev.phase} failed${ev.exitCode !== undefined ? ` with exit code ${ev.exitCode}` : ""}`;
-      await failDeployment(deps, deploymentId, reason, [message, ...tail].join("\n"), {
-        exitCode: ev.exitCode,
-        data: { reason, phase: ev.phase, exitCode: ev.exitCode ?? null, lastLines: tail },
-      });
-      return;
+      return applied(onStarted(deps, deploymentId, ev));
+    case "dataset_downloaded": {
+      const row = { type: "dataset_downloaded", data: { bytes: ev.bytes ?? null, seconds: ev.seconds ?? null } };
+      return applied(recordReport(deps.prisma, deploymentId, { now, seq: ev.seq, row }));
     }
+    case "phase":
+      return applied(onPhase(deps, deploymentId, ev));
+    case "progress": {
+      const keepRow = keepProgressRow(ev.step, ev.totalSteps);
+      return applied(recordProgressStep(deps.prisma, deploymentId, { ...ev, now, keepRow }));
+    }
+    case "log":
+      return applied(recordLogBatch(deps, deploymentId, ev, now));
+    case "completed":
+    case "failed":
+      return applied(onOutcome(deps, deploymentId, ev));
   }
 }

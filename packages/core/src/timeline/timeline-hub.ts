@@ -10,6 +10,11 @@ export interface TimelineListener {
   end(deployment: Deployment): void;
   /** the timeline could not be read; the subscription is over (a client resumes with its Last-Event-ID) */
   error(err: unknown): void;
+  /**
+   * The deployment's row as this read found it (its progress and phase columns: every step and phase report,
+   * including those that write no row), after the read's events; not on the read that ends the subscription.
+   */
+  state?(deployment: Deployment): void;
 }
 
 export interface TimelineHubOptions {
@@ -149,6 +154,7 @@ export class TimelineHub {
     );
     for (const sub of waiting) {
       const d = found.get(sub.deploymentId);
+      if (d && !timelineComplete(d)) sub.listener.state?.(d);
       if (!d) {
         this.drop(sub)?.listener.error(new AppError("NOT_FOUND", "deployment not found"));
       } else if (timelineComplete(d)) {
