@@ -41,9 +41,7 @@ it("a big run's long silences and phases are not a dead pod: it SUCCEEDS with ev
     where: { deploymentId: d.id },
     orderBy: { id: "asc" },
   });
-  const started = events
-    .filter((e) => e.type === "phase_started")
-    .map((e) => (e.data as { phase: string }).phase);
+  const started = events.filter((e) => e.type === "phase_started").map((e) => (e.data as { phase: string }).phase);
   expect(started).toEqual([
     "setup",
     "dataset_download",

@@ -12,13 +12,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { podUrls } from "./pod-urls";
-import {
-  TRAINER_REQUIREMENTS,
-  heartbeatSeconds,
-  podLaunch,
-  renderStartScript,
-  type LaunchInput,
-} from "./start-script";
+import { TRAINER_REQUIREMENTS, heartbeatSeconds, podLaunch, renderStartScript, type LaunchInput } from "./start-script";
 
 const START_SH = readFileSync(path.join(__dirname, "start.sh"), "utf8");
 const REPO = path.join(__dirname, "..", "..", "..", "..");
