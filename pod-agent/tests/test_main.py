@@ -92,3 +92,40 @@ def test_a_spent_dataset_token_fails_the_download_phase_at_once(api, tmp_path):
     assert failed["phase"] == "dataset_download" and failed["cause"] == "dataset_download"
     assert "HTTP 401 TOKEN_USED (not retried)" in failed["message"]
     assert len([s for s in api.seen if s.path.startswith("/v1/datasets/download")]) == 1
+
+
+def test_a_second_start_after_the_outcome_never_trains_again(api, tmp_path):
+    hp = {"steps": 2, "sim_step_ms": 1}
+    assert run_agent(api, tmp_path, hp)[0] == 0
+    first = len(api.seen)
+    code, output = run_agent(api, tmp_path, hp)
+    assert code == 0, output
+    again = [s.json() for s in api.seen[first:] if s.path.endswith("/events")]
+    assert [e["type"] for e in again if e["type"] != "heartbeat"] == ["completed"]
+    assert not [s for s in api.seen[first:] if s.path.startswith("/v1/datasets")]  # not even the dataset
+    assert "was reported already: not training again" in output
+
+
+def test_two_starts_at_once_run_the_run_once(api, tmp_path):
+    """RunPod's JSON start command may run twice: the second waits on the first's lock and trains nothing."""
+    hp = {"steps": 3, "sim_step_ms": 300}
+    api.script["/v1/datasets/download"] = [(200, DATASET)]
+    api.script["/v1/runs/d1/artifacts"] = [(201, {"mode": "api"})]
+    env = {**os.environ, "PYTHONPATH": ROOT, "TRAINPOD_ML": "simulated", "TRAINPOD_DEPLOYMENT_ID": "d1",
+           "TRAINPOD_RUN_TOKEN": TOKEN, "TRAINPOD_DATASET_URL": api.url + "/v1/datasets/download?token=" + DS_TOKEN,
+           "TRAINPOD_DATASET_SHA256": hashlib.sha256(DATASET).hexdigest(),
+           "TRAINPOD_EVENTS_URL": api.url + "/v1/runs/d1/events",
+           "TRAINPOD_ARTIFACTS_URL": api.url + "/v1/runs/d1/artifacts", "TRAINPOD_HYPERPARAMETERS": json.dumps(hp),
+           "RUNPOD_VOLUME_MOUNT_PATH": str(tmp_path), "TRAINPOD_RETRY_DELAY_S": "0.05"}
+    for name in ("RUNPOD_API_KEY", "RUNPOD_POD_ID", "TRAINPOD_RUNPOD_API_URL"):
+        env.pop(name, None)
+    cmd = [sys.executable, "-m", "trainpod_agent"]
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    second = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    outputs = [p.communicate(timeout=60)[0] for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    events = api.events()
+    assert [e["type"] for e in events].count("completed") == 2  # the second only repeats it (the API keeps one)
+    assert len([e for e in events if e["type"] == "started"]) == 1
+    assert len([s for s in api.seen if s.path.startswith("/v1/datasets")]) == 1
+    assert any("another start of this run is going on" in out for out in outputs)

@@ -17,6 +17,7 @@ import threading
 from trainpod_agent.clock import Clock
 from trainpod_agent.config import DeadManSettings
 from trainpod_agent.http import HttpError, Log, RetryPolicy, bearer, request, with_retries
+from trainpod_agent.logbook import utc_stamp
 from trainpod_agent.run_client import RunClient
 
 DONE, RETRY, NEVER = "done", "retry", "never"
@@ -115,8 +116,9 @@ class Liveness:
             return NEVER
         line = "self-terminating: %s" % reason
         self.log(line)
-        if not quiet and not self._said_terminating:
-            self.client.try_event({"type": "log", "lines": [line]}, RetryPolicy(retries=0), seq=False)
+        if not quiet and not self._said_terminating:  # stamped as the log's own lines (the API shows them as sent)
+            stamped = "%s %s" % (utc_stamp(self.clock.now()), line)
+            self.client.try_event({"type": "log", "lines": [stamped]}, RetryPolicy(retries=0), seq=False)
         self._said_terminating = True
         url = "%s/pods/%s" % (s.runpod_api_url, s.pod_id)
         try:

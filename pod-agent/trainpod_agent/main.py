@@ -22,6 +22,7 @@ from trainpod_agent.http import HttpError, RetryPolicy
 from trainpod_agent.liveness import Liveness
 from trainpod_agent.logbook import Logbook
 from trainpod_agent.ml.reporter import Events
+from trainpod_agent.once import OutcomeMarker, exit_code_of, hold_run_lock
 from trainpod_agent.outbox import Outbox
 from trainpod_agent.run_client import RunClient
 from trainpod_agent.supervisor import TrainerProcess, package_root, trainer_argv
@@ -73,6 +74,7 @@ class Run:
         self.events = Events(self.outbox.send, clock)
         self.liveness = Liveness(cfg.dead_man, self.client, clock, cfg.state_dir, cfg.heartbeat_s, self.log)
         self.trainer: TrainerProcess | None = None
+        self.marker = OutcomeMarker(os.path.join(cfg.state_dir, "outcome.json"), cfg.deployment_id)
 
     def ship_logs(self) -> None:
         for batch in self.log.take_batches():
@@ -132,13 +134,24 @@ class Run:
                 raise RunFailed(1, "upload", "upload", "upload failed: %s" % err.why) from None
 
     def outcome(self, body: dict[str, Any]) -> None:
-        """The one outcome: everything queued first (the log included), then the outcome itself, with retries."""
+        """The one outcome: marked on the volume first (a restart never trains again), everything queued sent
+        (the log included), then the outcome itself, with retries."""
+        self.marker.write(body)
         self.ship_logs()
         self.outbox.flush()
         self.client.try_event(body)
 
     def execute(self) -> int:
+        self._lock = hold_run_lock(os.path.join(self.cfg.state_dir, "agent.lock"), self.log)
         self.liveness.start()
+        reported = self.marker.read()
+        if reported is not None:
+            code = exit_code_of(reported)
+            self.log("this run's outcome (%s, exit code %d) was reported already: not training again"
+                     % (reported["type"], code))
+            self.client.try_event(reported)  # once more: the API applies the first outcome only
+            self.liveness.after_outcome(code)
+            return code
         try:
             with self.events.phase("setup"):
                 self.setup()
