@@ -72,7 +72,7 @@ def test_every_key_is_in_the_shared_fixtures() -> None:
         ('{"epochs": 1.5}', "hyperparameter epochs must be an integer, got 1.5"),
         ('{"learning_rate": "2e-4"}', 'hyperparameter learning_rate must be a number, got "2e-4"'),
         ('{"lora_dropout": 1}', "hyperparameter lora_dropout must be between 0.0 and 0.9, got 1"),
-        ('{"max_shard_size_mb": 0}', "hyperparameter max_shard_size_mb must be between 1 and 50000, got 0"),
+        ('{"max_shard_size_mb": 0}', "hyperparameter max_shard_size_mb must be between 0.01 and 5120, got 0"),
         ('{"tokenize_num_proc": 65}', "hyperparameter tokenize_num_proc must be between 1 and 64, got 65"),
         ('{"sim_load_s": -1}', "hyperparameter sim_load_s must be between 0 and 86400, got -1"),
         ('{"merge_adapter": "yes"}', 'hyperparameter merge_adapter must be true or false, got "yes"'),

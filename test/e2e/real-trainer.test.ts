@@ -45,7 +45,16 @@ if (!hasVenv && !process.env.TRAINER_PYTHON) {
   });
 
   it("trains the tiny model for real in a pod: dataset fetched with its token, artifacts uploaded, SUCCEEDED, cost recorded", async () => {
-    const hp = { steps: 6, batch_size: 2, gradient_accumulation_steps: 1, max_seq_length: 128, learning_rate: 0.005 };
+    // merged weights in shards of 50 KiB: the tiny model's ~0.25 MB become several files, each its own upload
+    const hp = {
+      steps: 6,
+      batch_size: 2,
+      gradient_accumulation_steps: 1,
+      max_seq_length: 128,
+      learning_rate: 0.005,
+      merge_adapter: true,
+      max_shard_size_mb: 0.05,
+    };
     const sub = await alice.submit(hp, { baseModel: model });
     expect(sub.status).toBe(202);
     const d = await alice.settled(sub.body.id, 150_000);
@@ -64,6 +73,23 @@ if (!hasVenv && !process.env.TRAINER_PYTHON) {
     expect(uploaded).toEqual(
       expect.arrayContaining(["adapter_config.json", "adapter_model.safetensors", "tokenizer.json"]),
     );
+    const shards = readdirSync(path.join(sys.config.env.ARTIFACT_DIR, d.id, "merged")).filter((f) =>
+      /^model-\d{5}-of-\d{5}\.safetensors$/.test(f),
+    );
+    expect(shards.length).toBeGreaterThan(1);
+    // the uploaded shards load back as one model, and it generates
+    const load = spawnSync(
+      venvPython,
+      [
+        "-c",
+        "import sys; from transformers import AutoModelForCausalLM as M, AutoTokenizer as T; d=sys.argv[1]; " +
+          "m=M.from_pretrained(d); t=T.from_pretrained(d); print(len(m.generate(**t('hi', return_tensors='pt'), max_new_tokens=3)[0]))",
+        path.join(sys.config.env.ARTIFACT_DIR, d.id, "merged"),
+      ],
+      { encoding: "utf8", timeout: 120_000, env: { ...process.env, HF_HUB_OFFLINE: "1" } },
+    );
+    if (load.status !== 0) throw new Error(`the merged shards did not load back:\n${load.stderr.slice(-2000)}`);
+    expect(Number(load.stdout.trim())).toBeGreaterThan(0);
     expect(Number(d.costUsd)).toBeGreaterThan(0);
   }, 180_000);
 }

@@ -27,7 +27,7 @@ HYPERPARAMETERS: dict[str, tuple[str, float | None, float | None, Any]] = {
     "target_modules": ("modules", None, None, "all-linear"),
     "merge_adapter": ("bool", None, None, False),
     # the merged weights' shard size in MiB: each shard is one artifact, kept below the API's ARTIFACT_MAX_BYTES
-    "max_shard_size_mb": ("int", 1, 50_000, 4096),
+    "max_shard_size_mb": ("number", 0.01, 5120, 4096),
     "tokenize_num_proc": ("int", 1, 64, None),  # None: min(8, the pod's CPU count)
     # the simulated ML work (ml/simulated.py) reads these; accepted everywhere, ignored by the real one
     "sim_step_ms": ("int", 0, 3_600_000, None),

@@ -17,7 +17,7 @@ MERGED = "merged"
 
 def shard_size(hp: dict[str, Any]) -> int:
     """The merged weights' shard size in bytes (hyperparameter max_shard_size_mb, in MiB)."""
-    return int(hp["max_shard_size_mb"]) * MiB
+    return max(1, int(hp["max_shard_size_mb"] * MiB))
 
 
 def _files(directory: str) -> dict[str, tuple[int, int]]:

@@ -30,10 +30,13 @@ export const hyperparametersSchema = z
       .optional()
       .describe('LoRA target modules; default "all-linear"'),
     merge_adapter: z.boolean().optional().describe("also write merged fp16/bf16 weights to merged/; default false"),
-    max_shard_size_mb: int(1, 50_000)
+    max_shard_size_mb: z
+      .number()
+      .min(0.01)
+      .max(5120)
       .optional()
       .describe(
-        "merged weights: MiB per shard file, each one artifact (keep it below ARTIFACT_MAX_BYTES, 5 GiB by default); default 4096",
+        "merged weights: MiB per shard file, each one artifact (at most 5120: ARTIFACT_MAX_BYTES, 5 GiB by default); default 4096",
       ),
     tokenize_num_proc: int(1, 64).optional().describe("processes that tokenize the rows; default min(8, CPUs)"),
     // read by the simulated ML work (pod-agent ml/simulated.py, the simulator's pods), ignored by the real trainer
