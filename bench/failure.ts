@@ -4,8 +4,9 @@
  *  a) N runs whose trainer fails at step 1: from the pod's `failed` report (the deployment's
  *     finishedAt, set when the API takes the report) to the simulator seeing DELETE (the sim pod's
  *     terminatedAt), and to the termination being confirmed (podTerminatedAt). Production defaults.
- *  b) silently dying pods (the trainer hangs after `started`): from the last heartbeat to the
- *     failure (HEARTBEAT_TIMEOUT), against HEARTBEAT_TIMEOUT_SECONDS + MONITOR_INTERVAL_MS (2 s + 0.5 s here).
+ *  b) silently dying pods (RUNNING, then frozen by the sim: a hung machine, no heartbeat from the agent any more;
+ *     a trainer that merely hangs keeps heartbeating and is TRAINING_STALLED instead): from the last heartbeat to
+ *     the failure (HEARTBEAT_TIMEOUT), against HEARTBEAT_TIMEOUT_SECONDS + MONITOR_INTERVAL_MS (2 s + 0.5 s here).
  * Writes p99 failed→DELETE to $BENCH_RESULTS for bench/cost.ts.
  */
 import { appendFileSync } from "node:fs";
@@ -122,6 +123,24 @@ main(async () => {
     });
     try {
       const ids = await paced(sys, SILENT, { steps: 5, sim_step_ms: 3_600_000 });
+      // each pod, once it runs, is frozen: its agent's heartbeats stop with everything else
+      const frozen = new Set<string>();
+      await until(
+        `${SILENT} pods running and frozen`,
+        async () => {
+          const running = await sys.db.prisma.deployment.findMany({
+            where: { id: { in: ids }, status: "RUNNING", podId: { not: null } },
+            select: { podId: true },
+          });
+          for (const { podId } of running) {
+            if (podId === null || frozen.has(podId)) continue;
+            const res = await sys.sim.admin(`/admin/pods/${podId}/freeze`, { method: "POST" });
+            if (res.status === 200) frozen.add(podId);
+          }
+          return frozen.size >= SILENT;
+        },
+        60_000,
+      );
       await until(
         `${SILENT} silent pods closed`,
         async () => (await sys.db.prisma.deployment.count({ where: { podTerminatedAt: { not: null } } })) >= SILENT,

@@ -79,6 +79,12 @@ async function seed(): Promise<void> {
     status: "RUNNING",
     podId: "pod-live-1",
     gpuTypeId: "NVIDIA A40",
+    phase: "model_download",
+    phaseState: "progress",
+    phaseStartedAt: new Date(now - 200_000),
+    phaseDone: 3_200_000_000n,
+    phaseTotal: 16_000_000_000n,
+    phaseUnit: "bytes",
     costPerHrMicros: 790_000n,
     podCreatedAt: new Date(now - 300_000),
   });
@@ -179,6 +185,8 @@ describeBrowser("the dashboard in headless Chromium", () => {
     );
     expect(list).toBe(200);
     expect(await page.locator("#live tbody tr").count()).toBe(1);
+    // the pod's phase and how far it is (issue 23: a 16 GB model downloading is not a dead pod)
+    expect(await page.locator("#live tbody tr td.phase").textContent()).toBe("model_download 3.2/16.0 GB");
     // said loudly: RunPod's 402, and a bill that disagrees with ours
     expect(await page.locator("#alerts .alert-balance").textContent()).toContain(
       "1 deployment(s) failed with INSUFFICIENT_BALANCE",

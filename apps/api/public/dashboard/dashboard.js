@@ -49,6 +49,15 @@ const usd = (v) => (v == null ? "—" : `$${Number(v).toFixed(4)}`);
 const secs = (v) => (v == null ? "—" : `${v.toFixed(1)} s`);
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 const shortId = (id) => el("code", { title: id }, id.slice(0, 8));
+const UNIT_SCALE = { bytes: [1e9, "GB"] };
+/** The pod's current phase and how far it is: "model_download 3.2/16.0 GB", "tokenize 40,000/200,000 rows". */
+function phaseText(p) {
+  if (!p || !p.name) return "—";
+  if (p.done == null) return p.name;
+  const [scale, unit] = UNIT_SCALE[p.unit] || [1, p.unit || ""];
+  const n = (v) => (scale === 1 ? Number(v).toLocaleString("en-US") : (Number(v) / scale).toFixed(1));
+  return `${p.name} ${n(p.done)}${p.total != null ? `/${n(p.total)}` : ""} ${unit}`.trim();
+}
 
 function drawChart(id, type, labels, datasets, options) {
   const existing = charts[id];
@@ -190,6 +199,7 @@ function renderTables(failed, live, recent) {
           { "data-id": d.id },
           el("td", {}, shortId(d.id)),
           el("td", { class: `status-${d.status}` }, d.status),
+          el("td", { class: "phase" }, phaseText(d.phase)),
           el("td", {}, d.pod.gpuTypeId),
           el("td", {}, usd(d.costUsd)),
           el("td", {}, when(d.timestamps.createdAt)),
