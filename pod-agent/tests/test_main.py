@@ -129,3 +129,11 @@ def test_two_starts_at_once_run_the_run_once(api, tmp_path):
     assert len([e for e in events if e["type"] == "started"]) == 1
     assert len([s for s in api.seen if s.path.startswith("/v1/datasets")]) == 1
     assert any("another start of this run is going on" in out for out in outputs)
+
+
+def test_the_log_is_shipped_while_the_run_goes_not_only_with_the_outcome(api, tmp_path):
+    hp = {"steps": 2, "sim_step_ms": 1, "sim_silent_s": 2.5}
+    code, output = run_agent(api, tmp_path, hp, {"TRAINPOD_HEARTBEAT_S": "0.1"})  # logs every second
+    assert code == 0, output
+    types = [e["type"] for e in api.events() if e["type"] != "heartbeat"]
+    assert "log" in types[: types.index("progress")]  # lines arrived before the first step, during the silence

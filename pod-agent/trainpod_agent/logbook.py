@@ -62,6 +62,10 @@ class Logbook:
         with self._lock:
             return list(self._tail[-n:])
 
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
     def take_batches(self) -> list[list[str]]:
         """The lines logged since the last call, in batches of at most 100."""
         with self._lock:

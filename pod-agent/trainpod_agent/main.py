@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -80,6 +81,17 @@ class Run:
         for batch in self.log.take_batches():
             self.outbox.send({"type": "log", "lines": batch})
 
+    def ship_logs_while_running(self) -> None:
+        """The log reaches the API as the run goes (a pod deleted while hanging still shipped its lines): a full
+        batch at once, the rest every `every` seconds (few partial batches: the API keeps 500 batches a run)."""
+        every = min(300.0, max(1.0, self.cfg.heartbeat_s * 10))
+        last = self.clock.monotonic()
+        while True:
+            self.clock.sleep(min(5.0, every))
+            if self.log.pending() >= 100 or self.clock.monotonic() - last >= every:
+                last = self.clock.monotonic()
+                self.ship_logs()
+
     def setup(self) -> None:
         cfg = self.cfg
         if cfg.dead_man is None:
@@ -131,7 +143,8 @@ class Run:
                 upload_outputs(self.cfg.output_dir, self.client, self.clock, self.policy, self.log, phase,
                                state_path=os.path.join(self.cfg.state_dir, "uploads.json"))
             except (TransferError, HttpError) as err:
-                raise RunFailed(1, "upload", "upload", "upload failed: %s" % err.why) from None
+                why = err.why if err.why.startswith("upload") else "upload failed: %s" % err.why
+                raise RunFailed(1, "upload", "upload", why) from None
 
     def outcome(self, body: dict[str, Any]) -> None:
         """The one outcome: marked on the volume first (a restart never trains again), everything queued sent
@@ -144,6 +157,7 @@ class Run:
     def execute(self) -> int:
         self._lock = hold_run_lock(os.path.join(self.cfg.state_dir, "agent.lock"), self.log)
         self.liveness.start()
+        threading.Thread(target=self.ship_logs_while_running, name="trainpod-logs", daemon=True).start()
         reported = self.marker.read()
         if reported is not None:
             code = exit_code_of(reported)

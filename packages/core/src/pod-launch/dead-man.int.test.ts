@@ -1,61 +1,36 @@
-import { createHash } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  adminPod,
+  createPod,
+  deleteLeftoverPods,
+  expectSequenced,
+  pause,
+  podLog,
+  selfTerminatedWith,
+  selfTerminationLines,
+  timeline,
+  waitForPod,
+  type PodOptions,
+} from "../../../../test/support/agent-pods";
+import { FakeRunApi } from "../../../../test/support/fake-run-api";
 import { startSimProcess, type SimProcess } from "../../../../test/support/sim-process";
-import { loadTrainerSource, podLaunch, type SelfTerminateSettings } from "./start-script";
 
-// The start script's dead-man switch, on the RunPod simulator (real processes, RunPod's default restart policy:
-// a container that exits is restarted) with no trainpod worker at all: nobody but the pod itself deletes these
-// pods. A small HTTP server stands in for the trainpod API (dataset download, run events, artifact upload).
+// The pod agent's dead-man switch, on the RunPod simulator (real processes, RunPod's default restart policy: a
+// container that exits is restarted) with no trainpod worker at all: nobody but the pod itself deletes these pods.
+// A small HTTP server stands in for the trainpod API (test/support/fake-run-api.ts: the agent's zipapp, the
+// dataset, run events checked with the API's own schema, artifact uploads).
 
-const DATASET = '{"prompt":"2+2?","completion":"4"}\n';
-const HANGING_TRAINER = { steps: 3, sim_step_ms: 600_000 };
+/** a trainer that reports step 1, then hangs for ever at step 2 (alive, silent) */
+const HANGING_TRAINER = { steps: 3, sim_step_ms: 20, sim_hang_at_step: 2 };
 
-interface Event {
-  type: string;
-  lines?: string[];
-}
-interface AdminPod {
-  status: string;
-  restarts: number;
-  accruedCostMicros: number;
-  billedSeconds: number;
-}
-
-const events = new Map<string, Event[]>();
-const api: Server = createServer((req, res) => {
-  const [, kind, name, what, ...rest] = new URL(req.url ?? "/", "http://x").pathname.split("/");
-  const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
-  req.on("end", () => {
-    if (req.method === "GET" && kind === "datasets") return res.writeHead(200).end(DATASET);
-    if (req.method === "POST" && kind === "runs" && what === "events") {
-      events.get(name ?? "")?.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Event);
-      return res.writeHead(204).end();
-    }
-    if (req.method === "POST" && kind === "runs" && what === "artifacts" && rest.length === 0) {
-      // the declaration: this API takes the bytes itself (mode api)
-      const { path, sizeBytes } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-        path: string;
-        sizeBytes: number;
-      };
-      return res
-        .writeHead(201, { "content-type": "application/json" })
-        .end(JSON.stringify({ path, mode: "api", partSizeBytes: sizeBytes, partCount: 1 }));
-    }
-    if (req.method === "PUT" && kind === "runs" && what === "artifacts") return res.writeHead(201).end();
-    res.writeHead(404).end();
-  });
-});
-
+const api = new FakeRunApi();
 let sim: SimProcess;
-let base: string;
 /** a port nothing listens on: an API that cannot be reached */
 let closedPort: number;
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  await api.listen();
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
   closedPort = (probe.address() as AddressInfo).port;
@@ -64,106 +39,53 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
+  if (sim) await deleteLeftoverPods(sim, api);
   await sim?.stop();
-  await new Promise((resolve) => api.close(resolve));
+  await api.close();
 }, 30_000);
 
-const adminPod = async (id: string): Promise<AdminPod> =>
-  (await (await sim.admin(`/admin/pods/${id}`)).json()) as AdminPod;
-const podLog = async (id: string): Promise<string> => (await sim.admin(`/admin/pods/${id}/logs`)).text();
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Creates a pod running start.sh with the switch set as given; `eventsUrl` overrides where it reports. */
-async function launch(
-  name: string,
-  switchSettings: Omit<SelfTerminateSettings, "runpodApiUrl">,
-  opts: { hyperparameters?: Record<string, unknown>; eventsUrl?: string } = {},
-): Promise<string> {
-  events.set(name, []);
-  const spec = podLaunch({
-    deploymentId: `dep-${name}`,
-    datasetUrl: `${base}/datasets/${name}?token=dlt-${name}`,
-    datasetSha256: createHash("sha256").update(DATASET).digest("hex"),
-    runToken: `run-${name}`,
-    eventsUrl: opts.eventsUrl ?? `${base}/runs/${name}/events`,
-    artifactsUrl: `${base}/runs/${name}/artifacts`,
-    baseModel: "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
-    hyperparameters: opts.hyperparameters ?? { steps: 2, sim_step_ms: 20 },
-    trainerSource: loadTrainerSource(),
-    selfTerminate: { runpodApiUrl: sim.apiUrl, ...switchSettings },
+/** Creates a pod running start.sh and the agent with the switch set as given; a heartbeat every half second. */
+const launch = (name: string, selfTerminate: PodOptions["selfTerminate"], opts: Partial<PodOptions> = {}) =>
+  createPod(sim, api, api.add(name), {
+    selfTerminate,
+    heartbeatSeconds: 0.5,
+    hyperparameters: { steps: 2, sim_step_ms: 20 },
+    ...opts,
   });
-  const res = await fetch(`${sim.apiUrl}/pods`, {
-    method: "POST",
-    headers: { authorization: "Bearer x", "content-type": "application/json" },
-    body: JSON.stringify({
-      name: `dead-man-${name}`,
-      image: "runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel",
-      gpu: { id: "NVIDIA GeForce RTX 4090", count: 1 },
-      ...spec,
-      env: { ...spec.env, TRAINPOD_RETRY_DELAY_S: "1" },
-    }),
-  });
-  if (res.status !== 201) throw new Error(`create pod: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { id: string }).id;
-}
 
-/** Polls the pod until `done` holds; `seen` collects every status observed on the way. */
-async function waitFor(
-  id: string,
-  what: string,
-  done: (p: AdminPod) => boolean,
-  boundMs: number,
-  seen: string[] = [],
-): Promise<AdminPod> {
-  const end = Date.now() + boundMs;
-  for (;;) {
-    const pod = await adminPod(id);
-    seen.push(pod.status);
-    if (done(pod)) return pod;
-    if (Date.now() > end)
-      throw new Error(
-        `pod ${id}: not ${what} (status ${pod.status}, restarts ${pod.restarts}); log tail:\n${(await podLog(id)).slice(-2500)}`,
-      );
-    await pause(100);
-  }
-}
+const terminated = (id: string, seen?: string[]) =>
+  waitForPod(sim, id, "TERMINATED", (p) => p.status === "TERMINATED", 40_000, seen);
 
 /** Terminated, and RunPod's meter for it stopped: the same cost a second and a half later. */
 async function expectBillingStopped(id: string): Promise<void> {
-  const at = await adminPod(id);
+  const at = await adminPod(sim, id);
   await pause(1500);
-  const later = await adminPod(id);
+  const later = await adminPod(sim, id);
   expect(later.status).toBe("TERMINATED");
   expect(later.accruedCostMicros).toBeGreaterThan(0);
   expect([later.accruedCostMicros, later.billedSeconds]).toEqual([at.accruedCostMicros, at.billedSeconds]);
 }
 
-const selfTerminationLines = (name: string): string[] =>
-  (events.get(name) ?? [])
-    .filter((e) => e.type === "log")
-    .flatMap((e) => e.lines ?? [])
-    .filter((l) => l.includes(" self-terminating: "));
-
-describe("start.sh's dead-man switch (no worker: the pod ends itself)", () => {
+describe("the pod agent's dead-man switch (no worker: the pod ends itself)", () => {
   it("a pod that reported completed and is never deleted by the worker deletes itself after the grace; billing stops", async () => {
     const id = await launch("completed", { graceSeconds: 2, maxRuntimeSeconds: 3600, unreachableSeconds: 900 });
-    const completed = () => (events.get("completed") ?? []).some((e) => e.type === "completed");
+    const r = api.run("completed");
     const end = Date.now() + 20_000;
-    while (!completed()) {
-      if (Date.now() > end) throw new Error(`no completed report; log tail:\n${(await podLog(id)).slice(-2500)}`);
+    while (!r.events.some((e) => e.type === "completed")) {
+      if (Date.now() > end) throw new Error(`no completed report; log tail:\n${(await podLog(sim, id)).slice(-2500)}`);
       await pause(50);
     }
-    // the pod waits for the worker's DELETE first: still running once its outcome is in, then gone
+    const completedAt = Date.now();
+    // the pod waits for the worker's DELETE first: still running once its outcome is in, gone after the grace
     const seen: string[] = [];
-    const pod = await waitFor(id, "TERMINATED", (p) => p.status === "TERMINATED", 20_000, seen);
+    const pod = await terminated(id, seen);
     expect(seen[0]).toBe("RUNNING");
-    expect(pod.restarts).toBe(0); // the script waited instead of exiting (RunPod would restart it)
-    expect(selfTerminationLines("completed")).toEqual([
-      expect.stringMatching(
-        / self-terminating: outcome \(exit code 0\) reported 2 s ago and the pod is still running$/,
-      ),
-    ]);
-    expect(await podLog(id)).not.toMatch(/self-termination failed/);
+    expect(Date.now() - completedAt).toBeGreaterThanOrEqual(1500);
+    // never restarted (the agent waited instead of exiting: RunPod would restart it), and it said why it went
+    expect(selfTerminatedWith(pod, r, 2)).toBe(0);
+    expect(r.rejected).toEqual([]);
+    expectSequenced(r);
+    expect(await podLog(sim, id)).not.toMatch(/self-termination failed/);
     await expectBillingStopped(id);
   }, 45_000);
 
@@ -173,11 +95,11 @@ describe("start.sh's dead-man switch (no worker: the pod ends itself)", () => {
       { graceSeconds: 60, maxRuntimeSeconds: 3600, unreachableSeconds: 2 },
       { hyperparameters: HANGING_TRAINER, eventsUrl: `http://127.0.0.1:${closedPort}/runs/unreachable/events` },
     );
-    await waitFor(id, "TERMINATED", (p) => p.status === "TERMINATED", 40_000);
-    const log = await podLog(id);
+    await terminated(id);
+    const log = await podLog(sim, id);
     expect(log).toMatch(/ self-terminating: no report reached the API for \d+ s/);
     expect(log).not.toMatch(/self-terminating: (max runtime|outcome)/);
-    expect(events.get("unreachable")).toEqual([]);
+    expect(api.run("unreachable").events).toEqual([]);
     await expectBillingStopped(id);
   }, 60_000);
 
@@ -187,14 +109,21 @@ describe("start.sh's dead-man switch (no worker: the pod ends itself)", () => {
       { graceSeconds: 2, maxRuntimeSeconds: 3, unreachableSeconds: 900 },
       { hyperparameters: HANGING_TRAINER },
     );
-    await waitFor(id, "TERMINATED", (p) => p.status === "TERMINATED", 40_000);
-    const types = (events.get("hang") ?? []).map((e) => e.type);
-    expect(types).toContain("dataset_downloaded"); // it was training, and reporting, when it ended
-    expect(types).not.toContain("completed");
-    expect(types).not.toContain("failed");
-    expect(selfTerminationLines("hang")).toEqual([
+    await terminated(id);
+    const r = api.run("hang");
+    expect(r.rejected).toEqual([]);
+    expectSequenced(r);
+    // it was training, and reporting, when it ended: step 1, then nothing from the trainer, no outcome
+    const steps = timeline(r);
+    expect(steps).toContain("dataset_downloaded");
+    expect(steps.slice(steps.indexOf("train:started"))).toEqual(["train:started", "progress"]);
+    expect(await podLog(sim, id)).toMatch(/ step 2: hanging \(sim\)\n/);
+    // liveness is not progress: the heartbeats went on while the trainer hung
+    const afterStep1 = r.events.slice(r.events.findIndex((e) => e.type === "progress"));
+    expect(afterStep1.filter((e) => e.type === "heartbeat").length).toBeGreaterThanOrEqual(3);
+    expect(selfTerminationLines(r)).toEqual([
       expect.stringMatching(
-        / self-terminating: max runtime 3 s \+ grace 2 s reached \(\d+ s since the script first started\)$/,
+        /^\S+ self-terminating: max runtime 3 s \+ grace 2 s reached \(\d+ s since the pod first started\)$/,
       ),
     ]);
     await expectBillingStopped(id);
