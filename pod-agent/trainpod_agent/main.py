@@ -105,7 +105,12 @@ class Run:
         system = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock.now())), "gpu": gpu,
                   "python": python, "hostname": socket.gethostname(), "podId": os.environ.get("RUNPOD_POD_ID", ""),
                   "packages": packages, "agent": "trainpod-agent"}
+        # the pod's first report (PROVISIONING → RUNNING); then the setup phase, with the bootstrap's own time
         self.outbox.send({"type": "started", "system": system})
+        with self.events.phase("setup") as phase:
+            booted = os.environ.get("TRAINPOD_BOOTSTRAP_STARTED", "")
+            if booted.isdigit():
+                phase.note(bootstrapSeconds=max(0, int(self.clock.now()) - int(booted)))
 
     def dataset(self) -> str:
         path = os.path.join(self.cfg.state_dir, "dataset.jsonl")
@@ -167,8 +172,7 @@ class Run:
             self.liveness.after_outcome(code)
             return code
         try:
-            with self.events.phase("setup"):
-                self.setup()
+            self.setup()
             dataset = self.dataset()
             self.train(dataset)
             self.upload()

@@ -20,7 +20,7 @@ const POD: PodOptions = {
   selfTerminate: { graceSeconds: 1, maxRuntimeSeconds: 3600, unreachableSeconds: 900 },
   heartbeatSeconds: 0.5,
 };
-const UNTIL_DOWNLOAD = ["setup:started", "started", "setup:ended", "dataset_download:started"];
+const UNTIL_DOWNLOAD = ["started", "setup:started", "setup:ended", "dataset_download:started"];
 
 const api = new FakeRunApi();
 let sim: SimProcess;

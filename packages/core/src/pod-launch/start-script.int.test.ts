@@ -33,7 +33,7 @@ const POD: PodOptions = {
   heartbeatSeconds: 0.5,
 };
 const SUCCESS_TIMELINE = [
-  ...["setup:started", "started", "setup:ended"],
+  ...["started", "setup:started", "setup:ended"],
   ...["dataset_download:started", "dataset_download:ended", "dataset_downloaded"],
   ...["model_download:started", "model_download:ended", "load:started", "load:ended"],
   ...["tokenize:started", "tokenize:ended", "train:started", "progress", "progress", "progress", "train:ended"],

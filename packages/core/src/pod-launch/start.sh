@@ -7,6 +7,7 @@
 set -Eeuo pipefail
 
 T="${RUNPOD_VOLUME_MOUNT_PATH:-/workspace}/trainpod"
+printf -v TRAINPOD_BOOTSTRAP_STARTED '%(%s)T' -1 && export TRAINPOD_BOOTSTRAP_STARTED # the setup phase's start
 DELAY="${TRAINPOD_RETRY_DELAY_S:-2}"
 
 log() { local TZ=UTC; printf '%(%Y-%m-%dT%H:%M:%SZ)T %s\n' -1 "$*"; }
