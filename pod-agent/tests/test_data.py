@@ -64,7 +64,10 @@ def test_read_rows_names_the_line_skips_blank_lines_and_reads_a_bom(tmp_path: An
         ([1], "not a JSON object"),
         ({"messages": []}, "messages must be a non-empty array"),
         ({"messages": ["x"]}, "messages[0] must be an object"),
-        ({"messages": [{"role": "tool", "content": "x"}]}, "messages[0].role must be one of system, user, assistant"),
+        (
+            {"messages": [{"role": "robot", "content": "x"}]},
+            "messages[0].role must be one of system, user, assistant, tool",
+        ),
         ({"messages": [{"role": "user", "content": None}]}, "messages[0].content must be a string"),
         ({"messages": [{"role": "user", "content": "q"}]}, "messages must include an assistant message"),
         ({"prompt": 1, "completion": "c"}, "prompt must be a string"),
@@ -78,7 +81,7 @@ def test_check_row_refuses(row: Any, reason: str) -> None:
     assert str(caught.value) == reason
 
 
-def test_to_messages_keeps_role_and_content_only() -> None:
+def test_to_messages_keeps_role_and_content_only_outside_tool_calls() -> None:
     row = {
         "id": 1,
         "messages": [
@@ -98,8 +101,10 @@ class FakeTokenizer:
 
     eos_token, eos_token_id, unk_token, unk_token_id = "</s>", 2, "<unk>", 0
 
-    def __init__(self, pad: str | None = "</s>", template: str | None = "set", prefix_safe: bool = True) -> None:
-        self.pad_token, self.chat_template, self.prefix_safe = pad, template, prefix_safe
+    def __init__(
+        self, pad: str | None = "</s>", template: str | None = "set", prefix_safe: bool = True, calls: bool = True
+    ) -> None:
+        self.pad_token, self.chat_template, self.prefix_safe, self.render_calls = pad, template, prefix_safe, calls
         self.padding_side = "left"
         self.vocab: dict[str, int] = {"<unk>": 0, "<s>": 1, "</s>": 2}
         self.added: list[dict[str, str]] = []
@@ -108,9 +113,16 @@ class FakeTokenizer:
     def pad_token_id(self) -> int | None:
         return None if self.pad_token is None else self.vocab.setdefault(self.pad_token, len(self.vocab))
 
-    def apply_chat_template(self, messages: list[dict[str, str]], tokenize: bool, add_generation_prompt: bool) -> str:
+    def apply_chat_template(
+        self, messages: list[dict[str, Any]], tokenize: bool, add_generation_prompt: bool, tools: Any = None
+    ) -> str:
         assert tokenize is False
-        text = "".join(f"<|{m['role']}|>\n{m['content']}</s>\n" for m in messages)
+        calls = self.render_calls
+
+        def call_text(m: dict[str, Any]) -> str:
+            return "".join(f" call:{c['function']['name']}" for c in m.get("tool_calls") or []) if calls else ""
+
+        text = "".join(f"<|{m['role']}|>\n{m['content']}{call_text(m)}</s>\n" for m in messages)
         if not self.prefix_safe:
             text = f"[{len(messages)}]" + text
         return text + ("<|assistant|>\n" if add_generation_prompt else "")
@@ -189,3 +201,4 @@ def test_prepare_tokenizer_pads_right_with_a_token_that_is_not_eos() -> None:
     bare.unk_token = None  # type: ignore[assignment]
     assert data.prepare_tokenizer(bare) is True
     assert bare.added == [{"pad_token": "<|trainpod_pad|>"}]
+

@@ -81,12 +81,32 @@ def test_every_key_is_in_the_shared_fixtures() -> None:
         ("[1,2]", "hyperparameters must be a JSON object"),
         ("{", "hyperparameters are not valid JSON"),
         ('{"lr": 0.1}', "unknown hyperparameter(s): lr (known: learning_rate, epochs"),
+        ('{"lr_scheduler": "Cosine"}', "hyperparameter lr_scheduler must be one of linear, cosine, cosine_with_"),
+        ('{"early_stopping_patience": 3}', "hyperparameter early_stopping_patience needs an eval set: eval_fraction"),
+        ('{"eval_steps": 5, "eval_fraction": 0}', "hyperparameter eval_steps needs an eval set: eval_fraction above 0"),
+        (
+            '{"eval_fraction": 0.1, "early_stopping_threshold": 0.1}',
+            "hyperparameter early_stopping_threshold needs early_stopping_patience",
+        ),
     ],
 )
 def test_messages_name_the_key_and_the_value(text: str, message: str) -> None:
     with pytest.raises(InputError) as caught:
         hpm.hyperparameters(text)
     assert str(caught.value).startswith(message)
+
+
+def test_issue_26_keys_defaults() -> None:
+    """eval off, packing off, transformers' own schedule, seed and clipping: a run without them trains as before."""
+    hp = hpm.hyperparameters("{}")
+    assert (hp["eval_fraction"], hp["eval_steps"], hp["early_stopping_patience"], hp["early_stopping_threshold"]) == (
+        0.0,
+        None,
+        None,
+        None,
+    )
+    assert (hp["packing"], hp["padding_free"], hp["lr_scheduler"], hp["warmup_ratio"]) == (False, False, "linear", 0.0)
+    assert (hp["seed"], hp["max_grad_norm"]) == (42, 1.0)
 
 
 def test_integers_given_as_floats_become_ints() -> None:

@@ -137,3 +137,15 @@ def test_the_log_is_shipped_while_the_run_goes_not_only_with_the_outcome(api, tm
     assert code == 0, output
     types = [e["type"] for e in api.events() if e["type"] != "heartbeat"]
     assert "log" in types[: types.index("progress")]  # lines arrived before the first step, during the silence
+
+
+def test_the_eval_loss_travels_in_the_progress_events_and_the_train_phase_end(api, tmp_path):
+    """issue 26 item 1, end to end with the simulated ML: the child's pipe, the supervisor's outbox, the API."""
+    hp = {"steps": 4, "sim_step_ms": 1, "eval_fraction": 0.1, "eval_steps": 2}
+    code, output = run_agent(api, tmp_path, hp)
+    assert code == 0, output
+    progress = [e for e in api.events() if e["type"] == "progress"]
+    assert [(e["step"], "evalLoss" in e) for e in progress] == [(1, False), (2, True), (3, False), (4, True)]
+    assert progress[1]["evalLoss"] > progress[3]["evalLoss"] > 0
+    ended = next(e for e in api.events() if e["type"] == "phase" and e["phase"] == "train" and e["state"] == "ended")
+    assert ended["eval_loss"] == progress[3]["evalLoss"] and ended["train_loss"] == progress[3]["loss"]

@@ -8,23 +8,11 @@ import os
 from typing import Any
 
 import pytest
+from recorders import RecordedPhase as Phase
 
-from trainpod_agent.ml import callbacks, real, real_fetch, real_tokenize, save
+from trainpod_agent.ml import callbacks, real, real_fetch, real_tokenize, real_train, save
 from trainpod_agent.ml.hyperparameters import hyperparameters
 from trainpod_agent.ml.seam import ModelAccessError, OutOfMemory
-
-
-class Phase:
-    def __init__(self, total: int | None = None) -> None:
-        self.total = total
-        self.done: list[int] = []
-        self.data: dict[str, Any] = {}
-
-    def advance(self, done: int) -> None:
-        self.done.append(done)
-
-    def note(self, **data: Any) -> None:
-        self.data.update(data)
 
 
 class Tensor:
@@ -92,11 +80,11 @@ def test_other_errors_pass_through_memory_errors() -> None:
 
 def test_training_arguments_save_memory() -> None:
     """issue 15, finding 3: checkpointing without reentrancy, bf16 on a GPU that has it."""
-    gpu = real.training_arguments(hyperparameters('{"steps": 5}'), "/out", bf16=True, cuda=True)
+    gpu = real_train.training_arguments(hyperparameters('{"steps": 5}'), "/out", bf16=True, cuda=True)
     assert (gpu["activation_checkpointing"], gpu["activation_checkpointing_kwargs"]) == (True, {"use_reentrant": False})
     assert (gpu["bf16"], gpu["use_cpu"], gpu["max_steps"], gpu["max_length"]) == (True, False, 5, 1024)
     assert (gpu["save_strategy"], gpu["report_to"], gpu["logging_steps"]) == ("no", [], 1)
-    cpu = real.training_arguments(hyperparameters("{}"), "/out", bf16=False, cuda=False)
+    cpu = real_train.training_arguments(hyperparameters("{}"), "/out", bf16=False, cuda=False)
     assert (cpu["bf16"], cpu["use_cpu"], cpu["max_steps"], cpu["disable_tqdm"]) == (False, True, -1, True)
 
 

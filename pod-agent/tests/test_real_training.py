@@ -10,13 +10,14 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import tiny_model
+from recorders import RecordedPhase, Recorder
 
 from trainpod_agent.ml import data
+from trainpod_agent.ml.child import run
 from trainpod_agent.ml.hyperparameters import hyperparameters
 from trainpod_agent.ml.real import RealML
 from trainpod_agent.ml.seam import InputError, ModelAccessError, OutOfMemory, RunSpec
@@ -42,47 +43,9 @@ MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down
 SHARD = "100KB"  # the tiny model's merged weights are ~230 kB in fp16: three shards
 
 
-class RecordedPhase:
-    def __init__(self, name: str, total: int | None, unit: str | None) -> None:
-        self.name, self.total, self.unit = name, total, unit
-        self.done: list[int] = []
-        self.data: dict[str, Any] = {}
-
-    def advance(self, done: int) -> None:
-        self.done.append(done)
-
-    def note(self, **data: Any) -> None:
-        self.data.update(data)
-
-
-class Recorder:
-    """A seam.Reporter that keeps every phase and progress report."""
-
-    def __init__(self) -> None:
-        self.phases: dict[str, RecordedPhase] = {}
-        self.progress_reports: list[dict[str, Any]] = []
-
-    @contextlib.contextmanager
-    def phase(self, name: str, total: int | None = None, unit: str | None = None) -> Iterator[RecordedPhase]:
-        self.phases[name] = RecordedPhase(name, total, unit)
-        yield self.phases[name]
-
-    def progress(self, step: int, total_steps: int | None, loss: float | None = None, **metrics: float) -> None:
-        self.progress_reports.append({"step": step, "totalSteps": total_steps, "loss": loss, **metrics})
-
-
 def walk(ml: RealML, spec: RunSpec, report: Recorder) -> list[str]:
-    """The child's order of the steps, each in its phase."""
-    with report.phase("model_download", unit="bytes") as phase:
-        ml.fetch_model(spec, phase)
-    with report.phase("load") as phase:
-        ml.load(spec, phase)
-    with report.phase("tokenize", total=len(spec.rows), unit="rows") as phase:
-        ml.prepare_data(spec, phase)
-    with report.phase("train", unit="steps") as phase:
-        ml.train(spec, report, phase)
-    with report.phase("save", unit="files") as phase:
-        return ml.save(spec, phase)
+    """The child's walk of the steps, each in its phase (ml/child.py's run)."""
+    return run(spec, ml, report)  # type: ignore[arg-type]  (a Recorder records what Events would send)
 
 
 def spec_of(model: str, out: str, fmt: str, rows: int = 32, **hp: Any) -> RunSpec:

@@ -50,4 +50,19 @@ describe("the phase line of --watch", () => {
       "13:25:26 ✗ train failed after 3 s",
     ]);
   });
+
+  it("shows the eval loss of a step and of the adapter saved, and what early stopping saved (issue 26)", () => {
+    const at = "2026-12-01T13:25:26.000Z";
+    expect(
+      renderEvent({ type: "progress", at, data: { step: 40, totalSteps: 100, loss: 1.5, evalLoss: 1.75 } }),
+    ).toEqual(["13:25:26 step 40/100 loss 1.5 eval loss 1.75"]);
+    const data = { phase: "train", seconds: 3, ok: true, done: 40, total: 100, unit: "steps", eval_loss: 1.25 };
+    expect(renderEvent({ type: "phase_ended", at, data })).toEqual([
+      "13:25:26 ▸ train ended after 3 s (100 steps), eval loss 1.25",
+    ]);
+    const stopped = { ...data, stopped_early: 1, steps_saved: 60, seconds_saved: 1800.5, usd_saved: "0.945263" };
+    expect(renderEvent({ type: "phase_ended", at, data: stopped })).toEqual([
+      "13:25:26 ▸ train ended after 3 s (100 steps), eval loss 1.25, stopped early: 60 steps (~1801 s, $0.945263) saved",
+    ]);
+  });
 });

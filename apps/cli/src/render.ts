@@ -64,7 +64,15 @@ function renderPhaseRow(at: string, type: string, d: Json): string {
       : "";
   if (type === "phase_started") return `${at} ▸ ${d.phase} started${size}`;
   const mark = d.ok === false ? "✗" : "▸";
-  return `${at} ${mark} ${d.phase} ${d.ok === false ? "failed" : "ended"} after ${d.seconds} s${size}`;
+  return `${at} ${mark} ${d.phase} ${d.ok === false ? "failed" : "ended"} after ${d.seconds} s${size}${trainFacts(d)}`;
+}
+
+/** The train phase's end: the eval loss of the adapter saved, and what early stopping saved (issue 26). */
+function trainFacts(d: Json): string {
+  const evalLoss = typeof d.eval_loss === "number" ? `, eval loss ${d.eval_loss}` : "";
+  if (d.stopped_early !== 1) return evalLoss;
+  const money = typeof d.usd_saved === "string" ? `, $${d.usd_saved}` : "";
+  return `${evalLoss}, stopped early: ${d.steps_saved} steps (~${Math.round(Number(d.seconds_saved))} s${money}) saved`;
 }
 
 /** A timeline event as one line (log events: one line per log line), or null for progress (the bar shows it). */
@@ -82,7 +90,7 @@ export function renderEvent(e: Json): string[] {
       return [`${at} ● dataset downloaded${typeof data.bytes === "number" ? ` (${data.bytes} bytes)` : ""}`];
     case "progress":
       return [
-        `${at} step ${data.step}${data.totalSteps ? `/${data.totalSteps}` : ""}${data.loss !== null && data.loss !== undefined ? ` loss ${data.loss}` : ""}`,
+        `${at} step ${data.step}${data.totalSteps ? `/${data.totalSteps}` : ""}${data.loss !== null && data.loss !== undefined ? ` loss ${data.loss}` : ""}${typeof data.evalLoss === "number" ? ` eval loss ${data.evalLoss}` : ""}`,
       ];
     case "pod_created":
       return [

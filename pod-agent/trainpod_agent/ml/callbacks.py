@@ -1,6 +1,7 @@
 """The training loop's reports: a transformers TrainerCallback that prints one line a logged step, reports it
 through the seam's Reporter (the supervisor sends it; nothing here touches the network) and advances the train
-phase. transformers is imported inside progress_callback, so this module imports without it."""
+phase. A step that is evaluated is reported once, after its eval, with the eval loss beside the training loss.
+transformers is imported inside progress_callback, so this module imports without it."""
 
 from __future__ import annotations
 
@@ -37,20 +38,53 @@ def step_report(step: int, max_steps: int, logs: dict[str, Any]) -> dict[str, An
     return {"step": int(step), "total_steps": int(max_steps) if max_steps > 0 else None, "loss": loss, **metrics}
 
 
+def eval_loss(logs: dict[str, Any]) -> float | None:
+    """The eval loss of an eval's log, else None."""
+    return _number(logs.get("eval_loss"))
+
+
 def progress_callback(report: Reporter, phase: Phase) -> Any:
-    """A TrainerCallback: `step N/M loss X` on stdout, report.progress(...) and phase.advance(step) a logged step."""
+    """A TrainerCallback: `step N/M loss X [eval_loss Y]` on stdout, report.progress(...) and phase.advance(step)
+    a logged step; a step about to be evaluated waits for its eval (the trainer logs the step, then evaluates)."""
     from transformers import TrainerCallback
 
     class Progress(TrainerCallback):  # type: ignore[misc]
-        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            set_phase_total(phase, state.max_steps)
+        def __init__(self) -> None:
+            self.waiting: dict[str, Any] | None = None  # the step's report, until its eval
+            self.training = False
+            self.evals: list[tuple[int, float]] = []  # (step, eval loss) of each eval during training
 
-        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any) -> None:
-            body = step_report(state.global_step, state.max_steps, logs or {})
-            if body is None:
-                return
-            print(f"step {body['step']}/{state.max_steps} loss {body['loss']:.4f}", flush=True)
+        def send(self, body: dict[str, Any]) -> None:
+            ev = f" eval_loss {body['eval_loss']:.4f}" if "eval_loss" in body else ""
+            print(f"step {body['step']}/{body['total_steps'] or '?'} loss {body['loss']:.4f}{ev}", flush=True)
             report.progress(**body)
             phase.advance(body["step"])
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            set_phase_total(phase, state.max_steps)
+            self.training = True
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any) -> None:
+            logs = logs or {}
+            evaluated = eval_loss(logs)
+            if evaluated is not None:
+                if self.training:  # an evaluate() after training is not a step: the run's facts have it
+                    self.evals.append((int(state.global_step), evaluated))
+                    if self.waiting is not None:
+                        self.send({**self.waiting, "eval_loss": evaluated})
+                        self.waiting = None
+                return
+            body = step_report(state.global_step, state.max_steps, logs)
+            if body is None:
+                return
+            if control.should_evaluate:
+                self.waiting = body
+            else:
+                self.send(body)
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if self.waiting is not None:
+                self.send(self.waiting)
+            self.waiting, self.training = None, False
 
     return Progress()

@@ -36,7 +36,8 @@ def ml_work() -> MLWork:
     return RealML()
 
 
-def run(spec: RunSpec, work: MLWork, events: Events) -> None:
+def run(spec: RunSpec, work: MLWork, events: Events) -> list[str]:
+    """The ML steps in order, each inside its phase; the files the save wrote."""
     with events.phase("model_download", unit="bytes") as phase:
         work.fetch_model(spec, phase)
     with events.phase("load") as phase:
@@ -46,7 +47,7 @@ def run(spec: RunSpec, work: MLWork, events: Events) -> None:
     with events.phase("train", unit="steps") as phase:
         work.train(spec, events, phase)
     with events.phase("save", unit="files") as phase:
-        work.save(spec, phase)
+        return work.save(spec, phase)
 
 
 def _error(text: str) -> None:

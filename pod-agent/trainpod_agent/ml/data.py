@@ -1,8 +1,8 @@
 """The dataset's rows: the checks shared with the API, and the tokenizer-side helpers (standard library only).
 
-The row rules are the API's (packages/core/src/datasets/jsonl-format.ts); tests/fixtures/datasets* holds the files
-both sides must decide alike. The helpers below take a tokenizer object (a transformers fast tokenizer) and import
-nothing heavy.
+The row rules are the API's (packages/core/src/datasets/jsonl-format.ts, chat-messages.ts; here and in messages.py);
+tests/fixtures/datasets* holds the files both sides must decide alike. The helpers below take a tokenizer object
+(a transformers fast tokenizer) and import nothing heavy.
 """
 
 from __future__ import annotations
@@ -10,32 +10,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trainpod_agent.ml.messages import Message, call_names, check_messages, check_tools, to_template
 from trainpod_agent.ml.seam import InputError
 
-ROLES = ("system", "user", "assistant")
-# for a base model without a chat template
+# for a base model without a chat template: each message, an assistant's tool calls as JSON, the row's tools first
 DEFAULT_CHAT_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}{{ eos_token }}\n{% endfor %}"
+    "{% if tools %}<|tools|>\n{{ tools | tojson }}{{ eos_token }}\n{% endif %}"
+    "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}"
+    "{% if m['tool_calls'] is defined %}{% for c in m['tool_calls'] %}<tool_call>{{ c['function'] | tojson }}"
+    "</tool_call>{% endfor %}{% endif %}{{ eos_token }}\n{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
 )
 IGNORE = -100  # a label the loss skips
 
-Message = dict[str, str]
 Example = dict[str, list[int]]
-
-
-def _check_messages(messages: Any) -> None:
-    if not isinstance(messages, list) or not messages:
-        raise InputError("messages must be a non-empty array")
-    for i, m in enumerate(messages):
-        if not isinstance(m, dict):
-            raise InputError(f"messages[{i}] must be an object")
-        if m.get("role") not in ROLES:
-            raise InputError(f"messages[{i}].role must be one of system, user, assistant")
-        if not isinstance(m.get("content"), str):
-            raise InputError(f"messages[{i}].content must be a string")
-    if not any(m["role"] == "assistant" for m in messages):
-        raise InputError("messages must include an assistant message")
 
 
 def check_row(row: Any) -> str:
@@ -43,7 +31,8 @@ def check_row(row: Any) -> str:
     if not isinstance(row, dict):
         raise InputError("not a JSON object")
     if "messages" in row:
-        _check_messages(row["messages"])
+        check_messages(row["messages"])
+        check_tools(row.get("tools"))
         return "chat"
     if "prompt" in row or "completion" in row:
         if not isinstance(row.get("prompt"), str):
@@ -83,20 +72,28 @@ def read_rows(path: str) -> tuple[list[dict[str, Any]], str]:
 
 
 def to_messages(row: dict[str, Any]) -> list[Message]:
-    """The row as chat messages with only role and content (prompt/completion: one user/assistant pair)."""
+    """The row as the chat template's messages (messages.to_template; prompt/completion: a user/assistant pair)."""
     if "messages" in row:
-        return [{"role": m["role"], "content": m["content"]} for m in row["messages"]]
+        return [to_template(m) for m in row["messages"]]
     return [{"role": "user", "content": row["prompt"]}, {"role": "assistant", "content": row["completion"]}]
+
+
+def for_template(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as the template renders it: {"messages"} and, when it lists any, {"tools"} (extra keys dropped)."""
+    tools = row.get("tools") if "messages" in row else None
+    return {"messages": to_messages(row), **({"tools": tools} if tools else {})}
 
 
 def format_row(tokenizer: Any, row: dict[str, Any]) -> tuple[str, list[tuple[int, int]] | None]:
     """(text, spans): the row rendered by the chat template, ending with EOS, and the character spans of the
-    assistant turns (what completion-only loss trains on); spans None when the template's renders of the
-    conversation's beginnings are not prefixes of the whole (then the whole text is trained on)."""
-    messages = to_messages(row)
+    assistant turns, tool calls included (what completion-only loss trains on: never a tool's answer); spans None
+    when the template's renders of the conversation's beginnings are not prefixes of the whole (then the whole
+    text is trained on)."""
+    messages, tools = to_messages(row), (row.get("tools") if "messages" in row else None)
+    extra = {"tools": tools} if tools else {}
 
     def render(ms: list[Message], gen: bool = False) -> str:
-        return str(tokenizer.apply_chat_template(ms, tokenize=False, add_generation_prompt=gen))
+        return str(tokenizer.apply_chat_template(ms, tokenize=False, add_generation_prompt=gen, **extra))
 
     text = render(messages)
     if not text.rstrip().endswith(tokenizer.eos_token):
@@ -111,6 +108,25 @@ def format_row(tokenizer: Any, row: dict[str, Any]) -> tuple[str, list[tuple[int
             return text, None
         spans.append((len(before), len(through)))
     return text, spans
+
+
+def check_template(tokenizer: Any, rows: list[dict[str, Any]]) -> None:
+    """InputError when the model's chat template cannot render the dataset: the first row, and the first row with
+    tool calls, whose every call's function name must be in an assistant turn (a template without tools drops
+    them, and the model would learn to answer a call with nothing)."""
+    first_call = next((r for r in rows if any(m.get("tool_calls") for m in r.get("messages") or ())), None)
+    for row in [rows[0]] + ([first_call] if first_call is not None else []):
+        try:
+            text, spans = format_row(tokenizer, row)
+        except Exception as err:  # jinja's TemplateError, raise_exception in the template, a missing key
+            raise InputError(f"the base model's chat template cannot render the dataset's rows: {err}") from None
+        turns = [text[a:b] for a, b in spans] if spans is not None else [text]
+        for name in (n for m in to_messages(row) for n in call_names(m)):
+            if not any(name in turn for turn in turns):
+                raise InputError(
+                    f"the base model's chat template does not render tool calls (function {name} is not in the "
+                    "text it makes of the row): choose a model whose template supports tools"
+                )
 
 
 def _labels(

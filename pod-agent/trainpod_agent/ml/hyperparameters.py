@@ -12,7 +12,27 @@ from typing import Any
 
 from trainpod_agent.ml.seam import InputError
 
-# name: (kind, minimum, maximum, default); "int" is a JSON integer, "number" any finite JSON number
+# the learning rate schedules offered (transformers' SchedulerType; those that need extra arguments or an eval-driven
+# schedule are left out)
+LR_SCHEDULERS = (
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "polynomial",
+    "constant",
+    "constant_with_warmup",
+    "inverse_sqrt",
+)
+CHOICES: dict[str, tuple[str, ...]] = {"lr_scheduler": LR_SCHEDULERS}
+# the keys that mean something only with another: name -> (the other, what it must be)
+NEEDS = {
+    "eval_steps": ("eval_fraction", "an eval set: eval_fraction above 0"),
+    "early_stopping_patience": ("eval_fraction", "an eval set: eval_fraction above 0"),
+    "early_stopping_threshold": ("early_stopping_patience", "early_stopping_patience"),
+}
+
+# name: (kind, minimum, maximum, default); "int" is a JSON integer, "number" any finite JSON number, "enum" one of
+# CHOICES[name]
 HYPERPARAMETERS: dict[str, tuple[str, float | None, float | None, Any]] = {
     "learning_rate": ("number", 1e-8, 1.0, 2e-4),
     "epochs": ("int", 1, 100, 1),
@@ -29,6 +49,18 @@ HYPERPARAMETERS: dict[str, tuple[str, float | None, float | None, Any]] = {
     # the merged weights' shard size in MiB: each shard is one artifact, kept below the API's ARTIFACT_MAX_BYTES
     "max_shard_size_mb": ("number", 0.01, 5120, 4096),
     "tokenize_num_proc": ("int", 1, 64, None),  # None: min(8, the pod's CPU count)
+    # eval (issue 26 item 1): a seeded share of the rows held out, its loss every eval_steps, early stopping
+    "eval_fraction": ("number", 0.0, 0.5, 0.0),  # 0: no eval set
+    "eval_steps": ("int", 1, 1_000_000, None),  # None: a tenth of the run's steps
+    "early_stopping_patience": ("int", 1, 1000, None),  # evals without improvement that end the run; None: off
+    "early_stopping_threshold": ("number", 0.0, 10.0, None),  # the least fall of the eval loss that counts; None: 0
+    # efficiency (issue 26 item 2)
+    "packing": ("bool", None, None, False),  # trl's best-fit-decreasing packing into max_seq_length, padding-free
+    "padding_free": ("bool", None, None, False),  # each batch's rows end to end, no padding (without packing)
+    "lr_scheduler": ("enum", None, None, "linear"),
+    "warmup_ratio": ("number", 0.0, 0.9, 0.0),  # the share of the run's steps that warm the learning rate up
+    "seed": ("int", 0, 4_294_967_295, 42),  # the trainer's seed and the eval split's
+    "max_grad_norm": ("number", 0.0, 1000.0, 1.0),  # gradient clipping; 0: none
     # the simulated ML work (ml/simulated.py) reads these; accepted everywhere, ignored by the real one
     "sim_step_ms": ("int", 0, 3_600_000, None),
     "sim_fail_at_step": ("int", 0, 1_000_000, None),
@@ -65,6 +97,11 @@ def _check_value(name: str, value: Any) -> Any:
         return value
     if kind == "modules":
         return _check_modules(value)
+    if kind == "enum":
+        if value not in CHOICES[name]:
+            choices = ", ".join(CHOICES[name])
+            raise InputError(f"hyperparameter {name} must be one of {choices}, got {json.dumps(value)}")
+        return value
     assert lo is not None and hi is not None
     if kind == "string":
         if not isinstance(value, str) or len(value) > hi:
@@ -97,4 +134,7 @@ def hyperparameters(text: str | None) -> dict[str, Any]:
         raise InputError(f"unknown hyperparameter(s): {', '.join(unknown)} (known: {', '.join(HYPERPARAMETERS)})")
     merged = defaults()
     merged.update({name: _check_value(name, value) for name, value in given.items()})
+    for name, (other, what) in NEEDS.items():
+        if merged[name] is not None and not merged[other]:
+            raise InputError(f"hyperparameter {name} needs {what}")
     return merged

@@ -1,7 +1,7 @@
 """The real ML work (seam.MLWork): LoRA supervised fine-tuning of a causal LM with transformers / peft / trl.
 
-fetch_model (real_fetch.py), load, prepare_data (real_tokenize.py), train (SFTTrainer, the callback of
-callbacks.py), save (save.py). The ML libraries are imported inside the methods, so this module imports without
+fetch_model (real_fetch.py), load, prepare_data (real_tokenize.py, and the eval split), train (SFTTrainer:
+real_train.py), save (save.py). The ML libraries are imported inside the methods, so this module imports without
 them. Out of memory in any step is raised as seam.OutOfMemory (the child's exit code 3).
 """
 
@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from trainpod_agent.ml.callbacks import progress_callback
 from trainpod_agent.ml.data import prepare_tokenizer
 from trainpod_agent.ml.real_fetch import fetch
 from trainpod_agent.ml.real_tokenize import tokenize
+from trainpod_agent.ml.real_train import run_training, split_eval
 from trainpod_agent.ml.save import save_run, shard_size
 from trainpod_agent.ml.seam import OutOfMemory, Phase, Reporter, RunSpec
 
@@ -57,29 +57,6 @@ def memory_errors() -> Iterator[None]:
         raise OutOfMemory(f"out of memory: {lines[0][:500] if lines else type(err).__name__}") from err
 
 
-def training_arguments(hp: dict[str, Any], output_dir: str, bf16: bool, cuda: bool) -> dict[str, Any]:
-    """SFTConfig's arguments. Memory (issue 15, finding 3): activation (gradient) checkpointing, non-reentrant
-    (what PEFT needs: the frozen inputs get no grad), bf16 where the GPU has it."""
-    return dict(
-        output_dir=output_dir,
-        num_train_epochs=hp["epochs"],
-        max_steps=hp["steps"] or -1,
-        learning_rate=hp["learning_rate"],
-        per_device_train_batch_size=hp["batch_size"],
-        gradient_accumulation_steps=hp["gradient_accumulation_steps"],
-        max_length=hp["max_seq_length"],
-        activation_checkpointing=True,
-        activation_checkpointing_kwargs={"use_reentrant": False},
-        dataset_kwargs={"skip_prepare_dataset": True},  # rows are tokenized by prepare_data, labels included
-        logging_steps=1,
-        save_strategy="no",
-        report_to=[],
-        disable_tqdm=True,
-        bf16=bf16,
-        use_cpu=not cuda,
-    )
-
-
 def _quiet() -> None:
     """No progress bars in the pod's log (a carriage return a tick), nor the libraries' deprecation notes to each
     other (transformers 5.24 warns that peft/trl call is_gradient_checkpointing)."""
@@ -106,6 +83,7 @@ class RealML:
         self.tokenizer: Any = None
         self.model: Any = None
         self.dataset: Any = None
+        self.eval_dataset: Any = None
         self.trainer: Any = None
         self.cuda = self.bf16 = False
 
@@ -139,7 +117,7 @@ class RealML:
             raise RuntimeError("prepare_data before load")
         hp = spec.hyperparameters
         with memory_errors():
-            self.dataset = tokenize(
+            dataset = tokenize(
                 self.tokenizer,
                 spec.rows,
                 hp["max_seq_length"],
@@ -147,35 +125,25 @@ class RealML:
                 phase,
                 num_proc=hp.get("tokenize_num_proc"),
             )
+            self.dataset, self.eval_dataset = split_eval(dataset, hp["eval_fraction"], hp["seed"])
+        if self.eval_dataset is not None:
+            phase.note(train_rows=len(self.dataset), eval_rows=len(self.eval_dataset))
+            print(f"eval set: {len(self.eval_dataset)} rows held out (seed {hp['seed']})", flush=True)
 
     def train(self, spec: RunSpec, report: Reporter, phase: Phase) -> None:
         if self.model is None or self.dataset is None:
             raise RuntimeError("train before load and prepare_data")
-        from peft import LoraConfig
-        from transformers import PrinterCallback
-        from trl import SFTConfig, SFTTrainer
-
-        hp = spec.hyperparameters
-        config = SFTConfig(**training_arguments(hp, spec.output_dir, bf16=self.bf16, cuda=self.cuda))
-        lora = LoraConfig(
-            r=hp["lora_r"],
-            lora_alpha=hp["lora_alpha"],
-            lora_dropout=hp["lora_dropout"],
-            target_modules=hp["target_modules"],
-            task_type="CAUSAL_LM",
-        )
         with memory_errors():
-            trainer = SFTTrainer(
-                model=self.model,
-                args=config,
-                train_dataset=self.dataset,
-                processing_class=self.tokenizer,
-                peft_config=lora,
-                callbacks=[progress_callback(report, phase)],
+            self.trainer = run_training(
+                self.model,
+                self.tokenizer,
+                (self.dataset, self.eval_dataset),
+                spec.hyperparameters,
+                report,
+                phase,
+                bf16=self.bf16,
+                cuda=self.cuda,
             )
-            trainer.remove_callback(PrinterCallback)  # the progress callback prints one line a step
-            self.trainer = trainer
-            trainer.train()
 
     def save(self, spec: RunSpec, phase: Phase) -> list[str]:
         if self.trainer is None:

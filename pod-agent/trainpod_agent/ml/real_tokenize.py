@@ -7,12 +7,13 @@ are sized by time: a first one of a few thousand rows measures the speed, the ne
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
 from typing import Any
 
-from trainpod_agent.ml.data import build_examples, has_target, to_messages
+from trainpod_agent.ml.data import build_examples, check_template, for_template, has_target
 from trainpod_agent.ml.seam import InputError, Phase
 
 BATCH = 256  # rows per call of the tokenizer
@@ -31,7 +32,7 @@ def processes(rows: int, num_proc: int | None) -> int:
 
 
 def _examples(batch: dict[str, list[Any]], tokenizer: Any, max_length: int, completion_only: bool) -> dict[str, Any]:
-    rows = [{"messages": m} for m in batch["messages"]]
+    rows = [json.loads(row) for row in batch["row"]]
     examples = [e for e in build_examples(tokenizer, rows, max_length, completion_only) if has_target(e)]
     return {"input_ids": [e["input_ids"] for e in examples], "labels": [e["labels"] for e in examples]}
 
@@ -50,11 +51,13 @@ def tokenize(
     from datasets import Dataset, concatenate_datasets, disable_progress_bars
 
     disable_progress_bars()
+    check_template(tokenizer, rows)  # here, not in map's processes: its error is the user's, whole
     procs = processes(len(rows), num_proc)
     if procs > 1:
         os.environ["TOKENIZERS_PARALLELISM"] = "false"  # the processes are the parallelism (and fork-safe)
-    # only role and content: the rows' extra keys may differ in type from row to row (Arrow wants one schema)
-    source = Dataset.from_dict({"messages": [to_messages(r) for r in rows]})
+    # each row as JSON text: extra keys, tool calls' arguments and tools differ in shape from row to row (Arrow
+    # wants one schema, and would fill the gaps with nulls the template would render)
+    source = Dataset.from_dict({"row": [json.dumps(for_template(r)) for r in rows]})
     kwargs = {"max_length": max_length, "completion_only": completion_only}
     parts: list[Any] = []
     start, chunk = 0, procs * ROWS_PER_PROC
@@ -67,7 +70,7 @@ def tokenize(
                 batched=True,
                 batch_size=BATCH,
                 num_proc=procs if len(part) >= procs * BATCH else None,
-                remove_columns=["messages"],
+                remove_columns=["row"],
                 fn_kwargs={"tokenizer": tokenizer, **kwargs},
                 new_fingerprint=f"trainpod-tokenize-{len(parts)}",  # no hash of the tokenizer (slow, and warns)
             )

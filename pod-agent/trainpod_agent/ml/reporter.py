@@ -105,12 +105,21 @@ class Events:
             seconds = round(self.clock.monotonic() - report.started, 3)
             self.write(report._event("ended", seconds=seconds, ok=ok, **report.data))
 
-    def progress(self, step: int, total_steps: int | None, loss: float | None = None, **metrics: float) -> None:
+    def progress(
+        self,
+        step: int,
+        total_steps: int | None,
+        loss: float | None = None,
+        eval_loss: float | None = None,
+        **metrics: float,
+    ) -> None:
         body: dict[str, Any] = {"type": "progress", "step": int(step)}
         if total_steps:
             body["totalSteps"] = int(total_steps)
         if loss is not None:
             body["loss"] = round(float(loss), 6)
+        if eval_loss is not None:
+            body["evalLoss"] = round(float(eval_loss), 6)
         for key, value in metrics.items():
             if value is not None:
                 body[key] = round(float(value), 6)

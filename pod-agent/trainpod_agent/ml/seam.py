@@ -46,8 +46,15 @@ class Reporter(Protocol):
     def phase(self, name: str, total: int | None = None, unit: str | None = None) -> AbstractContextManager[Phase]:
         """A phase (vocabulary.PHASES): started on entry, ended on exit (with its duration)."""
 
-    def progress(self, step: int, total_steps: int | None, loss: float | None = None, **metrics: float) -> None:
-        """One training step's report (the API's `progress` event)."""
+    def progress(
+        self,
+        step: int,
+        total_steps: int | None,
+        loss: float | None = None,
+        eval_loss: float | None = None,
+        **metrics: float,
+    ) -> None:
+        """One training step's report (the API's `progress` event; `evalLoss` on a step that was evaluated)."""
 
 
 class MLWork(Protocol):

@@ -68,6 +68,11 @@ class SimulatedML:
         phase.total = steps
         step_s = _num(hp, "sim_step_ms", 100) / 1000
         fail_at, hang_at = int(_num(hp, "sim_fail_at_step", 0)), int(_num(hp, "sim_hang_at_step", 0))
+        # with an eval set, a falling eval loss every eval_steps (default a tenth of the run) and at the last step
+        every = int(_num(hp, "eval_steps", 0)) or max(1, math.ceil(steps / 10))
+        evaluated = _num(hp, "eval_fraction", 0) > 0
+        eval_loss: float | None = None
+        loss = 0.0
         print("Loaded %d examples from %s; training for %d steps" % (len(spec.rows), spec.dataset, steps), flush=True)
         self.clock.sleep(_num(hp, "sim_silent_s", 0))  # a silent trainer: no step, no line
         for step in range(1, steps + 1):
@@ -82,9 +87,15 @@ class SimulatedML:
                 while True:
                     self.clock.sleep(3600)
             loss = round(0.4 + 2.1 * math.exp(-3 * step / steps), 4)
-            print("step %d/%d loss %s" % (step, steps, loss), flush=True)
-            report.progress(step, steps, loss)
+            if evaluated and (step % every == 0 or step == steps):
+                eval_loss = round(0.5 + 2.0 * math.exp(-2.5 * step / steps), 4)
+                print("step %d/%d loss %s eval_loss %s" % (step, steps, loss, eval_loss), flush=True)
+                report.progress(step, steps, loss, eval_loss=eval_loss)
+            else:
+                print("step %d/%d loss %s" % (step, steps, loss), flush=True)
+                report.progress(step, steps, loss)
             phase.advance(step)
+        phase.note(train_loss=loss, **({"eval_loss": eval_loss} if eval_loss is not None else {}))
 
     def save(self, spec: RunSpec, phase: Phase) -> list[str]:
         hp, out = spec.hyperparameters, spec.output_dir

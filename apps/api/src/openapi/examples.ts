@@ -108,7 +108,7 @@ export const datasetExample = {
   createdAt: AT,
 };
 
-export const runEventExample = { type: "progress", step: 40, totalSteps: 100, loss: 1.234, seq: 57 };
+export const runEventExample = { type: "progress", step: 40, totalSteps: 100, loss: 1.234, evalLoss: 1.301, seq: 57 };
 export const phaseTimesExample = [
   { name: "setup", seconds: 3.2, ok: true },
   { name: "model_download", seconds: 412.5, ok: true, done: 16_060_000_000, total: 16_060_000_000, unit: "bytes" },

@@ -125,7 +125,7 @@ describe("POST /v1/datasets", () => {
     expect(res.body.error.details.badLines).toEqual([
       { line: 2, reason: "not valid JSON" },
       { line: 3, reason: "not a JSON object" },
-      { line: 4, reason: "messages[0].role must be one of system, user, assistant" },
+      { line: 4, reason: "messages[0].role must be one of system, user, assistant, tool" },
       { line: 5, reason: "completion must be a string" },
       { line: 7, reason: expect.stringContaining("unsupported shape") },
       { line: 8, reason: expect.stringContaining("mixed formats") },

@@ -1,6 +1,6 @@
-export type DatasetFormat = "chat" | "prompt_completion";
+import { messagesReason, toolsReason } from "./chat-messages";
 
-const ROLES = new Set(["system", "user", "assistant"]);
+export type DatasetFormat = "chat" | "prompt_completion";
 
 export type LineVerdict = { ok: true; format: DatasetFormat } | { ok: false; reason: string };
 
@@ -8,21 +8,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function chatVerdict(messages: unknown): LineVerdict {
-  if (!Array.isArray(messages) || messages.length === 0)
-    return { ok: false, reason: "messages must be a non-empty array" };
-  let assistant = false;
-  for (let i = 0; i < messages.length; i++) {
-    const m: unknown = messages[i];
-    if (!isObject(m)) return { ok: false, reason: `messages[${i}] must be an object` };
-    if (typeof m.role !== "string" || !ROLES.has(m.role)) {
-      return { ok: false, reason: `messages[${i}].role must be one of system, user, assistant` };
-    }
-    if (typeof m.content !== "string") return { ok: false, reason: `messages[${i}].content must be a string` };
-    if (m.role === "assistant") assistant = true;
-  }
-  if (!assistant) return { ok: false, reason: "messages must include an assistant message" };
-  return { ok: true, format: "chat" };
+/** A chat row: its messages (tool calls included, chat-messages.ts), then its tools. */
+function chatVerdict(row: Record<string, unknown>): LineVerdict {
+  const reason = messagesReason(row.messages) ?? toolsReason(row.tools);
+  return reason === null ? { ok: true, format: "chat" } : { ok: false, reason };
 }
 
 /** Checks one non-empty JSONL line against the supported fine-tuning shapes. */
@@ -34,7 +23,7 @@ export function checkLine(text: string): LineVerdict {
     return { ok: false, reason: "not valid JSON" };
   }
   if (!isObject(value)) return { ok: false, reason: "not a JSON object" };
-  if ("messages" in value) return chatVerdict(value.messages);
+  if ("messages" in value) return chatVerdict(value);
   if ("prompt" in value || "completion" in value) {
     if (typeof value.prompt !== "string") return { ok: false, reason: "prompt must be a string" };
     if (typeof value.completion !== "string") return { ok: false, reason: "completion must be a string" };

@@ -34,4 +34,13 @@ describe("hyperparametersSchema (issue 15, finding 4)", () => {
     expect((err as AppError).message).toMatch(/lr/);
     expect(() => assertHyperparameters({})).not.toThrow();
   });
+  it("refuses eval_steps and early_stopping_patience without an eval set, naming the key (issue 26)", () => {
+    expect(() => assertHyperparameters({ hyperparameters: { early_stopping_patience: 3 } })).toThrow(
+      /hyperparameters\.early_stopping_patience: needs an eval set: eval_fraction above 0/,
+    );
+    expect(() => assertHyperparameters({ hyperparameters: { eval_fraction: 0.1, eval_steps: 5 } })).not.toThrow();
+    expect(() => assertHyperparameters({ hyperparameters: { lr_scheduler: "cosine_with_min_lr" } })).toThrow(
+      /hyperparameters\.lr_scheduler/,
+    );
+  });
 });

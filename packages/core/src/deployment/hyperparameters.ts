@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../errors";
+import { plainString } from "./plain-text";
 
 /**
  * The trainer's hyperparameters (issue 15): names, types, ranges and defaults. The pod agent checks the same rules
@@ -9,6 +10,22 @@ import { AppError } from "../errors";
  */
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const moduleName = z.string().regex(/^[A-Za-z0-9_.]{1,100}$/, "a module name like q_proj");
+/** transformers' schedules offered (those needing extra arguments or an eval-driven schedule are left out) */
+export const LR_SCHEDULERS = [
+  "linear",
+  "cosine",
+  "cosine_with_restarts",
+  "polynomial",
+  "constant",
+  "constant_with_warmup",
+  "inverse_sqrt",
+] as const;
+/** the keys that mean something only with another: [key, the other, what it must be] */
+const NEEDS = [
+  ["eval_steps", "eval_fraction", "an eval set: eval_fraction above 0"],
+  ["early_stopping_patience", "eval_fraction", "an eval set: eval_fraction above 0"],
+  ["early_stopping_threshold", "early_stopping_patience", "early_stopping_patience"],
+] as const;
 
 export const hyperparametersSchema = z
   .object({
@@ -39,11 +56,37 @@ export const hyperparametersSchema = z
         "merged weights: MiB per shard file, each one artifact (at most 5120: ARTIFACT_MAX_BYTES, 5 GiB by default); default 4096",
       ),
     tokenize_num_proc: int(1, 64).optional().describe("processes that tokenize the rows; default min(8, CPUs)"),
+    // eval and efficiency (issue 26 items 1 and 2)
+    eval_fraction: z
+      .number()
+      .min(0)
+      .max(0.5)
+      .optional()
+      .describe("share of the rows held out as the eval set (split with seed); default 0: no eval"),
+    eval_steps: int(1, 1_000_000).optional().describe("steps between evals; default a tenth of the run's steps"),
+    early_stopping_patience: int(1, 1000)
+      .optional()
+      .describe("evals without a better eval loss that end the run (the best adapter is kept); default off"),
+    early_stopping_threshold: z
+      .number()
+      .min(0)
+      .max(10)
+      .optional()
+      .describe("the least fall of the eval loss that counts as better; default 0"),
+    packing: z
+      .boolean()
+      .optional()
+      .describe("trl's best-fit packing of rows into max_seq_length, padding-free; default false"),
+    padding_free: z.boolean().optional().describe("each batch's rows end to end, no padding; default false"),
+    lr_scheduler: z.enum(LR_SCHEDULERS).optional().describe('learning rate schedule; default "linear"'),
+    warmup_ratio: z.number().min(0).max(0.9).optional().describe("share of the steps warming the rate up; default 0"),
+    seed: int(0, 4_294_967_295).optional().describe("the trainer's seed and the eval split's; default 42"),
+    max_grad_norm: z.number().min(0).max(1000).optional().describe("gradient clipping, 0: none; default 1"),
     // read by the simulated ML work (pod-agent ml/simulated.py, the simulator's pods), ignored by the real trainer
     sim_step_ms: int(0, 3_600_000).optional().describe("simulator only: ms per step"),
     sim_fail_at_step: int(0, 1_000_000).optional().describe("simulator only: fail at this step"),
     sim_exit_code: int(0, 255).optional().describe("simulator only: exit code of that failure"),
-    sim_error: z.string().max(1000).optional().describe("simulator only: the failure's message"),
+    sim_error: plainString().max(1000).optional().describe("simulator only: the failure's message"),
     sim_extra_artifact_bytes: int(0, 1_073_741_824)
       .optional()
       .describe("simulator only: also write merged/model.safetensors of this many bytes"),
@@ -61,7 +104,11 @@ export const hyperparametersSchema = z
     sim_output_shards: int(0, 1000).optional().describe("simulator only: merged weight shards written"),
     sim_shard_bytes: int(0, 1e11).optional().describe("simulator only: bytes of each of those shards"),
   })
-  .strict();
+  .strict()
+  .superRefine((hp, ctx) => {
+    for (const [key, other, what] of NEEDS)
+      if (hp[key] !== undefined && !hp[other]) ctx.addIssue({ code: "custom", message: `needs ${what}`, path: [key] });
+  });
 
 export type Hyperparameters = z.infer<typeof hyperparametersSchema>;
 

@@ -44,7 +44,7 @@ async function updateWithRow(
     WITH d AS (
       UPDATE "Deployment" SET ${set} ${seqSet(seq)}
       WHERE "id" = ${deploymentId}::uuid AND ${seqNewer(seq)}
-      RETURNING "id", "phase", "phaseStartedAt", "phaseDone", "phaseTotal", "phaseUnit"
+      RETURNING "id", "phase", "phaseStartedAt", "phaseDone", "phaseTotal", "phaseUnit", "costPerHrMicros"
     ) ${insert}
     SELECT count(*)::int AS n FROM d`;
   return (rows[0]?.n ?? 0) > 0;
@@ -59,18 +59,29 @@ export function recordReport(
   return updateWithRow(db, deploymentId, r.seq, Prisma.sql`"lastHeartbeatAt" = ${r.now}`, r.row ?? null);
 }
 
-/** A training step: step, total and loss, a heartbeat, the training's start (the first step), and a row when kept. */
+/**
+ * A training step: step, total and loss, a heartbeat, the training's start (the first step), and a row when kept
+ * (with the eval loss when the step was evaluated).
+ */
 export function recordProgressStep(
   db: Db,
   deploymentId: string,
-  p: { now: Date; seq?: number; step: number; totalSteps?: number; loss?: number; keepRow: boolean },
+  p: { now: Date; seq?: number; step: number; totalSteps?: number; loss?: number; evalLoss?: number; keepRow: boolean },
 ): Promise<boolean> {
   const set = Prisma.sql`"progressStep" = ${p.step}::int,
     "progressTotalSteps" = COALESCE(${p.totalSteps ?? null}::int, "progressTotalSteps"),
     "progressLoss" = ${p.loss ?? null}::numeric, "lastHeartbeatAt" = ${p.now}, "lastProgressAt" = ${p.now},
     "trainingStartedAt" = COALESCE("trainingStartedAt", ${p.now})`;
   const row = p.keepRow
-    ? { type: "progress", data: { step: p.step, totalSteps: p.totalSteps ?? null, loss: p.loss ?? null } }
+    ? {
+        type: "progress",
+        data: {
+          step: p.step,
+          totalSteps: p.totalSteps ?? null,
+          loss: p.loss ?? null,
+          ...(p.evalLoss !== undefined ? { evalLoss: p.evalLoss } : {}),
+        },
+      }
     : null;
   return updateWithRow(db, deploymentId, p.seq, set, row);
 }
@@ -88,6 +99,17 @@ export interface PhaseReport {
   /** the row (`phase_started`, `phase_ended`), none for progress; its data: the phase's done/total/unit, `facts`, and
    * for an end its seconds */
   row: { type: string; message: string; facts: Record<string, unknown> } | null;
+}
+
+/**
+ * An early-stopped run's `seconds_saved` (the pod's estimate of the steps it did not run) as money at the pod's
+ * price: `usd_saved`, a decimal USD string like every amount (issue 26); nothing without both.
+ */
+function usdSaved(facts: Record<string, unknown>): Prisma.Sql {
+  const seconds = facts.seconds_saved;
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) return Prisma.sql`'{}'::jsonb`;
+  return Prisma.sql`jsonb_strip_nulls(jsonb_build_object('usd_saved',
+    to_char(round(${seconds}::numeric * d."costPerHrMicros" / 3600000000.0, 6), 'FM999999999990.000000')))`;
 }
 
 /**
@@ -114,7 +136,8 @@ export function recordPhase(db: Db, deploymentId: string, p: PhaseReport): Promi
       : Prisma.sql`jsonb_build_object('seconds', COALESCE(${p.seconds ?? null}::float8,
           round(extract(epoch FROM (${p.now}::timestamptz - d."phaseStartedAt"))::numeric, 3)::float8))`;
   const rowData = Prisma.sql`jsonb_strip_nulls(jsonb_build_object('phase', d."phase", 'done', d."phaseDone",
-      'total', d."phaseTotal", 'unit', d."phaseUnit")) || ${JSON.stringify(p.row.facts)}::jsonb || ${seconds}`;
+      'total', d."phaseTotal", 'unit', d."phaseUnit")) || ${JSON.stringify(p.row.facts)}::jsonb || ${seconds}
+      || ${usdSaved(p.row.facts)}`;
   return updateWithRow(db, deploymentId, p.seq, set, { ...p.row, data: {} }, rowData);
 }
 

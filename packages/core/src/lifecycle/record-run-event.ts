@@ -143,7 +143,8 @@ export async function recordRunEvent(deps: RunEventDeps, deploymentId: string, b
     case "phase":
       return applied(onPhase(deps, deploymentId, ev));
     case "progress": {
-      const keepRow = keepProgressRow(ev.step, ev.totalSteps);
+      // an evaluated step always keeps its row: the eval losses are the run's curve (a few dozen a run)
+      const keepRow = ev.evalLoss !== undefined || keepProgressRow(ev.step, ev.totalSteps);
       return applied(recordProgressStep(deps.prisma, deploymentId, { ...ev, now, keepRow }));
     }
     case "log":

@@ -34,7 +34,17 @@ const FAILED_PHASES = [...RUN_PHASES, "training"] as const;
 export const MAX_PHASE_EXTRAS = 16;
 const EXTRA_KEY = /^[a-z][A-Za-z0-9_]{0,39}$/;
 
-const line = z.string().max(4000);
+/**
+ * The pod's text (log lines, a failure's message, system facts) is kept as it came, tabs, carriage returns and
+ * escapes included, but for NUL, which Postgres cannot store: it becomes U+FFFD, so a stray byte in a trainer's
+ * output never costs a run its outcome (issue 34).
+ */
+const podText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .transform((s) => s.replaceAll("\u0000", "\ufffd"));
+const line = podText(4000);
 const lines = z.array(line).max(200);
 /** the pod's sequence number, increasing through its life: a repeat (≤ the highest applied) is dropped */
 const seq = z.number().int().nonnegative().max(2_147_483_647).optional();
@@ -82,7 +92,12 @@ export const runEventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("started"),
     seq,
-    system: z.record(z.string().max(100), z.string().max(2000)).optional(),
+    system: z
+      .record(z.string().max(100), podText(2000))
+      .transform((facts) =>
+        Object.fromEntries(Object.entries(facts).map(([k, v]) => [k.replaceAll("\u0000", "\ufffd"), v])),
+      )
+      .optional(),
   }),
   z.object({
     type: z.literal("dataset_downloaded"),
@@ -97,6 +112,8 @@ export const runEventSchema = z.discriminatedUnion("type", [
     step: z.number().int().nonnegative(),
     totalSteps: z.number().int().positive().optional(),
     loss: z.number().finite().optional(),
+    /** the eval loss, on a step that was evaluated (issue 26: eval_fraction) */
+    evalLoss: z.number().finite().optional(),
   }),
   z.object({ type: z.literal("log"), seq, lines }),
   z.object({ type: z.literal("completed"), seq, lines: lines.optional() }),
@@ -106,7 +123,7 @@ export const runEventSchema = z.discriminatedUnion("type", [
     exitCode: z.number().int().optional(),
     phase: z.enum(FAILED_PHASES).default("training"),
     cause: z.enum(FAILURE_CAUSES).optional(),
-    message: z.string().max(2000).optional(),
+    message: podText(2000).optional(),
     lines: lines.default([]),
   }),
 ]);

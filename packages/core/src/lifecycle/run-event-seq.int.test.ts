@@ -1,32 +1,8 @@
-import { ManualClock } from "../time/clock";
-import { createJobEnqueuer } from "../jobs/enqueuer";
-import { useTestDatabase } from "../../../../test/support/test-db";
-import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
-import { openTestQueues, type TestQueues } from "../../../../test/support/test-redis";
+import { useRunEventFixture } from "../../../../test/support/run-event-fixture";
 import { recordRunEvent } from "./record-run-event";
 
-const db = useTestDatabase();
-let q: TestQueues;
-let owner: { userId: string; datasetId: string };
-const clock = new ManualClock(Date.UTC(2026, 0, 1));
-
-beforeAll(async () => {
-  q = openTestQueues();
-  const { user } = await makeUser(db.prisma);
-  owner = { userId: user.id, datasetId: (await makeDataset(db.prisma, user.id)).id };
-});
-afterAll(async () => {
-  await q.close();
-});
-
-const deps = () => ({ prisma: db.prisma, clock, jobs: createJobEnqueuer(q.queues) });
-const deployment = async (status: "PROVISIONING" | "RUNNING") =>
-  (await makeDeployment(db.prisma, owner, { status, podId: null })).id;
-const row = (id: string) => db.prisma.deployment.findUniqueOrThrow({ where: { id } });
-const types = async (id: string) =>
-  (await db.prisma.deploymentEvent.findMany({ where: { deploymentId: id }, orderBy: { id: "asc" } })).map(
-    (e) => e.type,
-  );
+const { db, clock, deps, deployment, row, events } = useRunEventFixture();
+const types = async (id: string) => (await events(id)).map((e) => e.type);
 
 describe("seq: a repeated event is acknowledged and not applied again", () => {
   it("each kind of event, sent twice with the same seq, is applied once; the highest seq is kept", async () => {

@@ -1,34 +1,10 @@
-import { ManualClock } from "../time/clock";
-import { createJobEnqueuer } from "../jobs/enqueuer";
 import { deploymentView } from "../deployment/view";
 import { phaseTimes } from "../deployment/phase-view";
-import { useTestDatabase } from "../../../../test/support/test-db";
-import { makeDataset, makeDeployment, makeUser } from "../../../../test/factories";
-import { openTestQueues, type TestQueues } from "../../../../test/support/test-redis";
+import { useRunEventFixture } from "../../../../test/support/run-event-fixture";
 import { recordRunEvent } from "./record-run-event";
 
-const db = useTestDatabase();
-let q: TestQueues;
-let owner: { userId: string; datasetId: string };
-const clock = new ManualClock(Date.UTC(2026, 0, 1));
-
-beforeAll(async () => {
-  q = openTestQueues();
-  const { user } = await makeUser(db.prisma);
-  owner = { userId: user.id, datasetId: (await makeDataset(db.prisma, user.id)).id };
-});
-afterAll(async () => {
-  await q.close();
-});
-
-const deps = () => ({ prisma: db.prisma, clock, jobs: createJobEnqueuer(q.queues) });
-const running = async () => (await makeDeployment(db.prisma, owner, { status: "RUNNING", podId: null })).id;
-const row = (id: string) => db.prisma.deployment.findUniqueOrThrow({ where: { id } });
-const events = async (id: string) =>
-  (await db.prisma.deploymentEvent.findMany({ where: { deploymentId: id }, orderBy: { id: "asc" } })).map((e) => ({
-    type: e.type,
-    data: e.data,
-  }));
+const { db, clock, deps, deployment, row, events } = useRunEventFixture();
+const running = () => deployment("RUNNING");
 
 describe("heartbeat", () => {
   it("updates lastHeartbeatAt and nothing else: no event row", async () => {
@@ -157,6 +133,33 @@ describe("phases", () => {
     await recordRunEvent(deps(), id, { type: "phase", phase: "save", state: "ended" });
     expect(await row(id)).toMatchObject({ phase: "save", phaseDone: null, phaseTotal: null, phaseUnit: null });
     expect((await events(id)).at(-1)).toEqual({ type: "phase_ended", data: { phase: "save", seconds: 0 } });
+  });
+
+  it("an early-stopped train phase's seconds saved are priced at the pod's rate (issue 26)", async () => {
+    const id = await deployment("RUNNING", { costPerHrMicros: 1_890_000n });
+    await recordRunEvent(deps(), id, { type: "phase", phase: "train", state: "started", unit: "steps" });
+    const facts = { eval_loss: 1.25, stopped_early: 1, steps_saved: 600, seconds_saved: 1800.5, best_step: 350 };
+    await recordRunEvent(deps(), id, { type: "phase", phase: "train", state: "ended", done: 400, ok: true, ...facts });
+    const [train] = await phaseTimes(db.prisma, id);
+    // 1800.5 s at $1.89/h = $0.94526...
+    expect(train).toMatchObject({ name: "train", done: 400, ...facts, usd_saved: "0.945263" });
+    // a run that did not stop early, or a pod without a price: no money saved
+    const unpriced = await running();
+    await recordRunEvent(deps(), unpriced, { type: "phase", phase: "train", state: "ended", seconds_saved: 10 });
+    await recordRunEvent(deps(), id, { type: "phase", phase: "save", state: "ended", files: 3 });
+    expect((await phaseTimes(db.prisma, unpriced))[0]).not.toHaveProperty("usd_saved");
+    expect((await phaseTimes(db.prisma, id))[1]).not.toHaveProperty("usd_saved");
+  });
+
+  it("an evaluated step keeps its row with its eval loss, past the first 100 steps too (issue 26)", async () => {
+    const id = await running();
+    await recordRunEvent(deps(), id, { type: "progress", step: 1, totalSteps: 90_000, loss: 2.5 });
+    await recordRunEvent(deps(), id, { type: "progress", step: 501, totalSteps: 90_000, loss: 1.5 });
+    await recordRunEvent(deps(), id, { type: "progress", step: 502, totalSteps: 90_000, loss: 1.5, evalLoss: 1.75 });
+    expect((await events(id)).filter((e) => e.type === "progress").map((e) => e.data)).toEqual([
+      { step: 1, totalSteps: 90_000, loss: 2.5 },
+      { step: 502, totalSteps: 90_000, loss: 1.5, evalLoss: 1.75 },
+    ]);
   });
 
   it("the view of a deployment with no phase says null", async () => {
