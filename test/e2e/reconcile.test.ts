@@ -22,7 +22,7 @@ const pod = (name: string) => runpod.createPod({ name, image: "img", gpu: { id: 
 
 describe("nothing left running", () => {
   it("a deployment cancelled while its pod is being created does not leave the pod billing", async () => {
-    const slowCreate = { faults: { slow: 1, slowMs: 1500, methods: ["POST"], routes: ["/pods"] } };
+    const slowCreate = { faults: { slow: 1, slowMs: 1500, methods: ["POST"], routes: ["/v2/pods"] } };
     await sys.sim.admin("/admin/config", {
       method: "PATCH",
       headers: { "content-type": "application/json" },

@@ -95,6 +95,26 @@ function drip(text: string, everyMs: number): (socket: net.Socket) => void {
   };
 }
 
+/** A request through Node's own HTTP client: the status it read, and every error it met until the socket closed. */
+function nodeClient(
+  port: number,
+  method: string,
+  headers: Record<string, string>,
+): Promise<{ status: number | null; errors: string[] }> {
+  return new Promise((resolve) => {
+    const errors: string[] = [];
+    let status: number | null = null;
+    const req = http.request({ host: "127.0.0.1", port, method, path: "/healthz", headers, agent: false }, (res) => {
+      status = res.statusCode ?? null;
+      res.on("error", (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
+      res.resume();
+    });
+    req.on("error", (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
+    req.on("close", () => setTimeout(() => resolve({ status, errors }), 50));
+    req.end();
+  });
+}
+
 interface RawAnswer {
   status: number;
   headers: Record<string, string>;
@@ -187,6 +207,38 @@ describe("what Node's HTTP parser refuses is a JSON error with the security head
       );
       expect(big.closedAfterMs).not.toBeNull();
       expectJsonError(parseAnswer(big.received), 431, "HEADERS_TOO_LARGE");
+    });
+
+    it(`${name}: a HEAD with headers over Node's limit → 431 with no body, which Node's own client reads (issue 34)`, async () => {
+      const big = { "x-big": "a".repeat(20 * 1024) };
+      expect(await nodeClient(port(), "HEAD", big)).toEqual({ status: 431, errors: [] });
+      const raw = await exchange(port(), 5_000, (s) =>
+        s.write(`HEAD /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${big["x-big"]}\r\n\r\n`),
+      );
+      expect(raw.closedAfterMs).not.toBeNull();
+      const [head = "", body] = raw.received.split("\r\n\r\n");
+      // the headers a GET would get (its JSON's type and length), the body left out
+      expect([head.split("\r\n")[0], body]).toEqual(["HTTP/1.1 431 Request Header Fields Too Large", ""]);
+      expect(head).toMatch(/\r\nContent-Type: application\/json; charset=utf-8\r\n/);
+      // a GET still gets the JSON, through Node's client too
+      expect(await nodeClient(port(), "GET", big)).toEqual({ status: 431, errors: [] });
+    });
+
+    it(`${name}: headers over the limit that arrive in several packets (the method no longer in sight) → 431, no body`, async () => {
+      for (const method of ["HEAD", "GET"]) {
+        const split = await exchange(port(), 5_000, (s) => {
+          s.write(`${method} /healthz HTTP/1.1\r\nHost: x\r\n`);
+          setTimeout(() => s.write(`X-Big: ${"a".repeat(20 * 1024)}\r\n\r\n`), 50);
+        });
+        expect(split.closedAfterMs).not.toBeNull();
+        const [head = "", body] = split.received.split("\r\n\r\n");
+        expect([method, head.split("\r\n")[0], body]).toEqual([
+          method,
+          "HTTP/1.1 431 Request Header Fields Too Large",
+          "",
+        ]);
+        expect(head).toMatch(/\r\nContent-Length: 0\r\n/);
+      }
     });
 
     it(`${name}: a garbage request line → 400 BAD_REQUEST, then the socket is closed`, async () => {

@@ -60,11 +60,21 @@ const CLIENT_ERRORS: Record<string, readonly [number, string, string]> = {
 };
 const BAD_REQUEST = [400, "BAD_REQUEST", "the request is not valid HTTP"] as const;
 
+/** The method of the refused request, when the bytes the parser refused begin with its request line; else null. */
+function refusedMethod(err: NodeJS.ErrnoException): string | null {
+  const raw = (err as { rawPacket?: unknown }).rawPacket;
+  if (!Buffer.isBuffer(raw)) return null;
+  return /^([A-Z]+) /.exec(raw.subarray(0, 32).toString("latin1"))?.[1] ?? null;
+}
+
 /**
  * The server's `clientError` listener: "errors are always JSON" holds before the app too. The answer is
  * {error: {code, message}} with the app's security headers and Connection: close, written straight to the
  * socket (there is no request or response object yet), which is then closed. Nothing is written when the
- * client is gone or an answer already started on this socket.
+ * client is gone or an answer already started on this socket. An answer to HEAD has no body (its headers are
+ * those a GET gets): a body would be read as the start of a next answer (issue 34). Headers too large that came
+ * in several packets leave the request line out of what the parser refused: the method is not known, so the
+ * 431 goes without a body (`Content-Length: 0`), right for any method.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
@@ -73,14 +83,16 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     return;
   }
   const [status, code, message] = CLIENT_ERRORS[err.code ?? ""] ?? BAD_REQUEST;
-  const body = JSON.stringify({ error: { code, message } });
+  const method = refusedMethod(err);
+  const unknown = method === null && err.code === "HPE_HEADER_OVERFLOW";
+  const body = unknown ? "" : JSON.stringify({ error: { code, message } });
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`,
-    "Content-Type: application/json; charset=utf-8",
+    ...(unknown ? [] : ["Content-Type: application/json; charset=utf-8"]),
     `Content-Length: ${Buffer.byteLength(body)}`,
     "Cache-Control: no-store",
     "Connection: close",
     ...SECURITY_HEADERS.map(([name, value]) => `${name}: ${value}`),
   ];
-  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
+  socket.end(`${head.join("\r\n")}\r\n\r\n${method === "HEAD" ? "" : body}`, () => socket.destroy());
 }

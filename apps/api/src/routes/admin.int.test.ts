@@ -174,14 +174,15 @@ describe("retry and cancel", () => {
       failureReason: "TRAINING_FAILED",
       hyperparameters: { steps: 7 },
       maxCostMicros: 3_500_000n,
-      gpuTypeIds: ["A", "B"],
+      // GPU types a submission may name today: a retry passes every rule a submission passes (issue 34)
+      gpuTypeIds: ["NVIDIA GeForce RTX 4090", "NVIDIA A40"],
     });
     const res = await admin(`/v1/admin/deployments/${old.id}/retry`).expect(202);
     expect(res.body).toMatchObject({
       status: "QUEUED",
       retryOfId: old.id,
       hyperparameters: { steps: 7 },
-      gpuTypeIds: ["A", "B"],
+      gpuTypeIds: ["NVIDIA GeForce RTX 4090", "NVIDIA A40"],
       limits: { maxCostUsd: "3.500000" },
     });
     expect(res.body.id).not.toBe(old.id);

@@ -11,8 +11,10 @@ import {
   statsReport,
   type Clock,
   type JobEnqueuer,
+  type CloudType,
+  type GpuPriceList,
+  type PreflightContext,
   type PrismaClient,
-  type SpendSettings,
 } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
 
@@ -22,8 +24,10 @@ export interface AdminRouteDeps {
   clock: Clock;
   /** RunPod's bill and ours may differ this much before a deployment counts as a mismatch */
   billingMismatchThresholdMicros?: bigint;
-  /** a retry is a new submission: the user's budget applies */
-  spend?: SpendSettings;
+  /** a retry is a new submission: every rule a submission passes applies (spend rules included), as they stand */
+  preflight: PreflightContext;
+  /** GPU list prices for a cloud and count (RunPod's catalog, or the offline table), as a submission reads them */
+  prices?: (cloud: CloudType, count: number) => Promise<GpuPriceList>;
 }
 
 /**

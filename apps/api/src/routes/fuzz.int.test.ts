@@ -67,7 +67,7 @@ const mutatedBody = fc
       "setupTimeoutMinutes",
       "extra",
     ),
-    fc.option(jsonValue),
+    fc.option(fc.oneof(jsonValue, text, fc.array(text, { maxLength: 2 }), fc.dictionary(text, text, { maxKeys: 2 }))),
   )
   .map(([field, value]) => {
     const body: Record<string, unknown> = validBody();
@@ -236,7 +236,8 @@ describe("fuzz: every endpoint, never 5xx, JSON errors, nothing written when rej
           ),
           seq: fc.option(fc.oneof(fc.integer(), jsonValue)),
           step: fc.option(jsonValue),
-          lines: fc.option(jsonValue),
+          lines: fc.option(fc.oneof(jsonValue, fc.array(text, { maxLength: 3 }))),
+          message: fc.option(fc.oneof(jsonValue, text)),
           exitCode: fc.option(jsonValue),
           phase: fc.option(fc.oneof(fc.constantFrom("tokenize", "training", "model_download"), jsonValue)),
           state: fc.option(fc.oneof(fc.constantFrom("started", "progress", "ended"), jsonValue)),
@@ -245,7 +246,7 @@ describe("fuzz: every endpoint, never 5xx, JSON errors, nothing written when rej
           unit: fc.option(jsonValue),
           cause: fc.option(jsonValue),
           bytes: fc.option(jsonValue),
-          system: fc.option(jsonValue),
+          system: fc.option(fc.oneof(jsonValue, fc.dictionary(text, text, { maxKeys: 3 }))),
         },
         { requiredKeys: ["type"] },
       ),
@@ -326,6 +327,43 @@ describe("what the fuzz found", () => {
     expect(await put("found/file")).toBe(201);
     expect(await put("found/file/below")).toBe(409);
     expect(await put("found")).toBe(409);
+  });
+});
+
+describe("what the security run found (issue 34)", () => {
+  it("a NUL in a submission's strings is a 4xx, never a 500 (Postgres refuses it), and /validate agrees", async () => {
+    const bodies = [
+      { ...validBody(), image: "runpod/pytorch\u0000" },
+      { ...validBody(), baseModel: "m\u0000" },
+      { ...validBody(), gpuTypeIds: ["NVIDIA A40\u0000"] },
+      { ...validBody(), hyperparameters: { steps: 1, sim_error: "\u0000" } },
+    ];
+    for (const b of bodies) {
+      const send = (path: string) =>
+        check({
+          method: "POST",
+          path,
+          headers: { ...auth(), "content-type": "application/json" },
+          body: JSON.stringify(b),
+        });
+      const submitted = await send("/v1/deployments");
+      expect([submitted, await send("/v1/deployments/validate")]).toEqual([submitted, submitted]);
+      expect(submitted).toBeGreaterThanOrEqual(400);
+    }
+  });
+
+  it("a pod's log line or system fact holding a NUL is kept (as U+FFFD, tabs and escapes as they are), not a 500", async () => {
+    const run = (event: unknown) =>
+      check({
+        method: "POST",
+        path: `/v1/runs/${deploymentId}/events`,
+        headers: { authorization: `Bearer ${runToken}`, "content-type": "application/json" },
+        body: JSON.stringify(event),
+      });
+    expect(await run({ type: "log", lines: ["binary \u0000 output\ttab \u001b[31mred"] })).toBe(202);
+    expect(await run({ type: "started", system: { "gpu\u0000": "A40\u0000" } })).toBe(202);
+    const logged = await h.db.prisma.deploymentEvent.findMany({ where: { deploymentId, type: "log" } });
+    expect(JSON.stringify(logged.map((e) => e.data))).toContain("binary \ufffd output\\ttab \\u001b[31mred");
   });
 });
 

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { hyperparametersSchema } from "./hyperparameters";
+import { normalizeImage } from "./image-reference";
+import { plainString } from "./plain-text";
 
 /** RunPod's published PyTorch image: torch 2.8.0, CUDA 12.8.1, Python 3.12 (runpod/containers, official-templates/pytorch) */
 export const DEFAULT_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204";
@@ -16,13 +18,15 @@ const hyperparameters = hyperparametersSchema.default({});
 export const deploymentRequestSchema = z
   .object({
     datasetId: z.string().uuid(),
+    // its form (a hub repo id or an absolute path on the pod) is a pre-flight problem, with the reason (base-model.ts)
     baseModel: z.string().min(1).max(200),
     hyperparameters,
-    gpuTypeIds: z.array(z.string().min(1).max(100)).min(1).max(10),
+    gpuTypeIds: z.array(plainString().min(1).max(100)).min(1).max(10),
     gpuCount: z.number().int().min(1).max(8).default(1),
     cloudType: z.enum(["SECURE", "COMMUNITY"]).default("SECURE"),
-    // an empty image is a pre-flight problem (reported with the others), not a schema error
-    image: z.string().max(300).default(DEFAULT_IMAGE),
+    // an empty or malformed image is a pre-flight problem (reported with the others, with the reason), not a schema
+    // error; a well-formed one is normalized (image-reference.ts) before the allowlist sees it and it is stored
+    image: z.string().max(300).default(DEFAULT_IMAGE).transform(normalizeImage),
     containerDiskInGb: z.number().int().min(5).max(2000).default(50),
     // RunPod v2's persistent mount has a 10 GB floor; 0 = no volume
     volumeInGb: z

@@ -2,6 +2,7 @@ import { imageAllowed, type EffectiveLimits, type SpendSettings } from "../spend
 import { type DeploymentRequest } from "./request-schema";
 import { microsToUsd, usdToMicros } from "../pricing/money";
 import type { PreflightProblem } from "./preflight";
+import { parseImageReference } from "./image-reference";
 
 /**
  * The server's ceilings on one request (MAX_GPU_COUNT, MAX_RUNTIME_MINUTES, MAX_COST_USD_PER_DEPLOYMENT, the
@@ -37,7 +38,8 @@ export function checkSpendRules(
     });
   }
   const patterns = limits?.allowedImages ?? spend.allowedImages;
-  if (req.image.trim() !== "" && !imageAllowed(req.image, patterns)) {
+  // a malformed reference is IMAGE_INVALID (reference-rules.ts): the allowlist sees only well-formed, normalized ones
+  if (parseImageReference(req.image).ok && !imageAllowed(req.image, patterns)) {
     problems.push({
       code: "IMAGE_NOT_ALLOWED",
       field: "image",

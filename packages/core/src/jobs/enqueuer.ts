@@ -18,6 +18,11 @@ export interface JobEnqueuer {
   terminate(deploymentId: string, reason: string, options?: EnqueueOptions): Promise<void>;
   /** reads RunPod's bill of a closed deployment's pod, after BILLING_DELAY_MS (billing lags) */
   billing(deploymentId: string): Promise<void>;
+  /**
+   * Is the deployment's deploy job being run by a worker now (a create of its pod may be out)? Absent (a test's
+   * enqueuer that runs no deploy job): none is.
+   */
+  deployRunning?(deploymentId: string): Promise<boolean>;
 }
 
 /** When the billing job first runs after a pod's termination, and how its retries back off. */
@@ -60,6 +65,7 @@ export function createJobEnqueuer(queues: Queues, billing: BillingTiming = DEFAU
         },
       );
     },
+    deployRunning: async (deploymentId) => (await queues.deploy.getJobState(jobIds.deploy(deploymentId))) === "active",
     deploy: (deploymentId, options) =>
       addOnce(queues.deploy, "deploy", { deploymentId }, jobIds.deploy(deploymentId), options),
     terminate: (deploymentId, reason, options) =>

@@ -15,7 +15,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /**
  * Nothing left running without an owner: pods named with our prefix that belong to no live
  * deployment (unknown id, another pod recorded, or already closed) are terminated; closed
- * deployments whose pod termination is not confirmed get their terminate job again.
+ * deployments whose pod termination is not confirmed (or whose create is not known to have made none) get their
+ * terminate job again.
  */
 export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
   const listedAt = deps.clock.now();
@@ -41,7 +42,12 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
     deps.logger.warn("orphan pod terminated", { podId: pod.id, podName: pod.name, deploymentId: owner?.id ?? null });
   }
   const unclosed = await deps.prisma.deployment.findMany({
-    where: { status: { in: [...TERMINAL_STATUSES] }, podId: { not: null }, podTerminatedAt: null },
+    // a pod recorded, or a create tried (its pod not known gone yet: it holds the user's slot until then)
+    where: {
+      status: { in: [...TERMINAL_STATUSES] },
+      podTerminatedAt: null,
+      OR: [{ podId: { not: null } }, { podRequestedAt: { not: null } }],
+    },
     select: { id: true },
     take: 1000,
   });

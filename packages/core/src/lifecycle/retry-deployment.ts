@@ -1,32 +1,77 @@
-import type { PrismaClient } from "../db";
+import type { CloudType, Deployment, PrismaClient } from "../db";
 import { AppError } from "../errors";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import { findDeployment } from "../deployment/admin-queries";
-import type { DeploymentRequest } from "../deployment/request-schema";
+import { assertHyperparameters } from "../deployment/hyperparameters";
+import { assertPreflight, checkRequestRules, type PreflightContext } from "../deployment/preflight";
+import { deploymentRequestSchema, type DeploymentRequest } from "../deployment/request-schema";
+import type { GpuPriceList } from "../pricing/price-list";
 import { microsToUsd } from "../pricing/money";
+import { effectiveLimits } from "../spend/user-limits";
 import { storeQueuedDeployment, type SubmitResult } from "./submit-deployment";
-import type { SpendSettings } from "../spend/settings";
 import type { Clock } from "../time/clock";
 
 /** The idempotency key of the retry of `deploymentId`: a double click retries once. */
 export const retryKey = (deploymentId: string) => `retry-of-${deploymentId}`;
 
+export interface RetryDeps {
+  prisma: PrismaClient;
+  jobs: JobEnqueuer;
+  clock?: Clock;
+  /** the rules a submission passes (spend rules included): a retry passes the same, as they stand now */
+  preflight: PreflightContext;
+  /** GPU list prices for a cloud and count, as a submission reads them (default: preflight.prices) */
+  prices?: (cloud: CloudType, count: number) => Promise<GpuPriceList>;
+}
+
 /**
- * Retries a FAILED deployment: a new QUEUED deployment from the same request (same owner, dataset,
- * model, limits), linked by retryOfId. A second retry of the same one returns the first (created: false).
+ * Retries a FAILED deployment: a new QUEUED deployment from the same request (same owner, dataset, model, limits),
+ * linked by retryOfId. It is a submission of the owner's, so it passes every rule a submission passes as they stand
+ * at the retry (issue 34): today's request schema and hyperparameter rules, the image's grammar and allowlist (the
+ * owner's patterns), the caps, the GPU types, the budget. A second retry of the same one returns the first
+ * (created: false), whatever the rules say by then, as a repeated Idempotency-Key does.
  */
-export async function retryDeployment(
-  deps: { prisma: PrismaClient; jobs: JobEnqueuer; spend?: SpendSettings; clock?: Clock },
-  deploymentId: string,
-  by: string,
-): Promise<SubmitResult> {
+export async function retryDeployment(deps: RetryDeps, deploymentId: string, by: string): Promise<SubmitResult> {
   const old = await findDeployment(deps.prisma, deploymentId);
   if (old.status !== "FAILED")
     throw new AppError("CONFLICT", `only a FAILED deployment can be retried; this one is ${old.status}`);
-  const request: DeploymentRequest = {
+  const request = requestOf(old);
+  const spend = deps.preflight.spend;
+  const limits = spend ? await effectiveLimits(deps.prisma, spend, old.userId) : undefined;
+  const prices = deps.prices ? { prices: await deps.prices(request.cloudType, request.gpuCount) } : {};
+  const problems = checkRequestRules(request, { ...deps.preflight, ...prices }, limits);
+  if (problems.length > 0) {
+    const earlier = await deps.prisma.deployment.findUnique({
+      where: { userId_idempotencyKey: { userId: old.userId, idempotencyKey: retryKey(old.id) } },
+    });
+    if (earlier) return { deployment: earlier, created: false };
+    assertPreflight(problems);
+  }
+  const stored = await storeQueuedDeployment(
+    { ...deps, spend },
+    {
+      userId: old.userId,
+      request,
+      idempotencyKey: retryKey(old.id),
+      retryOfId: old.id,
+      event: { message: `deployment queued: retry of ${old.id} by ${by}`, data: { retryOfId: old.id } },
+    },
+    limits,
+  );
+  if (!stored)
+    throw new AppError(
+      "CONFLICT",
+      "this deployment's dataset no longer exists or no longer passes validation; it cannot be retried",
+    );
+  return stored;
+}
+
+/** The stored request, through today's request schema (a 422 listing what it no longer passes). */
+function requestOf(old: Deployment): DeploymentRequest {
+  const stored = {
     datasetId: old.datasetId,
     baseModel: old.baseModel,
-    hyperparameters: old.hyperparameters as DeploymentRequest["hyperparameters"],
+    hyperparameters: old.hyperparameters,
     gpuTypeIds: old.gpuTypeIds,
     gpuCount: old.gpuCount,
     cloudType: old.cloudType,
@@ -38,17 +83,16 @@ export async function retryDeployment(
     maxCostUsd: microsToUsd(old.maxCostMicros),
     setupTimeoutMinutes: old.setupTimeoutMinutes,
   };
-  const stored = await storeQueuedDeployment(deps, {
-    userId: old.userId,
-    request,
-    idempotencyKey: retryKey(old.id),
-    retryOfId: old.id,
-    event: { message: `deployment queued: retry of ${old.id} by ${by}`, data: { retryOfId: old.id } },
-  });
-  if (!stored)
-    throw new AppError(
-      "CONFLICT",
-      "this deployment's dataset no longer exists or no longer passes validation; it cannot be retried",
-    );
-  return stored;
+  assertHyperparameters(stored);
+  const parsed = deploymentRequestSchema.safeParse(stored);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+  throw new AppError(
+    "UNPROCESSABLE",
+    `the deployment's request no longer passes the request rules: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`.slice(
+      0,
+      1000,
+    ),
+    { details: { problems } },
+  );
 }

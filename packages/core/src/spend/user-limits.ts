@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Prisma, PrismaClient, UserLimits } from "../db";
 import { usdToMicros } from "../pricing/money";
+import { plainString } from "../deployment/plain-text";
 import type { EffectiveLimits, SpendSettings } from "./settings";
 
 type Db = Pick<PrismaClient, "userLimits"> | Prisma.TransactionClient;
@@ -29,7 +30,7 @@ export const userLimitsInputSchema = z
     onExceed: z.enum(["block", "stop"]).nullable().optional(),
     maxLiveDeployments: z.number().int().min(0).max(10_000).nullable().optional(),
     maxGpus: z.number().int().min(0).max(100_000).nullable().optional(),
-    extraImages: z.array(z.string().min(1).max(300)).max(50).optional(),
+    extraImages: z.array(plainString().min(1).max(300)).max(50).optional(),
   })
   .strict();
 export type UserLimitsInput = z.infer<typeof userLimitsInputSchema>;
