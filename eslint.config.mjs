@@ -30,6 +30,24 @@ export default tseslint.config(
     rules: { "max-lines": ["error", { max: 500, skipBlankLines: true, skipComments: true }] },
   },
   {
+    // the simulator stands alone, as RunPod does: nothing outside it reaches into its source by path (issue 32 item 9)
+    files: ["**/*.ts"],
+    ignores: ["apps/runpod-sim/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/runpod-sim/src", "**/runpod-sim/src/**"],
+              message: "the simulator's internals are not ours to import: use what it exports, or keep your own",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // core's public surface: one name per line once formatted, no logic
     files: ["packages/core/src/index.ts"],
     rules: { "max-lines": "off" },

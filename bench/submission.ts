@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { Queue } from "bullmq";
 import { Pool } from "pg";
 import { createRedis } from "@trainpod/core";
+import { countPgTransactions } from "../test/support/pg-transactions";
 import {
   deploymentBody,
   fmt,
@@ -122,14 +123,10 @@ main(async () => {
     await autocannon(baseline.url, headers, body, 2);
     await autocannon(api, headers, body, 2);
     const runs: Record<"baseline" | "trainpod", Cannon[]> = { baseline: [], trainpod: [] };
-    // Postgres transactions per accepted request (pg_stat_database; stats are flushed within ~1 s)
-    const xacts = async () => {
-      await new Promise((r) => setTimeout(r, 1200));
-      const r = await baseline.pool.query<{ n: string }>(
-        "SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()",
-      );
-      return Number(r.rows[0]?.n ?? NaN);
-    };
+    // Postgres transactions per accepted request, counted on this process's pg clients (the API's Prisma adapter
+    // and the baseline's pool): pg_stat_database's counters, read before, were flushed by busy backends up to 10 s
+    // late, so one round's transactions were counted in the next (the baseline's in trainpod's)
+    const xacts = countPgTransactions();
     const tx: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
     // CPU of this process (the API or the baseline server; autocannon is its own process) per accepted request
     const cpu: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
@@ -138,14 +135,16 @@ main(async () => {
         ["baseline", baseline.url],
         ["trainpod", api],
       ] as const) {
-        const x0 = await xacts();
+        await new Promise((r) => setTimeout(r, 1200)); // the pause between rounds the pg_stat reads made
+        const x0 = xacts.count();
         const cpu0 = processCpuMs();
         const c = await autocannon(url, headers, body, ROUND_SECONDS);
         cpu[name].push((processCpuMs() - cpu0) / c.ok);
         runs[name].push(c);
-        tx[name].push(((await xacts()) - x0 - 1) / c.ok); // -1: the stats query's own transaction
+        tx[name].push((xacts.count() - x0) / c.ok);
       }
     }
+    xacts.stop();
     const rate = (c: Cannon) => c.ok / c.seconds;
     const tp = median(runs.trainpod.map(rate));
     const bl = median(runs.baseline.map(rate));

@@ -5,9 +5,8 @@
  * the invariants (invariants.ts) checked.
  */
 import { readFileSync } from "node:fs";
-import { seededRandom } from "../../apps/runpod-sim/src/faults";
 import { checkInvariants, type InvariantReport, type SimPodView } from "./invariants";
-import { submitAll, type Kind, type Rng } from "./load";
+import { seededRandom, submitAll, type Kind, type Rng } from "./load";
 import { plantOrphans, vanishPods } from "./sim-pods";
 import { startChaosSystem, type ChaosSystem, type ChaosTimings } from "./system";
 import { timelineComplete } from "@trainpod/core";

@@ -3,6 +3,21 @@ import type { ChaosSystem } from "./system";
 
 export type Rng = () => number;
 
+/**
+ * The chaos run's own seedable PRNG (mulberry32) in [0, 1): which deployments fail, are cancelled or vanish. The
+ * simulator draws its faults from its own (SIM_SEED); the two need not agree, so neither imports the other's.
+ */
+export function seededRandom(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export interface Submitted {
   ids: string[];
   /** submissions answered 5xx / not at all at least once (retried with the same Idempotency-Key) */

@@ -6,6 +6,7 @@ import {
   spendSettingsFromEnv,
   type JobEnqueuer,
   type Metrics,
+  type UserLimitsCache,
 } from "@trainpod/core";
 import type { ApiDeps } from "./app";
 import { adminAuth } from "./http/admin-auth";
@@ -30,7 +31,7 @@ export function createApiMetrics(deps: Pick<ApiDeps, "prisma" | "queues">): Metr
  * Bearer, or as HTTP Basic password for reads): Bull Board at /admin/queues, /dashboard, /v1/stats,
  * /v1/admin/*, and /metrics (or METRICS_TOKEN); and the login itself (/admin/login, /admin/logout).
  */
-export function adminScreens(deps: ApiDeps & { jobs: JobEnqueuer }): Router {
+export function adminScreens(deps: ApiDeps & { jobs: JobEnqueuer; limitsCache?: UserLimitsCache }): Router {
   const router = Router();
   const env = deps.config.env;
   const limits = {
@@ -50,10 +51,10 @@ export function adminScreens(deps: ApiDeps & { jobs: JobEnqueuer }): Router {
   router.use(
     adminRoutes({
       ...deps,
-      spend,
+      preflight: { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.local, spend },
       billingMismatchThresholdMicros: BigInt(deps.config.env.BILLING_MISMATCH_THRESHOLD_MICROS),
     }),
   );
-  router.use(adminLimitRoutes({ prisma: deps.prisma, clock: deps.clock, spend }));
+  router.use(adminLimitRoutes({ prisma: deps.prisma, clock: deps.clock, spend, limitsCache: deps.limitsCache }));
   return router;
 }

@@ -9,6 +9,7 @@ import {
   type GpuPriceList,
   type RunPodClient,
   StreamSlots,
+  UserLimitsCache,
   type TimelineHub,
   type BlobStorage,
   type Clock,
@@ -112,8 +113,10 @@ export function createApp(deps: ApiDeps): Express {
   app.use("/v1/deployments", auth);
   app.use(express.json({ limit: "256kb" }));
   const spend = spendSettingsFromEnv(env);
-  const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.local, spend };
-  app.use(adminScreens({ ...deps, jobs }));
+  // one per process: submissions read users' limits through it, the admin limits route drops a user's entry
+  const limitsCache = new UserLimitsCache(deps.prisma, spend, deps.clock, { ttlMs: env.USER_LIMITS_CACHE_TTL_MS });
+  const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.local, spend, limitsCache };
+  app.use(adminScreens({ ...deps, jobs, limitsCache }));
   app.use("/v1/spend", auth);
   app.use(spendRoutes({ prisma: deps.prisma, clock: deps.clock, spend }));
   app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: deps.prices }));

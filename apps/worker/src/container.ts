@@ -70,6 +70,7 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
     redis: budgetRedis,
     logger: log,
     onCall: runpodCallObserver(metrics),
+    onPodSkipped: () => metrics.runpodPodsSkipped.inc(),
     onRateWait: (ms, priority) => metrics.runpodRateWaitSeconds.observe({ priority }, ms / 1000),
   });
   return {

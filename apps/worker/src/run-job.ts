@@ -1,10 +1,11 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { AppError, parseJobPayload, type JobName, type Logger } from "@trainpod/core";
+import { AppError, isFinalError, parseJobPayload, type JobName, type Logger } from "@trainpod/core";
 import type { ProcessorMap } from "./processor";
 
 /**
  * Runs one job: re-validates its payload (an invalid one is never retried), calls the processor,
- * and turns final AppErrors into UnrecoverableError so BullMQ stops retrying them.
+ * and turns final errors (core's isFinalError) into UnrecoverableError so BullMQ stops retrying them; any
+ * other error is retried with the job's backoff while attempts remain.
  */
 export async function runJob<N extends JobName>(
   name: N,
@@ -30,9 +31,11 @@ export async function runJob<N extends JobName>(
       signal: signal ?? new AbortController().signal,
     });
   } catch (err) {
-    if (err instanceof AppError && !err.retryable) {
-      ctxLogger.warn("job failed, final", { code: err.code, error: err.message });
-      throw new UnrecoverableError(`${err.code}: ${err.message}`);
+    if (isFinalError(err)) {
+      const code = err instanceof AppError ? err.code : "INTERNAL";
+      const message = err instanceof Error ? err.message : String(err);
+      ctxLogger.warn("job failed, final", { code, error: message });
+      throw new UnrecoverableError(`${code}: ${message}`);
     }
     ctxLogger.warn("job failed, will retry if attempts remain", {
       error: err instanceof Error ? err.message : String(err),

@@ -34,8 +34,10 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
     billing: { mismatchThresholdMicros: BigInt(env.BILLING_MISMATCH_THRESHOLD_MICROS) },
     monitor: {
       heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_SECONDS * 1000,
+      stallTimeoutMs: env.STALL_TIMEOUT_SECONDS * 1000,
       requeueAfterMs: env.QUEUED_REQUEUE_AFTER_MS,
       terminateSweepAfterMs: env.TERMINATE_SWEEP_AFTER_MS,
+      vanishGraceMs: env.POD_VANISH_GRACE_SECONDS * 1000,
     },
     observe: { monitor: monitorObserver(c.metrics), reconcile: reconcileObserver(c.metrics) },
     maintenance: async () => {

@@ -8,12 +8,15 @@ import {
   type Clock,
   type PrismaClient,
   type SpendSettings,
+  type UserLimitsCache,
 } from "@trainpod/core";
 
 export interface AdminLimitRouteDeps {
   prisma: PrismaClient;
   clock: Clock;
   spend: SpendSettings;
+  /** the process's cache of users' limits: a user's entry is dropped when an admin sets their limits */
+  limitsCache?: UserLimitsCache;
 }
 
 /** GET /v1/spend: the caller's own limits and month spend (mounted behind the API key middleware). */
@@ -45,6 +48,7 @@ export function adminLimitRoutes(deps: AdminLimitRouteDeps): Router {
     });
     if (!user) throw new AppError("NOT_FOUND", "user not found");
     await setUserLimits(deps.prisma, user.id, req.body);
+    deps.limitsCache?.drop(user.id);
     const view = (await spendReport(deps.prisma, deps.spend, deps.clock.now())).find((u) => u.userId === user.id);
     res.json(view);
   });

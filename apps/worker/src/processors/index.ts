@@ -1,11 +1,11 @@
 import {
-  AppError,
   deployDeployment,
   failDeployment,
   monitorTick,
   billPod,
   failureDataOf,
   failureReasonOf,
+  isFinalError,
   reconcile,
   terminateDeployment,
   type LifecycleDeps,
@@ -32,7 +32,11 @@ const observed =
     return r;
   };
 
-/** A deploy that will not be tried again leaves no QUEUED deployment behind: it fails with a reason. */
+/**
+ * A deploy that will not be tried again leaves no QUEUED deployment behind: it fails with a reason. A transient
+ * error (a database or Redis blip: not known to be final, core's isFinalError) is thrown for BullMQ to retry
+ * with the job's backoff; only the last attempt closes the deployment with it.
+ */
 const deploy =
   (deps: LifecycleDeps): Processor<"deploy"> =>
   async ({ deploymentId }, { job, logger }) => {
@@ -42,7 +46,7 @@ const deploy =
       logger.info("deploy done", { outcome });
       return outcome;
     } catch (err) {
-      const final = !(err instanceof AppError && err.retryable) || attempt >= (job.opts.attempts ?? 1);
+      const final = isFinalError(err) || attempt >= (job.opts.attempts ?? 1);
       if (final) {
         const reason = failureReasonOf(err);
         const message = err instanceof Error ? err.message : String(err);

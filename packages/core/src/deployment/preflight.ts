@@ -7,8 +7,10 @@ import { publicUrlProblem } from "./public-url";
 import { type DeploymentRequest } from "./request-schema";
 import { microsToUsd, usdToMicros } from "../pricing/money";
 import { checkSpendRules } from "./spend-rules";
+import { referenceProblems } from "./reference-rules";
 import { effectiveLimits } from "../spend/user-limits";
 import type { EffectiveLimits, SpendSettings } from "../spend/settings";
+import type { UserLimitsCache } from "../spend/user-limits-cache";
 
 export type PreflightCode =
   | "DATASET_NOT_FOUND"
@@ -16,6 +18,8 @@ export type PreflightCode =
   | "UNKNOWN_GPU_TYPE"
   | "IMAGE_MISSING"
   | "IMAGE_NOT_ALLOWED"
+  | "IMAGE_INVALID"
+  | "BASE_MODEL_INVALID"
   | "GPU_COUNT_OVER_LIMIT"
   | "RUNTIME_OVER_LIMIT"
   | "COST_OVER_LIMIT"
@@ -39,6 +43,18 @@ export interface PreflightContext {
   prices?: GpuPriceList;
   /** the spend rules (caps, images, per-user limits); absent: none */
   spend?: SpendSettings;
+  /** the API process's cache of users' limits (over `spend`'s defaults); absent: read from the table each time */
+  limitsCache?: UserLimitsCache;
+}
+
+/** The user's limits when there are spend rules: from the process's cache when it has one. */
+export function userLimitsFor(
+  prisma: PrismaClient,
+  ctx: PreflightContext,
+  userId: string,
+): Promise<EffectiveLimits | undefined> {
+  if (!ctx.spend) return Promise.resolve(undefined);
+  return ctx.limitsCache ? ctx.limitsCache.get(userId) : effectiveLimits(prisma, ctx.spend, userId);
 }
 
 /** the formats a dataset that passed validation has (the upload's validator decides) */
@@ -63,6 +79,7 @@ export function checkRequestRules(
   });
   if (req.image.trim() === "")
     problems.push({ code: "IMAGE_MISSING", field: "image", message: "image must name a container image" });
+  problems.push(...referenceProblems(req));
   const worst = priciest(pricedGpuTypes(req, prices));
   if (worst !== undefined) {
     const setup = costForSeconds(worst.podHourMicros, req.setupTimeoutMinutes * 60);
@@ -87,7 +104,7 @@ export async function preflight(
   req: DeploymentRequest,
 ): Promise<PreflightProblem[]> {
   const problems: PreflightProblem[] = [];
-  const limits = ctx.spend ? await effectiveLimits(prisma, ctx.spend, userId) : undefined;
+  const limits = await userLimitsFor(prisma, ctx, userId);
   const dataset = await prisma.dataset.findFirst({
     where: { id: req.datasetId, userId, deletedAt: null },
     select: { format: true, rowCount: true },

@@ -1,4 +1,4 @@
-import { isBehind, sumBill } from "./bill-pod";
+import { isBehind, reachesTermination, sumBill } from "./bill-pod";
 
 describe("RunPod's bill", () => {
   it("adds each record's amounts exactly, from their decimal form", () => {
@@ -29,5 +29,25 @@ describe("RunPod's bill", () => {
     expect(isBehind(8_900_000n, 10_000_000n, 3_600_000n)).toBe(true);
     // RunPod above ours is never lag
     expect(isBehind(70_000n, 60_000n, 3_600_000n)).toBe(false);
+  });
+
+  it("reaches the termination only when the bucket holding the pod's end is in the records", () => {
+    const bucket = (start: string, end: string) => ({
+      podId: "p",
+      startTime: start,
+      endTime: end,
+      totalAmount: 0.1,
+      gpuAmount: 0.1,
+      cpuAmount: 0,
+      diskAmount: 0,
+    });
+    const ten = bucket("2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z");
+    const eleven = bucket("2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z");
+    // ended 30 s into the 10:00 bucket: the 09:00 bucket alone is a lagging answer, whatever its amount
+    expect(reachesTermination([ten], new Date("2026-12-01T10:00:30Z"))).toBe(false);
+    expect(reachesTermination([ten, eleven], new Date("2026-12-01T10:00:30Z"))).toBe(true);
+    // ended on the hour: its last second is the 09:00 bucket's
+    expect(reachesTermination([ten], new Date("2026-12-01T10:00:00Z"))).toBe(true);
+    expect(reachesTermination([], new Date("2026-12-01T10:00:00Z"))).toBe(false);
   });
 });

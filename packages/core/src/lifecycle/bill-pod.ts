@@ -46,10 +46,20 @@ export function isBehind(runpodMicros: bigint, ourMicros: bigint, perHourMicros:
 }
 
 /**
+ * Do RunPod's records reach the pod's termination? Each record is one bucket [startTime, endTime); the pod's last
+ * billed second lies in the bucket holding its end, so that bucket must be in the answer. The end is taken at its
+ * earliest: the first DELETE (`terminateRequestedAt`), or the confirmed termination. No record at all: not yet.
+ */
+export function reachesTermination(records: readonly PodBillingRecord[], end: Date): boolean {
+  return records.some((r) => Date.parse(r.endTime) >= end.getTime());
+}
+
+/**
  * The billing job: reads RunPod's own bill of a closed deployment's pod (GET /v2/billing/pods,
  * hourly buckets around the pod's life) and records it beside trainpod's computed cost. RunPod's
- * billing lags, so a bill clearly short of our cost (isBehind) is not trusted yet: the job retries later (BullMQ backoff over hours); its last attempt records whatever
- * RunPod has. A difference over the threshold is logged and counted.
+ * billing lags, so a read is final only when its records reach the pod's termination (reachesTermination) and
+ * the bill is not clearly short of our cost (isBehind); otherwise the job reads again later (BullMQ backoff over
+ * hours), and its last attempt records whatever RunPod has. A difference over the threshold is logged and counted.
  */
 export async function billPod(deps: LifecycleDeps, deploymentId: string, s: BillingSettings): Promise<BillingOutcome> {
   const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
@@ -60,12 +70,15 @@ export async function billPod(deps: LifecycleDeps, deploymentId: string, s: Bill
     throw new AppError("CONFLICT", `deployment ${deploymentId}'s pod is not terminated yet`, { retryable: true });
   const startTime = new Date(Math.floor(d.podCreatedAt.getTime() / HOUR_MS) * HOUR_MS);
   const endTime = new Date(Math.ceil((d.podTerminatedAt.getTime() + 1) / HOUR_MS) * HOUR_MS);
-  const bill = sumBill(await deps.runpod.podBilling({ podId: d.podId, startTime, endTime, bucketSize: "hour" }));
+  const records = await deps.runpod.podBilling({ podId: d.podId, startTime, endTime, bucketSize: "hour" });
+  const bill = sumBill(records);
   const ours = d.costMicros ?? 0n;
-  if (isBehind(bill.totalMicros, ours, d.costPerHrMicros ?? 0n) && s.attempt < s.maxAttempts) {
+  const reached = reachesTermination(records, d.terminateRequestedAt ?? d.podTerminatedAt);
+  if ((!reached || isBehind(bill.totalMicros, ours, d.costPerHrMicros ?? 0n)) && s.attempt < s.maxAttempts) {
+    const why = reached ? `is behind trainpod's cost (${ours} µ$)` : `has no record reaching the pod's termination`;
     throw new AppError(
       "RUNPOD_UNAVAILABLE",
-      `RunPod's bill for pod ${d.podId} (${bill.totalMicros} µ$) is behind trainpod's cost (${ours} µ$): billing lags, read again later`,
+      `RunPod's bill for pod ${d.podId} (${bill.totalMicros} µ$) ${why}: billing lags, read again later`,
       { retryable: true },
     );
   }

@@ -8,12 +8,14 @@ import {
   type CreatePodRequest,
   type Pod,
 } from "../runpod";
-import { billedSeconds, costForSeconds } from "../deployment/cost";
-import { isTerminal, recordEvent, transition, updateWithEvent } from "../deployment/state-machine";
+import { isTerminal, recordEvent, transition } from "../deployment/state-machine";
 import { podName, type LifecycleDeps, type PodLaunch } from "./lifecycle-deps";
 import { failDeployment } from "./fail-deployment";
 import { orderCandidates } from "./gpu-candidates";
 import { claimStart } from "../spend/start-slot";
+import { launchTokensOf } from "../pod-launch/pod-launcher";
+import { recordLatePod } from "./late-pod";
+import { terminateDeployment } from "./terminate-pod";
 
 export type DeployOutcome =
   "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race" | "waiting" | "budget-spent";
@@ -76,7 +78,7 @@ export async function deployDeployment(
   const launch = candidates.length > 0 ? await deps.buildLaunch(d) : undefined;
   if (launch !== undefined && d.podRequestedAt === null && !claimed) {
     const marked = await deps.prisma.deployment.updateMany({
-      where: { id: d.id, podId: null, podRequestedAt: null },
+      where: { id: d.id, status: "QUEUED", podId: null, podRequestedAt: null },
       data: { podRequestedAt: deps.clock.now() },
     });
     // another run of this job marked it first and may be creating now: let it, and look again later
@@ -85,6 +87,9 @@ export async function deployDeployment(
   }
   for (const candidate of candidates) {
     if (launch === undefined) break;
+    // closed meanwhile (a cancel): no create goes out for it (issue 34)
+    if ((await deps.prisma.deployment.count({ where: { id: d.id, status: "QUEUED", podId: null } })) === 0)
+      return "skipped-closed";
     // the moment before the create: the pod cannot bill from earlier (RunPod's createdAt is kept at or after it)
     const requestedAt = deps.clock.now();
     let pod: Pod;
@@ -120,6 +125,7 @@ export async function deployDeployment(
       adopted: false,
       createdAt: createdWithin(pod, requestedAt, deps.clock.now()),
       refused,
+      env: launch.env,
     }))
       ? "provisioned"
       : "lost-race";
@@ -149,6 +155,13 @@ async function findByName(deps: LifecycleDeps, name: string): Promise<Pod | unde
   return undefined;
 }
 
+function warnKept(deps: LifecycleDeps, deploymentId: string, err: unknown): void {
+  deps.logger.warn("other launches' tokens not revoked now: they end with the pod's termination", {
+    deploymentId,
+    error: err instanceof Error ? err.message : String(err),
+  });
+}
+
 function createBody(d: Deployment, name: string, gpuTypeId: string, launch: PodLaunch): CreatePodRequest {
   return {
     name,
@@ -174,6 +187,8 @@ interface Placement {
   /** when the pod started billing: RunPod's createdAt (for a pod we created, clamped between the call and its answer) */
   createdAt: Date;
   refused: RefusedCandidate[];
+  /** the env the pod was created with, when this run created it (RunPod's answer may leave it out) */
+  env?: Record<string, string>;
 }
 
 async function recordPod(deps: LifecycleDeps, d: Deployment, pod: Pod, placed: Placement): Promise<boolean> {
@@ -206,12 +221,18 @@ async function recordPod(deps: LifecycleDeps, d: Deployment, pod: Pod, placed: P
     },
   });
   if (!ok) await terminateUnrecorded(deps, d.id, pod, createdAt);
+  // the deployment's pod is known now: the tokens of every other launch (a refused create's, a duplicate pod's,
+  // which reconcile deletes) are revoked; this pod's stay valid until it is gone (terminate revokes them)
+  const keep = ok ? launchTokensOf(pod.env ?? placed.env) : undefined;
+  // (a failure here changes nothing recorded: those tokens end at the termination instead)
+  if (keep) await deps.revokeTokens(d.id, { keep }).catch((err: unknown) => warnKept(deps, d.id, err));
   return ok;
 }
 
 /**
- * The deployment closed (cancelled, failed) while its pod was being created: the pod must not keep
- * billing. Terminated here, not by a terminate job, which may already have closed the deployment.
+ * The deployment closed (cancelled, failed) while its pod was being created: the pod must not keep billing. It is
+ * recorded on the deployment, which holds its slot and its worst case until the pod is gone (late-pod.ts), and
+ * terminated at once by the terminate use case; when that fails, the terminate job retries it until RunPod confirms.
  */
 async function terminateUnrecorded(
   deps: LifecycleDeps,
@@ -221,41 +242,35 @@ async function terminateUnrecorded(
 ): Promise<void> {
   const current = await deps.prisma.deployment.findUnique({ where: { id: deploymentId }, select: { podId: true } });
   if (current?.podId === pod.id) return; // a second deploy run adopted the pod the first one recorded
+  const reason = "created after the deployment closed";
+  if (await recordLatePod(deps, deploymentId, pod, createdAt, "answered")) {
+    try {
+      await terminateDeployment(deps, deploymentId, reason);
+    } catch (err) {
+      deps.logger.warn("a late pod's termination failed: the terminate job retries it", {
+        deploymentId,
+        podId: pod.id,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      await deps.jobs.terminate(deploymentId, reason, { revive: true });
+    }
+    return;
+  }
+  // another worker recorded its own pod (or the termination is recorded): this one is terminated all the same
   await deps.runpod.terminatePod(pod.id);
-  const now = deps.clock.now();
-  const perHr = costPerHrToMicros(pod.cost);
-  const seconds = billedSeconds(createdAt, now);
-  const recorded = await updateWithEvent(
-    deps.prisma,
-    { id: deploymentId, podId: null },
-    {
-      podId: pod.id,
-      costPerHrMicros: perHr,
-      podCreatedAt: createdAt,
-      podTerminatedAt: now,
-      runtimeSeconds: seconds,
-      costMicros: costForSeconds(perHr, seconds),
-    },
-    {
-      type: "pod_terminated",
-      message: `pod ${pod.id} created after the deployment closed; terminated`,
-      data: { podId: pod.id },
-    },
-  );
-  if (recorded) await deps.jobs.billing(deploymentId);
-  // another worker recorded its own pod: this one is terminated all the same, and said so
-  if (!recorded)
-    await recordEvent(deps.prisma, deploymentId, {
-      type: "duplicate_pod_terminated",
-      message: `pod ${pod.id} terminated`,
-      data: { podId: pod.id },
-    });
+  await recordEvent(deps.prisma, deploymentId, {
+    type: "duplicate_pod_terminated",
+    message: `pod ${pod.id} terminated`,
+    data: { podId: pod.id },
+  });
 }
 
 /**
  * Every candidate refused. Past the configured wait this is final: FAILED / NO_CAPACITY listing what
  * was tried (and RunPod's last word, which the spec says to read as a problem with the request when
- * every candidate answered 400). Before it, the job retries later.
+ * every candidate answered 400). Before it, the job retries later. The wait runs from the first create
+ * attempt (podRequestedAt), not from submission: time spent waiting for one of the user's slots is not
+ * time spent waiting for capacity. No create tried yet (no candidate at all): the wait starts now.
  */
 async function noCapacity(
   deps: LifecycleDeps,
@@ -263,11 +278,13 @@ async function noCapacity(
   attempt: number,
   refused: RefusedCandidate[],
 ): Promise<never> {
-  const waited = deps.clock.now().getTime() - d.createdAt.getTime();
-  await deps.prisma.deployment.update({
+  const now = deps.clock.now();
+  const { podRequestedAt } = await deps.prisma.deployment.update({
     where: { id: d.id },
     data: { attempts: attempt, capacityWaits: { increment: 1 } },
+    select: { podRequestedAt: true },
   });
+  const waited = now.getTime() - (podRequestedAt ?? now).getTime();
   const tried = refused
     .map((r) => `${r.gpuTypeId} (${r.status === "skipped" ? "skipped" : r.status}: ${r.detail})`)
     .join("; ");

@@ -1,4 +1,4 @@
-import type { FailureReason, Prisma } from "../db";
+import { Prisma, type FailureReason } from "../db";
 import { transition } from "../deployment/state-machine";
 import { AppError } from "../errors";
 import { ContractViolationError, InsufficientBalanceError, NoCapacityError } from "../runpod/errors";
@@ -26,6 +26,17 @@ export async function failDeployment(
   });
   if (ok) await deps.jobs.terminate(deploymentId, reason);
   return ok;
+}
+
+/**
+ * Is this error a verdict, so that the job must not be tried again? Only what is known to be final: an AppError
+ * that says so (`retryable: false`), or a query Prisma refused to build (a bug no retry mends). Anything else (a
+ * Prisma connection, pool, lock or transaction timeout, a Redis blip, an error we do not know) is retried with
+ * the job's backoff, and closes a deployment only on the job's last attempt.
+ */
+export function isFinalError(err: unknown): boolean {
+  if (err instanceof AppError) return !err.retryable;
+  return err instanceof Prisma.PrismaClientValidationError;
 }
 
 /** Why a deploy that will not be tried again failed, from its last error. */

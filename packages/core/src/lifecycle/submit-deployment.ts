@@ -2,7 +2,13 @@ import { AppError } from "../errors";
 import type { Deployment, PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import { insertDeployment, type InsertDeploymentInput } from "../deployment/deployment-store";
-import { assertPreflight, checkRequestRules, preflight, type PreflightContext } from "../deployment/preflight";
+import {
+  assertPreflight,
+  checkRequestRules,
+  preflight,
+  userLimitsFor,
+  type PreflightContext,
+} from "../deployment/preflight";
 import { assertHyperparameters } from "../deployment/hyperparameters";
 import { deploymentRequestSchema } from "../deployment/request-schema";
 import { usdToMicros } from "../pricing/money";
@@ -38,7 +44,7 @@ export async function submitDeployment(
   const req = deploymentRequestSchema.parse(input.body);
   const key = input.idempotencyKey;
   const spend = deps.preflight.spend;
-  const limits = spend ? await effectiveLimits(deps.prisma, spend, input.userId) : undefined;
+  const limits = await userLimitsFor(deps.prisma, deps.preflight, input.userId);
   if (checkRequestRules(req, deps.preflight, limits).length === 0) {
     const stored = await storeQueuedDeployment(
       { ...deps, spend },
@@ -69,33 +75,11 @@ export async function storeQueuedDeployment(
   /** the user's limits when the caller has read them already */
   known?: EffectiveLimits,
 ): Promise<SubmitResult | null> {
-  const spend = deps.spend;
-  const budgeted =
-    spend !== undefined &&
-    (known ?? (await effectiveLimits(deps.prisma, spend, input.userId))).monthlyBudgetMicros > 0n;
-  const deployment = budgeted
-    ? // under the user's lock: two submissions at once cannot both take the last of the budget
-      await withUserLock(deps.prisma, input.userId, async (tx) => {
-        // a repeated Idempotency-Key answers the earlier deployment, whatever the budget says now
-        if (
-          input.idempotencyKey !== undefined &&
-          (await tx.deployment.findUnique({
-            where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: input.idempotencyKey } },
-            select: { id: true },
-          }))
-        )
-          return null;
-        const limits = await effectiveLimits(tx, spend!, input.userId);
-        await assertBudgetAllows(
-          tx,
-          limits,
-          input.userId,
-          usdToMicros(input.request.maxCostUsd),
-          (deps.clock ?? systemClock).now(),
-        );
-        return insertDeployment(tx, input);
-      })
-    : await insertDeployment(deps.prisma, input);
+  const limits = deps.spend && (known ?? (await effectiveLimits(deps.prisma, deps.spend, input.userId)));
+  const deployment =
+    limits !== undefined && limits.monthlyBudgetMicros > 0n
+      ? await insertWithinBudget(deps, input, limits)
+      : await insertDeployment(deps.prisma, input);
   if (deployment) {
     // If this add fails the row stays QUEUED; the monitor re-enqueues stale QUEUED deployments (same job id).
     await deps.jobs.deploy(deployment.id);
@@ -103,6 +87,32 @@ export async function storeQueuedDeployment(
   }
   const earlier = await earlierSubmission(deps, input.userId, input.idempotencyKey);
   return earlier ? { deployment: earlier, created: false } : null;
+}
+
+/**
+ * Under the user's lock (two submissions at once cannot both take the last of the budget): the month's spend
+ * and this deployment's maxCost must fit the budget, then the INSERT. One transaction; `limits` as the caller
+ * read them (a cached read: an admin's change applies within the cache's time).
+ */
+function insertWithinBudget(
+  deps: { prisma: PrismaClient; clock?: Clock },
+  input: InsertDeploymentInput,
+  limits: EffectiveLimits,
+): Promise<Deployment | null> {
+  return withUserLock(deps.prisma, input.userId, async (tx) => {
+    // a repeated Idempotency-Key answers the earlier deployment, whatever the budget says now
+    if (
+      input.idempotencyKey !== undefined &&
+      (await tx.deployment.findUnique({
+        where: { userId_idempotencyKey: { userId: input.userId, idempotencyKey: input.idempotencyKey } },
+        select: { id: true },
+      }))
+    )
+      return null;
+    const now = (deps.clock ?? systemClock).now();
+    await assertBudgetAllows(tx, limits, input.userId, usdToMicros(input.request.maxCostUsd), now);
+    return insertDeployment(tx, input);
+  });
 }
 
 /**

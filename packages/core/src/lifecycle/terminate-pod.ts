@@ -4,6 +4,8 @@ import { closeWithoutPod, markTerminateRequested, reportedSelfTermination } from
 import { updateWithEvent } from "../deployment/state-machine";
 import type { LifecycleDeps } from "./lifecycle-deps";
 import { keepRunPodLogs } from "./keep-runpod-logs";
+import { podOfClosedCreate } from "./late-pod";
+import { wakeWaiting } from "../spend/wake-waiting";
 
 export type TerminateOutcome = "terminated" | "already-closed" | "no-pod";
 
@@ -20,6 +22,10 @@ export async function terminateDeployment(
   const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
   if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
   if (d.podTerminatedAt !== null) return "already-closed";
+  // a create was tried and no pod is recorded: closed without one only once no create can still be out (issue 34);
+  // a pod found by its name is recorded, then terminated as any
+  if (d.podId === null && d.podRequestedAt !== null && (await podOfClosedCreate(deps, d)) !== undefined)
+    return terminateDeployment(deps, deploymentId, reason);
   // the first call's time is kept: a later call that finds the pod gone (the first one's DELETE landed,
   // then its worker died before recording) bills up to it, not up to when it was noticed
   const callStart = deps.clock.now();
@@ -30,6 +36,7 @@ export async function terminateDeployment(
     await deps.revokeTokens(d.id);
     // (an orphan reconcile already charged to it, created by a create whose answer was lost, is kept)
     await closeWithoutPod(deps.prisma, d.id, deps.clock.now());
+    await wakeWaiting(deps, d.userId); // it no longer waits ahead of (or holds a slot for) the user's later ones
     return "no-pod";
   }
   await keepRunPodLogs(deps, d);
@@ -65,6 +72,7 @@ export async function terminateDeployment(
     },
   );
   if (recorded) await deps.jobs.billing(d.id);
+  if (recorded) await wakeWaiting(deps, d.userId); // its slot is free: the user's waiting deployments that now fit start
   if (recorded)
     deps.onPodTerminated?.({
       deploymentId: d.id,

@@ -13,6 +13,8 @@ export interface Metrics {
   podCostMicros: Counter<"status">;
   failureToTerminationSeconds: Histogram;
   runpodRateWaitSeconds: Histogram<"priority">;
+  /** pods of a RunPod listing that could not be read and were left out of it (each logged) */
+  runpodPodsSkipped: Counter;
   lifecycleActions: Counter<"action" | "reason">;
 }
 
@@ -60,6 +62,11 @@ export function createMetrics(service: "api" | "worker"): Metrics {
       help: "How long a RunPod call waited for the account's shared rate budget (all processes), by priority",
       labelNames: ["priority"] as const,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    runpodPodsSkipped: new Counter({
+      name: "trainpod_runpod_listed_pods_skipped_total",
+      help: "Pods of a RunPod listing (GET /v2/pods) that did not fit the schema and were left out of it (each one logged)",
       registers,
     }),
     lifecycleActions: new Counter({

@@ -4,16 +4,36 @@ import { AppError } from "../errors";
 import type { Clock } from "../time/clock";
 import { mintDatasetToken, mintRunToken } from "./mint-tokens";
 import { podUrls } from "./pod-urls";
-import { revokeDeploymentTokens } from "./run-token";
+import { sha256Hex } from "../auth/secret";
+import { revokeDeploymentTokens, type LaunchTokens } from "./run-token";
 import { agentBundle } from "./agent-bundle";
-import { heartbeatSeconds, podLaunch, type PodLaunchSpec } from "./start-script";
+import { DATASET_URL_ENV, heartbeatSeconds, podLaunch, RUN_TOKEN_ENV, type PodLaunchSpec } from "./start-script";
 
 /** What the deploy and terminate use cases need of a pod's launch: its start (tokens, URLs, script) and its tokens' end. */
 export interface PodLauncher {
-  /** mints the deployment's tokens and renders its start script */
+  /**
+   * mints a launch's tokens and renders its start script. Earlier launches' tokens stay valid: the pod of a create
+   * whose answer was lost may be booting with them, and may still be the one adopted
+   */
   buildLaunch(deployment: Deployment): Promise<PodLaunchSpec>;
-  /** revokes every token of a deployment (at termination) */
-  revokeTokens(deploymentId: string): Promise<void>;
+  /**
+   * revokes every token of a deployment (at termination: its pod is gone); with `keep`, all but the tokens of the
+   * launch its recorded pod carries (deploy, once the pod is recorded: no other launch's pod can be adopted)
+   */
+  revokeTokens(deploymentId: string, options?: { keep: LaunchTokens }): Promise<void>;
+}
+
+/** The tokens a pod was started with, from its env (RunPod returns it); undefined when it carries no run token. */
+export function launchTokensOf(env: Record<string, string> | null | undefined): LaunchTokens | undefined {
+  const run = env?.[RUN_TOKEN_ENV];
+  if (run === undefined || run === "") return undefined;
+  let dataset: string | null = null;
+  try {
+    dataset = new URL(env?.[DATASET_URL_ENV] ?? "").searchParams.get("token");
+  } catch {
+    // no dataset URL we can read: only the run token is known
+  }
+  return { runTokenHash: sha256Hex(run), ...(dataset ? { datasetTokenHash: sha256Hex(dataset) } : {}) };
 }
 
 export interface PodLauncherDeps {
@@ -32,7 +52,6 @@ export function podLauncher(deps: PodLauncherDeps): PodLauncher {
   const agentSha256 = deps.agentSha256 ?? agentBundle().sha256;
   return {
     async buildLaunch(d) {
-      await revokeDeploymentTokens(prisma, clock, d.id);
       const tokenDeps = { prisma, clock, config };
       const dataset = await mintDatasetToken(tokenDeps, { deploymentId: d.id });
       const run = await mintRunToken(tokenDeps, { deploymentId: d.id });
@@ -63,8 +82,8 @@ export function podLauncher(deps: PodLauncherDeps): PodLauncher {
         },
       });
     },
-    async revokeTokens(id) {
-      await revokeDeploymentTokens(prisma, clock, id);
+    async revokeTokens(id, options) {
+      await revokeDeploymentTokens(prisma, clock, id, options?.keep);
     },
   };
 }

@@ -27,19 +27,38 @@ export interface RevokedTokens {
   runTokens: number;
 }
 
-/** Revokes every live token of a deployment (at termination, or before minting new ones). */
+/** The tokens one launch put in its pod's env, by their sha256 (how they are stored). */
+export interface LaunchTokens {
+  runTokenHash: string;
+  datasetTokenHash?: string;
+}
+
+/**
+ * Revokes every live token of a deployment: at termination, once its pod is gone; or, with `keep`, all but the
+ * tokens of the launch its recorded pod was started with (no other launch's pod can be adopted any more).
+ */
 export async function revokeDeploymentTokens(
   prisma: PrismaClient,
   clock: Clock,
   deploymentId: string,
+  keep?: LaunchTokens,
 ): Promise<RevokedTokens> {
   const now = clock.now();
-  const [ds, run] = await prisma.$transaction([
-    prisma.datasetDownloadToken.updateMany({
-      where: { deploymentId, revokedAt: null, usedAt: null },
+  const notKept = (hash: string | undefined) => (hash === undefined ? {} : { tokenHash: { not: hash } });
+  const revoke = [
+    prisma.runToken.updateMany({
+      where: { deploymentId, revokedAt: null, ...notKept(keep?.runTokenHash) },
       data: { revokedAt: now },
     }),
-    prisma.runToken.updateMany({ where: { deploymentId, revokedAt: null }, data: { revokedAt: now } }),
-  ]);
-  return { datasetTokens: ds.count, runTokens: run.count };
+  ];
+  // keeping a launch whose dataset token is not known: no dataset token is revoked (the pod's may be any of them)
+  if (keep === undefined || keep.datasetTokenHash !== undefined)
+    revoke.push(
+      prisma.datasetDownloadToken.updateMany({
+        where: { deploymentId, revokedAt: null, usedAt: null, ...notKept(keep?.datasetTokenHash) },
+        data: { revokedAt: now },
+      }),
+    );
+  const [run, ds] = await prisma.$transaction(revoke);
+  return { datasetTokens: ds?.count ?? 0, runTokens: run?.count ?? 0 };
 }

@@ -1,15 +1,6 @@
-import {
-  deleteLeftoverPods,
-  expectSequenced,
-  logLines,
-  runToEnd,
-  selfTerminatedWith,
-  timeline,
-  type AdminPod,
-  type PodOptions,
-} from "../../../../test/support/agent-pods";
-import { DATASET, FakeRunApi, type RunBehaviour } from "../../../../test/support/fake-run-api";
-import { startSimProcess, type SimProcess } from "../../../../test/support/sim-process";
+import { selfTerminatedWith, timeline, type PodOptions } from "../../../../test/support/agent-pods";
+import { DATASET } from "../../../../test/support/fake-run-api";
+import { useAgentPods } from "../../../../test/support/agent-pod-suite";
 
 // The real bootstrap (start.sh) and the real agent (pod-agent/) in the RunPod simulator's pods, as in
 // start-script.int.test.ts: the dataset's and the artifacts' transfers when the other side misbehaves. A failure
@@ -22,41 +13,13 @@ const POD: PodOptions = {
 };
 const UNTIL_DOWNLOAD = ["started", "setup:started", "setup:ended", "dataset_download:started"];
 
-const api = new FakeRunApi();
-let sim: SimProcess;
-const ended = new Map<string, Promise<AdminPod>>();
-
-beforeAll(async () => {
-  await api.listen();
-  sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "0", SIM_RESTART_POLICY: "never" });
-  // every pod runs at once; each test awaits its own
-  const launch = (name: string, behaviour: RunBehaviour, opts: Partial<PodOptions> = {}) => {
-    const end = runToEnd(sim, api, name, behaviour, { ...POD, ...opts });
-    end.catch(() => undefined); // reported by the test that awaits it
-    ended.set(name, end);
-  };
+const { outcome } = useAgentPods(POD, (launch) => {
   launch("shamismatch", {}, { sha256: "0".repeat(64), selfTerminate: null });
   launch("always500", { dataset: () => "500" });
   launch("tokenused", { dataset: () => "token-used" });
   launch("broken", { dataset: (n) => (n === 1 ? "broken" : "ok") });
   launch("uploadforbidden", { uploadForbidden: true });
-}, 30_000);
-
-afterAll(async () => {
-  if (sim) await deleteLeftoverPods(sim, api);
-  await sim?.stop();
-  await api.close();
-}, 30_000);
-
-/** The pod once it ended, and its run: every event valid against the API's own schema, in order, none lost. */
-async function outcome(name: string) {
-  const pod = await (ended.get(name) ?? Promise.reject(new Error(`${name} not launched`)));
-  const r = api.run(name);
-  expect(r.rejected).toEqual([]);
-  expectSequenced(r);
-  const outcomes = r.events.filter((e) => e.type === "completed" || e.type === "failed").map((e) => e.type);
-  return { pod, r, lines: logLines(r), failed: r.events.find((e) => e.type === "failed"), outcomes };
-}
+});
 
 describe("the pod agent's transfers on a (simulated) RunPod pod", () => {
   it("sha256 mismatch: reports failed in phase dataset_download and never trains (dead-man switch off: the agent exits)", async () => {

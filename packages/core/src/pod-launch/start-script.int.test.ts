@@ -1,17 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import {
-  deleteLeftoverPods,
-  expectSequenced,
-  logLines,
-  runToEnd,
-  selfTerminatedWith,
-  timeline,
-  type AdminPod,
-  type PodOptions,
-} from "../../../../test/support/agent-pods";
-import { DATASET, FakeRunApi, ISO_LINE, sha256, type RunBehaviour } from "../../../../test/support/fake-run-api";
-import { startSimProcess, type SimProcess } from "../../../../test/support/sim-process";
+import { selfTerminatedWith, timeline, type PodOptions } from "../../../../test/support/agent-pods";
+import { DATASET, ISO_LINE, sha256 } from "../../../../test/support/fake-run-api";
+import { useAgentPods } from "../../../../test/support/agent-pod-suite";
 
 // The real bootstrap (start.sh) and the real agent it fetches (pod-agent/), run by the RunPod simulator as real
 // processes (bash, curl, sha256sum, python3; only the ML work simulated, TRAINPOD_ML=simulated) against a small
@@ -40,40 +31,12 @@ const SUCCESS_TIMELINE = [
   ...["save:started", "save:ended", "upload:started", "upload:ended", "completed"],
 ];
 
-const api = new FakeRunApi();
-let sim: SimProcess;
-const ended = new Map<string, Promise<AdminPod>>();
-
-beforeAll(async () => {
-  await api.listen();
-  sim = await startSimProcess({ SIM_BOOT_DELAY_MS: "0", SIM_RESTART_POLICY: "never" });
-  // every pod runs at once; each test awaits its own
-  const launch = (name: string, behaviour: RunBehaviour, opts: Partial<PodOptions> = {}) => {
-    const end = runToEnd(sim, api, name, behaviour, { ...POD, ...opts });
-    end.catch(() => undefined); // reported by the test that awaits it
-    ended.set(name, end);
-  };
+const { outcome } = useAgentPods(POD, (launch) => {
   launch("success", { dataset: (n) => (n === 1 ? "500" : "ok") });
   launch("trainfail", {}, { hyperparameters: { steps: 5, sim_step_ms: 20, sim_fail_at_step: 2, sim_exit_code: 3 } });
   launch("weird", { data: CHAT_DATASET }, { baseModel: WEIRD_MODEL });
   launch("long", {}, { deploymentId: LONG_ID });
-}, 30_000);
-
-afterAll(async () => {
-  if (sim) await deleteLeftoverPods(sim, api);
-  await sim?.stop();
-  await api.close();
-}, 30_000);
-
-/** The pod once it ended, and its run: every event valid against the API's own schema, in order, none lost. */
-async function outcome(name: string) {
-  const pod = await (ended.get(name) ?? Promise.reject(new Error(`${name} not launched`)));
-  const r = api.run(name);
-  expect(r.rejected).toEqual([]);
-  expectSequenced(r);
-  const outcomes = r.events.filter((e) => e.type === "completed" || e.type === "failed").map((e) => e.type);
-  return { pod, r, lines: logLines(r), failed: r.events.find((e) => e.type === "failed"), outcomes };
-}
+});
 
 describe("start.sh and the pod agent on a (simulated) RunPod pod", () => {
   it("success: downloads (retrying a 500), verifies, trains, uploads with the run token, reports in order", async () => {

@@ -93,15 +93,19 @@ const BOOTSTRAP =
   'W="${RUNPOD_VOLUME_MOUNT_PATH:-/workspace}"; mkdir -p "$W/trainpod" && ' +
   'printf "%s" "$TRAINPOD_START_SCRIPT_B64" | base64 -d > "$W/trainpod/start.sh" && exec bash "$W/trainpod/start.sh"';
 
+/** The env variables that carry a launch's tokens (the deploy job reads them back from a pod to keep its tokens). */
+export const RUN_TOKEN_ENV = "TRAINPOD_RUN_TOKEN";
+export const DATASET_URL_ENV = "TRAINPOD_DATASET_URL";
+
 /** What goes into RunPod's create-pod body: env (secrets here, never in the command) and the command. */
 export function podLaunch(input: LaunchInput): PodLaunchSpec {
   const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
   return {
     env: {
       TRAINPOD_DEPLOYMENT_ID: input.deploymentId,
-      TRAINPOD_DATASET_URL: input.datasetUrl,
+      [DATASET_URL_ENV]: input.datasetUrl,
       TRAINPOD_DATASET_SHA256: input.datasetSha256,
-      TRAINPOD_RUN_TOKEN: input.runToken,
+      [RUN_TOKEN_ENV]: input.runToken,
       TRAINPOD_EVENTS_URL: input.eventsUrl,
       TRAINPOD_ARTIFACTS_URL: input.artifactsUrl,
       TRAINPOD_BASE_MODEL: input.baseModel,

@@ -1,5 +1,6 @@
 import { useTestDatabase } from "../../../../test/support/test-db";
 import { createUserWithKey } from "../auth";
+import { sha256Hex } from "../auth/secret";
 import { loadConfig } from "../config";
 import { AppError } from "../errors";
 import { ManualClock } from "../time/clock";
@@ -132,6 +133,34 @@ describe("run tokens", () => {
     const fresh = await mintRunToken(deps(), { deploymentId });
     expect((await revokeDeploymentTokens(db.prisma, clock, deploymentId)).runTokens).toBe(2);
     expect(await failure(verifyRunToken(db.prisma, clock, deploymentId, fresh.token))).toBe("TOKEN_REVOKED");
+  });
+});
+
+describe("revoking the tokens of the launches a recorded pod does not carry", () => {
+  it("keeps the kept launch's run and dataset tokens; a launch whose dataset token is unknown keeps every dataset token", async () => {
+    const deploymentId = await newDeployment();
+    const launch = async () => ({
+      run: await mintRunToken(deps(), { deploymentId }),
+      dataset: await mintDatasetToken(deps(), { deploymentId }),
+    });
+    const [earlier, recorded, later] = [await launch(), await launch(), await launch()];
+    const keep = { runTokenHash: sha256Hex(recorded.run.token), datasetTokenHash: sha256Hex(recorded.dataset.token) };
+    expect(await revokeDeploymentTokens(db.prisma, clock, deploymentId, keep)).toEqual({
+      datasetTokens: 2,
+      runTokens: 2,
+    });
+    await expect(verifyRunToken(db.prisma, clock, deploymentId, recorded.run.token)).resolves.toMatchObject({});
+    for (const other of [earlier, later])
+      expect(await failure(verifyRunToken(db.prisma, clock, deploymentId, other.run.token))).toBe("TOKEN_REVOKED");
+    const live = await db.prisma.datasetDownloadToken.findMany({ where: { deploymentId, revokedAt: null } });
+    expect(live.map((t) => t.id)).toEqual([recorded.dataset.id]);
+
+    const again = await launch();
+    const runOnly = { runTokenHash: sha256Hex(again.run.token) };
+    expect(await revokeDeploymentTokens(db.prisma, clock, deploymentId, runOnly)).toEqual({
+      datasetTokens: 0,
+      runTokens: 1,
+    });
   });
 });
 

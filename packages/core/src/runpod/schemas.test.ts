@@ -45,12 +45,18 @@ describe("PodSchema (v2)", () => {
     expect(parsed).toMatchObject({ actions: ["stop"], gpu: { id: "NVIDIA A40", count: 1 }, runtime: { uptime: 3 } });
   });
 
+  it("reads a status it does not know as 'unknown', and a gpu without count as one GPU (issue 32 item 6)", () => {
+    expect(PodSchema.parse({ ...pod, status: "SLEEPING" }).status).toBe("unknown");
+    expect(PodSchema.parse({ ...pod, gpu: { id: "NVIDIA A40" } }).gpu).toEqual({ id: "NVIDIA A40", count: 1 });
+    expect(PodSchema.parse({ ...pod, gpu: { id: "NVIDIA A40", count: 2 } }).gpu?.count).toBe(2);
+  });
+
   it.each([
     ["id", { ...pod, id: undefined }],
-    ["status", { ...pod, status: "SLEEPING" }],
+    ["status", { ...pod, status: undefined }],
     ["cost", { ...pod, cost: "0.74" }],
     ["createdAt", { ...pod, createdAt: "yesterday" }],
-    ["gpu.count", { ...pod, gpu: { id: "NVIDIA A40" } }],
+    ["gpu.count", { ...pod, gpu: { id: "NVIDIA A40", count: "1" } }],
   ])("rejects a pod with a bad %s", (path, body) => {
     const result = PodSchema.safeParse(body);
     expect(result.success).toBe(false);

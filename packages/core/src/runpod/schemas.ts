@@ -10,6 +10,9 @@ import { z } from "zod";
 export const POD_STATUSES = ["PROVISIONING", "STARTING", "RUNNING", "EXITED", "ERROR", "TERMINATED"] as const;
 export const PodStatusSchema = z.enum(POD_STATUSES);
 export type PodStatus = z.infer<typeof PodStatusSchema>;
+/** A status value RunPod added after our spec copy: read as "unknown", on which nothing is decided. */
+export const UNKNOWN_POD_STATUS = "unknown";
+const podStatus = z.union([PodStatusSchema, z.string().transform((): typeof UNKNOWN_POD_STATUS => UNKNOWN_POD_STATUS)]);
 
 export const CLOUDS = ["SECURE", "COMMUNITY"] as const;
 const stringList = z.array(z.string());
@@ -40,13 +43,23 @@ export type CreatePodRequest = z.infer<typeof CreatePodRequestSchema>;
 const usdPerHour = z.number().finite().nonnegative();
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "an RFC 3339 date-time");
 
+/** A GPU pod's `gpu`: a `count` left out reads as one GPU (a create places at least one). */
+const podGpu = z.looseObject({
+  id: z.string(),
+  count: z
+    .number()
+    .int()
+    .nullish()
+    .transform((n) => n ?? 1),
+});
+
 export const PodSchema = z.looseObject({
   id: z.string().min(1),
   name: z.string(),
-  status: PodStatusSchema,
+  status: podStatus,
   cost: usdPerHour,
   image: z.string().nullish(),
-  gpu: z.looseObject({ id: z.string(), count: z.number().int() }).nullish(),
+  gpu: podGpu.nullish(),
   dataCenterId: z.string().nullish(),
   env: z.record(z.string(), z.string()).nullish(),
   runtime: z.looseObject({ uptime: z.number().nonnegative().nullish() }).nullish(),
@@ -55,8 +68,12 @@ export const PodSchema = z.looseObject({
 });
 export type Pod = z.infer<typeof PodSchema>;
 
-/** GET /v2/pods answers `{"pods": [...]}`: no name filter, no paging. */
-export const PodListSchema = z.looseObject({ pods: z.array(PodSchema) });
+/**
+ * GET /v2/pods answers `{"pods": [...]}` (no name filter, no paging in our spec copy). Each pod is read on its own
+ * (pod-list.ts: one it cannot read is skipped, not a failed listing); `nextCursor`, if a later RunPod pages the
+ * list, is followed.
+ */
+export const PodListSchema = z.looseObject({ pods: z.array(z.unknown()), nextCursor: z.string().nullish() });
 
 export const AVAILABILITY_LEVELS = ["NONE", "LOW", "MEDIUM", "HIGH"] as const;
 export type Availability = (typeof AVAILABILITY_LEVELS)[number];

@@ -14,6 +14,8 @@ export {
 } from "./user-limits";
 export { monthStart, userSpend, withUserLock, type UserSpend } from "./month-spend";
 export { assertBudgetAllows, overBudget, type BudgetFigures } from "./budget";
-export { claimStart, oldestWaiting, type StartDecision } from "./start-slot";
+export { claimStart, slotShortfall, type StartDecision } from "./start-slot";
+export { UserLimitsCache, type UserLimitsCacheOptions } from "./user-limits-cache";
+export { waitingToWake, wakeWaiting, type WakeOptions } from "./wake-waiting";
 export { liveDeploymentsOverBudget, type OverBudget } from "./enforce-budgets";
 export { ownSpend, spendReport, type UserSpendView } from "./spend-report";

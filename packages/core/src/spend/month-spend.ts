@@ -12,7 +12,7 @@ export function monthStart(now: Date): Date {
 export interface UserSpend {
   /** recorded cost this month: closed deployments, and what live ones have cost so far */
   spentMicros: bigint;
-  /** what live deployments may still cost: each one's maxCost minus what it has spent */
+  /** what live deployments (and closed ones still holding a pod) may still cost: each one's maxCost minus its spend */
   liveRemainingMicros: bigint;
   liveDeployments: number;
   /** deployments holding a pod (or about to: a create was tried; or whose pod is not terminated yet) and their GPUs */
@@ -22,8 +22,11 @@ export interface UserSpend {
 
 /** a live deployment: queued, provisioning or running (LIVE_STATUSES) */
 export const LIVE = Prisma.sql`"status" IN (${Prisma.join(LIVE_STATUSES.map((status) => Prisma.sql`${status}::"DeploymentStatus"`))})`;
-/** holds a slot: a live deployment a create was tried for, or any deployment whose pod is not terminated yet */
-const HOLDING = Prisma.sql`((${LIVE} AND "podRequestedAt" IS NOT NULL) OR ("podId" IS NOT NULL AND "podTerminatedAt" IS NULL))`;
+/**
+ * holds a slot: a live deployment a create was tried for, or any deployment whose pod is not known gone yet: its pod
+ * not terminated, or (cancelled during its create) the create not known to have made none (issue 34)
+ */
+export const HOLDING = Prisma.sql`((${LIVE} AND "podRequestedAt" IS NOT NULL) OR (("podId" IS NOT NULL OR "podRequestedAt" IS NOT NULL) AND "podTerminatedAt" IS NULL))`;
 
 /** The deployments a user's month counts: live ones, those holding a pod, and those closed this month. */
 export function inMonthSpend(now: Date): Prisma.Sql {
@@ -36,7 +39,7 @@ export function inMonthSpend(now: Date): Prisma.Sql {
  */
 export const SPEND_COLUMNS = Prisma.sql`
   COALESCE(SUM(COALESCE("costMicros", 0)), 0)::bigint AS spent,
-  COALESCE(SUM(GREATEST("maxCostMicros" - COALESCE("costMicros", 0), 0)) FILTER (WHERE ${LIVE}), 0)::bigint AS remaining,
+  COALESCE(SUM(GREATEST("maxCostMicros" - COALESCE("costMicros", 0), 0)) FILTER (WHERE ${LIVE} OR ${HOLDING}), 0)::bigint AS remaining,
   COUNT(*) FILTER (WHERE ${LIVE}) AS live,
   COUNT(*) FILTER (WHERE ${HOLDING}) AS holding,
   COALESCE(SUM("gpuCount") FILTER (WHERE ${HOLDING}), 0)::bigint AS gpus`;

@@ -1,4 +1,4 @@
-import { minimatch } from "minimatch";
+import { Minimatch } from "minimatch";
 import type { Env } from "../config";
 import { usdToMicros } from "../pricing/money";
 
@@ -44,7 +44,18 @@ export interface EffectiveLimits {
   allowedImages: string[];
 }
 
+/** compiled patterns: a submission checks its image against them, and compiling one costs more than the match */
+const compiled = new Map<string, Minimatch>();
+
 /** Does `image` match one of the glob patterns (`runpod/*`: any image of RunPod's, any tag)? */
 export function imageAllowed(image: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => minimatch(image, p, { dot: true }));
+  return patterns.some((p) => {
+    let m = compiled.get(p);
+    if (!m) {
+      if (compiled.size >= 10_000) compiled.clear(); // users' own patterns: bounded
+      m = new Minimatch(p, { dot: true });
+      compiled.set(p, m);
+    }
+    return m.match(image);
+  });
 }

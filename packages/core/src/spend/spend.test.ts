@@ -3,6 +3,7 @@ import { deploymentRequestSchema } from "../deployment/request-schema";
 import { overBudget } from "./budget";
 import { monthStart } from "./month-spend";
 import { imageAllowed, type SpendSettings } from "./settings";
+import { slotShortfall } from "./start-slot";
 import { effectiveLimitsOf } from "./user-limits";
 
 const settings: SpendSettings = {
@@ -98,5 +99,29 @@ describe("images and caps", () => {
     ]);
     expect(checkSpendRules(request({ maxCostUsd: "50" }), settings, limits)).toEqual([]);
     expect(checkSpendRules(request({ gpuCount: 8, image: "evil/x:1" }), undefined, undefined)).toEqual([]);
+  });
+});
+
+describe("slots", () => {
+  const held = (holdingPods: number, gpusInUse: number) => ({ holdingPods, gpusInUse });
+  it("a deployment fits when it and every earlier one not started yet fit; no limit, nothing waits", () => {
+    const limits = { maxLiveDeployments: 10, maxGpus: 0 };
+    expect(slotShortfall(limits, held(0, 0), { count: 9, gpus: 9 }, 1)).toEqual([]);
+    expect(slotShortfall(limits, held(1, 1), { count: 9, gpus: 9 }, 1)).toEqual([
+      "1 of 10 live deployments",
+      "9 earlier deployment(s) of yours wait first",
+    ]);
+    expect(slotShortfall(limits, held(10, 10), { count: 0, gpus: 0 }, 1)).toEqual(["10 of 10 live deployments"]);
+    expect(slotShortfall({ maxLiveDeployments: 0, maxGpus: 0 }, held(500, 900), { count: 99, gpus: 99 }, 8)).toEqual(
+      [],
+    );
+  });
+  it("GPUs count the earlier ones' too: a small later deployment does not pass a big earlier one", () => {
+    const limits = { maxLiveDeployments: 0, maxGpus: 4 };
+    expect(slotShortfall(limits, held(2, 3), { count: 0, gpus: 0 }, 1)).toEqual([]);
+    expect(slotShortfall(limits, held(2, 3), { count: 1, gpus: 2 }, 1)).toEqual([
+      "3 of 4 GPUs in use, 1 more asked",
+      "1 earlier deployment(s) of yours wait first",
+    ]);
   });
 });
