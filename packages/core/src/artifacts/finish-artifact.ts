@@ -6,6 +6,7 @@ import type { PresignedRequest } from "../storage";
 import { artifactPath } from "./artifact-path";
 import type { ArtifactDeps, ArtifactFile } from "./deps";
 import { uploadingArtifact } from "./reserve-artifact";
+import { uploadUrlSeconds } from "./upload-url-validity";
 
 function fileOf(row: Artifact): ArtifactFile {
   return { path: row.path, sizeBytes: Number(row.sizeBytes), sha256: row.sha256 };
@@ -69,7 +70,10 @@ export const uploadUrlRequestSchema = z.object({
     .optional(),
 });
 
-/** A presigned PUT for the declared file, or for one of its parts; asked just before each PUT. */
+/**
+ * A presigned PUT for the declared file, or for one of its parts; asked just before each PUT. Valid for as long
+ * as its bytes take at the slowest supported uplink, plus S3_PRESIGN_SECONDS (upload-url-validity.ts).
+ */
 export async function artifactUploadUrl(
   deps: ArtifactDeps,
   deploymentId: string,
@@ -79,10 +83,10 @@ export async function artifactUploadUrl(
   const direct = deps.storage.direct;
   if (!direct) throw new AppError("CONFLICT", "this storage takes uploads through the API (mode api)");
   const row = await uploadingArtifact(deps.prisma, deploymentId, input.path);
-  const options = { expiresInSeconds: deps.limits.presignSeconds };
-  if (!row.uploadId)
-    return direct.presignPut(row.storageKey, { ...options, sizeBytes: Number(row.sizeBytes), sha256: row.sha256 });
+  const validFor = (bytes: number) => ({ expiresInSeconds: uploadUrlSeconds(bytes, deps.limits.presignSeconds) });
   const size = Number(row.sizeBytes);
+  if (!row.uploadId)
+    return direct.presignPut(row.storageKey, { ...validFor(size), sizeBytes: size, sha256: row.sha256 });
   const partSize = Number(row.partSizeBytes ?? 0n);
   const partCount = Math.ceil(size / partSize);
   if (input.partNumber === undefined || input.partNumber > partCount || input.sha256 === undefined) {
@@ -96,7 +100,7 @@ export async function artifactUploadUrl(
     row.storageKey,
     row.uploadId,
     { partNumber: input.partNumber, sizeBytes: partBytes, sha256: input.sha256 },
-    options,
+    validFor(partBytes),
   );
 }
 

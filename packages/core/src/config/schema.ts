@@ -91,6 +91,16 @@ export const storageEnvSchema = z.object({
     .min(1)
     .max(7 * 24 * 3600)
     .default(60),
+  /**
+   * how long the presigned GET of a dataset is valid (the token URL's redirect, and each re-issue through the run
+   * token): long enough for the whole download phase, as a broken transfer resumes on the same URL
+   */
+  S3_DATASET_PRESIGN_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(3600),
   /** artifacts larger than this are uploaded by the pod in parts of this size (S3's minimum part is 5 MiB) */
   S3_MULTIPART_PART_BYTES: z.coerce
     .number()
@@ -99,7 +109,7 @@ export const storageEnvSchema = z.object({
     .max(5 * 1024 * 1024 * 1024)
     .default(64 * 1024 * 1024),
   /** all artifacts of one deployment together (besides ARTIFACT_MAX_BYTES per file) */
-  ARTIFACT_MAX_TOTAL_BYTES: positiveInt.default(50 * 1024 * 1024 * 1024),
+  ARTIFACT_MAX_TOTAL_BYTES: positiveInt.default(200 * 1024 * 1024 * 1024),
   /** artifacts older than this are deleted by the maintenance job (0: kept forever) */
   ARTIFACT_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
 });
@@ -122,6 +132,8 @@ export const spendEnvSchema = z.object({
   MAX_GPU_COUNT: positiveInt.default(8),
   MAX_RUNTIME_MINUTES: positiveInt.default(7 * 24 * 60),
   MAX_COST_USD_PER_DEPLOYMENT: usd.default("1000"),
+  /** how long an API process trusts a user's limits it read (an admin's change applies at once where it was made, elsewhere within this); 0 = no cache */
+  USER_LIMITS_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
 
 export const tokenEnvSchema = z.object({
@@ -136,6 +148,8 @@ export const workerEnvSchema = z.object({
   RECONCILE_INTERVAL_MS: positiveInt.default(60_000),
   MAINTENANCE_INTERVAL_MS: positiveInt.default(15 * 60_000),
   HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(300),
+  /** no training step this long during the train phase (heartbeats arriving): TRAINING_STALLED; 0 = off */
+  STALL_TIMEOUT_SECONDS: z.coerce.number().int().min(0).default(1800),
   NO_CAPACITY_MAX_WAIT_MINUTES: positiveInt.default(30),
   /** the worker's own /metrics server (0 = off); it answers on WORKER_METRICS_HOST only */
   WORKER_METRICS_PORT: port.default(9464),
@@ -148,6 +162,8 @@ export const workerEnvSchema = z.object({
   TERMINATE_SWEEP_AFTER_MS: positiveInt.default(2_000),
   /** a QUEUED deployment with no pod this long has its deploy job enqueued again */
   QUEUED_REQUEUE_AFTER_MS: positiveInt.default(60_000),
+  /** a pod created less than this ago that has not reported is never failed POD_VANISHED for being missing (a listing's or a 404 by id) */
+  POD_VANISH_GRACE_SECONDS: positiveInt.default(180),
   /** the pod's dead-man switch: after reporting its outcome it waits this long for the worker's DELETE, then deletes itself */
   POD_SELF_TERMINATE_GRACE_SECONDS: z.coerce.number().int().min(10).default(120),
   /** the pod deletes itself once no report has reached the API this long */

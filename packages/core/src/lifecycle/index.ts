@@ -4,7 +4,7 @@ export { submitDeployment, type SubmitInput, type SubmitResult } from "./submit-
 export { cancelDeployment } from "./cancel-deployment";
 export { retryDeployment } from "./retry-deployment";
 export { deployDeployment, type DeployOutcome, type RefusedCandidate } from "./deploy-pod";
-export { failDeployment, failureDataOf, failureReasonOf } from "./fail-deployment";
+export { failDeployment, failureDataOf, failureReasonOf, isFinalError } from "./fail-deployment";
 export { recordRunEvent, runEventSchema, type RunEvent, type RunEventDeps } from "./record-run-event";
 export { MAX_LOG_EVENTS, type RunEventResult } from "./record-run-event";
 export { FAILURE_CAUSES, PHASE_STATES, PHASE_UNITS, RUN_PHASES, type RunPhase } from "./run-event-schema";

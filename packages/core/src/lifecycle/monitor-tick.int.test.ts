@@ -44,7 +44,12 @@ function deps(): LifecycleDeps {
   };
 }
 
-const settings = { heartbeatTimeoutMs: 60_000, requeueAfterMs: 60_000, terminateSweepAfterMs: 3_000 };
+const settings = {
+  heartbeatTimeoutMs: 60_000,
+  stallTimeoutMs: 1_800_000,
+  requeueAfterMs: 60_000,
+  terminateSweepAfterMs: 3_000,
+};
 
 /** A deployment of a fresh user (its `over` fields set) and a real sim pod named for it, running `args`. */
 async function deploymentWithPod(over: Parameters<typeof makeDeployment>[2] = {}, args = "sleep 60") {
@@ -98,10 +103,11 @@ describe("monitorTick", () => {
     };
     for (let i = 0; i < 4; i++) live.push(await create("img"));
     const broken = await create("sim/unpullable-image:latest");
+    // created past POD_VANISH_GRACE_SECONDS ago: a 404 by id is believed (a younger one: the test below)
     const gone = await makeDeployment(
       db.prisma,
       { userId: user.id, datasetId: ds.id },
-      { status: "PROVISIONING", podId: "no-such-pod", provisioningAt: new Date() },
+      { status: "PROVISIONING", podId: "no-such-pod", provisioningAt: new Date(Date.now() - 600_000) },
     );
     await until("pods up or in error", async () => {
       const pods = await client.listPods({ namePrefix: PREFIX });
@@ -176,6 +182,25 @@ describe("monitorTick", () => {
       for (const r of await db.prisma.deployment.findMany({ where: { id: { in: ids } } }))
         await client.terminatePod(r.podId ?? "");
     }
+  });
+
+  it("a pod created seconds ago that the listing misses and GET by id answers 404 for is failed only after the grace (RunPod promises no read-after-create)", async () => {
+    const client = deps().runpod;
+    const { d, pod } = await deploymentWithPod();
+    const createdAt = new Date();
+    await db.prisma.deployment.update({
+      where: { id: d.id },
+      data: { status: "PROVISIONING", podId: pod.id, provisioningAt: createdAt, podCreatedAt: createdAt },
+    });
+    // what a lagging RunPod shows a fresh pod's reader: not in the listing, 404 by id
+    await client.terminatePod(pod.id);
+    const young = await monitorTick(deps(), settings);
+    expect(young.failed.filter((f) => f.deploymentId === d.id)).toEqual([]);
+    expect((await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } })).status).toBe("PROVISIONING");
+    // POD_VANISH_GRACE_SECONDS (3 min by default) later it is still 404: gone
+    const later = { ...deps(), clock: new ManualClock(createdAt.getTime() + 181_000) };
+    const old = await monitorTick(later, settings);
+    expect(old.failed.filter((f) => f.deploymentId === d.id)).toEqual([{ deploymentId: d.id, reason: "POD_VANISHED" }]);
   });
 
   it("a closed deployment whose pod is still up past the sweep delay is terminated by the tick itself (its terminate job may be held by a killed worker)", async () => {

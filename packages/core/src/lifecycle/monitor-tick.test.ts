@@ -4,7 +4,12 @@ import { judge } from "./monitor-tick";
 
 const t0 = new Date("2026-01-01T00:00:00Z");
 const at = (s: number) => new Date(t0.getTime() + s * 1000);
-const settings = { heartbeatTimeoutMs: 60_000, requeueAfterMs: 60_000, terminateSweepAfterMs: 3_000 };
+const settings = {
+  heartbeatTimeoutMs: 60_000,
+  stallTimeoutMs: 600_000,
+  requeueAfterMs: 60_000,
+  terminateSweepAfterMs: 3_000,
+};
 
 function deployment(over: Partial<Deployment> = {}): Deployment {
   return {
@@ -50,6 +55,37 @@ describe("monitor verdicts", () => {
   });
   it("silence past the heartbeat timeout is HEARTBEAT_TIMEOUT", () => {
     expect(judge(deployment(), pod(), at(91), settings)).toMatchObject({ fail: "HEARTBEAT_TIMEOUT" });
+  });
+  it("liveness is not progress: a pod that heartbeats through a long silent phase is healthy", () => {
+    // a 70B model downloads for 20 minutes: no step, but heartbeats every 30 s
+    const d = deployment({ phase: "model_download", phaseStartedAt: at(30), lastHeartbeatAt: at(1_230) });
+    expect(judge(d, pod(), at(1_250), settings)).toBeNull();
+  });
+  it("a trainer alive but with no step for the stall timeout during training is TRAINING_STALLED", () => {
+    const d = deployment({ phase: "train", phaseState: "progress", phaseStartedAt: at(100), lastProgressAt: at(200) });
+    const alive = { ...d, lastHeartbeatAt: at(800) };
+    expect(judge(alive, pod(), at(799), settings)).toBeNull();
+    expect(judge(alive, pod(), at(801), settings)).toMatchObject({
+      fail: "TRAINING_STALLED",
+      message: "no training step for 600 s (the pod is alive: its heartbeats arrive)",
+    });
+  });
+  it("the stall clock starts with the train phase (the first step of a big model comes late), not before", () => {
+    const d = deployment({ phase: "train", phaseState: "started", phaseStartedAt: at(1_000), lastProgressAt: null });
+    expect(judge({ ...d, lastHeartbeatAt: at(1_590) }, pod(), at(1_599), settings)).toBeNull();
+    expect(judge({ ...d, lastHeartbeatAt: at(1_590) }, pod(), at(1_601), settings)).toMatchObject({
+      fail: "TRAINING_STALLED",
+    });
+  });
+  it("no stall rule outside training (save and upload of a 140 GB model take long) or when it is off", () => {
+    const long = { maxRuntimeMinutes: 600, maxCostMicros: 100_000_000n };
+    const saving = deployment({ ...long, phase: "upload", phaseStartedAt: at(100), lastProgressAt: at(100) });
+    expect(judge({ ...saving, lastHeartbeatAt: at(5_000) }, pod(), at(5_010), settings)).toBeNull();
+    const ended = deployment({ ...long, phase: "train", phaseState: "ended", phaseStartedAt: at(100) });
+    expect(judge({ ...ended, lastHeartbeatAt: at(5_000) }, pod(), at(5_010), settings)).toBeNull();
+    const training = deployment({ ...long, phase: "train", phaseState: "progress", phaseStartedAt: at(1) });
+    const off = { ...settings, stallTimeoutMs: 0 };
+    expect(judge({ ...training, lastHeartbeatAt: at(5_000) }, pod(), at(5_010), off)).toBeNull();
   });
   it("setup taking too long is SETUP_TIMEOUT", () => {
     const d = deployment({ status: "PROVISIONING", runningAt: null, lastHeartbeatAt: null });

@@ -2,14 +2,18 @@ import type { Deployment, FailureReason, Prisma } from "../db";
 import type { Pod } from "../runpod";
 import { podCost, recordRunningCosts } from "../deployment/cost";
 import { liveDeploymentsOverBudget } from "../spend/enforce-budgets";
-import { oldestWaiting } from "../spend/start-slot";
+import { waitingToWake } from "../spend/wake-waiting";
 import { failDeployment } from "./fail-deployment";
 import { terminateDeployment } from "./terminate-pod";
 import { TERMINAL_STATUSES } from "../deployment/state-machine";
 import type { LifecycleDeps } from "./lifecycle-deps";
+import { tooYoungToVanish } from "./pod-vanish-grace";
 
 export interface MonitorSettings {
+  /** no report at all (heartbeats included) this long: the pod is dead */
   heartbeatTimeoutMs: number;
+  /** alive but no training step this long while in the train phase: the trainer is stuck (0: off) */
+  stallTimeoutMs: number;
   /** QUEUED longer than this without a pod: its deploy job is enqueued again (same job id: no duplicate) */
   requeueAfterMs: number;
   /**
@@ -18,6 +22,8 @@ export interface MonitorSettings {
    * after the lock and the stalled check, about a minute with the defaults)
    */
   terminateSweepAfterMs: number;
+  /** POD_VANISH_GRACE_SECONDS: a pod younger than this is not failed for being missing (pod-vanish-grace.ts; default 3 min) */
+  vanishGraceMs?: number;
 }
 
 export interface MonitorResult {
@@ -46,6 +52,10 @@ export const MONITORED_SELECT = {
   podCreatedAt: true,
   runningAt: true,
   lastHeartbeatAt: true,
+  phase: true,
+  phaseState: true,
+  phaseStartedAt: true,
+  lastProgressAt: true,
 } as const satisfies Prisma.DeploymentSelect;
 export type MonitoredDeployment = Pick<Deployment, keyof typeof MONITORED_SELECT>;
 
@@ -58,6 +68,7 @@ type Verdict = { fail: FailureReason; message: string } | null;
  */
 export function judge(d: MonitoredDeployment, pod: Pod | undefined, now: Date, s: MonitorSettings): Verdict {
   const since = (t: Date | null) => (t ? now.getTime() - t.getTime() : 0);
+  if (!pod && tooYoungToVanish(d, now, s.vanishGraceMs)) return null;
   if (!pod || pod.status === "TERMINATED") return { fail: "POD_VANISHED", message: `pod ${d.podId} is gone` };
   if (pod.status === "ERROR")
     return { fail: "POD_ERROR", message: `RunPod reports pod ${pod.id} in ERROR (see RunPod's system log lines)` };
@@ -73,6 +84,13 @@ export function judge(d: MonitoredDeployment, pod: Pod | undefined, now: Date, s
   if (d.status === "RUNNING" && since(d.lastHeartbeatAt ?? d.runningAt) > s.heartbeatTimeoutMs) {
     return { fail: "HEARTBEAT_TIMEOUT", message: `no heartbeat for ${Math.round(s.heartbeatTimeoutMs / 1000)} s` };
   }
+  if (stalled(d, now, s.stallTimeoutMs)) {
+    const seconds = Math.round(s.stallTimeoutMs / 1000);
+    return {
+      fail: "TRAINING_STALLED",
+      message: `no training step for ${seconds} s (the pod is alive: its heartbeats arrive)`,
+    };
+  }
   // `startedAt` moving past the run's own start means a restart (if RunPod moves it then: the spec does not
   // say). Not `now - runtime.uptime`: that mixes RunPod's clock with ours. A restarted start script also
   // fails on its own: its dataset token is spent, so its download fails and it reports `failed`.
@@ -80,6 +98,17 @@ export function judge(d: MonitoredDeployment, pod: Pod | undefined, now: Date, s
     return { fail: "TRAINING_FAILED", message: "the container restarted without reporting an outcome" };
   }
   return null;
+}
+
+/**
+ * Liveness is not progress: the heartbeat rule says the pod is alive; this one catches a trainer that is alive but
+ * stuck. Only in the train phase (downloads, tokenizing, saving and uploading a big model take long without a step),
+ * counted from the last step or from the phase's start, whichever is later.
+ */
+function stalled(d: MonitoredDeployment, now: Date, stallTimeoutMs: number): boolean {
+  if (stallTimeoutMs <= 0 || d.status !== "RUNNING" || d.phase !== "train" || d.phaseState === "ended") return false;
+  const last = Math.max(d.lastProgressAt?.getTime() ?? 0, d.phaseStartedAt?.getTime() ?? 0);
+  return last > 0 && now.getTime() - last > stallTimeoutMs;
 }
 
 /**
@@ -129,8 +158,9 @@ export async function monitorTick(deps: LifecycleDeps, s: MonitorSettings): Prom
   await recordRunningCosts(deps.prisma, now);
   result.requeued = await requeueStale(deps, now, s.requeueAfterMs);
   if (deps.spend) {
-    // a slot may have freed: the oldest waiting deployment of each user asks again
-    for (const id of await oldestWaiting(deps.prisma)) await deps.jobs.deploy(id, { revive: true });
+    // every waiting deployment that now fits (a release's own wake-up lost), and each user's oldest, ask again
+    for (const id of await waitingToWake(deps.prisma, deps.spend, { oldest: true }))
+      await deps.jobs.deploy(id, { revive: true });
     for (const over of await liveDeploymentsOverBudget(deps.prisma, deps.spend, now)) {
       for (const id of over.deploymentIds) {
         if (await failDeployment(deps, id, "BUDGET_EXCEEDED", over.message))
@@ -215,7 +245,7 @@ async function sweepUnterminated(deps: LifecycleDeps, now: Date, afterMs: number
 
 async function requeueStale(deps: LifecycleDeps, now: Date, afterMs: number): Promise<number> {
   const stale = await deps.prisma.deployment.findMany({
-    // those waiting for a slot are woken one per user (below), not all at once
+    // those waiting for a slot are woken when they fit (below), not all at once
     where: {
       status: "QUEUED",
       podId: null,

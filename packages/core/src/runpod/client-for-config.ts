@@ -1,8 +1,9 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config";
 import type { Logger } from "../logging/logger";
-import type { RunPodCallInfo } from "./http";
+import type { CallPriority, RunPodCallInfo } from "./http";
 import { RedisRateBudget } from "./rate-budget";
+import type { SkippedPod } from "./pod-list";
 import { RunPodRestClient } from "./rest-client";
 
 export interface ProcessRunPodClientOptions {
@@ -11,8 +12,10 @@ export interface ProcessRunPodClientOptions {
   redis: Redis;
   logger?: Logger;
   onCall?: (info: RunPodCallInfo) => void;
+  /** told of each pod of a listing that could not be read (a metric) */
+  onPodSkipped?: (skipped: SkippedPod) => void;
   /** ms a call waited for the account's budget, by priority (a metric) */
-  onRateWait?: (ms: number, priority: "urgent" | "normal") => void;
+  onRateWait?: (ms: number, priority: CallPriority) => void;
   /** e.g. a request path's reads: fewer retries and a shorter timeout than the jobs' */
   maxRetries?: number;
   timeoutMs?: number;
@@ -39,5 +42,6 @@ export function runpodClientForProcess(o: ProcessRunPodClientOptions): RunPodRes
     budget,
     logger: o.logger,
     onCall: o.onCall,
+    onPodSkipped: o.onPodSkipped,
   });
 }

@@ -54,7 +54,10 @@ export interface RunPodClient {
   createPod(input: CreatePodRequest): Promise<Pod>;
   /** GET /v2/pods/{id}; null when RunPod answers 404. */
   getPod(podId: string): Promise<Pod | null>;
-  /** GET /v2/pods (one call: `{pods}`, no paging), then the client-side filters. */
+  /**
+   * GET /v2/pods (`{pods}`; a `nextCursor`, if RunPod ever pages, is followed), then the client-side filters. Each
+   * pod is read on its own: one that does not fit is skipped (logged, counted), an unknown status is "unknown".
+   */
   listPods(filter?: ListPodsFilter): Promise<Pod[]>;
   /** POST /v2/pods/{id}/action `stop`. The pod keeps billing for its volume; only terminate ends it. */
   stopPod(podId: string): Promise<void>;

@@ -7,11 +7,14 @@ import { parseRetryAfter, retryDelayMs } from "./backoff";
 export type HttpMethod = "GET" | "POST" | "DELETE";
 
 /**
- * Who goes first when the account's rate budget is short: `urgent` for what stops billing
- * (DELETE, and the monitor's listing and pod reads that find pods to delete), `normal` for the
- * rest (a create that waits costs nothing).
+ * Who goes first when the account's rate budget is short (rate-budget-state.ts): `urgent` for what
+ * stops billing (DELETE: a termination), which may use every call left and has a share of each window
+ * to itself; `high` for the monitor's listing and pod reads that find pods to delete, which may use all
+ * but the terminations' share; `normal` for the rest (creates, catalog, billing, logs: a create that
+ * waits costs nothing), which leaves the whole reserve alone and is spaced. So whenever a DELETE must
+ * wait, no other call could start either: it never waits behind a listing, a billing read or a create.
  */
-export type CallPriority = "urgent" | "normal";
+export type CallPriority = "urgent" | "high" | "normal";
 
 /** What RunPod said about its quota in one answer (RateLimit, RateLimit-Policy, Retry-After). */
 export interface QuotaAnswer {

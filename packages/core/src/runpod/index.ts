@@ -64,6 +64,7 @@ export {
   PodLogLineSchema,
   PodSchema,
   PodStatusSchema,
+  UNKNOWN_POD_STATUS,
   usdToMicrosExact,
   type Availability,
   type CreatePodRequest,
@@ -74,6 +75,7 @@ export {
   type PodStatus,
 } from "./schemas";
 export { RUNPOD_API_V2_URL } from "./api-url";
+export { MAX_POD_PAGES, type SkippedPod } from "./pod-list";
 export { GpuCatalogCache, type GpuCatalogCacheOptions } from "./gpu-catalog-cache";
 export {
   accountIdOf,

@@ -63,7 +63,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     kind: fc.constant("advance" as const),
     ms: fc.oneof(fc.integer({ min: 0, max: 15_000 }), fc.constantFrom(0, 500, 1_000, 1_500, 2_000, 10_000)),
   }),
-  fc.record({ kind: fc.constant("acquire" as const), priority: fc.constantFrom<CallPriority>("urgent", "normal") }),
+  fc.record({
+    kind: fc.constant("acquire" as const),
+    priority: fc.constantFrom<CallPriority>("urgent", "high", "normal"),
+  }),
   fc.record({ kind: fc.constant("observe" as const), answer }),
 );
 const rulesArb: fc.Arbitrary<BudgetRules> = fc.record({
@@ -72,6 +75,7 @@ const rulesArb: fc.Arbitrary<BudgetRules> = fc.record({
     maxLength: 2,
   }),
   reservePercent: fc.integer({ min: 0, max: 60 }),
+  terminationReservePercent: fc.integer({ min: 0, max: 60 }),
   spreadPercent: fc.integer({ min: 0, max: 100 }),
   resetPadMs: fc.constantFrom(0, 1_000),
   resetSlackMs: fc.constantFrom(500, 1_500),
@@ -154,6 +158,14 @@ describe("the rate budget's Lua script", () => {
     await replay(rules, [
       observe({ status: 200, limits: [{ name: "w", r: 1, t: 2 }] }),
       observe({ status: 200, limits: [{ name: "w", r: 9, t: 3.5 }] }),
+      acquire("urgent"),
+      acquire("urgent"),
+    ]);
+    // the listings leave the terminations' share alone; the DELETE takes it
+    await replay(rules, [
+      ...Array.from({ length: 8 }, () => acquire("normal")),
+      acquire("high"),
+      acquire("high"),
       acquire("urgent"),
       acquire("urgent"),
     ]);

@@ -44,9 +44,15 @@ for _, w in ipairs(s.windows) do
   end
 end
 
-local function reserveOf(q)
-  if q <= 1 or rules.reservePercent <= 0 then return 0 end
-  return math.min(q - 1, math.max(1, math.ceil(q * rules.reservePercent / 100)))
+local function shareOf(q, percent)
+  if q <= 1 or percent <= 0 then return 0 end
+  return math.min(q - 1, math.max(1, math.ceil(q * percent / 100)))
+end
+local function reserveOf(q) return shareOf(q, rules.reservePercent) end
+local function heldFor(priority, q)
+  if priority == 'urgent' then return 0 end
+  if priority == 'high' then return math.min(reserveOf(q), shareOf(q, rules.terminationReservePercent)) end
+  return reserveOf(q)
 end
 
 local function save()
@@ -62,14 +68,14 @@ if op == 'peek' then
 end
 
 if op == 'acquire' then
-  local urgent = ARGV[4] == 'urgent'
+  local priority = ARGV[4]
+  if priority ~= 'urgent' and priority ~= 'high' then priority = 'normal' end
   local wait = math.max(0, s.blockedUntil - now)
   for _, w in ipairs(s.windows) do
-    local usable = w.rem
-    if not urgent then usable = w.rem - reserveOf(w.q) end
+    local usable = w.rem - heldFor(priority, w.q)
     if usable < 1 then
       wait = math.max(wait, w.reset - now)
-    elseif not urgent and usable <= math.ceil((w.q - reserveOf(w.q)) * rules.spreadPercent / 100) then
+    elseif priority == 'normal' and usable <= math.ceil((w.q - reserveOf(w.q)) * rules.spreadPercent / 100) then
       wait = math.max(wait, s.lastStart + math.ceil((w.reset - s.lastStart) / (usable + 1)) - now)
     end
   end

@@ -70,8 +70,8 @@ export const hasNews = (a: BudgetAnswer): boolean =>
 export function resolveRules(partial: Partial<BudgetRules> = {}): BudgetRules {
   const rules = { ...DEFAULT_BUDGET_RULES, ...partial };
   const percent = (v: number): boolean => v >= 0 && v <= 100;
-  if (!percent(rules.reservePercent) || !percent(rules.spreadPercent))
-    throw new RangeError("reservePercent and spreadPercent must be within 0..100");
+  if (!percent(rules.reservePercent) || !percent(rules.terminationReservePercent) || !percent(rules.spreadPercent))
+    throw new RangeError("reservePercent, terminationReservePercent and spreadPercent must be within 0..100");
   if (rules.defaultPolicy.length === 0 || rules.defaultPolicy.some((p) => !(p.q >= 1) || !(p.w > 0))) {
     throw new RangeError("defaultPolicy needs at least one window, each with q >= 1 and w > 0");
   }

@@ -39,9 +39,14 @@ export interface BudgetRules {
   defaultPolicy: RateLimitPolicyWindow[];
   /**
    * share of each window (percent, rounded up, at least 1 call when q > 1 and the percent > 0)
-   * that only `urgent` calls (CallPriority, http.ts) may use
+   * that `normal` calls leave alone: only `high` and `urgent` calls (CallPriority, http.ts) may use it
    */
   reservePercent: number;
+  /**
+   * the part of that reserve (same rounding, never more than it) that only `urgent` calls, the
+   * terminations, may use: the monitor's listings cannot spend it, so a DELETE finds room
+   */
+  terminationReservePercent: number;
   /** normal calls are spaced evenly over the rest of the window once what they may still use falls to this percent */
   spreadPercent: number;
   /** added to every reset RunPod announces: `t` is whole seconds and may be rounded down */
@@ -55,6 +60,7 @@ export interface BudgetRules {
 export const DEFAULT_BUDGET_RULES: BudgetRules = {
   defaultPolicy: [{ name: "minute", q: 60, w: 60 }],
   reservePercent: 20,
+  terminationReservePercent: 10,
   spreadPercent: 50,
   resetPadMs: 1_000,
   resetSlackMs: 1_500,
@@ -98,9 +104,25 @@ function roll(s: BudgetState, now: number): BudgetState {
   return s;
 }
 
+function shareOf(q: number, percent: number): number {
+  if (q <= 1 || percent <= 0) return 0;
+  return Math.min(q - 1, Math.max(1, Math.ceil((q * percent) / 100)));
+}
+
+/** The calls of a window that `normal` calls leave alone. */
 export function reserveOf(q: number, rules: BudgetRules): number {
-  if (q <= 1 || rules.reservePercent <= 0) return 0;
-  return Math.min(q - 1, Math.max(1, Math.ceil((q * rules.reservePercent) / 100)));
+  return shareOf(q, rules.reservePercent);
+}
+
+/** The calls of a window that only `urgent` calls (terminations) may use: part of the reserve. */
+export function terminationReserveOf(q: number, rules: BudgetRules): number {
+  return Math.min(reserveOf(q, rules), shareOf(q, rules.terminationReservePercent));
+}
+
+/** What a call of this priority must leave in a window: urgent nothing, high the terminations' share, normal the reserve. */
+export function heldFor(priority: CallPriority, q: number, rules: BudgetRules): number {
+  if (priority === "urgent") return 0;
+  return priority === "high" ? terminationReserveOf(q, rules) : reserveOf(q, rules);
 }
 
 function spreadAt(q: number, rules: BudgetRules): number {
@@ -112,7 +134,10 @@ function spreadAt(q: number, rules: BudgetRules): number {
  * Normal calls leave each window's reserve alone and, when what they may still use is low,
  * are spaced evenly over the rest of the window rather than spending it in a burst: with u calls
  * usable, the time from the last start to the reset is cut into u + 1 equal gaps (a gap that
- * stays the same from call to call, and leaves the last call inside the window).
+ * stays the same from call to call, and leaves the last call inside the window). High calls
+ * leave the terminations' share alone; urgent calls may take every call left. A call of a higher
+ * priority is therefore refused only when every lower one would be too: a DELETE never waits
+ * while a listing, a billing read or a create could start.
  */
 export function decide(
   state: BudgetState | null,
@@ -123,9 +148,9 @@ export function decide(
   const s = roll(state ? clone(state) : freshState(rules, now), now);
   let wait = Math.max(0, s.blockedUntil - now);
   for (const w of s.windows) {
-    const usable = w.rem - (priority === "urgent" ? 0 : reserveOf(w.q, rules));
+    const usable = w.rem - heldFor(priority, w.q, rules);
     if (usable < 1) wait = Math.max(wait, w.reset - now);
-    else if (priority !== "urgent" && usable <= spreadAt(w.q, rules)) {
+    else if (priority === "normal" && usable <= spreadAt(w.q, rules)) {
       wait = Math.max(wait, s.lastStart + Math.ceil((w.reset - s.lastStart) / (usable + 1)) - now);
     }
   }

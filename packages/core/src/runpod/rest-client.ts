@@ -19,6 +19,7 @@ import {
   type RunPodCallInfo,
 } from "./http";
 import { collectUntilIdle, sseLogLines } from "./pod-logs";
+import { readAllPods, type PodListHooks, type SkippedPod } from "./pod-list";
 import { defaultSleep } from "./backoff";
 import {
   CreatePodRequestSchema,
@@ -61,6 +62,8 @@ export interface RunPodRestClientOptions {
   retryCreateOnNetworkError?: boolean;
   logger?: Logger;
   onCall?: (info: RunPodCallInfo) => void;
+  /** told of each pod of a listing that could not be read and was skipped (a metric; it is logged too) */
+  onPodSkipped?: (skipped: SkippedPod) => void;
   /** for tests: the fetch to use (default global fetch), sleep, random [0,1) and wall clock */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
@@ -74,10 +77,12 @@ const POD = "/pods/{id}";
 export class RunPodRestClient implements RunPodClient {
   private readonly http: RunPodHttp;
   private readonly retryCreate: boolean;
+  private readonly listing: PodListHooks;
 
   constructor(options: RunPodRestClientOptions) {
     const sleep = options.sleep ?? defaultSleep;
     this.retryCreate = options.retryCreateOnNetworkError ?? false;
+    this.listing = { logger: options.logger, onPodSkipped: options.onPodSkipped };
     this.http = new RunPodHttp({
       baseUrl: options.baseUrl.replace(/\/+$/, ""),
       apiKey: options.apiKey,
@@ -118,7 +123,7 @@ export class RunPodRestClient implements RunPodClient {
       endpoint: POD,
       path: podPath(podId),
       retryAmbiguous: true,
-      priority: "urgent",
+      priority: "high",
     };
     try {
       return parseBody(await this.http.send(req), PodSchema, req);
@@ -128,15 +133,19 @@ export class RunPodRestClient implements RunPodClient {
     }
   }
 
+  /** Every page (a `nextCursor` is followed), each pod read on its own: one that cannot be read is skipped (pod-list.ts). */
   async listPods(filter: ListPodsFilter = {}): Promise<Pod[]> {
-    const req: HttpRequest = {
-      method: "GET",
-      endpoint: "/pods",
-      path: "/pods",
-      retryAmbiguous: true,
-      priority: "urgent",
-    };
-    const { pods } = parseBody(await this.http.send(req), PodListSchema, req);
+    const pods = await readAllPods(async (cursor) => {
+      const req: HttpRequest = {
+        method: "GET",
+        endpoint: "/pods",
+        path: "/pods",
+        ...(cursor === undefined ? {} : { query: new URLSearchParams({ cursor }) }),
+        retryAmbiguous: true,
+        priority: "high",
+      };
+      return parseBody(await this.http.send(req), PodListSchema, req);
+    }, this.listing);
     const { name, namePrefix } = filter;
     return pods.filter(
       (pod) =>
