@@ -122,3 +122,16 @@ def test_phase_facts_are_numbers_only_others_go_to_the_log(capsys):
     assert sent[-1]["parameters"] == 1_000_000
     assert not {"dtype", "ok_flag", "bad"} & set(sent[-1])
     assert "load: dtype=bfloat16" in capsys.readouterr().out
+
+
+def test_the_trainer_gets_no_credential_and_the_hubs_fast_quiet_defaults():
+    from trainpod_agent.supervisor import trainer_env
+
+    pod = {"TRAINPOD_RUN_TOKEN": "tp_run_x", "TRAINPOD_DATASET_URL": "http://a/?token=tp_ds_y", "RUNPOD_API_KEY": "k",
+           "HF_TOKEN": "hf_user", "HF_XET_HIGH_PERFORMANCE": "0", "PYTHONPATH": "/opt/x", "PATH": "/bin"}
+    env = trainer_env(pod, "/w/agent.pyz")
+    assert not {"TRAINPOD_RUN_TOKEN", "TRAINPOD_DATASET_URL", "RUNPOD_API_KEY"} & set(env)
+    assert env["HF_TOKEN"] == "hf_user"  # the user's own hub token reaches the trainer
+    assert env["HF_HUB_DISABLE_TELEMETRY"] == "1"
+    assert env["HF_XET_HIGH_PERFORMANCE"] == "0"  # what the pod sets wins
+    assert env["PYTHONPATH"] == "/w/agent.pyz" + os.pathsep + "/opt/x"

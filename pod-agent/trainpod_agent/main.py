@@ -26,7 +26,7 @@ from trainpod_agent.ml.reporter import Events
 from trainpod_agent.once import OutcomeMarker, exit_code_of, hold_run_lock
 from trainpod_agent.outbox import Outbox
 from trainpod_agent.run_client import RunClient
-from trainpod_agent.supervisor import TrainerProcess, package_root, trainer_argv
+from trainpod_agent.supervisor import TrainerProcess, package_root, trainer_argv, trainer_env
 from trainpod_agent.transfer.common import TransferError
 from trainpod_agent.transfer.download import download_dataset
 from trainpod_agent.transfer.upload import upload_outputs
@@ -129,10 +129,7 @@ class Run:
     def train(self, dataset: str) -> None:
         cfg = self.cfg
         self.log("training %s" % cfg.base_model)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root(), env.get("PYTHONPATH", "")) if p)
-        for secret in ("TRAINPOD_RUN_TOKEN", "TRAINPOD_DATASET_URL", "RUNPOD_API_KEY"):
-            env.pop(secret, None)  # the trainer reports through the supervisor and needs none of them
+        env = trainer_env(os.environ, package_root())
         argv = trainer_argv(sys.executable, dataset, cfg.output_dir, cfg.base_model, cfg.hyperparameters)
         self.trainer = TrainerProcess(argv, env, self.log, self.outbox.send, cwd=cfg.state_dir)
         code = self.trainer.wait()

@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from trainpod_agent.clock import Clock
@@ -88,6 +88,20 @@ def trainer_argv(python: str, dataset: str, output_dir: str, base_model: str, hy
     """The child's command: this package's trainer entry, with the package found through PYTHONPATH."""
     return [python, "-m", "trainpod_agent", "trainer", "--dataset", dataset, "--output-dir", output_dir,
             "--base-model", base_model, "--hyperparameters", hyperparameters]
+
+
+# the trainer reports through the supervisor: it needs none of the pod's credentials
+SUPERVISOR_SECRETS = ("TRAINPOD_RUN_TOKEN", "TRAINPOD_DATASET_URL", "RUNPOD_API_KEY")
+# the hub: no telemetry; hf-xet's high-performance download path (HF_HUB_ENABLE_HF_TRANSFER is a no-op today)
+HUB_DEFAULTS = {"HF_HUB_DISABLE_TELEMETRY": "1", "HF_XET_HIGH_PERFORMANCE": "1"}
+
+
+def trainer_env(environ: Mapping[str, str], root: str) -> dict[str, str]:
+    """The trainer child's environment: the pod's, less the supervisor's secrets, the package on PYTHONPATH, the
+    hub's defaults (a value the pod sets wins)."""
+    env = {**HUB_DEFAULTS, **{k: v for k, v in environ.items() if k not in SUPERVISOR_SECRETS}}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, environ.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def package_root() -> str:
