@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from recorders import RecordedPhase as Phase
 
 from trainpod_agent.clock import FakeClock
 from trainpod_agent.ml import real_train, train_report
@@ -181,18 +182,6 @@ def test_the_progress_event_carries_the_eval_loss_as_evalLoss() -> None:
     Events(out.append, FakeClock()).progress(4, 10, 1.23456789, eval_loss=1.5, learning_rate=1e-4)
     assert out == [{"type": "progress", "step": 4, "totalSteps": 10, "loss": 1.234568, "evalLoss": 1.5,
                     "learning_rate": 0.0001}]
-
-
-class Phase:
-    def __init__(self) -> None:
-        self.total: int | None = None
-        self.data: dict[str, Any] = {}
-
-    def advance(self, done: int) -> None:
-        pass
-
-    def note(self, **data: Any) -> None:
-        self.data.update(data)
 
 
 def test_the_simulated_trainer_reports_a_falling_eval_loss_every_eval_steps(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,11 +8,10 @@ command "will run twice"; a container may also restart):
 from __future__ import annotations
 
 import fcntl
-import json
-import os
 from typing import IO, Any
 
 from trainpod_agent.http import Log
+from trainpod_agent.transfer.common import read_json, write_json_atomic
 
 
 def hold_run_lock(path: str, log: Log) -> IO[str]:
@@ -34,23 +33,14 @@ class OutcomeMarker:
         self.path, self.deployment_id = path, deployment_id
 
     def read(self) -> dict[str, Any] | None:
-        try:
-            with open(self.path) as f:
-                saved = json.load(f)
-        except (OSError, ValueError):
-            return None
+        saved = read_json(self.path)
         if not isinstance(saved, dict) or saved.get("deploymentId") != self.deployment_id:
             return None
         outcome = saved.get("outcome")
         return outcome if isinstance(outcome, dict) and outcome.get("type") in ("completed", "failed") else None
 
     def write(self, outcome: dict[str, Any]) -> None:
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"deploymentId": self.deployment_id, "outcome": outcome}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        write_json_atomic(self.path, {"deploymentId": self.deployment_id, "outcome": outcome})
 
 
 def exit_code_of(outcome: dict[str, Any]) -> int:
