@@ -33,12 +33,15 @@ export async function insertDeployment(
       INSERT INTO "Deployment" (
         "id", "userId", "datasetId", "idempotencyKey", "retryOfId", "baseModel", "hyperparameters", "gpuTypeIds",
         "gpuCount", "cloudType", "imageName", "containerDiskInGb", "volumeInGb", "maxRuntimeMinutes",
-        "maxCostMicros", "setupTimeoutMinutes", "dataCenterIds"
+        "maxCostMicros", "setupTimeoutMinutes", "dataCenterIds", "secretNames", "hubRepo", "hubMerged", "wandbProject",
+        "wandbName"
       )
       SELECT gen_random_uuid(), ds."userId", ds."id", ${input.idempotencyKey ?? null}, ${input.retryOfId ?? null}::uuid,
         ${r.baseModel}, ${JSON.stringify(r.hyperparameters)}::jsonb, ${r.gpuTypeIds}::text[],
         ${r.gpuCount}, ${r.cloudType}::"CloudType", ${r.image}, ${r.containerDiskInGb}, ${r.volumeInGb},
-        ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}, ${r.dataCenterIds}::text[]
+        ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}, ${r.dataCenterIds}::text[],
+        ${r.secrets}::text[], ${r.hub?.repo ?? null}, ${r.hub?.merged ?? false}, ${r.wandb?.project ?? null},
+        ${r.wandb?.name ?? null}
       FROM "Dataset" ds
       WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid AND ds."deletedAt" IS NULL
         AND ds."format" = ANY(${VALIDATED_DATASET_FORMATS}::text[]) AND ds."rowCount" >= 1

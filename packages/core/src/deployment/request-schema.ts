@@ -14,6 +14,13 @@ const usd = z
 /** Typed and checked like train.py does: a bad value is a 422 before anything is spent. */
 const hyperparameters = hyperparametersSchema.default({});
 
+/** An environment variable's name: how a secret is named, and how the pod sees it. */
+export const SECRET_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
+const secretName = z.string().regex(SECRET_NAME, "an environment variable name: A-Z, 0-9 and _, not starting with a digit");
+
+/** A Hugging Face repo id, `owner/name`, as the hub accepts it. */
+export const HUB_REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/;
+
 /** The body of POST /v1/deployments. */
 export const deploymentRequestSchema = z
   .object({
@@ -48,6 +55,28 @@ export const deploymentRequestSchema = z
       .default(240),
     maxCostUsd: usd.default("50"),
     setupTimeoutMinutes: z.number().int().min(1).max(240).default(20),
+    /** names of the user's secrets (POST /v1/secrets) the pod gets as env, e.g. HF_TOKEN, WANDB_API_KEY */
+    secrets: z
+      .array(secretName)
+      .max(20)
+      .refine((names) => new Set(names).size === names.length, "each secret at most once")
+      .default([]),
+    /** push the adapter (and merged weights if asked) to this Hugging Face repo at the end, with the user's HF_TOKEN */
+    hub: z
+      .object({
+        repo: z.string().regex(HUB_REPO_ID, "a Hugging Face repo id, owner/name"),
+        merged: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** report to Weights & Biases as well, with the user's WANDB_API_KEY */
+    wandb: z
+      .object({
+        project: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "a W&B project name: A-Z a-z 0-9 . _ -"),
+        name: plainString().min(1).max(128).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
