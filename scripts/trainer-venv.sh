@@ -10,7 +10,7 @@ VENV="${TRAINER_VENV:-$PWD/.venv-trainer}"
 PY="${PYTHON:-python3}"
 REQ=pod-agent
 [ -f "$REQ/requirements-test.txt" ] || REQ=packages/core/trainer
-stamp_of() { cat "$REQ/requirements.txt" "$REQ/requirements-test.txt"; "$PY" -c 'import sys; print(sys.version)'; }
+stamp_of() { cat "$REQ/requirements.txt" "$REQ/requirements-test.txt" "$REQ/requirements-wandb.txt"; "$PY" -c 'import sys; print(sys.version)'; }
 want=$(stamp_of | sha256sum | cut -d' ' -f1)
 if [ -f "$VENV/.trainpod-stamp" ] && [ "$(cat "$VENV/.trainpod-stamp")" = "$want" ] && "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
   echo "trainer venv up to date: $VENV" >&2

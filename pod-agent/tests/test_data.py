@@ -72,7 +72,11 @@ def test_read_rows_names_the_line_skips_blank_lines_and_reads_a_bom(tmp_path: An
         ({"messages": [{"role": "user", "content": "q"}]}, "messages must include an assistant message"),
         ({"prompt": 1, "completion": "c"}, "prompt must be a string"),
         ({"completion": "c"}, "prompt must be a string"),
-        ({"text": "t"}, 'unsupported shape: expected {"messages":[...]} or {"prompt":...,"completion":...}'),
+        (
+            {"text": "t"},
+            'unsupported shape: expected {"messages":[...]}, {"prompt":...,"completion":...} or '
+            '{"prompt":...,"chosen":...,"rejected":...}',
+        ),
     ],
 )
 def test_check_row_refuses(row: Any, reason: str) -> None:

@@ -62,3 +62,26 @@ def test_outbox_keeps_order_and_drops_only_old_progress_when_full(tmp_path):
     assert kinds == [("phase", 0), ("progress", 2), ("progress", 3), ("phase", 1), ("progress", 4)]
     assert box.dropped == 1
     box.close()
+
+
+def test_the_users_secrets_named_by_the_launcher_are_masked_like_trainpods_own(tmp_path):
+    from trainpod_agent.config import load_config
+
+    hf, wandb, own = "hf_userTokenValue0123456789", "0123456789abcdef0123456789abcdef01234567", "line-one\nline-two"
+    env = {"TRAINPOD_DEPLOYMENT_ID": "d", "TRAINPOD_RUN_TOKEN": SECRET, "TRAINPOD_EVENTS_URL": "http://a/e",
+           "HF_TOKEN": hf, "WANDB_API_KEY": wandb, "MY_KEYFILE": own, "NOT_NAMED": "visible-value",
+           "TRAINPOD_SECRET_NAMES": "HF_TOKEN,WANDB_API_KEY,MY_KEYFILE,UNSET_ONE"}
+    cfg = load_config(env)
+    assert {hf, wandb, own} <= set(cfg.secrets)
+    assert "visible-value" not in cfg.secrets
+    assert own not in repr(cfg)
+    out = io.StringIO()
+    log = Logbook(str(tmp_path / "run.log"), FakeClock(0), cfg.secrets, out)
+    log("401 with token %s for wandb %s" % (hf, wandb))
+    log("key file:\n%s" % own)
+    log("the trainer printed line-two alone, and visible-value")
+    text = out.getvalue() + (tmp_path / "run.log").read_text() + repr(log.take_batches())
+    for value in (hf, wandb, "line-one", "line-two"):
+        assert value not in text
+    assert "401 with token *** for wandb ***" in text
+    assert "visible-value" in text

@@ -132,6 +132,11 @@ def test_the_trainer_gets_no_credential_and_the_hubs_fast_quiet_defaults():
     env = trainer_env(pod, "/w/agent.pyz")
     assert not {"TRAINPOD_RUN_TOKEN", "TRAINPOD_DATASET_URL", "RUNPOD_API_KEY"} & set(env)
     assert env["HF_TOKEN"] == "hf_user"  # the user's own hub token reaches the trainer
+    # and every other secret of the user's the launcher put in the pod's env (TRAINPOD_SECRET_NAMES)
+    users = {"WANDB_API_KEY": "wb", "MY_OWN": "v", "TRAINPOD_SECRET_NAMES": "WANDB_API_KEY,MY_OWN"}
+    with_user = trainer_env({**pod, **users}, "/w")
+    assert (with_user["WANDB_API_KEY"], with_user["MY_OWN"], with_user["HF_TOKEN"]) == ("wb", "v", "hf_user")
+    assert not {"TRAINPOD_RUN_TOKEN", "TRAINPOD_DATASET_URL", "RUNPOD_API_KEY"} & set(with_user)
     assert env["HF_HUB_DISABLE_TELEMETRY"] == "1"
     assert env["HF_XET_HIGH_PERFORMANCE"] == "0"  # what the pod sets wins
     assert env["PYTHONPATH"] == "/w/agent.pyz" + os.pathsep + "/opt/x"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from trainpod_agent.logbook import user_secret_values
 
 
 def _uint(env: Mapping[str, str], name: str, default: float) -> float:
@@ -29,6 +31,30 @@ class DeadManSettings:
 
 
 @dataclass(frozen=True)
+class ResultSettings:
+    """Where the run's results go besides trainpod (issue 25): the user's Hugging Face repo (its HF_TOKEN) and W&B
+    (its WANDB_API_KEY, read by the trainer child: ml/wandb_report.py)."""
+
+    hub_repo: str = ""  # TRAINPOD_HUB_REPO, owner/name: push the output there once uploaded ("": no push)
+    hub_merged: bool = False  # TRAINPOD_HUB_MERGED=1: the merged weights too, when the run made them
+    hub_endpoint: str = ""  # HF_ENDPOINT ("": huggingface.co; the simulator's pods skip the push without one)
+    hf_token: str = field(default="", repr=False)  # HF_TOKEN, the user's secret
+    wandb_project: str = ""  # TRAINPOD_WANDB_PROJECT
+    wandb_name: str = ""  # TRAINPOD_WANDB_NAME
+
+
+def load_results(env: Mapping[str, str]) -> ResultSettings:
+    return ResultSettings(
+        hub_repo=env.get("TRAINPOD_HUB_REPO", ""),
+        hub_merged=env.get("TRAINPOD_HUB_MERGED", "") in ("1", "true"),
+        hub_endpoint=env.get("HF_ENDPOINT", "").rstrip("/"),
+        hf_token=env.get("HF_TOKEN", ""),
+        wandb_project=env.get("TRAINPOD_WANDB_PROJECT", ""),
+        wandb_name=env.get("TRAINPOD_WANDB_NAME", ""),
+    )
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     deployment_id: str
     dataset_url: str
@@ -44,6 +70,9 @@ class AgentConfig:
     dead_man: DeadManSettings | None
     missing_for_dead_man: tuple[str, ...]
     simulated: bool  # TRAINPOD_ML=simulated: the simulator's pods
+    results: ResultSettings = field(default_factory=ResultSettings)  # hub push and W&B (hub_push.py)
+    # the values of the user's secrets (TRAINPOD_SECRET_NAMES): env of the trainer child, masked in every log line
+    user_secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def state_dir(self) -> str:
@@ -56,7 +85,8 @@ class AgentConfig:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never reach a log line."""
-        found = [self.run_token, self.dataset_url, self.dead_man.pod_key if self.dead_man else ""]
+        found = [self.run_token, self.dataset_url, self.dead_man.pod_key if self.dead_man else "",
+                 self.results.hf_token, *self.user_secrets]
         return tuple(s for s in found if s)
 
 
@@ -99,4 +129,6 @@ def load_config(env: Mapping[str, str] | None = None) -> AgentConfig:
         dead_man=dead_man,
         missing_for_dead_man=dm_missing,
         simulated=env.get("TRAINPOD_ML", "") == "simulated",
+        results=load_results(env),
+        user_secrets=user_secret_values(env),
     )

@@ -7,13 +7,21 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import IO
 
 from trainpod_agent.clock import Clock
 
 MAX_LINE = 1000
 BATCH = 100
+# the names of the user's secrets in the pod's env (HF_TOKEN, WANDB_API_KEY, ...), comma-separated: set by the launcher
+SECRET_NAMES_ENV = "TRAINPOD_SECRET_NAMES"
+
+
+def user_secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The values of the user's secrets the launcher named in TRAINPOD_SECRET_NAMES: masked like trainpod's own."""
+    names = (n.strip() for n in env.get(SECRET_NAMES_ENV, "").split(","))
+    return tuple(env[n] for n in names if n and env.get(n))
 
 
 def utc_stamp(epoch: float) -> str:
@@ -23,7 +31,9 @@ def utc_stamp(epoch: float) -> str:
 class Logbook:
     def __init__(self, path: str, clock: Clock, secrets: Iterable[str] = (), out: IO[str] | None = None) -> None:
         self.path, self.clock = path, clock
-        self.secrets = tuple(s for s in secrets if len(s) >= 6)
+        # each secret whole, and each of its lines (a log line holds at most one): the longest first
+        parts = {p for s in secrets for p in (s, *s.splitlines()) if len(p.strip()) >= 6}
+        self.secrets = tuple(sorted(parts, key=len, reverse=True))
         self.out = out if out is not None else sys.stdout
         self._lock = threading.Lock()
         self._pending: list[str] = []

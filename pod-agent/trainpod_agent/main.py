@@ -1,8 +1,9 @@
 """The supervisor: walks a run's phases on the pod and reports each; owns liveness, the log and the outcome.
 
 setup (system info, `started`) → dataset_download → the trainer child (model_download, load, tokenize, train,
-save: its own phases) → upload → `completed`, or `failed` with the phase, the exit code, the cause and the last
-lines. Exactly one outcome is reported; then the worker deletes the pod, or the pod deletes itself after the grace.
+save: its own phases) → upload → the hub push when asked (hub_push.py: never a failure) → `completed`, or
+`failed` with the phase, the exit code, the cause and the last lines. Exactly one outcome is reported; then the
+worker deletes the pod, or the pod deletes itself after the grace.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from typing import Any
 from trainpod_agent.clock import Clock, SystemClock
 from trainpod_agent.config import AgentConfig, ConfigError, load_config
 from trainpod_agent.http import HttpError, RetryPolicy
+from trainpod_agent.hub_push import push_output
 from trainpod_agent.liveness import Liveness
 from trainpod_agent.logbook import Logbook
+from trainpod_agent.ml.distributed import PROCESSES_ENV, gpu_count, launch_plan
 from trainpod_agent.ml.reporter import Events
 from trainpod_agent.once import OutcomeMarker, exit_code_of, hold_run_lock
 from trainpod_agent.outbox import Outbox
@@ -131,7 +134,12 @@ class Run:
         self.log("training %s" % cfg.base_model)
         env = trainer_env(os.environ, package_root())
         argv = trainer_argv(sys.executable, dataset, cfg.output_dir, cfg.base_model, cfg.hyperparameters)
-        self.trainer = TrainerProcess(argv, env, self.log, self.outbox.send, cwd=cfg.state_dir)
+        plan = launch_plan(argv, gpu_count(os.environ), cfg.hyperparameters)  # gpuCount > 1: torchrun
+        for line in plan.lines(cfg.simulated):
+            self.log(line)
+        env[PROCESSES_ENV] = str(plan.processes)
+        command = plan.command(cfg.simulated)
+        self.trainer = TrainerProcess(command, env, self.log, self.outbox.send, cwd=cfg.state_dir)
         code = self.trainer.wait()
         self.trainer = None
         if code != 0:
@@ -147,6 +155,14 @@ class Run:
             except (TransferError, HttpError) as err:
                 why = err.why if err.why.startswith("upload") else "upload failed: %s" % err.why
                 raise RunFailed(1, "upload", "upload", why) from None
+
+    def push_to_hub(self) -> None:
+        """With a hub repo: the output, stored in trainpod already, pushed there too; the `hub_push` report says how
+        it went (a failed push never fails the run: hub_push.py)."""
+        results = self.cfg.results
+        if results.hub_repo:
+            self.outbox.send(push_output(self.cfg.output_dir, results, self.clock, self.log,
+                                         delay=self.cfg.retry_delay_s, simulated=self.cfg.simulated))
 
     def outcome(self, body: dict[str, Any]) -> None:
         """The one outcome: marked on the volume first (a restart never trains again), everything queued sent
@@ -173,6 +189,7 @@ class Run:
             dataset = self.dataset()
             self.train(dataset)
             self.upload()
+            self.push_to_hub()
         except RunFailed as failure:
             return self.fail(failure)
         except Exception as err:  # the agent's own bug: still one clear outcome, never a silent pod

@@ -1,6 +1,7 @@
-"""The trainer as a child process in its own process group (so a stop reaches everything it started, and
-`gpuCount > 1` can be `accelerate launch`). Its stdout and stderr become the run's log line by line; its events
-arrive as JSON lines on a pipe (TRAINPOD_EVENT_FD). A stop is SIGTERM to the group, a grace, then SIGKILL."""
+"""The trainer as a child process in its own process group (so a stop reaches everything it started; with
+`gpuCount > 1` it is torchrun, whose ranks die with it: ml/distributed.py). Its stdout and stderr become the run's
+log line by line; its events arrive as JSON lines on a pipe (TRAINPOD_EVENT_FD). A stop is SIGTERM to the group, a
+grace, then SIGKILL."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class TrainerProcess:
         os.close(write_fd)
         self.on_line, self.on_event = on_line, on_event
         self.bad_events = 0
+        self.rank_exits: list[int] = []  # failed ranks' exit codes under torchrun (ml/distributed.py), in order
         self._readers = [
             threading.Thread(target=self._read_lines, args=(self.proc.stdout,), daemon=True),
             threading.Thread(target=self._read_events, args=(os.fdopen(read_fd, encoding="utf-8"),), daemon=True),
@@ -54,18 +56,22 @@ class TrainerProcess:
                 event = json.loads(line)
             except ValueError:
                 event = None
-            if isinstance(event, dict) and isinstance(event.get("type"), str):
+            if isinstance(event, dict) and event.get("type") == "trainer_exit":
+                if isinstance(event.get("code"), int) and event["code"] != 0:
+                    self.rank_exits.append(event["code"])  # the supervisor's to read, never sent
+            elif isinstance(event, dict) and isinstance(event.get("type"), str):
                 self.on_event(event)
             else:
                 self.bad_events += 1
         stream.close()
 
     def wait(self, drain_s: float = 10.0) -> int:
-        """The child's exit code (negative: killed by that signal), once its output is read."""
+        """The child's exit code (negative: killed by that signal), once its output is read; under torchrun (which
+        exits 1 whatever failed) the first failed rank's own code."""
         code = self.proc.wait()
         for t in self._readers:
             t.join(drain_s)  # a grandchild that escaped the group may hold the pipes: do not wait forever
-        return code
+        return self.rank_exits[0] if code > 0 and self.rank_exits else code
 
     def stop(self, clock: Clock, grace_s: float = 10.0) -> int:
         """SIGTERM to the group, `grace_s` to end, then SIGKILL to the group."""

@@ -26,22 +26,32 @@ export function createApiMetrics(deps: Pick<ApiDeps, "prisma" | "queues">): Metr
   return metrics;
 }
 
-/**
- * Everything operators use, all behind adminAuth (the login's session cookie, an admin's API key as
- * Bearer, or as HTTP Basic password for reads): Bull Board at /admin/queues, /dashboard, /v1/stats,
- * /v1/admin/*, and /metrics (or METRICS_TOKEN); and the login itself (/admin/login, /admin/logout).
- */
-export function adminScreens(deps: ApiDeps & { jobs: JobEnqueuer; limitsCache?: UserLimitsCache }): Router {
-  const router = Router();
+/** The browser sessions (one login for the admin screens and the run pages), with the config's limits. */
+export function browserSessions(deps: Pick<ApiDeps, "config" | "redis" | "prisma" | "clock">): {
+  sessions: AdminSessions;
+  absoluteMs: number;
+} {
   const env = deps.config.env;
   const limits = {
     idleMs: env.ADMIN_SESSION_IDLE_MINUTES * 60_000,
     absoluteMs: env.ADMIN_SESSION_MAX_HOURS * 3_600_000,
     keyCacheTtlMs: env.API_KEY_CACHE_TTL_MS,
   };
-  const sessions = new AdminSessions({ ...deps, prefix: env.QUEUE_PREFIX }, limits);
+  return { sessions: new AdminSessions({ ...deps, prefix: env.QUEUE_PREFIX }, limits), absoluteMs: limits.absoluteMs };
+}
+
+/**
+ * Everything operators use, all behind adminAuth (the login's session cookie, an admin's API key as
+ * Bearer, or as HTTP Basic password for reads): Bull Board at /admin/queues, /dashboard, /v1/stats,
+ * /v1/admin/*, and /metrics (or METRICS_TOKEN); and the login itself (/admin/login, /admin/logout).
+ */
+export function adminScreens(
+  deps: ApiDeps & { jobs: JobEnqueuer; limitsCache?: UserLimitsCache; browser?: ReturnType<typeof browserSessions> },
+): Router {
+  const router = Router();
+  const { sessions, absoluteMs } = deps.browser ?? browserSessions(deps);
   const publicUrl = deps.config.publicUrl;
-  router.use(adminLoginRoutes({ ...deps, sessions, publicUrl, sessionMaxMs: limits.absoluteMs }));
+  router.use(adminLoginRoutes({ ...deps, sessions, publicUrl, sessionMaxMs: absoluteMs }));
   const admin = adminAuth({ ...deps, sessions, publicUrl });
   router.use(metricsRoutes({ metrics: deps.metrics, token: deps.config.env.METRICS_TOKEN, admin }));
   router.use(BULL_BOARD_PATH, admin, bullBoardRouter(deps.queues));

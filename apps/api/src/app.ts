@@ -2,11 +2,14 @@ import express, { type Express } from "express";
 import type { Redis } from "ioredis";
 import { podLogRoutes } from "./routes/pod-logs";
 import {
+  estimateDepsFor,
   spendSettingsFromEnv,
+  secretsKeyring,
   createJobEnqueuer,
   type ArtifactDeps,
   type CloudType,
   type GpuPriceList,
+  type ModelPreflightDeps,
   type RunPodClient,
   StreamSlots,
   UserLimitsCache,
@@ -19,11 +22,12 @@ import {
   type PrismaClient,
   type Queues,
 } from "@trainpod/core";
-import { adminScreens } from "./admin-screens";
+import { adminScreens, browserSessions } from "./admin-screens";
+import { userScreens } from "./user-screens";
+import { userAuth } from "./user-screens-auth";
 import { accessLog } from "./http/access-log";
 import { artifactRoutes } from "./routes/artifacts";
 import { spendRoutes } from "./routes/admin-limits";
-import { apiKeyAuth } from "./http/auth";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { requestId } from "./http/request-id";
 import { rateLimits, runRateLimit, securityHeaders } from "./http/security";
@@ -34,6 +38,7 @@ import { deploymentRoutes } from "./routes/deployments";
 import { healthRoutes } from "./routes/health";
 import { openApiRoutes } from "./routes/openapi";
 import { runRoutes } from "./routes/runs";
+import { secretRoutes } from "./routes/secrets";
 
 /** Everything the HTTP layer needs, built by the container (container.ts, the API's one composition root). */
 export interface ApiDeps {
@@ -55,6 +60,8 @@ export interface ApiDeps {
   runpod: RunPodClient;
   /** GPU list prices for estimates and pre-flight: RunPod's catalog, or the offline table when it cannot be read */
   prices(cloud: CloudType, count: number): Promise<GpuPriceList>;
+  /** the model pre-flight's hub and users' HF_TOKEN (null: HUB_PREFLIGHT off, or the simulator without HF_ENDPOINT) */
+  models?: ModelPreflightDeps | null;
 }
 
 /** Builds the Express app. It does not listen: main.ts (or a test) does. */
@@ -68,7 +75,14 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRoutes(deps));
   app.use(openApiRoutes());
   app.use(rateLimits(deps));
-  const auth = apiKeyAuth({ ...deps, apiKeyCacheTtlMs: deps.config.env.API_KEY_CACHE_TTL_MS });
+  // the user's routes take an API key (Bearer) or the browser session of /login (the run pages' scripts)
+  const browser = browserSessions(deps);
+  const auth = userAuth({
+    ...deps,
+    sessions: browser.sessions,
+    publicUrl: deps.config.publicUrl,
+    apiKeyCacheTtlMs: deps.config.env.API_KEY_CACHE_TTL_MS,
+  });
   const env = deps.config.env;
   const jobs = createJobEnqueuer(deps.queues, {
     delayMs: deps.config.env.BILLING_DELAY_MS,
@@ -115,11 +129,23 @@ export function createApp(deps: ApiDeps): Express {
   const spend = spendSettingsFromEnv(env);
   // one per process: submissions read users' limits through it, the admin limits route drops a user's entry
   const limitsCache = new UserLimitsCache(deps.prisma, spend, deps.clock, { ttlMs: env.USER_LIMITS_CACHE_TTL_MS });
-  const preflight = { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.local, spend, limitsCache };
-  app.use(adminScreens({ ...deps, jobs, limitsCache }));
+  const preflight = {
+    publicUrl: deps.config.publicUrl,
+    simulated: deps.config.runpod.local,
+    spend,
+    limitsCache,
+    models: deps.models ?? undefined,
+  };
+  const hperfEarly = deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: deps.prices }); // HPERF
+  app.use((req, res, next) => (process.env.HPERF_EARLY === "1" ? hperfEarly(req, res, next) : next())); // HPERF
+  app.use(adminScreens({ ...deps, jobs, limitsCache, browser }));
+  app.use(userScreens({ ...deps, browser, auth }));
   app.use("/v1/spend", auth);
   app.use(spendRoutes({ prisma: deps.prisma, clock: deps.clock, spend }));
-  app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: deps.prices }));
+  const estimate = estimateDepsFor(deps.config, deps.prisma, deps.datasetStorage, deps.models);
+  app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: deps.prices, estimate }));
+  app.use("/v1/secrets", auth);
+  app.use(secretRoutes({ prisma: deps.prisma, clock: deps.clock, keyring: secretsKeyring(deps.config) }));
   const streamLimits = { perUser: deps.config.env.SSE_MAX_STREAMS_PER_USER, total: deps.config.env.SSE_MAX_STREAMS };
   const hub = deps.timelineHub;
   const slots = new StreamSlots(streamLimits);

@@ -8,6 +8,9 @@ import {
   createQueues,
   createRedis,
   GpuCatalogCache,
+  hubForConfig,
+  hubTokenFromSecrets,
+  secretsKeyring,
   runpodClientForProcess,
   systemClock,
   tablePriceList,
@@ -15,6 +18,7 @@ import {
   type BlobStorage,
   type Clock,
   type Config,
+  type Hub,
   type Logger,
   type PrismaClient,
   type RunPodClient,
@@ -40,6 +44,8 @@ export interface ApiOverrides {
   runpod?: RunPodClient;
   /** a timeline hub with other settings (a test's poll interval) */
   timelineHub?: TimelineHub;
+  /** the Hugging Face hub of the model pre-flight (default: hubForConfig, null when it is off) */
+  modelHub?: Hub | null;
 }
 
 /**
@@ -70,6 +76,8 @@ export function createContainer(config: Config, overrides: ApiOverrides = {}): A
     localTtlMs: 5_000,
   });
   const timelineHub = overrides.timelineHub ?? new TimelineHub(prisma, () => clock.now());
+  // the model pre-flight: the hub (HF_ENDPOINT, cached per token scope) with the user's HF_TOKEN secret
+  const modelHub = overrides.modelHub === undefined ? hubForConfig(config) : overrides.modelHub;
   return {
     config,
     logger,
@@ -86,6 +94,7 @@ export function createContainer(config: Config, overrides: ApiOverrides = {}): A
       return gpus === null ? tablePriceList : catalogPriceList(gpus);
     },
     metrics: createApiMetrics({ prisma, queues }),
+    models: modelHub && { hub: modelHub, hubTokenFor: hubTokenFromSecrets(prisma, secretsKeyring(config)) },
     async close() {
       timelineHub.close();
       await closeQueues(queues);

@@ -5,6 +5,7 @@ import { listArtifacts } from "./commands/artifacts";
 import * as datasets from "./commands/datasets";
 import * as deployments from "./commands/deployments";
 import * as spend from "./commands/spend";
+import * as secrets from "./commands/secrets";
 import { logs } from "./commands/logs";
 import { pull } from "./commands/pull";
 import { loadConfig } from "./config";
@@ -111,6 +112,24 @@ export function buildProgram(result: { code: ExitCode }): Command {
     .option("--json", "print the files and their sha256 as JSON")
     .description("download a run's artifacts, resuming partial files (.part), each checked against its sha256")
     .action((id: string, dir: string | undefined, opts) => done(pull(api(), id, dir, opts)));
+  const sec = program
+    .command("secrets")
+    .description("your secrets (HF_TOKEN, WANDB_API_KEY, ...): env of the pods of deployments that name them");
+  sec
+    .command("set")
+    .argument("<name>", "an environment variable name, e.g. HF_TOKEN")
+    .description("set a secret: the value from stdin when piped, else a prompt that shows nothing (never an argument)")
+    .action((name: string) => done(secrets.setSecret(api(), name)));
+  sec
+    .command("list")
+    .option("--json", "print JSON")
+    .description("your secrets' names and dates (values are never shown)")
+    .action((opts) => done(secrets.listSecrets(api(), opts)));
+  sec
+    .command("rm")
+    .argument("<name>", "the secret's name")
+    .description("delete a secret")
+    .action((name: string) => done(secrets.removeSecret(api(), name)));
   program
     .command("spend")
     .option("--json", "print JSON")

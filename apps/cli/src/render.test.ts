@@ -1,4 +1,4 @@
-import { formatBytes, renderEvent, renderPhase } from "./render";
+import { formatBytes, renderDeployment, renderEvent, renderPhase } from "./render";
 
 describe("formatBytes", () => {
   it.each([
@@ -60,9 +60,47 @@ describe("the phase line of --watch", () => {
     expect(renderEvent({ type: "phase_ended", at, data })).toEqual([
       "13:25:26 ▸ train ended after 3 s (100 steps), eval loss 1.25",
     ]);
+    // DPO (issue 26 item 5): the reward margin of a step and of the run's last step
+    expect(renderEvent({ type: "progress", at, data: { step: 7, loss: 0.61, rewardMargin: 0.25 } })).toEqual([
+      "13:25:26 step 7 loss 0.61 reward margin 0.25",
+    ]);
+    expect(renderEvent({ type: "phase_ended", at, data: { ...data, reward_margin: 0.4 } })).toEqual([
+      "13:25:26 ▸ train ended after 3 s (100 steps), eval loss 1.25, reward margin 0.4",
+    ]);
     const stopped = { ...data, stopped_early: 1, steps_saved: 60, seconds_saved: 1800.5, usd_saved: "0.945263" };
     expect(renderEvent({ type: "phase_ended", at, data: stopped })).toEqual([
       "13:25:26 ▸ train ended after 3 s (100 steps), eval loss 1.25, stopped early: 60 steps (~1801 s, $0.945263) saved",
+    ]);
+  });
+});
+
+describe("the hub push and the W&B run (issue 25)", () => {
+  const base = { id: "d1", status: "SUCCEEDED", baseModel: "m", gpuCount: 1, gpuTypeIds: ["A"], limits: {} };
+  it("status prints the repo with its commit or its error, and the W&B run", () => {
+    const pushed = renderDeployment({
+      ...base,
+      hub: { repo: "alice/lora", merged: true, url: "https://hf.co/alice/lora/commit/ab", error: null },
+      wandb: { project: "runs", name: "try", url: "https://wandb.ai/a/runs/runs/x" },
+    }).split("\n");
+    expect(pushed.slice(-2)).toEqual([
+      "  hub alice/lora (merged too): https://hf.co/alice/lora/commit/ab",
+      "  W&B runs/try: https://wandb.ai/a/runs/runs/x",
+    ]);
+    const failed = renderDeployment({ ...base, hub: { repo: "a/b", merged: false, url: null, error: "HTTP 401" } });
+    expect(failed.split("\n").at(-1)).toBe("  hub a/b: HTTP 401");
+    expect(renderDeployment({ ...base, hub: null, wandb: null })).not.toMatch(/hub|W&B/);
+  });
+
+  it("the timeline shows the push and the W&B run", () => {
+    const at = "2026-01-01T13:25:26.000Z";
+    expect(renderEvent({ type: "hub_push", at, data: { url: "https://hf.co/c" } })).toEqual([
+      "13:25:26 ● pushed to the hub: https://hf.co/c",
+    ]);
+    expect(renderEvent({ type: "hub_push", at, message: "hub push to a/b failed: HTTP 500", data: {} })).toEqual([
+      "13:25:26 ✗ hub push to a/b failed: HTTP 500",
+    ]);
+    expect(renderEvent({ type: "wandb", at, data: { url: "https://wandb.ai/x" } })).toEqual([
+      "13:25:26 ● W&B run: https://wandb.ai/x",
     ]);
   });
 });

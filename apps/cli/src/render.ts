@@ -18,7 +18,33 @@ export function renderEstimate(e: Json): string {
     `  cost cap:   ${usd(e.costCap.maxCostUsd)} enforced, max runtime ${e.costCap.maxRuntimeMinutes} min; ${e.costCap.bindingLimit} binds first` +
       (e.costCap.budgetLastsMinutes === null ? "" : ` (budget lasts ${e.costCap.budgetLastsMinutes} min at worst)`),
     `  setup:      up to ${e.setup.timeoutMinutes} min, at most ${usd(e.setup.worstCaseCostUsd)}`,
+    ...renderTokens(e),
   ].join("\n");
+}
+
+const n = (v: unknown): string => (typeof v === "number" ? v.toLocaleString("en-US") : "-");
+
+/** The dataset through the model's template and tokenizer, and the time it makes (issue 35); nothing without it. */
+function renderTokens(e: Json): string[] {
+  const t = e.tokens;
+  const time = e.time;
+  if (!t || !time) return [];
+  const over = t.overMaxSeqLength;
+  const sample = t.sampled
+    ? ` (a sample of ${n(t.rowsCounted)} rows; 95%: ${n(t.confidence?.tokensPerEpoch?.[0])}-${n(t.confidence?.tokensPerEpoch?.[1])})`
+    : "";
+  return [
+    `  dataset:    ${n(t.tokens)} tokens an epoch in ${n(t.trainedRows)} rows${sample}, ${Math.round(t.lossShare * 100)}% carry loss (${t.template} template)`,
+    ...(over.rows > 0
+      ? [
+          `  too long:   ${n(over.rows)} rows over max_seq_length (longest ${n(over.longestTokens)} tokens, line ${over.longestLine}); ${n(over.tokensCut)} tokens cut`,
+        ]
+      : []),
+    ...(t.skippedRows > 0 ? [`  skipped:    ${n(t.skippedRows)} rows with nothing to train on after the cut`] : []),
+    ...(t.packedSequences !== null ? [`  packing:    ${n(t.packedSequences)} sequences`] : []),
+    `  training:   ${n(time.steps)} steps, ${n(time.trainedTokens)} tokens at ${n(Math.round(time.throughput.tokensPerSecond))} tokens/s (${time.throughput.source}) = ${n(time.trainSeconds)} s, + ${n(time.overhead.seconds)} s setup (${time.overhead.source})` +
+      (time.stoppedBy ? `; stopped by ${time.stoppedBy} first` : ""),
+  ];
 }
 
 /** One deployment in a few lines. */
@@ -30,7 +56,20 @@ export function renderDeployment(d: Json): string {
     `  cost ${usd(d.costUsd)} of ${usd(d.limits?.maxCostUsd)}, runtime ${d.runtimeSeconds ?? "-"} s of ${d.limits?.maxRuntimeMinutes} min`,
   ];
   if (d.phase) lines.push(`  phase ${renderPhase(d.phase)} (since ${time(d.phase.startedAt)})`);
+  if (d.estimate)
+    lines.push(
+      `  estimate ${d.estimate.estimated.runtimeSeconds} s ${usd(d.estimate.estimated.costUsd)}` +
+        (d.estimate.actual.runtimeSeconds !== null
+          ? `, actual ${d.estimate.actual.runtimeSeconds} s ${usd(d.estimate.actual.costUsd)}`
+          : ""),
+    );
   if (d.failureMessage) lines.push(`  failure: ${String(d.failureMessage).split("\n")[0]}`);
+  if (d.hub)
+    lines.push(
+      `  hub ${d.hub.repo}${d.hub.merged ? " (merged too)" : ""}: ${d.hub.url ?? d.hub.error ?? "not pushed yet"}`,
+    );
+  if (d.wandb)
+    lines.push(`  W&B ${d.wandb.project}${d.wandb.name ? `/${d.wandb.name}` : ""}: ${d.wandb.url ?? "no run URL yet"}`);
   return lines.join("\n");
 }
 
@@ -67,9 +106,11 @@ function renderPhaseRow(at: string, type: string, d: Json): string {
   return `${at} ${mark} ${d.phase} ${d.ok === false ? "failed" : "ended"} after ${d.seconds} s${size}${trainFacts(d)}`;
 }
 
-/** The train phase's end: the eval loss of the adapter saved, and what early stopping saved (issue 26). */
+/** The train phase's end: the eval loss of the adapter saved, DPO's last reward margin, and what early stopping
+ * saved (issue 26). */
 function trainFacts(d: Json): string {
-  const evalLoss = typeof d.eval_loss === "number" ? `, eval loss ${d.eval_loss}` : "";
+  const margin = typeof d.reward_margin === "number" ? `, reward margin ${d.reward_margin}` : "";
+  const evalLoss = `${typeof d.eval_loss === "number" ? `, eval loss ${d.eval_loss}` : ""}${margin}`;
   if (d.stopped_early !== 1) return evalLoss;
   const money = typeof d.usd_saved === "string" ? `, $${d.usd_saved}` : "";
   return `${evalLoss}, stopped early: ${d.steps_saved} steps (~${Math.round(Number(d.seconds_saved))} s${money}) saved`;
@@ -90,7 +131,7 @@ export function renderEvent(e: Json): string[] {
       return [`${at} ● dataset downloaded${typeof data.bytes === "number" ? ` (${data.bytes} bytes)` : ""}`];
     case "progress":
       return [
-        `${at} step ${data.step}${data.totalSteps ? `/${data.totalSteps}` : ""}${data.loss !== null && data.loss !== undefined ? ` loss ${data.loss}` : ""}${typeof data.evalLoss === "number" ? ` eval loss ${data.evalLoss}` : ""}`,
+        `${at} step ${data.step}${data.totalSteps ? `/${data.totalSteps}` : ""}${data.loss !== null && data.loss !== undefined ? ` loss ${data.loss}` : ""}${typeof data.evalLoss === "number" ? ` eval loss ${data.evalLoss}` : ""}${typeof data.rewardMargin === "number" ? ` reward margin ${data.rewardMargin}` : ""}`,
       ];
     case "pod_created":
       return [
@@ -101,6 +142,10 @@ export function renderEvent(e: Json): string[] {
       return [`${at} ✗ failed: ${String(e.message ?? "").split("\n")[0]}`];
     case "succeeded":
       return [`${at} ✓ ${e.message ?? "succeeded"}`];
+    case "hub_push":
+      return [typeof data.url === "string" ? `${at} ● pushed to the hub: ${data.url}` : `${at} ✗ ${e.message}`];
+    case "wandb":
+      return [`${at} ● W&B run: ${data.url}`];
     default:
       return [`${at} ● ${e.type}${e.message ? `: ${e.message}` : ""}`];
   }

@@ -1,4 +1,11 @@
-import { observeWorkerOutcomes, waitForDatabase, type Config, type JobName } from "@trainpod/core";
+import {
+  assertStoredSecretKeys,
+  observeWorkerOutcomes,
+  secretsKeyring,
+  waitForDatabase,
+  type Config,
+  type JobName,
+} from "@trainpod/core";
 import { startWorkers, type WorkerRuntime } from "./bootstrap";
 import { createWorkerContainer, type WorkerContainer, type WorkerContainerOverrides } from "./container";
 import { startMetricsServer, type MetricsServer } from "./metrics-server";
@@ -32,6 +39,8 @@ export async function startWorker(config: Config, overrides: WorkerOverrides = {
     onRetry: (err, attempt) => container.logger.warn("waiting for postgres", { attempt, error: err.message }),
   });
   await container.connection.ping();
+  // secrets stored under a key id SECRETS_KEY / SECRETS_KEYS lacks: stop here, not at a pod's launch
+  await assertStoredSecretKeys(container.prisma, secretsKeyring(config));
   const deps = processorDeps(container);
   const runtime = await startWorkers({
     ...container,

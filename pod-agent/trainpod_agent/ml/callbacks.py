@@ -11,6 +11,7 @@ from typing import Any
 from trainpod_agent.ml.seam import Phase, Reporter
 
 METRICS = ("learning_rate", "grad_norm")  # reported beside the loss when the log has them
+REWARD_MARGIN = "rewards/margins"  # DPO's (trl's DPOTrainer logs it): the API's `rewardMargin`
 
 
 def set_phase_total(phase: Phase, total: int | None) -> None:
@@ -35,6 +36,9 @@ def step_report(step: int, max_steps: int, logs: dict[str, Any]) -> dict[str, An
     if loss is None:
         return None
     metrics = {name: v for name in METRICS if (v := _number(logs.get(name))) is not None}
+    margin = _number(logs.get(REWARD_MARGIN))
+    if margin is not None:
+        metrics["reward_margin"] = margin
     return {"step": int(step), "total_steps": int(max_steps) if max_steps > 0 else None, "loss": loss, **metrics}
 
 
@@ -56,6 +60,7 @@ def progress_callback(report: Reporter, phase: Phase) -> Any:
 
         def send(self, body: dict[str, Any]) -> None:
             ev = f" eval_loss {body['eval_loss']:.4f}" if "eval_loss" in body else ""
+            ev += f" reward_margin {body['reward_margin']:.4f}" if "reward_margin" in body else ""
             print(f"step {body['step']}/{body['total_steps'] or '?'} loss {body['loss']:.4f}{ev}", flush=True)
             report.progress(**body)
             phase.advance(body["step"])
@@ -65,6 +70,8 @@ def progress_callback(report: Reporter, phase: Phase) -> Any:
             self.training = True
 
         def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any) -> None:
+            if not getattr(state, "is_world_process_zero", True):  # under torchrun every rank logs the same losses
+                return
             logs = logs or {}
             evaluated = eval_loss(logs)
             if evaluated is not None:

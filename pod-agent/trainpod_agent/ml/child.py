@@ -58,10 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from trainpod_agent.ml.data import read_rows
     from trainpod_agent.ml.hyperparameters import hyperparameters
+    from trainpod_agent.ml.preference import check_method
 
     try:
         hp = hyperparameters(args.hyperparameters)
         rows, fmt = read_rows(args.dataset)
+        check_method(hp["method"], fmt)  # DPO on preference rows, SFT on the others (the API's pre-flight too)
     except (InputError, OSError, UnicodeDecodeError) as err:
         _error(str(err))
         return EXIT_BAD_INPUT

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from trainpod_agent.ml.messages import Message, call_names, check_messages, check_tools, to_template
+from trainpod_agent.ml.preference import check_preference
 from trainpod_agent.ml.seam import InputError
 
 # for a base model without a chat template: each message, an assistant's tool calls as JSON, the row's tools first
@@ -27,20 +28,26 @@ Example = dict[str, list[int]]
 
 
 def check_row(row: Any) -> str:
-    """The row's format ("chat" or "prompt_completion") or InputError: the API's checkLine rule. Extra keys ignored."""
+    """The row's format ("chat", "prompt_completion", or for DPO "preference" / "preference_chat": preference.py)
+    or InputError: the API's checkLine rule. Extra keys ignored."""
     if not isinstance(row, dict):
         raise InputError("not a JSON object")
     if "messages" in row:
         check_messages(row["messages"])
         check_tools(row.get("tools"))
         return "chat"
+    if "chosen" in row or "rejected" in row:
+        return check_preference(row)
     if "prompt" in row or "completion" in row:
         if not isinstance(row.get("prompt"), str):
             raise InputError("prompt must be a string")
         if not isinstance(row.get("completion"), str):
             raise InputError("completion must be a string")
         return "prompt_completion"
-    raise InputError('unsupported shape: expected {"messages":[...]} or {"prompt":...,"completion":...}')
+    raise InputError(
+        'unsupported shape: expected {"messages":[...]}, {"prompt":...,"completion":...} or '
+        '{"prompt":...,"chosen":...,"rejected":...}'
+    )
 
 
 def read_rows(path: str) -> tuple[list[dict[str, Any]], str]:

@@ -23,13 +23,29 @@ LR_SCHEDULERS = (
     "constant_with_warmup",
     "inverse_sqrt",
 )
-CHOICES: dict[str, tuple[str, ...]] = {"lr_scheduler": LR_SCHEDULERS}
+QUANTIZATIONS = ("none", "4bit", "8bit")  # the base model's weights as loaded (bitsandbytes): ml/quantization.py
+METHODS = ("sft", "dpo")  # supervised fine-tuning (SFTTrainer) or preference training (DPOTrainer, ml/real_dpo.py)
+DISTRIBUTED = ("ddp", "fsdp")  # with gpuCount > 1: data parallel, or the model sharded (ml/distributed.py)
+CHOICES: dict[str, tuple[str, ...]] = {"lr_scheduler": LR_SCHEDULERS, "quantization": QUANTIZATIONS, "method": METHODS}
+CHOICES["distributed"] = DISTRIBUTED
 # the keys that mean something only with another: name -> (the other, what it must be)
 NEEDS = {
     "eval_steps": ("eval_fraction", "an eval set: eval_fraction above 0"),
     "early_stopping_patience": ("eval_fraction", "an eval set: eval_fraction above 0"),
     "early_stopping_threshold": ("early_stopping_patience", "early_stopping_patience"),
 }
+# the keys that need another key at one value: name -> (the other, its value); checked when the key is given
+NEEDS_VALUE = {"dpo_beta": ("method", "dpo")}
+# the pairs that cannot go together: (key, its value, other key, the other's value, why)
+CONFLICTS = (
+    ("packing", True, "method", "dpo", "trl's DPOTrainer does not pack"),
+    ("padding_free", True, "method", "dpo", "trl's DPOTrainer has no padding-free batching"),
+    ("merge_adapter", True, "quantization", "4bit", "merge into the unquantized base model after the run"),
+    ("merge_adapter", True, "quantization", "8bit", "merge into the unquantized base model after the run"),
+    ("merge_adapter", True, "distributed", "fsdp", "the sharded model is not merged; merge the adapter after the run"),
+    ("quantization", "4bit", "distributed", "fsdp", "FSDP does not shard bitsandbytes weights here; use ddp"),
+    ("quantization", "8bit", "distributed", "fsdp", "FSDP does not shard bitsandbytes weights here; use ddp"),
+)
 
 # name: (kind, minimum, maximum, default); "int" is a JSON integer, "number" any finite JSON number, "enum" one of
 # CHOICES[name]
@@ -61,6 +77,12 @@ HYPERPARAMETERS: dict[str, tuple[str, float | None, float | None, Any]] = {
     "warmup_ratio": ("number", 0.0, 0.9, 0.0),  # the share of the run's steps that warm the learning rate up
     "seed": ("int", 0, 4_294_967_295, 42),  # the trainer's seed and the eval split's
     "max_grad_norm": ("number", 0.0, 1000.0, 1.0),  # gradient clipping; 0: none
+    # QLoRA and DPO (issue 26 items 3 and 5)
+    "quantization": ("enum", None, None, "none"),  # 4bit: nf4 with double quantization; needs a CUDA GPU
+    "method": ("enum", None, None, "sft"),  # dpo: a preference dataset (preference or preference_chat rows)
+    "dpo_beta": ("number", 0.001, 10.0, None),  # DPO's beta (the pull towards the reference model); None: 0.1
+    # multi-GPU (issue 26 item 4): with gpuCount > 1, one process per GPU under torchrun, DDP or FSDP
+    "distributed": ("enum", None, None, "ddp"),
     # the simulated ML work (ml/simulated.py) reads these; accepted everywhere, ignored by the real one
     "sim_step_ms": ("int", 0, 3_600_000, None),
     "sim_fail_at_step": ("int", 0, 1_000_000, None),
@@ -71,6 +93,7 @@ HYPERPARAMETERS: dict[str, tuple[str, float | None, float | None, Any]] = {
     "sim_download_bytes_per_s": ("int", 1, 100_000_000_000, None),
     "sim_load_s": ("number", 0, 86_400, None),
     "sim_rows_per_s": ("int", 1, 1_000_000_000, None),
+    "sim_tokens_per_s": ("int", 1, 1_000_000_000, None),  # train at this many real tokens/s (estimate scale model)
     "sim_silent_s": ("number", 0, 86_400, None),  # silent (no event, no log line) before step 1
     "sim_hang_at_step": ("int", 0, 1_000_000, None),
     "sim_output_shards": ("int", 0, 1000, None),
@@ -137,4 +160,11 @@ def hyperparameters(text: str | None) -> dict[str, Any]:
     for name, (other, what) in NEEDS.items():
         if merged[name] is not None and not merged[other]:
             raise InputError(f"hyperparameter {name} needs {what}")
+    for name, (other, value) in NEEDS_VALUE.items():
+        if merged[name] is not None and merged[other] != value:
+            raise InputError(f"hyperparameter {name} needs {other} {value}")
+    for name, value, other, other_value, why in CONFLICTS:
+        if merged[name] == value and merged[other] == other_value:
+            shown = json.dumps(value)
+            raise InputError(f"hyperparameter {name} {shown} is not available with {other} {other_value}: {why}")
     return merged

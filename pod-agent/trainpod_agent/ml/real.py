@@ -1,8 +1,9 @@
-"""The real ML work (seam.MLWork): LoRA supervised fine-tuning of a causal LM with transformers / peft / trl.
+"""The real ML work (seam.MLWork): LoRA supervised fine-tuning (or DPO) of a causal LM with transformers / peft / trl.
 
-fetch_model (real_fetch.py), load, prepare_data (real_tokenize.py, and the eval split), train (SFTTrainer:
-real_train.py), save (save.py). The ML libraries are imported inside the methods, so this module imports without
-them. Out of memory in any step is raised as seam.OutOfMemory (the child's exit code 3).
+fetch_model (real_fetch.py), load (4bit / 8bit with quantization.py), prepare_data (real_tokenize.py, and the eval
+split), train (SFTTrainer: real_train.py; DPOTrainer: real_dpo.py), save (save.py). The ML libraries are imported
+inside the methods, so this module imports without them. Out of memory in any step is raised as seam.OutOfMemory
+(the child's exit code 3).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from trainpod_agent.ml import quantization
 from trainpod_agent.ml.data import prepare_tokenizer
+from trainpod_agent.ml.distributed import batch_facts, batch_line
+from trainpod_agent.ml.real_dpo import preference_dataset, run_dpo
 from trainpod_agent.ml.real_fetch import fetch
 from trainpod_agent.ml.real_tokenize import tokenize
 from trainpod_agent.ml.real_train import run_training, split_eval
@@ -88,6 +92,7 @@ class RealML:
         self.cuda = self.bf16 = False
 
     def fetch_model(self, spec: RunSpec, phase: Phase) -> None:
+        quantization.require(spec.hyperparameters)  # no CUDA for a quantized run: refused before the download
         self.model_path = fetch(spec.base_model, phase, cache_dir=self.cache_dir, every=self.watch_s)
 
     def load(self, spec: RunSpec, phase: Phase) -> None:
@@ -103,38 +108,51 @@ class RealML:
             tokenizer = AutoTokenizer.from_pretrained(path)
             added = prepare_tokenizer(tokenizer)
             dtype = torch.bfloat16 if self.bf16 else torch.float32
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+            quantized = quantization.load_kwargs(spec.hyperparameters, self.bf16)  # QLoRA: 4bit / 8bit weights
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **quantized)
             if added:
                 model.resize_token_embeddings(len(tokenizer))
             model.config.pad_token_id = tokenizer.pad_token_id
+            model = quantization.prepare(model, spec.hyperparameters)
         self.tokenizer, self.model = tokenizer, model
         params = sum(p.numel() for p in model.parameters())
         phase.note(parameters=params, dtype=str(dtype).replace("torch.", ""), device="cuda" if self.cuda else "cpu")
-        print(f"model loaded: {params} parameters, {dtype}, {'cuda' if self.cuda else 'cpu'}", flush=True)
+        bits = quantization.quantized(spec.hyperparameters)
+        print(f"model loaded: {params} parameters, {bits or dtype}, {'cuda' if self.cuda else 'cpu'}", flush=True)
 
     def prepare_data(self, spec: RunSpec, phase: Phase) -> None:
         if self.tokenizer is None:
             raise RuntimeError("prepare_data before load")
         hp = spec.hyperparameters
         with memory_errors():
-            dataset = tokenize(
-                self.tokenizer,
-                spec.rows,
-                hp["max_seq_length"],
-                hp["completion_only_loss"],
-                phase,
-                num_proc=hp.get("tokenize_num_proc"),
-            )
+            if hp["method"] == "dpo":  # trl's DPOTrainer tokenizes the preference rows itself
+                dataset = preference_dataset(self.tokenizer, spec.rows, phase)
+            else:
+                dataset = self._tokenized(spec, phase)
             self.dataset, self.eval_dataset = split_eval(dataset, hp["eval_fraction"], hp["seed"])
         if self.eval_dataset is not None:
             phase.note(train_rows=len(self.dataset), eval_rows=len(self.eval_dataset))
             print(f"eval set: {len(self.eval_dataset)} rows held out (seed {hp['seed']})", flush=True)
 
+    def _tokenized(self, spec: RunSpec, phase: Phase) -> Any:
+        hp = spec.hyperparameters
+        return tokenize(
+            self.tokenizer,
+            spec.rows,
+            hp["max_seq_length"],
+            hp["completion_only_loss"],
+            phase,
+            num_proc=hp.get("tokenize_num_proc"),
+        )
+
     def train(self, spec: RunSpec, report: Reporter, phase: Phase) -> None:
         if self.model is None or self.dataset is None:
             raise RuntimeError("train before load and prepare_data")
+        print(batch_line(spec.hyperparameters), flush=True)
+        phase.note(**batch_facts(spec.hyperparameters))
+        train = run_dpo if spec.hyperparameters["method"] == "dpo" else run_training
         with memory_errors():
-            self.trainer = run_training(
+            self.trainer = train(
                 self.model,
                 self.tokenizer,
                 (self.dataset, self.eval_dataset),

@@ -10,8 +10,11 @@ import tempfile
 from typing import Any
 
 from trainpod_agent.ml.callbacks import progress_callback
+from trainpod_agent.ml.distributed import share_tokens
+from trainpod_agent.ml.distributed import training_arguments as distributed_arguments
 from trainpod_agent.ml.seam import InputError, Phase, Reporter
 from trainpod_agent.ml.train_report import count_training_tokens, early_stop, facts, final_eval_loss, summary
+from trainpod_agent.ml.wandb_report import wandb_callbacks, wandb_report_to
 
 DEFAULT_EVAL_SHARE = 0.1  # eval_steps unset: every tenth of the run (transformers reads a float below 1 so)
 
@@ -51,11 +54,12 @@ def training_arguments(hp: dict[str, Any], output_dir: str, bf16: bool, cuda: bo
         dataset_kwargs={"skip_prepare_dataset": not hp["packing"]},
         logging_steps=1,
         save_strategy="no",
-        report_to=[],
+        report_to=wandb_report_to(),  # W&B when the deployment asks (ml/wandb_report.py), else none
         disable_tqdm=True,
         bf16=bf16,
         use_cpu=not cuda,
     )
+    args.update(distributed_arguments(hp))  # several processes: DDP's or FSDP's (ml/distributed.py)
     if hp["padding_free"] and not hp["packing"]:
         args["max_length"] = None  # trl's rule for padding-free without packing: the rows are cut already
     if hp["eval_fraction"]:
@@ -119,7 +123,7 @@ def run_training(
     progress = progress_callback(report, phase)
     threshold = hp["early_stopping_threshold"] or 0.0
     stopper = EarlyStoppingCallback(early_stopping_patience=patience, early_stopping_threshold=threshold)
-    callbacks = [progress] + ([stopper] if patience else [])
+    callbacks = [progress] + ([stopper] if patience else []) + wandb_callbacks(report)
     with tempfile.TemporaryDirectory(prefix="trainpod-checkpoints-") as scratch:
         trainer = SFTTrainer(
             model=model,
@@ -133,6 +137,7 @@ def run_training(
         trainer.remove_callback(PrinterCallback)  # the progress callback prints one line a step
         tokens = count_training_tokens(trainer)
         output = trainer.train()
+        share_tokens(trainer, tokens)  # several processes: each rank's line, the tokens summed over the ranks
     seconds = float(output.metrics.get("train_runtime") or 0)
     stop = early_stop(trainer.state, patience, seconds)
     final = final_eval_loss(trainer.state, progress.evals, best_loaded=bool(patience))

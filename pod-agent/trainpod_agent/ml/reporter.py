@@ -1,7 +1,7 @@
 """Phases and progress as events, written to a sink: in the trainer child, JSON lines on the file descriptor
 TRAINPOD_EVENT_FD (read by the supervisor, which sends them to the API); in the supervisor, its outbox. Without
-the variable (a trainer run by hand) the child's events go nowhere. Phase progress is throttled to one event every
-`every` seconds; a phase's end is always written."""
+the variable (a trainer run by hand), and on a rank other than 0 under torchrun (ml/distributed.py), the child's
+events go nowhere. Phase progress is throttled to one event every `every` seconds; a phase's end is always written."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from trainpod_agent.clock import Clock, SystemClock
+from trainpod_agent.ml.distributed import event_stream, is_main
 from trainpod_agent.vocabulary import PHASES
 
 
@@ -83,9 +84,9 @@ class Events:
     @classmethod
     def from_env(cls) -> Events:
         fd = os.environ.get("TRAINPOD_EVENT_FD")
-        if not fd or not fd.isdigit():
+        if not fd or not fd.isdigit() or not is_main():  # under torchrun, rank 0 alone reports
             return cls(None)
-        return cls(stream_sink(os.fdopen(int(fd), "w", buffering=1, encoding="utf-8")))
+        return cls(stream_sink(event_stream(int(fd))))
 
     def write(self, event: dict[str, Any]) -> None:
         if self.sink is not None:
@@ -111,6 +112,7 @@ class Events:
         total_steps: int | None,
         loss: float | None = None,
         eval_loss: float | None = None,
+        reward_margin: float | None = None,
         **metrics: float,
     ) -> None:
         body: dict[str, Any] = {"type": "progress", "step": int(step)}
@@ -120,6 +122,8 @@ class Events:
             body["loss"] = round(float(loss), 6)
         if eval_loss is not None:
             body["evalLoss"] = round(float(eval_loss), 6)
+        if reward_margin is not None:
+            body["rewardMargin"] = round(float(reward_margin), 6)
         for key, value in metrics.items():
             if value is not None:
                 body[key] = round(float(value), 6)

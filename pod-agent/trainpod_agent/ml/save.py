@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from trainpod_agent.ml.callbacks import set_phase_total
+from trainpod_agent.ml.distributed import is_main_process
 from trainpod_agent.ml.seam import Phase
 
 MiB = 1024 * 1024
@@ -50,7 +51,9 @@ def save_run(
     the files written (paths relative to output_dir) and notes files, bytes and the merged shards on the phase."""
     os.makedirs(output_dir, exist_ok=True)
     before = _files(output_dir)
-    trainer.save_model(output_dir)
+    trainer.save_model(output_dir)  # on every rank: FSDP gathers the weights; the main process alone writes them
+    if not is_main_process(trainer):  # under torchrun, rank 0 writes the run's files
+        return []
     tokenizer.save_pretrained(output_dir)
     print(f"adapter saved to {output_dir}", flush=True)
     phase.advance(len(written_since(output_dir, before)))

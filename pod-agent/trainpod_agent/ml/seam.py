@@ -29,7 +29,7 @@ class RunSpec:
     base_model: str
     hyperparameters: dict[str, Any]  # checked and merged with the defaults (ml/hyperparameters.py)
     rows: list[dict[str, Any]] = field(default_factory=list)  # the dataset's rows, checked (ml/data.py)
-    row_format: str = "chat"  # "chat" or "prompt_completion"
+    row_format: str = "chat"  # "chat", "prompt_completion", "preference" or "preference_chat" (ml/data.py)
 
 
 class Phase(Protocol):
@@ -52,9 +52,11 @@ class Reporter(Protocol):
         total_steps: int | None,
         loss: float | None = None,
         eval_loss: float | None = None,
+        reward_margin: float | None = None,
         **metrics: float,
     ) -> None:
-        """One training step's report (the API's `progress` event; `evalLoss` on a step that was evaluated)."""
+        """One training step's report (the API's `progress` event; `evalLoss` on a step that was evaluated,
+        `rewardMargin` on a DPO step)."""
 
 
 class MLWork(Protocol):

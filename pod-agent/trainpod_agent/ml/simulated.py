@@ -15,6 +15,8 @@ import struct
 from typing import Any
 
 from trainpod_agent.clock import Clock, SystemClock
+from trainpod_agent.ml.distributed import batch_facts, batch_line
+from trainpod_agent.ml.hyperparameters import defaults
 from trainpod_agent.ml.seam import Phase, Reporter, RunSpec, SimulatedFailure
 
 OOM_TEXT = (
@@ -61,6 +63,10 @@ class SimulatedML:
         rows = len(spec.rows)
         self._spread(phase, rows, _num(spec.hyperparameters, "sim_rows_per_s", 1e6))
         phase.advance(rows)
+        if _num(spec.hyperparameters, "sim_tokens_per_s", 0) > 0:
+            cut = int(_num(spec.hyperparameters, "max_seq_length", 1024))
+            self.tokens = sum(min(byte_tokens(r), cut) for r in spec.rows)
+            phase.note(rows=rows, tokens=self.tokens)
 
     def train(self, spec: RunSpec, report: Reporter, phase: Phase) -> None:
         hp = spec.hyperparameters
@@ -73,7 +79,15 @@ class SimulatedML:
         evaluated = _num(hp, "eval_fraction", 0) > 0
         eval_loss: float | None = None
         loss = 0.0
+        dpo = hp.get("method") == "dpo"  # a growing reward margin, as trl's DPOTrainer logs it
+        dpo_step: dict[str, float] = {}
+        tokens_per_s = _num(hp, "sim_tokens_per_s", 0)
+        trained = int(getattr(self, "tokens", 0) * _num(hp, "epochs", 1))
+        if tokens_per_s > 0:
+            step_s = trained / tokens_per_s / steps  # the run's real tokens at sim_tokens_per_s
+        began = self.clock.monotonic()
         print("Loaded %d examples from %s; training for %d steps" % (len(spec.rows), spec.dataset, steps), flush=True)
+        print(batch_line(defaults() | hp), flush=True)  # the launch plan's processes (ml/distributed.py)
         self.clock.sleep(_num(hp, "sim_silent_s", 0))  # a silent trainer: no step, no line
         for step in range(1, steps + 1):
             self.clock.sleep(step_s)
@@ -87,15 +101,24 @@ class SimulatedML:
                 while True:
                     self.clock.sleep(3600)
             loss = round(0.4 + 2.1 * math.exp(-3 * step / steps), 4)
+            if dpo:  # the margin grows from 0 (the adapter starts as the reference); the loss is -log sigmoid(margin)
+                margin = round(3.0 * (1 - math.exp(-3 * (step - 1) / steps)), 4)
+                loss, dpo_step = round(math.log1p(math.exp(-margin)), 4), {"reward_margin": margin}
+            shown = "".join(" %s %s" % kv for kv in dpo_step.items())
             if evaluated and (step % every == 0 or step == steps):
                 eval_loss = round(0.5 + 2.0 * math.exp(-2.5 * step / steps), 4)
-                print("step %d/%d loss %s eval_loss %s" % (step, steps, loss, eval_loss), flush=True)
-                report.progress(step, steps, loss, eval_loss=eval_loss)
+                print("step %d/%d loss %s eval_loss %s%s" % (step, steps, loss, eval_loss, shown), flush=True)
+                report.progress(step, steps, loss, eval_loss=eval_loss, **dpo_step)
             else:
-                print("step %d/%d loss %s" % (step, steps, loss), flush=True)
-                report.progress(step, steps, loss)
+                print("step %d/%d loss %s%s" % (step, steps, loss, shown), flush=True)
+                report.progress(step, steps, loss, **dpo_step)
             phase.advance(step)
-        phase.note(train_loss=loss, **({"eval_loss": eval_loss} if eval_loss is not None else {}))
+        evaluated_facts = {"eval_loss": eval_loss} if eval_loss is not None else {}
+        phase.note(train_loss=loss, **batch_facts(defaults() | hp), **evaluated_facts, **dpo_step)
+        seconds = self.clock.monotonic() - began
+        if tokens_per_s > 0 and seconds > 0:
+            phase.note(tokens_real=trained, tokens_total=trained, real_token_share=1.0,
+                       real_tokens_per_s=round(trained / seconds, 1))
 
     def save(self, spec: RunSpec, phase: Phase) -> list[str]:
         hp, out = spec.hyperparameters, spec.output_dir
@@ -128,6 +151,24 @@ class SimulatedML:
         phase.note(files=len(written), bytes=sum(os.path.getsize(f) for f in written))
         print("Training complete. Adapter saved to %s" % os.path.abspath(out), flush=True)
         return written
+
+
+def byte_tokens(row: dict[str, Any]) -> int:
+    """The row's tokens as a byte-level tokenizer without merges counts the trainer's DEFAULT_CHAT_TEMPLATE text
+    (one token a UTF-8 byte, EOS `</s>` one token): the scale model's token count, which the API's estimate makes
+    of the same rows with such a tokenizer (test/e2e/estimate-scale.test.ts)."""
+    from trainpod_agent.ml.data import for_template
+
+    shaped = for_template(row)
+    count = 0
+    if shaped.get("tools"):
+        count += len(("<|tools|>\n" + json.dumps(shaped["tools"], ensure_ascii=False)).encode()) + 1 + 1
+    for m in shaped["messages"]:
+        text = "<|%s|>\n%s" % (m["role"], m["content"])
+        for c in m.get("tool_calls") or []:
+            text += "<tool_call>%s</tool_call>" % json.dumps(c["function"], ensure_ascii=False)
+        count += len(text.encode()) + 1 + 1  # EOS, then "\n"
+    return count
 
 
 def _write_json(path: str, value: dict[str, Any]) -> str:

@@ -1,9 +1,14 @@
 import type { RequestHandler } from "express";
 import { redactText, type Logger } from "@trainpod/core";
 
-/** One log line per request, written when it ends; query strings are redacted (tokens travel there). */
+/**
+ * One log line per request, written when it ends; query strings are redacted (tokens travel there). At a level
+ * that drops `http` lines (production's `info`) nothing is timed or built: winston would make and then drop the
+ * entry on every request.
+ */
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
+    if (process.env.HPERF_OFF !== "1" && !logger.isLevelEnabled("http")) return next(); // HPERF
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -3,7 +3,11 @@ import type { Request, Response } from "express";
 import type { Redis } from "ioredis";
 import type { Clock, PrismaClient, UserRole } from "@trainpod/core";
 
-/** The operators' browser session: an opaque random id in an HttpOnly, SameSite=Strict cookie. */
+/**
+ * The browser session of the operators' screens and of the users' run pages (one login, one cookie): an opaque
+ * random id in an HttpOnly, SameSite=Strict cookie. Which screens it reaches is its user's role, read on every
+ * request: the admin screens need ADMIN or OPERATOR (admin-auth.ts), the run pages any role (user-screens-auth.ts).
+ */
 export const SESSION_COOKIE = "tp_admin";
 
 export interface SessionLimits {
@@ -38,7 +42,7 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
  * `<QUEUE_PREFIX>:admin-session:<sha256 of the id>` (a Redis dump gives no usable cookie), value: who,
  * with which API key, since when, last seen when. Over when idle `idleMs`, `absoluteMs` after the login
  * (times from the app's clock; Redis expires the key too), at logout (deleted), or when its API key is
- * revoked or its user is no longer staff (checked against Postgres at most every `keyCacheTtlMs`).
+ * revoked (checked against Postgres at most every `keyCacheTtlMs`, with the user's role of that moment).
  */
 export class AdminSessions {
   private readonly keys = new Map<string, { until: number; user: SessionUser | null }>();
@@ -91,7 +95,7 @@ export class AdminSessions {
     if (SESSION_ID.test(id)) await this.deps.redis.del(this.redisKey(id));
   }
 
-  /** The API key's user when the key is live and the user staff; cached per process for keyCacheTtlMs. */
+  /** The API key's user (any role: each screen checks it) when the key is live; cached per process for keyCacheTtlMs. */
   private async liveKey(apiKeyId: string): Promise<SessionUser | null> {
     const now = this.deps.clock.now().getTime();
     const hit = this.keys.get(apiKeyId);
@@ -100,10 +104,7 @@ export class AdminSessions {
       where: { id: apiKeyId, revokedAt: null },
       include: { user: true },
     });
-    const user =
-      row && row.user.role !== "USER"
-        ? { id: row.user.id, email: row.user.email, role: row.user.role, apiKeyId: row.id }
-        : null;
+    const user = row ? { id: row.user.id, email: row.user.email, role: row.user.role, apiKeyId: row.id } : null;
     if (this.limits.keyCacheTtlMs > 0) {
       if (this.keys.size >= 10_000) this.keys.clear();
       this.keys.set(apiKeyId, { until: now + this.limits.keyCacheTtlMs, user });

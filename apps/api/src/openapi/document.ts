@@ -3,6 +3,8 @@ import { OPERATIONS, type Body, type Operation } from "./operations";
 import { ADMIN_OPERATIONS } from "./admin-operations";
 import { ARTIFACT_OPERATIONS } from "./artifact-operations";
 import { SPEND_OPERATIONS } from "./spend-operations";
+import { SECRETS_OPERATIONS } from "./secrets-operations";
+import { RUN_PAGE_OPERATIONS } from "./run-page-operations";
 
 type Json = Record<string, unknown>;
 
@@ -68,7 +70,14 @@ function operation(op: Operation): Json {
 /** The OpenAPI 3.1 document of the API, generated from the operation registry and its zod schemas. */
 export function buildOpenApiDocument(version = "0.1.0"): Json {
   const paths: Record<string, Json> = {};
-  for (const op of [...OPERATIONS, ...ADMIN_OPERATIONS, ...ARTIFACT_OPERATIONS, ...SPEND_OPERATIONS])
+  for (const op of [
+    ...OPERATIONS,
+    ...ADMIN_OPERATIONS,
+    ...ARTIFACT_OPERATIONS,
+    ...SPEND_OPERATIONS,
+    ...SECRETS_OPERATIONS,
+    ...RUN_PAGE_OPERATIONS,
+  ])
     (paths[op.path] ??= {})[op.method] = operation(op);
   return {
     openapi: "3.1.0",

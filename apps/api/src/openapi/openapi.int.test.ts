@@ -8,6 +8,8 @@ import { ADMIN_OPERATIONS, statsSchema } from "./admin-operations";
 import { OPERATIONS } from "./operations";
 import { ARTIFACT_OPERATIONS } from "./artifact-operations";
 import { SPEND_OPERATIONS } from "./spend-operations";
+import { SECRETS_OPERATIONS } from "./secrets-operations";
+import { RUN_PAGE_OPERATIONS } from "./run-page-operations";
 import { datasetSchema, deploymentWithEventsSchema, estimateSchema } from "./response-schemas";
 
 let h: ApiHarness;
@@ -55,7 +57,14 @@ describe("the OpenAPI document", () => {
 
   it("every example validates against its zod schema", () => {
     let checked = 0;
-    for (const op of [...OPERATIONS, ...ADMIN_OPERATIONS, ...ARTIFACT_OPERATIONS, ...SPEND_OPERATIONS]) {
+    for (const op of [
+      ...OPERATIONS,
+      ...ADMIN_OPERATIONS,
+      ...ARTIFACT_OPERATIONS,
+      ...SPEND_OPERATIONS,
+      ...SECRETS_OPERATIONS,
+      ...RUN_PAGE_OPERATIONS,
+    ]) {
       for (const body of [op.body, ...Object.values(op.responses)]) {
         if (body?.schema === undefined || body.example === undefined) continue;
         const r = body.schema.safeParse(body.example);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DATASET_FORMATS } from "@trainpod/core";
 
 /** zod schemas of the API's answers: the OpenAPI document is generated from them and examples are checked against them. */
 const usd = z
@@ -49,12 +50,32 @@ export const deploymentSchema = z.object({
   image: z.string(),
   limits: z.object({ maxRuntimeMinutes: z.number().int(), maxCostUsd: usd, setupTimeoutMinutes: z.number().int() }),
   dataCenterIds: z.array(z.string()),
+  secrets: z
+    .array(z.string())
+    .describe("the names of your secrets the pod gets as env (request `secrets`); never values"),
   pod: z.object({
     id: z.string().nullable(),
     gpuTypeId: z.string().nullable(),
     dataCenterId: z.string().nullable(),
     costPerHrUsd: usd.nullable(),
   }),
+  hub: z
+    .object({
+      repo: z.string(),
+      merged: z.boolean(),
+      url: z.string().nullable().describe("the commit the push made, once the pod pushed"),
+      error: z.string().nullable().describe("why the push failed (the artifacts stay stored in trainpod)"),
+    })
+    .nullable()
+    .describe("the Hugging Face repo the output is pushed to at the end (request `hub`); null when none"),
+  wandb: z
+    .object({
+      project: z.string(),
+      name: z.string().nullable(),
+      url: z.string().nullable().describe("the W&B run, once the trainer reported it"),
+    })
+    .nullable()
+    .describe("the W&B project the trainer reports to (request `wandb`); null when none"),
   progress: z.object({
     step: z.number().int().nullable(),
     totalSteps: z.number().int().nullable(),
@@ -86,6 +107,25 @@ export const deploymentSchema = z.object({
     .nullable()
     .describe("RunPod's own bill (GET /v2/billing/pods), read by the billing job after termination; null until then"),
   runtimeSeconds: z.number().int().nullable(),
+  estimate: z
+    .object({
+      estimated: z.object({
+        tokens: z.number().int().nullable(),
+        runtimeSeconds: z.number().int(),
+        costUsd: usd.nullable(),
+      }),
+      actual: z.object({
+        tokens: z.number().int().nullable(),
+        tokensPerSecond: z.number().nullable(),
+        runtimeSeconds: z.number().int().nullable(),
+        costUsd: usd.nullable(),
+      }),
+      error: z.object({ tokens: z.number().nullable(), runtime: z.number().nullable(), cost: z.number().nullable() }),
+    })
+    .nullable()
+    .describe(
+      "the submission's estimate from the dataset's tokens beside what the run measured (actual / estimate - 1)",
+    ),
   attempts: z.number().int(),
   retryOfId: z.string().uuid().nullable(),
   timestamps: z.object({
@@ -124,7 +164,7 @@ export const deploymentPageSchema = z.object({
 export const datasetSchema = z.object({
   id: z.string().uuid(),
   name: z.string(),
-  format: z.enum(["chat", "prompt_completion"]),
+  format: z.enum(DATASET_FORMATS),
   rowCount: z.number().int(),
   sizeBytes: z.number().int(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -46,6 +46,12 @@ const USER_ROUTES: RouteCase[] = [
   { method: "GET", path: "/v1/deployments/:deployment/artifacts", owned: true },
   { method: "GET", path: "/v1/deployments/:deployment/artifacts/model.bin", owned: true },
   { method: "GET", path: "/v1/spend" },
+  { method: "POST", path: "/v1/deployments/:deployment/retry", owned: true },
+  // the run pages (the browser session or an API key; a browser without either is sent to /login)
+  { method: "GET", path: "/runs" },
+  { method: "GET", path: "/runs/new" },
+  { method: "GET", path: "/runs/:deployment", owned: true },
+  { method: "GET", path: "/runs/:deployment/panel", owned: true },
   // the events stream never ends for a live deployment: its owner-only check is in deployment-stream.int.test.ts
 ];
 /** operators' screens (all reads): anonymous 401, a user's key 403, an operator's or admin's key passes

@@ -5,7 +5,7 @@ import express, { Router } from "express";
 export const DASHBOARD_DIR = path.resolve(__dirname, "../../public/dashboard");
 
 /** Chart.js's browser build, from node_modules: served by us, never from a CDN. */
-function chartJsFile(): string {
+export function chartJsFile(): string {
   return path.join(path.dirname(require.resolve("chart.js")), "chart.umd.min.js");
 }
 

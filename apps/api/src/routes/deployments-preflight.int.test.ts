@@ -96,6 +96,30 @@ describe("pre-flight checks", () => {
     ).expect(200);
   });
 
+  it("the method must train on the dataset's format: dpo on preference rows, sft on the others (issue 26)", async () => {
+    const u = await sim.db.prisma.user.findFirstOrThrow({ where: { email: "alice@example.com" } });
+    const pairs = (await makeDataset(sim.db.prisma, u.id, { format: "preference_chat", rowCount: 3 })).id;
+    const dpo = { hyperparameters: { method: "dpo", dpo_beta: 0.2 } };
+    await post(sim, simKey, "/v1/deployments/validate", body(pairs, dpo)).expect(200);
+    const before = await sim.db.prisma.deployment.count();
+    const sft = await post(sim, simKey, "/v1/deployments", body(pairs)).expect(422);
+    expect(sft.body.error.details.problems).toEqual([
+      expect.objectContaining({
+        code: "DATASET_METHOD_MISMATCH",
+        field: "hyperparameters.method",
+        message: expect.stringContaining(
+          'is preference_chat: choose a chat or prompt_completion dataset, or set hyperparameters.method "dpo"',
+        ),
+      }),
+    ]);
+    const onChat = await post(sim, simKey, "/v1/deployments", body(simDataset, dpo)).expect(422);
+    expect(onChat.body.error.details.problems[0].message).toMatch(
+      /^method dpo trains on rows \{prompt, chosen, rejected\}/,
+    );
+    expect(await sim.db.prisma.deployment.count()).toBe(before);
+    await post(sim, simKey, "/v1/deployments", body(pairs, dpo)).expect(202);
+  });
+
   it("schema errors stay 400 VALIDATION_FAILED", async () => {
     const res = await post(sim, simKey, "/v1/deployments/validate", { datasetId: "nope" }).expect(400);
     expect(res.body.error.code).toBe("VALIDATION_FAILED");

@@ -8,12 +8,17 @@ import {
   deploymentRequestSchema,
   deploymentView,
   estimateCost,
+  estimateDeployment,
+  storeEstimate,
+  type DeploymentEstimate,
+  type EstimateDeps,
   estimateRequestSchema,
   eventView,
   getOwnDeployment,
   listDeployments,
   phaseTimes,
   preflight,
+  retryDeployment,
   submitDeployment,
   type Clock,
   type JobEnqueuer,
@@ -31,6 +36,24 @@ export interface DeploymentRouteDeps {
   preflight: PreflightContext;
   /** GPU list prices (RunPod's catalog, or the offline table) for a cloud and GPU count */
   prices: (cloud: CloudType, count: number) => Promise<GpuPriceList>;
+  /** the estimate from the dataset's tokens (issue 35); absent: no model files to read (prices the stated runtime) */
+  estimate?: EstimateDeps;
+}
+
+/**
+ * The submission's estimate, before anything is written: a template that cannot render a row is the 422 it throws;
+ * anything else (a body the submission refuses anyway, a hub that does not answer) leaves the run without one.
+ */
+async function submissionEstimate(deps: DeploymentRouteDeps, userId: string, body: unknown) {
+  const parsed = deploymentRequestSchema.safeParse(body);
+  if (deps.estimate === undefined || !parsed.success) return null;
+  const prices = await deps.prices(parsed.data.cloudType, parsed.data.gpuCount);
+  try {
+    return (await estimateDeployment(deps.estimate, userId, parsed.data, prices)).record;
+  } catch (err) {
+    if (err instanceof AppError && err.code === "UNPROCESSABLE" && /^dataset line \d+: /.test(err.message)) throw err;
+    return null;
+  }
 }
 
 /** The prices for a submission's cloud and count, read before the schema check (a bad body gets the table's). */
@@ -56,11 +79,20 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
       throw new AppError("VALIDATION_FAILED", "Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -");
     }
     const withPrices = { ...deps, preflight: { ...deps.preflight, prices: await pricesFor(deps, req.body) } };
+    const estimate = await submissionEstimate(deps, currentUserId(req), req.body);
     const { deployment, created } = await submitDeployment(withPrices, {
       userId: currentUserId(req),
       body: req.body,
       idempotencyKey: key,
     });
+    if (created && estimate !== null) {
+      await storeEstimate(deps.prisma, deployment.id, estimate);
+      Object.assign(deployment, {
+        estimatedTokens: BigInt(Math.round(estimate.tokens)),
+        estimatedSeconds: Math.round(estimate.seconds),
+        estimatedCostMicros: estimate.costMicros,
+      });
+    }
     res
       .status(created ? 202 : 200)
       .location(`/v1/deployments/${deployment.id}`)
@@ -68,8 +100,17 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
   });
 
   router.post("/v1/deployments/estimate", async (req, res) => {
+    assertHyperparameters(req.body);
     const body = estimateRequestSchema.parse(req.body);
-    res.json(estimateCost(body, await deps.prices(body.cloudType, body.gpuCount)));
+    const prices = await deps.prices(body.cloudType, body.gpuCount);
+    if (deps.estimate === undefined) return void res.json(estimateCost(body, prices));
+    const { record: _stored, ...view }: DeploymentEstimate = await estimateDeployment(
+      deps.estimate,
+      currentUserId(req),
+      body,
+      prices,
+    );
+    res.json(view);
   });
 
   router.post("/v1/deployments/validate", async (req, res) => {
@@ -98,6 +139,17 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
     await cancelDeployment(deps, d.id, `user ${uid}`);
     const fresh = await getOwnDeployment(deps.prisma, uid, d.id);
     res.status(202).json(deploymentView(fresh, deps.clock.now()));
+  });
+
+  // a FAILED run of the caller's, again: a new submission of theirs through every rule as it stands (retry-deployment.ts)
+  router.post("/v1/deployments/:id/retry", async (req, res) => {
+    const uid = currentUserId(req);
+    const d = await getOwnDeployment(deps.prisma, uid, req.params.id);
+    const { deployment, created } = await retryDeployment(deps, d.id, `user ${uid}`);
+    res
+      .status(created ? 202 : 200)
+      .location(`/v1/deployments/${deployment.id}`)
+      .json(deploymentView(deployment, deps.clock.now()));
   });
 
   return router;

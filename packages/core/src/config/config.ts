@@ -1,6 +1,7 @@
 import { AppError } from "../errors";
 import { envSchema, type Env } from "./schema";
 import { RUNPOD_API_V2_URL } from "../runpod/api-url";
+import { secretsKeyring } from "../secrets/keyring";
 
 export interface RunPodTarget {
   /** true when no RUNPOD_API_KEY is set: trainpod talks to the local simulator */
@@ -46,7 +47,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const apiUrl =
     env.RUNPOD_API_URL ??
     (simulated ? (env.RUNPOD_SIM_URL ?? `http://127.0.0.1:${env.SIM_PORT}/v2`) : RUNPOD_API_V2_URL);
-  return {
+  const config: Config = {
     env,
     isProduction: env.NODE_ENV === "production",
     logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === "production" ? "json" : "pretty"),
@@ -58,6 +59,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     publicUrl: (env.PUBLIC_URL ?? `http://${env.API_HOST}:${env.API_PORT}`).replace(/\/+$/, ""),
   };
+  secretsKeyring(config); // a malformed SECRETS_KEY / SECRETS_KEYS stops the process here (CONFIG_INVALID)
+  return config;
 }
 
 /** A URL on this machine (localhost, 127.x, ::1). */

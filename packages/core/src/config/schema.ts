@@ -174,6 +174,44 @@ export const workerEnvSchema = z.object({
     .default("trainpod-"),
 });
 
+/**
+ * Users' secrets at rest (AES-256-GCM): SECRETS_KEY, 32 random bytes as 64 hex characters or base64 (its id derived from
+ * it), or while rotating SECRETS_KEYS, `id:key,id:key` (ids optional; the first encrypts, all decrypt). Unset: a fixed
+ * development key on the simulator in development or test only; elsewhere secrets cannot be stored (packages/core/src/secrets).
+ */
+export const secretsEnvSchema = z.object({
+  SECRETS_KEY: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  SECRETS_KEYS: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+});
+
+/** The Hugging Face hub the submission's model pre-flight asks (issue 25; packages/core/src/hub/) */
+export const hubEnvSchema = z.object({
+  /** the hub's URL (default https://huggingface.co with a RunPod key; on the simulator the check is off unless set) */
+  HF_ENDPOINT: z.preprocess((v) => (v === "" ? undefined : v), url.optional()),
+  /** false: no model access or GPU memory check at submission (models on a network volume, an air-gapped install) */
+  HUB_PREFLIGHT: bool.default(true),
+  /** each hub request's whole time; past it the submission goes on with a warning */
+  HUB_TIMEOUT_MS: positiveInt.default(5_000),
+  /** how long a model's info and small files (config.json) are reused, per token scope; 0 = no cache */
+  HUB_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(600),
+  /** the hub cache's size in all */
+  HUB_CACHE_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
+  /** the largest file the API fetches from the hub (never weights: config and tokenizer files) */
+  HUB_FILE_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
+});
+
+/** The run's estimate before a GPU (issue 35; packages/core/src/estimate/) */
+export const estimateEnvSchema = z.object({
+  /** a folder of models' small files, `<dir>/<owner>/<name>/tokenizer.json` …, read before the hub (tests, offline) */
+  MODEL_FILES_DIR: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  /** rows an estimate counts at most; a bigger dataset is a uniform random sample of this many (95% interval) */
+  ESTIMATE_MAX_ROWS: positiveInt.default(20_000),
+  /** an estimate reads the dataset this long at most; the rows counted by then are the sample */
+  ESTIMATE_TIME_BUDGET_MS: positiveInt.default(10_000),
+  /** finished runs of a model on a GPU type before their median tokens/s replaces the table's figure */
+  ESTIMATE_MIN_RUNS: positiveInt.default(3),
+});
+
 /** The operators' browser login (POST /admin/login): its session cookie's lifetimes */
 export const adminSessionEnvSchema = z.object({
   /** a session unused this long is over */
@@ -189,6 +227,9 @@ export const envSchema = coreEnvSchema
   .extend(spendEnvSchema.shape)
   .extend(tokenEnvSchema.shape)
   .extend(workerEnvSchema.shape)
-  .extend(adminSessionEnvSchema.shape);
+  .extend(adminSessionEnvSchema.shape)
+  .extend(hubEnvSchema.shape)
+  .extend(estimateEnvSchema.shape)
+  .extend(secretsEnvSchema.shape);
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,5 @@
-export { checkLine, type DatasetFormat, type LineVerdict } from "./jsonl-format";
+export { checkLine, DATASET_FORMATS, type DatasetFormat, type LineVerdict } from "./jsonl-format";
+export { PREFERENCE_FORMATS, preferenceVerdict, type PreferenceFormat } from "./preference-rows";
 export {
   JsonlChecker,
   JsonlValidatorStream,

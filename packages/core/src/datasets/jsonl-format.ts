@@ -1,6 +1,9 @@
 import { messagesReason, toolsReason } from "./chat-messages";
+import { PREFERENCE_FORMATS, preferenceVerdict } from "./preference-rows";
 
-export type DatasetFormat = "chat" | "prompt_completion";
+/** the formats a dataset may have: SFT's (chat, prompt_completion) and DPO's (preference-rows.ts) */
+export const DATASET_FORMATS = ["chat", "prompt_completion", ...PREFERENCE_FORMATS] as const;
+export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 export type LineVerdict = { ok: true; format: DatasetFormat } | { ok: false; reason: string };
 
@@ -24,10 +27,15 @@ export function checkLine(text: string): LineVerdict {
   }
   if (!isObject(value)) return { ok: false, reason: "not a JSON object" };
   if ("messages" in value) return chatVerdict(value);
+  if ("chosen" in value || "rejected" in value) return preferenceVerdict(value);
   if ("prompt" in value || "completion" in value) {
     if (typeof value.prompt !== "string") return { ok: false, reason: "prompt must be a string" };
     if (typeof value.completion !== "string") return { ok: false, reason: "completion must be a string" };
     return { ok: true, format: "prompt_completion" };
   }
-  return { ok: false, reason: 'unsupported shape: expected {"messages":[...]} or {"prompt":...,"completion":...}' };
+  return {
+    ok: false,
+    reason:
+      'unsupported shape: expected {"messages":[...]}, {"prompt":...,"completion":...} or {"prompt":...,"chosen":...,"rejected":...}',
+  };
 }

@@ -1,3 +1,4 @@
+import { Pool } from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client";
 
@@ -10,10 +11,26 @@ export interface PrismaOptions {
   maxConnections?: number;
 }
 
+/** each client's pg pool (pgPoolOf) */
+const pools = new WeakMap<object, Pool>();
+
 /** Prisma 7 with the pg driver adapter: no native engine at run time. */
 export function createPrismaClient(options: PrismaOptions): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: options.databaseUrl, max: options.maxConnections ?? 10 });
-  return new PrismaClient({ adapter });
+  const pool = new Pool({ connectionString: options.databaseUrl, max: options.maxConnections ?? 10 });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(prisma, pool);
+  return prisma;
+}
+
+/**
+ * The pg pool under a client that createPrismaClient made (the same connections), for a statement on a hot path
+ * that Prisma's raw-query runtime would slow (db/named-statement.ts); undefined for any other client (a
+ * transaction's, an extended one).
+ */
+export function pgPoolOf(prisma: object): Pool | undefined {
+  const pool = pools.get(prisma);
+  // after $disconnect the adapter ended it (a later query of the client opens a pool of its own)
+  return pool && !pool.ending ? pool : undefined;
 }
 
 /** Answers whether Postgres responds, within timeoutMs. */

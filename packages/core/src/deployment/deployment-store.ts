@@ -1,7 +1,10 @@
 import { Prisma, type Deployment, type DeploymentEvent, type PrismaClient } from "../db";
+import { queryNamed } from "../db/named-statement";
+import { pgPoolOf } from "../db/prisma";
 import { usdToMicros } from "../pricing/money";
 import type { DeploymentRequest } from "./request-schema";
-import { VALIDATED_DATASET_FORMATS } from "./preflight";
+import { METHOD_DATASET_FORMATS } from "./preflight";
+import { trainingMethod } from "./hyperparameters";
 
 /**
  * The deployment's SQL: the statements Prisma's query builder cannot say in one round trip. (The running
@@ -19,7 +22,9 @@ export interface InsertDeploymentInput {
 
 /**
  * Stores a QUEUED deployment and its `submitted` event in ONE statement, only if the dataset exists,
- * belongs to the user and passed validation, and only if the Idempotency-Key is new for this user. Answers the row, or
+ * belongs to the user and passed validation in a format the request's method trains on (issue 26: DPO's preference
+ * rows), only if the user has every secret it names (none named: no such condition), and only if the Idempotency-Key
+ * is new for this user. Answers the row, or
  * null when nothing was written (dataset missing, not the user's or not validated, or the key was taken): the caller tells which.
  * One round trip instead of a lookup plus Prisma's nested-create transaction (the submission hot path).
  */
@@ -28,7 +33,7 @@ export async function insertDeployment(
   input: InsertDeploymentInput,
 ): Promise<Deployment | null> {
   const r = input.request;
-  const rows = await prisma.$queryRaw<Deployment[]>(Prisma.sql`
+  const q = Prisma.sql`
     WITH d AS (
       INSERT INTO "Deployment" (
         "id", "userId", "datasetId", "idempotencyKey", "retryOfId", "baseModel", "hyperparameters", "gpuTypeIds",
@@ -44,15 +49,27 @@ export async function insertDeployment(
         ${r.wandb?.name ?? null}
       FROM "Dataset" ds
       WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid AND ds."deletedAt" IS NULL
-        AND ds."format" = ANY(${VALIDATED_DATASET_FORMATS}::text[]) AND ds."rowCount" >= 1
+        AND ds."format" = ANY(${[...METHOD_DATASET_FORMATS[trainingMethod(r.hyperparameters)]]}::text[])
+        AND ds."rowCount" >= 1 ${everySecretSet(input)}
       ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
       RETURNING *
     ), e AS (
       INSERT INTO "DeploymentEvent" ("deploymentId", "type", "message", "data")
       SELECT d."id", 'submitted', ${input.event?.message ?? "deployment queued"}, ${input.event?.data ? JSON.stringify(input.event.data) : null}::jsonb FROM d
     )
-    SELECT * FROM d`);
+    SELECT * FROM d`;
+  // outside a transaction: a named prepared statement on the client's own pool (parsed and planned once per connection)
+  const pool = process.env.HPERF_OFF === "1" ? undefined : pgPoolOf(prisma); // HPERF
+  const rows = pool ? await queryNamed<Deployment>(pool, q) : await prisma.$queryRaw<Deployment[]>(q);
   return rows[0] ?? null;
+}
+
+/** With `secrets`: the INSERT's condition that the user has every one of them (none: no condition, no extra work). */
+function everySecretSet(input: InsertDeploymentInput): Prisma.Sql {
+  const names = input.request.secrets;
+  if (names.length === 0) return Prisma.empty;
+  return Prisma.sql`AND (SELECT count(*) FROM "UserSecret" us WHERE us."userId" = ${input.userId}::uuid
+    AND us."name" = ANY(${names}::text[])) = ${names.length}::int`;
 }
 
 /**

@@ -20,12 +20,34 @@ export const LR_SCHEDULERS = [
   "constant_with_warmup",
   "inverse_sqrt",
 ] as const;
+/** the base model's weights as loaded (bitsandbytes on the pod: nf4 with double quantization, or int8) */
+export const QUANTIZATIONS = ["none", "4bit", "8bit"] as const;
+export type Quantization = (typeof QUANTIZATIONS)[number];
+/** supervised fine-tuning (trl's SFTTrainer) or preference training (trl's DPOTrainer) */
+export const TRAINING_METHODS = ["sft", "dpo"] as const;
+export type TrainingMethod = (typeof TRAINING_METHODS)[number];
+/** how several GPUs train together (gpuCount > 1): data parallel, or the model sharded over them */
+export const DISTRIBUTED_STRATEGIES = ["ddp", "fsdp"] as const;
 /** the keys that mean something only with another: [key, the other, what it must be] */
 const NEEDS = [
   ["eval_steps", "eval_fraction", "an eval set: eval_fraction above 0"],
   ["early_stopping_patience", "eval_fraction", "an eval set: eval_fraction above 0"],
   ["early_stopping_threshold", "early_stopping_patience", "early_stopping_patience"],
 ] as const;
+/** the keys that need another key at one value: [key, the other, its value] */
+const NEEDS_VALUE = [["dpo_beta", "method", "dpo"]] as const;
+/** the pairs that cannot go together: [key, its value, the other, the other's value, why] */
+const CONFLICTS = [
+  ["packing", true, "method", "dpo", "trl's DPOTrainer does not pack"],
+  ["padding_free", true, "method", "dpo", "trl's DPOTrainer has no padding-free batching"],
+  ["merge_adapter", true, "quantization", "4bit", "merge into the unquantized base model after the run"],
+  ["merge_adapter", true, "quantization", "8bit", "merge into the unquantized base model after the run"],
+  ["merge_adapter", true, "distributed", "fsdp", "the sharded model is not merged; merge the adapter after the run"],
+  ["quantization", "4bit", "distributed", "fsdp", "FSDP does not shard bitsandbytes weights here; use ddp"],
+  ["quantization", "8bit", "distributed", "fsdp", "FSDP does not shard bitsandbytes weights here; use ddp"],
+] as const;
+/** what an absent key is (the agent's defaults) for the rules above */
+const RULE_DEFAULTS = { method: "sft", quantization: "none" } as const;
 
 export const hyperparametersSchema = z
   .object({
@@ -82,6 +104,23 @@ export const hyperparametersSchema = z
     warmup_ratio: z.number().min(0).max(0.9).optional().describe("share of the steps warming the rate up; default 0"),
     seed: int(0, 4_294_967_295).optional().describe("the trainer's seed and the eval split's; default 42"),
     max_grad_norm: z.number().min(0).max(1000).optional().describe("gradient clipping, 0: none; default 1"),
+    // QLoRA and DPO (issue 26 items 3 and 5)
+    quantization: z
+      .enum(QUANTIZATIONS)
+      .optional()
+      .describe('load the base model in 4-bit (nf4, double quantization) or 8-bit with bitsandbytes; default "none"'),
+    method: z
+      .enum(TRAINING_METHODS)
+      .optional()
+      .describe('"dpo": preference training on a preference dataset ({prompt, chosen, rejected}); default "sft"'),
+    dpo_beta: z.number().min(0.001).max(10).optional().describe("DPO's beta; needs method dpo; default 0.1"),
+    // multi-GPU (issue 26 item 4): with gpuCount > 1 the pod runs one trainer process per GPU (torchrun)
+    distributed: z
+      .enum(DISTRIBUTED_STRATEGIES)
+      .optional()
+      .describe(
+        'gpuCount > 1: "ddp" (a model copy per GPU) or "fsdp" (the model sharded over the GPUs); default "ddp"',
+      ),
     // read by the simulated ML work (pod-agent ml/simulated.py, the simulator's pods), ignored by the real trainer
     sim_step_ms: int(0, 3_600_000).optional().describe("simulator only: ms per step"),
     sim_fail_at_step: int(0, 1_000_000).optional().describe("simulator only: fail at this step"),
@@ -94,6 +133,9 @@ export const hyperparametersSchema = z
     sim_download_bytes_per_s: int(1, 1e11).optional().describe("simulator only: the model download's speed"),
     sim_load_s: z.number().min(0).max(86_400).optional().describe("simulator only: seconds to load the model"),
     sim_rows_per_s: int(1, 1e9).optional().describe("simulator only: rows tokenized a second"),
+    sim_tokens_per_s: int(1, 1e9)
+      .optional()
+      .describe("simulator only: train at this many real tokens a second (a byte-level count: estimate scale model)"),
     sim_silent_s: z
       .number()
       .min(0)
@@ -108,9 +150,38 @@ export const hyperparametersSchema = z
   .superRefine((hp, ctx) => {
     for (const [key, other, what] of NEEDS)
       if (hp[key] !== undefined && !hp[other]) ctx.addIssue({ code: "custom", message: `needs ${what}`, path: [key] });
+    const given = (key: string): unknown =>
+      (hp as Record<string, unknown>)[key] ?? (RULE_DEFAULTS as Record<string, unknown>)[key];
+    for (const [key, other, value] of NEEDS_VALUE)
+      if (hp[key] !== undefined && given(other) !== value)
+        ctx.addIssue({ code: "custom", message: `needs ${other} ${value}`, path: [key] });
+    for (const [key, value, other, otherValue, why] of CONFLICTS)
+      if (given(key) === value && given(other) === otherValue)
+        ctx.addIssue({ code: "custom", message: `is not available with ${other} ${otherValue}: ${why}`, path: [key] });
   });
 
 export type Hyperparameters = z.infer<typeof hyperparametersSchema>;
+
+/** A request's training method (absent: "sft"); the dataset formats it trains on are datasetFormatsFor's. */
+export function trainingMethod(hp: Hyperparameters | Record<string, unknown> | undefined): TrainingMethod {
+  return hp?.method === "dpo" ? "dpo" : "sft";
+}
+
+/** A request's quantization (absent: "none"). */
+export function quantizationOf(hp: Hyperparameters | Record<string, unknown> | undefined): Quantization {
+  const q = hp?.quantization;
+  return q === "4bit" || q === "8bit" ? q : "none";
+}
+
+/**
+ * Bytes of GPU memory per base-model parameter for its weights as loaded (for a memory estimate): bf16 2, int8 1,
+ * nf4 with double quantization ~0.52 (4 bits, plus the blocks' absmax constants, themselves quantized: bitsandbytes'
+ * blocksize 64 with 8-bit constants in blocks of 256). Activations, the LoRA adapter and its optimizer state come on
+ * top.
+ */
+export function weightBytesPerParameter(hp: Hyperparameters | Record<string, unknown> | undefined): number {
+  return { none: 2, "8bit": 1, "4bit": 0.5 + 1 / 64 + 4 / (64 * 256) }[quantizationOf(hp)];
+}
 
 /** A request body's hyperparameters, if any, checked: a bad one is UNPROCESSABLE (422) with every problem listed. */
 export function assertHyperparameters(body: unknown): void {

@@ -10,7 +10,18 @@ export {
   type TransitionInput,
 } from "./state-machine";
 export { DEFAULT_IMAGE, deploymentRequestSchema, type DeploymentRequest } from "./request-schema";
-export { assertHyperparameters, hyperparametersSchema, type Hyperparameters } from "./hyperparameters";
+export {
+  assertHyperparameters,
+  hyperparametersSchema,
+  type Hyperparameters,
+  QUANTIZATIONS,
+  type Quantization,
+  quantizationOf,
+  TRAINING_METHODS,
+  type TrainingMethod,
+  trainingMethod,
+  weightBytesPerParameter,
+} from "./hyperparameters";
 export {
   assertPreflight,
   preflight,
@@ -21,5 +32,6 @@ export {
 export { billedSeconds, costForSeconds, podCost } from "./cost";
 export { deploymentView, eventView, lastLines } from "./view";
 export { MAX_PHASE_TIMES, phaseTimes, phaseView, type PhaseTime, type PhaseView } from "./phase-view";
+export { MAX_PROGRESS_POINTS, progressHistory, type ProgressPoint } from "./progress-history";
 export { deploymentEvents, getOwnDeployment, listDeployments, listQuerySchema } from "./deployment-queries";
 export { adminListQuerySchema, findDeployment, listAllDeployments } from "./admin-queries";

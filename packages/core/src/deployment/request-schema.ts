@@ -29,7 +29,15 @@ export const deploymentRequestSchema = z
     baseModel: z.string().min(1).max(200),
     hyperparameters,
     gpuTypeIds: z.array(plainString().min(1).max(100)).min(1).max(10),
-    gpuCount: z.number().int().min(1).max(8).default(1),
+    gpuCount: z
+      .number()
+      .int()
+      .min(1)
+      .max(8)
+      .default(1)
+      .describe(
+        "GPUs of the pod; above 1 one trainer process per GPU (torchrun; hyperparameter distributed: ddp or fsdp)",
+      ),
     cloudType: z.enum(["SECURE", "COMMUNITY"]).default("SECURE"),
     // an empty or malformed image is a pre-flight problem (reported with the others, with the reason), not a schema
     // error; a well-formed one is normalized (image-reference.ts) before the allowlist sees it and it is stored

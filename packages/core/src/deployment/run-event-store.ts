@@ -61,12 +61,21 @@ export function recordReport(
 
 /**
  * A training step: step, total and loss, a heartbeat, the training's start (the first step), and a row when kept
- * (with the eval loss when the step was evaluated).
+ * (with the eval loss when the step was evaluated, and DPO's reward margin).
  */
 export function recordProgressStep(
   db: Db,
   deploymentId: string,
-  p: { now: Date; seq?: number; step: number; totalSteps?: number; loss?: number; evalLoss?: number; keepRow: boolean },
+  p: {
+    now: Date;
+    seq?: number;
+    step: number;
+    totalSteps?: number;
+    loss?: number;
+    evalLoss?: number;
+    rewardMargin?: number;
+    keepRow: boolean;
+  },
 ): Promise<boolean> {
   const set = Prisma.sql`"progressStep" = ${p.step}::int,
     "progressTotalSteps" = COALESCE(${p.totalSteps ?? null}::int, "progressTotalSteps"),
@@ -80,6 +89,7 @@ export function recordProgressStep(
           totalSteps: p.totalSteps ?? null,
           loss: p.loss ?? null,
           ...(p.evalLoss !== undefined ? { evalLoss: p.evalLoss } : {}),
+          ...(p.rewardMargin !== undefined ? { rewardMargin: p.rewardMargin } : {}),
         },
       }
     : null;
@@ -139,6 +149,30 @@ export function recordPhase(db: Db, deploymentId: string, p: PhaseReport): Promi
       'total', d."phaseTotal", 'unit', d."phaseUnit")) || ${JSON.stringify(p.row.facts)}::jsonb || ${seconds}
       || ${usdSaved(p.row.facts)}`;
   return updateWithRow(db, deploymentId, p.seq, set, { ...p.row, data: {} }, rowData);
+}
+
+/**
+ * Where the run's results went besides trainpod (issue 25): the hub push's commit URL or its error (a new report
+ * replaces both), the W&B run's URL; a heartbeat, and a `hub_push` / `wandb` row.
+ */
+export function recordResult(
+  db: Db,
+  deploymentId: string,
+  r: { now: Date; seq?: number } & (
+    { type: "hub_push"; url?: string; error?: string } | { type: "wandb"; url: string }
+  ),
+): Promise<boolean> {
+  if (r.type === "wandb") {
+    const set = Prisma.sql`"lastHeartbeatAt" = ${r.now}, "wandbUrl" = ${r.url}`;
+    return updateWithRow(db, deploymentId, r.seq, set, { type: "wandb", message: "W&B run", data: { url: r.url } });
+  }
+  const set = Prisma.sql`"lastHeartbeatAt" = ${r.now}, "hubPushedUrl" = ${r.url ?? null},
+    "hubPushError" = ${r.error ?? null}`;
+  const row =
+    r.url !== undefined
+      ? { type: "hub_push", message: "pushed to the hub", data: { url: r.url } }
+      : { type: "hub_push", message: r.error ?? "hub push failed", data: { error: r.error ?? null } };
+  return updateWithRow(db, deploymentId, r.seq, set, row);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Deployment, DeploymentEvent } from "../db";
 import { billedSeconds, podCost } from "./cost";
 import { microsToUsd } from "../pricing/money";
 import { phaseView } from "./phase-view";
+import { estimateView } from "../estimate/estimate-view";
 
 /** The JSON a user sees of a deployment. Money as decimal strings of USD, never floats. */
 export function deploymentView(d: Deployment, now: Date) {
@@ -26,17 +27,22 @@ export function deploymentView(d: Deployment, now: Date) {
       setupTimeoutMinutes: d.setupTimeoutMinutes,
     },
     dataCenterIds: d.dataCenterIds,
+    /** the names of the user's secrets the pod gets as env (never their values) */
+    secrets: d.secretNames,
     pod: {
       id: d.podId,
       gpuTypeId: d.gpuTypeId,
       dataCenterId: d.dataCenterId,
       costPerHrUsd: d.costPerHrMicros === null ? null : microsToUsd(d.costPerHrMicros),
     },
+    ...resultsView(d),
     progress: { step: d.progressStep, totalSteps: d.progressTotalSteps, loss: d.progressLoss?.toString() ?? null },
     phase: phaseView(d),
     costUsd: cost === null ? null : microsToUsd(cost),
     runpodBill: runpodBillView(d, cost),
     runtimeSeconds: d.runtimeSeconds ?? (d.podCreatedAt ? billedSeconds(d.podCreatedAt, end) : null),
+    /** the submission's estimate beside what the run measured (issue 35) */
+    estimate: estimateView(d),
     attempts: d.attempts,
     retryOfId: d.retryOfId,
     timestamps: {
@@ -49,6 +55,23 @@ export function deploymentView(d: Deployment, now: Date) {
       podTerminatedAt: d.podTerminatedAt,
       lastHeartbeatAt: d.lastHeartbeatAt,
     },
+  };
+}
+
+/**
+ * Where the results go besides trainpod (issue 25): the hub repo (its push's commit URL or error, once the pod
+ * reported it) and the W&B project (its run's URL); null when not asked.
+ */
+export function resultsView(
+  d: Pick<
+    Deployment,
+    "hubRepo" | "hubMerged" | "hubPushedUrl" | "hubPushError" | "wandbProject" | "wandbName" | "wandbUrl"
+  >,
+) {
+  return {
+    hub:
+      d.hubRepo === null ? null : { repo: d.hubRepo, merged: d.hubMerged, url: d.hubPushedUrl, error: d.hubPushError },
+    wandb: d.wandbProject === null ? null : { project: d.wandbProject, name: d.wandbName, url: d.wandbUrl },
   };
 }
 

@@ -1,8 +1,15 @@
 import type { Prisma, PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
 import type { Clock } from "../time/clock";
-import { keepLastProgressRow, recordPhase, recordProgressStep, recordReport } from "../deployment/run-event-store";
+import {
+  keepLastProgressRow,
+  recordPhase,
+  recordProgressStep,
+  recordReport,
+  recordResult,
+} from "../deployment/run-event-store";
 import { transition, updateWithEvent } from "../deployment/state-machine";
+import { recordTrainThroughput } from "../estimate/measured";
 import { adoptReportedPod, type AdoptReportedPodDeps } from "./adopt-reported-pod";
 import { failDeployment } from "./fail-deployment";
 import { keepProgressRow } from "./progress-sampling";
@@ -81,14 +88,17 @@ async function onStarted(deps: RunEventDeps, deploymentId: string, ev: Extract<R
 }
 
 /** A phase's start, progress or end: the deployment's phase columns, and a row for its start and its end. */
-function onPhase(deps: RunEventDeps, deploymentId: string, ev: PhaseEvent) {
+async function onPhase(deps: RunEventDeps, deploymentId: string, ev: PhaseEvent) {
   const facts = { ...phaseExtras(ev), ...(ev.ok !== undefined ? { ok: ev.ok } : {}) };
   const outcome = ev.ok === false ? "failed" : "ended";
   const row =
     ev.state === "progress"
       ? null
       : { type: `phase_${ev.state}`, message: `${ev.phase} ${ev.state === "started" ? "started" : outcome}`, facts };
-  return recordPhase(deps.prisma, deploymentId, { ...ev, now: deps.clock.now(), row });
+  const applied = await recordPhase(deps.prisma, deploymentId, { ...ev, now: deps.clock.now(), row });
+  // the train phase's measured tokens and tokens/s onto the deployment (the estimate's median of runs, issue 35)
+  if (applied && ev.state === "ended") await recordTrainThroughput(deps.prisma, deploymentId, ev.phase, facts);
+  return applied;
 }
 
 /** SUCCEEDED, or FAILED with a reason from the pod's phase and cause; either asks for the pod's termination. */
@@ -149,6 +159,9 @@ export async function recordRunEvent(deps: RunEventDeps, deploymentId: string, b
     }
     case "log":
       return applied(recordLogBatch(deps, deploymentId, ev, now));
+    case "hub_push":
+    case "wandb":
+      return applied(recordResult(deps.prisma, deploymentId, { ...ev, now }));
     case "completed":
     case "failed":
       return applied(onOutcome(deps, deploymentId, ev));

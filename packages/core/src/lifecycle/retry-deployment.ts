@@ -9,6 +9,7 @@ import type { GpuPriceList } from "../pricing/price-list";
 import { microsToUsd } from "../pricing/money";
 import { effectiveLimits } from "../spend/user-limits";
 import { storeQueuedDeployment, type SubmitResult } from "./submit-deployment";
+import { unknownSecretProblems } from "../secrets/secret-rules";
 import type { Clock } from "../time/clock";
 
 /** The idempotency key of the retry of `deploymentId`: a double click retries once. */
@@ -39,7 +40,10 @@ export async function retryDeployment(deps: RetryDeps, deploymentId: string, by:
   const spend = deps.preflight.spend;
   const limits = spend ? await effectiveLimits(deps.prisma, spend, old.userId) : undefined;
   const prices = deps.prices ? { prices: await deps.prices(request.cloudType, request.gpuCount) } : {};
-  const problems = checkRequestRules(request, { ...deps.preflight, ...prices }, limits);
+  const problems = [
+    ...checkRequestRules(request, { ...deps.preflight, ...prices }, limits),
+    ...(await unknownSecretProblems(deps.prisma, old.userId, request)),
+  ];
   if (problems.length > 0) {
     const earlier = await deps.prisma.deployment.findUnique({
       where: { userId_idempotencyKey: { userId: old.userId, idempotencyKey: retryKey(old.id) } },
@@ -82,6 +86,11 @@ function requestOf(old: Deployment): DeploymentRequest {
     maxRuntimeMinutes: old.maxRuntimeMinutes,
     maxCostUsd: microsToUsd(old.maxCostMicros),
     setupTimeoutMinutes: old.setupTimeoutMinutes,
+    secrets: old.secretNames,
+    ...(old.hubRepo !== null ? { hub: { repo: old.hubRepo, merged: old.hubMerged } } : {}),
+    ...(old.wandbProject !== null
+      ? { wandb: { project: old.wandbProject, ...(old.wandbName !== null ? { name: old.wandbName } : {}) } }
+      : {}),
   };
   assertHyperparameters(stored);
   const parsed = deploymentRequestSchema.safeParse(stored);

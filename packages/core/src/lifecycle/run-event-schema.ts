@@ -86,6 +86,17 @@ const phaseEvent = z
     }
   });
 
+/** A result's address the pod reports (the hub commit, the W&B run): http(s) only, for it is shown as a link. */
+const resultUrl = z
+  .string()
+  .max(2000)
+  .regex(/^https?:\/\/[^\s]+$/, "an http(s) URL");
+
+/** Where the hub push went (issue 25): the commit's URL, or why it failed (the run succeeds either way). */
+const hubPushEvent = z
+  .object({ type: z.literal("hub_push"), seq, url: resultUrl.optional(), error: podText(2000).optional() })
+  .refine((ev) => (ev.url === undefined) !== (ev.error === undefined), "either url or error");
+
 /** What a pod may report to POST /v1/runs/:id/events (the agent, the start script and the trainer). */
 export const runEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("heartbeat"), seq }),
@@ -114,8 +125,13 @@ export const runEventSchema = z.discriminatedUnion("type", [
     loss: z.number().finite().optional(),
     /** the eval loss, on a step that was evaluated (issue 26: eval_fraction) */
     evalLoss: z.number().finite().optional(),
+    /** DPO's reward margin (trl's rewards/margins: the chosen answers' implicit reward minus the rejected ones') */
+    rewardMargin: z.number().finite().optional(),
   }),
   z.object({ type: z.literal("log"), seq, lines }),
+  hubPushEvent,
+  /** the W&B run's URL, once the trainer started reporting there (issue 25) */
+  z.object({ type: z.literal("wandb"), seq, url: resultUrl }),
   z.object({ type: z.literal("completed"), seq, lines: lines.optional() }),
   z.object({
     type: z.literal("failed"),

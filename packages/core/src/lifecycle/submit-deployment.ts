@@ -5,11 +5,13 @@ import { insertDeployment, type InsertDeploymentInput } from "../deployment/depl
 import {
   assertPreflight,
   checkRequestRules,
+  modelPreflight,
   preflight,
   userLimitsFor,
   type PreflightContext,
 } from "../deployment/preflight";
 import { assertHyperparameters } from "../deployment/hyperparameters";
+import { submittedEvent } from "../hub/model-preflight";
 import { deploymentRequestSchema } from "../deployment/request-schema";
 import { usdToMicros } from "../pricing/money";
 import { assertBudgetAllows } from "../spend/budget";
@@ -44,11 +46,17 @@ export async function submitDeployment(
   const req = deploymentRequestSchema.parse(input.body);
   const key = input.idempotencyKey;
   const spend = deps.preflight.spend;
-  const limits = await userLimitsFor(deps.prisma, deps.preflight, input.userId);
-  if (checkRequestRules(req, deps.preflight, limits).length === 0) {
+  // the model pre-flight (hub access, GPU memory) before anything is written: only the GPU types that hold the run
+  // are stored, so the deploy job never tries the others
+  const [limits, model] = await Promise.all([
+    userLimitsFor(deps.prisma, deps.preflight, input.userId),
+    modelPreflight(deps.preflight, input.userId, req),
+  ]);
+  const request = { ...req, gpuTypeIds: model.gpuTypeIds };
+  if (model.problems.length === 0 && checkRequestRules(request, deps.preflight, limits).length === 0) {
     const stored = await storeQueuedDeployment(
       { ...deps, spend },
-      { userId: input.userId, request: req, idempotencyKey: key },
+      { userId: input.userId, request, idempotencyKey: key, event: submittedEvent(model) },
       limits,
     );
     if (stored) return stored;
@@ -56,7 +64,7 @@ export async function submitDeployment(
     const earlier = await earlierSubmission(deps, input.userId, key);
     if (earlier) return { deployment: earlier, created: false };
   }
-  assertPreflight(await preflight(deps.prisma, deps.preflight, input.userId, req));
+  assertPreflight(await preflight(deps.prisma, deps.preflight, input.userId, req, model));
   // every check passes now, yet the INSERT wrote nothing: the dataset changed in between
   throw new AppError(
     "CONFLICT",

@@ -43,6 +43,12 @@ describe("logger", () => {
     expect(out).toContain(REDACTED);
   });
 
+  it("redacts a pod's whole env (users' secrets under any name) and Hugging Face tokens in text", () => {
+    const pod = { id: "p1", env: { MY_THING: "SECRET6", HF_TOKEN: "hf_SECRET7" }, image: "img" };
+    expect(redact({ pod })).toEqual({ pod: { id: "p1", env: REDACTED, image: "img" } });
+    expect(redactText("401 for hf_abcdefghijklmnopqrstuvwxyzABCDEF1234 at /x")).toBe(`401 for ${REDACTED} at /x`);
+  });
+
   it("redact keeps harmless values and masks token query parameters", () => {
     expect(redact({ a: 1, b: ["x"], password: "p" })).toEqual({ a: 1, b: ["x"], password: REDACTED });
     expect(redactText("/x?a=1&token=zzz&b=2")).toBe(`/x?a=1&token=${REDACTED}&b=2`);

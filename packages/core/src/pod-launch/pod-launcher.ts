@@ -7,6 +7,8 @@ import { podUrls } from "./pod-urls";
 import { sha256Hex } from "../auth/secret";
 import { revokeDeploymentTokens, type LaunchTokens } from "./run-token";
 import { agentBundle } from "./agent-bundle";
+import { secretsKeyring } from "../secrets/keyring";
+import { secretsForPod } from "../secrets/secret-store";
 import { DATASET_URL_ENV, heartbeatSeconds, podLaunch, RUN_TOKEN_ENV, type PodLaunchSpec } from "./start-script";
 
 /** What the deploy and terminate use cases need of a pod's launch: its start (tokens, URLs, script) and its tokens' end. */
@@ -50,8 +52,11 @@ export function podLauncher(deps: PodLauncherDeps): PodLauncher {
   const { prisma, clock, config } = deps;
   const env = config.env;
   const agentSha256 = deps.agentSha256 ?? agentBundle().sha256;
+  const keyring = secretsKeyring(config);
   return {
     async buildLaunch(d) {
+      // the user's secrets it names, decrypted for this launch only; one deleted since the submission fails it here
+      const secrets = await secretsForPod(prisma, keyring, d.userId, d.secretNames);
       const tokenDeps = { prisma, clock, config };
       const dataset = await mintDatasetToken(tokenDeps, { deploymentId: d.id });
       const run = await mintRunToken(tokenDeps, { deploymentId: d.id });
@@ -71,9 +76,13 @@ export function podLauncher(deps: PodLauncherDeps): PodLauncher {
         artifactsUrl: urls.artifacts,
         baseModel: d.baseModel,
         hyperparameters: d.hyperparameters as Record<string, unknown>,
+        gpuCount: d.gpuCount,
         agentUrl: urls.agent,
         agentSha256,
+        secrets,
         heartbeatSeconds: heartbeatSeconds(env.HEARTBEAT_TIMEOUT_SECONDS),
+        results: d,
+        hubEndpoint: (env as { HF_ENDPOINT?: string }).HF_ENDPOINT,
         selfTerminate: {
           runpodApiUrl: config.runpod.apiUrl,
           graceSeconds: env.POD_SELF_TERMINATE_GRACE_SECONDS,

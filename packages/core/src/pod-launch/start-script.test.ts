@@ -77,6 +77,19 @@ describe("podLaunch", () => {
     expect(holders).toEqual(["TRAINPOD_DATASET_URL", "TRAINPOD_RUN_TOKEN"]);
   });
 
+  it("the user's secrets are env of the pod, named in TRAINPOD_SECRET_NAMES, never shadowing trainpod's own", () => {
+    const secrets = { HF_TOKEN: "hf_value", WANDB_API_KEY: "wb_value", TRAINPOD_RUN_TOKEN: "shadow" };
+    const launch = podLaunch({ ...input(), secrets });
+    expect(launch.env).toMatchObject({
+      HF_TOKEN: "hf_value",
+      WANDB_API_KEY: "wb_value",
+      TRAINPOD_RUN_TOKEN: RUN_TOKEN,
+    });
+    expect(launch.env.TRAINPOD_SECRET_NAMES).toBe("HF_TOKEN,WANDB_API_KEY,TRAINPOD_RUN_TOKEN");
+    expect(launch.args).not.toContain("hf_value");
+    expect(spec.env.TRAINPOD_SECRET_NAMES).toBeUndefined();
+  });
+
   it("the command (v2 args, JSON form) is a bootstrap that decodes the script from the env and execs it", () => {
     const args = JSON.parse(spec.args) as { entrypoint: string[]; cmd: string[] };
     expect(args.entrypoint).toEqual(["bash", "-c"]);
@@ -99,6 +112,11 @@ describe("podLaunch", () => {
     });
     expect(JSON.parse(spec.env.TRAINPOD_HYPERPARAMETERS ?? "null")).toEqual({ steps: 10, learning_rate: 0.0002 });
     expect(Object.keys(spec.env).filter((k) => /TRAINER_B64|TRAINER_SOURCE/.test(k))).toEqual([]);
+  });
+
+  it("tells the agent the deployment's gpuCount (above 1: one trainer process per GPU), 1 when not given", () => {
+    expect(spec.env.TRAINPOD_GPU_COUNT).toBe("1");
+    expect(podLaunch({ ...input(), gpuCount: 4 }).env.TRAINPOD_GPU_COUNT).toBe("4");
   });
 
   it("the dead-man switch's settings travel in the env, and are absent (switch off) when not given", () => {

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { resultsEnv, trainerRequirements, type ResultTargets } from "./results-env";
+import { withQuantization } from "./quantization-requirement";
 
 /** Where the start script lives: beside this file in src/, found from src or dist. */
 function packageFile(...parts: string[]): string {
@@ -39,6 +41,13 @@ export interface LaunchInput {
   selfTerminate?: SelfTerminateSettings;
   /** how often the agent heartbeats (heartbeatSeconds()); absent: the agent's default, 30 s */
   heartbeatSeconds?: number;
+  /** where the results go besides trainpod (hub repo, W&B: results-env.ts), and the hub the pod pushes to */
+  results?: ResultTargets;
+  hubEndpoint?: string;
+  /** the deployment's gpuCount: above 1 the agent runs one trainer process per GPU (torchrun); absent: 1 */
+  gpuCount?: number;
+  /** the user's secrets the deployment names, decrypted (name → value): env of this pod only, masked in its logs */
+  secrets?: Record<string, string>;
 }
 
 /**
@@ -96,12 +105,18 @@ const BOOTSTRAP =
 /** The env variables that carry a launch's tokens (the deploy job reads them back from a pod to keep its tokens). */
 export const RUN_TOKEN_ENV = "TRAINPOD_RUN_TOKEN";
 export const DATASET_URL_ENV = "TRAINPOD_DATASET_URL";
+/** The names of the user's secrets in the pod's env (comma-separated): the agent masks their values in every log line. */
+export const SECRET_NAMES_ENV = "TRAINPOD_SECRET_NAMES";
 
 /** What goes into RunPod's create-pod body: env (secrets here, never in the command) and the command. */
 export function podLaunch(input: LaunchInput): PodLaunchSpec {
   const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+  const secretNames = Object.keys(input.secrets ?? {});
   return {
     env: {
+      // first: none of trainpod's own names can be shadowed by a secret (the names are reserved as well)
+      ...input.secrets,
+      ...(secretNames.length > 0 ? { [SECRET_NAMES_ENV]: secretNames.join(",") } : {}),
       TRAINPOD_DEPLOYMENT_ID: input.deploymentId,
       [DATASET_URL_ENV]: input.datasetUrl,
       TRAINPOD_DATASET_SHA256: input.datasetSha256,
@@ -110,10 +125,15 @@ export function podLaunch(input: LaunchInput): PodLaunchSpec {
       TRAINPOD_ARTIFACTS_URL: input.artifactsUrl,
       TRAINPOD_BASE_MODEL: input.baseModel,
       TRAINPOD_HYPERPARAMETERS: JSON.stringify(input.hyperparameters),
-      TRAINPOD_TRAINER_REQUIREMENTS: TRAINER_REQUIREMENTS,
+      TRAINPOD_GPU_COUNT: String(input.gpuCount ?? 1),
+      TRAINPOD_TRAINER_REQUIREMENTS: withQuantization(
+        trainerRequirements(TRAINER_REQUIREMENTS, input.results),
+        input.hyperparameters,
+      ),
       TRAINPOD_AGENT_URL: input.agentUrl,
       TRAINPOD_AGENT_SHA256: input.agentSha256,
       TRAINPOD_START_SCRIPT_B64: b64(renderStartScript()),
+      ...resultsEnv(input.results, input.hubEndpoint),
       ...(input.selfTerminate ? selfTerminateEnv(input.selfTerminate) : {}),
       ...(input.heartbeatSeconds === undefined ? {} : { TRAINPOD_HEARTBEAT_S: String(input.heartbeatSeconds) }),
     },

@@ -59,6 +59,9 @@ const LIST_PRICES: Readonly<Record<string, { secure: string; community: string }
   "NVIDIA RTX A30": { secure: "0.26", community: "0.26" },
 };
 
+/** The GPU types the table knows, in its order (the new-run form offers those its price list prices). */
+export const LISTED_GPU_TYPES: readonly string[] = Object.keys(LIST_PRICES);
+
 function isKnownGpuType(gpuTypeId: string): boolean {
   return Object.hasOwn(LIST_PRICES, gpuTypeId);
 }

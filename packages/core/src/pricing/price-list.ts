@@ -8,6 +8,8 @@ export interface GpuPriceList {
   source: string;
   /** micro-dollars per hour for one GPU of this type in this cloud; null for a type it does not know */
   perGpuMicros(gpuTypeId: string, cloud: CloudType): bigint | null;
+  /** each GPU type's memory as the catalog states it (the memory pre-flight's); absent for the offline table */
+  gpus?: ReadonlyArray<{ gpuTypeId: string; memoryGb: number }>;
 }
 
 /** The hand-kept table (gpu-prices.ts): the offline fallback when RunPod's catalog cannot be read. */
@@ -21,6 +23,7 @@ export function catalogPriceList(gpus: readonly GpuType[]): GpuPriceList {
   const byId = new Map(gpus.map((g) => [g.id, g]));
   return {
     source: "RunPod catalog (GET /v2/catalog/gpus), list price per GPU",
+    gpus: gpus.map((g) => ({ gpuTypeId: g.id, memoryGb: g.memory ?? 0 })),
     perGpuMicros(gpuTypeId, cloud) {
       const g = byId.get(gpuTypeId);
       if (g === undefined) return null;

@@ -2,6 +2,7 @@ import type { PrismaClient } from "../db";
 import { microsToUsd } from "../pricing/money";
 import type { StatsWindow } from "./params";
 import * as q from "./queries";
+import { estimateErrors } from "../estimate/estimate-stats";
 
 const money = (m: bigint | null) => (m === null ? null : microsToUsd(m));
 
@@ -19,7 +20,7 @@ export function successRate(byStatus: Record<string, number>): number | null {
 
 /** Every figure of GET /v1/stats for a window: eight SQL queries, run concurrently. Money as USD strings. */
 export async function statsReport(prisma: PrismaClient, w: StatsWindow, now: Date, billingThresholdMicros = 10_000n) {
-  const [status, cost, setup, runtime, reasons, retry, tokens, billing] = await Promise.all([
+  const [status, cost, setup, runtime, reasons, retry, tokens, billing, estimates] = await Promise.all([
     q.statusCounts(prisma, w),
     q.failedCost(prisma, w),
     q.setupTimes(prisma, w),
@@ -28,6 +29,7 @@ export async function statsReport(prisma: PrismaClient, w: StatsWindow, now: Dat
     q.retries(prisma, w),
     q.tokenUsage(prisma, w, now),
     q.billingReconciliation(prisma, w, billingThresholdMicros),
+    estimateErrors(prisma, w),
   ]);
   const b = billing[0];
   const byStatus = Object.fromEntries(status.map((r) => [r.status, r.n]));
@@ -88,6 +90,8 @@ export async function statsReport(prisma: PrismaClient, w: StatsWindow, now: Dat
       active: t?.active ?? 0,
       revokedUnused: t?.revoked_unused ?? 0,
     },
+    /** the submissions' estimates against their finished runs (issue 35) */
+    estimates,
   };
 }
 
