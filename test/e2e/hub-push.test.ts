@@ -8,7 +8,7 @@ import { TestClient } from "./support/client";
 // Issue 25 item 4 on the simulator: a deployment with `hub` pushes its output, once stored in trainpod, to the user's
 // repo on a local fake hub (pod-agent/tests/fake_hub.py, a Python process), with the user's HF_TOKEN secret; the
 // pods' python is the trainer venv's (huggingface_hub), the ML simulated. HF_ENDPOINT reaches the pod through the
-// worker's launch (the test seam: the API's config has no HF_ENDPOINT for pods yet).
+// worker's launch (a test seam, so the API's model pre-flight, which HF_ENDPOINT also turns on, stays off here).
 const REPO = path.join(__dirname, "..", "..");
 const venvPython = process.env.TRAINER_PYTHON || path.join(REPO, ".venv-trainer", "bin", "python");
 const hasHub = existsSync(venvPython) && spawnSync(venvPython, ["-c", "import huggingface_hub"]).status === 0;
@@ -55,7 +55,7 @@ if (!hasHub) {
   it("pushes the adapter and the merged weights to the user's repo and records the commit; the token is in no log", async () => {
     const secret = await alice.api("POST", "/v1/secrets", { name: "HF_TOKEN", value: HF_TOKEN });
     expect([200, 201]).toContain(secret.status);
-    const hp = { steps: 3, sim_step_ms: 20, sim_output_shards: 2, sim_shard_bytes: 4000 };
+    const hp = { steps: 3, sim_step_ms: 20, sim_output_shards: 2, sim_shard_bytes: 4000, merge_adapter: true };
     const sub = await alice.submit(hp, { secrets: ["HF_TOKEN"], hub: { repo: "alice/tiny-lora", merged: true } });
     expect(sub.status).toBe(202);
     const d = await alice.settled(sub.body.id as string, 60_000);

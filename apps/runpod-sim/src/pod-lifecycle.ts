@@ -41,6 +41,8 @@ export function containerEnv(
     RUNPOD_PUBLIC_IP: pod.publicIp ?? "",
     ...(tcp22 === undefined ? {} : { RUNPOD_TCP_PORT_22: String(tcp22) }),
     ...(pod.input.mounts.network?.[0] === undefined ? {} : { RUNPOD_VOLUME_ID: pod.input.mounts.network[0].volumeId }),
+    // the network volume's folder: the sim cannot mount it at its `path` (volumes.ts)
+    ...(pod.networkVolumeDir === undefined ? {} : { SIM_NETWORK_VOLUME_DIR: pod.networkVolumeDir }),
     // The sim cannot mount the volume at /workspace: scripts should use ${RUNPOD_VOLUME_MOUNT_PATH:-/workspace}.
     RUNPOD_VOLUME_MOUNT_PATH: pod.workDir,
     CUDA_VERSION: HOST_CUDA_VERSION,

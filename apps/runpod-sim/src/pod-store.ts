@@ -40,6 +40,8 @@ export interface SimPod {
   podDir: string;
   workDir: string;
   homeDir: string;
+  /** the folder of the network volume it mounts (`mounts.network`), shared with every pod that mounts it */
+  networkVolumeDir?: string;
   log: PodLog;
   meter: PodMeter;
   container?: Container;

@@ -10,6 +10,8 @@ import type { PodInput } from "./pod-input";
 import { PodLog } from "./pod-log";
 import { PodStore, randomId, type SimPod } from "./pod-store";
 import { STOPPED_VOLUME_MICROS_PER_GB_HOUR, gpuPriceMicros, gpuType, maxGpuCount } from "./prices";
+import { VolumeStore } from "./volumes";
+import { networkMountPlacement } from "./volume-mounts";
 
 /** An answer RunPod gives as an error: HTTP status and detail (sent as problem+json). */
 export class ApiError extends Error {
@@ -48,6 +50,8 @@ export function allowedActions(pod: SimPod): PodAction[] {
 export class PodManager {
   readonly store = new PodStore();
   readonly capacity: Capacity;
+  /** the account's network volumes (volume-routes.ts), which a pod may mount */
+  readonly volumes: VolumeStore;
   private readonly lifecycle: LifecycleDeps;
 
   constructor(
@@ -56,6 +60,7 @@ export class PodManager {
     binDir: string,
   ) {
     this.capacity = new Capacity(() => config().capacity);
+    this.volumes = new VolumeStore(dataDir);
     this.lifecycle = { config, binDir };
   }
 
@@ -77,10 +82,14 @@ export class PodManager {
       );
     if (config.forbiddenGpuTypes.includes(gpu.id))
       throw new ApiError(403, `your account cannot access the ${gpu.id} pool`);
+    // a network mount places the pod in its volume's data centre (or refuses: volume-mounts.ts)
+    const mounted = networkMountPlacement(input, this.volumes);
     const dcs =
-      input.dataCenterIds.length === 0
-        ? [DEFAULT_DATA_CENTER]
-        : input.dataCenterIds.filter((id) => dataCenter(id) !== undefined);
+      mounted !== undefined
+        ? [mounted.dataCenter]
+        : input.dataCenterIds.length === 0
+          ? [DEFAULT_DATA_CENTER]
+          : input.dataCenterIds.filter((id) => dataCenter(id) !== undefined);
     if (dcs.length === 0)
       throw new ApiError(
         400,
@@ -123,6 +132,7 @@ export class PodManager {
       podDir,
       workDir,
       homeDir,
+      ...(mounted === undefined ? {} : { networkVolumeDir: mounted.dir }),
       log: new PodLog(path.join(podDir, "container.log"), config.logTailBytes),
       meter: new PodMeter(),
     };
@@ -194,6 +204,7 @@ export class PodManager {
     if (!forget) return;
     this.store.clear();
     this.capacity.reset();
+    this.volumes.clear();
     rmSync(path.join(this.dataDir, "pods"), { recursive: true, force: true });
   }
 

@@ -13,6 +13,7 @@ import { toApiPod } from "./pod-view";
 import { ApiError, type PodAction, type PodManager } from "./pods";
 import type { RateLimiter } from "./rate-limit";
 import type { CallStats } from "./stats";
+import { VOLUME_ROUTES } from "./volume-routes";
 
 export interface SimContext {
   pods: PodManager;
@@ -116,6 +117,7 @@ export const V2_ROUTES: readonly V2Route[] = [
   { method: "GET", template: "/v2/pods/{id}/logs", handler: streamPodLogs, podScoped: true },
   ...CATALOG_ROUTES,
   ...BILLING_ROUTES,
+  ...VOLUME_ROUTES,
 ];
 
 export { ApiError };

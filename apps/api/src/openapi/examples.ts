@@ -79,6 +79,7 @@ export const deploymentExample = {
   costUsd: "0.034500",
   runpodBill: null,
   runtimeSeconds: 180,
+  estimate: null,
   attempts: 1,
   retryOfId: null,
   timestamps: {

@@ -21,6 +21,13 @@ describe("pre-flight rules", () => {
     expect(checkRequestRules(request(), real)).toEqual([]);
   });
 
+  it("hub.merged without merge_adapter is a problem (the run would make no merged weights to push)", () => {
+    const hub = { repo: "alice/tiny-lora", merged: true };
+    expect(codes({ secrets: ["HF_TOKEN"], hub })).toEqual(["HUB_MERGED_NEEDS_MERGE"]);
+    expect(codes({ secrets: ["HF_TOKEN"], hub, hyperparameters: { merge_adapter: true } })).toEqual([]);
+    expect(codes({ secrets: ["HF_TOKEN"], hub: { repo: "alice/tiny-lora" } })).toEqual([]);
+  });
+
   it("each unknown GPU type is a problem naming its field", () => {
     const problems = checkRequestRules(request({ gpuTypeIds: ["NVIDIA A40", "NVIDIA GTX 9999", "TPU"] }), sim);
     expect(problems.map((p) => [p.code, p.field])).toEqual([

@@ -38,7 +38,9 @@ export type PreflightCode =
   /** a name in `secrets` the user has not set (POST /v1/secrets) */
   | "SECRET_NOT_FOUND"
   /** `hub` without HF_TOKEN, or `wandb` without WANDB_API_KEY, in `secrets` */
-  | "SECRET_REQUIRED";
+  | "SECRET_REQUIRED"
+  /** `hub.merged` asks to push merged weights the run would not make (hyperparameters.merge_adapter false) */
+  | "HUB_MERGED_NEEDS_MERGE";
 
 export interface PreflightProblem {
   code: PreflightCode;
@@ -124,6 +126,13 @@ export function checkRequestRules(
     problems.push({ code: "IMAGE_MISSING", field: "image", message: "image must name a container image" });
   problems.push(...referenceProblems(req));
   problems.push(...secretRequirementProblems(req));
+  if (req.hub?.merged && !req.hyperparameters.merge_adapter)
+    problems.push({
+      code: "HUB_MERGED_NEEDS_MERGE",
+      field: "hub.merged",
+      message:
+        "hub.merged pushes the merged weights, which only a run with hyperparameters.merge_adapter true makes: set it, or drop hub.merged to push the adapter alone",
+    });
   const worst = priciest(pricedGpuTypes(req, prices));
   if (worst !== undefined) {
     const setup = costForSeconds(worst.podHourMicros, req.setupTimeoutMinutes * 60);

@@ -142,9 +142,7 @@ export function chooseThroughput(
 ): ThroughputChoice {
   if (measured.median !== null && measured.median > 0)
     return { tokensPerSecond: measured.median, source: "measured", runs: measured.runs };
-  return {
-    tokensPerSecond: tableTokensPerSecond(size.bucket, size.method, gpuTypeId),
-    source: "table",
-    runs: measured.runs,
-  };
+  const one = tableTokensPerSecond(size.bucket, size.method, gpuTypeId);
+  const tokensPerSecond = gpuCount > 1 ? Math.round(one * gpuCount * MULTI_GPU_SCALING) : one;
+  return { tokensPerSecond, source: "table", runs: measured.runs };
 }

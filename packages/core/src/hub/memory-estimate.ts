@@ -25,7 +25,8 @@ import { linearModules, linearParameters, type ModelShape } from "./model-shape"
  * Without the model's shape (a config.json trainpod cannot read) only the weights and overhead count: a lower
  * bound, still safe to refuse on. Pure.
  */
-export type Quantization = "none" | "4bit" | "8bit";
+import type { Quantization } from "../deployment/hyperparameters";
+export type { Quantization };
 
 export interface MemoryEstimateInput {
   /** the model's parameter count (the hub's safetensors total, else counted from the shape) */

@@ -1,10 +1,11 @@
 import type { CloudType } from "../db";
 import { baseModelProblem } from "../deployment/base-model";
+import { quantizationOf } from "../deployment/hyperparameters";
 import type { DeploymentRequest } from "../deployment/request-schema";
 import type { Hub } from "./hub-cache";
 import { fitGpuTypes, gpuMemories, type GpuMemory } from "./gpu-fit";
 import { checkModelAccess, type ModelFacts, type ModelProblem } from "./model-access";
-import { gib, TRAINER_DEFAULTS, type MemoryEstimate, type Quantization } from "./memory-estimate";
+import { gib, TRAINER_DEFAULTS, type MemoryEstimate } from "./memory-estimate";
 import { shapeParameters } from "./model-shape";
 
 /** The secret that carries the user's Hugging Face token. */
@@ -115,11 +116,6 @@ export function checkMemory(facts: ModelFacts, catalog: GpuCatalogView, req: Dep
     },
   };
   return { problems: [problem], gpuTypeIds: [], estimate: e, note };
-}
-
-/** The request's `quantization` hyperparameter (bitsandbytes nf4 with double quantization, or int8), default none. */
-function quantizationOf(hp: DeploymentRequest["hyperparameters"]): Quantization {
-  return hp.quantization ?? "none";
 }
 
 /** The `submitted` event of a deployment that passed the model pre-flight: its estimate, dropped types, warning. */

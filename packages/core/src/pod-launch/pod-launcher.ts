@@ -82,7 +82,7 @@ export function podLauncher(deps: PodLauncherDeps): PodLauncher {
         secrets,
         heartbeatSeconds: heartbeatSeconds(env.HEARTBEAT_TIMEOUT_SECONDS),
         results: d,
-        hubEndpoint: (env as { HF_ENDPOINT?: string }).HF_ENDPOINT,
+        hubEndpoint: env.HF_ENDPOINT,
         selfTerminate: {
           runpodApiUrl: config.runpod.apiUrl,
           graceSeconds: env.POD_SELF_TERMINATE_GRACE_SECONDS,

@@ -31,7 +31,7 @@ describe("the results' env (hub push, W&B)", () => {
     );
   });
 
-  it("passes the repo, merged, the W&B project and name and the hub endpoint; nothing when none is asked", () => {
+  it("passes the repo, merged, the W&B project and name and the hub endpoint; nothing of them when none is asked", () => {
     expect(resultsEnv(both, "http://127.0.0.1:9/")).toEqual({
       TRAINPOD_HUB_REPO: "alice/tiny-lora",
       TRAINPOD_HUB_MERGED: "1",
@@ -40,7 +40,9 @@ describe("the results' env (hub push, W&B)", () => {
       TRAINPOD_WANDB_NAME: "try 1",
     });
     expect(resultsEnv({ ...none, hubRepo: "a/b" })).toEqual({ TRAINPOD_HUB_REPO: "a/b", TRAINPOD_HUB_MERGED: "0" });
-    expect(resultsEnv(none, "http://127.0.0.1:9")).toEqual({});
+    // the hub endpoint goes to every pod (model downloads from a mirror too), the repo and W&B only when asked
+    expect(resultsEnv(none, "http://127.0.0.1:9")).toEqual({ HF_ENDPOINT: "http://127.0.0.1:9" });
+    expect(resultsEnv(undefined)).toEqual({});
     const env = podLaunch({ ...input, results: none }).env;
     expect(Object.keys(env).filter((k) => /HUB|WANDB|HF_/.test(k))).toEqual([]);
     expect(podLaunch({ ...input, results: both, hubEndpoint: "http://hub.test" }).env).toMatchObject({

@@ -11,16 +11,16 @@ export type ResultTargets = Pick<Deployment, "hubRepo" | "hubMerged" | "wandbPro
 
 /**
  * The pod's env for them (read by the agent's config.py): the hub repo and whether the merged weights go too, the
- * W&B project and run name, and the hub the pod pushes to (HF_ENDPOINT; unset: huggingface.co). The user's
+ * W&B project and run name, and the hub the pod downloads the model from and pushes to (HF_ENDPOINT, an operator's
+ * mirror or a test's fake hub; unset: huggingface.co). The user's
  * HF_TOKEN and WANDB_API_KEY reach the pod as secrets, never here.
  */
 export function resultsEnv(t: ResultTargets | undefined, hubEndpoint?: string): Record<string, string> {
-  if (t === undefined) return {};
   return {
-    ...(t.hubRepo ? { TRAINPOD_HUB_REPO: t.hubRepo, TRAINPOD_HUB_MERGED: t.hubMerged ? "1" : "0" } : {}),
-    ...(t.hubRepo && hubEndpoint ? { HF_ENDPOINT: hubEndpoint.replace(/\/+$/, "") } : {}),
-    ...(t.wandbProject ? { TRAINPOD_WANDB_PROJECT: t.wandbProject } : {}),
-    ...(t.wandbProject && t.wandbName ? { TRAINPOD_WANDB_NAME: t.wandbName } : {}),
+    ...(t?.hubRepo ? { TRAINPOD_HUB_REPO: t.hubRepo, TRAINPOD_HUB_MERGED: t.hubMerged ? "1" : "0" } : {}),
+    ...(hubEndpoint ? { HF_ENDPOINT: hubEndpoint.replace(/\/+$/, "") } : {}),
+    ...(t?.wandbProject ? { TRAINPOD_WANDB_PROJECT: t.wandbProject } : {}),
+    ...(t?.wandbProject && t.wandbName ? { TRAINPOD_WANDB_NAME: t.wandbName } : {}),
   };
 }
 
