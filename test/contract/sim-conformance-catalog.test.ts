@@ -190,7 +190,6 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: catalog an
   describe("spec routes the simulator does not serve", () => {
     it.each([
       ["GET", "/templates"],
-      ["GET", "/network-volumes"],
       ["GET", "/catalog/datacenters"],
       ["GET", "/billing"],
       ["GET", "/clusters"],

@@ -122,12 +122,10 @@ describeBrowser("the run pages in a browser", () => {
     await page.waitForSelector('#panel[data-status="SUCCEEDED"][data-closed="true"]', { timeout: 60_000 });
     const d = await api("GET", `/v1/deployments/${id}`);
     expect(d.status).toBe("SUCCEEDED");
-    const points = await page.evaluate(() => {
-      const chart = (
-        window as unknown as { Chart: { getChart(c: unknown): { data: { datasets: Array<{ data: unknown[] }> } } } }
-      ).Chart.getChart(document.getElementById("loss-chart"));
-      return chart.data.datasets.map((s) => s.data.length);
-    });
+    // points per dataset of the page's chart (train loss, eval loss): run in the page
+    const points = (await page.evaluate(
+      'Chart.getChart(document.getElementById("loss-chart")).data.datasets.map((s) => s.data.length)',
+    )) as number[];
     expect(points[0]).toBe(30); // every train step (the first 100 are all kept)
     expect(points[1]).toBeGreaterThanOrEqual(3); // the eval losses
     const phases = (d.phases as Array<{ name: string }>).map((p) => p.name);
@@ -136,7 +134,7 @@ describeBrowser("the run pages in a browser", () => {
     );
     const shown = await page
       .locator('#timeline tr[data-state="ended"]')
-      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.phase));
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-phase")));
     expect(shown).toEqual(phases);
     await page.locator("#artifacts a", { hasText: "adapter_model.safetensors" }).waitFor();
     expect(await page.locator("#cost-now").textContent()).toMatch(/^\$0\.\d{4}$/);

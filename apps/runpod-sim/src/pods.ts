@@ -83,7 +83,9 @@ export class PodManager {
     if (config.forbiddenGpuTypes.includes(gpu.id))
       throw new ApiError(403, `your account cannot access the ${gpu.id} pool`);
     // a network mount places the pod in its volume's data centre (or refuses: volume-mounts.ts)
-    const mounted = networkMountPlacement(input, this.volumes);
+    const placed = networkMountPlacement(input, this.volumes);
+    if (placed !== undefined && "refused" in placed) throw new ApiError(400, placed.refused);
+    const mounted = placed;
     const dcs =
       mounted !== undefined
         ? [mounted.dataCenter]

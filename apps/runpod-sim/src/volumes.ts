@@ -30,8 +30,7 @@ export const MIN_VOLUME_GB = 10;
 export const MAX_VOLUME_GB = 4096;
 
 export type VolumeAnswer<T> =
-  | { ok: true; value: T }
-  | { ok: false; status: 400 | 404 | 422; detail: string; errors?: string[] };
+  { ok: true; value: T } | { ok: false; status: 400 | 404 | 422; detail: string; errors?: string[] };
 
 const invalid = (errors: string[]): VolumeAnswer<never> => ({
   ok: false,

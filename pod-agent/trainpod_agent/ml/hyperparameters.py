@@ -83,6 +83,11 @@ HYPERPARAMETERS: dict[str, tuple[str, float | None, float | None, Any]] = {
     "dpo_beta": ("number", 0.001, 10.0, None),  # DPO's beta (the pull towards the reference model); None: 0.1
     # multi-GPU (issue 26 item 4): with gpuCount > 1, one process per GPU under torchrun, DDP or FSDP
     "distributed": ("enum", None, None, "ddp"),
+    # checkpoints (issue 27, ml/checkpoints.py): every N steps (None: a tenth of the run; 0: none) and every M minutes
+    # (None: 30 while checkpoints are on), the last K kept on the pod and in storage; a later attempt resumes from one
+    "checkpoint_every_steps": ("int", 0, 1_000_000, None),
+    "checkpoint_every_minutes": ("number", 0.1, 10_080, None),
+    "checkpoints_kept": ("int", 1, 20, 2),
     # the simulated ML work (ml/simulated.py) reads these; accepted everywhere, ignored by the real one
     "sim_step_ms": ("int", 0, 3_600_000, None),
     "sim_fail_at_step": ("int", 0, 1_000_000, None),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
+from trainpod_agent.ml import checkpoints
 from trainpod_agent.ml.callbacks import progress_callback
 from trainpod_agent.ml.distributed import share_tokens
 from trainpod_agent.ml.distributed import training_arguments as distributed_arguments
@@ -33,7 +34,7 @@ def split_eval(dataset: Any, fraction: float, seed: int) -> tuple[Any, Any]:
 def training_arguments(hp: dict[str, Any], output_dir: str, bf16: bool, cuda: bool) -> dict[str, Any]:
     """SFTConfig's arguments. Memory (issue 15, finding 3): activation (gradient) checkpointing, non-reentrant
     (what PEFT needs: the frozen inputs get no grad), bf16 where the GPU has it. `output_dir` holds the trainer's
-    checkpoints (only early stopping writes one: the best adapter so far), never the run's artifacts."""
+    checkpoints (ml/checkpoints.py; under early stopping the best adapter so far too), never the run's artifacts."""
     args: dict[str, Any] = dict(
         output_dir=output_dir,
         num_train_epochs=hp["epochs"],
@@ -79,6 +80,9 @@ def training_arguments(hp: dict[str, Any], output_dir: str, bf16: bool, cuda: bo
             metric_for_best_model="eval_loss",
             greater_is_better=False,
         )
+    # checkpoints to resume from (ml/checkpoints.py): save_steps and save_total_limit; with early stopping "best"
+    # stays and the checkpoints are full ones
+    args.update(checkpoints.training_arguments(hp, early_stopping=bool(hp["early_stopping_patience"])))
     return args
 
 
@@ -123,11 +127,12 @@ def run_training(
     progress = progress_callback(report, phase)
     threshold = hp["early_stopping_threshold"] or 0.0
     stopper = EarlyStoppingCallback(early_stopping_patience=patience, early_stopping_threshold=threshold)
-    callbacks = [progress] + ([stopper] if patience else []) + wandb_callbacks(report)
+    saver = checkpoints.checkpoint_callback(hp, report, by_steps=bool(patience))
+    callbacks = [progress] + ([stopper] if patience else []) + wandb_callbacks(report) + [saver]
     with tempfile.TemporaryDirectory(prefix="trainpod-checkpoints-") as scratch:
         trainer = SFTTrainer(
             model=model,
-            args=SFTConfig(**training_arguments(hp, scratch, bf16=bf16, cuda=cuda)),
+            args=SFTConfig(**training_arguments(hp, checkpoints.checkpoint_dir(scratch), bf16=bf16, cuda=cuda)),
             train_dataset=datasets[0],
             eval_dataset=datasets[1],
             processing_class=tokenizer,
@@ -136,7 +141,10 @@ def run_training(
         )
         trainer.remove_callback(PrinterCallback)  # the progress callback prints one line a step
         tokens = count_training_tokens(trainer)
-        output = trainer.train()
+        resume = checkpoints.resume_from()
+        if resume:
+            print(f"resuming from {resume}", flush=True)
+        output = trainer.train(resume_from_checkpoint=resume)
         share_tokens(trainer, tokens)  # several processes: each rank's line, the tokens summed over the ranks
     seconds = float(output.metrics.get("train_runtime") or 0)
     stop = early_stop(trainer.state, patience, seconds)

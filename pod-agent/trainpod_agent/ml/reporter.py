@@ -106,6 +106,10 @@ class Events:
             seconds = round(self.clock.monotonic() - report.started, 3)
             self.write(report._event("ended", seconds=seconds, ok=ok, **report.data))
 
+    def checkpoint(self, step: int, folder: str) -> None:
+        """A checkpoint saved and staged at `folder` (ml/checkpoints.py): for the supervisor's upload, never the API."""
+        self.write({"type": "checkpoint", "step": int(step), "dir": folder})
+
     def progress(
         self,
         step: int,

@@ -87,7 +87,14 @@ describe("rate limiting, shared through Redis by every API replica", () => {
     const { Redis } = await import("ioredis");
     const r = new Redis(TEST_REDIS_URL);
     try {
-      const [, keys] = await r.scan("0", "MATCH", `${a.config.env.QUEUE_PREFIX}:rl:*`, "COUNT", 1000);
+      // every page of the scan: one page of COUNT 1000 covers only part of a shared Redis's keys
+      const keys: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, page] = await r.scan(cursor, "MATCH", `${a.config.env.QUEUE_PREFIX}:rl:*`, "COUNT", 1000);
+        keys.push(...page);
+        cursor = next;
+      } while (cursor !== "0");
       expect(keys.length).toBeGreaterThanOrEqual(2);
     } finally {
       r.disconnect();

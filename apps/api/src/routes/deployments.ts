@@ -41,15 +41,20 @@ export interface DeploymentRouteDeps {
 }
 
 /**
- * The submission's estimate, before anything is written: a template that cannot render a row is the 422 it throws;
- * anything else (a body the submission refuses anyway, a hub that does not answer) leaves the run without one.
+ * The submission's (and /validate's) estimate, before anything is written: a template that cannot render a row is
+ * the 422 it throws; anything else (a body the submission refuses anyway, a hub that does not answer) leaves the run
+ * without one.
  */
-async function submissionEstimate(deps: DeploymentRouteDeps, userId: string, body: unknown) {
+async function submissionEstimate(
+  deps: DeploymentRouteDeps,
+  userId: string,
+  body: unknown,
+): Promise<DeploymentEstimate | null> {
   const parsed = deploymentRequestSchema.safeParse(body);
   if (deps.estimate === undefined || !parsed.success) return null;
   const prices = await deps.prices(parsed.data.cloudType, parsed.data.gpuCount);
   try {
-    return (await estimateDeployment(deps.estimate, userId, parsed.data, prices)).record;
+    return await estimateDeployment(deps.estimate, userId, parsed.data, prices);
   } catch (err) {
     if (err instanceof AppError && err.code === "UNPROCESSABLE" && /^dataset line \d+: /.test(err.message)) throw err;
     return null;
@@ -79,7 +84,7 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
       throw new AppError("VALIDATION_FAILED", "Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -");
     }
     const withPrices = { ...deps, preflight: { ...deps.preflight, prices: await pricesFor(deps, req.body) } };
-    const estimate = await submissionEstimate(deps, currentUserId(req), req.body);
+    const estimate = (await submissionEstimate(deps, currentUserId(req), req.body))?.record ?? null;
     const { deployment, created } = await submitDeployment(withPrices, {
       userId: currentUserId(req),
       body: req.body,
@@ -116,9 +121,12 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
   router.post("/v1/deployments/validate", async (req, res) => {
     assertHyperparameters(req.body);
     const body = deploymentRequestSchema.parse(req.body);
+    // the dataset through the model's files, as the submission puts it (a template error is its 422), then the checks
+    const estimate = await submissionEstimate(deps, currentUserId(req), body);
     const ctx = { ...deps.preflight, prices: await deps.prices(body.cloudType, body.gpuCount) };
     assertPreflight(await preflight(deps.prisma, ctx, currentUserId(req), body));
-    res.json({ ok: true, problems: [] });
+    // the dataset's tokens when the model's files could be read (as the estimate's `tokens`)
+    res.json({ ok: true, problems: [], ...(estimate?.tokens ? { tokens: estimate.tokens } : {}) });
   });
 
   router.get("/v1/deployments", async (req, res) => {

@@ -212,12 +212,49 @@ export const estimateEnvSchema = z.object({
   ESTIMATE_MIN_RUNS: positiveInt.default(3),
 });
 
+/** The operators' cache volumes: RunPod network volumes holding packages and model weights (issue 28; cache-volumes/) */
+export const cacheEnvSchema = z.object({
+  /** a network volume whose name starts with this is a cache volume (RunPod's own list is the registry: no table) */
+  CACHE_VOLUME_NAME_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/)
+    .default("trainpod-cache-"),
+  /** where a pod mounts its data centre's cache volume (never /workspace: the run's own files stay on the pod) */
+  CACHE_VOLUME_MOUNT_PATH: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_./-]+$/)
+    .default("/trainpod-cache"),
+  /** RunPod's network volume price, USD per GB-month (pricing page: $0.07 under 1 TB; check before quoting) */
+  CACHE_VOLUME_USD_PER_GB_MONTH: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,6})?$/)
+    .default("0.07"),
+  /** how long one read of RunPod's volume list serves every process (kept in Redis; an admin change clears it) */
+  CACHE_VOLUMES_TTL_SECONDS: positiveInt.default(60),
+  /** the models on a cache volume may fill this share of it; past it the least recently used are evicted */
+  CACHE_MAX_FILL_PERCENT: z.coerce.number().int().min(10).max(100).default(80),
+});
+
 /** The operators' browser login (POST /admin/login): its session cookie's lifetimes */
 export const adminSessionEnvSchema = z.object({
   /** a session unused this long is over */
   ADMIN_SESSION_IDLE_MINUTES: positiveInt.default(30),
   /** a session is over this long after its login, however busy */
   ADMIN_SESSION_MAX_HOURS: positiveInt.default(12),
+});
+
+/** The OpenAI-compatible API (/openai/v1) and its webhooks (issue 33; packages/core/src/openai, src/webhooks) */
+export const openAiEnvSchema = z.object({
+  /** a fine-tuning job's GPU types when its metadata names none (trainpod_gpu_types), comma-separated */
+  OPENAI_DEFAULT_GPU_TYPES: z.string().min(1).default("NVIDIA GeForce RTX 4090,NVIDIA RTX A6000,NVIDIA A40"),
+  /** how often the worker looks for finished jobs whose webhooks are not made yet */
+  WEBHOOK_SCAN_INTERVAL_MS: positiveInt.default(5_000),
+  /** the first retry's wait of a webhook delivery; each next one doubles (10 attempts) */
+  WEBHOOK_RETRY_DELAY_MS: positiveInt.default(10_000),
+  /** one POST to an endpoint, connect to last byte */
+  WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  /** endpoints on private, loopback or link-local addresses allowed (tests, an internal receiver); https is required in production either way */
+  WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
 });
 
 export const envSchema = coreEnvSchema
@@ -230,6 +267,7 @@ export const envSchema = coreEnvSchema
   .extend(adminSessionEnvSchema.shape)
   .extend(hubEnvSchema.shape)
   .extend(estimateEnvSchema.shape)
-  .extend(secretsEnvSchema.shape);
+  .extend(secretsEnvSchema.shape)
+  .extend(openAiEnvSchema.shape);
 
 export type Env = z.infer<typeof envSchema>;

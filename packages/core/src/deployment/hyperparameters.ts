@@ -121,6 +121,17 @@ export const hyperparametersSchema = z
       .describe(
         'gpuCount > 1: "ddp" (a model copy per GPU) or "fsdp" (the model sharded over the GPUs); default "ddp"',
       ),
+    // checkpoints (issue 27): a later attempt resumes from the last one (POST /v1/deployments/:id/resume)
+    checkpoint_every_steps: int(0, 1_000_000)
+      .optional()
+      .describe("steps between checkpoints; 0: none by steps; default a tenth of the run"),
+    checkpoint_every_minutes: z
+      .number()
+      .min(0.1)
+      .max(10_080)
+      .optional()
+      .describe("minutes between checkpoints; default 30 while checkpoints are on"),
+    checkpoints_kept: int(1, 20).optional().describe("the last K checkpoints kept on the pod and in storage; default 2"),
     // read by the simulated ML work (pod-agent ml/simulated.py, the simulator's pods), ignored by the real trainer
     sim_step_ms: int(0, 3_600_000).optional().describe("simulator only: ms per step"),
     sim_fail_at_step: int(0, 1_000_000).optional().describe("simulator only: fail at this step"),

@@ -75,6 +75,14 @@ export {
   type PodStatus,
 } from "./schemas";
 export { RUNPOD_API_V2_URL } from "./api-url";
+export {
+  CreateNetworkVolumeRequestSchema,
+  NetworkVolumeSchema,
+  RunPodNetworkVolumes,
+  type CreateNetworkVolumeRequest,
+  type NetworkVolume,
+  type NetworkVolumeClient,
+} from "./network-volumes";
 export { MAX_POD_PAGES, type SkippedPod } from "./pod-list";
 export { GpuCatalogCache, type GpuCatalogCacheOptions } from "./gpu-catalog-cache";
 export {

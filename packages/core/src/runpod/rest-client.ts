@@ -21,6 +21,7 @@ import {
 import { collectUntilIdle, sseLogLines } from "./pod-logs";
 import { readAllPods, type PodListHooks, type SkippedPod } from "./pod-list";
 import { defaultSleep } from "./backoff";
+import { RunPodNetworkVolumes, type NetworkVolumeClient } from "./network-volumes";
 import {
   CreatePodRequestSchema,
   GpuTypeListSchema,
@@ -98,6 +99,11 @@ export class RunPodRestClient implements RunPodClient {
       random: options.random ?? Math.random,
       nowMs: options.nowMs ?? Date.now,
     });
+  }
+
+  /** the network volume calls (network-volumes.ts), on this client's HTTP layer and rate budget */
+  networkVolumes(): NetworkVolumeClient {
+    return new RunPodNetworkVolumes(this.http);
   }
 
   async createPod(input: CreatePodRequest): Promise<Pod> {

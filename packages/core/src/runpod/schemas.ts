@@ -28,8 +28,16 @@ export const CreatePodRequestSchema = z.strictObject({
   }),
   cloud: z.enum(CLOUDS).optional(),
   disk: z.number().int().min(1).optional(),
+  /** at most one of them (RunPod answers 400 for both); a network volume only in its data centre, on Secure Cloud */
   mounts: z
-    .strictObject({ persistent: z.strictObject({ size: z.number().int().min(10), path: z.string().min(1) }) })
+    .strictObject({
+      persistent: z.strictObject({ size: z.number().int().min(10), path: z.string().min(1) }).optional(),
+      network: z
+        .array(z.strictObject({ volumeId: z.string().min(1), path: z.string().min(1) }))
+        .max(1)
+        .optional(),
+    })
+    .refine((m) => m.persistent === undefined || m.network === undefined, "persistent and network mounts exclude each other")
     .optional(),
   env: z.record(z.string(), z.string()).optional(),
   ports: stringList.optional(),
