@@ -119,7 +119,7 @@ def test_killed_after_step_12_resumes_at_step_10_and_ends_at_20(model: str, data
         print(f"{step:4d}  {got:14.4f}  {straight[step]:13.4f}")
     for step in range(11, 21):
         assert after[step] == pytest.approx(straight[step], rel=2e-3, abs=2e-3), step
-    assert after[11] < first.losses()[1] * 0.8, "the resumed run starts from the trained adapter"
+    assert after[11] == pytest.approx(straight[11], abs=2e-3) and after[11] != pytest.approx(first.losses()[1], abs=1e-2)
     lr = {e["step"]: e.get("learning_rate") for e in resumed.events if e.get("type") == "progress"}
     lr_whole = {e["step"]: e.get("learning_rate") for e in whole.events if e.get("type") == "progress"}
     assert lr[11] == pytest.approx(lr_whole[11]) and lr[20] == pytest.approx(lr_whole[20])

@@ -201,3 +201,15 @@ def test_the_simulated_trainer_reports_a_falling_eval_loss_every_eval_steps(caps
     sent.clear()
     SimulatedML(FakeClock()).train(RunSpec("d", "o", "m", hyperparameters('{"steps": 3}'), [{}]), Report(), Phase())
     assert [e for _, e in sent] == [None, None, None]
+
+
+def test_the_simulated_trainer_logs_a_linearly_decaying_learning_rate() -> None:
+    rates: list[float] = []
+
+    class Report:
+        def progress(self, step: int, total: int | None, loss: float | None = None, **m: float) -> None:
+            rates.append(m["learning_rate"])
+
+    hp = hyperparameters('{"steps": 4, "sim_step_ms": 0, "learning_rate": 0.001}')
+    SimulatedML(FakeClock()).train(RunSpec("d", "o", "m", hp, [{}]), Report(), Phase())  # type: ignore[arg-type]
+    assert rates == pytest.approx([0.001, 0.00075, 0.0005, 0.00025])

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createUserWithKey } from "@trainpod/core";
+import { estimateSchema, validateOkSchema } from "../../apps/api/src/openapi/estimate-schemas";
 import { FakeHub, llamaConfig } from "../support/fake-hub";
 import { startSystem, type System } from "../support/system";
 import { TestClient, type Json } from "./support/client";
@@ -152,11 +153,14 @@ describe.each(["chat", "prompt-completion"])("the %s fixture through the gated m
     expect(est.status).toBe(200);
     expect(est.body.tokens).toEqual(expected);
     expect(est.body.expected).toMatchObject({ gpuTypeId: GPU, basis: "tokens" });
+    // the OpenAPI schema names every field of the answer, no more, no fewer (zod drops the keys it does not know)
+    expect(estimateSchema.parse(est.body)).toEqual(est.body);
 
     const v = await user.api("POST", "/v1/deployments/validate", body);
     expect(v.status).toBe(200);
     expect(v.body).toMatchObject({ ok: true, problems: [] });
     expect(v.body.tokens).toEqual(expected);
+    expect(validateOkSchema.parse(v.body)).toEqual(v.body);
   });
 });
 

@@ -136,8 +136,6 @@ export function createApp(deps: ApiDeps): Express {
     limitsCache,
     models: deps.models ?? undefined,
   };
-  const hperfEarly = deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: deps.prices }); // HPERF
-  app.use((req, res, next) => (process.env.HPERF_EARLY === "1" ? hperfEarly(req, res, next) : next())); // HPERF
   app.use(adminScreens({ ...deps, jobs, limitsCache, browser }));
   app.use(userScreens({ ...deps, browser, auth }));
   app.use("/v1/spend", auth);

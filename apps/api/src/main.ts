@@ -1,8 +1,10 @@
-import { loadConfigOrExit } from "@trainpod/core";
+import { checkServices, loadConfigOrExit } from "@trainpod/core";
 import { startApi } from "./start-api";
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  // PostgreSQL and Redis answer, or the process exits with how to get them (not a loop of connection warnings)
+  await checkServices({ databaseUrl: config.env.DATABASE_URL, redisUrl: config.env.REDIS_URL });
   const api = await startApi(config);
   const { logger } = api.container;
   logger.info("api listening", { url: api.url, publicUrl: config.publicUrl });

@@ -18,6 +18,15 @@ export {
   workerEnvSchema,
   type Env,
 } from "./config";
+// the start-up check of PostgreSQL and Redis (api and worker), and its messages (npm start)
+export {
+  checkServices,
+  postgresMissingMessage,
+  redisMissingMessage,
+  ServiceUnavailableError,
+  urlForMessage,
+  type CheckServicesOptions,
+} from "./config";
 // Prisma and the schema's types
 export {
   createPrismaClient,
@@ -147,6 +156,9 @@ export {
   type PodLogLine,
   type PodStatus,
   RUNPOD_API_V2_URL,
+  RunPodNetworkVolumes,
+  type NetworkVolume,
+  type NetworkVolumeClient,
   MAX_POD_PAGES,
   type SkippedPod,
   GpuCatalogCache,
@@ -534,3 +546,67 @@ export {
   type ModelFiles,
   type ModelFilesSource,
 } from "./estimate";
+// the operators' cache volumes: packages and model weights on a RunPod network volume per data centre (issue 28)
+export {
+  CACHE_MODES,
+  CacheVolumeDirectory,
+  cacheCreateFields,
+  cacheDepsFor,
+  cacheModeOf,
+  cachePlan,
+  cacheVolumeSpend,
+  placementsFor,
+  recordCacheUse,
+  volumeMonthMicros,
+  withCacheMode,
+  type CacheDeps,
+  type CacheMode,
+  type CacheVolume,
+  type Placement,
+} from "./cache-volumes";
+// the OpenAI-compatible API's rules (issue 33): ids, the job request's mapping, objects and errors in OpenAI's shapes
+export {
+  checkpointObject,
+  checkpointsFromArtifacts,
+  eventObject,
+  eventRowId,
+  fileObject,
+  fineTunedModelName,
+  jobObject,
+  LISTED_EVENT_TYPES,
+  mapCreateJob,
+  openAiDpoRow,
+  openAiError,
+  openAiId,
+  openAiParam,
+  OpenAiRowsStream,
+  STATUS_MAP,
+  TRAINPOD_METADATA_KEYS,
+  trainpodId,
+  unixSeconds,
+  type CheckpointSummary,
+  type JobExtras,
+  type OpenAiErrorBody,
+  type OpenAiJobStatus,
+} from "./openai";
+// webhooks (issue 33): endpoints with sealed whsec_ secrets, Standard Webhooks signatures, SSRF rule, deliveries
+export {
+  checkWebhookUrl,
+  createEndpoint,
+  deleteEndpoint,
+  deliverWebhook,
+  enqueueWebhookDeliveries,
+  getOwnEndpoint,
+  isBlockedAddress,
+  listEndpoints,
+  postWebhook,
+  scanWebhookDeliveries,
+  webhookEventId,
+  webhookHeaders,
+  webhookPolicyFromConfig,
+  webhookSignature,
+  WEBHOOK_EVENTS,
+  type DeliveryDeps,
+  type EndpointDeps,
+  type WebhookUrlPolicy,
+} from "./webhooks";

@@ -104,7 +104,9 @@ class SimulatedML:
             if dpo:  # the margin grows from 0 (the adapter starts as the reference); the loss is -log sigmoid(margin)
                 margin = round(3.0 * (1 - math.exp(-3 * (step - 1) / steps)), 4)
                 loss, dpo_step = round(math.log1p(math.exp(-margin)), 4), {"reward_margin": margin}
-            shown = "".join(" %s %s" % kv for kv in dpo_step.items())
+            # the default schedule as transformers runs it: linear decay from learning_rate to 0 over the run
+            dpo_step["learning_rate"] = _num(hp, "learning_rate", 2e-4) * (steps - step + 1) / steps
+            shown = "".join(" %s %s" % kv for kv in dpo_step.items() if kv[0] != "learning_rate")
             if evaluated and (step % every == 0 or step == steps):
                 eval_loss = round(0.5 + 2.0 * math.exp(-2.5 * step / steps), 4)
                 print("step %d/%d loss %s eval_loss %s%s" % (step, steps, loss, eval_loss, shown), flush=True)

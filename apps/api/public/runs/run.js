@@ -6,10 +6,13 @@ const data = JSON.parse(document.getElementById("run-data").textContent);
 const train = new Map();
 const evals = new Map();
 const margins = new Map(); // DPO's reward margin (chosen minus rejected), on its own axis
+const rates = new Map(); // the learning rate the trainer logged each step (the schedule as it ran), on its own axis
+const rateOf = (p) => p.learningRate ?? p.learning_rate; // stored rows say learningRate, live frames the pod's name
 for (const p of data.points) {
   if (p.loss != null) train.set(p.step, p.loss);
   if (p.evalLoss != null) evals.set(p.step, p.evalLoss);
   if (p.rewardMargin != null) margins.set(p.step, p.rewardMargin);
+  if (rateOf(p) != null) rates.set(p.step, rateOf(p));
 }
 
 const series = (m) => [...m.entries()].sort((a, b) => a[0] - b[0]).map(([x, y]) => ({ x, y }));
@@ -44,6 +47,17 @@ const chart = new Chart(document.getElementById("loss-chart"), {
         borderWidth: 2,
         hidden: margins.size === 0,
       },
+      {
+        label: "learning rate",
+        data: series(rates),
+        yAxisID: "lr",
+        borderColor: "#9ca3af",
+        backgroundColor: "#9ca3af",
+        borderDash: [4, 3],
+        pointRadius: 0,
+        borderWidth: 1,
+        hidden: rates.size === 0,
+      },
     ],
   },
   options: {
@@ -55,6 +69,7 @@ const chart = new Chart(document.getElementById("loss-chart"), {
       x: { type: "linear", title: { display: true, text: "step" }, min: 0, suggestedMax: data.totalSteps || undefined },
       y: { title: { display: true, text: "loss" } },
       margin: { position: "right", display: "auto", title: { display: true, text: "reward margin" } },
+      lr: { position: "right", display: "auto", title: { display: true, text: "learning rate" } },
     },
   },
 });
@@ -69,6 +84,8 @@ function redraw() {
     chart.data.datasets[1].data = series(evals);
     chart.data.datasets[2].data = series(margins);
     chart.data.datasets[2].hidden = margins.size === 0;
+    chart.data.datasets[3].data = series(rates);
+    chart.data.datasets[3].hidden = rates.size === 0;
     chart.update("none");
     const last = chart.data.datasets[0].data.at(-1);
     document.getElementById("chart-note").textContent = last
@@ -117,6 +134,7 @@ function onEvent(e) {
     if (e.data.loss != null) train.set(e.data.step, e.data.loss);
     if (e.data.evalLoss != null) evals.set(e.data.step, e.data.evalLoss);
     if (e.data.rewardMargin != null) margins.set(e.data.step, e.data.rewardMargin);
+    if (rateOf(e.data) != null) rates.set(e.data.step, rateOf(e.data));
     if (e.data.totalSteps) data.totalSteps = e.data.totalSteps;
     redraw();
     return;

@@ -172,23 +172,7 @@ export const datasetSchema = z.object({
 });
 export const datasetPageSchema = z.object({ items: z.array(datasetSchema), nextCursor: z.string().uuid().nullable() });
 
-export const estimateSchema = z.object({
-  priceSource: z.string(),
-  gpuCount: z.number().int(),
-  cloudType: z.enum(["SECURE", "COMMUNITY"]),
-  gpuTypes: z.array(z.object({ gpuTypeId: z.string(), known: z.boolean(), podHourUsd: usd.nullable() })),
-  expected: z.object({ gpuTypeId: z.string(), runtimeMinutes: z.number().int(), costUsd: usd }),
-  worstCase: z.object({ gpuTypeId: z.string(), runtimeMinutes: z.number().int(), costUsd: usd, uncappedCostUsd: usd }),
-  costCap: z.object({
-    maxCostUsd: usd,
-    maxRuntimeMinutes: z.number().int(),
-    bindingLimit: z.enum(["maxCostUsd", "maxRuntimeMinutes"]),
-    budgetLastsMinutes: z.number().int().nullable(),
-  }),
-  setup: z.object({ timeoutMinutes: z.number().int(), worstCaseCostUsd: usd }),
-});
-
-export const validateOkSchema = z.object({ ok: z.literal(true), problems: z.array(z.never()) });
+export { estimateSchema, validateOkSchema } from "./estimate-schemas";
 export const okSchema = z.object({ ok: z.literal(true) });
 export const runEventAnswerSchema = okSchema.extend({
   applied: z

@@ -67,7 +67,10 @@ export class CacheVolumeDirectory {
   async create(dataCenter: string, sizeGb: number, type?: "STANDARD" | "HIGH_PERFORMANCE"): Promise<CacheVolume> {
     const existing = (await this.fresh()).find((v) => v.dataCenter === dataCenter);
     if (existing)
-      throw new AppError("CONFLICT", `${dataCenter} has a cache volume already: ${existing.id} (${existing.sizeGb} GB)`);
+      throw new AppError(
+        "CONFLICT",
+        `${dataCenter} has a cache volume already: ${existing.id} (${existing.sizeGb} GB)`,
+      );
     const created = await this.o.volumes.createNetworkVolume({
       name: `${this.o.namePrefix}${dataCenter}`,
       size: sizeGb,

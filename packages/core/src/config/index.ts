@@ -13,3 +13,11 @@ export {
   workerEnvSchema,
   type Env,
 } from "./schema";
+export {
+  checkServices,
+  postgresMissingMessage,
+  redisMissingMessage,
+  ServiceUnavailableError,
+  urlForMessage,
+  type CheckServicesOptions,
+} from "./check-services";

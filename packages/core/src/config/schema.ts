@@ -268,6 +268,7 @@ export const envSchema = coreEnvSchema
   .extend(hubEnvSchema.shape)
   .extend(estimateEnvSchema.shape)
   .extend(secretsEnvSchema.shape)
-  .extend(openAiEnvSchema.shape);
+  .extend(openAiEnvSchema.shape)
+  .extend(cacheEnvSchema.shape);
 
 export type Env = z.infer<typeof envSchema>;

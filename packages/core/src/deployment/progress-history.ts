@@ -9,6 +9,8 @@ export interface ProgressPoint {
   evalLoss: number | null;
   /** DPO's reward margin (issue 26 item 5), on a DPO run's steps only */
   rewardMargin?: number;
+  /** the step's learning rate, when the trainer logged it */
+  learningRate?: number;
   at: Date;
 }
 
@@ -34,12 +36,14 @@ export async function progressHistory(prisma: PrismaClient, deploymentId: string
     const step = num(data.step);
     if (step === null) continue;
     const margin = num(data.rewardMargin);
+    const lr = num(data.learningRate);
     points.push({
       id: r.id.toString(),
       step,
       loss: num(data.loss),
       evalLoss: num(data.evalLoss),
       ...(margin === null ? {} : { rewardMargin: margin }),
+      ...(lr === null ? {} : { learningRate: lr }),
       at: r.createdAt,
     });
   }

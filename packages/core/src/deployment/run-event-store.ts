@@ -74,6 +74,8 @@ export function recordProgressStep(
     loss?: number;
     evalLoss?: number;
     rewardMargin?: number;
+    learningRate?: number;
+    gradNorm?: number;
     keepRow: boolean;
   },
 ): Promise<boolean> {
@@ -90,6 +92,8 @@ export function recordProgressStep(
           loss: p.loss ?? null,
           ...(p.evalLoss !== undefined ? { evalLoss: p.evalLoss } : {}),
           ...(p.rewardMargin !== undefined ? { rewardMargin: p.rewardMargin } : {}),
+          ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
+          ...(p.gradNorm !== undefined ? { gradNorm: p.gradNorm } : {}),
         },
       }
     : null;

@@ -1,3 +1,4 @@
+import { HubError } from "../hub/hub-error";
 import type { Hub } from "../hub";
 import { modelChat, readModelFiles, type ModelChat, type ModelFiles } from "./model-files";
 
@@ -22,7 +23,12 @@ export function hubModelFiles(hub: Hub, revision = "main"): ModelFilesSource {
   return async (repo, token) => {
     if (repo.startsWith("/")) return null;
     const get = (file: string) => hub.fetchFile(repo, revision, file, token);
-    const optional = (file: string) => get(file).catch(() => undefined);
+    // a file the repo lacks (EntryNotFound) is absent; the hub failing on it is a failure (not a silent other template)
+    const optional = (file: string) =>
+      get(file).catch((err: unknown) => {
+        if (err instanceof HubError && err.kind === "entry_not_found") return undefined;
+        throw err;
+      });
     const [tokenizerJson, tokenizerConfig, config, template] = await Promise.all([
       get("tokenizer.json"),
       get("tokenizer_config.json"),

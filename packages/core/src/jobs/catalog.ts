@@ -2,7 +2,16 @@ import { z } from "zod";
 import type { JobsOptions } from "bullmq";
 
 /** Every queue trainpod runs. One queue per job kind keeps retries and concurrency separate. */
-export const JOB_NAMES = ["deploy", "terminate", "billing", "monitor", "reconcile", "maintenance"] as const;
+export const JOB_NAMES = [
+  "deploy",
+  "terminate",
+  "billing",
+  "monitor",
+  "reconcile",
+  "maintenance",
+  "webhook",
+  "webhookScan",
+] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 const deploymentRef = z.object({ deploymentId: z.string().uuid() });
@@ -17,6 +26,9 @@ export const jobPayloadSchemas = {
   monitor: z.object({}).passthrough(),
   reconcile: z.object({}).passthrough(),
   maintenance: z.object({}).passthrough(),
+  /** one webhook delivery (issue 33: packages/core/src/webhooks) */
+  webhook: z.object({ deliveryId: z.string().uuid() }),
+  webhookScan: z.object({}).passthrough(),
 } satisfies Record<JobName, z.ZodType>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof jobPayloadSchemas)[N]>;
@@ -28,7 +40,7 @@ export interface JobDefinition {
   /** jobs of this queue processed at once by one worker process */
   concurrency: (workerConcurrency: number) => number;
   /** repeat interval config key for scheduled jobs */
-  schedule?: "MONITOR_INTERVAL_MS" | "RECONCILE_INTERVAL_MS" | "MAINTENANCE_INTERVAL_MS";
+  schedule?: "MONITOR_INTERVAL_MS" | "RECONCILE_INTERVAL_MS" | "MAINTENANCE_INTERVAL_MS" | "WEBHOOK_SCAN_INTERVAL_MS";
 }
 
 const keep = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
@@ -68,6 +80,16 @@ export const jobCatalog: Record<JobName, JobDefinition> = {
     concurrency: () => 1,
     schedule: "MAINTENANCE_INTERVAL_MS",
   },
+  webhook: {
+    // 10 attempts; the backoff is set per job from WEBHOOK_RETRY_DELAY_MS (doubling: 10 s first, about 85 min in all)
+    options: { ...keep, attempts: 10, backoff: { type: "exponential", delay: 10_000, jitter: 0.2 } },
+    concurrency: (n) => n,
+  },
+  webhookScan: {
+    options: { removeOnComplete: 100, removeOnFail: 500, attempts: 1 },
+    concurrency: () => 1,
+    schedule: "WEBHOOK_SCAN_INTERVAL_MS",
+  },
 };
 
 /** Job ids that make duplicates impossible: BullMQ ignores an add whose id already exists. */
@@ -76,6 +98,7 @@ export const jobIds = {
   // BullMQ 6 refuses ":" in custom job ids, so the terminate job's id is spelt `terminate-<id>`
   terminate: (deploymentId: string) => `terminate-${deploymentId}`,
   billing: (deploymentId: string) => `billing-${deploymentId}`,
+  webhook: (deliveryId: string) => `webhook-${deliveryId}`,
 };
 
 /** Validates a payload taken off a queue; throws the zod error when it does not fit. */

@@ -16,6 +16,8 @@ import { claimStart } from "../spend/start-slot";
 import { launchTokensOf } from "../pod-launch/pod-launcher";
 import { recordLatePod } from "./late-pod";
 import { terminateDeployment } from "./terminate-pod";
+import { cacheCreateFields, placementsFor, recordCacheUse } from "../cache-volumes/deploy-cache";
+import type { Placement as CachePlacement } from "../cache-volumes/placement";
 
 export type DeployOutcome =
   "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race" | "waiting" | "budget-spent";
@@ -75,7 +77,15 @@ export async function deployDeployment(
     status: "skipped",
     detail: s.reason,
   }));
-  const launch = candidates.length > 0 ? await deps.buildLaunch(d) : undefined;
+  // the creates to try: on a cache volume first when there is one (cache-volumes/placement.ts)
+  const plan = await placementsFor(deps, d, candidates, catalog);
+  if (plan.placements.length === 0 && candidates.length > 0)
+    refused.push({
+      gpuTypeId: candidates.map((c) => c.gpuTypeId).join(", "),
+      status: "skipped",
+      detail: `cache: require, but ${plan.why}`,
+    });
+  const launch = plan.placements.length > 0 ? await deps.buildLaunch(d) : undefined;
   if (launch !== undefined && d.podRequestedAt === null && !claimed) {
     const marked = await deps.prisma.deployment.updateMany({
       where: { id: d.id, status: "QUEUED", podId: null, podRequestedAt: null },
@@ -85,7 +95,7 @@ export async function deployDeployment(
     if (marked.count === 0)
       throw new AppError("CONFLICT", `deployment ${d.id} is being deployed by another run`, { retryable: true });
   }
-  for (const candidate of candidates) {
+  for (const candidate of plan.placements) {
     if (launch === undefined) break;
     // closed meanwhile (a cancel): no create goes out for it (issue 34)
     if ((await deps.prisma.deployment.count({ where: { id: d.id, status: "QUEUED", podId: null } })) === 0)
@@ -94,7 +104,7 @@ export async function deployDeployment(
     const requestedAt = deps.clock.now();
     let pod: Pod;
     try {
-      pod = await deps.runpod.createPod(createBody(d, name, candidate.gpuTypeId, launch));
+      pod = await deps.runpod.createPod(createBody(d, name, candidate, launch, deps));
     } catch (err) {
       if (err instanceof NoCapacityError || err instanceof ForbiddenError) {
         refused.push({
@@ -120,15 +130,15 @@ export async function deployDeployment(
       }
       throw err; // 402, 422: final (the processor fails the deployment); 429, 5xx, timeouts: the job retries and adopts by name
     }
-    return (await recordPod(deps, d, pod, {
+    const recorded = await recordPod(deps, d, pod, {
       attempt,
       adopted: false,
       createdAt: createdWithin(pod, requestedAt, deps.clock.now()),
       refused,
       env: launch.env,
-    }))
-      ? "provisioned"
-      : "lost-race";
+    });
+    if (recorded) await recordCacheUse(deps.prisma, d, candidate);
+    return recorded ? "provisioned" : "lost-race";
   }
   return noCapacity(deps, d, attempt, refused);
 }
@@ -162,17 +172,33 @@ function warnKept(deps: LifecycleDeps, deploymentId: string, err: unknown): void
   });
 }
 
-function createBody(d: Deployment, name: string, gpuTypeId: string, launch: PodLaunch): CreatePodRequest {
+/** On a cache volume: the network mount instead of the persistent one (never both), in the volume's data centre. */
+function createBody(
+  d: Deployment,
+  name: string,
+  at: CachePlacement,
+  launch: PodLaunch,
+  deps: LifecycleDeps,
+): CreatePodRequest {
+  const cache = cacheCreateFields(d, at, deps.cache?.mount);
   return {
     name,
     image: d.imageName,
-    gpu: { id: gpuTypeId, count: d.gpuCount },
+    gpu: { id: at.gpuTypeId, count: d.gpuCount },
     cloud: d.cloudType,
     disk: d.containerDiskInGb,
-    ...(d.volumeInGb >= 10 ? { mounts: { persistent: { size: d.volumeInGb, path: "/workspace" } } } : {}),
-    env: launch.env,
+    ...(cache.mounts
+      ? { mounts: cache.mounts }
+      : d.volumeInGb >= 10
+        ? { mounts: { persistent: { size: d.volumeInGb, path: "/workspace" } } }
+        : {}),
+    env: { ...launch.env, ...cache.env },
     args: launch.args,
-    ...(d.dataCenterIds.length > 0 ? { dataCenterIds: d.dataCenterIds } : {}),
+    ...(cache.dataCenterIds
+      ? { dataCenterIds: cache.dataCenterIds }
+      : d.dataCenterIds.length > 0
+        ? { dataCenterIds: d.dataCenterIds }
+        : {}),
   };
 }
 

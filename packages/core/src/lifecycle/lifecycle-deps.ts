@@ -6,6 +6,7 @@ import type { Clock } from "../time/clock";
 import type { PodLauncher } from "../pod-launch/pod-launcher";
 import type { PodLaunchSpec } from "../pod-launch/start-script";
 import type { SpendSettings } from "../spend/settings";
+import type { CacheDeps } from "../cache-volumes/deploy-cache";
 
 /** What the pod gets: env (secrets travel here, never in the command) and its command (v2 `args`). */
 export type PodLaunch = PodLaunchSpec;
@@ -29,6 +30,8 @@ export interface LifecycleDeps extends PodLauncher {
   onPodTerminated?: (info: PodTerminatedInfo) => void;
   /** budgets and per-user slots (docs/spend-control.md); absent: every deployment starts at once */
   spend?: SpendSettings;
+  /** the operators' cache volumes (issue 28: cache-volumes/); absent: no pod mounts one */
+  cache?: CacheDeps;
 }
 
 /** A pod's termination, as the terminate use case recorded it. */

@@ -155,7 +155,8 @@ export async function recordRunEvent(deps: RunEventDeps, deploymentId: string, b
     case "progress": {
       // an evaluated step always keeps its row: the eval losses are the run's curve (a few dozen a run)
       const keepRow = ev.evalLoss !== undefined || keepProgressRow(ev.step, ev.totalSteps);
-      return applied(recordProgressStep(deps.prisma, deploymentId, { ...ev, now, keepRow }));
+      const { learning_rate: learningRate, grad_norm: gradNorm, ...step } = ev;
+      return applied(recordProgressStep(deps.prisma, deploymentId, { ...step, learningRate, gradNorm, now, keepRow }));
     }
     case "log":
       return applied(recordLogBatch(deps, deploymentId, ev, now));

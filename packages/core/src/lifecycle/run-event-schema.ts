@@ -127,6 +127,9 @@ export const runEventSchema = z.discriminatedUnion("type", [
     evalLoss: z.number().finite().optional(),
     /** DPO's reward margin (trl's rewards/margins: the chosen answers' implicit reward minus the rejected ones') */
     rewardMargin: z.number().finite().optional(),
+    /** the step's learning rate and gradient norm, under transformers' own log names (the pod sends them so) */
+    learning_rate: z.number().finite().nonnegative().optional(),
+    grad_norm: z.number().finite().nonnegative().optional(),
   }),
   z.object({ type: z.literal("log"), seq, lines }),
   hubPushEvent,

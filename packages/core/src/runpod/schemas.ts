@@ -37,7 +37,10 @@ export const CreatePodRequestSchema = z.strictObject({
         .max(1)
         .optional(),
     })
-    .refine((m) => m.persistent === undefined || m.network === undefined, "persistent and network mounts exclude each other")
+    .refine(
+      (m) => m.persistent === undefined || m.network === undefined,
+      "persistent and network mounts exclude each other",
+    )
     .optional(),
   env: z.record(z.string(), z.string()).optional(),
   ports: stringList.optional(),
