@@ -28,15 +28,14 @@ import {
 } from "./support";
 
 const CONNECTIONS = 50;
-const ROUNDS = Number(process.env.HPERF_ROUNDS ?? (QUICK ? 1 : 3));
-const ROUND_SECONDS = Number(process.env.HPERF_SECONDS ?? (QUICK ? 3 : 7)); // 3 alternating rounds of 7 s = 21 s of load per target
+const ROUNDS = QUICK ? 1 : 3;
+const ROUND_SECONDS = QUICK ? 3 : 7; // 3 alternating rounds of 7 s = 21 s of load per target
 
 function autocannon(url: string, headers: Record<string, string>, body: string, seconds: number): Promise<Cannon> {
   const args = [
     require.resolve("autocannon/autocannon.js"),
     "-c",
-    String(process.env.HPERF_RATE ? 10 : CONNECTIONS),
-    ...(process.env.HPERF_RATE ? ["--overallRate", process.env.HPERF_RATE] : []),
+    String(CONNECTIONS),
     "-d",
     String(seconds),
     "-m",
@@ -131,26 +130,7 @@ main(async () => {
     const tx: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
     // CPU of this process (the API or the baseline server; autocannon is its own process) per accepted request
     const cpu: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
-    // HPERF: variants "name:K=V,K=V;name2:K=V" (temporary)
-    const variants = (process.env.BENCH_VARIANTS ?? "").split(";").filter(Boolean).map((v) => {
-      const [n, kv] = v.split(":");
-      return { n: n as string, env: Object.fromEntries((kv ?? "").split(",").filter(Boolean).map((x) => x.split("="))) as Record<string, string> };
-    });
-    const vr: Record<string, { rate: number[]; cpu: number[]; tx: number[] }> = {};
     for (let i = 0; i < ROUNDS; i++) {
-      for (const v of variants) {
-        for (const [k, val] of Object.entries(v.env)) process.env[k] = val;
-        await new Promise((r) => setTimeout(r, 1200));
-        const x0 = xacts.count();
-        const cpu0 = processCpuMs();
-        const c = await autocannon(api, headers, body, ROUND_SECONDS);
-        const e = (vr[v.n] ??= { rate: [], cpu: [], tx: [] });
-        e.rate.push(c.ok / c.seconds);
-        e.cpu.push((processCpuMs() - cpu0) / c.ok);
-        e.tx.push((xacts.count() - x0) / c.ok);
-        if (c.non2xx + c.errors > 0) console.log("VARIANT ERRORS", v.n, c.non2xx, c.errors);
-        for (const k of Object.keys(v.env)) delete process.env[k];
-      }
       for (const [name, url] of [
         ["baseline", baseline.url],
         ["trainpod", api],
@@ -165,9 +145,6 @@ main(async () => {
       }
     }
     xacts.stop();
-    const bl0 = median(runs.baseline.map((c) => c.ok / c.seconds));
-    for (const [n, e] of Object.entries(vr))
-      console.log(`VARIANT ${n}: ${median(e.rate).toFixed(0)}/s ratio ${(median(e.rate) / bl0).toFixed(3)} cpu ${median(e.cpu).toFixed(3)} ms min ${Math.min(...e.cpu).toFixed(3)} tx ${median(e.tx).toFixed(2)} rounds ${e.rate.map((r) => r.toFixed(0)).join(",")} cpu ${e.cpu.map((r) => r.toFixed(3)).join(",")}`);
     const rate = (c: Cannon) => c.ok / c.seconds;
     const tp = median(runs.trainpod.map(rate));
     const bl = median(runs.baseline.map(rate));

@@ -4,6 +4,7 @@ import path from "node:path";
 import { deployMigrations } from "../scripts/db/migrate";
 import { databaseUrl, quoteIdent, withAdminClient } from "./support/pg-admin";
 import { startSharedS3Server } from "./support/s3-server";
+import { ensureTrainerVenv, TRAINER_VENV_NOTE_ENV } from "./support/trainer-venv";
 
 const root = path.resolve(__dirname, "..");
 
@@ -25,6 +26,16 @@ function migrationsHash(): string {
  * with CREATE DATABASE ... TEMPLATE, which takes a fraction of a second.
  */
 export default async function globalSetup(): Promise<void> {
+  await Promise.all([databaseAndS3(), trainerVenv()]);
+}
+
+/** The trainer venv, built on first use (test/support/trainer-venv.ts); why not, in the run's last lines. */
+async function trainerVenv(): Promise<void> {
+  const note = await ensureTrainerVenv();
+  if (note) process.env[TRAINER_VENV_NOTE_ENV] = note;
+}
+
+async function databaseAndS3(): Promise<void> {
   // the S3 test server (LocalStack, about 2 s to start) boots while the template database is checked or built;
   // its failure fails the run (awaited below), and a server left by a failing setup dies with this process
   const s3Started = startSharedS3Server();

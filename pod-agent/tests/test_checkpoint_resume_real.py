@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import tiny_model
 
-from trainpod_agent.clock import SystemClock
 from trainpod_agent.ml import checkpoints
 from trainpod_agent.supervisor import TrainerProcess, package_root, trainer_argv, trainer_env
 
@@ -62,11 +61,13 @@ class Child:
         self.kill_after = kill_after
         self.killed = threading.Event()
         env = trainer_env(os.environ, package_root())
-        env.update({
-            "OMP_NUM_THREADS": "2",
-            checkpoints.CHECKPOINT_DIR_ENV: os.path.join(work, "checkpoints"),
-            checkpoints.STAGING_ENV: os.path.join(work, "staged"),
-        })
+        env.update(
+            {
+                "OMP_NUM_THREADS": "2",
+                checkpoints.CHECKPOINT_DIR_ENV: os.path.join(work, "checkpoints"),
+                checkpoints.STAGING_ENV: os.path.join(work, "staged"),
+            }
+        )
         os.makedirs(env[checkpoints.STAGING_ENV], exist_ok=True)
         env.pop(checkpoints.RESUME_ENV, None)
         if resume:
@@ -119,7 +120,7 @@ def test_killed_after_step_12_resumes_at_step_10_and_ends_at_20(model: str, data
         print(f"{step:4d}  {got:14.4f}  {straight[step]:13.4f}")
     for step in range(11, 21):
         assert after[step] == pytest.approx(straight[step], rel=2e-3, abs=2e-3), step
-    assert after[11] == pytest.approx(straight[11], abs=2e-3) and after[11] != pytest.approx(first.losses()[1], abs=1e-2)
+    assert after[11] != pytest.approx(first.losses()[1], abs=1e-2), "not a restart from the base model"
     lr = {e["step"]: e.get("learning_rate") for e in resumed.events if e.get("type") == "progress"}
     lr_whole = {e["step"]: e.get("learning_rate") for e in whole.events if e.get("type") == "progress"}
     assert lr[11] == pytest.approx(lr_whole[11]) and lr[20] == pytest.approx(lr_whole[20])

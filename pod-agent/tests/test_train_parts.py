@@ -34,7 +34,10 @@ def test_the_defaults_train_as_before_with_the_new_knobs_at_transformers_default
         {"skip_prepare_dataset": True},
         1024,
     )
-    assert "eval_strategy" not in a and a["save_strategy"] == "no" and "load_best_model_at_end" not in a
+    assert "eval_strategy" not in a and "load_best_model_at_end" not in a
+    # issue 27: checkpoints by default, every tenth of the run, the last 2 kept (ml/checkpoints.py)
+    assert (a["save_strategy"], a["save_steps"], a["save_total_limit"]) == ("steps", 0.1, 2)
+    assert args(checkpoint_every_steps=0)["save_strategy"] == "no"
 
 
 def test_schedule_seed_and_clipping_go_to_the_trainer() -> None:
@@ -67,7 +70,11 @@ def test_eval_every_eval_steps_or_a_tenth_of_the_run_and_early_stopping_keeps_th
     )
     assert args(eval_fraction=0.1, eval_steps=25)["eval_steps"] == 25
     stop = args(eval_fraction=0.1, early_stopping_patience=3)
-    assert stop["save_strategy"] == "best" and stop["load_best_model_at_end"] and stop["save_only_model"]
+    assert stop["save_strategy"] == "best" and stop["load_best_model_at_end"]
+    # issue 27: full checkpoints (a resume needs the optimizer), the best kept besides the last 2
+    assert (stop["save_only_model"], stop["save_total_limit"]) == (False, 3)
+    off = args(eval_fraction=0.1, early_stopping_patience=3, checkpoint_every_steps=0)
+    assert (off["save_only_model"], off["save_total_limit"]) == (True, 1)
     assert (stop["metric_for_best_model"], stop["greater_is_better"]) == ("eval_loss", False)
     assert stop["output_dir"] == "/ckpt"  # the checkpoints' scratch folder, never the artifacts' folder
 

@@ -18,12 +18,15 @@ import threading
 import time
 from typing import Any
 
+from trainpod_agent.checkpoint_upload import CheckpointUploader, download_checkpoint
 from trainpod_agent.clock import Clock, SystemClock
 from trainpod_agent.config import AgentConfig, ConfigError, load_config
 from trainpod_agent.http import HttpError, RetryPolicy
 from trainpod_agent.hub_push import push_output
+from trainpod_agent.install import InstallFailed, Prepared, prepare
 from trainpod_agent.liveness import Liveness
 from trainpod_agent.logbook import Logbook
+from trainpod_agent.ml import checkpoints
 from trainpod_agent.ml.distributed import PROCESSES_ENV, gpu_count, launch_plan
 from trainpod_agent.ml.reporter import Events
 from trainpod_agent.once import OutcomeMarker, exit_code_of, hold_run_lock
@@ -78,7 +81,9 @@ class Run:
         self.events = Events(self.outbox.send, clock)
         self.liveness = Liveness(cfg.dead_man, self.client, clock, cfg.state_dir, cfg.heartbeat_s, self.log)
         self.trainer: TrainerProcess | None = None
+        self.resume_dir: str | None = None  # the downloaded checkpoint this attempt resumes from (issue 27)
         self.marker = OutcomeMarker(os.path.join(cfg.state_dir, "outcome.json"), cfg.deployment_id)
+        self.prepared = Prepared(python=sys.executable)  # the install phase's trainer python and env (install.py)
 
     def ship_logs(self) -> None:
         for batch in self.log.take_batches():
@@ -115,6 +120,14 @@ class Run:
             if booted.isdigit():
                 phase.note(bootstrapSeconds=max(0, int(self.clock.now()) - int(booted)))
 
+    def install(self) -> None:
+        """The trainer's packages (and HF_HOME) through the data centre's cache volume, when the pod has one."""
+        try:
+            self.prepared = prepare(self.cfg.simulated, self.cfg.hyperparameters, self.cfg.base_model, self.events,
+                                    self.clock, self.log)
+        except InstallFailed as err:
+            raise RunFailed(1, "install", "setup", str(err)) from None
+
     def dataset(self) -> str:
         path = os.path.join(self.cfg.state_dir, "dataset.jsonl")
         started = self.clock.monotonic()
@@ -132,20 +145,53 @@ class Run:
     def train(self, dataset: str) -> None:
         cfg = self.cfg
         self.log("training %s" % cfg.base_model)
-        env = trainer_env(os.environ, package_root())
-        argv = trainer_argv(sys.executable, dataset, cfg.output_dir, cfg.base_model, cfg.hyperparameters)
+        env = {**trainer_env(os.environ, package_root()), **self.prepared.env}
+        argv = trainer_argv(self.prepared.python, dataset, cfg.output_dir, cfg.base_model, cfg.hyperparameters)
         plan = launch_plan(argv, gpu_count(os.environ), cfg.hyperparameters)  # gpuCount > 1: torchrun
         for line in plan.lines(cfg.simulated):
             self.log(line)
         env[PROCESSES_ENV] = str(plan.processes)
+        env.update(self.checkpoint_env())
+        uploads = CheckpointUploader(self.client, self.clock, self.policy, self.log, cfg.state_dir)
+
+        def on_event(event: dict[str, Any]) -> None:  # a staged checkpoint goes up in the background, not to /events
+            if event.get("type") == "checkpoint" and isinstance(event.get("step"), int) and event.get("dir"):
+                uploads.offer(event["step"], str(event["dir"]))
+            else:
+                self.outbox.send(event)
+
         command = plan.command(cfg.simulated)
-        self.trainer = TrainerProcess(command, env, self.log, self.outbox.send, cwd=cfg.state_dir)
+        self.trainer = TrainerProcess(command, env, self.log, on_event, cwd=cfg.state_dir)
         code = self.trainer.wait()
         self.trainer = None
+        # done: a checkpoint no longer matters; failed: the one on its way may serve a resume, so it gets a while
+        uploads.close(wait_s=0 if code == 0 else 120)
         if code != 0:
             self.log("training failed with exit code %d" % code)
             raise RunFailed(code if code > 0 else 128 - code, "train", cause_of_exit(code),
                             "training exited with code %d" % code)
+
+    def checkpoint_env(self) -> dict[str, str]:
+        """Where the trainer writes and stages its checkpoints (the volume), and the one to resume from."""
+        staging = os.path.join(self.cfg.state_dir, "checkpoint-staging")
+        os.makedirs(staging, exist_ok=True)
+        env = {checkpoints.CHECKPOINT_DIR_ENV: os.path.join(self.cfg.state_dir, "checkpoints"),
+               checkpoints.STAGING_ENV: staging}
+        if self.resume_dir:
+            env[checkpoints.RESUME_ENV] = self.resume_dir
+        return env
+
+    def resume(self) -> None:
+        """A resumed attempt (TRAINPOD_RESUME_FROM): the checkpoint downloaded before the trainer starts."""
+        path = os.environ.get("TRAINPOD_RESUME_FROM", "")
+        if not path:
+            return
+        self.log("this attempt resumes from %s" % path)
+        try:
+            _step, self.resume_dir = download_checkpoint(self.client, self.cfg.run_token, self.clock, self.policy,
+                                                         self.log, os.path.join(self.cfg.state_dir, "resume"))
+        except TransferError as err:
+            raise RunFailed(1, "dataset_download", "dataset_download", err.why) from None
 
     def upload(self) -> None:
         with self.events.phase("upload", unit="bytes") as phase:
@@ -186,8 +232,11 @@ class Run:
             return code
         try:
             self.setup()
+            self.install()
             dataset = self.dataset()
+            self.resume()
             self.train(dataset)
+            self.prepared.after_run(self.cfg.base_model, self.clock.now(), self.log)
             self.upload()
             self.push_to_hub()
         except RunFailed as failure:

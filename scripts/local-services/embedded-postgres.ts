@@ -107,7 +107,10 @@ export async function startEmbeddedPostgres(opts: {
     } catch (err) {
       throw new Error(
         `the embedded PostgreSQL could not initialise ${dataDir}: ${err instanceof Error ? err.message : String(err)}` +
-          (asRoot ? " (as root it runs as the postgres user, which must be able to reach that folder)" : ""),
+          (asRoot
+            ? " (as root it runs as the postgres user, which must be able to reach that folder: set" +
+              " TRAINPOD_LOCAL_DIR to a folder every user can reach, or run npm start as another user)"
+            : ""),
         { cause: err },
       );
     }

@@ -88,8 +88,7 @@ async function resolvePostgres(opts: ResolveOptions): Promise<Resolved> {
   }
   const url = opts.env.TRAINPOD_DEFAULT_DATABASE_URL || opts.defaults.databaseUrl;
   const { host, port } = hostPort(url, 5432);
-  if (await tcpAnswers(host, port))
-    return { url, line: `${urlForMessage(url)}  (found on the default address)` };
+  if (await tcpAnswers(host, port)) return { url, line: `${urlForMessage(url)}  (found on the default address)` };
   if (!isLoopback(host)) throw new StartError(postgresMissingMessage(url, "nothing answers there"));
   const dataDir = path.join(localDir(opts), "postgres");
   const pg = await startEmbeddedPostgres({ dataDir, host, port, logFile: `${dataDir}.log` });

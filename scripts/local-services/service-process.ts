@@ -54,6 +54,8 @@ export async function startServiceProcess(opts: {
   command: string;
   args: string[];
   logFile: string;
+  host: string;
+  port: number;
   /** how it is stopped cleanly (postgres: SIGINT, its fast shutdown; redis-server: SIGTERM, which saves) */
   stopSignal: NodeJS.Signals;
   /** resolves true once it serves requests (a listening port may still answer "starting up") */

@@ -184,9 +184,24 @@ it("the files came with the user's token, never the weights; a second estimate a
 
 it("a template that refuses system: 422 naming the row and the message, at estimate, validate and submit; nothing created", async () => {
   const rows = [
-    { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] },
-    { messages: [{ role: "user", content: "2+2?" }, { role: "assistant", content: "4" }] },
-    { messages: [{ role: "user", content: "sky?" }, { role: "assistant", content: "blue" }] },
+    {
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "hello" },
+      ],
+    },
+    {
+      messages: [
+        { role: "user", content: "2+2?" },
+        { role: "assistant", content: "4" },
+      ],
+    },
+    {
+      messages: [
+        { role: "user", content: "sky?" },
+        { role: "assistant", content: "blue" },
+      ],
+    },
     {
       messages: [
         { role: "system", content: "Be brief." },

@@ -13,6 +13,7 @@ import { adminAuth } from "./http/admin-auth";
 import { AdminSessions } from "./http/admin-session";
 import { adminRoutes } from "./routes/admin";
 import { adminLimitRoutes } from "./routes/admin-limits";
+import { adminCacheRoutes } from "./routes/admin-cache";
 import { adminLoginRoutes } from "./routes/admin-login";
 import { BULL_BOARD_PATH, bullBoardRouter } from "./routes/bull-board";
 import { dashboardRoutes } from "./routes/dashboard";
@@ -65,6 +66,17 @@ export function adminScreens(
       billingMismatchThresholdMicros: BigInt(deps.config.env.BILLING_MISMATCH_THRESHOLD_MICROS),
     }),
   );
-  router.use(adminLimitRoutes({ prisma: deps.prisma, clock: deps.clock, spend, limitsCache: deps.limitsCache }));
+  const usdPerGbMonth = deps.config.env.CACHE_VOLUME_USD_PER_GB_MONTH;
+  router.use(
+    adminLimitRoutes({
+      prisma: deps.prisma,
+      clock: deps.clock,
+      spend,
+      limitsCache: deps.limitsCache,
+      cache: deps.cache,
+      usdPerGbMonth,
+    }),
+  );
+  router.use(adminCacheRoutes({ cache: deps.cache, usdPerGbMonth }));
   return router;
 }

@@ -5,6 +5,7 @@ import {
   estimateDepsFor,
   spendSettingsFromEnv,
   secretsKeyring,
+  webhookPolicyFromConfig,
   createJobEnqueuer,
   type ArtifactDeps,
   type CloudType,
@@ -15,6 +16,7 @@ import {
   UserLimitsCache,
   type TimelineHub,
   type BlobStorage,
+  type CacheDeps,
   type Clock,
   type Config,
   type Logger,
@@ -39,6 +41,7 @@ import { healthRoutes } from "./routes/health";
 import { openApiRoutes } from "./routes/openapi";
 import { runRoutes } from "./routes/runs";
 import { secretRoutes } from "./routes/secrets";
+import { OPENAI_PREFIX, openAiRoutes } from "./openai/router";
 
 /** Everything the HTTP layer needs, built by the container (container.ts, the API's one composition root). */
 export interface ApiDeps {
@@ -62,6 +65,8 @@ export interface ApiDeps {
   prices(cloud: CloudType, count: number): Promise<GpuPriceList>;
   /** the model pre-flight's hub and users' HF_TOKEN (null: HUB_PREFLIGHT off, or the simulator without HF_ENDPOINT) */
   models?: ModelPreflightDeps | null;
+  /** the operators' cache volumes (issue 28; absent with a test's in-memory RunPod) */
+  cache?: CacheDeps;
 }
 
 /** Builds the Express app. It does not listen: main.ts (or a test) does. */
@@ -124,6 +129,9 @@ export function createApp(deps: ApiDeps): Express {
       auth,
     }),
   );
+  // the OpenAI-compatible API (issue 33): mounted ahead of the JSON parser (its own parses, its errors are OpenAI's)
+  const openai = express.Router();
+  app.use(OPENAI_PREFIX, openai);
   app.use("/v1/deployments", auth);
   app.use(express.json({ limit: "256kb" }));
   const spend = spendSettingsFromEnv(env);
@@ -142,6 +150,28 @@ export function createApp(deps: ApiDeps): Express {
   app.use(spendRoutes({ prisma: deps.prisma, clock: deps.clock, spend }));
   const estimate = estimateDepsFor(deps.config, deps.prisma, deps.datasetStorage, deps.models);
   app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: deps.prices, estimate }));
+  openai.use(
+    openAiRoutes({
+      logger: deps.logger,
+      auth,
+      files: { prisma: deps.prisma, clock: deps.clock, storage: datasetStorage, maxBytes: env.DATASET_MAX_BYTES },
+      jobs: {
+        prisma: deps.prisma,
+        clock: deps.clock,
+        jobs,
+        preflight,
+        prices: deps.prices,
+        estimate,
+        defaultGpuTypes: env.OPENAI_DEFAULT_GPU_TYPES.split(",").map((g) => g.trim()),
+      },
+      webhooks: {
+        prisma: deps.prisma,
+        clock: deps.clock,
+        keyring: secretsKeyring(deps.config),
+        policy: webhookPolicyFromConfig(deps.config),
+      },
+    }),
+  );
   app.use("/v1/secrets", auth);
   app.use(secretRoutes({ prisma: deps.prisma, clock: deps.clock, keyring: secretsKeyring(deps.config) }));
   const streamLimits = { perUser: deps.config.env.SSE_MAX_STREAMS_PER_USER, total: deps.config.env.SSE_MAX_STREAMS };

@@ -1,5 +1,6 @@
 import {
   catalogPriceList,
+  cacheDepsFor,
   closeQueues,
   confineToDeploymentFolders,
   createBlobStorage,
@@ -64,7 +65,8 @@ export function createContainer(config: Config, overrides: ApiOverrides = {}): A
   const clock = overrides.clock ?? systemClock;
   // pod logs: the account's rate budget shared through Redis; prices: a short timeout and no retries (a
   // submission must not wait on RunPod), one catalog read per RUNPOD_CATALOG_TTL_SECONDS for every process
-  const runpod = overrides.runpod ?? runpodClientForProcess({ config, redis, logger });
+  const rest = overrides.runpod ? undefined : runpodClientForProcess({ config, redis, logger });
+  const runpod = overrides.runpod ?? (rest as RunPodClient);
   const priceRunpod =
     overrides.runpod ?? runpodClientForProcess({ config, redis, logger, maxRetries: 0, timeoutMs: 2_000 });
   const catalog = new GpuCatalogCache({
@@ -95,6 +97,7 @@ export function createContainer(config: Config, overrides: ApiOverrides = {}): A
     },
     metrics: createApiMetrics({ prisma, queues }),
     models: modelHub && { hub: modelHub, hubTokenFor: hubTokenFromSecrets(prisma, secretsKeyring(config)) },
+    cache: rest && cacheDepsFor(config, rest.networkVolumes(), redis, logger),
     async close() {
       timelineHub.close();
       await closeQueues(queues);

@@ -5,9 +5,11 @@ import { listArtifacts } from "./commands/artifacts";
 import * as datasets from "./commands/datasets";
 import * as deployments from "./commands/deployments";
 import * as spend from "./commands/spend";
+import { cacheCommands } from "./commands/cache";
 import * as secrets from "./commands/secrets";
 import { logs } from "./commands/logs";
 import { pull } from "./commands/pull";
+import { resume } from "./commands/resume";
 import { loadConfig } from "./config";
 import { CliError, EXIT, type ExitCode } from "./exit-codes";
 
@@ -159,6 +161,14 @@ export function buildProgram(result: { code: ExitCode }): Command {
     .option("--json", "print JSON")
     .description("set one user's limits (admins)")
     .action((user: string, opts) => done(spend.setLimits(api(), user, opts)));
+  cacheCommands(admin, api, done);
+  program
+    .command("resume")
+    .argument("<id>", "deployment id of an interrupted run (FAILED or CANCELLED)")
+    .option("--watch", "follow the new attempt to its end")
+    .option("--json", "print JSON")
+    .description("resume an interrupted run from its last checkpoint: a new attempt, linked to it")
+    .action((id: string, opts) => done(resume(api(), id, opts)));
   program
     .command("cancel")
     .argument("<id>", "deployment id")

@@ -1,4 +1,5 @@
 import type { Json } from "./api-client";
+import { renderAttempts } from "./render-attempts";
 
 const time = (iso: unknown): string => (typeof iso === "string" ? iso.slice(11, 19) : "--:--:--");
 /** "0.690000" → "$0.69", "0.001342" → "$0.001342": exact, trailing zeros past the cents dropped. */
@@ -64,6 +65,7 @@ export function renderDeployment(d: Json): string {
           : ""),
     );
   if (d.failureMessage) lines.push(`  failure: ${String(d.failureMessage).split("\n")[0]}`);
+  lines.push(...renderAttempts(d));
   if (d.hub)
     lines.push(
       `  hub ${d.hub.repo}${d.hub.merged ? " (merged too)" : ""}: ${d.hub.url ?? d.hub.error ?? "not pushed yet"}`,

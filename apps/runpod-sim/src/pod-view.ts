@@ -84,6 +84,7 @@ export function toAdminPod(pod: SimPod, now: number): Record<string, unknown> {
     startedAt: date(pod.startedAt),
     lastStartedAt: date(pod.lastStartedAt),
     terminatedAt: date(pod.terminatedAt),
+    mounts: pod.input.mounts,
     args: pod.input.args,
     command: pod.input.command,
     env: pod.input.env,

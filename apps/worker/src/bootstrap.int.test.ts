@@ -16,7 +16,16 @@ const opened = useTestQueues(prefix);
 const idle = async (): Promise<string> => "idle";
 
 function processors(deploy: ProcessorMap["deploy"]): ProcessorMap {
-  return { deploy, terminate: idle, billing: idle, monitor: idle, reconcile: idle, maintenance: idle };
+  return {
+    deploy,
+    terminate: idle,
+    billing: idle,
+    monitor: idle,
+    reconcile: idle,
+    maintenance: idle,
+    webhook: idle,
+    webhookScan: idle,
+  };
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -8,6 +8,7 @@ import {
   createPrismaClient,
   createQueues,
   createRedis,
+  cacheDepsFor,
   registerDeploymentGauges,
   registerQueueDepth,
   runpodCallObserver,
@@ -15,6 +16,7 @@ import {
   runpodClientForProcess,
   systemClock,
   type BlobStorage,
+  type CacheDeps,
   type Clock,
   type Config,
   type JobEnqueuer,
@@ -41,6 +43,8 @@ export interface WorkerContainer {
   metrics: Metrics;
   /** where artifacts live (the maintenance job deletes them after ARTIFACT_RETENTION_DAYS) */
   artifactStorage: BlobStorage;
+  /** the operators' cache volumes, which the deploy job places pods on (issue 28) */
+  cache?: CacheDeps;
   close(): Promise<void>;
 }
 
@@ -95,6 +99,7 @@ export function createWorkerContainer(config: Config, overrides: WorkerContainer
     metrics,
     // each key inside ARTIFACT_DIR/<deploymentId> (a planted symlink cannot reach another deployment's files)
     artifactStorage: confineToDeploymentFolders(createBlobStorage(config, "artifacts")),
+    cache: cacheDepsFor(config, runpod.networkVolumes(), connection, log),
     async close() {
       await closeQueues(queues);
       await connection.quit().catch(() => connection.disconnect());

@@ -4,6 +4,8 @@ import {
   podLauncher,
   podTerminatedObserver,
   reconcileObserver,
+  secretsKeyring,
+  webhookPolicyFromConfig,
   spendSettingsFromEnv,
   sweepAbandonedUploads,
   sweepArtifactRetention,
@@ -11,6 +13,7 @@ import {
 } from "@trainpod/core";
 import type { WorkerContainer } from "./container";
 import type { ProcessorDeps } from "./processors";
+import { WEBHOOK_SCAN_WINDOW_MS } from "./processors/webhooks";
 
 /** Builds the processors' dependencies: the lifecycle use cases, with tokens and the start script. */
 export function processorDeps(c: WorkerContainer): ProcessorDeps {
@@ -28,6 +31,7 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
     ...podLauncher({ prisma: c.prisma, clock: c.clock, config: c.config }),
     onPodTerminated: podTerminatedObserver(c.metrics),
     spend: spendSettingsFromEnv(env),
+    cache: c.cache,
   };
   return {
     lifecycle,
@@ -40,6 +44,19 @@ export function processorDeps(c: WorkerContainer): ProcessorDeps {
       vanishGraceMs: env.POD_VANISH_GRACE_SECONDS * 1000,
     },
     observe: { monitor: monitorObserver(c.metrics), reconcile: reconcileObserver(c.metrics) },
+    webhooks: {
+      delivery: {
+        prisma: c.prisma,
+        clock: c.clock,
+        keyring: secretsKeyring(c.config),
+        policy: webhookPolicyFromConfig(c.config),
+        timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+        logger: c.logger,
+      },
+      queue: c.queues.webhook,
+      retryDelayMs: env.WEBHOOK_RETRY_DELAY_MS,
+      windowMs: WEBHOOK_SCAN_WINDOW_MS,
+    },
     maintenance: async () => {
       const tokens = await cleanupExpiredTokens(c.prisma, c.clock, {
         olderThan: new Date(c.clock.now().getTime() - 24 * 3600_000),

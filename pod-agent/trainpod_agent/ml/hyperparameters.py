@@ -96,6 +96,8 @@ HYPERPARAMETERS: dict[str, tuple[str, float | None, float | None, Any]] = {
     "sim_extra_artifact_bytes": ("int", 0, 1_073_741_824, None),
     "sim_model_bytes": ("int", 0, 2_000_000_000_000, None),
     "sim_download_bytes_per_s": ("int", 1, 100_000_000_000, None),
+    "sim_packages_bytes": ("int", 0, 2_000_000_000_000, None),  # the install the agent simulates (cache.py)
+    "sim_install_bytes_per_s": ("int", 1, 100_000_000_000, None),
     "sim_load_s": ("number", 0, 86_400, None),
     "sim_rows_per_s": ("int", 1, 1_000_000_000, None),
     "sim_tokens_per_s": ("int", 1, 1_000_000_000, None),  # train at this many real tokens/s (estimate scale model)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import struct
 from typing import Any
 
+from trainpod_agent.cache import cache_settings, fill_once, model_folder, model_lock_name
 from trainpod_agent.clock import Clock, SystemClock
+from trainpod_agent.ml import checkpoints
 from trainpod_agent.ml.distributed import batch_facts, batch_line
 from trainpod_agent.ml.hyperparameters import defaults
 from trainpod_agent.ml.seam import Phase, Reporter, RunSpec, SimulatedFailure
@@ -48,11 +51,27 @@ class SimulatedML:
     def fetch_model(self, spec: RunSpec, phase: Phase) -> None:
         hp = spec.hyperparameters
         total = int(_num(hp, "sim_model_bytes", 0))
-        if total > 0:
-            phase.total = total
-            print("downloading %s (sim): %d bytes" % (spec.base_model, total), flush=True)
-        self._spread(phase, total, _num(hp, "sim_download_bytes_per_s", 1e9))
-        phase.note(bytes=total)
+        settings = cache_settings(os.environ)
+
+        def download(folder: str | None) -> dict[str, Any]:
+            if total > 0:
+                phase.total = total
+                print("downloading %s (sim): %d bytes" % (spec.base_model, total), flush=True)
+            self._spread(phase, total, _num(hp, "sim_download_bytes_per_s", 1e9))
+            if folder is not None:  # the weights' stand-in: the model's config, its size in the cache's marker
+                _write_json(os.path.join(folder, "snapshots", "sim", "config.json"), {"_name_or_path": spec.base_model})
+            return {"bytes": total}
+
+        if settings is None:
+            download(None)
+            phase.note(bytes=total)
+            return
+        # on the cache volume (HF_HOME): downloaded once per data centre, whole or not at all (cache.py)
+        folder = model_folder(settings, spec.base_model)
+        hit, _ = fill_once(settings.root, folder, "fill-" + model_lock_name(spec.base_model), download)
+        if hit:
+            print("model %s (sim) is on the cache volume: no download" % spec.base_model, flush=True)
+        phase.note(bytes=0 if hit else total, cache_hit=int(hit))
 
     def load(self, spec: RunSpec, phase: Phase) -> None:
         print("Loading base model %s (sim) on %s" % (spec.base_model, os.environ.get("SIM_GPU_NAME", "cpu")),
@@ -86,10 +105,11 @@ class SimulatedML:
         if tokens_per_s > 0:
             step_s = trained / tokens_per_s / steps  # the run's real tokens at sim_tokens_per_s
         began = self.clock.monotonic()
+        first, saves = self._resumed_step(), _SimCheckpoints(hp, steps, report, self.clock)
         print("Loaded %d examples from %s; training for %d steps" % (len(spec.rows), spec.dataset, steps), flush=True)
         print(batch_line(defaults() | hp), flush=True)  # the launch plan's processes (ml/distributed.py)
         self.clock.sleep(_num(hp, "sim_silent_s", 0))  # a silent trainer: no step, no line
-        for step in range(1, steps + 1):
+        for step in range(first + 1, steps + 1):
             self.clock.sleep(step_s)
             if fail_at > 0 and step == fail_at:
                 message = hp.get("sim_error") if isinstance(hp.get("sim_error"), str) else OOM_TEXT
@@ -115,12 +135,23 @@ class SimulatedML:
                 print("step %d/%d loss %s%s" % (step, steps, loss, shown), flush=True)
                 report.progress(step, steps, loss, **dpo_step)
             phase.advance(step)
+            saves.after_step(step)
         evaluated_facts = {"eval_loss": eval_loss} if eval_loss is not None else {}
         phase.note(train_loss=loss, **batch_facts(defaults() | hp), **evaluated_facts, **dpo_step)
         seconds = self.clock.monotonic() - began
         if tokens_per_s > 0 and seconds > 0:
             phase.note(tokens_real=trained, tokens_total=trained, real_token_share=1.0,
                        real_tokens_per_s=round(trained / seconds, 1))
+
+    def _resumed_step(self) -> int:
+        """The step of the checkpoint to resume from (its trainer_state.json, as transformers reads it), else 0."""
+        folder = checkpoints.resume_from()
+        if folder is None:
+            return 0
+        with open(os.path.join(folder, "trainer_state.json")) as f:
+            step = int(json.load(f)["global_step"])
+        print("resuming from %s at step %d (sim)" % (folder, step), flush=True)
+        return step
 
     def save(self, spec: RunSpec, phase: Phase) -> list[str]:
         hp, out = spec.hyperparameters, spec.output_dir
@@ -153,6 +184,37 @@ class SimulatedML:
         phase.note(files=len(written), bytes=sum(os.path.getsize(f) for f in written))
         print("Training complete. Adapter saved to %s" % os.path.abspath(out), flush=True)
         return written
+
+
+class _SimCheckpoints:
+    """The simulated trainer's checkpoints, as transformers lays them out (checkpoint-N with trainer_state.json, a
+    small adapter and optimizer state), every N steps or M minutes, the last K kept; each staged and announced like
+    the real ones (ml/checkpoints.py)."""
+
+    def __init__(self, hp: dict[str, Any], steps: int, report: Reporter, clock: Clock) -> None:
+        self.every, self.minutes = checkpoints.every_steps(hp, steps), checkpoints.every_minutes(hp)
+        self.steps, self.report, self.clock, self.kept = steps, report, clock, int(hp.get("checkpoints_kept") or 2)
+        self.root = checkpoints.checkpoint_dir("")
+        self.last = clock.monotonic()
+
+    def after_step(self, step: int) -> None:
+        due = self.every is not None and step % self.every == 0
+        due = due or (self.minutes is not None and self.clock.monotonic() - self.last >= self.minutes * 60)
+        if not due or step >= self.steps or not self.root:
+            return
+        self.last = self.clock.monotonic()
+        folder = os.path.join(self.root, "checkpoint-%d" % step)
+        _write_json(os.path.join(folder, "trainer_state.json"), {"global_step": step, "max_steps": self.steps})
+        _write_safetensors(os.path.join(folder, "adapter_model.safetensors"), 4096, step)
+        _write_pattern(os.path.join(folder, "optimizer.pt"), 8192, step)
+        saved = sorted((int(n.split("-")[1]), n) for n in os.listdir(self.root) if n.startswith("checkpoint-"))
+        for _, name in saved[: -self.kept]:
+            shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
+        staging = os.environ.get(checkpoints.STAGING_ENV)
+        print("checkpoint at step %d: %s" % (step, folder), flush=True)
+        announce = getattr(self.report, "checkpoint", None)
+        if staging and announce is not None:
+            announce(step, checkpoints.stage(folder, staging, step))
 
 
 def byte_tokens(row: dict[str, Any]) -> int:

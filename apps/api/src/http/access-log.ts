@@ -8,7 +8,7 @@ import { redactText, type Logger } from "@trainpod/core";
  */
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    if (process.env.HPERF_OFF !== "1" && !logger.isLevelEnabled("http")) return next(); // HPERF
+    if (!logger.isLevelEnabled("http")) return next();
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;

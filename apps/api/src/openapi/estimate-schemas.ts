@@ -17,7 +17,10 @@ export const datasetTokensSchema = z
       .nullable()
       .describe("a sample's 95 % interval of `tokens`; null when every row was counted"),
     trainedRows: z.number().int(),
-    skippedRows: z.number().int().describe("rows left with no token to train on after the cut (the trainer skips them)"),
+    skippedRows: z
+      .number()
+      .int()
+      .describe("rows left with no token to train on after the cut (the trainer skips them)"),
     tokens: z.number().int().describe("the kept rows' tokens after the cut at max_seq_length: one epoch"),
     lossTokens: z.number().int(),
     lossShare: z.number().describe("lossTokens / tokens"),

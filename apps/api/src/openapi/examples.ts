@@ -76,6 +76,7 @@ export const deploymentExample = {
   wandb: null,
   progress: { step: 40, totalSteps: 100, loss: "1.234" },
   phase: { name: "train", state: "progress", done: 40, total: 100, unit: "steps", startedAt: AT },
+  timeToFirstStep: { seconds: 41.2, bootSeconds: 12.5 },
   costUsd: "0.034500",
   runpodBill: null,
   runtimeSeconds: 180,

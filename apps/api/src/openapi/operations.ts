@@ -161,14 +161,14 @@ export const OPERATIONS: Operation[] = [
   {
     method: "post",
     path: "/v1/deployments/estimate",
-    summary: "Expected and worst-case cost, and the cap that will be enforced",
+    summary: "The dataset's tokens, expected time and cost from them, the worst case and the enforced cap",
     tag: "deployments",
     security: "apiKey",
     body: json(estimateRequestSchema, ex.estimateRequestExample, "GPU types, count, limits, expected runtime"),
     responses: {
       200: json(s.estimateSchema, ex.estimateExample, "the estimate"),
       400: invalid,
-      422: err("no GPU type with a known price", {
+      422: err("no GPU type with a known price; a row the model's chat template cannot render", {
         error: { code: "UNPROCESSABLE", message: "none of the GPU types has a known price" },
       }),
     },

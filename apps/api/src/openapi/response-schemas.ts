@@ -94,6 +94,15 @@ export const deploymentSchema = z.object({
     })
     .nullable()
     .describe("the pod's current phase and its progress (done of total, in unit); null before its first phase report"),
+  timeToFirstStep: z
+    .object({
+      seconds: z.number().nullable().describe("from the pod's create to the first training step"),
+      bootSeconds: z
+        .number()
+        .nullable()
+        .describe("its part before the pod's first report: scheduling, image pull, container start, bootstrap"),
+    })
+    .describe("time to first step (issue 28); the rest is the phases: install, downloads, load, tokenize"),
   costUsd: usd.nullable(),
   runpodBill: z
     .object({

@@ -2,9 +2,11 @@ import { Router } from "express";
 import { currentUserId } from "../http/auth";
 import {
   AppError,
+  cacheVolumeSpend,
   ownSpend,
   setUserLimits,
   spendReport,
+  type CacheDeps,
   type Clock,
   type PrismaClient,
   type SpendSettings,
@@ -17,6 +19,9 @@ export interface AdminLimitRouteDeps {
   spend: SpendSettings;
   /** the process's cache of users' limits: a user's entry is dropped when an admin sets their limits */
   limitsCache?: UserLimitsCache;
+  /** the cache volumes, whose monthly price the spend report shows (issue 28) */
+  cache?: CacheDeps;
+  usdPerGbMonth?: string;
 }
 
 /** GET /v1/spend: the caller's own limits and month spend (mounted behind the API key middleware). */
@@ -36,7 +41,13 @@ export function adminLimitRoutes(deps: AdminLimitRouteDeps): Router {
   const router = Router();
 
   router.get("/v1/admin/spend", async (_req, res) => {
-    res.json({ items: await spendReport(deps.prisma, deps.spend, deps.clock.now()) });
+    const [items, volumes] = await Promise.all([
+      spendReport(deps.prisma, deps.spend, deps.clock.now()),
+      deps.cache?.directory.list() ?? null,
+    ]);
+    // the cache volumes bill per GB-month whether or not a pod uses them (null: none configured or unreadable)
+    const cacheVolumes = volumes ? cacheVolumeSpend(volumes, deps.usdPerGbMonth ?? "0.07") : null;
+    res.json({ items, cacheVolumes });
   });
 
   router.put("/v1/admin/users/:id/limits", async (req, res) => {

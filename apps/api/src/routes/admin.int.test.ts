@@ -112,6 +112,8 @@ describe("admin-only access", () => {
       "monitor",
       "reconcile",
       "terminate",
+      "webhook",
+      "webhookScan",
     ]);
   });
 

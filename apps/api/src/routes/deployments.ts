@@ -19,6 +19,9 @@ import {
   phaseTimes,
   preflight,
   retryDeployment,
+  attemptsView,
+  listCheckpoints,
+  resumeDeployment,
   submitDeployment,
   type Clock,
   type JobEnqueuer,
@@ -74,6 +77,22 @@ function pricesFor(deps: DeploymentRouteDeps, body: unknown): Promise<GpuPriceLi
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
 
+/** A submission as POST /v1/deployments makes it (prices, estimate, submitDeployment); also the OpenAI job's. */
+export async function submitWithEstimate(deps: DeploymentRouteDeps, userId: string, body: unknown, key?: string) {
+  const withPrices = { ...deps, preflight: { ...deps.preflight, prices: await pricesFor(deps, body) } };
+  const estimate = (await submissionEstimate(deps, userId, body))?.record ?? null;
+  const { deployment, created } = await submitDeployment(withPrices, { userId, body, idempotencyKey: key });
+  if (created && estimate !== null) {
+    await storeEstimate(deps.prisma, deployment.id, estimate);
+    Object.assign(deployment, {
+      estimatedTokens: BigInt(Math.round(estimate.tokens)),
+      estimatedSeconds: Math.round(estimate.seconds),
+      estimatedCostMicros: estimate.costMicros,
+    });
+  }
+  return { deployment, created };
+}
+
 /** Submit, list, read and cancel deployments. A user sees only their own (others' ids answer 404). */
 export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
   const router = Router();
@@ -83,21 +102,7 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new AppError("VALIDATION_FAILED", "Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -");
     }
-    const withPrices = { ...deps, preflight: { ...deps.preflight, prices: await pricesFor(deps, req.body) } };
-    const estimate = (await submissionEstimate(deps, currentUserId(req), req.body))?.record ?? null;
-    const { deployment, created } = await submitDeployment(withPrices, {
-      userId: currentUserId(req),
-      body: req.body,
-      idempotencyKey: key,
-    });
-    if (created && estimate !== null) {
-      await storeEstimate(deps.prisma, deployment.id, estimate);
-      Object.assign(deployment, {
-        estimatedTokens: BigInt(Math.round(estimate.tokens)),
-        estimatedSeconds: Math.round(estimate.seconds),
-        estimatedCostMicros: estimate.costMicros,
-      });
-    }
+    const { deployment, created } = await submitWithEstimate(deps, currentUserId(req), req.body, key);
     res
       .status(created ? 202 : 200)
       .location(`/v1/deployments/${deployment.id}`)
@@ -138,7 +143,30 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
   router.get("/v1/deployments/:id", async (req, res) => {
     const d = await getOwnDeployment(deps.prisma, currentUserId(req), req.params.id);
     const [events, phases] = await Promise.all([deploymentEvents(deps.prisma, d.id), phaseTimes(deps.prisma, d.id)]);
-    res.json({ ...deploymentView(d, deps.clock.now()), phases, events: events.map(eventView) });
+    const view = deploymentView(d, deps.clock.now());
+    const attempts = await attemptsView(deps.prisma, d, deps.clock.now());
+    res.json({ ...view, resume: { ...view.resume, ...attempts }, phases, events: events.map(eventView) });
+  });
+
+  // the run's complete checkpoints, oldest first (issue 27): what a resume starts from
+  router.get("/v1/deployments/:id/checkpoints", async (req, res) => {
+    const d = await getOwnDeployment(deps.prisma, currentUserId(req), req.params.id);
+    res.json({ items: await listCheckpoints(deps.prisma, d.id) });
+  });
+
+  // an interrupted run of the caller's, again from its last checkpoint: a new linked attempt (resume-deployment.ts)
+  router.post("/v1/deployments/:id/resume", async (req, res) => {
+    const uid = currentUserId(req);
+    const d = await getOwnDeployment(deps.prisma, uid, req.params.id);
+    const { deployment, created } = await resumeDeployment(
+      { ...deps, spend: deps.preflight.spend },
+      d.id,
+      `user ${uid}`,
+    );
+    res
+      .status(created ? 202 : 200)
+      .location(`/v1/deployments/${deployment.id}`)
+      .json(deploymentView(deployment, deps.clock.now()));
   });
 
   router.post("/v1/deployments/:id/cancel", async (req, res) => {

@@ -6,7 +6,11 @@ import {
   AppError,
   agentBundle,
   artifactUploadUrl,
+  checkpointFilesOfChain,
+  checkpointManifestStep,
+  checkpointsKept,
   completeArtifact,
+  pruneCheckpoints,
   recordRunEvent,
   reissueDatasetUrl,
   reserveArtifact,
@@ -77,7 +81,34 @@ export function runRoutes(deps: RunRouteDeps): Router {
   });
 
   router.post("/v1/runs/:id/artifacts/complete", json, async (req, res) => {
-    res.json(await completeArtifact(deps.artifacts, String(req.params.id), req.body));
+    const file = await completeArtifact(deps.artifacts, String(req.params.id), req.body);
+    await afterStored(deps, String(req.params.id), file.path);
+    res.json(file);
+  });
+
+  // a resumed attempt's checkpoint (issue 27): its files, each through the API or a presigned GET of the bucket
+  router.get("/v1/runs/:id/resume", async (req, res) => {
+    const { files, step, path } = await resumeFiles(deps, String(req.params.id));
+    const direct = deps.artifacts.storage.direct;
+    const items = await Promise.all(
+      files.map(async (f) => {
+        const rel = f.path.slice(path.length + 1);
+        const view = { path: rel, sizeBytes: Number(f.sizeBytes), sha256: f.sha256 };
+        if (!direct) return { ...view, url: `/v1/runs/${req.params.id}/resume/files/${encodeURI(rel)}`, auth: true };
+        const signed = await direct.presignGet(f.storageKey, { expiresInSeconds: deps.artifacts.limits.presignSeconds });
+        return { ...view, url: signed.url, auth: false };
+      }),
+    );
+    res.set("Cache-Control", "no-store").json({ path, step, files: items });
+  });
+
+  router.get("/v1/runs/:id/resume/files/*path", async (req, res) => {
+    const { files, path } = await resumeFiles(deps, String(req.params.id));
+    const file = files.find((f) => f.path === `${path}/${pathParam(req)}`);
+    if (!file) throw new AppError("NOT_FOUND", "no such file in the checkpoint this attempt resumes from");
+    const blob = await deps.artifacts.storage.get(file.storageKey);
+    res.set({ "Content-Type": "application/octet-stream", "Content-Length": String(file.sizeBytes) });
+    blob.stream.pipe(res);
   });
 
   // a fresh presigned GET of the dataset, once the token URL was spent on the redirect to the bucket
@@ -102,7 +133,9 @@ export function runRoutes(deps: RunRouteDeps): Router {
   router.put("/v1/runs/:id/artifacts/*path", async (req, res) => {
     const rel = pathParam(req);
     try {
-      res.status(201).json(await storeArtifactThroughApi(deps.artifacts, String(req.params.id), rel, req));
+      const file = await storeArtifactThroughApi(deps.artifacts, String(req.params.id), rel, req);
+      await afterStored(deps, String(req.params.id), file.path);
+      res.status(201).json(file);
     } catch (err) {
       if (!req.complete) {
         // refused before the body was read (or mid-way): do not keep reading a multi-GB body for nothing
@@ -114,4 +147,21 @@ export function runRoutes(deps: RunRouteDeps): Router {
   });
 
   return router;
+}
+
+/** A checkpoint's manifest stored (its last file): the deployment keeps its last checkpoints_kept (issue 27). */
+async function afterStored(deps: RunRouteDeps, deploymentId: string, path: string): Promise<void> {
+  if (checkpointManifestStep(path) === null) return;
+  const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId }, select: { hyperparameters: true } });
+  await pruneCheckpoints(deps.artifacts, deploymentId, checkpointsKept(d?.hyperparameters));
+}
+
+/** The files of the checkpoint this deployment resumes from (an earlier attempt's artifacts); NOT_FOUND otherwise. */
+async function resumeFiles(deps: RunRouteDeps, deploymentId: string) {
+  const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
+  if (!d || d.resumedFromPath === null || d.resumedFromStep === null)
+    throw new AppError("NOT_FOUND", "this deployment does not resume from a checkpoint");
+  const files = await checkpointFilesOfChain(deps.prisma, d, d.resumedFromPath);
+  if (!files) throw new AppError("NOT_FOUND", `the checkpoint ${d.resumedFromPath} is no longer stored`);
+  return { files, step: d.resumedFromStep, path: d.resumedFromPath };
 }

@@ -93,12 +93,13 @@ export async function list(
     d.baseModel,
     d.pod?.gpuTypeId ?? d.gpuTypeIds[0] ?? "",
     d.costUsd ?? "-",
+    d.timeToFirstStep?.seconds == null ? "-" : `${d.timeToFirstStep.seconds}s`,
     d.timestamps.createdAt,
   ]);
   print(
     rows.length === 0
       ? "no deployments"
-      : renderTable([["ID", "STATUS", "MODEL", "GPU", "COST USD", "CREATED"], ...rows]),
+      : renderTable([["ID", "STATUS", "MODEL", "GPU", "COST USD", "FIRST STEP", "CREATED"], ...rows]),
   );
   return EXIT.OK;
 }

@@ -14,12 +14,15 @@ import {
   type ReconcileResult,
 } from "@trainpod/core";
 import type { Processor, ProcessorMap } from "../processor";
+import { webhookProcessors, type WebhookProcessorDeps } from "./webhooks";
 
 export interface ProcessorDeps {
   lifecycle: LifecycleDeps;
   billing: { mismatchThresholdMicros: bigint };
   monitor: MonitorSettings;
   maintenance: () => Promise<unknown>;
+  /** webhook deliveries and their scan (issue 33); absent (a test's processors): both jobs do nothing */
+  webhooks?: WebhookProcessorDeps;
   /** told each tick's and each reconcile's result (metrics) */
   observe?: { monitor?: (r: MonitorResult) => void; reconcile?: (r: ReconcileResult) => void };
 }
@@ -63,6 +66,8 @@ const deploy =
     }
   };
 
+const off = async (): Promise<string> => "webhooks not wired";
+
 /** Wires each job name to its use case in core. */
 export function createProcessors(deps: ProcessorDeps): ProcessorMap {
   return {
@@ -77,5 +82,6 @@ export function createProcessors(deps: ProcessorDeps): ProcessorMap {
     monitor: observed(() => monitorTick(deps.lifecycle, deps.monitor), deps.observe?.monitor),
     reconcile: observed(() => reconcile(deps.lifecycle), deps.observe?.reconcile),
     maintenance: () => deps.maintenance(),
+    ...(deps.webhooks ? webhookProcessors(deps.webhooks) : { webhook: off, webhookScan: off }),
   };
 }

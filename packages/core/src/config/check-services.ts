@@ -73,10 +73,14 @@ async function pingRedis(url: string): Promise<void> {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  redis.on("error", () => undefined); // the failure is reported by connect() below, not as an unhandled event
+  // the cause (ECONNREFUSED ...) comes as an event; connect() then rejects with only "Connection is closed."
+  let cause: Error | undefined;
+  redis.on("error", (err: Error) => (cause ??= err));
   try {
     await redis.connect();
     await redis.ping();
+  } catch (err) {
+    throw cause ?? err;
   } finally {
     redis.disconnect();
   }

@@ -33,7 +33,11 @@ describe("named statements on Prisma's pool", () => {
     const d = await insertDeployment(db.prisma, { userId: user.id, request: request({ datasetId: dataset.id }) });
     await db.prisma.deployment.update({
       where: { id: d!.id },
-      data: { progressLoss: "1.234567", costMicros: 9_007_199_254_740_993n, runningAt: new Date("2026-01-02T03:04:05.678Z") },
+      data: {
+        progressLoss: "1.234567",
+        costMicros: 9_007_199_254_740_993n,
+        runningAt: new Date("2026-01-02T03:04:05.678Z"),
+      },
     });
     const sql = Prisma.sql`SELECT * FROM "Deployment" WHERE "id" = ${d!.id}::uuid`;
     const [named] = await queryNamed<Record<string, unknown>>(pgPoolOf(db.prisma)!, sql);

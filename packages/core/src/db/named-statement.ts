@@ -3,9 +3,9 @@ import { Prisma } from "./prisma";
 
 /**
  * A statement on a hot path, run as a named prepared statement on the pg pool under Prisma (pgPoolOf): Postgres
- * parses and plans it once per connection instead of on every call (pgbench: the submission's INSERT went from
- * about 1,400-2,200 to 3,100-3,600 a second), and its rows skip Prisma's raw-query runtime. The rows come back as
- * Prisma's $queryRaw answers them: bigint as BigInt, numeric as Decimal, timestamps as Date, json parsed.
+ * parses and plans it once per connection instead of on every call (pgbench, 10 clients: the submission's INSERT
+ * ran about 1.6 times as many a second; BENCHMARKS.md), and its rows skip Prisma's raw-query runtime. The rows
+ * come back as Prisma's $queryRaw answers them: bigint as BigInt, numeric as Decimal, timestamps as Date, json parsed.
  * For statements of a fixed shape (values as parameters): each distinct text is one statement on every connection.
  */
 

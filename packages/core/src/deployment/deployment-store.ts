@@ -16,8 +16,10 @@ export interface InsertDeploymentInput {
   request: DeploymentRequest;
   idempotencyKey?: string;
   retryOfId?: string;
+  /** a resumed attempt (issue 27): the attempt it resumes, its number, and the checkpoint it starts from */
+  resume?: { ofId: string; attempt: number; fromStep: number; fromPath: string };
   /** the `submitted` event's message and data (default "deployment queued") */
-  event?: { message: string; data?: Record<string, string> };
+  event?: { message: string; data?: Record<string, string | number> };
 }
 
 /**
@@ -39,14 +41,15 @@ export async function insertDeployment(
         "id", "userId", "datasetId", "idempotencyKey", "retryOfId", "baseModel", "hyperparameters", "gpuTypeIds",
         "gpuCount", "cloudType", "imageName", "containerDiskInGb", "volumeInGb", "maxRuntimeMinutes",
         "maxCostMicros", "setupTimeoutMinutes", "dataCenterIds", "secretNames", "hubRepo", "hubMerged", "wandbProject",
-        "wandbName"
+        "wandbName", "resumeOfId", "attempt", "resumedFromStep", "resumedFromPath", "autoResumeMaxAttempts"
       )
       SELECT gen_random_uuid(), ds."userId", ds."id", ${input.idempotencyKey ?? null}, ${input.retryOfId ?? null}::uuid,
         ${r.baseModel}, ${JSON.stringify(r.hyperparameters)}::jsonb, ${r.gpuTypeIds}::text[],
         ${r.gpuCount}, ${r.cloudType}::"CloudType", ${r.image}, ${r.containerDiskInGb}, ${r.volumeInGb},
         ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}, ${r.dataCenterIds}::text[],
         ${r.secrets}::text[], ${r.hub?.repo ?? null}, ${r.hub?.merged ?? false}, ${r.wandb?.project ?? null},
-        ${r.wandb?.name ?? null}
+        ${r.wandb?.name ?? null}, ${input.resume?.ofId ?? null}::uuid, ${input.resume?.attempt ?? 1},
+        ${input.resume?.fromStep ?? null}::int, ${input.resume?.fromPath ?? null}, ${r.autoResume?.maxAttempts ?? 0}
       FROM "Dataset" ds
       WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid AND ds."deletedAt" IS NULL
         AND ds."format" = ANY(${[...METHOD_DATASET_FORMATS[trainingMethod(r.hyperparameters)]]}::text[])
@@ -59,7 +62,7 @@ export async function insertDeployment(
     )
     SELECT * FROM d`;
   // outside a transaction: a named prepared statement on the client's own pool (parsed and planned once per connection)
-  const pool = process.env.HPERF_OFF === "1" ? undefined : pgPoolOf(prisma); // HPERF
+  const pool = pgPoolOf(prisma);
   const rows = pool ? await queryNamed<Deployment>(pool, q) : await prisma.$queryRaw<Deployment[]>(q);
   return rows[0] ?? null;
 }

@@ -142,6 +142,10 @@ export const hyperparametersSchema = z
       .describe("simulator only: also write merged/model.safetensors of this many bytes"),
     sim_model_bytes: int(0, 2e12).optional().describe("simulator only: the base model's size, downloaded"),
     sim_download_bytes_per_s: int(1, 1e11).optional().describe("simulator only: the model download's speed"),
+    sim_packages_bytes: int(0, 2e12)
+      .optional()
+      .describe("simulator only: the trainer's packages, installed (cached on a cache volume: issue 28)"),
+    sim_install_bytes_per_s: int(1, 1e11).optional().describe("simulator only: the package install's speed"),
     sim_load_s: z.number().min(0).max(86_400).optional().describe("simulator only: seconds to load the model"),
     sim_rows_per_s: int(1, 1e9).optional().describe("simulator only: rows tokenized a second"),
     sim_tokens_per_s: int(1, 1e9)

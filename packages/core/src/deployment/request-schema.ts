@@ -77,11 +77,23 @@ export const deploymentRequestSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * the operators' cache volumes (packages and model weights on a network volume, issue 28): prefer a data centre
+     * with one (default), require one, or never use one
+     */
+    cache: z.enum(["prefer", "require", "off"]).default("prefer"),
     /** report to Weights & Biases as well, with the user's WANDB_API_KEY */
     wandb: z
       .object({
         project: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "a W&B project name: A-Z a-z 0-9 . _ -"),
         name: plainString().min(1).max(128).optional(),
+      })
+      .strict()
+      .optional(),
+    /** after a pod's failure (lost, RunPod ERROR, silent), a new attempt resumes from the last checkpoint (issue 27) */
+    autoResume: z
+      .object({
+        maxAttempts: z.number().int().min(2).max(10).describe("attempts in all, the first one included"),
       })
       .strict()
       .optional(),

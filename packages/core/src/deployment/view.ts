@@ -2,7 +2,9 @@ import type { Deployment, DeploymentEvent } from "../db";
 import { billedSeconds, podCost } from "./cost";
 import { microsToUsd } from "../pricing/money";
 import { phaseView } from "./phase-view";
+import { firstStepView } from "./first-step";
 import { estimateView } from "../estimate/estimate-view";
+import { resumeView } from "../lifecycle/resume-view";
 
 /** The JSON a user sees of a deployment. Money as decimal strings of USD, never floats. */
 export function deploymentView(d: Deployment, now: Date) {
@@ -38,6 +40,8 @@ export function deploymentView(d: Deployment, now: Date) {
     ...resultsView(d),
     progress: { step: d.progressStep, totalSteps: d.progressTotalSteps, loss: d.progressLoss?.toString() ?? null },
     phase: phaseView(d),
+    /** from the pod's create to the first training step (issue 28), and its part before the pod's first report */
+    timeToFirstStep: firstStepView(d),
     costUsd: cost === null ? null : microsToUsd(cost),
     runpodBill: runpodBillView(d, cost),
     runtimeSeconds: d.runtimeSeconds ?? (d.podCreatedAt ? billedSeconds(d.podCreatedAt, end) : null),
@@ -45,6 +49,8 @@ export function deploymentView(d: Deployment, now: Date) {
     estimate: estimateView(d),
     attempts: d.attempts,
     retryOfId: d.retryOfId,
+    /** its attempt in a chain of resumed runs (issue 27); the detail view adds every attempt's cost and savings */
+    resume: resumeView(d),
     timestamps: {
       createdAt: d.createdAt,
       provisioningAt: d.provisioningAt,

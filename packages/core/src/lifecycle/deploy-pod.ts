@@ -5,19 +5,18 @@ import {
   ForbiddenError,
   NoCapacityError,
   RunPodUnavailableError,
-  type CreatePodRequest,
   type Pod,
 } from "../runpod";
 import { isTerminal, recordEvent, transition } from "../deployment/state-machine";
-import { podName, type LifecycleDeps, type PodLaunch } from "./lifecycle-deps";
+import { podName, type LifecycleDeps } from "./lifecycle-deps";
 import { failDeployment } from "./fail-deployment";
 import { orderCandidates } from "./gpu-candidates";
 import { claimStart } from "../spend/start-slot";
 import { launchTokensOf } from "../pod-launch/pod-launcher";
 import { recordLatePod } from "./late-pod";
 import { terminateDeployment } from "./terminate-pod";
-import { cacheCreateFields, placementsFor, recordCacheUse } from "../cache-volumes/deploy-cache";
-import type { Placement as CachePlacement } from "../cache-volumes/placement";
+import { placementsFor, recordCacheUse } from "../cache-volumes/deploy-cache";
+import { podCreateBody } from "./pod-create-body";
 
 export type DeployOutcome =
   "provisioned" | "adopted" | "already-provisioned" | "skipped-closed" | "lost-race" | "waiting" | "budget-spent";
@@ -104,7 +103,7 @@ export async function deployDeployment(
     const requestedAt = deps.clock.now();
     let pod: Pod;
     try {
-      pod = await deps.runpod.createPod(createBody(d, name, candidate, launch, deps));
+      pod = await deps.runpod.createPod(podCreateBody(d, name, candidate, launch, deps.cache?.mount));
     } catch (err) {
       if (err instanceof NoCapacityError || err instanceof ForbiddenError) {
         refused.push({
@@ -170,36 +169,6 @@ function warnKept(deps: LifecycleDeps, deploymentId: string, err: unknown): void
     deploymentId,
     error: err instanceof Error ? err.message : String(err),
   });
-}
-
-/** On a cache volume: the network mount instead of the persistent one (never both), in the volume's data centre. */
-function createBody(
-  d: Deployment,
-  name: string,
-  at: CachePlacement,
-  launch: PodLaunch,
-  deps: LifecycleDeps,
-): CreatePodRequest {
-  const cache = cacheCreateFields(d, at, deps.cache?.mount);
-  return {
-    name,
-    image: d.imageName,
-    gpu: { id: at.gpuTypeId, count: d.gpuCount },
-    cloud: d.cloudType,
-    disk: d.containerDiskInGb,
-    ...(cache.mounts
-      ? { mounts: cache.mounts }
-      : d.volumeInGb >= 10
-        ? { mounts: { persistent: { size: d.volumeInGb, path: "/workspace" } } }
-        : {}),
-    env: { ...launch.env, ...cache.env },
-    args: launch.args,
-    ...(cache.dataCenterIds
-      ? { dataCenterIds: cache.dataCenterIds }
-      : d.dataCenterIds.length > 0
-        ? { dataCenterIds: d.dataCenterIds }
-        : {}),
-  };
 }
 
 function runpodDetail(err: AppError): string {

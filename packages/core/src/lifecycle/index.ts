@@ -13,3 +13,17 @@ export { monitorTick, type MonitorResult, type MonitorSettings } from "./monitor
 export { reconcile, type ReconcileResult } from "./reconcile-pods";
 export { terminateDeployment, type TerminateOutcome } from "./terminate-pod";
 export { billPod, type BillingOutcome, type BillingSettings } from "./bill-pod";
+// interrupted runs resume from their last checkpoint (issue 27): resume-*.ts
+export { resumeDeployment, resumeAfterPodLoss, resumeKey, type ResumeDeps } from "./resume-deployment";
+export { autoResumeVerdict, savedMicros, POD_FAILURES, RESUMABLE_STATUSES } from "./resume-rules";
+export {
+  listCheckpoints,
+  latestCheckpointOfChain,
+  checkpointFilesOfChain,
+  checkpointManifestStep,
+  checkpointFolder,
+  checkpointsKept,
+  pruneCheckpoints,
+  type CheckpointView,
+} from "./resume-checkpoints";
+export { resumeView, attemptsView, attemptChain, type AttemptView, type AttemptsView } from "./resume-view";

@@ -71,7 +71,7 @@ export async function retryDeployment(deps: RetryDeps, deploymentId: string, by:
 }
 
 /** The stored request, through today's request schema (a 422 listing what it no longer passes). */
-function requestOf(old: Deployment): DeploymentRequest {
+export function requestOf(old: Deployment): DeploymentRequest {
   const stored = {
     datasetId: old.datasetId,
     baseModel: old.baseModel,
@@ -91,6 +91,7 @@ function requestOf(old: Deployment): DeploymentRequest {
     ...(old.wandbProject !== null
       ? { wandb: { project: old.wandbProject, ...(old.wandbName !== null ? { name: old.wandbName } : {}) } }
       : {}),
+    ...(old.autoResumeMaxAttempts > 0 ? { autoResume: { maxAttempts: old.autoResumeMaxAttempts } } : {}),
   };
   assertHyperparameters(stored);
   const parsed = deploymentRequestSchema.safeParse(stored);

@@ -6,6 +6,7 @@ import type { LifecycleDeps } from "./lifecycle-deps";
 import { keepRunPodLogs } from "./keep-runpod-logs";
 import { podOfClosedCreate } from "./late-pod";
 import { wakeWaiting } from "../spend/wake-waiting";
+import { resumeAfterPodLoss } from "./resume-deployment";
 
 export type TerminateOutcome = "terminated" | "already-closed" | "no-pod";
 
@@ -21,7 +22,10 @@ export async function terminateDeployment(
 ): Promise<TerminateOutcome> {
   const d = await deps.prisma.deployment.findUnique({ where: { id: deploymentId } });
   if (!d) throw new AppError("NOT_FOUND", `deployment ${deploymentId} does not exist`);
-  if (d.podTerminatedAt !== null) return "already-closed";
+  if (d.podTerminatedAt !== null) {
+    await resumeAfterPodLoss(deps, d.id); // a repeated job after a resume that failed: one resume of each (issue 27)
+    return "already-closed";
+  }
   // a create was tried and no pod is recorded: closed without one only once no create can still be out (issue 34);
   // a pod found by its name is recorded, then terminated as any
   if (d.podId === null && d.podRequestedAt !== null && (await podOfClosedCreate(deps, d)) !== undefined)
@@ -37,6 +41,7 @@ export async function terminateDeployment(
     // (an orphan reconcile already charged to it, created by a create whose answer was lost, is kept)
     await closeWithoutPod(deps.prisma, d.id, deps.clock.now());
     await wakeWaiting(deps, d.userId); // it no longer waits ahead of (or holds a slot for) the user's later ones
+    await resumeAfterPodLoss(deps, d.id); // autoResume: "no capacity" for an attempt that replaced a lost pod
     return "no-pod";
   }
   await keepRunPodLogs(deps, d);
@@ -81,6 +86,8 @@ export async function terminateDeployment(
       terminatedAt: now,
       costMicros: cost,
     });
+  // autoResume (issue 27): the next attempt only now, with this pod gone: one pod live at any time
+  await resumeAfterPodLoss(deps, d.id);
   deps.logger.info("pod terminated", {
     deploymentId: d.id,
     podId: d.podId,

@@ -1,4 +1,4 @@
-import type { Artifact, DeploymentEvent } from "../db";
+import type { DeploymentEvent } from "../db";
 import { openAiId, unixSeconds } from "./ids";
 
 /**
@@ -69,47 +69,21 @@ export function eventObject(e: DeploymentEvent, deploymentId: string) {
   };
 }
 
-/** A checkpoint of a job: its folder under `checkpoints/`, its step, and its files. */
-export interface CheckpointSummary {
-  /** the folder, e.g. `checkpoints/checkpoint-40` */
-  path: string;
+/** A stored checkpoint of a job (core's listCheckpoints: the resume work's complete checkpoints). */
+export interface CheckpointInput {
   step: number;
-  createdAt: Date;
-  files: number;
-  bytes: number;
+  /** its folder among the artifacts, e.g. checkpoints/step-000120 */
+  path: string;
+  createdAt: string | Date;
 }
 
-/**
- * A deployment's stored checkpoints from its artifacts under `checkpoints/<name>/` (the resume work's folders), one
- * per folder, its step the folder name's last number; newest step first.
- */
-export function checkpointsFromArtifacts(artifacts: Pick<Artifact, "path" | "sizeBytes" | "createdAt" | "uploadedAt">[]): CheckpointSummary[] {
-  const byFolder = new Map<string, CheckpointSummary>();
-  for (const a of artifacts) {
-    const m = /^checkpoints\/([^/]+)\//.exec(a.path);
-    if (!m?.[1]) continue;
-    const path = `checkpoints/${m[1]}`;
-    const at = a.uploadedAt ?? a.createdAt;
-    const known = byFolder.get(path);
-    if (known) {
-      known.files += 1;
-      known.bytes += Number(a.sizeBytes);
-      if (at > known.createdAt) known.createdAt = at;
-      continue;
-    }
-    const step = Number(/(\d+)(?!.*\d)/.exec(m[1])?.[1] ?? 0);
-    byFolder.set(path, { path, step, createdAt: at, files: 1, bytes: Number(a.sizeBytes) });
-  }
-  return [...byFolder.values()].sort((a, b) => b.step - a.step);
-}
-
-/** A checkpoint as OpenAI's checkpoint object. */
-export function checkpointObject(c: CheckpointSummary, deploymentId: string, baseModel: string) {
+/** A checkpoint as OpenAI's checkpoint object (its files: the job's artifacts under `trainpod_path`). */
+export function checkpointObject(c: CheckpointInput, deploymentId: string, baseModel: string) {
   const jobId = openAiId("job", deploymentId);
   return {
     id: `ftckpt-${deploymentId}-${c.step}`,
     object: "fine_tuning.job.checkpoint" as const,
-    created_at: unixSeconds(c.createdAt),
+    created_at: unixSeconds(new Date(c.createdAt)),
     fine_tuned_model_checkpoint: `ft:${baseModel}:trainpod:${jobId}:ckpt-step-${c.step}`,
     fine_tuning_job_id: jobId,
     step_number: c.step,

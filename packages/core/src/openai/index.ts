@@ -22,9 +22,8 @@ export {
 } from "./job-view";
 export {
   checkpointObject,
-  checkpointsFromArtifacts,
   eventObject,
   LISTED_EVENT_TYPES,
-  type CheckpointSummary,
+  type CheckpointInput,
 } from "./events-view";
 export { openAiDpoRow, OpenAiRowsStream } from "./dpo-rows";

@@ -82,6 +82,7 @@ export function podLauncher(deps: PodLauncherDeps): PodLauncher {
         secrets,
         heartbeatSeconds: heartbeatSeconds(env.HEARTBEAT_TIMEOUT_SECONDS),
         results: d,
+        resumeFrom: d.resumedFromPath,
         hubEndpoint: env.HF_ENDPOINT,
         selfTerminate: {
           runpodApiUrl: config.runpod.apiUrl,

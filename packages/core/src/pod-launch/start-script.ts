@@ -48,6 +48,8 @@ export interface LaunchInput {
   gpuCount?: number;
   /** the user's secrets the deployment names, decrypted (name → value): env of this pod only, masked in its logs */
   secrets?: Record<string, string>;
+  /** a resumed attempt (issue 27): the checkpoint's artifact path, fetched by the agent at GET /v1/runs/:id/resume */
+  resumeFrom?: string | null;
 }
 
 /**
@@ -136,6 +138,7 @@ export function podLaunch(input: LaunchInput): PodLaunchSpec {
       ...resultsEnv(input.results, input.hubEndpoint),
       ...(input.selfTerminate ? selfTerminateEnv(input.selfTerminate) : {}),
       ...(input.heartbeatSeconds === undefined ? {} : { TRAINPOD_HEARTBEAT_S: String(input.heartbeatSeconds) }),
+      ...(input.resumeFrom ? { TRAINPOD_RESUME_FROM: input.resumeFrom } : {}),
     },
     args: startArgs(),
   };

@@ -45,10 +45,11 @@ curl -fsS --retry 5 --retry-all-errors --retry-delay "$DELAY" --connect-timeout 
   setup_failed "agent download"
 echo "${TRAINPOD_AGENT_SHA256:-}  $T/agent.pyz" | sha256sum -c --status - || setup_failed "agent sha256 mismatch"
 
-# the pinned ML packages (not for the simulator's ML): installed when the pod has not exactly these, on the image's torch
+# the pinned ML packages (not for the simulator's ML): installed when the pod has not exactly these, on the image's torch;
+# on a cache volume (TRAINPOD_CACHE_DIR) the agent's install phase does it, once per data centre (pod-agent cache.py)
 PINS_OK='import sys; from importlib.metadata import version as v; sys.exit(any(v(n) != p for n, p in (a.split("==") for a in sys.argv[1:])))'
 # shellcheck disable=SC2086 # the pins are words
-if [ "${TRAINPOD_ML:-}" != simulated ] && ! python -c "$PINS_OK" ${TRAINPOD_TRAINER_REQUIREMENTS:-} 2>/dev/null; then
+if [ "${TRAINPOD_ML:-}" != simulated ] && [ -z "${TRAINPOD_CACHE_DIR:-}" ] && ! python -c "$PINS_OK" ${TRAINPOD_TRAINER_REQUIREMENTS:-} 2>/dev/null; then
   TORCH=$(python -c 'import torch; print(torch.__version__)' 2>/dev/null || true)
   printf '%s\n' ${TORCH:+"torch==$TORCH"} > "$T/constraints.txt"
   log "installing ${TRAINPOD_TRAINER_REQUIREMENTS} (torch kept at ${TORCH:-none})"
