@@ -44,6 +44,16 @@ const hub = new FakeHub()
     },
   })
   .addRepo({
+    id: "acme/tiny-later",
+    gated: false,
+    parameters: { BF16: 120_000 },
+    files: {
+      "config.json": CONFIG,
+      "tokenizer.json": tiny("tokenizer.json"),
+      "tokenizer_config.json": tiny("tokenizer_config.json"),
+    },
+  })
+  .addRepo({
     id: NO_SYSTEM,
     gated: "manual",
     allowed: [TOKEN],
@@ -232,4 +242,19 @@ it("a template that refuses system: 422 naming the row and the message, at estim
   const ok = await user.api("POST", "/v1/deployments", request(datasetId, MODEL, 128));
   expect(ok.status).toBe(202);
   await user.api("POST", `/v1/deployments/${ok.body.id as string}/cancel`);
+});
+
+it("the hub not answering: the estimate is 503 HUB_UNAVAILABLE (try again), while a submission goes on without it", async () => {
+  const datasetId = await upload("hub-down", readFileSync(path.join(FIXTURES, "chat.jsonl"), "utf8"));
+  hub.faults = { status: 503 };
+  try {
+    const est = await user.api("POST", "/v1/deployments/estimate", request(datasetId, "acme/tiny-later", 128));
+    expect(est.status).toBe(503);
+    expect((est.body.error as Json).code).toBe("HUB_UNAVAILABLE");
+    const sub = await user.api("POST", "/v1/deployments", request(datasetId, "acme/tiny-later", 128));
+    expect(sub.status).toBe(202);
+    await user.api("POST", `/v1/deployments/${sub.body.id as string}/cancel`);
+  } finally {
+    hub.faults = {};
+  }
 });

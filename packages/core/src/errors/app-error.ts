@@ -39,6 +39,8 @@ export const ERROR_CODES = [
   "RUNPOD_BAD_REQUEST",
   "RUNPOD_UNAVAILABLE",
   "RUNPOD_BAD_RESPONSE",
+  /** the model hub did not answer (network, timeout, 429, 5xx): try again later */
+  "HUB_UNAVAILABLE",
   "INTERNAL",
 ] as const;
 

@@ -2,6 +2,7 @@ import type { PrismaClient } from "../db";
 import { getOwnDataset } from "../datasets/queries";
 import type { Hyperparameters } from "../deployment/hyperparameters";
 import { AppError } from "../errors";
+import { HubError } from "../hub/hub-error";
 import { estimateCost, pricedGpuTypes, type CostEstimate, type EstimateRequest } from "../pricing/estimate";
 import type { GpuPriceList } from "../pricing/price-list";
 import type { BlobStorage } from "../storage";
@@ -68,6 +69,13 @@ export async function datasetTokensFor(deps: EstimateDeps, userId: string, req: 
   try {
     files = await deps.modelFiles(req.baseModel, token);
   } catch (err) {
+    // the hub not answering is not the request's fault: 503, try again; a refusal or a broken file is a 422
+    if (err instanceof HubError && err.kind === "unavailable")
+      throw new AppError(
+        "HUB_UNAVAILABLE",
+        `the model hub did not answer for ${req.baseModel}'s tokenizer files: ${err.message}`,
+        { retryable: true },
+      );
     throw new AppError("UNPROCESSABLE", `the base model's tokenizer files cannot be read: ${(err as Error).message}`);
   }
   if (files === null) return null;
