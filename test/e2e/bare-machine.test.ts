@@ -5,7 +5,7 @@ import { createPrismaClient, createUserWithKey } from "@trainpod/core";
 import { tcpAnswers } from "../../scripts/local-services/service-process";
 import { freePort } from "../support/free-port";
 import { envWithout, spawnEntry, type EntryProcess } from "../support/start-process";
-import { CHAT_DATASET, until } from "./support/client";
+import { CHAT_DATASET, until, type Json } from "./support/client";
 
 // Issue 31 item 1: `npm start` on a machine with no PostgreSQL and no Redis running. DATABASE_URL and REDIS_URL are
 // unset and nothing answers on the default addresses (moved to free ports through TRAINPOD_DEFAULT_*_URL, so that
@@ -76,7 +76,9 @@ it("starts an embedded PostgreSQL and a redis-server, migrates, and runs a simul
     ),
   );
   expect(out).toContain(`data in ${path.join(work, "local", "postgres")}`);
-  expect(out).toMatch(new RegExp(`\\[start\\] redis +redis://127\\.0\\.0\\.1:${redisPort} +\\(started here: .*redis-server`));
+  expect(out).toMatch(
+    new RegExp(`\\[start\\] redis +redis://127\\.0\\.0\\.1:${redisPort} +\\(started here: .*redis-server`),
+  );
   expect(out).toMatch(/\[start\] migrations applied: \d+_init,/);
 
   const prisma = createPrismaClient({ databaseUrl: env.TRAINPOD_DEFAULT_DATABASE_URL!, maxConnections: 1 });
@@ -91,7 +93,7 @@ it("starts an embedded PostgreSQL and a redis-server, migrates, and runs a simul
       headers: { authorization: `Bearer ${key}`, "content-type": type },
       body,
     });
-    return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    return { status: res.status, body: (await res.json()) as Json };
   };
   const ds = await call("POST", "/v1/datasets?name=chat", CHAT_DATASET, "application/x-ndjson");
   expect(ds.status).toBe(201);

@@ -21,7 +21,7 @@ let key: string;
 let receiver: http.Server;
 let receiverUrl: string;
 const received: Received[] = [];
-let answers = [500];
+const answers = [500];
 
 beforeAll(async () => {
   sys = await startSystem({
@@ -110,10 +110,18 @@ describe("the OpenAI SDK against trainpod", () => {
         code: "validation_failed",
       },
     });
-    const validation = client.fineTuning.jobs.create({ model: "tiny-llama", training_file: fileId, validation_file: fileId });
+    const validation = client.fineTuning.jobs.create({
+      model: "tiny-llama",
+      training_file: fileId,
+      validation_file: fileId,
+    });
     await expect(validation).rejects.toBeInstanceOf(OpenAI.BadRequestError);
     await expect(validation).rejects.toMatchObject({ param: "validation_file", code: "unsupported" });
-    const epochs = client.fineTuning.jobs.create({ model: "tiny-llama", training_file: fileId, hyperparameters: { n_epochs: 1000 } });
+    const epochs = client.fineTuning.jobs.create({
+      model: "tiny-llama",
+      training_file: fileId,
+      hyperparameters: { n_epochs: 1000 },
+    });
     await expect(epochs).rejects.toMatchObject({ status: 400, param: "hyperparameters.n_epochs" });
     const anonymous = new OpenAI({ apiKey: "tp_live_nope", baseURL: `${sys.apiUrl}/openai/v1`, maxRetries: 0 });
     await expect(anonymous.fineTuning.jobs.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
@@ -144,11 +152,21 @@ describe("the OpenAI SDK against trainpod", () => {
       seed: 7,
       user_provided_suffix: "demo",
       metadata: expect.objectContaining({ team: "ml" }),
-      method: { type: "supervised", supervised: { hyperparameters: { n_epochs: 1, batch_size: 2, learning_rate_multiplier: 2 } } },
+      method: {
+        type: "supervised",
+        supervised: { hyperparameters: { n_epochs: 1, batch_size: 2, learning_rate_multiplier: 2 } },
+      },
       fine_tuned_model: null,
     });
     const row = await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id: job.id.slice("ftjob-".length) } });
-    expect(row.hyperparameters).toMatchObject({ epochs: 1, batch_size: 2, gradient_accumulation_steps: 1, learning_rate: 4e-4, seed: 7, eval_fraction: 0.5 });
+    expect(row.hyperparameters).toMatchObject({
+      epochs: 1,
+      batch_size: 2,
+      gradient_accumulation_steps: 1,
+      learning_rate: 4e-4,
+      seed: 7,
+      eval_fraction: 0.5,
+    });
     expect((await client.fineTuning.jobs.list({ limit: 10 })).data.map((j) => j.id)).toEqual([job.id]);
     succeeded = await until(
       "the job succeeded",
@@ -178,7 +196,11 @@ describe("the OpenAI SDK against trainpod", () => {
     expect(next.data[0]?.id).toBe(events[2]?.id);
     // the resume work's checkpoints (issue 27: checkpoints/step-NNNNNN/ with its manifest), newest first
     const stored = await sys.db.prisma.artifact.findMany({
-      where: { deploymentId: job.id.slice("ftjob-".length), path: { endsWith: "/trainpod-checkpoint.json" }, status: "STORED" },
+      where: {
+        deploymentId: job.id.slice("ftjob-".length),
+        path: { endsWith: "/trainpod-checkpoint.json" },
+        status: "STORED",
+      },
     });
     const checkpoints = (await client.fineTuning.jobs.checkpoints.list(job.id)).data;
     expect(checkpoints.length).toBe(stored.length);
@@ -199,14 +221,25 @@ describe("the OpenAI SDK against trainpod", () => {
       training_file: fileId,
       metadata: { trainpod_hyperparameters: sim({ steps: 1000, sim_step_ms: 200 }) },
     });
-    await until("the second job running", async () => (await client.fineTuning.jobs.retrieve(job.id)).status === "running", 30_000);
+    await until(
+      "the second job running",
+      async () => (await client.fineTuning.jobs.retrieve(job.id)).status === "running",
+      30_000,
+    );
     const cancelled = await client.fineTuning.jobs.cancel(job.id);
     expect(cancelled.status).toBe("cancelled");
     const again = client.fineTuning.jobs.cancel(job.id);
     await expect(again).rejects.toBeInstanceOf(OpenAI.ConflictError);
     const id = job.id.slice("ftjob-".length);
-    await until("its pod terminated", async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podTerminatedAt);
-    await until("the cancelled webhook", async () => received.some((r) => r.body.includes('"fine_tuning.job.cancelled"')), 30_000);
+    await until(
+      "its pod terminated",
+      async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id } })).podTerminatedAt,
+    );
+    await until(
+      "the cancelled webhook",
+      async () => received.some((r) => r.body.includes('"fine_tuning.job.cancelled"')),
+      30_000,
+    );
   }, 60_000);
 
   it("the succeeded webhook: retried after a 500, every attempt recorded, verified by client.webhooks.unwrap", async () => {
@@ -225,19 +258,22 @@ describe("the OpenAI SDK against trainpod", () => {
     expect(event).toMatchObject({ object: "event", type: "fine_tuning.job.succeeded", data: { id: succeeded.id } });
     expect(event.id).toBe(second.headers["webhook-id"]);
     const delivery = await until("delivered", () =>
-      sys.db.prisma.webhookDelivery.findFirst({ where: { eventType: "fine_tuning.job.succeeded", status: "delivered" }, include: { attemptLog: { orderBy: { attempt: "asc" } } } }),
+      sys.db.prisma.webhookDelivery.findFirst({
+        where: { eventType: "fine_tuning.job.succeeded", status: "delivered" },
+        include: { attemptLog: { orderBy: { attempt: "asc" } } },
+      }),
     );
     expect(delivery.attemptLog.map((a) => [a.attempt, a.statusCode])).toEqual([
       [1, 500],
       [2, 200],
     ]);
     // tampered body, another secret, an old timestamp (correctly signed): all refused
-    await expect(client.webhooks.unwrap(second.body.replace("succeeded", "failed"), second.headers, secret)).rejects.toBeInstanceOf(
-      OpenAI.InvalidWebhookSignatureError,
-    );
-    await expect(client.webhooks.unwrap(second.body, second.headers, `whsec_${Buffer.alloc(32, 1).toString("base64")}`)).rejects.toBeInstanceOf(
-      OpenAI.InvalidWebhookSignatureError,
-    );
+    await expect(
+      client.webhooks.unwrap(second.body.replace("succeeded", "failed"), second.headers, secret),
+    ).rejects.toBeInstanceOf(OpenAI.InvalidWebhookSignatureError);
+    await expect(
+      client.webhooks.unwrap(second.body, second.headers, `whsec_${Buffer.alloc(32, 1).toString("base64")}`),
+    ).rejects.toBeInstanceOf(OpenAI.InvalidWebhookSignatureError);
     const old = Math.floor(Date.now() / 1000) - 600;
     const stale = {
       ...second.headers,

@@ -50,7 +50,9 @@ it("the worker without PostgreSQL exits with code 1 and the ways to get it (not 
     40_000, // waitForDatabase alone would retry for 60 s
   );
   expect(r.code).toBe(1);
-  expect(r.stderr).toContain(`PostgreSQL does not answer at postgresql://postgres:***@127.0.0.1:${closedPort}/trainpod`);
+  expect(r.stderr).toContain(
+    `PostgreSQL does not answer at postgresql://postgres:***@127.0.0.1:${closedPort}/trainpod`,
+  );
   expect(r.stderr).toContain("docker compose up -d postgres");
   expect(r.stderr).not.toContain("hunter2-secret");
   expect(r.stderr).not.toContain("Redis does not answer");

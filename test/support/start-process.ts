@@ -90,7 +90,8 @@ export function spawnEntry(entry: string, env: NodeJS.ProcessEnv): EntryProcess 
       const timer = setTimeout(kill, timeoutMs);
       const r = await done;
       clearTimeout(timer);
-      if (r.signal === "SIGKILL") throw new Error(`${entry} still ran after ${timeoutMs} ms:\n${r.stdout}\n${r.stderr}`);
+      if (r.signal === "SIGKILL")
+        throw new Error(`${entry} still ran after ${timeoutMs} ms:\n${r.stdout}\n${r.stderr}`);
       return r;
     },
   };

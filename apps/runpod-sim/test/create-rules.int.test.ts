@@ -100,6 +100,13 @@ describe("runpod-sim POST /v2/pods: 422 (contract), 400 (rules), 402, 403, prici
   it("prices a pod as the cloud's GPU price × count, and accepts every optional field", async () => {
     const community = await create(podBody({ cloud: "COMMUNITY" }, "NVIDIA A100 80GB PCIe"));
     expect([community.status, community.body.cost]).toEqual([201, 1.19]);
+    // a network mount names an existing volume in the pod's data centre (issue 28: the spec's NetworkMount)
+    const vol = await call<{ id: string }>(sim.api, "POST", "/network-volumes", {
+      name: "data",
+      size: 10,
+      dataCenter: "US-KS-2",
+    });
+    expect(vol.status).toBe(201);
     const full = await create(
       podBody(
         {
@@ -112,7 +119,7 @@ describe("runpod-sim POST /v2/pods: 422 (contract), 400 (rules), 402, 403, prici
           globalNetworking: true,
           startSsh: true,
           startJupyter: true,
-          mounts: { network: [{ volumeId: "vol1", path: "/data" }] },
+          mounts: { network: [{ volumeId: vol.body.id, path: "/data" }] },
         },
         "NVIDIA H100 80GB HBM3",
         2,

@@ -34,7 +34,12 @@ function fromAppError(err: AppError) {
       .map((b) => `line ${b.line}: ${b.reason}`)
       .join("; ")}`;
   }
-  return openAiError(HTTP_STATUS[err.code], typeof d.code === "string" ? d.code : err.code, message.slice(0, 2000), param);
+  return openAiError(
+    HTTP_STATUS[err.code],
+    typeof d.code === "string" ? d.code : err.code,
+    message.slice(0, 2000),
+    param,
+  );
 }
 
 interface HttpLikeError {
@@ -58,12 +63,20 @@ export function openAiErrorHandler(logger: Logger): ErrorRequestHandler {
     else if (err instanceof ZodError) {
       const issue = err.issues[0];
       const path = issue?.path.join(".") ?? "";
-      out = openAiError(400, "VALIDATION_FAILED", `${openAiParam(path)}: ${issue?.message ?? "invalid"}`, openAiParam(path) || null);
+      out = openAiError(
+        400,
+        "VALIDATION_FAILED",
+        `${openAiParam(path)}: ${issue?.message ?? "invalid"}`,
+        openAiParam(path) || null,
+      );
     } else {
       const e = (typeof err === "object" && err !== null ? err : {}) as HttpLikeError;
       const status = e.status ?? e.statusCode;
       if (typeof status === "number" && status >= 400 && status < 500) {
-        const message = e.type === "entity.parse.failed" ? "request body is not valid JSON" : (e.expose && e.message) || "bad request";
+        const message =
+          e.type === "entity.parse.failed"
+            ? "request body is not valid JSON"
+            : (e.expose && e.message) || "bad request";
         out = openAiError(status, status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message);
       } else {
         logger.error("unhandled error", { err, requestId: req.id, method: req.method, path: req.path });

@@ -27,13 +27,18 @@ export interface OpenAiFileDeps {
   maxBytes: number;
 }
 
-const badRequest = (message: string, param: string) => new AppError("VALIDATION_FAILED", message, { details: { param } });
+const badRequest = (message: string, param: string) =>
+  new AppError("VALIDATION_FAILED", message, { details: { param } });
 
 /**
  * The multipart body: its one `file` part streamed through OpenAI's DPO row mapping into the dataset upload (validated
  * line by line, never held whole), its fields kept. A failed upload stops reading (the connection then closes).
  */
-function receive(req: Request, deps: OpenAiFileDeps, userId: string): Promise<{ dataset: Dataset | null; fields: Record<string, string> }> {
+function receive(
+  req: Request,
+  deps: OpenAiFileDeps,
+  userId: string,
+): Promise<{ dataset: Dataset | null; fields: Record<string, string> }> {
   return new Promise((resolve, reject) => {
     const fields: Record<string, string> = {};
     let upload: Promise<Dataset> | null = null;
@@ -44,7 +49,11 @@ function receive(req: Request, deps: OpenAiFileDeps, userId: string): Promise<{ 
       failed = true;
       req.unpipe(bb);
       req.resume();
-      reject(err instanceof Error && !(err instanceof AppError) && /multipart|boundary/i.test(err.message) ? badRequest(err.message, "file") : err);
+      reject(
+        err instanceof Error && !(err instanceof AppError) && /multipart|boundary/i.test(err.message)
+          ? badRequest(err.message, "file")
+          : err,
+      );
     };
     try {
       bb = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 4096, parts: 30 } });
@@ -93,7 +102,9 @@ export function openAiFileRoutes(deps: OpenAiFileDeps): Router {
     if (fields.purpose !== "fine-tune") {
       if (dataset) await deleteOwnDataset(deps, userId, dataset.id);
       throw badRequest(
-        fields.purpose === undefined ? "purpose is required" : `purpose ${fields.purpose.slice(0, 50)} is not supported: only fine-tune`,
+        fields.purpose === undefined
+          ? "purpose is required"
+          : `purpose ${fields.purpose.slice(0, 50)} is not supported: only fine-tune`,
         "purpose",
       );
     }

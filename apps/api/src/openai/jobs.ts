@@ -80,11 +80,16 @@ export function openAiJobRoutes(deps: OpenAiJobDeps): Router {
   router.get("/fine_tuning/jobs", async (req, res) => {
     const userId = currentUserId(req);
     if (Object.keys(req.query).some((k) => k.startsWith("metadata")))
-      throw new AppError("VALIDATION_FAILED", "filtering jobs by metadata is not supported", { details: { param: "metadata" } });
+      throw new AppError("VALIDATION_FAILED", "filtering jobs by metadata is not supported", {
+        details: { param: "metadata" },
+      });
     const { limit, after } = pageQuery(req.query);
     const cursor = after === undefined ? undefined : trainpodId("job", after, "after");
     const page = await listDeployments(deps.prisma, userId, { limit, ...(cursor ? { cursor } : {}) });
-    const extras = await extrasOf(deps.prisma, page.items.map((d) => d.id));
+    const extras = await extrasOf(
+      deps.prisma,
+      page.items.map((d) => d.id),
+    );
     res.json({
       object: "list",
       data: page.items.map((d) => jobObject(d, extras.get(d.id) ?? null)),

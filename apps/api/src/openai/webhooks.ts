@@ -27,9 +27,17 @@ export function openAiWebhookRoutes(deps: EndpointDeps): Router {
     const all = await listEndpoints(deps.prisma, currentUserId(req));
     const start = after === undefined ? 0 : all.findIndex((e) => e.id === after) + 1;
     if (after !== undefined && start === 0)
-      throw new AppError("VALIDATION_FAILED", "after is not an endpoint of this listing", { details: { param: "after" } });
+      throw new AppError("VALIDATION_FAILED", "after is not an endpoint of this listing", {
+        details: { param: "after" },
+      });
     const data = all.slice(start, start + limit);
-    res.json({ object: "list", data, has_more: start + limit < all.length, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+    res.json({
+      object: "list",
+      data,
+      has_more: start + limit < all.length,
+      first_id: data[0]?.id ?? null,
+      last_id: data.at(-1)?.id ?? null,
+    });
   });
 
   router.get("/webhook_endpoints/:id", async (req, res) => {

@@ -5,6 +5,7 @@ import { ARTIFACT_OPERATIONS } from "./artifact-operations";
 import { SPEND_OPERATIONS } from "./spend-operations";
 import { SECRETS_OPERATIONS } from "./secrets-operations";
 import { RUN_PAGE_OPERATIONS } from "./run-page-operations";
+import { RESUME_OPERATIONS } from "./resume-operations";
 
 type Json = Record<string, unknown>;
 
@@ -77,6 +78,7 @@ export function buildOpenApiDocument(version = "0.1.0"): Json {
     ...SPEND_OPERATIONS,
     ...SECRETS_OPERATIONS,
     ...RUN_PAGE_OPERATIONS,
+    ...RESUME_OPERATIONS,
   ])
     (paths[op.path] ??= {})[op.method] = operation(op);
   return {

@@ -83,6 +83,7 @@ export const deploymentExample = {
   estimate: null,
   attempts: 1,
   retryOfId: null,
+  resume: { attempt: 1, resumeOfId: null, resumedFromStep: null, resumedFromPath: null, autoResumeMaxAttempts: 0 },
   timestamps: {
     createdAt: AT,
     provisioningAt: AT,

@@ -137,6 +137,17 @@ export const deploymentSchema = z.object({
     ),
   attempts: z.number().int(),
   retryOfId: z.string().uuid().nullable(),
+  resume: z
+    .object({
+      attempt: z.number().int(),
+      resumeOfId: z.string().uuid().nullable(),
+      resumedFromStep: z.number().int().nullable(),
+      resumedFromPath: z.string().nullable(),
+      autoResumeMaxAttempts: z.number().int(),
+    })
+    .describe(
+      "its place in a chain of resumed attempts (issue 27); GET /v1/deployments/{id} adds attempts (each one's cost and saving), totalCostUsd and savedUsd",
+    ),
   timestamps: z.object({
     createdAt: when,
     provisioningAt: when.nullable(),

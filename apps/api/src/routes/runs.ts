@@ -95,7 +95,9 @@ export function runRoutes(deps: RunRouteDeps): Router {
         const rel = f.path.slice(path.length + 1);
         const view = { path: rel, sizeBytes: Number(f.sizeBytes), sha256: f.sha256 };
         if (!direct) return { ...view, url: `/v1/runs/${req.params.id}/resume/files/${encodeURI(rel)}`, auth: true };
-        const signed = await direct.presignGet(f.storageKey, { expiresInSeconds: deps.artifacts.limits.presignSeconds });
+        const signed = await direct.presignGet(f.storageKey, {
+          expiresInSeconds: deps.artifacts.limits.presignSeconds,
+        });
         return { ...view, url: signed.url, auth: false };
       }),
     );

@@ -1,10 +1,5 @@
 import type { Queue } from "bullmq";
-import {
-  deliverWebhook,
-  enqueueWebhookDeliveries,
-  scanWebhookDeliveries,
-  type DeliveryDeps,
-} from "@trainpod/core";
+import { deliverWebhook, enqueueWebhookDeliveries, scanWebhookDeliveries, type DeliveryDeps } from "@trainpod/core";
 import type { Processor } from "../processor";
 
 export interface WebhookProcessorDeps {

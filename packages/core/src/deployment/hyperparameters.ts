@@ -131,7 +131,9 @@ export const hyperparametersSchema = z
       .max(10_080)
       .optional()
       .describe("minutes between checkpoints; default 30 while checkpoints are on"),
-    checkpoints_kept: int(1, 20).optional().describe("the last K checkpoints kept on the pod and in storage; default 2"),
+    checkpoints_kept: int(1, 20)
+      .optional()
+      .describe("the last K checkpoints kept on the pod and in storage; default 2"),
     // read by the simulated ML work (pod-agent ml/simulated.py, the simulator's pods), ignored by the real trainer
     sim_step_ms: int(0, 3_600_000).optional().describe("simulator only: ms per step"),
     sim_fail_at_step: int(0, 1_000_000).optional().describe("simulator only: fail at this step"),

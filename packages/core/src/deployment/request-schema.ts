@@ -16,7 +16,9 @@ const hyperparameters = hyperparametersSchema.default({});
 
 /** An environment variable's name: how a secret is named, and how the pod sees it. */
 export const SECRET_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
-const secretName = z.string().regex(SECRET_NAME, "an environment variable name: A-Z, 0-9 and _, not starting with a digit");
+const secretName = z
+  .string()
+  .regex(SECRET_NAME, "an environment variable name: A-Z, 0-9 and _, not starting with a digit");
 
 /** A Hugging Face repo id, `owner/name`, as the hub accepts it. */
 export const HUB_REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/;

@@ -1,12 +1,6 @@
 import { AppError } from "../errors";
 import type { Deployment } from "../db";
-import {
-  costPerHrToMicros,
-  ForbiddenError,
-  NoCapacityError,
-  RunPodUnavailableError,
-  type Pod,
-} from "../runpod";
+import { costPerHrToMicros, ForbiddenError, NoCapacityError, RunPodUnavailableError, type Pod } from "../runpod";
 import { isTerminal, recordEvent, transition } from "../deployment/state-machine";
 import { podName, type LifecycleDeps } from "./lifecycle-deps";
 import { failDeployment } from "./fail-deployment";

@@ -78,7 +78,10 @@ export async function latestCheckpointOfChain(
     current =
       current.resumeOfId === null
         ? null
-        : await prisma.deployment.findUnique({ where: { id: current.resumeOfId }, select: { id: true, resumeOfId: true } });
+        : await prisma.deployment.findUnique({
+            where: { id: current.resumeOfId },
+            select: { id: true, resumeOfId: true },
+          });
   }
   return null;
 }

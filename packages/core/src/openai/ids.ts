@@ -35,7 +35,8 @@ export function trainpodId(kind: Exclude<OpenAiIdKind, "event">, id: unknown, pa
 /** An event id (a page's `after`) as the event row's bigint; VALIDATION_FAILED when it is not one. */
 export function eventRowId(id: string): bigint {
   const bare = id.startsWith(OPENAI_ID_PREFIX.event) ? id.slice(OPENAI_ID_PREFIX.event.length) : id;
-  if (!/^\d{1,19}$/.test(bare)) throw new AppError("VALIDATION_FAILED", "after is not an event id", { details: { param: "after" } });
+  if (!/^\d{1,19}$/.test(bare))
+    throw new AppError("VALIDATION_FAILED", "after is not an event id", { details: { param: "after" } });
   return BigInt(bare);
 }
 

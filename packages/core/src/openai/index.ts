@@ -20,10 +20,5 @@ export {
   WEBHOOK_EVENT_TYPES,
   type OpenAiJobStatus,
 } from "./job-view";
-export {
-  checkpointObject,
-  eventObject,
-  LISTED_EVENT_TYPES,
-  type CheckpointInput,
-} from "./events-view";
+export { checkpointObject, eventObject, LISTED_EVENT_TYPES, type CheckpointInput } from "./events-view";
 export { openAiDpoRow, OpenAiRowsStream } from "./dpo-rows";

@@ -22,7 +22,9 @@ const hyperparameters = z
 const dpoHyperparameters = hyperparameters.extend({ beta: z.union([auto, z.number().positive()]).optional() }).strict();
 
 const method = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("supervised"), supervised: z.object({ hyperparameters }).partial().strict().optional() }).strict(),
+  z
+    .object({ type: z.literal("supervised"), supervised: z.object({ hyperparameters }).partial().strict().optional() })
+    .strict(),
   z
     .object({
       type: z.literal("dpo"),
@@ -57,7 +59,10 @@ export const createJobSchema = z
       .record(z.string().min(1).max(64), z.string().max(512))
       .refine((m) => Object.keys(m).length <= 16, "at most 16 keys")
       .nullish(),
-    integrations: z.array(z.object({ type: z.literal("wandb"), wandb }).strict()).max(1).nullish(),
+    integrations: z
+      .array(z.object({ type: z.literal("wandb"), wandb }).strict())
+      .max(1)
+      .nullish(),
   })
   .strict();
 
@@ -110,7 +115,11 @@ function numberOf(key: string, value: string, integer: boolean): number {
 function trainpodHyperparameters(req: CreateJobRequest): Record<string, unknown> {
   const m = req.method;
   if (m?.type === "reinforcement")
-    throw refuse("method.type", "method reinforcement is not supported: trainpod trains supervised or dpo", "unsupported");
+    throw refuse(
+      "method.type",
+      "method reinforcement is not supported: trainpod trains supervised or dpo",
+      "unsupported",
+    );
   const fromMethod =
     m?.type === "dpo" ? m.dpo?.hyperparameters : m?.type === "supervised" ? m.supervised?.hyperparameters : undefined;
   if (fromMethod !== undefined && req.hyperparameters !== undefined)
@@ -118,7 +127,8 @@ function trainpodHyperparameters(req: CreateJobRequest): Record<string, unknown>
   const hp = fromMethod ?? req.hyperparameters ?? {};
   const out: Record<string, unknown> = {};
   if (typeof hp.n_epochs === "number") out.epochs = hp.n_epochs;
-  if (typeof hp.batch_size === "number") Object.assign(out, { batch_size: hp.batch_size, gradient_accumulation_steps: 1 });
+  if (typeof hp.batch_size === "number")
+    Object.assign(out, { batch_size: hp.batch_size, gradient_accumulation_steps: 1 });
   if (typeof hp.learning_rate_multiplier === "number")
     out.learning_rate = Number((BASE_LEARNING_RATE * hp.learning_rate_multiplier).toPrecision(12));
   if (m?.type === "dpo") {
@@ -180,9 +190,13 @@ export function mapCreateJob(input: unknown, defaults: { gpuTypeIds: string[] })
     (k) => k.startsWith("trainpod_") && !(TRAINPOD_METADATA_KEYS as readonly string[]).includes(k),
   );
   if (unknown !== undefined)
-    throw refuse(`metadata.${unknown}`, `unknown trainpod metadata key ${unknown}: one of ${TRAINPOD_METADATA_KEYS.join(", ")}`);
+    throw refuse(
+      `metadata.${unknown}`,
+      `unknown trainpod metadata key ${unknown}: one of ${TRAINPOD_METADATA_KEYS.join(", ")}`,
+    );
   const hp = trainpodHyperparameters(req);
-  const extra = meta.trainpod_hyperparameters !== undefined ? extraHyperparameters(meta.trainpod_hyperparameters, hp) : {};
+  const extra =
+    meta.trainpod_hyperparameters !== undefined ? extraHyperparameters(meta.trainpod_hyperparameters, hp) : {};
   if (meta.trainpod_eval_fraction !== undefined)
     hp.eval_fraction = numberOf("trainpod_eval_fraction", meta.trainpod_eval_fraction, false);
   const secrets = meta.trainpod_secrets !== undefined ? list(meta.trainpod_secrets) : [];
@@ -194,7 +208,8 @@ export function mapCreateJob(input: unknown, defaults: { gpuTypeIds: string[] })
     gpuTypeIds: meta.trainpod_gpu_types !== undefined ? list(meta.trainpod_gpu_types) : defaults.gpuTypeIds,
     secrets,
   };
-  if (meta.trainpod_gpu_count !== undefined) body.gpuCount = numberOf("trainpod_gpu_count", meta.trainpod_gpu_count, true);
+  if (meta.trainpod_gpu_count !== undefined)
+    body.gpuCount = numberOf("trainpod_gpu_count", meta.trainpod_gpu_count, true);
   if (meta.trainpod_cloud_type !== undefined) body.cloudType = meta.trainpod_cloud_type;
   if (meta.trainpod_image !== undefined) body.image = meta.trainpod_image;
   if (meta.trainpod_max_cost_usd !== undefined) body.maxCostUsd = meta.trainpod_max_cost_usd;

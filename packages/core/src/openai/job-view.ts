@@ -58,12 +58,18 @@ export function openAiHyperparameters(hp: Hp) {
 function methodOf(hp: Hp) {
   const hyperparameters = openAiHyperparameters(hp);
   if (hp.method === "dpo")
-    return { type: "dpo" as const, dpo: { hyperparameters: { ...hyperparameters, beta: num(hp, "dpo_beta") ?? "auto" } } };
+    return {
+      type: "dpo" as const,
+      dpo: { hyperparameters: { ...hyperparameters, beta: num(hp, "dpo_beta") ?? "auto" } },
+    };
   return { type: "supervised" as const, supervised: { hyperparameters } };
 }
 
 /** The model name of a succeeded job's adapter: `ft:<base model>:trainpod[:<suffix>]:<job id>`; null otherwise. */
-export function fineTunedModelName(d: Pick<Deployment, "id" | "status" | "baseModel" | "artifactsDeletedAt">, suffix: string | null): string | null {
+export function fineTunedModelName(
+  d: Pick<Deployment, "id" | "status" | "baseModel" | "artifactsDeletedAt">,
+  suffix: string | null,
+): string | null {
   if (d.status !== "SUCCEEDED" || d.artifactsDeletedAt !== null) return null;
   return ["ft", d.baseModel, "trainpod", ...(suffix ? [suffix] : []), openAiId("job", d.id)].join(":");
 }

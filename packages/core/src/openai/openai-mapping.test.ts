@@ -26,10 +26,18 @@ describe("mapCreateJob", () => {
       {
         model: "Qwen/Qwen2.5-0.5B",
         training_file: FILE,
-        method: { type: "dpo", dpo: { hyperparameters: { n_epochs: 3, batch_size: "auto", learning_rate_multiplier: 0.5, beta: 0.2 } } },
+        method: {
+          type: "dpo",
+          dpo: { hyperparameters: { n_epochs: 3, batch_size: "auto", learning_rate_multiplier: 0.5, beta: 0.2 } },
+        },
         seed: 9,
         suffix: "x1",
-        metadata: { team: "a", trainpod_gpu_types: "NVIDIA L4, NVIDIA A40", trainpod_max_cost_usd: "3.5", trainpod_gpu_count: "2" },
+        metadata: {
+          team: "a",
+          trainpod_gpu_types: "NVIDIA L4, NVIDIA A40",
+          trainpod_max_cost_usd: "3.5",
+          trainpod_gpu_count: "2",
+        },
         integrations: [{ type: "wandb", wandb: { project: "p", name: "run" } }],
       },
       defaults,
@@ -44,22 +52,47 @@ describe("mapCreateJob", () => {
       secrets: ["WANDB_API_KEY"],
       wandb: { project: "p", name: "run" },
     });
-    expect(extras).toEqual({ suffix: "x1", metadata: expect.objectContaining({ team: "a" }), integrations: [expect.any(Object)] });
+    expect(extras).toEqual({
+      suffix: "x1",
+      metadata: expect.objectContaining({ team: "a" }),
+      integrations: [expect.any(Object)],
+    });
     const plain = mapCreateJob({ model: "m", training_file: FILE, hyperparameters: { batch_size: 8 } }, defaults).body;
-    expect(plain).toMatchObject({ gpuTypeIds: ["NVIDIA A40"], hyperparameters: { batch_size: 8, gradient_accumulation_steps: 1 } });
+    expect(plain).toMatchObject({
+      gpuTypeIds: ["NVIDIA A40"],
+      hyperparameters: { batch_size: 8, gradient_accumulation_steps: 1 },
+    });
   });
 
   it("refuses, naming the param, what trainpod cannot honour", () => {
-    expect(refusal({ model: "m", training_file: FILE, validation_file: FILE })).toMatchObject({ param: "validation_file", code: "unsupported" });
-    expect(refusal({ model: "m", training_file: FILE, method: { type: "reinforcement" } })).toMatchObject({ param: "method.type" });
+    expect(refusal({ model: "m", training_file: FILE, validation_file: FILE })).toMatchObject({
+      param: "validation_file",
+      code: "unsupported",
+    });
+    expect(refusal({ model: "m", training_file: FILE, method: { type: "reinforcement" } })).toMatchObject({
+      param: "method.type",
+    });
     expect(refusal({ model: "m", training_file: FILE, extra: 1 })).toMatchObject({ param: "extra" });
-    expect(refusal({ model: "m", training_file: FILE, metadata: { trainpod_gpus: "x" } })).toMatchObject({ param: "metadata.trainpod_gpus" });
-    expect(refusal({ model: "m", training_file: FILE, metadata: { trainpod_gpu_count: "two" } })).toMatchObject({ param: "metadata.trainpod_gpu_count" });
+    expect(refusal({ model: "m", training_file: FILE, metadata: { trainpod_gpus: "x" } })).toMatchObject({
+      param: "metadata.trainpod_gpus",
+    });
+    expect(refusal({ model: "m", training_file: FILE, metadata: { trainpod_gpu_count: "two" } })).toMatchObject({
+      param: "metadata.trainpod_gpu_count",
+    });
     expect(
-      refusal({ model: "m", training_file: FILE, hyperparameters: { n_epochs: 2 }, metadata: { trainpod_hyperparameters: '{"epochs": 3}' } }),
+      refusal({
+        model: "m",
+        training_file: FILE,
+        hyperparameters: { n_epochs: 2 },
+        metadata: { trainpod_hyperparameters: '{"epochs": 3}' },
+      }),
     ).toMatchObject({ param: "metadata.trainpod_hyperparameters" });
     expect(
-      refusal({ model: "m", training_file: FILE, integrations: [{ type: "wandb", wandb: { project: "p", entity: "team" } }] }),
+      refusal({
+        model: "m",
+        training_file: FILE,
+        integrations: [{ type: "wandb", wandb: { project: "p", entity: "team" } }],
+      }),
     ).toMatchObject({ param: "integrations.0.wandb.entity" });
     expect(
       refusal({
@@ -103,7 +136,11 @@ describe("the job object", () => {
       FAILED: "failed",
       CANCELLED: "cancelled",
     });
-    const ok = jobObject({ ...base, status: "SUCCEEDED" } as unknown as Deployment, { suffix: "s", metadata: null, integrations: null });
+    const ok = jobObject({ ...base, status: "SUCCEEDED" } as unknown as Deployment, {
+      suffix: "s",
+      metadata: null,
+      integrations: null,
+    });
     expect(ok).toMatchObject({
       id: `ftjob-${base.id}`,
       created_at: 1_700_000_000,
@@ -113,10 +150,19 @@ describe("the job object", () => {
       error: null,
     });
     const failed = jobObject(
-      { ...base, status: "FAILED", failureReason: "TRAINING_FAILED", failureMessage: "train failed\nTraceback" } as unknown as Deployment,
+      {
+        ...base,
+        status: "FAILED",
+        failureReason: "TRAINING_FAILED",
+        failureMessage: "train failed\nTraceback",
+      } as unknown as Deployment,
       null,
     );
-    expect(failed).toMatchObject({ status: "failed", fine_tuned_model: null, error: { code: "training_failed", message: "train failed" } });
+    expect(failed).toMatchObject({
+      status: "failed",
+      fine_tuned_model: null,
+      error: { code: "training_failed", message: "train failed" },
+    });
   });
 });
 
@@ -134,7 +180,11 @@ describe("OpenAI's DPO rows", () => {
     });
     const text = `${JSON.stringify(row)}\r\n{"messages":[]}\nnot json "preferred_output"\n${JSON.stringify(row)}`;
     const chunks: Buffer[] = [];
-    const source = Readable.from([Buffer.from(text.slice(0, 7)), Buffer.from(text.slice(7, 40)), Buffer.from(text.slice(40))]);
+    const source = Readable.from([
+      Buffer.from(text.slice(0, 7)),
+      Buffer.from(text.slice(7, 40)),
+      Buffer.from(text.slice(40)),
+    ]);
     for await (const c of source.pipe(new OpenAiRowsStream())) chunks.push(c as Buffer);
     const lines = Buffer.concat(chunks).toString("utf8").split("\n");
     expect(lines).toHaveLength(4);

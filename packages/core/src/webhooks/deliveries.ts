@@ -29,7 +29,9 @@ export async function scanWebhookDeliveries(
   const now = clock.now();
   const since = new Date(now.getTime() - opts.windowMs);
   const limit = opts.limit ?? 1000;
-  const due = await prisma.$queryRaw<Array<{ endpointId: string; deploymentId: string; status: string; finishedAt: Date }>>`
+  const due = await prisma.$queryRaw<
+    Array<{ endpointId: string; deploymentId: string; status: string; finishedAt: Date }>
+  >`
     SELECT e."id" AS "endpointId", d."id" AS "deploymentId", d."status"::text AS status, d."finishedAt"
     FROM "WebhookEndpoint" e
     JOIN "Deployment" d ON d."userId" = e."userId"
@@ -50,7 +52,14 @@ export async function scanWebhookDeliveries(
         created_at: unixSeconds(r.finishedAt),
         data: { id: openAiId("job", r.deploymentId) },
       });
-      return { endpointId: r.endpointId, deploymentId: r.deploymentId, eventId, eventType: type, payload, createdAt: now };
+      return {
+        endpointId: r.endpointId,
+        deploymentId: r.deploymentId,
+        eventId,
+        eventType: type,
+        payload,
+        createdAt: now,
+      };
     }),
     skipDuplicates: true,
   });
@@ -90,7 +99,10 @@ export async function deliverWebhook(
   const at = deps.clock.now();
   const headers = webhookHeaders(endpointSecret(deps.keyring, d.endpoint), d.eventId, unixSeconds(at), d.payload);
   const started = performance.now();
-  const result = await postWebhook(d.endpoint.url, d.payload, headers, { policy: deps.policy, timeoutMs: deps.timeoutMs });
+  const result = await postWebhook(d.endpoint.url, d.payload, headers, {
+    policy: deps.policy,
+    timeoutMs: deps.timeoutMs,
+  });
   const durationMs = Math.round(performance.now() - started);
   const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
   const outcome: DeliveryOutcome = ok ? "delivered" : attempt.last ? "failed" : "retry";

@@ -10,10 +10,17 @@ import { newSigningSecret, secretHint } from "./signing";
 import { checkWebhookUrl, type WebhookUrlPolicy } from "./url-check";
 
 /** The events an endpoint may ask for: a fine-tuning job's outcomes. */
-export const WEBHOOK_EVENTS = ["fine_tuning.job.succeeded", "fine_tuning.job.failed", "fine_tuning.job.cancelled"] as const;
+export const WEBHOOK_EVENTS = [
+  "fine_tuning.job.succeeded",
+  "fine_tuning.job.failed",
+  "fine_tuning.job.cancelled",
+] as const;
 
 /** An endpoint's signing secret is sealed like a user's secret, bound to its endpoint (copied elsewhere, it fails). */
-export const endpointSecretOwner = (e: { id: string; userId: string }) => ({ userId: e.userId, name: `webhook:${e.id}` });
+export const endpointSecretOwner = (e: { id: string; userId: string }) => ({
+  userId: e.userId,
+  name: `webhook:${e.id}`,
+});
 
 export interface EndpointDeps {
   prisma: PrismaClient;
@@ -29,11 +36,7 @@ const createSchema = z
   .object({
     url: z.string().min(1).max(2000),
     name: z.string().min(1).max(200).optional(),
-    event_types: z
-      .array(z.string())
-      .min(1)
-      .max(WEBHOOK_EVENTS.length)
-      .optional(),
+    event_types: z.array(z.string()).min(1).max(WEBHOOK_EVENTS.length).optional(),
   })
   .strict();
 
@@ -57,7 +60,9 @@ function firstIssue(err: z.ZodError): AppError {
   const issue = err.issues[0];
   const keys = issue && "keys" in issue ? (issue.keys as string[]) : [];
   const param = [...(issue?.path ?? []), ...keys.slice(0, 1)].join(".") || null;
-  return new AppError("VALIDATION_FAILED", `${param ?? "body"}: ${issue?.message ?? "invalid"}`, { details: { param } });
+  return new AppError("VALIDATION_FAILED", `${param ?? "body"}: ${issue?.message ?? "invalid"}`, {
+    details: { param },
+  });
 }
 
 /** Registers an endpoint; answers it with its signing secret, shown this once (stored sealed). */
@@ -68,9 +73,13 @@ export async function createEndpoint(deps: EndpointDeps, userId: string, body: u
   const events = input.event_types ?? [...WEBHOOK_EVENTS];
   const unknown = events.find((t) => !(WEBHOOK_EVENTS as readonly string[]).includes(t));
   if (unknown !== undefined)
-    throw new AppError("VALIDATION_FAILED", `event type ${unknown} is not sent by trainpod: ${WEBHOOK_EVENTS.join(", ")}`, {
-      details: { param: "event_types", code: "unsupported" },
-    });
+    throw new AppError(
+      "VALIDATION_FAILED",
+      `event type ${unknown} is not sent by trainpod: ${WEBHOOK_EVENTS.join(", ")}`,
+      {
+        details: { param: "event_types", code: "unsupported" },
+      },
+    );
   const url = await checkWebhookUrl(input.url, deps.policy);
   if ((await deps.prisma.webhookEndpoint.count({ where: { userId } })) >= MAX_ENDPOINTS_PER_USER)
     throw new AppError("CONFLICT", `at most ${MAX_ENDPOINTS_PER_USER} webhook endpoints per user`);
@@ -106,7 +115,10 @@ export async function getOwnEndpoint(prisma: PrismaClient, userId: string, id: s
 
 /** The user's endpoints, newest first. */
 export async function listEndpoints(prisma: PrismaClient, userId: string) {
-  const rows = await prisma.webhookEndpoint.findMany({ where: { userId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+  const rows = await prisma.webhookEndpoint.findMany({
+    where: { userId },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+  });
   return rows.map(endpointObject);
 }
 

@@ -5,7 +5,11 @@ import { jobIds } from "../jobs/catalog";
  * Adds a webhook job per delivery, its id the delivery's (BullMQ ignores an add whose id exists: a delivery is never
  * queued twice), its retries backing off from `retryDelayMs`.
  */
-export async function enqueueWebhookDeliveries(queue: Queue, deliveryIds: string[], retryDelayMs: number): Promise<void> {
+export async function enqueueWebhookDeliveries(
+  queue: Queue,
+  deliveryIds: string[],
+  retryDelayMs: number,
+): Promise<void> {
   if (deliveryIds.length === 0) return;
   await queue.addBulk(
     deliveryIds.map((deliveryId) => ({

@@ -35,7 +35,6 @@ for (const [net, bits] of [
 for (const [net, bits] of [
   ["::", 128],
   ["::1", 128],
-  ["::ffff:0:0", 96],
   ["64:ff9b::", 96],
   ["64:ff9b:1::", 48],
   ["100::", 64],
@@ -52,7 +51,16 @@ for (const [net, bits] of [
 export function isBlockedAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
-  return blocked.check(address, family === 4 ? "ipv4" : "ipv6");
+  if (family === 4) return blocked.check(address, "ipv4");
+  // IPv4-mapped (::ffff:a.b.c.d, ::ffff:0a00:0001): its IPv4 address decides (a BlockList matches IPv4 rules only so)
+  const mapped = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
+  if (mapped) {
+    const v4 =
+      mapped[1] ??
+      [mapped[2], mapped[3]].flatMap((h) => [parseInt(h ?? "0", 16) >> 8, parseInt(h ?? "0", 16) & 255]).join(".");
+    return blocked.check(v4, "ipv4");
+  }
+  return blocked.check(address, "ipv6");
 }
 
 function refused(message: string): AppError {
@@ -109,7 +117,8 @@ export function checkedLookup(policy: WebhookUrlPolicy): LookupFunction {
         });
         return callback(e, "", 0);
       }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
+      if ((options as { all?: boolean }).all)
+        return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
       const first = list[0] as { address: string; family: number };
       callback(null, first.address, first.family);
     });

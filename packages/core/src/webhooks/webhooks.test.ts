@@ -19,11 +19,12 @@ describe("the SSRF rule", () => {
     "fd00::1",
     "::ffff:127.0.0.1",
     "::ffff:10.0.0.1",
+    "::ffff:7f00:1",
     "64:ff9b::a00:1",
     "not-an-ip",
   ])("%s is refused", (ip) => expect(isBlockedAddress(ip)).toBe(true));
 
-  it.each(["93.184.216.34", "8.8.8.8", "172.32.0.1", "2606:4700::1111"])("%s is allowed", (ip) =>
+  it.each(["93.184.216.34", "8.8.8.8", "172.32.0.1", "2606:4700::1111", "::ffff:8.8.8.8"])("%s is allowed", (ip) =>
     expect(isBlockedAddress(ip)).toBe(false),
   );
 
