@@ -180,6 +180,11 @@ describe("the OpenAI SDK against trainpod", () => {
     expect(succeeded.fine_tuned_model).toBe(`ft:tiny-llama:trainpod:demo:${job.id}`);
     expect(succeeded.finished_at).toEqual(expect.any(Number));
     expect(succeeded.error).toBeNull();
+    // the timeline is complete once the pod's termination is recorded (its event comes after the outcome's)
+    await until(
+      "the pod terminated",
+      async () => (await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id: row.id } })).podTerminatedAt,
+    );
     const events = (await client.fineTuning.jobs.listEvents(job.id, { limit: 100 })).data;
     expect(events[0]).toMatchObject({ object: "fine_tuning.job.event", level: "info" });
     expect(events.map((e) => e.message)).toEqual(

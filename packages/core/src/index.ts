@@ -579,7 +579,6 @@ export {
   placementsFor,
   recordCacheUse,
   volumeMonthMicros,
-  withCacheMode,
   type CacheDeps,
   type CacheMode,
   type CacheVolume,

@@ -132,4 +132,12 @@ describe("a retry passes every rule a submission passes, as they stand now", () 
     expect(again.body.id).toBe(res.body.id);
     await queues.deploy.obliterate({ force: true });
   });
+
+  it("keeps the request's cache rule (issue 28: cache require stays require, it was lost to prefer)", async () => {
+    const o = await owner();
+    const old = await failed(o, { cacheMode: "require" });
+    const res = await asAdmin("post", `/v1/admin/deployments/${old.id}/retry`).expect(202);
+    expect((await h.db.prisma.deployment.findUniqueOrThrow({ where: { id: res.body.id } })).cacheMode).toBe("require");
+    await queues.deploy.obliterate({ force: true });
+  });
 });

@@ -26,13 +26,16 @@ export function artifactView(a: Artifact): ArtifactView {
   };
 }
 
-/** A deployment's stored files, by path (files still on their way are not shown). */
+/**
+ * A deployment's stored files, by path (files still on their way are not shown). Its checkpoints (`checkpoints/`,
+ * issue 27) are not among them: GET /v1/deployments/:id/checkpoints lists those, each file still downloadable by path.
+ */
 export async function listArtifacts(
   prisma: PrismaClient,
   deployment: Pick<Deployment, "id" | "artifactsDeletedAt" | "artifactsDeletedReason">,
 ): Promise<ArtifactListView> {
   const rows = await prisma.artifact.findMany({
-    where: { deploymentId: deployment.id, status: "STORED" },
+    where: { deploymentId: deployment.id, status: "STORED", NOT: { path: { startsWith: "checkpoints/" } } },
     orderBy: { path: "asc" },
   });
   const items = rows.map(artifactView);

@@ -12,23 +12,9 @@ export interface CacheDeps {
   mount: CacheMountSettings;
 }
 
-/** The deployment's `cache` field: kept in its `submitted` event's data (no column); absent = prefer. */
-export async function cacheModeOf(prisma: PrismaClient, deploymentId: string): Promise<CacheMode> {
-  const row = await prisma.deploymentEvent.findFirst({
-    where: { deploymentId, type: "submitted" },
-    select: { data: true },
-  });
-  const mode = (row?.data as { cache?: unknown } | null)?.cache;
-  return (CACHE_MODES as readonly unknown[]).includes(mode) ? (mode as CacheMode) : "prefer";
-}
-
-/** The `submitted` event with the request's cache mode (only when it is not the default). */
-export function withCacheMode<E extends { message: string; data?: Record<string, string> }>(
-  event: E | undefined,
-  mode: CacheMode,
-): { message: string; data?: Record<string, string> } | undefined {
-  if (mode === "prefer") return event;
-  return { message: event?.message ?? "deployment queued", data: { ...event?.data, cache: mode } };
+/** The deployment's `cache` field (its cacheMode column); anything else than a known mode reads as prefer. */
+export function cacheModeOf(d: Pick<Deployment, "cacheMode">): CacheMode {
+  return (CACHE_MODES as readonly string[]).includes(d.cacheMode) ? (d.cacheMode as CacheMode) : "prefer";
 }
 
 /** Cache volumes a finished run of this base model mounted: its weights (and the packages) are on them. */
@@ -49,7 +35,7 @@ export async function placementsFor(
 ): Promise<CachePlan> {
   if (!deps.cache || candidates.length === 0)
     return { placements: candidates.map((c) => ({ gpuTypeId: c.gpuTypeId })), why: "no cache configured" };
-  const mode = await cacheModeOf(deps.prisma, d.id);
+  const mode = cacheModeOf(d);
   if (mode === "off") return cachePlan({ ...d, mode, candidates, catalog, volumes: [], warmVolumeIds: new Set() });
   const [volumes, warm] = await Promise.all([deps.cache.directory.list(), warmVolumeIds(deps.prisma, d.baseModel)]);
   return cachePlan({ ...d, mode, candidates, catalog, volumes, warmVolumeIds: warm });

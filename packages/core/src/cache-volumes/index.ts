@@ -13,7 +13,6 @@ export {
   cacheModeOf,
   placementsFor,
   recordCacheUse,
-  withCacheMode,
   type CacheDeps,
 } from "./deploy-cache";
 export { cacheVolumeSpend, volumeMonthMicros } from "./cost";

@@ -41,7 +41,8 @@ export async function insertDeployment(
         "id", "userId", "datasetId", "idempotencyKey", "retryOfId", "baseModel", "hyperparameters", "gpuTypeIds",
         "gpuCount", "cloudType", "imageName", "containerDiskInGb", "volumeInGb", "maxRuntimeMinutes",
         "maxCostMicros", "setupTimeoutMinutes", "dataCenterIds", "secretNames", "hubRepo", "hubMerged", "wandbProject",
-        "wandbName", "resumeOfId", "attempt", "resumedFromStep", "resumedFromPath", "autoResumeMaxAttempts"
+        "wandbName", "resumeOfId", "attempt", "resumedFromStep", "resumedFromPath", "autoResumeMaxAttempts",
+        "cacheMode"
       )
       SELECT gen_random_uuid(), ds."userId", ds."id", ${input.idempotencyKey ?? null}, ${input.retryOfId ?? null}::uuid,
         ${r.baseModel}, ${JSON.stringify(r.hyperparameters)}::jsonb, ${r.gpuTypeIds}::text[],
@@ -49,7 +50,8 @@ export async function insertDeployment(
         ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}, ${r.dataCenterIds}::text[],
         ${r.secrets}::text[], ${r.hub?.repo ?? null}, ${r.hub?.merged ?? false}, ${r.wandb?.project ?? null},
         ${r.wandb?.name ?? null}, ${input.resume?.ofId ?? null}::uuid, ${input.resume?.attempt ?? 1},
-        ${input.resume?.fromStep ?? null}::int, ${input.resume?.fromPath ?? null}, ${r.autoResume?.maxAttempts ?? 0}
+        ${input.resume?.fromStep ?? null}::int, ${input.resume?.fromPath ?? null}, ${r.autoResume?.maxAttempts ?? 0},
+        ${r.cache}
       FROM "Dataset" ds
       WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid AND ds."deletedAt" IS NULL
         AND ds."format" = ANY(${[...METHOD_DATASET_FORMATS[trainingMethod(r.hyperparameters)]]}::text[])

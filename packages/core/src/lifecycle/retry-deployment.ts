@@ -91,6 +91,7 @@ export function requestOf(old: Deployment): DeploymentRequest {
     ...(old.wandbProject !== null
       ? { wandb: { project: old.wandbProject, ...(old.wandbName !== null ? { name: old.wandbName } : {}) } }
       : {}),
+    cache: old.cacheMode,
     ...(old.autoResumeMaxAttempts > 0 ? { autoResume: { maxAttempts: old.autoResumeMaxAttempts } } : {}),
   };
   assertHyperparameters(stored);

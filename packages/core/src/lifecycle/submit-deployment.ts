@@ -12,7 +12,6 @@ import {
 } from "../deployment/preflight";
 import { assertHyperparameters } from "../deployment/hyperparameters";
 import { submittedEvent } from "../hub/model-preflight";
-import { withCacheMode } from "../cache-volumes/deploy-cache";
 import { deploymentRequestSchema } from "../deployment/request-schema";
 import { usdToMicros } from "../pricing/money";
 import { assertBudgetAllows } from "../spend/budget";
@@ -57,7 +56,7 @@ export async function submitDeployment(
   if (model.problems.length === 0 && checkRequestRules(request, deps.preflight, limits).length === 0) {
     const stored = await storeQueuedDeployment(
       { ...deps, spend },
-      { userId: input.userId, request, idempotencyKey: key, event: withCacheMode(submittedEvent(model), req.cache) },
+      { userId: input.userId, request, idempotencyKey: key, event: submittedEvent(model) },
       limits,
     );
     if (stored) return stored;

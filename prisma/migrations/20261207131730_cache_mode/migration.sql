@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Deployment" ADD COLUMN     "cacheMode" TEXT NOT NULL DEFAULT 'prefer';
