@@ -10,7 +10,8 @@ import { CHAT_DATASET, TestClient, until, type Json } from "./support/client";
  * The run pages in a real browser (Debian's chromium, playwright-core) on the whole system (API, worker, the RunPod
  * simulator): a user logs in with their key, uploads a dataset through the form (a bad one first: the validator's
  * line numbers), submits a run, watches it to SUCCEEDED (the chart has points, the timeline every phase), cancels a
- * second one; another user's run is 404. Skipped (saying so) only where chromium is not installed.
+ * second one, resumes a failed third from its checkpoint (the new attempt's page shows the chain); another user's run
+ * is 404. Skipped (saying so) only where chromium is not installed.
  * UPDATE_SCREENSHOT=1 also writes docs/screens/{runs,new-run,run}.png.
  */
 if (!haveChromium) process.stdout.write(`run-page.browser.test: SKIPPED, no chromium at ${CHROMIUM}\n`);
@@ -155,6 +156,45 @@ describeBrowser("the run pages in a browser", () => {
     await page.goto(`${sys.apiUrl}/runs`);
     expect(await page.locator("#runs tbody tr").count()).toBe(2);
     await screenshot("runs");
+  });
+
+  it("resumes a failed run from its page: the new attempt's page shows the chain and the step it resumed from", async () => {
+    const id = await submitThroughForm({
+      steps: 30,
+      sim_step_ms: 150,
+      checkpoint_every_steps: 5,
+      sim_fail_at_step: 18,
+    });
+    await page.waitForSelector('#panel[data-status="FAILED"][data-closed="true"]', { timeout: 60_000 });
+    const checkpoints = (await api("GET", `/v1/deployments/${id}/checkpoints`)).items as Array<{ step: number }>;
+    const step = checkpoints.at(-1)?.step ?? -1;
+    expect(step).toBeGreaterThanOrEqual(5);
+    const resume = page.locator('button[data-action="resume"]');
+    await resume.waitFor({ timeout: 15_000 });
+    expect(await resume.textContent()).toBe(`Resume from step ${step}`);
+    await Promise.all([
+      page.waitForURL((u) => !u.pathname.endsWith(id), { waitUntil: "domcontentloaded" }),
+      resume.click(),
+    ]);
+    const next = page.url().split("/").at(-1) ?? "";
+    expect((await api("GET", `/v1/deployments/${next}`)).resume).toMatchObject({
+      attempt: 2,
+      resumeOfId: id,
+      resumedFromStep: step,
+    });
+    const rows = await page
+      .locator("#resume-chain tbody tr")
+      .evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll("td")].slice(0, 3).map((td) => td.textContent?.trim())),
+      );
+    expect(rows).toEqual([
+      ["1", id.slice(0, 8), "—"],
+      ["2 (this run)", next.slice(0, 8), String(step)],
+    ]);
+    await page
+      .locator("#card-status, .card", { hasText: `resumed from step ${step}` })
+      .first()
+      .waitFor();
   });
 
   it("another user's run id answers 404, on the page and in the API", async () => {

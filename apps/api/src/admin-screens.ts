@@ -62,7 +62,12 @@ export function adminScreens(
   router.use(
     adminRoutes({
       ...deps,
-      preflight: { publicUrl: deps.config.publicUrl, simulated: deps.config.runpod.local, spend },
+      preflight: {
+        publicUrl: deps.config.publicUrl,
+        simulated: deps.config.runpod.local,
+        spend,
+        cacheMountPath: deps.config.env.CACHE_VOLUME_MOUNT_PATH,
+      },
       billingMismatchThresholdMicros: BigInt(deps.config.env.BILLING_MISMATCH_THRESHOLD_MICROS),
     }),
   );

@@ -143,6 +143,7 @@ export function createApp(deps: ApiDeps): Express {
     spend,
     limitsCache,
     models: deps.models ?? undefined,
+    cacheMountPath: env.CACHE_VOLUME_MOUNT_PATH,
   };
   app.use(adminScreens({ ...deps, jobs, limitsCache, browser }));
   app.use(userScreens({ ...deps, browser, auth }));

@@ -587,6 +587,7 @@ export {
 // the OpenAI-compatible API's rules (issue 33): ids, the job request's mapping, objects and errors in OpenAI's shapes
 export {
   checkpointObject,
+  createJobSchema,
   eventObject,
   eventRowId,
   fileObject,
@@ -620,7 +621,9 @@ export {
   isBlockedAddress,
   listEndpoints,
   postWebhook,
+  reencryptEndpointSecrets,
   scanWebhookDeliveries,
+  webhookEndpointInputSchema,
   webhookEventId,
   webhookHeaders,
   webhookPolicyFromConfig,

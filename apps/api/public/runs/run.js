@@ -1,4 +1,4 @@
-/* A run's page: the loss chart (stored history, then the live tail), the live panel and cost, cancel and retry.
+/* A run's page: the loss chart (stored history, then the live tail), the live panel and cost, cancel, retry, resume.
  * Live over the timeline's server-sent events (GET /v1/deployments/:id/events/stream, with the login's session). */
 "use strict";
 
@@ -163,7 +163,7 @@ function follow() {
 }
 if (document.getElementById("panel").dataset.closed !== "true") follow();
 
-// cancel and retry: the API's own routes, with the session (same origin), the same rules as for a script
+// cancel, retry and resume: the API's own routes, with the session (same origin), the same rules as for a script
 document.addEventListener("click", async (ev) => {
   const button = ev.target.closest("button[data-action]");
   if (!button) return;
@@ -185,6 +185,7 @@ document.addEventListener("click", async (ev) => {
     ].join(" · ");
     return;
   }
-  if (action === "retry") return window.location.assign(`/runs/${body.id}`);
+  // a retry or a resume is a new run (a resume: the next attempt, from the last checkpoint): go to its page
+  if (action === "retry" || action === "resume") return window.location.assign(`/runs/${body.id}`);
   schedulePanel(0);
 });

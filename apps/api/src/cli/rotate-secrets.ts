@@ -1,8 +1,16 @@
 /**
- * `npm run secrets:rotate`: re-encrypts every user secret that is not under the current key (the first of
- * SECRETS_KEYS) with it, so the old keys can then be dropped from SECRETS_KEYS. Prints how many; never a value.
+ * `npm run secrets:rotate`: re-encrypts every sealed secret that is not under the current key (the first of
+ * SECRETS_KEYS) with it: the users' secrets and the webhook endpoints' signing secrets, so the old keys can then be
+ * dropped from SECRETS_KEYS (the worker's start-up check covers both). Prints how many; never a value.
  */
-import { createPrismaClient, isAppError, loadConfigOrExit, reencryptSecrets, secretsKeyring } from "@trainpod/core";
+import {
+  createPrismaClient,
+  isAppError,
+  loadConfigOrExit,
+  reencryptEndpointSecrets,
+  reencryptSecrets,
+  secretsKeyring,
+} from "@trainpod/core";
 
 async function main(): Promise<number> {
   const config = loadConfigOrExit();
@@ -13,8 +21,11 @@ async function main(): Promise<number> {
       process.stderr.write("SECRETS_KEY / SECRETS_KEYS is not set: nothing to encrypt with\n");
       return 1;
     }
-    const n = await reencryptSecrets({ prisma, keyring });
-    process.stderr.write(`${n} secrets re-encrypted under key id "${keyring.current.id}"\n`);
+    const users = await reencryptSecrets({ prisma, keyring });
+    const hooks = await reencryptEndpointSecrets({ prisma, keyring });
+    process.stderr.write(
+      `${users} secrets and ${hooks} webhook signing secrets re-encrypted under key id "${keyring.current.id}"\n`,
+    );
     return 0;
   } catch (err) {
     process.stderr.write(`rotation failed: ${isAppError(err) || err instanceof Error ? err.message : String(err)}\n`);

@@ -6,6 +6,8 @@ import { SPEND_OPERATIONS } from "./spend-operations";
 import { SECRETS_OPERATIONS } from "./secrets-operations";
 import { RUN_PAGE_OPERATIONS } from "./run-page-operations";
 import { RESUME_OPERATIONS } from "./resume-operations";
+import { CACHE_VOLUME_OPERATIONS } from "./admin-cache-operations";
+import { OPENAI_OPERATIONS } from "./openai-operations";
 
 type Json = Record<string, unknown>;
 
@@ -68,19 +70,23 @@ function operation(op: Operation): Json {
   };
 }
 
+/** Every operation the document shows (the OpenAPI test checks each example against its schema). */
+export const ALL_OPERATIONS: readonly Operation[] = [
+  ...OPERATIONS,
+  ...ADMIN_OPERATIONS,
+  ...CACHE_VOLUME_OPERATIONS,
+  ...ARTIFACT_OPERATIONS,
+  ...SPEND_OPERATIONS,
+  ...SECRETS_OPERATIONS,
+  ...RUN_PAGE_OPERATIONS,
+  ...RESUME_OPERATIONS,
+  ...OPENAI_OPERATIONS,
+];
+
 /** The OpenAPI 3.1 document of the API, generated from the operation registry and its zod schemas. */
 export function buildOpenApiDocument(version = "0.1.0"): Json {
   const paths: Record<string, Json> = {};
-  for (const op of [
-    ...OPERATIONS,
-    ...ADMIN_OPERATIONS,
-    ...ARTIFACT_OPERATIONS,
-    ...SPEND_OPERATIONS,
-    ...SECRETS_OPERATIONS,
-    ...RUN_PAGE_OPERATIONS,
-    ...RESUME_OPERATIONS,
-  ])
-    (paths[op.path] ??= {})[op.method] = operation(op);
+  for (const op of ALL_OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
   return {
     openapi: "3.1.0",
     info: {

@@ -1,16 +1,14 @@
 import request from "supertest";
 import type { Express } from "express";
+import type { z } from "zod";
 import { createUserWithKey, recordEvent } from "@trainpod/core";
 import { makeDataset } from "../../../../test/factories";
 import { insertDeployment, startTestApi, type ApiHarness } from "../../../../test/support/api-harness";
-import { buildOpenApiDocument } from "./document";
-import { ADMIN_OPERATIONS, statsSchema } from "./admin-operations";
-import { OPERATIONS } from "./operations";
-import { ARTIFACT_OPERATIONS } from "./artifact-operations";
-import { SPEND_OPERATIONS } from "./spend-operations";
-import { SECRETS_OPERATIONS } from "./secrets-operations";
-import { RUN_PAGE_OPERATIONS } from "./run-page-operations";
+import { ALL_OPERATIONS, buildOpenApiDocument } from "./document";
+import { statsSchema } from "./admin-operations";
 import { datasetSchema, deploymentWithEventsSchema, estimateSchema } from "./response-schemas";
+import { OPENAI_OPERATIONS } from "./openai-operations";
+import * as oai from "./openai-schemas";
 
 let h: ApiHarness;
 beforeAll(async () => {
@@ -22,21 +20,31 @@ afterAll(async () => {
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
+  /** the path the layer was registered with (router 2.3+): a mounted router's prefix, "/" when mounted bare */
+  rawPath?: unknown;
   handle?: { stack?: Layer[] };
 }
 
-/** Every METHOD path registered in the Express app, found by walking its router stack (Express syntax turned into OpenAPI's). */
+/**
+ * Every METHOD path registered in the Express app, found by walking its router stack (Express syntax turned into
+ * OpenAPI's). A router mounted at a prefix (`app.use("/openai/v1", router)`) keeps it: Express 5's layers have no
+ * regexp to read it back from, but keep the path they were registered with (`rawPath`).
+ */
 function registeredRoutes(app: Express): string[] {
   const out: string[] = [];
-  const walk = (stack: Layer[]) => {
+  const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        const path = layer.route.path.replace(/[:*](\w+)/g, "{$1}");
+        const path = `${prefix}${layer.route.path}`.replace(/[:*](\w+)/g, "{$1}");
         for (const m of Object.keys(layer.route.methods)) out.push(`${m === "_all" ? "get" : m} ${path}`);
-      } else if (layer.handle?.stack) walk(layer.handle.stack);
+      } else if (layer.handle?.stack) {
+        if (typeof layer.rawPath !== "string")
+          throw new Error(`a router mounted at ${String(layer.rawPath)}: cannot tell its prefix (router < 2.3?)`);
+        walk(layer.handle.stack, prefix + layer.rawPath.replace(/\/+$/, ""));
+      }
     }
   };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, "");
   return out;
 }
 
@@ -57,14 +65,7 @@ describe("the OpenAPI document", () => {
 
   it("every example validates against its zod schema", () => {
     let checked = 0;
-    for (const op of [
-      ...OPERATIONS,
-      ...ADMIN_OPERATIONS,
-      ...ARTIFACT_OPERATIONS,
-      ...SPEND_OPERATIONS,
-      ...SECRETS_OPERATIONS,
-      ...RUN_PAGE_OPERATIONS,
-    ]) {
+    for (const op of ALL_OPERATIONS) {
       for (const body of [op.body, ...Object.values(op.responses)]) {
         if (body?.schema === undefined || body.example === undefined) continue;
         const r = body.schema.safeParse(body.example);
@@ -146,5 +147,56 @@ describe("the OpenAPI document", () => {
     const admin = await createUserWithKey(h.db.prisma, { email: "ops@example.com", role: "ADMIN" });
     const stats = await request(h.app).get("/v1/stats").set("authorization", `Bearer ${admin.key}`).expect(200);
     expect(statsSchema.safeParse(stats.body).error).toBeUndefined();
+  });
+
+  it("the OpenAI-compatible routes: what they really answer, errors in OpenAI's shape", async () => {
+    for (const op of OPENAI_OPERATIONS)
+      for (const [status, body] of Object.entries(op.responses))
+        if (Number(status) >= 400)
+          expect([op.path, status, body.schema]).toEqual([op.path, status, oai.openAiErrorSchema]);
+    const u = await createUserWithKey(h.db.prisma, { email: "sdk@example.com" });
+    const call = (method: "get" | "post", path: string) =>
+      request(h.app)[method](`/openai/v1${path}`).set("authorization", `Bearer ${u.key}`);
+    const checks: Array<[string, z.ZodType, unknown]> = [];
+    const b = "tp-boundary";
+    const upload = await call("post", "/files")
+      .set("content-type", `multipart/form-data; boundary=${b}`)
+      .send(
+        `--${b}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nfine-tune\r\n` +
+          `--${b}\r\nContent-Disposition: form-data; name="file"; filename="c.jsonl"\r\n\r\n{"prompt":"p","completion":"c"}\n\r\n--${b}--\r\n`,
+      )
+      .expect(200);
+    checks.push(["POST /files", oai.fileSchema, upload.body]);
+    checks.push(["GET /files", oai.fileListSchema, (await call("get", "/files").expect(200)).body]);
+    const job = `ftjob-${await insertDeployment(h, u.user.id, (await makeDataset(h.db.prisma, u.user.id)).id)}`;
+    await recordEvent(h.db.prisma, job.slice(6), { type: "progress", data: { step: 3, totalSteps: 9, loss: 1.5 } });
+    await recordEvent(h.db.prisma, job.slice(6), { type: "running", message: "the pod is up" });
+    checks.push([
+      "GET /fine_tuning/jobs",
+      oai.jobListSchema,
+      (await call("get", "/fine_tuning/jobs").expect(200)).body,
+    ]);
+    const events = (await call("get", `/fine_tuning/jobs/${job}/events`).expect(200)).body as { data: unknown[] };
+    expect(events.data).toHaveLength(2);
+    checks.push(["GET events", oai.eventListSchema, events]);
+    const ckpts = (await call("get", `/fine_tuning/jobs/${job}/checkpoints`).expect(200)).body as unknown;
+    checks.push(["GET checkpoints", oai.checkpointListSchema, ckpts]);
+    checks.push([
+      "POST cancel",
+      oai.jobSchema,
+      (await call("post", `/fine_tuning/jobs/${job}/cancel`).expect(200)).body,
+    ]);
+    checks.push([
+      "GET /webhook_endpoints",
+      oai.endpointListSchema,
+      (await call("get", "/webhook_endpoints").expect(200)).body,
+    ]);
+    const missing = await call("get", `/fine_tuning/jobs/${job}x`).expect(404);
+    checks.push(["404", oai.openAiErrorSchema, missing.body]);
+    for (const [what, schema, body] of checks) expect([what, schema.safeParse(body).error]).toEqual([what, undefined]);
+    // the documented 401 is the very body the routes answer
+    const anonymous = await request(h.app).get("/openai/v1/files").expect(401);
+    const listFiles = OPENAI_OPERATIONS.find((op) => op.method === "get" && op.path === "/openai/v1/files");
+    expect(anonymous.body).toEqual(listFiles?.responses[401]?.example);
   });
 });

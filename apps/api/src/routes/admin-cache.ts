@@ -9,7 +9,8 @@ export interface AdminCacheRouteDeps {
   usdPerGbMonth: string;
 }
 
-const createBody = z
+/** POST /v1/admin/cache-volumes: the request body (the OpenAPI document shows it). */
+export const cacheVolumeCreateSchema = z
   .object({
     dataCenter: z.string().regex(/^[A-Z0-9-]{2,40}$/, "a RunPod data centre id like EU-RO-1"),
     sizeGb: z.number().int().min(10).max(4096),
@@ -35,7 +36,7 @@ export function adminCacheRoutes(deps: AdminCacheRouteDeps): Router {
   });
 
   router.post("/v1/admin/cache-volumes", async (req, res) => {
-    const body = createBody.parse(req.body);
+    const body = cacheVolumeCreateSchema.parse(req.body);
     const volume = await cache().directory.create(body.dataCenter, body.sizeGb, body.type);
     res.status(201).json(cacheVolumeSpend([volume], deps.usdPerGbMonth).items[0]);
   });

@@ -9,6 +9,7 @@ import {
   type deploymentView,
 } from "@trainpod/core";
 import { bytes, duration, escapeHtml, phaseCell, statusBadge, usd, when } from "./run-page-html";
+import { resumeButton, resumeChainHtml, resumedFromNote, type ResumePanel } from "./run-page-resume";
 
 type View = ReturnType<typeof deploymentView>;
 
@@ -18,6 +19,8 @@ export interface RunPanel {
   phases: PhaseTime[];
   artifacts: ArtifactListView;
   now: Date;
+  /** its chain of resumed attempts and what a Resume would start from (run-page-resume.ts) */
+  resume: ResumePanel;
 }
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -151,7 +154,7 @@ function facts({ d, v }: RunPanel): string {
     ${card("tokens/s", `${tps}${tokens}`)}
     ${card("GPU", gpu)}
     ${card("runtime", duration(v.runtimeSeconds))}
-    ${card("attempts", `${d.attempts}${retryOf}`)}
+    ${card("attempts", `${d.attempts}${retryOf}${resumedFromNote(d)}`)}
   </section>`;
 }
 
@@ -176,12 +179,13 @@ function artifactList({ d, artifacts }: RunPanel): string {
     <tbody>${rows.join("") || '<tr><td colspan="3" class="muted">None yet: they come at the end of the run.</td></tr>'}</tbody></table>${pull}</section>`;
 }
 
-function actions({ d }: RunPanel): string {
+function actions({ d, resume }: RunPanel): string {
   const buttons: string[] = [];
   if (LIVE_STATUSES.includes(d.status))
     buttons.push(`<button type="button" class="cancel" data-action="cancel" data-id="${d.id}">Cancel run</button>`);
+  buttons.push(resumeButton(d, resume));
   if (d.status === "FAILED") buttons.push(`<button type="button" data-action="retry" data-id="${d.id}">Retry</button>`);
-  return `<div class="actions">${buttons.join(" ")}<span id="action-error" class="error" role="alert"></span></div>`;
+  return `<div class="actions">${buttons.filter(Boolean).join(" ")}<span id="action-error" class="error" role="alert"></span></div>`;
 }
 
 function request({ d, v }: RunPanel): string {
@@ -200,6 +204,7 @@ export function runPanelHtml(panel: RunPanel): string {
   ${costMeter(panel)}
   ${facts(panel)}
   ${failure(panel)}
+  ${resumeChainHtml(d, panel.resume)}
   ${timeline(panel)}
   ${artifactList(panel)}
   ${elsewhere(panel.v)}

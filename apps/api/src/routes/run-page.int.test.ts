@@ -222,3 +222,96 @@ describe("POST /v1/deployments/:id/retry", () => {
     expect([other.status, other.body.error.code]).toEqual([404, "NOT_FOUND"]);
   });
 });
+
+describe("the resume chain on the run page", () => {
+  /** The table's text, cell by cell ("|" between cells, one line a row). */
+  const tableText = (html: string, id: string) =>
+    (new RegExp(`<table id="${id}">([\\s\\S]*?)</table>`).exec(html)?.[1] ?? "")
+      .split(/<\/tr>/)
+      .map((row) =>
+        row
+          .split(/<\/t[dh]>/)
+          .map((cell) =>
+            cell
+              .replace(/<[^>]+>/g, " ")
+              .replace(/\s+/g, " ")
+              .trim(),
+          )
+          .filter(Boolean)
+          .join("|"),
+      )
+      .filter(Boolean);
+
+  it("a FAILED run with a checkpoint offers Resume; the resumed attempt's page shows the chain and the step it resumed from", async () => {
+    const cookie = await login(alice.key);
+    const at = Date.now();
+    const lost = await makeDeployment(h.db.prisma, owner(alice), {
+      status: "FAILED",
+      failureReason: "POD_VANISHED",
+      imageName: "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204",
+      podId: "pod-lost",
+      costPerHrMicros: 690_000n,
+      podCreatedAt: new Date(at - 600_000),
+      podTerminatedAt: new Date(at),
+      costMicros: 115_000n,
+      runtimeSeconds: 600,
+      progressStep: 35,
+    });
+    const noCheckpoint = await makeDeployment(h.db.prisma, owner(alice), {
+      status: "FAILED",
+      failureReason: "POD_VANISHED",
+      podTerminatedAt: new Date(at),
+    });
+    for (const file of ["adapter_model.safetensors", "trainpod-checkpoint.json"])
+      await h.db.prisma.artifact.create({
+        data: {
+          deploymentId: lost.id,
+          path: `checkpoints/step-000030/${file}`,
+          storageKey: `${lost.id}/checkpoints/step-000030/${file}`,
+          sizeBytes: 10n,
+          sha256: "0".repeat(64),
+          status: "STORED",
+          uploadedAt: new Date(at - 60_000),
+        },
+      });
+
+    const before = await api().get(`/runs/${lost.id}`).set({ cookie }).expect(200);
+    expect(before.text).toMatch(
+      new RegExp(`<button[^>]*data-action="resume" data-id="${lost.id}"[^>]*>Resume from step 30<`),
+    );
+    expect(before.text).toContain('data-action="retry"');
+    expect(before.text).not.toContain('id="resume-chain"');
+    const none = await api().get(`/runs/${noCheckpoint.id}/panel`).set({ cookie }).expect(200);
+    expect(none.text).not.toContain('data-action="resume"');
+
+    // the page's button: the session, from our own origin (as the page's script sends it); another origin is 403
+    const cross = await api().post(`/v1/deployments/${lost.id}/resume`).set({ cookie, "sec-fetch-site": "cross-site" });
+    expect([cross.status, await h.db.prisma.deployment.count({ where: { resumeOfId: lost.id } })]).toEqual([403, 0]);
+    const resumed = await api()
+      .post(`/v1/deployments/${lost.id}/resume`)
+      .set({ cookie, ...SAME })
+      .expect(202);
+    const next = resumed.body.id as string;
+    expect(resumed.body.resume).toMatchObject({ attempt: 2, resumeOfId: lost.id, resumedFromStep: 30 });
+
+    const panel = await api().get(`/runs/${next}/panel`).set({ cookie }).expect(200);
+    expect(tableText(panel.text, "resume-chain")).toEqual([
+      "attempt|run|resumed from step|reached|cost|status",
+      `1|${lost.id.slice(0, 8)}|—|35|$0.1150|FAILED POD_VANISHED`,
+      `2 (this run)|${next.slice(0, 8)}|30|—|—|QUEUED`,
+      "all attempts|$0.1150",
+    ]);
+    expect(panel.text).toContain(`href="/runs/${lost.id}"`);
+    // 30 of the 35 steps the lost attempt trained for $0.115 were not trained again: $0.098571
+    expect(panel.text).toMatch(
+      /id="resume-saved"[^>]*>Resuming saved <b>\$0\.0986<\/b> against starting over from step 0/,
+    );
+    expect(panel.text).toContain("resumed from step 30");
+
+    // the interrupted run's page: the same chain, no second Resume (it was resumed), a link to the attempt that did
+    const after = await api().get(`/runs/${lost.id}/panel`).set({ cookie }).expect(200);
+    expect(after.text).not.toContain('data-action="resume"');
+    expect(tableText(after.text, "resume-chain")[2]).toBe(`2|${next.slice(0, 8)}|30|—|—|QUEUED`);
+    expect(after.text).toContain(`href="/runs/${next}"`);
+  });
+});

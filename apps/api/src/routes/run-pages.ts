@@ -19,6 +19,7 @@ import { isPageNavigation } from "../user-screens-auth";
 import { newRunBody, type OfferedGpu } from "./run-page-form";
 import { escapeHtml, jsonBlock, layout, RUN_ASSETS, runListBody, statusBadge } from "./run-page-html";
 import { runPanelHtml } from "./run-page-panel";
+import { resumePanel } from "./run-page-resume";
 
 export interface RunPageDeps {
   prisma: PrismaClient;
@@ -55,9 +56,13 @@ async function offeredGpus(deps: RunPageDeps): Promise<{ gpus: OfferedGpu[]; sou
 /** The run's live part, as the page and GET /runs/:id/panel show it. */
 async function panelOf(deps: RunPageDeps, req: Request) {
   const d = await getOwnDeployment(deps.prisma, currentUserId(req), String(req.params.id));
-  const [phases, artifacts] = await Promise.all([phaseTimes(deps.prisma, d.id), listArtifacts(deps.prisma, d)]);
   const now = deps.clock.now();
-  return { d, v: deploymentView(d, now), phases, artifacts, now };
+  const [phases, artifacts, resume] = await Promise.all([
+    phaseTimes(deps.prisma, d.id),
+    listArtifacts(deps.prisma, d),
+    resumePanel(deps.prisma, d, now),
+  ]);
+  return { d, v: deploymentView(d, now), phases, artifacts, now, resume };
 }
 
 /** A browser opening someone else's (or no) run gets a page saying so, with the same 404 as the API's. */
@@ -70,7 +75,8 @@ function notFoundPage(req: Request, res: Response, err: unknown): void {
 /**
  * The people who train's pages, each showing only the caller's own runs (another user's id is 404, as in the API):
  * GET /runs (My runs: filter by status, keyset paging), GET /runs/new (the new-run form), GET /runs/:id (a run's
- * page: loss chart, phases, cost, failure, files, cancel and retry; live over the timeline stream) and
+ * page: loss chart, phases, cost, failure, resumed attempts, files, cancel, retry and resume; live over the timeline
+ * stream) and
  * GET /runs/:id/panel (its live part, HTML, for the page's script).
  */
 export function runPageRoutes(deps: RunPageDeps): Router {

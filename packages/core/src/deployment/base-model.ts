@@ -33,3 +33,14 @@ export function baseModelProblem(model: string): string | null {
     ? null
     : "a hub repo id is `name` or `owner/name`, each 1-96 of A-Z a-z 0-9 . _ - (not starting or ending with . or -, no -- or .., not ending in .git); or give an absolute path on the pod";
 }
+
+/**
+ * A path under the cache volume's mount (CACHE_VOLUME_MOUNT_PATH) names other runs' cached files (another user's
+ * gated weights among them): never a base model. Segment-wise (`/trainpod-cache2` is not under `/trainpod-cache`).
+ * Pure; null when it is fine.
+ */
+export function cacheMountProblem(model: string, mountPath: string): string | null {
+  const mount = mountPath.replace(/\/+$/, "");
+  if (mount === "" || (model !== mount && !model.startsWith(`${mount}/`))) return null;
+  return `${mount} is the cache volume shared by every user's runs: a base model cannot be read from it; name the hub repo id instead`;
+}

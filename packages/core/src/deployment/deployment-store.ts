@@ -20,6 +20,8 @@ export interface InsertDeploymentInput {
   resume?: { ofId: string; attempt: number; fromStep: number; fromPath: string };
   /** the `submitted` event's message and data (default "deployment queued") */
   event?: { message: string; data?: Record<string, string | number> };
+  /** the hub said the model is public and ungated (the cache's shared HF_HOME); default false: a per-user one */
+  modelShareable?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function insertDeployment(
         "gpuCount", "cloudType", "imageName", "containerDiskInGb", "volumeInGb", "maxRuntimeMinutes",
         "maxCostMicros", "setupTimeoutMinutes", "dataCenterIds", "secretNames", "hubRepo", "hubMerged", "wandbProject",
         "wandbName", "resumeOfId", "attempt", "resumedFromStep", "resumedFromPath", "autoResumeMaxAttempts",
-        "cacheMode"
+        "cacheMode", "modelShareable"
       )
       SELECT gen_random_uuid(), ds."userId", ds."id", ${input.idempotencyKey ?? null}, ${input.retryOfId ?? null}::uuid,
         ${r.baseModel}, ${JSON.stringify(r.hyperparameters)}::jsonb, ${r.gpuTypeIds}::text[],
@@ -51,7 +53,7 @@ export async function insertDeployment(
         ${r.secrets}::text[], ${r.hub?.repo ?? null}, ${r.hub?.merged ?? false}, ${r.wandb?.project ?? null},
         ${r.wandb?.name ?? null}, ${input.resume?.ofId ?? null}::uuid, ${input.resume?.attempt ?? 1},
         ${input.resume?.fromStep ?? null}::int, ${input.resume?.fromPath ?? null}, ${r.autoResume?.maxAttempts ?? 0},
-        ${r.cache}
+        ${r.cache}, ${input.modelShareable === true}
       FROM "Dataset" ds
       WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid AND ds."deletedAt" IS NULL
         AND ds."format" = ANY(${[...METHOD_DATASET_FORMATS[trainingMethod(r.hyperparameters)]]}::text[])

@@ -12,6 +12,7 @@ import { PREFERENCE_FORMATS } from "../datasets/preference-rows";
 import { microsToUsd, usdToMicros } from "../pricing/money";
 import { checkSpendRules } from "./spend-rules";
 import { referenceProblems } from "./reference-rules";
+import { cacheMountProblem } from "./base-model";
 import { secretRequirementProblems, unknownSecretProblems } from "../secrets/secret-rules";
 import { effectiveLimits } from "../spend/user-limits";
 import type { EffectiveLimits, SpendSettings } from "../spend/settings";
@@ -65,6 +66,8 @@ export interface PreflightContext {
   limitsCache?: UserLimitsCache;
   /** the hub and the user's HF_TOKEN for the model pre-flight (hub/model-preflight.ts); absent: not checked */
   models?: ModelPreflightDeps;
+  /** CACHE_VOLUME_MOUNT_PATH: no base model may be read from under it (default /trainpod-cache) */
+  cacheMountPath?: string;
 }
 
 /** The model pre-flight (hub access, GPU memory) of a request; nothing checked when the context has no hub. */
@@ -125,6 +128,9 @@ export function checkRequestRules(
   if (req.image.trim() === "")
     problems.push({ code: "IMAGE_MISSING", field: "image", message: "image must name a container image" });
   problems.push(...referenceProblems(req));
+  const cached = cacheMountProblem(req.baseModel, ctx.cacheMountPath ?? "/trainpod-cache");
+  if (cached !== null)
+    problems.push({ code: "BASE_MODEL_INVALID", field: "baseModel", message: `baseModel ${req.baseModel}: ${cached}` });
   problems.push(...secretRequirementProblems(req));
   if (req.hub?.merged && !req.hyperparameters.merge_adapter)
     problems.push({

@@ -34,6 +34,8 @@ export interface ModelCheck {
   estimate?: MemoryEstimate;
   /** what the submission's `submitted` event records of this check (estimate, dropped types, a warning) */
   note: Record<string, string>;
+  /** the hub said the model is public and ungated: its cached weights may serve every user (absent: unknown, no) */
+  shareable?: true;
 }
 
 /** Nothing checked: a model on the pod's disk, or no hub configured. */
@@ -69,7 +71,13 @@ export async function checkModel(
       note: { hubWarning: `model access and GPU memory not checked: ${access.unavailable}` },
     };
   }
-  return checkMemory(access.facts, catalog, req);
+  const check = checkMemory(access.facts, catalog, req);
+  return publicModel(access.facts) ? { ...check, shareable: true } : check;
+}
+
+/** A model anyone may download (neither private nor gated): the one kind whose cache is shared between users. */
+export function publicModel(facts: ModelFacts): boolean {
+  return facts.info.private === false && facts.info.gated === false;
 }
 
 /** The run's memory against each requested GPU type (gpu-fit.ts); a pure step of checkModel. */

@@ -1,5 +1,6 @@
 import type { Artifact, Deployment, PrismaClient } from "../db";
 import type { ArtifactDeps } from "../artifacts/deps";
+import { isTerminal } from "../deployment/state-machine";
 
 /**
  * A run's checkpoints (issue 27) are artifacts of its deployment under `checkpoints/step-000120/` (the pod agent's
@@ -111,9 +112,41 @@ export function checkpointsKept(hyperparameters: unknown): number {
   return typeof k === "number" && Number.isInteger(k) && k >= 1 ? k : DEFAULT_CHECKPOINTS_KEPT;
 }
 
+/** Deletes artifact rows and their objects (an unfinished multipart upload aborted first); answers how many. */
+async function deleteFiles(deps: Pick<ArtifactDeps, "prisma" | "storage">, doomed: Artifact[]): Promise<number> {
+  for (const row of doomed) {
+    if (row.uploadId && deps.storage.direct)
+      await deps.storage.direct.abortMultipartUpload(row.storageKey, row.uploadId).catch(() => undefined);
+    await deps.storage.delete(row.storageKey);
+  }
+  if (doomed.length > 0) await deps.prisma.artifact.deleteMany({ where: { id: { in: doomed.map((r) => r.id) } } });
+  return doomed.length;
+}
+
+/** The attempts a deployment resumed, nearest first, while each one's pod is gone (it can upload nothing more). */
+async function endedAttemptsBefore(prisma: PrismaClient, deploymentId: string): Promise<string[]> {
+  const out: string[] = [];
+  let id = (await prisma.deployment.findUnique({ where: { id: deploymentId }, select: { resumeOfId: true } }))
+    ?.resumeOfId;
+  for (let hops = 0; id && hops < 100; hops++) {
+    const a = await prisma.deployment.findUnique({
+      where: { id },
+      select: { id: true, resumeOfId: true, podTerminatedAt: true, podId: true, status: true },
+    });
+    if (!a || !isTerminal(a.status) || (a.podId !== null && a.podTerminatedAt === null)) break;
+    out.push(a.id);
+    id = a.resumeOfId;
+  }
+  return out;
+}
+
 /**
- * Keeps a deployment's last K complete checkpoints in storage: once a newer one is complete, every file of an older
- * folder (complete or not) is deleted, objects then rows. Called when a manifest is stored; answers the files deleted.
+ * Keeps the last K complete checkpoints of a deployment's chain of attempts in storage (issue 27): its own newest
+ * first, then those of the attempts it resumed, nearest first (their steps are all older). Once a newer one is
+ * complete, every file of an older folder (complete or not) is deleted, objects then rows: of this deployment, the
+ * folders older than its oldest kept; of an earlier attempt (ended, its pod gone), every checkpoint folder not kept,
+ * so an interrupted attempt's checkpoints go once the attempt that resumed it has its own. Only `checkpoints/`
+ * artifacts, never an adapter or another output. Called when a manifest is stored; answers the files deleted.
  */
 export async function pruneCheckpoints(
   deps: Pick<ArtifactDeps, "prisma" | "storage">,
@@ -122,17 +155,28 @@ export async function pruneCheckpoints(
 ): Promise<number> {
   const rows = await checkpointRows(deps.prisma, deploymentId);
   const complete = completeOf(rows);
-  if (complete.length <= keep) return 0;
-  const oldestKept = complete[complete.length - keep]!.step;
-  const doomed = rows.filter((r) => {
-    const m = FOLDER.exec(r.path);
-    return m !== null && Number(m[1]) < oldestKept;
-  });
-  for (const row of doomed) {
-    if (row.uploadId && deps.storage.direct)
-      await deps.storage.direct.abortMultipartUpload(row.storageKey, row.uploadId).catch(() => undefined);
-    await deps.storage.delete(row.storageKey);
+  if (complete.length === 0) return 0;
+  let deleted = 0;
+  if (complete.length > keep) {
+    const oldestKept = complete[complete.length - keep]!.step;
+    deleted += await deleteFiles(
+      deps,
+      rows.filter((r) => {
+        const m = FOLDER.exec(r.path);
+        return m !== null && Number(m[1]) < oldestKept;
+      }),
+    );
   }
-  await deps.prisma.artifact.deleteMany({ where: { id: { in: doomed.map((r) => r.id) } } });
-  return doomed.length;
+  let left = Math.max(0, keep - complete.length);
+  for (const earlier of await endedAttemptsBefore(deps.prisma, deploymentId)) {
+    const theirs = await checkpointRows(deps.prisma, earlier);
+    const kept = left > 0 ? completeOf(theirs).slice(-left) : [];
+    left -= kept.length;
+    const keptFolders = kept.map((c) => `${c.path}/`);
+    deleted += await deleteFiles(
+      deps,
+      theirs.filter((r) => FOLDER.test(r.path) && !keptFolders.some((folder) => r.path.startsWith(folder))),
+    );
+  }
+  return deleted;
 }

@@ -56,7 +56,13 @@ export async function submitDeployment(
   if (model.problems.length === 0 && checkRequestRules(request, deps.preflight, limits).length === 0) {
     const stored = await storeQueuedDeployment(
       { ...deps, spend },
-      { userId: input.userId, request, idempotencyKey: key, event: submittedEvent(model) },
+      {
+        userId: input.userId,
+        request,
+        idempotencyKey: key,
+        event: submittedEvent(model),
+        modelShareable: model.shareable === true,
+      },
       limits,
     );
     if (stored) return stored;

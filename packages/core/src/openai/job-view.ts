@@ -60,7 +60,7 @@ function methodOf(hp: Hp) {
   if (hp.method === "dpo")
     return {
       type: "dpo" as const,
-      dpo: { hyperparameters: { ...hyperparameters, beta: num(hp, "dpo_beta") ?? "auto" } },
+      dpo: { hyperparameters: { ...hyperparameters, beta: num(hp, "dpo_beta") ?? ("auto" as const) } },
     };
   return { type: "supervised" as const, supervised: { hyperparameters } };
 }

@@ -103,15 +103,23 @@ export async function secretsForPod(
 }
 
 /**
- * At a worker's start: every stored secret's key id must be in the keyring, so a key dropped from SECRETS_KEYS too
- * soon (or a missing SECRETS_KEY while secrets are stored) stops the process with a clear error, not a failed launch.
+ * At a worker's start: every stored secret's key id must be in the keyring (users' secrets and webhook endpoints'
+ * signing secrets alike), so a key dropped from SECRETS_KEYS too soon (or a missing SECRETS_KEY while secrets are
+ * stored) stops the process with a clear error, not a failed launch or an unsigned delivery. One query.
  */
 export async function assertStoredSecretKeys(prisma: PrismaClient, keyring: SecretsKeyring): Promise<void> {
-  const rows = await prisma.$queryRaw<Array<{ keyId: string; n: bigint }>>`
-    SELECT "keyId", count(*) AS n FROM "UserSecret" GROUP BY "keyId"`;
+  const rows = await prisma.$queryRaw<Array<{ keyId: string; users: bigint; hooks: bigint }>>`
+    SELECT "keyId", sum("users")::bigint AS "users", sum("hooks")::bigint AS "hooks" FROM (
+      SELECT "keyId", count(*) AS "users", 0 AS "hooks" FROM "UserSecret" GROUP BY "keyId"
+      UNION ALL SELECT "keyId", 0, count(*) FROM "WebhookEndpoint" GROUP BY "keyId"
+    ) AS stored GROUP BY "keyId" ORDER BY "keyId"`;
   const lacking = rows.filter((r) => !keyring.keys.has(r.keyId));
   if (lacking.length === 0) return;
-  const list = lacking.map((r) => `"${r.keyId}" (${r.n} secrets)`).join(", ");
+  const counts = (r: { users: bigint; hooks: bigint }) =>
+    [r.users > 0n ? `${r.users} secrets` : "", r.hooks > 0n ? `${r.hooks} webhook signing secrets` : ""]
+      .filter(Boolean)
+      .join(", ");
+  const list = lacking.map((r) => `"${r.keyId}" (${counts(r)})`).join(", ");
   const hint =
     keyring.source === "none"
       ? "SECRETS_KEY is not set"

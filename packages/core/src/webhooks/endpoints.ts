@@ -32,7 +32,8 @@ export interface EndpointDeps {
 /** A user's endpoints at most (each one a delivery per finished job). */
 export const MAX_ENDPOINTS_PER_USER = 20;
 
-const createSchema = z
+/** POST /openai/v1/webhook_endpoints: the request body (the OpenAPI document shows it). */
+export const webhookEndpointInputSchema = z
   .object({
     url: z.string().min(1).max(2000),
     name: z.string().min(1).max(200).optional(),
@@ -67,7 +68,7 @@ function firstIssue(err: z.ZodError): AppError {
 
 /** Registers an endpoint; answers it with its signing secret, shown this once (stored sealed). */
 export async function createEndpoint(deps: EndpointDeps, userId: string, body: unknown) {
-  const parsed = createSchema.safeParse(body);
+  const parsed = webhookEndpointInputSchema.safeParse(body);
   if (!parsed.success) throw firstIssue(parsed.error);
   const input = parsed.data;
   const events = input.event_types ?? [...WEBHOOK_EVENTS];

@@ -9,6 +9,7 @@ export {
   listEndpoints,
   MAX_ENDPOINTS_PER_USER,
   WEBHOOK_EVENTS,
+  webhookEndpointInputSchema,
   type EndpointDeps,
 } from "./endpoints";
 export {
@@ -19,6 +20,7 @@ export {
   type ScanResult,
 } from "./deliveries";
 export { postWebhook, type PostResult } from "./post";
+export { reencryptEndpointSecrets } from "./endpoint-keys";
 export { newSigningSecret, secretHint, webhookEventId, webhookHeaders, webhookSignature } from "./signing";
 export { checkedLookup, checkWebhookUrl, isBlockedAddress, parseWebhookUrl, type WebhookUrlPolicy } from "./url-check";
 export { webhookPolicyFromConfig } from "./policy";

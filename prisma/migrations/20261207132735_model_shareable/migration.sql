@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Deployment" ADD COLUMN     "modelShareable" BOOLEAN NOT NULL DEFAULT false;
