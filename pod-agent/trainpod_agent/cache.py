@@ -2,11 +2,16 @@
 weights, so a second run of a model in a data centre installs and downloads nothing.
 
 - packages: a venv (`--system-site-packages`: the image's torch stays) per key = sha256 of (the pins, the image's
-  torch, its python), at `<root>/packages/<key>`; the trainer child runs its python. An image that has the pins
-  already (images/trainer/Dockerfile) needs none.
-- models: HF_HOME at `<root>/hf` (huggingface_hub keeps its own per-file locks there); each model's folder
-  `hub/models--owner--name` is used under a shared lock and marked used (its `.trainpod-used` file's mtime); past
-  TRAINPOD_CACHE_MAX_BYTES the least recently used folders no pod holds are evicted.
+  torch, its python, the interpreter's real path, the image's installed packages), at `<root>/packages/<key>`; the
+  trainer child runs its python. An image that has the pins already (images/trainer/Dockerfile) needs none. Only pods
+  of the operator's images (ALLOWED_IMAGES) mount the volume at all: their code is the only code that writes here.
+- models: HF_HOME at `<root>/hf`, shared by every user, only for a model the API's hub check found public and
+  ungated (TRAINPOD_CACHE_SCOPE=shared); any other (gated, private, or not checked) at `<root>/users/<key>/hf`, the
+  user's own (TRAINPOD_CACHE_USER: sha256 of the user id, 16 hex): huggingface_hub serves cached files when the hub
+  refuses a token, so a shared folder would hand one user's gated weights to another. No scope or no valid key: the
+  models are not cached on the volume at all (fail closed). huggingface_hub keeps its own per-file locks in HF_HOME;
+  each model's folder `hub/models--owner--name` is used under a shared lock and marked used (its `.trainpod-used`
+  file's mtime); past TRAINPOD_CACHE_MAX_BYTES the least recently used folders (all scopes) no pod holds are evicted.
 - concurrency: one pod fills a key at a time (an exclusive `flock` on `<root>/locks/<key>.lock`), into a folder of
   its own, renamed into place only when complete (a marker inside): a reader sees a whole entry or none; a pod that
   waited for the lock finds the entry filled and uses it. A pod killed mid-fill leaves a `.tmp-*` folder, never a
@@ -34,23 +39,55 @@ COMPLETE = ".trainpod-complete"  # inside an entry: it is whole (written last, b
 USED = ".trainpod-used"  # inside a model's folder: its mtime is when a run last used it
 
 
+SHARED = "shared"  # TRAINPOD_CACHE_SCOPE of a public, ungated model: `<root>/hf` for every user
+USER_KEY = re.compile(r"^[0-9a-f]{16}$")  # TRAINPOD_CACHE_USER: the first 16 hex of sha256(user id)
+
+
 @dataclass(frozen=True)
 class CacheSettings:
     root: str  # the volume: TRAINPOD_CACHE_DIR (the simulator's pods: SIM_NETWORK_VOLUME_DIR, the same volume)
     max_bytes: int  # TRAINPOD_CACHE_MAX_BYTES: what the models may take before eviction (0: no limit)
+    user: str | None = None  # None: the shared model cache; a key: that user's own; "": none (models not cached)
 
     @property
-    def hf_home(self) -> str:
-        return os.path.join(self.root, "hf")
+    def owner(self) -> str:
+        """Where this run's models live, relative to the root's model caches: "" (shared) or "users/<key>/"."""
+        return "" if self.user is None else "users/%s/" % self.user
+
+    @property
+    def hf_home(self) -> str | None:
+        """HF_HOME on the volume for this run's models; None when they may not be cached there (no user scope)."""
+        if self.user == "":
+            return None
+        return os.path.join(self.root, self.owner, "hf")
+
+    def model_lock(self, model: str) -> str:
+        return model_lock_name(model, self.owner)
 
 
 def cache_settings(env: Mapping[str, str]) -> CacheSettings | None:
-    """The pod's cache volume, or None when the pod has none (TRAINPOD_CACHE_DIR unset)."""
+    """The pod's cache volume, or None when the pod has none (TRAINPOD_CACHE_DIR unset). The model cache's scope:
+    shared only when TRAINPOD_CACHE_SCOPE says so; else the user's own, by TRAINPOD_CACHE_USER; else none."""
     if not env.get("TRAINPOD_CACHE_DIR"):
         return None
     root = env.get("SIM_NETWORK_VOLUME_DIR") or env["TRAINPOD_CACHE_DIR"]
     raw = env.get("TRAINPOD_CACHE_MAX_BYTES", "0")
-    return CacheSettings(root=root, max_bytes=int(raw) if raw.isdigit() else 0)
+    key = env.get("TRAINPOD_CACHE_USER", "")
+    user = None if env.get("TRAINPOD_CACHE_SCOPE") == SHARED else (key if USER_KEY.match(key) else "")
+    return CacheSettings(root=root, max_bytes=int(raw) if raw.isdigit() else 0, user=user)
+
+
+def cache_roots(env: Mapping[str, str]) -> list[str]:
+    """The cache volume's paths on this pod (its mount, and the simulator's folder behind it), real paths."""
+    return [os.path.realpath(p) for p in (env.get("TRAINPOD_CACHE_DIR"), env.get("SIM_NETWORK_VOLUME_DIR")) if p]
+
+
+def inside_cache(path: str, env: Mapping[str, str]) -> bool:
+    """Is `path` (a base model given as a folder on the pod) on the cache volume: other runs' cached files?"""
+    if not os.path.isabs(path):
+        return False
+    real = os.path.realpath(path)
+    return any(real == root or real.startswith(root.rstrip("/") + "/") for root in cache_roots(env))
 
 
 @contextmanager
@@ -113,18 +150,34 @@ def fill_once(root: str, entry: str, name: str, fill: Callable[[str], dict[str, 
     return False, marker
 
 
-def packages_key(pins: str, torch: str, python: str) -> str:
-    text = "\n".join(sorted(pins.split()) + ["torch=" + torch, "python=" + python])
+def packages_key(pins: str, torch: str, python: str, interpreter: str = "", image_packages: str = "") -> str:
+    """The venv's key: the pins, and the image it is built on (`--system-site-packages`, its bin/python a link to the
+    image's interpreter): torch, python, the interpreter's real path and a hash of the image's installed packages."""
+    text = "\n".join(sorted(pins.split()) + ["torch=" + torch, "python=" + python, "interpreter=" + interpreter,
+                                             "image-packages=" + image_packages])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def model_folder(settings: CacheSettings, model: str) -> str:
-    """huggingface_hub's folder of a repo's files under HF_HOME (`hub/models--owner--name`)."""
+    """huggingface_hub's folder of a repo's files under this run's HF_HOME (`hub/models--owner--name`)."""
+    if settings.hf_home is None:
+        raise ValueError("this run's models are not cached on the volume")
     return os.path.join(settings.hf_home, "hub", "models--" + model.strip("/").replace("/", "--"))
 
 
-def model_lock_name(model: str) -> str:
-    return "model-" + hashlib.sha256(model.encode()).hexdigest()[:24]
+def model_lock_name(model: str, owner: str = "") -> str:
+    """The lock of a model's folder in one model cache: the shared one (owner "") or a user's ("users/<key>/")."""
+    return "model-" + hashlib.sha256((owner + model).encode()).hexdigest()[:24]
+
+
+def model_hubs(root: str) -> list[tuple[str, str]]:
+    """Every model cache on the volume: (owner, its hub folder): the shared one, then each user's."""
+    hubs = [("", os.path.join(root, "hf", "hub"))]
+    users = os.path.join(root, "users")
+    if os.path.isdir(users):
+        hubs += [("users/%s/" % k, os.path.join(users, k, "hf", "hub")) for k in sorted(os.listdir(users))
+                 if USER_KEY.match(k)]
+    return [(owner, hub) for owner, hub in hubs if os.path.isdir(hub)]
 
 
 def mark_used(folder: str, now: float) -> None:
@@ -151,26 +204,27 @@ def folder_bytes(folder: str) -> int:
 
 
 def evict_models(settings: CacheSettings, keep: str, log: Callable[[str], None]) -> int:
-    """Past max_bytes, the least recently used model folders go (never `keep`, never one another pod holds: it has a
-    shared lock on it). Each is renamed away first (it disappears whole), then deleted. The bytes evicted."""
-    hub = os.path.join(settings.hf_home, "hub")
-    if settings.max_bytes <= 0 or not os.path.isdir(hub):
+    """Past max_bytes, the least recently used model folders of every model cache (shared and per user) go (never
+    `keep`, never one another pod holds: it has a shared lock on it). Each is renamed away first (it disappears
+    whole), then deleted. The bytes evicted."""
+    if settings.max_bytes <= 0:
         return 0
     folders = []
-    for name in os.listdir(hub):
-        path = os.path.join(hub, name)
-        if name.startswith("models--") and ".tmp-" not in name and os.path.isdir(path):
-            used = os.path.join(path, USED)
-            folders.append((os.path.getmtime(used) if os.path.exists(used) else 0.0, name, path))
-    sizes = {path: folder_bytes(path) for _t, _n, path in folders}
+    for owner, hub in model_hubs(settings.root):
+        for name in os.listdir(hub):
+            path = os.path.join(hub, name)
+            if name.startswith("models--") and ".tmp-" not in name and os.path.isdir(path):
+                used = os.path.join(path, USED)
+                folders.append((os.path.getmtime(used) if os.path.exists(used) else 0.0, name, path, owner))
+    sizes = {path: folder_bytes(path) for _t, _n, path, _o in folders}
     total, evicted = sum(sizes.values()), 0
-    for _used, name, path in sorted(folders):
+    for _used, name, path, owner in sorted(folders):
         if total <= settings.max_bytes:
             break
         model = name[len("models--"):].replace("--", "/")
         if path == keep:
             continue
-        with locked(settings.root, model_lock_name(model), wait=False) as free:
+        with locked(settings.root, model_lock_name(model, owner), wait=False) as free:
             if not free:
                 continue  # a run is using it
             _discard(path)

@@ -9,6 +9,7 @@ pins' key on the volume is used (warm) or made once, for every later pod (cold).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -17,7 +18,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, distributions, version
 from typing import IO, Any
 
 from trainpod_agent.cache import (
@@ -26,9 +27,9 @@ from trainpod_agent.cache import (
     evict_models,
     fill_once,
     hold_shared,
+    inside_cache,
     mark_used,
     model_folder,
-    model_lock_name,
     packages_key,
 )
 from trainpod_agent.clock import Clock
@@ -40,6 +41,10 @@ class InstallFailed(RuntimeError):
     """pip could not install the pins into the cache's venv: a setup failure (the run's last lines say why)."""
 
 
+class ModelRefused(RuntimeError):
+    """The base model names a folder on the cache volume (other runs' cached weights): never read (model_access)."""
+
+
 @dataclass
 class Prepared:
     python: str  # the trainer's interpreter: the image's, or the cache's venv
@@ -49,7 +54,7 @@ class Prepared:
 
     def after_run(self, base_model: str, now: float, log: Callable[[str], None]) -> None:
         """The model was used now; past the size limit the least recently used others are evicted."""
-        if self.settings is None:
+        if self.settings is None or self.settings.hf_home is None:
             return
         folder = model_folder(self.settings, base_model)
         if os.path.isdir(folder):
@@ -77,6 +82,13 @@ def pins_satisfied(pins: str) -> bool:
         except PackageNotFoundError:
             return False
     return True
+
+
+def image_identity() -> tuple[str, str]:
+    """The image under the venv: its interpreter's real path (the venv's bin/python links to it) and a hash of its
+    installed packages (`name==version`, sorted): another image with the same torch and python gets its own venv."""
+    names = sorted({"%s==%s" % ((d.metadata["Name"] or "").lower(), d.version) for d in distributions()})
+    return os.path.realpath(sys.executable), hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
 
 
 def image_versions() -> tuple[str, str]:
@@ -125,6 +137,9 @@ def prepare(simulated: bool, hyperparameters: str, base_model: str, events: Any,
         hp = {}
     hp = hp if isinstance(hp, dict) else {}
     sim_bytes, sim_speed = int(_num(hp, "sim_packages_bytes", 0)), _num(hp, "sim_install_bytes_per_s", 1e8)
+    if base_model.startswith("/") and inside_cache(base_model, env):
+        raise ModelRefused("base model %s is on the cache volume, which holds other runs' cached files: a base model "
+                           "cannot be read from it; name the hub repo id instead" % base_model)
     settings = cache_settings(env)
     if settings is None:
         if simulated and sim_bytes > 0:
@@ -133,14 +148,20 @@ def prepare(simulated: bool, hyperparameters: str, base_model: str, events: Any,
                 phase.note(cache_hit=0)
         return Prepared(python=sys.executable)
     pins = env.get("TRAINPOD_TRAINER_REQUIREMENTS", "")
-    prepared = Prepared(python=sys.executable, env={"HF_HOME": settings.hf_home}, settings=settings)
+    hf_home = settings.hf_home
+    prepared = Prepared(python=sys.executable, env={"HF_HOME": hf_home} if hf_home else {}, settings=settings)
+    if hf_home is None:
+        log("cache: no user scope for this run's models (TRAINPOD_CACHE_USER): they are not cached on the volume")
+    else:
+        log("cache: models in %s (%s)" % (hf_home, "shared: a public model" if settings.user is None else "this user's"))
     with events.phase("install", unit="bytes") as phase:
         if not simulated and pins_satisfied(pins):
             log("install: the image has the trainer's packages (%s): nothing to install" % pins)
             phase.note(cache_hit=1, image_has_pins=1)
         else:
             torch, python = image_versions()
-            key = packages_key(pins, torch, python)
+            interpreter, image_packages = image_identity()
+            key = packages_key(pins, torch, python, interpreter, image_packages)
             entry = os.path.join(settings.root, "packages", key)
 
             def fill(tmp: str) -> dict[str, Any]:
@@ -159,5 +180,6 @@ def prepare(simulated: bool, hyperparameters: str, base_model: str, events: Any,
             if not simulated:
                 prepared.python = os.path.join(entry, "bin", "python")
             phase.note(cache_hit=int(hit))
-    prepared.model_lock = hold_shared(settings.root, model_lock_name(base_model))
+    if hf_home is not None:
+        prepared.model_lock = hold_shared(settings.root, settings.model_lock(base_model))
     return prepared

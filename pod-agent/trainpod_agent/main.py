@@ -23,7 +23,7 @@ from trainpod_agent.clock import Clock, SystemClock
 from trainpod_agent.config import AgentConfig, ConfigError, load_config
 from trainpod_agent.http import HttpError, RetryPolicy
 from trainpod_agent.hub_push import push_output
-from trainpod_agent.install import InstallFailed, Prepared, prepare
+from trainpod_agent.install import InstallFailed, ModelRefused, Prepared, prepare
 from trainpod_agent.liveness import Liveness
 from trainpod_agent.logbook import Logbook
 from trainpod_agent.ml import checkpoints
@@ -36,7 +36,7 @@ from trainpod_agent.supervisor import TrainerProcess, package_root, trainer_argv
 from trainpod_agent.transfer.common import TransferError
 from trainpod_agent.transfer.download import download_dataset
 from trainpod_agent.transfer.upload import upload_outputs
-from trainpod_agent.vocabulary import cause_of_exit
+from trainpod_agent.vocabulary import EXIT_MODEL_ACCESS, cause_of_exit
 
 PACKAGES = ("torch", "transformers", "peft", "trl", "datasets", "accelerate")
 
@@ -127,6 +127,8 @@ class Run:
                                     self.clock, self.log)
         except InstallFailed as err:
             raise RunFailed(1, "install", "setup", str(err)) from None
+        except ModelRefused as err:
+            raise RunFailed(EXIT_MODEL_ACCESS, "model_download", "model_access", str(err)) from None
 
     def dataset(self) -> str:
         path = os.path.join(self.cfg.state_dir, "dataset.jsonl")

@@ -15,7 +15,7 @@ import shutil
 import struct
 from typing import Any
 
-from trainpod_agent.cache import cache_settings, fill_once, model_folder, model_lock_name
+from trainpod_agent.cache import cache_settings, fill_once, model_folder
 from trainpod_agent.clock import Clock, SystemClock
 from trainpod_agent.ml import checkpoints
 from trainpod_agent.ml.distributed import batch_facts, batch_line
@@ -62,13 +62,13 @@ class SimulatedML:
                 _write_json(os.path.join(folder, "snapshots", "sim", "config.json"), {"_name_or_path": spec.base_model})
             return {"bytes": total}
 
-        if settings is None:
+        if settings is None or settings.hf_home is None:
             download(None)
             phase.note(bytes=total)
             return
         # on the cache volume (HF_HOME): downloaded once per data centre, whole or not at all (cache.py)
         folder = model_folder(settings, spec.base_model)
-        hit, _ = fill_once(settings.root, folder, "fill-" + model_lock_name(spec.base_model), download)
+        hit, _ = fill_once(settings.root, folder, "fill-" + settings.model_lock(spec.base_model), download)
         if hit:
             print("model %s (sim) is on the cache volume: no download" % spec.base_model, flush=True)
         phase.note(bytes=0 if hit else total, cache_hit=int(hit))

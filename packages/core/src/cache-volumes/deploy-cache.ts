@@ -3,6 +3,7 @@ import { recordEvent } from "../deployment/state-machine";
 import type { GpuCandidate } from "../lifecycle/gpu-candidates";
 import type { GpuType } from "../runpod";
 import type { CacheVolumeDirectory } from "./directory";
+import { imageAllowed } from "../spend/settings";
 import { cacheEnv, cacheMounts, type CacheMountSettings } from "./pod-mount";
 import { CACHE_MODES, cachePlan, type CacheMode, type CachePlan, type Placement } from "./placement";
 
@@ -36,40 +37,88 @@ export async function placementsFor(
   if (!deps.cache || candidates.length === 0)
     return { placements: candidates.map((c) => ({ gpuTypeId: c.gpuTypeId })), why: "no cache configured" };
   const mode = cacheModeOf(d);
+  // an image outside the operator's ALLOWED_IMAGES (a user's own extraImages) is code the operator has not vetted:
+  // its pod could rewrite the shared venv another user's trainer runs with their HF_TOKEN. Never mounted; placed as
+  // without a cache, whatever the mode (require cannot be met for it), and the deployment says why
+  if (mode !== "off" && !imageAllowed(d.imageName, deps.cache.mount.trustedImages))
+    return {
+      placements: candidates.map((c) => ({ gpuTypeId: c.gpuTypeId })),
+      why: `image ${d.imageName} is not one of the operator's ALLOWED_IMAGES (${deps.cache.mount.trustedImages.join(", ") || "none"})`,
+      skipped: true,
+    };
   if (mode === "off") return cachePlan({ ...d, mode, candidates, catalog, volumes: [], warmVolumeIds: new Set() });
   const [volumes, warm] = await Promise.all([deps.cache.directory.list(), warmVolumeIds(deps.prisma, d.baseModel)]);
   return cachePlan({ ...d, mode, candidates, catalog, volumes, warmVolumeIds: warm });
 }
 
+/** The persistent volume a cache placement drops (a pod mounts one volume): its GB, 0 when none was asked. */
+export const droppedVolumeGb = (d: Pick<Deployment, "volumeInGb">): number => (d.volumeInGb >= 10 ? d.volumeInGb : 0);
+
 /**
  * The create body's fields for a placement on a cache volume: the network mount alone (a pod takes one volume: the
- * persistent one is dropped), the volume's data centre, and the agent's cache env. Without a cache: nothing changes.
+ * persistent one is dropped), its GB added to the container disk (the run's files, a merged 70B among them, still
+ * fit), the volume's data centre, and the agent's cache env (its scope: the user's own, unless the model is public).
+ * Without a cache: nothing changes.
  */
 export function cacheCreateFields(
-  d: Pick<Deployment, "volumeInGb">,
+  d: Pick<Deployment, "volumeInGb" | "containerDiskInGb" | "userId" | "modelShareable">,
   placement: Placement,
   mount: CacheMountSettings | undefined,
-): { mounts?: ReturnType<typeof cacheMounts>; dataCenterIds?: string[]; env?: Record<string, string> } {
+): {
+  mounts?: ReturnType<typeof cacheMounts>;
+  disk?: number;
+  dataCenterIds?: string[];
+  env?: Record<string, string>;
+} {
   if (placement.cache === undefined || mount === undefined) return {};
   return {
     mounts: cacheMounts(placement.cache, mount),
+    disk: d.containerDiskInGb + droppedVolumeGb(d),
     dataCenterIds: [placement.cache.dataCenter],
-    env: cacheEnv(placement.cache, mount),
+    env: cacheEnv(placement.cache, mount, { userId: d.userId, modelShareable: d.modelShareable }),
   };
 }
 
-/** The deployment's event for a pod created on a cache volume (and the persistent volume it did not get). */
-export async function recordCacheUse(prisma: PrismaClient, d: Deployment, placement: Placement): Promise<void> {
+/**
+ * The deployment's event for a pod created on a cache volume (the persistent volume it did not get, the container
+ * disk that took its place, the model cache's scope); or, for a pod whose image kept it off the volume, why.
+ */
+export async function recordCacheUse(
+  prisma: PrismaClient,
+  d: Deployment,
+  placement: Placement,
+  plan?: CachePlan,
+): Promise<void> {
   const v = placement.cache;
-  if (v === undefined) return;
-  const dropped = d.volumeInGb >= 10 ? d.volumeInGb : 0;
+  if (v === undefined) {
+    if (plan?.skipped)
+      await recordEvent(prisma, d.id, {
+        type: "cache_volume_skipped",
+        message: `placed without a cache volume: ${plan.why}`,
+        data: { reason: "IMAGE_NOT_TRUSTED", image: d.imageName },
+      });
+    return;
+  }
+  const dropped = droppedVolumeGb(d);
+  const disk = d.containerDiskInGb + dropped;
+  const scope = d.modelShareable ? "shared" : "user";
   await recordEvent(prisma, d.id, {
     type: "cache_volume_mounted",
     message:
       `cache volume ${v.id} (${v.sizeGb} GB, ${v.dataCenter}) mounted` +
       (dropped > 0
-        ? `; the ${dropped} GB persistent volume was dropped: a pod mounts a network volume or a persistent one, never both`
-        : ""),
-    data: { volumeId: v.id, dataCenterId: v.dataCenter, sizeGb: v.sizeGb, droppedVolumeInGb: dropped },
+        ? `; the ${dropped} GB persistent volume was dropped (a pod mounts a network volume or a persistent one, never both): its ${dropped} GB were added to the container disk, ${disk} GB in all`
+        : "") +
+      (scope === "shared"
+        ? "; the model is public: its weights are cached for every user"
+        : "; the model's weights are cached for this user only"),
+    data: {
+      volumeId: v.id,
+      dataCenterId: v.dataCenter,
+      sizeGb: v.sizeGb,
+      droppedVolumeInGb: dropped,
+      containerDiskInGb: disk,
+      modelScope: scope,
+    },
   });
 }

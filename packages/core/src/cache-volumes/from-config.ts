@@ -4,6 +4,7 @@ import type { Logger } from "../logging/logger";
 import type { NetworkVolumeClient } from "../runpod/network-volumes";
 import type { CacheDeps } from "./deploy-cache";
 import { CacheVolumeDirectory } from "./directory";
+import { spendSettingsFromEnv } from "../spend/settings";
 
 /** The cache volumes of this configuration (CACHE_* settings), over RunPod's volume calls. */
 export function cacheDepsFor(
@@ -22,6 +23,10 @@ export function cacheDepsFor(
       ttlSeconds: env.CACHE_VOLUMES_TTL_SECONDS,
       logger,
     }),
-    mount: { mountPath: env.CACHE_VOLUME_MOUNT_PATH, maxFillPercent: env.CACHE_MAX_FILL_PERCENT },
+    mount: {
+      mountPath: env.CACHE_VOLUME_MOUNT_PATH,
+      maxFillPercent: env.CACHE_MAX_FILL_PERCENT,
+      trustedImages: spendSettingsFromEnv(env).allowedImages,
+    },
   };
 }

@@ -7,10 +7,11 @@ export {
   type CachePlanInput,
   type Placement,
 } from "./placement";
-export { cacheEnv, cacheMounts, type CacheMountSettings } from "./pod-mount";
+export { cacheEnv, cacheMounts, cacheUserKey, type CacheMountSettings, type CacheScope } from "./pod-mount";
 export {
   cacheCreateFields,
   cacheModeOf,
+  droppedVolumeGb,
   placementsFor,
   recordCacheUse,
   type CacheDeps,

@@ -1,5 +1,8 @@
+import { createHash } from "node:crypto";
 import { cachePlan, type CachePlanInput } from "./placement";
-import { cacheCreateFields } from "./deploy-cache";
+import { cacheCreateFields, placementsFor } from "./deploy-cache";
+import type { CacheVolumeDirectory } from "./directory";
+import type { Deployment, PrismaClient } from "../db";
 import { volumeMonthMicros } from "./cost";
 
 const A100 = { gpuTypeId: "A100", availability: "HIGH" as const, podHourMicros: null };
@@ -64,10 +67,13 @@ describe("cachePlan: the creates to try with the cache volumes", () => {
 });
 
 describe("a create on a cache volume", () => {
-  const mount = { mountPath: "/trainpod-cache", maxFillPercent: 80 };
+  const mount = { mountPath: "/trainpod-cache", maxFillPercent: 80, trustedImages: ["runpod/*"] };
+  const userId = "6f1c2b9e-0000-4000-8000-000000000001";
+  const d = { volumeInGb: 50, containerDiskInGb: 20, userId, modelShareable: false };
+  const userKey = createHash("sha256").update(userId).digest("hex").slice(0, 16);
 
   it("mounts the network volume alone (no persistent volume), in its data centre, with the agent's env", () => {
-    const fields = cacheCreateFields({ volumeInGb: 50 }, { gpuTypeId: "A100", cache: ro }, mount);
+    const fields = cacheCreateFields(d, { gpuTypeId: "A100", cache: ro }, mount);
     expect(fields.mounts).toEqual({ network: [{ volumeId: "vol-ro", path: "/trainpod-cache" }] });
     expect(fields.mounts).not.toHaveProperty("persistent");
     expect(fields.dataCenterIds).toEqual(["EU-RO-1"]);
@@ -75,14 +81,53 @@ describe("a create on a cache volume", () => {
       TRAINPOD_CACHE_DIR: "/trainpod-cache",
       TRAINPOD_CACHE_VOLUME_ID: "vol-ro",
       TRAINPOD_CACHE_MAX_BYTES: "400000000000",
+      TRAINPOD_CACHE_SCOPE: "user",
+      TRAINPOD_CACHE_USER: userKey,
     });
   });
 
+  it("shares the model cache only for a model the hub called public and ungated; else the user's own", () => {
+    const scope = (over: Partial<typeof d>) =>
+      cacheCreateFields({ ...d, ...over }, { gpuTypeId: "A100", cache: ro }, mount).env?.TRAINPOD_CACHE_SCOPE;
+    expect(scope({ modelShareable: true })).toBe("shared");
+    expect(scope({ modelShareable: false })).toBe("user");
+    // another user's key is another folder; the user id itself never reaches the pod
+    const other = cacheCreateFields({ ...d, userId: "someone-else" }, { gpuTypeId: "A100", cache: ro }, mount);
+    expect(other.env?.TRAINPOD_CACHE_USER).toMatch(/^[0-9a-f]{16}$/);
+    expect(other.env?.TRAINPOD_CACHE_USER).not.toBe(userKey);
+    expect(JSON.stringify(cacheCreateFields(d, { gpuTypeId: "A100", cache: ro }, mount))).not.toContain(userId);
+  });
+
   it("changes nothing without a cache volume", () => {
-    expect(cacheCreateFields({ volumeInGb: 50 }, { gpuTypeId: "A100" }, mount)).toEqual({});
+    expect(cacheCreateFields(d, { gpuTypeId: "A100" }, mount)).toEqual({});
   });
 
   it("costs size × the GB-month price, in micro-dollars", () => {
     expect(volumeMonthMicros(500, "0.07")).toBe(35_000_000n);
+  });
+});
+
+describe("placementsFor: the cache only for the operator's images", () => {
+  const mount = { mountPath: "/trainpod-cache", maxFillPercent: 80, trustedImages: ["runpod/*"] };
+  // a pure step: an untrusted image never reads the volume list or the database
+  const deps = {
+    prisma: {} as PrismaClient,
+    cache: { directory: { list: async () => [ro] } as unknown as CacheVolumeDirectory, mount },
+  };
+  const deployment = (imageName: string, cacheMode = "require") =>
+    ({ imageName, cacheMode, baseModel: "org/m", cloudType: "SECURE", dataCenterIds: [] }) as unknown as Deployment;
+
+  it("an image outside ALLOWED_IMAGES (a user's extraImages) is placed without the volume, whatever the mode, and says why", async () => {
+    const plan = await placementsFor(deps, deployment("ghcr.io/alice/trainer:1"), [A100, H100], null);
+    expect(plan.placements).toEqual([{ gpuTypeId: "A100" }, { gpuTypeId: "H100" }]);
+    expect(plan.skipped).toBe(true);
+    expect(plan.why).toMatch(/image ghcr\.io\/alice\/trainer:1 is not one of the operator's ALLOWED_IMAGES \(runpod\/\*\)/);
+  });
+
+  it("an image of ALLOWED_IMAGES may mount it", async () => {
+    const withWarm = { ...deps, prisma: { $queryRaw: async () => [] } as unknown as PrismaClient };
+    const plan = await placementsFor(withWarm, deployment("runpod/pytorch:2.4"), [A100], null);
+    expect(plan.placements).toEqual([{ gpuTypeId: "A100", cache: ro }]);
+    expect(plan.skipped).toBeUndefined();
   });
 });

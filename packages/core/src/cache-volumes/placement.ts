@@ -31,6 +31,8 @@ export interface CachePlan {
   placements: Placement[];
   /** why no placement uses a cache volume (for the events), when none does */
   why?: string;
+  /** the deployment's image kept it off the cache volumes (not one of ALLOWED_IMAGES): recorded as an event */
+  skipped?: true;
 }
 
 /**

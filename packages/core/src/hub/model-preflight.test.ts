@@ -17,6 +17,12 @@ const hub = new FakeHub()
     parameters: { BF16: 70_553_706_496 },
   })
   .addRepo({
+    id: "acme/private-8b",
+    private: true,
+    allowed: ["hf_alice"],
+    files: { "config.json": llamaConfig({ hidden: 4096, layers: 32, heads: 32, kvHeads: 8, intermediate: 14336 }) },
+  })
+  .addRepo({
     id: "open/llama-8b",
     files: { "config.json": llamaConfig({ hidden: 4096, layers: 32, heads: 32, kvHeads: 8, intermediate: 14336 }) },
     parameters: { BF16: 8_030_261_248 },
@@ -117,5 +123,16 @@ describe("checkModel", () => {
     expect(r.gpuTypeIds).toEqual([RTX_4090]);
     expect(r.note.hubWarning).toMatch(/not checked: the hub answered 503/);
     expect(submittedEvent(r)?.message).toMatch(/^deployment queued; model access and GPU memory not checked/);
+  });
+
+  it("only a public, ungated model is shareable in the cache volume's HF_HOME; gated, private or unchecked is not", async () => {
+    const shareable = async (over: Record<string, unknown>) =>
+      (await checkModel(deps, tablePriceList, USER, request({ ...over, secrets: ["HF_TOKEN"] }))).shareable === true;
+    expect(await shareable({ baseModel: "open/llama-8b" })).toBe(true);
+    expect(await shareable({ baseModel: "meta-llama/Llama-3.1-70B", gpuTypeIds: [A100] })).toBe(false);
+    expect(await shareable({ baseModel: "acme/private-8b" })).toBe(false);
+    expect(await shareable({ baseModel: "/workspace/models/llama" })).toBe(false);
+    hub.faults = { status: 503 };
+    expect(await shareable({ baseModel: "someone/uncached" })).toBe(false);
   });
 });

@@ -130,7 +130,7 @@ export async function deployDeployment(
       refused,
       env: launch.env,
     });
-    if (recorded) await recordCacheUse(deps.prisma, d, candidate);
+    if (recorded) await recordCacheUse(deps.prisma, d, candidate, plan);
     return recorded ? "provisioned" : "lost-race";
   }
   return noCapacity(deps, d, attempt, refused);

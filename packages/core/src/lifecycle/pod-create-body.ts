@@ -8,7 +8,8 @@ import type { PodLaunch } from "./lifecycle-deps";
 /**
  * The deploy job's POST /v2/pods body for one placement: one GPU type (v2 never falls back), the persistent volume
  * asked for at /workspace, the user's data centres. On a cache volume: the network mount instead of the persistent one
- * (never both: RunPod answers 400), in the volume's data centre, with the agent's cache env.
+ * (never both: RunPod answers 400), its GB on the container disk instead, in the volume's data centre, with the agent's
+ * cache env.
  */
 export function podCreateBody(
   d: Deployment,
@@ -23,7 +24,7 @@ export function podCreateBody(
     image: d.imageName,
     gpu: { id: at.gpuTypeId, count: d.gpuCount },
     cloud: d.cloudType,
-    disk: d.containerDiskInGb,
+    disk: cache.disk ?? d.containerDiskInGb,
     ...(cache.mounts
       ? { mounts: cache.mounts }
       : d.volumeInGb >= 10

@@ -11,6 +11,7 @@ import { effectiveLimits } from "../spend/user-limits";
 import { storeQueuedDeployment, type SubmitResult } from "./submit-deployment";
 import { unknownSecretProblems } from "../secrets/secret-rules";
 import type { Clock } from "../time/clock";
+import { isTerminal } from "../deployment/state-machine";
 
 /** The idempotency key of the retry of `deploymentId`: a double click retries once. */
 export const retryKey = (deploymentId: string) => `retry-of-${deploymentId}`;
@@ -37,6 +38,18 @@ export async function retryDeployment(deps: RetryDeps, deploymentId: string, by:
   if (old.status !== "FAILED")
     throw new AppError("CONFLICT", `only a FAILED deployment can be retried; this one is ${old.status}`);
   const request = requestOf(old);
+  const live = await liveLaterAttempt(deps.prisma, old.id);
+  if (live !== null) {
+    const earlier = await deps.prisma.deployment.findUnique({
+      where: { userId_idempotencyKey: { userId: old.userId, idempotencyKey: retryKey(old.id) } },
+    });
+    if (earlier) return { deployment: earlier, created: false };
+    throw new AppError(
+      "CONFLICT",
+      `this run goes on already: its attempt ${live.id} (${live.status}), which resumed it, is live; a retry now would run the job on two pods`,
+      { details: { liveAttemptId: live.id, status: live.status } },
+    );
+  }
   const spend = deps.preflight.spend;
   const limits = spend ? await effectiveLimits(deps.prisma, spend, old.userId) : undefined;
   const prices = deps.prices ? { prices: await deps.prices(request.cloudType, request.gpuCount) } : {};
@@ -59,6 +72,8 @@ export async function retryDeployment(deps: RetryDeps, deploymentId: string, by:
       idempotencyKey: retryKey(old.id),
       retryOfId: old.id,
       event: { message: `deployment queued: retry of ${old.id} by ${by}`, data: { retryOfId: old.id } },
+      // the hub's answer of the submission (public and ungated) stands for the same model
+      modelShareable: old.modelShareable,
     },
     limits,
   );
@@ -68,6 +83,27 @@ export async function retryDeployment(deps: RetryDeps, deploymentId: string, by:
       "this deployment's dataset no longer exists or no longer passes validation; it cannot be retried",
     );
   return stored;
+}
+
+/**
+ * A later attempt of `deploymentId`'s resume chain (issue 27: resumeOfId, the automatic resume's) that is live (not
+ * ended, or its pod not yet terminated), or null. Walked forward one generation a query (a chain is a few attempts).
+ */
+export async function liveLaterAttempt(
+  prisma: PrismaClient,
+  deploymentId: string,
+): Promise<Pick<Deployment, "id" | "status"> | null> {
+  let ids = [deploymentId];
+  for (let hops = 0; ids.length > 0 && hops < 100; hops++) {
+    const next = await prisma.deployment.findMany({
+      where: { resumeOfId: { in: ids } },
+      select: { id: true, status: true, podId: true, podTerminatedAt: true },
+    });
+    const live = next.find((a) => !isTerminal(a.status) || (a.podId !== null && a.podTerminatedAt === null));
+    if (live) return { id: live.id, status: live.status };
+    ids = next.map((a) => a.id);
+  }
+  return null;
 }
 
 /** The stored request, through today's request schema (a 422 listing what it no longer passes). */
