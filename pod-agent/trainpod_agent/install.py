@@ -153,7 +153,8 @@ def prepare(simulated: bool, hyperparameters: str, base_model: str, events: Any,
     if hf_home is None:
         log("cache: no user scope for this run's models (TRAINPOD_CACHE_USER): they are not cached on the volume")
     else:
-        log("cache: models in %s (%s)" % (hf_home, "shared: a public model" if settings.user is None else "this user's"))
+        whose = "shared: a public model" if settings.user is None else "this user's"
+        log("cache: models in %s (%s)" % (hf_home, whose))
     with events.phase("install", unit="bytes") as phase:
         if not simulated and pins_satisfied(pins):
             log("install: the image has the trainer's packages (%s): nothing to install" % pins)

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createUserWithKey } from "@trainpod/core";
 import { startSystem, type System } from "../support/system";
 import { TestClient, type Json } from "./support/client";
@@ -19,7 +20,8 @@ const SCALED = {
 };
 
 beforeAll(async () => {
-  sys = await startSystem();
+  // the operator's images (the default trainer image among them); a user's own patterns never mount the cache
+  sys = await startSystem({ env: { ALLOWED_IMAGES: "runpod/*" } });
   alice = await TestClient.create(sys, "alice@example.com");
   adminKey = (await createUserWithKey(sys.db.prisma, { email: "ops@example.com", role: "ADMIN" })).key;
 }, 60_000);
@@ -89,6 +91,38 @@ it("two concurrent runs on one cache both succeed, and a pod never has both moun
     expect(p.mounts.persistent).toBeUndefined();
   }
 }, 150_000);
+
+it("bob's run of the model alice cached uses the shared packages but never her weights (no hub: per user)", async () => {
+  const bob = await TestClient.create(sys, "bob@example.com");
+  const refused = await bob.submit(SCALED, {
+    baseModel: "/trainpod-cache/users/0123456789abcdef/hf/hub/models--org--llama-8b/snapshots/sim",
+  });
+  expect([refused.status, refused.body.error?.details?.problems?.[0]?.code]).toEqual([422, "BASE_MODEL_INVALID"]);
+  const sub = await bob.submit(SCALED, { baseModel: "org/llama-8b", volumeInGb: 50, containerDiskInGb: 20 });
+  const d = await bob.settled(sub.body.id, 60_000);
+  expect(d.status).toBe("SUCCEEDED");
+  expect([phase(d, "install").cache_hit, phase(d, "model_download").cache_hit]).toEqual([1, 0]);
+  expect(events(d, "cache_volume_mounted")[0]?.message).toMatch(/added to the container disk, 70 GB in all/);
+  const pod = (await (await sys.sim.admin(`/admin/pods/${d.pod.id}`)).json()) as Json;
+  expect(pod.envSha256.TRAINPOD_CACHE_SCOPE).toBe(createHash("sha256").update("user").digest("hex"));
+  expect(pod.disk).toBe(70); // the dropped 50 GB volume's room, on the container disk
+}, 90_000);
+
+it("a user's own image (extraImages, not ALLOWED_IMAGES) never mounts the cache volume, and the run says why", async () => {
+  const carol = await TestClient.create(sys, "carol@example.com");
+  const user = await sys.db.prisma.user.findUniqueOrThrow({ where: { email: "carol@example.com" } });
+  expect((await admin("PUT", `/v1/admin/users/${user.id}/limits`, { extraImages: ["carol/*"] })).status).toBe(200);
+  const sub = await carol.submit({ steps: 1, sim_step_ms: 10 }, { image: "carol/trainer:1", cache: "require" });
+  expect(sub.status).toBe(202);
+  const d = await carol.settled(sub.body.id, 30_000);
+  expect(d.status).toBe("SUCCEEDED");
+  expect(events(d, "cache_volume_mounted")).toEqual([]);
+  expect(events(d, "cache_volume_skipped")[0]?.message).toMatch(
+    /image docker\.io\/carol\/trainer:1 is not one of the operator's ALLOWED_IMAGES|image carol\/trainer:1 is not one of the operator's ALLOWED_IMAGES/,
+  );
+  const pod = (await (await sys.sim.admin(`/admin/pods/${d.pod.id}`)).json()) as Json;
+  expect(pod.mounts?.network).toBeUndefined();
+}, 60_000);
 
 it("an admin removes the cache volume; the next run is placed without one", async () => {
   const listed = await admin("GET", "/v1/admin/cache-volumes");

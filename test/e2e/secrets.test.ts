@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -107,11 +107,14 @@ describe("users' secrets, end to end on the simulator", () => {
       const d = await alice.get(sub.body.id);
       return d.status === "RUNNING" ? d : null;
     });
+    // the simulator's unauthenticated /admin shows each env value's sha256, never the value
     const pod = (await (await sys.sim.admin(`/admin/pods/${running.pod.id}`)).json()) as Json;
-    expect(pod.env).toMatchObject({
-      HF_TOKEN: HF_VALUE,
-      MY_PLAIN: PLAIN_VALUE,
-      TRAINPOD_SECRET_NAMES: "HF_TOKEN,MY_PLAIN",
+    const runpodPod = JSON.stringify(await sys.worker.runpod.getPod(running.pod.id)); // while it runs
+    const sha = (v: string) => createHash("sha256").update(v).digest("hex");
+    expect(pod.envSha256).toMatchObject({
+      HF_TOKEN: sha(HF_VALUE),
+      MY_PLAIN: sha(PLAIN_VALUE),
+      TRAINPOD_SECRET_NAMES: sha("HF_TOKEN,MY_PLAIN"),
     });
     const podLogs = await until("the pod's log lines", async () => {
       const res = await fetch(`${sys.apiUrl}/v1/deployments/${sub.body.id}/logs?tail=500`, {
@@ -131,8 +134,11 @@ describe("users' secrets, end to end on the simulator", () => {
       "api and worker logs": sys.logs.join("\n"),
       database: await databaseText(),
     };
-    // the search finds a value where it is (the simulator's own record of the pod's env: RunPod's business)
-    expect(holders({ "simulator's pod": JSON.stringify(pod) }, HF_VALUE)).toEqual(["simulator's pod"]);
+    // the search finds a value where it is (RunPod's own record of the pod's env, behind its API key: RunPod's
+    // business), and not in the simulator's unauthenticated /admin view
+    expect(holders({ "RunPod's pod": runpodPod, "simulator's /admin pod": JSON.stringify(pod) }, HF_VALUE)).toEqual([
+      "RunPod's pod",
+    ]);
     expect(answers["api and worker logs"]).toContain(sub.body.id); // the logs were captured
     expect(answers.database).toContain('"secretNames":["HF_TOKEN","MY_PLAIN"]');
     for (const value of [HF_VALUE, PLAIN_VALUE])

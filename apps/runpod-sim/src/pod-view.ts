@@ -1,4 +1,5 @@
 /** How a pod is shown: openapi-v2.json's Pod for /v2, more (and no secrets) for /admin. */
+import { createHash } from "node:crypto";
 import { iso } from "./billing";
 import { HOST_CUDA_VERSION } from "./data-centers";
 import { allowedActions } from "./pods";
@@ -84,12 +85,22 @@ export function toAdminPod(pod: SimPod, now: number): Record<string, unknown> {
     startedAt: date(pod.startedAt),
     lastStartedAt: date(pod.lastStartedAt),
     terminatedAt: date(pod.terminatedAt),
+    disk: pod.input.disk,
     mounts: pod.input.mounts,
     args: pod.input.args,
     command: pod.input.command,
-    env: pod.input.env,
+    // /admin has no auth and a pod's env holds users' decrypted secrets: names and each value's sha256 only (a test
+    // checks a pod got a value by its hash, never reading the value back)
+    envNames: Object.keys(pod.input.env ?? {}).sort(),
+    envSha256: envHashes(pod.input.env),
     hasPodApiKey: pod.apiKey !== "",
     workDir: pod.workDir,
     logPath: pod.log.path,
   };
+}
+
+function envHashes(env: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env ?? {}).map(([k, v]) => [k, createHash("sha256").update(String(v)).digest("hex")]),
+  );
 }

@@ -121,7 +121,9 @@ describe("placementsFor: the cache only for the operator's images", () => {
     const plan = await placementsFor(deps, deployment("ghcr.io/alice/trainer:1"), [A100, H100], null);
     expect(plan.placements).toEqual([{ gpuTypeId: "A100" }, { gpuTypeId: "H100" }]);
     expect(plan.skipped).toBe(true);
-    expect(plan.why).toMatch(/image ghcr\.io\/alice\/trainer:1 is not one of the operator's ALLOWED_IMAGES \(runpod\/\*\)/);
+    expect(plan.why).toMatch(
+      /image ghcr\.io\/alice\/trainer:1 is not one of the operator's ALLOWED_IMAGES \(runpod\/\*\)/,
+    );
   });
 
   it("an image of ALLOWED_IMAGES may mount it", async () => {
