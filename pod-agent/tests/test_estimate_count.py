@@ -10,6 +10,7 @@ import os
 
 import pytest
 from recorders import RecordedPhase
+
 from trainpod_agent.ml.data import prepare_tokenizer, read_rows
 
 MISSING = [n for n in ("transformers", "datasets") if importlib.util.find_spec(n) is None]
@@ -19,8 +20,9 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures
 
 @pytest.mark.parametrize("name", ["chat", "prompt-completion"])
 def test_the_tokenize_phase_reports_the_tokens_the_estimate_counts(name: str) -> None:
-    from trainpod_agent.ml.real_tokenize import tokenize
     from transformers import AutoTokenizer
+
+    from trainpod_agent.ml.real_tokenize import tokenize
 
     with open(os.path.join(FIXTURES, f"golden-{name}.json"), encoding="utf-8") as f:
         golden = json.load(f)

@@ -7,6 +7,7 @@ import os
 import pytest
 from fake_hub import FakeHub
 from test_main import TOKEN, run_agent
+
 from trainpod_agent.clock import FakeClock
 from trainpod_agent.config import ResultSettings
 from trainpod_agent.hub_push import push_output

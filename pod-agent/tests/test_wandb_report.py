@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import tiny_model
 from recorders import Recorder
+
 from trainpod_agent.ml.child import run
 from trainpod_agent.ml.hyperparameters import hyperparameters
 from trainpod_agent.ml.seam import RunSpec

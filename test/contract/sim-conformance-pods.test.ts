@@ -39,9 +39,16 @@ describeSpec(specAvailable ? "runpod-sim conforms to openapi-v2.json: pods, acti
         mounts: { persistent: { size: 20, path: "/workspace" } },
       };
       await c.createPod("full", full);
+      // a network mount names a volume that exists, and the pod goes to its data centre (the volume routes' own
+      // cases: sim-conformance-volumes.test.ts)
+      const volume = await raw().call("POST", "/network-volumes", {
+        body: { name: "conformance", size: 10, dataCenter: "EU-RO-1" },
+      });
+      expect(volume.status).toBe(201);
       await c.createPod("network", {
         gpu: { id: c.target().gpuTypeId, minCudaVersion: "12.1" },
-        mounts: { network: [{ volumeId: "vol_conformance", path: "/data" }] },
+        dataCenterIds: ["EU-RO-1"],
+        mounts: { network: [{ volumeId: String(field(volume.json, "id")), path: "/data" }] },
       });
       await c.createPod("cuda-floor-and-empty-set", {
         gpu: { id: c.target().gpuTypeId, allowedCudaVersions: [], minCudaVersion: "12.8" },

@@ -192,15 +192,16 @@ describe("the trainpod CLI against the running system and simulator", () => {
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 /** The files a deployment's pod uploaded, as the API host stores them (ARTIFACT_DIR/<id>/...), by path. */
+/** The run's outputs as stored, less its checkpoints (`checkpoints/…`: optimizer state for a resume, which the
+ * artifact list and `trainpod pull` leave out; the files stay downloadable by path). */
 function storedArtifacts(id: string): Map<string, Buffer> {
   const root = path.join(sys.config.env.ARTIFACT_DIR, id);
   const files = readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  return new Map(
-    files.map((e) => [
-      path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join("/"),
-      readFileSync(path.join(e.parentPath, e.name)),
-    ]),
-  );
+  const all = files.map((e): [string, Buffer] => [
+    path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join("/"),
+    readFileSync(path.join(e.parentPath, e.name)),
+  ]);
+  return new Map(all.filter(([rel]) => !rel.startsWith("checkpoints/")));
 }
 
 interface Seen {
@@ -279,6 +280,9 @@ describe("the trainpod CLI gets the model: artifacts, pull, deploy --pull", () =
     expect(dep.stdout).toMatch(new RegExp(`${id} {2}SUCCEEDED`));
     stored = storedArtifacts(id);
     expect([...stored.keys()]).toEqual(expect.arrayContaining(["adapter_config.json", MODEL, "trainer_state.json"]));
+    // the run checkpointed (the default: a tenth of its steps), and the pull left the checkpoints out
+    expect(readdirSync(path.join(sys.config.env.ARTIFACT_DIR, id))).toContain("checkpoints");
+    expect(readdirSync(out)).not.toContain("checkpoints");
     for (const [rel, bytes] of stored) {
       expect(readFileSync(path.join(out, rel)).equals(bytes)).toBe(true);
       // not a terminal: one plain line per file on stderr

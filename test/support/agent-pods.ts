@@ -39,7 +39,9 @@ export async function createPod(sim: SimProcess, api: FakeRunApi, r: FakeRun, op
     eventsUrl: opts.eventsUrl ?? `${api.base}/runs/${r.name}/events`,
     artifactsUrl: `${api.base}/runs/${r.name}/artifacts`,
     baseModel: opts.baseModel ?? "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
-    hyperparameters: opts.hyperparameters ?? { steps: 3, sim_step_ms: 20 },
+    // no checkpoints (checkpoint_every_steps 0): these pods test the transfers and reports of one attempt; the
+    // checkpoints' uploads have their own tests (pod-agent/tests/test_checkpoints.py, test/e2e/resume.test.ts)
+    hyperparameters: opts.hyperparameters ?? { steps: 3, sim_step_ms: 20, checkpoint_every_steps: 0 },
     agentUrl: `${api.base}/runs/${r.name}/agent`,
     agentSha256: agentBundle().sha256,
     selfTerminate: opts.selfTerminate ? { runpodApiUrl: sim.apiUrl, ...opts.selfTerminate } : undefined,

@@ -33,7 +33,13 @@ const SUCCESS_TIMELINE = [
 
 const { outcome } = useAgentPods(POD, (launch) => {
   launch("success", { dataset: (n) => (n === 1 ? "500" : "ok") });
-  launch("trainfail", {}, { hyperparameters: { steps: 5, sim_step_ms: 20, sim_fail_at_step: 2, sim_exit_code: 3 } });
+  launch(
+    "trainfail",
+    {},
+    {
+      hyperparameters: { steps: 5, sim_step_ms: 20, sim_fail_at_step: 2, sim_exit_code: 3, checkpoint_every_steps: 0 },
+    },
+  );
   launch("weird", { data: CHAT_DATASET }, { baseModel: WEIRD_MODEL });
   launch("long", {}, { deploymentId: LONG_ID });
 });
