@@ -59,8 +59,11 @@ def test_two_ranks_train_with_ddp_and_rank_0_alone_reports_and_saves(api, tmp_pa
     # the tokens of both ranks' batches: each rank saw 3 batches of 2 rows
     assert train["tokens_real"] > 0 and train["tokens_total"] >= train["tokens_real"]
     # one adapter, written once (rank 0) and uploaded once
-    puts = collections.Counter(s.path.rsplit("/", 1)[-1] for s in api.seen if s.method == "PUT")
-    assert puts["adapter_model.safetensors"] == 1 and puts["adapter_config.json"] == 1
+    puts = collections.Counter(s.path.split("?")[0] for s in api.seen if s.method == "PUT")
+    outputs = collections.Counter(p.rsplit("/", 1)[-1] for p in puts if "checkpoints" not in p)
+    assert outputs["adapter_model.safetensors"] == 1 and outputs["adapter_config.json"] == 1, puts
+    # rank 0 alone saves and uploads the checkpoints too (on by default): every file once, none from rank 1
+    assert any("checkpoints" in p for p in puts) and all(n == 1 for n in puts.values()), puts
     out = tmp_path / "volume" / "fine_tuned_model"
     assert sorted(p.name for p in out.rglob("adapter_model*")) == ["adapter_model.safetensors"]
     [save] = [e for e in events if e.get("phase") == "save" and e["state"] == "ended"]

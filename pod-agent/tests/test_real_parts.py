@@ -83,7 +83,9 @@ def test_training_arguments_save_memory() -> None:
     gpu = real_train.training_arguments(hyperparameters('{"steps": 5}'), "/out", bf16=True, cuda=True)
     assert (gpu["activation_checkpointing"], gpu["activation_checkpointing_kwargs"]) == (True, {"use_reentrant": False})
     assert (gpu["bf16"], gpu["use_cpu"], gpu["max_steps"], gpu["max_length"]) == (True, False, 5, 1024)
-    assert (gpu["save_strategy"], gpu["report_to"], gpu["logging_steps"]) == ("no", [], 1)
+    # checkpoints are on by default (issue 27): every tenth of the run, the last two kept
+    assert (gpu["save_strategy"], gpu["save_steps"], gpu["save_total_limit"]) == ("steps", 0.1, 2)
+    assert (gpu["report_to"], gpu["logging_steps"]) == ([], 1)
     cpu = real_train.training_arguments(hyperparameters("{}"), "/out", bf16=False, cuda=False)
     assert (cpu["bf16"], cpu["use_cpu"], cpu["max_steps"], cpu["disable_tqdm"]) == (False, True, -1, True)
 

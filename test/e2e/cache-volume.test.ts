@@ -70,7 +70,11 @@ it("the first run fills the cache, the second of the same model skips install an
   expect([phase(cold, "install").cache_hit, phase(cold, "model_download").cache_hit]).toEqual([0, 0]);
   expect([phase(warm, "install").cache_hit, phase(warm, "model_download").cache_hit]).toEqual([1, 1]);
   expect(phase(cold, "install").seconds + phase(cold, "model_download").seconds).toBeGreaterThan(10);
-  expect(phase(warm, "install").seconds + phase(warm, "model_download").seconds).toBeLessThan(1);
+  // the warm run transferred nothing (facts); its phases' time is a small share of the cold one's (loaded machines vary)
+  expect(phase(warm, "model_download").bytes).toBe(0);
+  expect(phase(warm, "install").seconds + phase(warm, "model_download").seconds).toBeLessThan(
+    (phase(cold, "install").seconds + phase(cold, "model_download").seconds) / 4,
+  );
   expect(warm.timeToFirstStep.seconds).toBeLessThan(cold.timeToFirstStep.seconds - 8);
   for (const d of [cold, warm]) {
     expect(d.pod.dataCenterId).toBe("EU-RO-1");

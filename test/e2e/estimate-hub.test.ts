@@ -10,11 +10,12 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createUserWithKey } from "@trainpod/core";
 import { estimateSchema, validateOkSchema } from "../../apps/api/src/openapi/estimate-schemas";
+import { ESTIMATE_FIXTURES, golden, type Golden, type GoldenRow } from "../support/estimate-golden";
 import { FakeHub, llamaConfig } from "../support/fake-hub";
 import { startSystem, type System } from "../support/system";
-import { TestClient, type Json } from "./support/client";
+import { CHAT_DATASET, TestClient, uploadDataset, type Json } from "./support/client";
 
-const FIXTURES = path.resolve(__dirname, "../fixtures/estimate");
+const FIXTURES = ESTIMATE_FIXTURES;
 const TINY = path.join(FIXTURES, "tiny-model");
 const TOKEN = "hf_estimate_granted_token";
 const MODEL = "acme/tiny-gated";
@@ -68,21 +69,6 @@ const hub = new FakeHub()
     },
   });
 
-interface GoldenRow {
-  line: number;
-  ids: number[];
-  keptTokens: number;
-  lossTokens: number;
-  hasTarget: boolean;
-}
-interface Golden {
-  dataset: string;
-  maxSeqLength: number;
-  rows: GoldenRow[];
-}
-const golden = (name: string): Golden =>
-  JSON.parse(readFileSync(path.join(FIXTURES, `golden-${name}.json`), "utf8")) as Golden;
-
 /** What the estimate's `tokens` must say of a golden file: the trainer's rows, summed. */
 function goldenTokens(g: Golden): Json {
   const trained = g.rows.filter((r) => r.hasTarget);
@@ -115,15 +101,7 @@ let sys: System;
 let user: TestClient;
 const email = "estimate-hub@example.com";
 
-async function upload(name: string, body: string): Promise<string> {
-  const up = await fetch(`${sys.apiUrl}/v1/datasets?name=${name}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${user.key}`, "content-type": "application/x-ndjson" },
-    body,
-  });
-  expect(up.status).toBe(201);
-  return ((await up.json()) as { id: string }).id;
-}
+const upload = (name: string, body: string) => uploadDataset(sys, user.key, name, body);
 
 beforeAll(async () => {
   await hub.listen();
@@ -193,19 +171,8 @@ it("the files came with the user's token, never the weights; a second estimate a
 });
 
 it("a template that refuses system: 422 naming the row and the message, at estimate, validate and submit; nothing created", async () => {
+  // lines 1-2 the chat dataset's, 3 another without `system`, 4 with one
   const rows = [
-    {
-      messages: [
-        { role: "user", content: "hi" },
-        { role: "assistant", content: "hello" },
-      ],
-    },
-    {
-      messages: [
-        { role: "user", content: "2+2?" },
-        { role: "assistant", content: "4" },
-      ],
-    },
     {
       messages: [
         { role: "user", content: "sky?" },
@@ -220,7 +187,7 @@ it("a template that refuses system: 422 naming the row and the message, at estim
       ],
     },
   ];
-  const datasetId = await upload("with-system", rows.map((r) => JSON.stringify(r)).join("\n"));
+  const datasetId = await upload("with-system", [CHAT_DATASET, ...rows.map((r) => JSON.stringify(r))].join("\n"));
   const pods = await simPods();
   const message = "dataset line 4: the base model's chat template cannot render the row: System role not supported";
   for (const p of ["/v1/deployments/estimate", "/v1/deployments/validate", "/v1/deployments"]) {

@@ -95,3 +95,19 @@ def progress_callback(report: Reporter, phase: Phase) -> Any:
             self.waiting, self.training = None, False
 
     return Progress()
+
+
+def training_callbacks(report: Reporter, phase: Phase, hp: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """The progress callback and the run's callbacks: it, then transformers' EarlyStoppingCallback when the
+    hyperparameters ask for early stopping (early_stopping_patience, early_stopping_threshold)."""
+    from transformers import EarlyStoppingCallback
+
+    progress = progress_callback(report, phase)
+    patience = hp["early_stopping_patience"]
+    if not patience:
+        return progress, [progress]
+    threshold = hp["early_stopping_threshold"] or 0.0
+    return progress, [
+        progress,
+        EarlyStoppingCallback(early_stopping_patience=patience, early_stopping_threshold=threshold),
+    ]

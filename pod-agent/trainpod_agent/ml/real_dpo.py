@@ -10,11 +10,11 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from trainpod_agent.ml.callbacks import progress_callback
+from trainpod_agent.ml.callbacks import training_callbacks
 from trainpod_agent.ml.preference import to_conversation
 from trainpod_agent.ml.real_train import lora_config, training_arguments
 from trainpod_agent.ml.seam import InputError, Phase, Reporter
-from trainpod_agent.ml.train_report import TokenCount, early_stop, facts, final_eval_loss, summary
+from trainpod_agent.ml.train_report import TokenCount, note_run
 
 DEFAULT_BETA = 0.1  # trl's DPOConfig.beta
 SFT_ONLY = ("packing", "padding_free", "dataset_kwargs")  # SFTConfig's arguments that DPOConfig lacks or ignores
@@ -82,13 +82,11 @@ def run_dpo(
 ) -> Any:
     """Trains with DPO (datasets: train, eval or None) and notes the run's facts on the phase; returns the trainer,
     its model the adapter to save."""
-    from transformers import EarlyStoppingCallback, PrinterCallback
+    from transformers import PrinterCallback
     from trl import DPOConfig, DPOTrainer
 
     patience = hp["early_stopping_patience"]
-    progress = progress_callback(report, phase)
-    threshold = hp["early_stopping_threshold"] or 0.0
-    stopper = EarlyStoppingCallback(early_stopping_patience=patience, early_stopping_threshold=threshold)
+    progress, callbacks = training_callbacks(report, phase, hp)
     with tempfile.TemporaryDirectory(prefix="trainpod-checkpoints-") as scratch:
         trainer = DPOTrainer(
             model=model,
@@ -97,19 +95,15 @@ def run_dpo(
             eval_dataset=datasets[1],
             processing_class=tokenizer,
             peft_config=lora_config(hp),
-            callbacks=[progress] + ([stopper] if patience else []),
+            callbacks=callbacks,
         )
         trainer.remove_callback(PrinterCallback)  # the progress callback prints one line a step
         if len(trainer.train_dataset) == 0:
             raise InputError(f"no row has a prompt shorter than max_seq_length {hp['max_seq_length']}")
         output = trainer.train()
-    seconds = float(output.metrics.get("train_runtime") or 0)
-    stop = early_stop(trainer.state, patience, seconds)
-    final = final_eval_loss(trainer.state, progress.evals, best_loaded=bool(patience))
-    found = {**facts(output.training_loss, final, stop, TokenCount(), seconds), **dpo_facts(trainer.state.log_history)}
-    phase.note(**found)
-    for line in summary(found, stop, patience):
-        print(line, flush=True)
+    found = note_run(
+        phase, trainer, output, progress.evals, patience, TokenCount(), dpo_facts(trainer.state.log_history)
+    )
     if "reward_margin" in found:
         print(
             "dpo: reward margin %.4f at the first step, %.4f at the last; the chosen answer preferred in %.0f%% of "

@@ -10,11 +10,11 @@ import tempfile
 from typing import Any
 
 from trainpod_agent.ml import checkpoints
-from trainpod_agent.ml.callbacks import progress_callback
+from trainpod_agent.ml.callbacks import training_callbacks
 from trainpod_agent.ml.distributed import share_tokens
 from trainpod_agent.ml.distributed import training_arguments as distributed_arguments
 from trainpod_agent.ml.seam import InputError, Phase, Reporter
-from trainpod_agent.ml.train_report import count_training_tokens, early_stop, facts, final_eval_loss, summary
+from trainpod_agent.ml.train_report import count_training_tokens, note_run
 from trainpod_agent.ml.wandb_report import wandb_callbacks, wandb_report_to
 
 DEFAULT_EVAL_SHARE = 0.1  # eval_steps unset: every tenth of the run (transformers reads a float below 1 so)
@@ -111,7 +111,7 @@ def run_training(
 ) -> Any:
     """Trains (datasets: train, eval or None) and notes the run's facts on the phase; returns the trainer, its model
     the adapter to save (the best one when early stopping ended the run)."""
-    from transformers import EarlyStoppingCallback, PrinterCallback
+    from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     patience = hp["early_stopping_patience"]
@@ -124,11 +124,9 @@ def run_training(
             "batches with less attention work (BENCHMARKS.md, packing)",
             flush=True,
         )
-    progress = progress_callback(report, phase)
-    threshold = hp["early_stopping_threshold"] or 0.0
-    stopper = EarlyStoppingCallback(early_stopping_patience=patience, early_stopping_threshold=threshold)
+    progress, callbacks = training_callbacks(report, phase, hp)
     saver = checkpoints.checkpoint_callback(hp, report, by_steps=bool(patience))
-    callbacks = [progress] + ([stopper] if patience else []) + wandb_callbacks(report) + [saver]
+    callbacks += wandb_callbacks(report) + [saver]
     with tempfile.TemporaryDirectory(prefix="trainpod-checkpoints-") as scratch:
         trainer = SFTTrainer(
             model=model,
@@ -146,11 +144,5 @@ def run_training(
             print(f"resuming from {resume}", flush=True)
         output = trainer.train(resume_from_checkpoint=resume)
         share_tokens(trainer, tokens)  # several processes: each rank's line, the tokens summed over the ranks
-    seconds = float(output.metrics.get("train_runtime") or 0)
-    stop = early_stop(trainer.state, patience, seconds)
-    final = final_eval_loss(trainer.state, progress.evals, best_loaded=bool(patience))
-    found = facts(output.training_loss, final, stop, tokens, seconds)
-    phase.note(**found)
-    for line in summary(found, stop, patience):
-        print(line, flush=True)
+    note_run(phase, trainer, output, progress.evals, patience, tokens)
     return trainer

@@ -123,8 +123,15 @@ def summary(found: dict[str, float], stop: EarlyStop | None, patience: int | Non
         lines.append(
             "early stopping: the eval loss did not improve for %d evals; stopped at step %d of %d, %d steps "
             "(~%.0f s) saved; the adapter saved is the best one (step %s, eval loss %s)"
-            % (patience or 0, stop.step, stop.planned, stop.steps_saved, stop.seconds_saved, stop.best_step,
-               found.get("eval_loss"))
+            % (
+                patience or 0,
+                stop.step,
+                stop.planned,
+                stop.steps_saved,
+                stop.seconds_saved,
+                stop.best_step,
+                found.get("eval_loss"),
+            )
         )
     if "eval_loss" in found and stop is None:
         lines.append("eval loss of the adapter saved: %.4f" % found["eval_loss"])
@@ -137,3 +144,24 @@ def final_eval_loss(state: Any, evals: list[tuple[int, float]], best_loaded: boo
     if best_loaded and isinstance(best, (int, float)) and math.isfinite(best):
         return float(best)
     return evals[-1][1] if evals else None
+
+
+def note_run(
+    phase: Any,
+    trainer: Any,
+    output: Any,
+    evals: list[tuple[int, float]],
+    patience: int | None,
+    tokens: TokenCount,
+    extra: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """The finished run's facts (with `extra`, a method's own) noted on the train phase, its summary printed;
+    answers the facts. `output` is trainer.train()'s, `evals` the progress callback's."""
+    seconds = float(output.metrics.get("train_runtime") or 0)
+    stop = early_stop(trainer.state, patience, seconds)
+    final = final_eval_loss(trainer.state, evals, best_loaded=bool(patience))
+    found = {**facts(output.training_loss, final, stop, tokens, seconds), **(extra or {})}
+    phase.note(**found)
+    for line in summary(found, stop, patience):
+        print(line, flush=True)
+    return found

@@ -21,6 +21,17 @@ export const CHAT_DATASET = [
   .map((r) => JSON.stringify(r))
   .join("\n");
 
+/** Uploads a JSONL dataset with the user's key (POST /v1/datasets); answers its id, throws unless 201. */
+export async function uploadDataset(sys: System, key: string, name: string, body: string): Promise<string> {
+  const up = await fetch(`${sys.apiUrl}/v1/datasets?name=${encodeURIComponent(name)}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" },
+    body,
+  });
+  if (up.status !== 201) throw new Error(`dataset upload failed: ${up.status} ${await up.text()}`);
+  return ((await up.json()) as { id: string }).id;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
 
@@ -34,13 +45,7 @@ export class TestClient {
 
   static async create(sys: System, email: string): Promise<TestClient> {
     const { key } = await createUserWithKey(sys.db.prisma, { email, role: "USER" });
-    const up = await fetch(`${sys.apiUrl}/v1/datasets?name=chat`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" },
-      body: CHAT_DATASET,
-    });
-    if (up.status !== 201) throw new Error(`dataset upload failed: ${up.status} ${await up.text()}`);
-    return new TestClient(sys, key, ((await up.json()) as { id: string }).id);
+    return new TestClient(sys, key, await uploadDataset(sys, key, "chat", CHAT_DATASET));
   }
 
   async api(

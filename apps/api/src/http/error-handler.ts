@@ -24,14 +24,21 @@ interface HttpLikeError {
   message?: string;
 }
 
-function fromHttpError(err: HttpLikeError): { status: number; body: ErrorBody } | null {
-  const status = err.status ?? err.statusCode;
+/** A client error of body-parser or another http-error (a 4xx `status`): the status and the message it may show. */
+export function clientHttpError(err: unknown): { status: number; message: string } | null {
+  const e = (typeof err === "object" && err !== null ? err : {}) as HttpLikeError;
+  const status = e.status ?? e.statusCode;
   if (typeof status !== "number" || status < 400 || status >= 500) return null;
-  const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "BAD_REQUEST";
   const message =
-    err.type === "entity.parse.failed"
-      ? "request body is not valid JSON"
-      : (err.expose && err.message) || "bad request";
+    e.type === "entity.parse.failed" ? "request body is not valid JSON" : (e.expose && e.message) || "bad request";
+  return { status, message };
+}
+
+function fromHttpError(err: unknown): { status: number; body: ErrorBody } | null {
+  const http = clientHttpError(err);
+  if (!http) return null;
+  const { status, message } = http;
+  const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "BAD_REQUEST";
   return { status, body: { error: { code, message } } };
 }
 
@@ -47,7 +54,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       const details = err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
       return send(res, 400, { error: { code: "VALIDATION_FAILED", message: "request is invalid", details } });
     }
-    const http = typeof err === "object" && err !== null ? fromHttpError(err as HttpLikeError) : null;
+    const http = fromHttpError(err);
     if (http) return send(res, http.status, http.body);
     logger.error("unhandled error", { err, requestId: req.id, method: req.method, path: req.path });
     return send(res, 500, { error: { code: "INTERNAL", message: "internal error", details: { requestId: req.id } } });

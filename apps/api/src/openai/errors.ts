@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { ZodError } from "zod";
 import { AppError, openAiError, openAiParam, type Logger } from "@trainpod/core";
+import { clientHttpError } from "../http/error-handler";
 import { HTTP_STATUS } from "../http/error-status";
 
 interface Problem {
@@ -42,14 +43,6 @@ function fromAppError(err: AppError) {
   );
 }
 
-interface HttpLikeError {
-  status?: number;
-  statusCode?: number;
-  type?: string;
-  expose?: boolean;
-  message?: string;
-}
-
 /**
  * Every error under /openai/v1 in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, so OpenAI's SDKs
  * raise their own error classes (BadRequestError, AuthenticationError, NotFoundError...). The statuses are
@@ -70,14 +63,9 @@ export function openAiErrorHandler(logger: Logger): ErrorRequestHandler {
         openAiParam(path) || null,
       );
     } else {
-      const e = (typeof err === "object" && err !== null ? err : {}) as HttpLikeError;
-      const status = e.status ?? e.statusCode;
-      if (typeof status === "number" && status >= 400 && status < 500) {
-        const message =
-          e.type === "entity.parse.failed"
-            ? "request body is not valid JSON"
-            : (e.expose && e.message) || "bad request";
-        out = openAiError(status, status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message);
+      const http = clientHttpError(err);
+      if (http) {
+        out = openAiError(http.status, http.status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", http.message);
       } else {
         logger.error("unhandled error", { err, requestId: req.id, method: req.method, path: req.path });
         out = openAiError(500, "INTERNAL", `internal error (request ${String(req.id)})`);

@@ -18,7 +18,7 @@ import {
 } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
 import { submitWithEstimate, type DeploymentRouteDeps } from "../routes/deployments";
-import { pageQuery } from "./paging";
+import { pageOf, pageQuery } from "./paging";
 
 export interface OpenAiJobDeps extends DeploymentRouteDeps {
   /** OPENAI_DEFAULT_GPU_TYPES: a job's GPU types when its metadata names none */
@@ -128,20 +128,10 @@ export function openAiJobRoutes(deps: OpenAiJobDeps): Router {
 
   router.get("/fine_tuning/jobs/:id/checkpoints", async (req, res) => {
     const d = await own(req);
-    const { limit, after } = pageQuery(req.query);
+    const page = pageQuery(req.query);
     // the resume work's complete checkpoints (issue 27), newest first as OpenAI lists them
     const all = (await listCheckpoints(deps.prisma, d.id)).reverse().map((c) => checkpointObject(c, d.id, d.baseModel));
-    const start = after === undefined ? 0 : all.findIndex((c) => c.id === after) + 1;
-    if (after !== undefined && start === 0)
-      throw new AppError("VALIDATION_FAILED", "after is not a checkpoint of this job", { details: { param: "after" } });
-    const data = all.slice(start, start + limit);
-    res.json({
-      object: "list",
-      data,
-      has_more: start + limit < all.length,
-      first_id: data[0]?.id ?? null,
-      last_id: data.at(-1)?.id ?? null,
-    });
+    res.json(pageOf(all, page, "a checkpoint of this job"));
   });
 
   return router;

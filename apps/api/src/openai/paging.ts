@@ -16,3 +16,22 @@ export function pageQuery(
   const after = typeof query.after === "string" && query.after !== "" ? query.after : undefined;
   return { limit, ...(after !== undefined ? { after } : {}) };
 }
+
+/**
+ * OpenAI's list of one page of `all` (in its order): the items after the one `after` names, `limit` at most;
+ * an `after` that names none of them is 400 ("after is not <what>").
+ */
+export function pageOf<T extends { id: string }>(all: T[], page: { limit: number; after?: string }, what: string) {
+  const { limit, after } = page;
+  const start = after === undefined ? 0 : all.findIndex((e) => e.id === after) + 1;
+  if (after !== undefined && start === 0)
+    throw new AppError("VALIDATION_FAILED", `after is not ${what}`, { details: { param: "after" } });
+  const data = all.slice(start, start + limit);
+  return {
+    object: "list" as const,
+    data,
+    has_more: start + limit < all.length,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+  };
+}

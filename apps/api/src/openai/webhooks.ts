@@ -1,6 +1,5 @@
 import { Router } from "express";
 import {
-  AppError,
   createEndpoint,
   deleteEndpoint,
   endpointObject,
@@ -9,7 +8,7 @@ import {
   type EndpointDeps,
 } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
-import { pageQuery } from "./paging";
+import { pageOf, pageQuery } from "./paging";
 
 /**
  * Webhook endpoints as OpenAI's API has them (`client.webhooks.create/list/retrieve/delete`): the signing secret is
@@ -23,21 +22,8 @@ export function openAiWebhookRoutes(deps: EndpointDeps): Router {
   });
 
   router.get("/webhook_endpoints", async (req, res) => {
-    const { limit, after } = pageQuery(req.query, { order: true });
-    const all = await listEndpoints(deps.prisma, currentUserId(req));
-    const start = after === undefined ? 0 : all.findIndex((e) => e.id === after) + 1;
-    if (after !== undefined && start === 0)
-      throw new AppError("VALIDATION_FAILED", "after is not an endpoint of this listing", {
-        details: { param: "after" },
-      });
-    const data = all.slice(start, start + limit);
-    res.json({
-      object: "list",
-      data,
-      has_more: start + limit < all.length,
-      first_id: data[0]?.id ?? null,
-      last_id: data.at(-1)?.id ?? null,
-    });
+    const page = pageQuery(req.query, { order: true });
+    res.json(pageOf(await listEndpoints(deps.prisma, currentUserId(req)), page, "an endpoint of this listing"));
   });
 
   router.get("/webhook_endpoints/:id", async (req, res) => {

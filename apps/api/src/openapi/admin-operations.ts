@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { adminListQuerySchema, statsQuerySchema } from "@trainpod/core";
+import { loginBody, logoutOperation } from "./browser-login-operations";
 import * as ex from "./examples";
 import type { Body, Operation } from "./operations";
 import * as s from "./response-schemas";
@@ -206,11 +207,7 @@ export const ADMIN_OPERATIONS: Operation[] = [
       "An admin's or operator's API key starts a browser session: the tp_admin cookie (HttpOnly, SameSite=Strict, Secure over HTTPS). Our own origin only",
     tag: "admin",
     security: "none",
-    body: {
-      description: "JSON, or a form with `key` and `next` (then 303 to `next`)",
-      schema: z.object({ key: z.string(), next: z.string().optional() }),
-      example: { key: "tp_live_3q2x..." },
-    },
+    body: loginBody,
     responses: {
       204: { description: "logged in; Set-Cookie: tp_admin" },
       303: { description: "a form: logged in, sent to the dashboard or Bull Board" },
@@ -218,18 +215,7 @@ export const ADMIN_OPERATIONS: Operation[] = [
       403: { description: "from another origin, or a USER's key", schema: s.errorSchema },
     },
   },
-  {
-    method: "post",
-    path: "/admin/logout",
-    summary: "Ends the browser session (deleted, cookie cleared). Our own origin only",
-    tag: "admin",
-    security: "none",
-    responses: {
-      204: { description: "logged out" },
-      303: { description: "a form: logged out, sent to the login page" },
-      403: { description: "from another origin", schema: s.errorSchema },
-    },
-  },
+  logoutOperation("/admin/logout", "admin"),
   {
     method: "get",
     path: "/dashboard/vendor/chart.js",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEPLOYMENT_STATUSES } from "@trainpod/core";
+import { loginBody, logoutOperation } from "./browser-login-operations";
 import * as ex from "./examples";
 import type { Body, Operation } from "./operations";
 import * as s from "./response-schemas";
@@ -68,11 +69,7 @@ export const RUN_PAGE_OPERATIONS: Operation[] = [
       "Any user's API key starts a browser session: the tp_admin cookie (HttpOnly, SameSite=Strict, Secure over HTTPS), the admin login's. Our own origin only",
     tag: "run pages",
     security: "none",
-    body: {
-      description: "JSON, or a form with `key` and `next` (then 303 to `next`)",
-      schema: z.object({ key: z.string(), next: z.string().optional() }),
-      example: { key: "tp_live_3q2x..." },
-    },
+    body: loginBody,
     responses: {
       204: { description: "logged in; Set-Cookie: tp_admin" },
       303: { description: "a form: logged in, sent to the run page it came from" },
@@ -80,18 +77,7 @@ export const RUN_PAGE_OPERATIONS: Operation[] = [
       403: { description: "from another origin", schema: s.errorSchema },
     },
   },
-  {
-    method: "post",
-    path: "/logout",
-    summary: "Ends the browser session (deleted, cookie cleared). Our own origin only",
-    tag: "run pages",
-    security: "none",
-    responses: {
-      204: { description: "logged out" },
-      303: { description: "a form: logged out, sent to the login page" },
-      403: { description: "from another origin", schema: s.errorSchema },
-    },
-  },
+  logoutOperation("/logout", "run pages"),
   {
     method: "get",
     path: "/runs",

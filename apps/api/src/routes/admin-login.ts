@@ -1,67 +1,13 @@
-import express, { Router, type Request, type RequestHandler, type Response } from "express";
-import { ApiKeyCache, AppError, assertScreenAccess, type Clock, type Logger, type PrismaClient } from "@trainpod/core";
+import type { Router } from "express";
+import { assertScreenAccess } from "@trainpod/core";
 import { LOGIN_PATH, LOGOUT_PATH } from "../http/admin-auth";
-import {
-  clearSessionCookie,
-  isSameOrigin,
-  sessionIdFrom,
-  setSessionCookie,
-  type AdminSessions,
-} from "../http/admin-session";
+import { browserLoginRoutes, type BrowserLoginDeps } from "./browser-login";
 
-export interface AdminLoginDeps {
-  prisma: PrismaClient;
-  clock: Clock;
-  logger: Logger;
-  sessions: AdminSessions;
-  publicUrl?: string;
-  /** the cookie's Max-Age: the session's absolute lifetime */
-  sessionMaxMs: number;
-}
+export type AdminLoginDeps = BrowserLoginDeps;
 
 /** Where a login may send the browser: one of the two screens, nothing else (no open redirect). */
 function nextTarget(value: unknown): string {
   return typeof value === "string" && value.startsWith("/admin/queues") ? "/admin/queues/" : "/dashboard/";
-}
-
-/** A browser's form (navigation) rather than a script's JSON: answer with pages and redirects. */
-const fromForm = (req: Request) =>
-  req.get("sec-fetch-mode") === "navigate" ||
-  /^application\/x-www-form-urlencoded/i.test(req.get("content-type") ?? "");
-
-const MESSAGES: Record<string, string> = {
-  UNAUTHORIZED: "That key is unknown or revoked.",
-  FORBIDDEN: "That key is not an admin's or an operator's.",
-};
-
-/** The login page: no script (the CSP allows none inline), no value from the request but one of two fixed targets. */
-function loginPage(res: Response, status: number, next: string, error?: string): void {
-  const message = error ? `<p class="error" role="alert">${error}</p>` : "";
-  res.status(status).set("Cache-Control", "no-store").type("html").send(`<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>trainpod: log in</title>
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <style>
-    body { font-family: system-ui, sans-serif; max-width: 26rem; margin: 4rem auto; padding: 0 1rem; color: #111827; }
-    label { display: block; margin: 1rem 0 .25rem; } input { width: 100%; padding: .5rem; box-sizing: border-box; }
-    button { margin-top: 1rem; padding: .5rem 1.25rem; } .error { color: #b91c1c; } .muted { color: #6b7280; font-size: .9rem; }
-  </style>
-</head>
-<body>
-  <h1>trainpod</h1>
-  ${message}
-  <form method="post" action="${LOGIN_PATH}">
-    <input type="hidden" name="next" value="${next}">
-    <label for="key">Admin or operator API key</label>
-    <input id="key" name="key" type="password" autocomplete="current-password" required autofocus>
-    <button type="submit">Log in</button>
-  </form>
-  <p class="muted">The session ends after a while unused, at the latest some hours after this login, and when the key is revoked.</p>
-</body>
-</html>
-`);
 }
 
 /**
@@ -72,52 +18,19 @@ function loginPage(res: Response, status: number, next: string, error?: string):
  * deleted and the cookie cleared.
  */
 export function adminLoginRoutes(deps: AdminLoginDeps): Router {
-  const router = Router();
-  const keys = new ApiKeyCache(deps.prisma, deps.clock, { ttlMs: 0 });
-  const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10 });
-  const sameOrigin: RequestHandler = (req, _res, next) => {
-    if (!isSameOrigin(req, deps.publicUrl))
-      throw new AppError("FORBIDDEN", "cross-origin request refused: log in and out from trainpod's own pages");
-    next();
-  };
-
-  router.get(LOGIN_PATH, (req, res) => loginPage(res, 200, nextTarget(req.query.next)));
-
-  router.post(LOGIN_PATH, sameOrigin, form, async (req, res) => {
-    const body: Record<string, unknown> =
-      typeof req.body === "object" && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const next = nextTarget(body.next);
-    let found;
-    try {
-      found = await keys.authenticate(typeof body.key === "string" ? body.key.trim() : undefined);
-      assertScreenAccess(found.user.role, "GET");
-    } catch (err) {
-      const message = err instanceof AppError ? MESSAGES[err.code] : undefined;
-      if (message && fromForm(req))
-        return loginPage(res, err instanceof AppError && err.code === "FORBIDDEN" ? 403 : 401, next, message);
-      throw err;
-    }
-    const previous = sessionIdFrom(req);
-    if (previous !== undefined) await deps.sessions.destroy(previous);
-    const id = await deps.sessions.create({ id: found.user.id, apiKeyId: found.apiKey.id });
-    setSessionCookie(req, res, id, deps.sessionMaxMs);
-    deps.logger.info("admin session started", {
-      requestId: req.id,
-      userId: found.user.id,
-      apiKeyId: found.apiKey.id,
-      role: found.user.role,
-    });
-    if (fromForm(req)) return res.redirect(303, next);
-    res.status(204).end();
+  return browserLoginRoutes(deps, {
+    loginPath: LOGIN_PATH,
+    logoutPath: LOGOUT_PATH,
+    nextTarget,
+    authorize: (user) => assertScreenAccess(user.role, "GET"),
+    refusals: {
+      UNAUTHORIZED: { status: 401, message: "That key is unknown or revoked." },
+      FORBIDDEN: { status: 403, message: "That key is not an admin's or an operator's." },
+    },
+    logMessage: "admin session started",
+    page: {
+      keyLabel: "Admin or operator API key",
+      note: "The session ends after a while unused, at the latest some hours after this login, and when the key is revoked.",
+    },
   });
-
-  router.post(LOGOUT_PATH, sameOrigin, async (req, res) => {
-    const id = sessionIdFrom(req);
-    if (id !== undefined) await deps.sessions.destroy(id);
-    clearSessionCookie(req, res);
-    if (fromForm(req)) return res.redirect(303, LOGIN_PATH);
-    res.status(204).end();
-  });
-
-  return router;
 }

@@ -3,49 +3,14 @@
  * (POST /v1/runs/:id/events) become the deployment's hub {url | error} and wandb {url} in GET /v1/deployments/:id,
  * one row each; a repeat changes nothing, a bad URL is 400 and writes nothing.
  */
-import { createUserWithKey, mintRunToken } from "@trainpod/core";
-import { makeDataset } from "../../../../test/factories";
-import { insertDeployment, startTestApi, type ApiHarness } from "../../../../test/support/api-harness";
+import { useRunEventsApi } from "../../../../test/support/run-events-api";
 import { deploymentWithEventsSchema } from "../openapi/response-schemas";
 
-let h: ApiHarness;
-let key: string;
-let userId: string;
-let datasetId: string;
+const api = useRunEventsApi();
+const { post, get } = api;
 
-beforeAll(async () => {
-  h = await startTestApi();
-  const u = await createUserWithKey(h.db.prisma, { email: "alice@example.com" });
-  key = u.key;
-  userId = u.user.id;
-  datasetId = (await makeDataset(h.db.prisma, userId)).id;
-});
-afterAll(async () => {
-  await h?.close();
-});
-
-async function runningDeployment(): Promise<{ id: string; token: string }> {
-  const id = await insertDeployment(h, userId, datasetId);
-  await h.db.prisma.deployment.update({
-    where: { id },
-    data: { status: "RUNNING", hubRepo: "alice/tiny-lora", hubMerged: true, wandbProject: "runs", wandbName: "try 1" },
-  });
-  const { token } = await mintRunToken({ prisma: h.db.prisma, clock: h.clock, config: h.config }, { deploymentId: id });
-  return { id, token };
-}
-
-const post = async (d: { id: string; token: string }, body: unknown) => {
-  const res = await fetch(`${h.url}/v1/runs/${d.id}/events`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${d.token}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-};
-const get = async (id: string) =>
-  (await fetch(`${h.url}/v1/deployments/${id}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<
-    Record<string, unknown>
-  >;
+const runningDeployment = () =>
+  api.runningDeployment({ hubRepo: "alice/tiny-lora", hubMerged: true, wandbProject: "runs", wandbName: "try 1" });
 
 const WANDB = "https://wandb.ai/alice/runs/runs/abc123";
 const COMMIT = "https://huggingface.co/alice/tiny-lora/commit/0123abcd";
@@ -91,8 +56,8 @@ describe("results over HTTP (hub push, W&B)", () => {
       { type: "hub_push", seq: 1 },
     ])
       expect(await post(d, body)).toMatchObject({ status: 400, body: { error: { code: "VALIDATION_FAILED" } } });
-    const row = await h.db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
+    const row = await api.h.db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
     expect([row.hubPushedUrl, row.hubPushError, row.wandbUrl, row.lastEventSeq]).toEqual([null, null, null, null]);
-    expect(await h.db.prisma.deploymentEvent.count({ where: { deploymentId: d.id } })).toBe(0);
+    expect(await api.h.db.prisma.deploymentEvent.count({ where: { deploymentId: d.id } })).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
+import { ESTIMATE_FIXTURES, golden, type Golden, type GoldenRow } from "../../../../test/support/estimate-golden";
 import { AppError } from "../errors";
 import { countRow } from "./count";
 import { jsonlLines } from "./dataset-lines";
@@ -14,26 +15,10 @@ import { renderRow, type Json } from "./render";
 // (scripts/estimate-golden.py runs the pod agent's own ml/data.py with transformers on the tiny model's tokenizer
 // and wrote golden-*.json), byte for byte and token for token; and the trainer, run again, still writes the same.
 const ROOT = path.resolve(__dirname, "../../../..");
-const FIXTURES = path.join(ROOT, "test/fixtures/estimate");
+const FIXTURES = ESTIMATE_FIXTURES;
 const PYTHON = path.join(ROOT, ".venv-trainer/bin/python");
 
-interface GoldenRow {
-  line: number;
-  text: string;
-  spans: Array<[number, number]> | null;
-  ids: number[];
-  keptTokens: number;
-  lossTokens: number;
-  hasTarget: boolean;
-}
-interface Golden {
-  dataset: string;
-  maxSeqLength: number;
-  rows: GoldenRow[];
-}
 const NAMES = ["chat", "prompt-completion"] as const;
-const golden = (name: string): Golden =>
-  JSON.parse(readFileSync(path.join(FIXTURES, `golden-${name}.json`), "utf8")) as Golden;
 const datasetLines = (g: Golden) => readFileSync(path.join(FIXTURES, g.dataset), "utf8").split("\n");
 /** Python's string indices count code points; JavaScript's count UTF-16 units */
 const codePoints = (text: string, i: number) => Array.from(text.slice(0, i)).length;

@@ -29,4 +29,5 @@ export {
   type SecretDeps,
   type SecretView,
 } from "./secret-store";
+export { resealRows, type ResealData, type ResealTable, type SealedRow } from "./reseal";
 export { secretRequirementProblems, unknownSecretProblems } from "./secret-rules";

@@ -3,6 +3,7 @@ import { AppError } from "../errors";
 import { systemClock, type Clock } from "../time/clock";
 import { openSecret, sealSecret } from "./cipher";
 import type { SecretsKeyring } from "./keyring";
+import { resealRows } from "./reseal";
 import { assertSecretNameAllowed, secretInputSchema } from "./secret-names";
 
 /** What a user sees of a secret: never its value. */
@@ -130,29 +131,21 @@ export async function assertStoredSecretKeys(prisma: PrismaClient, keyring: Secr
   );
 }
 
-/** Re-encrypts every secret not under the current key (after SECRETS_KEYS put a new key first). Answers how many. */
+/**
+ * Re-encrypts every secret not under the current key (after SECRETS_KEYS put a new key first). A row changed
+ * meanwhile is read again (a user's set meanwhile wins, and is re-sealed if need be). Answers how many.
+ */
 export async function reencryptSecrets(deps: SecretDeps, batch = 500): Promise<number> {
-  const current = deps.keyring.current;
-  if (!current) return 0;
-  let done = 0;
-  for (;;) {
-    const rows = await deps.prisma.userSecret.findMany({ where: { keyId: { not: current.id } }, take: batch });
-    if (rows.length === 0) return done;
-    for (const row of rows) {
-      const owner = { userId: row.userId, name: row.name };
-      const sealed = sealSecret(deps.keyring, owner, openSecret(deps.keyring, owner, row));
-      // only if the row is still the one read (a user's set meanwhile wins)
-      const { count } = await deps.prisma.userSecret.updateMany({
-        where: { id: row.id, keyId: row.keyId, updatedAt: row.updatedAt },
-        data: {
-          keyId: sealed.keyId,
-          iv: Buffer.from(sealed.iv),
-          ciphertext: Buffer.from(sealed.ciphertext),
-          authTag: Buffer.from(sealed.authTag),
-          updatedAt: row.updatedAt,
-        },
-      });
-      done += count;
-    }
-  }
+  return resealRows(
+    deps.keyring,
+    {
+      find: (current, _skipped, take) => deps.prisma.userSecret.findMany({ where: { keyId: { not: current } }, take }),
+      reseal: (row) => {
+        const owner = { userId: row.userId, name: row.name };
+        return sealSecret(deps.keyring, owner, openSecret(deps.keyring, owner, row));
+      },
+      update: (where, data) => deps.prisma.userSecret.updateMany({ where, data }),
+    },
+    batch,
+  );
 }
