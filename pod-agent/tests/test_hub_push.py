@@ -17,7 +17,13 @@ REPO = "alice/tiny-lora"
 
 
 @pytest.fixture
-def hub():
+def hub(monkeypatch):
+    # the test runner keeps every other test off the network (HF_HUB_OFFLINE=1, pod-agent/agent.int.test.ts); these
+    # talk to a local fake hub, in this process (huggingface_hub read the variable at import) and in agents they start
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     server = FakeHub(token=HF_TOKEN).start()
     yield server
     server.stop()
