@@ -4,6 +4,7 @@
  * exits the rest of its group is killed too, as Docker does when PID 1 exits.
  */
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import type { PodLog } from "./pod-log";
 
 export interface ContainerSpec {
@@ -28,6 +29,38 @@ export interface Container {
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
+/** Each live container's "kill everything now": what a shutdown of the simulator runs (no grace timer outlives it). */
+const live = new Set<() => void>();
+
+/** SIGKILL to every process of every live container, at once (the simulator's shutdown and reset). */
+export function killEveryContainer(): void {
+  for (const kill of [...live]) kill();
+}
+
+/**
+ * SIGKILL to every process whose environment names this pod (RUNPOD_POD_ID): a process that left the container's
+ * process group (its own session, as the pod agent starts the trainer) dies with the container, as Docker's cgroup
+ * makes it. Linux's /proc; elsewhere nothing.
+ */
+function killPodProcesses(podId: string | undefined): void {
+  if (podId === undefined) return;
+  const mark = `RUNPOD_POD_ID=${podId}\0`;
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, "latin1");
+      if (env.startsWith(mark) || env.includes(`\0${mark}`)) process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+}
+
 export function startContainer(spec: ContainerSpec): Container {
   const [file, ...args] = spec.command;
   if (file === undefined) return idleContainer(spec.log);
@@ -44,6 +77,11 @@ export function startContainer(spec: ContainerSpec): Container {
       // group already gone
     }
   };
+  const killAll = (): void => {
+    signalGroup("SIGKILL");
+    killPodProcesses(spec.env.RUNPOD_POD_ID);
+  };
+  live.add(killAll);
   let done = false;
   const exited = new Promise<ContainerExit>((resolve) => {
     child.on("error", (error: NodeJS.ErrnoException) => {
@@ -58,7 +96,8 @@ export function startContainer(spec: ContainerSpec): Container {
     child.on("exit", (code, signal) => {
       if (done) return;
       done = true;
-      signalGroup("SIGKILL");
+      killAll();
+      live.delete(killAll);
       const finish = (): void => {
         out.flush();
         err.flush();
@@ -80,7 +119,7 @@ export function startContainer(spec: ContainerSpec): Container {
         return;
       }
       signalGroup("SIGTERM");
-      const timer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
+      const timer = setTimeout(killAll, graceMs);
       await exited;
       clearTimeout(timer);
     },

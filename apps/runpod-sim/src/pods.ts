@@ -2,6 +2,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { PodMeter } from "./billing";
+import { killEveryContainer } from "./container";
 import { Capacity } from "./capacity";
 import type { SimConfig } from "./config";
 import { DEFAULT_DATA_CENTER, HOST_CUDA_VERSION, cudaAtLeast, dataCenter } from "./data-centers";
@@ -202,6 +203,7 @@ export class PodManager {
 
   /** Kills every pod (POST /admin/reset, shutdown); with `forget`, drops them and their folders. */
   async terminateAll(forget: boolean): Promise<void> {
+    killEveryContainer(); // no grace: a pod still in its kill grace (terminated a moment ago) goes too
     await Promise.all(this.store.all().map((pod) => this.terminate(pod)));
     if (!forget) return;
     this.store.clear();
