@@ -80,10 +80,10 @@ async function simAdmin<T>(sys: ChaosSystem, path: string, body?: unknown): Prom
 }
 
 async function closedCount(sys: ChaosSystem, ids: string[]): Promise<number> {
-  // closed: an outcome, and the pod's termination recorded or no pod at all (core's timelineComplete)
+  // closed: an outcome, and the pod's termination recorded, or no create ever tried (core's timelineComplete)
   const rows = await sys.db.prisma.deployment.findMany({
     where: { id: { in: ids } },
-    select: { status: true, podId: true, podTerminatedAt: true },
+    select: { status: true, podId: true, podRequestedAt: true, podTerminatedAt: true },
   });
   return rows.filter(timelineComplete).length;
 }

@@ -97,6 +97,7 @@ export async function checkInvariants(opts: {
       podId: true,
       costPerHrMicros: true,
       podCreatedAt: true,
+      podRequestedAt: true,
       podTerminatedAt: true,
       finishedAt: true,
       costMicros: true,
@@ -120,7 +121,7 @@ export async function checkInvariants(opts: {
   for (const r of rows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   const closed = (id: string) => {
     const r = byId.get(id);
-    // closed: an outcome, and its pod's termination recorded (or it never had a pod: cancelled while queued)
+    // closed: an outcome, and its pod's termination recorded (or no create ever tried: cancelled while queued)
     return r !== undefined && timelineComplete(r);
   };
   const ours = opts.simPods.filter((p) => p.name.startsWith(opts.podNamePrefix));

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { reconcile, RunPodRestClient } from "@trainpod/core";
+import { reconcile, RunPodRestClient, RunPodUnavailableError, type RunPodClient } from "@trainpod/core";
 import { startSystem, type System } from "../support/system";
 import { TestClient, until } from "./support/client";
+import { makeDataset, makeDeployment, makeUser } from "../factories";
 
 let sys: System;
 let user: TestClient;
@@ -78,6 +79,39 @@ describe("reconcile", () => {
     await user.api("POST", `/v1/deployments/${live.body.id}/cancel`);
     await user.settled(live.body.id);
     await runpod.terminatePod(notOurs.id);
+  });
+
+  it("an orphan of a deployment closed during its create is charged to it, even when the DELETE's answer is lost", async () => {
+    // a create whose answer was lost (no pod recorded), then a cancel: reconcile meets the pod by its name
+    const owner = await makeUser(sys.db.prisma);
+    const dataset = await makeDataset(sys.db.prisma, owner.user.id);
+    const d0 = await makeDeployment(
+      sys.db.prisma,
+      { userId: owner.user.id, datasetId: dataset.id },
+      { status: "CANCELLED", podRequestedAt: new Date(), finishedAt: new Date() },
+    );
+    const orphan = await pod(`${sys.config.env.POD_NAME_PREFIX}${d0.id}`);
+    await new Promise((r) => setTimeout(r, 1500)); // it bills meanwhile
+    const real = sys.deps.lifecycle.runpod;
+    // RunPod deletes the pod, and its answer never arrives (a timeout, a worker killed right after)
+    const lossy: RunPodClient = Object.assign(Object.create(real) as RunPodClient, {
+      terminatePod: async (id: string) => {
+        await real.terminatePod(id);
+        throw new RunPodUnavailableError("DELETE /pods: socket hang up", "network");
+      },
+    });
+    await reconcile({ ...sys.deps.lifecycle, runpod: lossy }).catch(() => undefined);
+    expect((await user.simPod(orphan.id)).status).toBe("TERMINATED");
+    await reconcile(sys.deps.lifecycle); // the next pass, and the terminate jobs it requeues
+    const d = await until("termination recorded", async () => {
+      const row = await sys.db.prisma.deployment.findUniqueOrThrow({ where: { id: d0.id } });
+      return row.podTerminatedAt ? row : null;
+    });
+    const sim = await user.simPod(orphan.id);
+    const perSecond = (orphan.cost * 1e6) / 3600;
+    expect(sim.accruedCostMicros).toBeGreaterThan(0);
+    expect(Math.abs(Number(d.costMicros ?? -1n) - sim.accruedCostMicros)).toBeLessThanOrEqual(perSecond + 1);
+    expect(d.podId).toBe(orphan.id); // recorded on its deployment before the DELETE: a lost answer loses nothing
   });
 
   it("a closed deployment whose pod termination was never confirmed gets its pod terminated", async () => {

@@ -1,13 +1,13 @@
 import { AppError } from "../errors";
 import type { Deployment } from "../db";
 import { costPerHrToMicros, ForbiddenError, NoCapacityError, RunPodUnavailableError, type Pod } from "../runpod";
-import { isTerminal, recordEvent, transition } from "../deployment/state-machine";
+import { isTerminal, transition } from "../deployment/state-machine";
 import { podName, type LifecycleDeps } from "./lifecycle-deps";
 import { failDeployment } from "./fail-deployment";
 import { orderCandidates } from "./gpu-candidates";
 import { claimStart } from "../spend/start-slot";
 import { launchTokensOf } from "../pod-launch/pod-launcher";
-import { recordLatePod } from "./late-pod";
+import { chargeStrayPod, recordLatePod } from "./late-pod";
 import { terminateDeployment } from "./terminate-pod";
 import { placementsFor, recordCacheUse } from "../cache-volumes/deploy-cache";
 import { podCreateBody } from "./pod-create-body";
@@ -245,13 +245,10 @@ async function terminateUnrecorded(
     }
     return;
   }
-  // another worker recorded its own pod (or the termination is recorded): this one is terminated all the same
+  // another worker recorded its own pod (or the termination is recorded): this one is terminated all the same, and
+  // billed to the deployment when it recorded none (closed without a pod while this create was out)
   await deps.runpod.terminatePod(pod.id);
-  await recordEvent(deps.prisma, deploymentId, {
-    type: "duplicate_pod_terminated",
-    message: `pod ${pod.id} terminated`,
-    data: { podId: pod.id },
-  });
+  await chargeStrayPod(deps, { id: deploymentId, podId: current?.podId ?? null }, pod, "duplicate_pod_terminated");
 }
 
 /**

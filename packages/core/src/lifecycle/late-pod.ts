@@ -1,7 +1,9 @@
 import type { Deployment } from "../db";
 import { AppError } from "../errors";
 import { costPerHrToMicros, type Pod } from "../runpod";
-import { updateWithEvent } from "../deployment/state-machine";
+import { recordEvent, updateWithEvent } from "../deployment/state-machine";
+import { chargeOrphanCost } from "../deployment/deployment-store";
+import { billedSeconds, costForSeconds } from "../deployment/cost";
 import { podName, type LifecycleDeps } from "./lifecycle-deps";
 
 /**
@@ -58,4 +60,28 @@ export async function podOfClosedCreate(
     : new Date(pod.createdAt);
   await recordLatePod(deps, d.id, pod, createdAt, "listed");
   return pod;
+}
+
+/**
+ * A pod made for a deployment that recorded another pod, or closed without one (its create's pod was not listed
+ * yet then), already DELETEd: its seconds are the owner's, added to its cost (from RunPod's createdAt at RunPod's
+ * price) when the owner recorded no pod, with an event either way.
+ */
+export async function chargeStrayPod(
+  deps: Pick<LifecycleDeps, "prisma" | "clock">,
+  owner: { id: string; podId: string | null },
+  pod: Pod,
+  type: "orphan_terminated" | "duplicate_pod_terminated",
+): Promise<void> {
+  const createdAt = new Date(pod.createdAt);
+  const cost = Number.isNaN(createdAt.getTime())
+    ? 0n
+    : costForSeconds(costPerHrToMicros(pod.cost), billedSeconds(createdAt, deps.clock.now()));
+  const charged = owner.podId === null ? cost : 0n;
+  if (charged > 0n) await chargeOrphanCost(deps.prisma, owner.id, charged);
+  await recordEvent(deps.prisma, owner.id, {
+    type,
+    message: `${type === "orphan_terminated" ? "orphan " : ""}pod ${pod.id} terminated`,
+    data: { podId: pod.id, costMicros: charged.toString() },
+  });
 }

@@ -1,8 +1,8 @@
-import { chargeOrphanCost } from "../deployment/deployment-store";
-import { recordEvent, TERMINAL_STATUSES } from "../deployment/state-machine";
+import { chargeStrayPod, recordLatePod } from "./late-pod";
+import { terminateDeployment } from "./terminate-pod";
+import { TERMINAL_STATUSES } from "../deployment/state-machine";
 import type { LifecycleDeps } from "./lifecycle-deps";
-import { billedSeconds, costForSeconds } from "../deployment/cost";
-import { costPerHrToMicros, type Pod } from "../runpod";
+import type { Pod } from "../runpod";
 
 export interface ReconcileResult {
   pods: number;
@@ -36,10 +36,14 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
     // its own terminate job ended it after the listing was taken: not an orphan (the chaos run caught this race)
     if (owner && owner.podId === pod.id && owner.podTerminatedAt !== null && owner.podTerminatedAt >= listedAt)
       continue;
-    await deps.runpod.terminatePod(pod.id);
     orphans.push(pod.id);
-    if (owner) await chargeOrphan(deps, owner, pod);
     deps.logger.warn("orphan pod terminated", { podId: pod.id, podName: pod.name, deploymentId: owner?.id ?? null });
+    // its owner closed during the create that made it: recorded on it BEFORE the DELETE, so a lost answer (or a
+    // worker killed after it) loses neither the pod nor its cost; then terminated as any recorded pod
+    if (owner && owner.podId === null && owner.podTerminatedAt === null && (await adoptLate(deps, owner.id, pod)))
+      continue;
+    await deps.runpod.terminatePod(pod.id);
+    if (owner) await chargeStrayPod(deps, owner, pod, "orphan_terminated");
   }
   const unclosed = await deps.prisma.deployment.findMany({
     // a pod recorded, or a create tried (its pod not known gone yet: it holds the user's slot until then)
@@ -56,20 +60,25 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
 }
 
 /**
- * An orphan with an owner: a pod created for a deployment that closed before it could record one (a create
- * whose answer was lost, then a cancel). Its seconds are the owner's: added to its cost (from RunPod's
- * createdAt at RunPod's price) when the owner recorded no pod, with an event either way.
+ * A closed deployment's own pod, found by its name (its create's answer was lost): recorded as a late pod, then
+ * terminated by the terminate use case (DELETE, runtime and cost in one conditional record); a failure there is
+ * left to the terminate job, which finds the pod gone and bills it to this call. False: another pod or the
+ * termination was recorded meanwhile (the pod is then an orphan like any).
  */
-async function chargeOrphan(deps: LifecycleDeps, owner: { id: string; podId: string | null }, pod: Pod): Promise<void> {
+async function adoptLate(deps: LifecycleDeps, deploymentId: string, pod: Pod): Promise<boolean> {
   const createdAt = new Date(pod.createdAt);
-  const cost = Number.isNaN(createdAt.getTime())
-    ? 0n
-    : costForSeconds(costPerHrToMicros(pod.cost), billedSeconds(createdAt, deps.clock.now()));
-  const charged = owner.podId === null ? cost : 0n;
-  if (charged > 0n) await chargeOrphanCost(deps.prisma, owner.id, charged);
-  await recordEvent(deps.prisma, owner.id, {
-    type: "orphan_terminated",
-    message: `orphan pod ${pod.id} terminated`,
-    data: { podId: pod.id, costMicros: charged.toString() },
-  });
+  if (Number.isNaN(createdAt.getTime())) return false;
+  if (!(await recordLatePod(deps, deploymentId, pod, createdAt, "listed"))) return false;
+  const reason = "reconcile: its pod found after it closed";
+  try {
+    await terminateDeployment(deps, deploymentId, reason);
+  } catch (err) {
+    deps.logger.warn("a late pod's termination failed: the terminate job retries it", {
+      deploymentId,
+      podId: pod.id,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    await deps.jobs.terminate(deploymentId, reason, { revive: true });
+  }
+  return true;
 }

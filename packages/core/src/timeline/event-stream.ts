@@ -24,10 +24,14 @@ export async function eventsAfter(
 
 /**
  * A timeline stream may end once the deployment reached its outcome and its pod is gone (or
- * it never had one): every event that tells the run's story has been written by then.
+ * no create was ever tried for it): every event that tells the run's story has been written by then.
  */
-export function timelineComplete(d: Pick<Deployment, "status" | "podId" | "podTerminatedAt">): boolean {
-  return isTerminal(d.status) && (d.podTerminatedAt !== null || d.podId === null);
+export function timelineComplete(
+  d: Pick<Deployment, "status" | "podId" | "podRequestedAt" | "podTerminatedAt">,
+): boolean {
+  // no pod recorded but a create tried: complete only once the terminate job knows no pod is out (a late pod's
+  // cost, or an orphan's, is still to come until then)
+  return isTerminal(d.status) && (d.podTerminatedAt !== null || (d.podId === null && d.podRequestedAt === null));
 }
 
 /**

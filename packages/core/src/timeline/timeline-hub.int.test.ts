@@ -92,6 +92,28 @@ describe("TimelineHub", () => {
     expect(hub.size).toBe(0);
   });
 
+  it("keeps a cancelled deployment's stream open while a create it tried may have made a pod (its cost comes later)", async () => {
+    const d = await makeDeployment(db.prisma, { userId, datasetId }, { status: "QUEUED", podRequestedAt: new Date() });
+    const hub = new TimelineHub(db.prisma, () => new Date(), { pollMs: 20 });
+    const r = recorder();
+    const stop = hub.subscribe(d.id, 0n, r);
+    await transition(db.prisma, { deploymentId: d.id, to: "CANCELLED", event: { type: "cancelled" } });
+    await until("cancelled delivered", async () => r.types.includes("cancelled"));
+    const reads = hub.reads;
+    await until("ended, or two more reads", async () => r.ended !== null || hub.reads >= reads + 2);
+    // no pod recorded, but the create's answer (or the orphan found by reconcile) may still bring one
+    expect(r.ended).toBeNull();
+    await recordEvent(db.prisma, d.id, { type: "late_pod" });
+    await db.prisma.deployment.update({
+      where: { id: d.id },
+      data: { podId: "late-pod", podTerminatedAt: new Date(), costMicros: 958n },
+    });
+    await until("ends", async () => r.ended !== null);
+    expect(r.types).toEqual(["cancelled", "late_pod"]);
+    expect(r.ended?.costMicros).toBe(958n);
+    stop();
+  });
+
   it("delivers an event that commits after a later one was delivered, once", async () => {
     const d = await live();
     const clock = new ManualClock(Date.now());
