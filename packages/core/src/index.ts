@@ -364,6 +364,7 @@ export {
   type LifecycleDeps,
   type PodLaunch,
   type PodTerminatedInfo,
+  parseDeploymentRequest,
   submitDeployment,
   type SubmitInput,
   type SubmitResult,

@@ -11,6 +11,7 @@ import {
   estimateDeployment,
   storeEstimate,
   type DeploymentEstimate,
+  type DeploymentRequest,
   type EstimateDeps,
   estimateRequestSchema,
   eventView,
@@ -22,6 +23,7 @@ import {
   attemptsView,
   listCheckpoints,
   resumeDeployment,
+  parseDeploymentRequest,
   submitDeployment,
   type Clock,
   type JobEnqueuer,
@@ -51,37 +53,29 @@ export interface DeploymentRouteDeps {
 async function submissionEstimate(
   deps: DeploymentRouteDeps,
   userId: string,
-  body: unknown,
+  body: DeploymentRequest,
+  known?: GpuPriceList,
 ): Promise<DeploymentEstimate | null> {
-  const parsed = deploymentRequestSchema.safeParse(body);
-  if (deps.estimate === undefined || !parsed.success) return null;
-  const prices = await deps.prices(parsed.data.cloudType, parsed.data.gpuCount);
+  if (deps.estimate === undefined) return null;
+  const prices = known ?? (await deps.prices(body.cloudType, body.gpuCount));
   try {
-    return await estimateDeployment(deps.estimate, userId, parsed.data, prices);
+    return await estimateDeployment(deps.estimate, userId, body, prices);
   } catch (err) {
     if (err instanceof AppError && err.code === "UNPROCESSABLE" && /^dataset line \d+: /.test(err.message)) throw err;
     return null;
   }
 }
 
-/** The prices for a submission's cloud and count, read before the schema check (a bad body gets the table's). */
-function pricesFor(deps: DeploymentRouteDeps, body: unknown): Promise<GpuPriceList> {
-  const b = (typeof body === "object" && body !== null ? body : {}) as { cloudType?: unknown; gpuCount?: unknown };
-  const cloud: CloudType = b.cloudType === "COMMUNITY" ? "COMMUNITY" : "SECURE";
-  const count =
-    typeof b.gpuCount === "number" && Number.isInteger(b.gpuCount) && b.gpuCount >= 1 && b.gpuCount <= 8
-      ? b.gpuCount
-      : 1;
-  return deps.prices(cloud, count);
-}
-
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
 
 /** A submission as POST /v1/deployments makes it (prices, estimate, submitDeployment); also the OpenAI job's. */
 export async function submitWithEstimate(deps: DeploymentRouteDeps, userId: string, body: unknown, key?: string) {
-  const withPrices = { ...deps, preflight: { ...deps.preflight, prices: await pricesFor(deps, body) } };
-  const estimate = (await submissionEstimate(deps, userId, body))?.record ?? null;
-  const { deployment, created } = await submitDeployment(withPrices, { userId, body, idempotencyKey: key });
+  // the body is checked once, here (a bad one is its 4xx before anything is read), and the parsed request shared
+  const request = parseDeploymentRequest(body);
+  const prices = await deps.prices(request.cloudType, request.gpuCount);
+  const withPrices = { ...deps, preflight: { ...deps.preflight, prices } };
+  const estimate = (await submissionEstimate(deps, userId, request, prices))?.record ?? null;
+  const { deployment, created } = await submitDeployment(withPrices, { userId, body, request, idempotencyKey: key });
   if (created && estimate !== null) {
     await storeEstimate(deps.prisma, deployment.id, estimate);
     Object.assign(deployment, {

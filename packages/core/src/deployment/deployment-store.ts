@@ -1,7 +1,7 @@
 import { Prisma, type Deployment, type DeploymentEvent, type PrismaClient } from "../db";
 import { queryNamed } from "../db/named-statement";
+import { queuedDeploymentRow, withGenerated, type GeneratedColumns } from "./deployment-row";
 import { pgPoolOf } from "../db/prisma";
-import { usdToMicros } from "../pricing/money";
 import type { DeploymentRequest } from "./request-schema";
 import { METHOD_DATASET_FORMATS } from "./preflight";
 import { trainingMethod } from "./hyperparameters";
@@ -36,7 +36,7 @@ export async function insertDeployment(
   prisma: Pick<PrismaClient, "$queryRaw"> | Prisma.TransactionClient,
   input: InsertDeploymentInput,
 ): Promise<Deployment | null> {
-  const r = input.request;
+  const v = queuedDeploymentRow(input);
   const q = Prisma.sql`
     WITH d AS (
       INSERT INTO "Deployment" (
@@ -46,20 +46,20 @@ export async function insertDeployment(
         "wandbName", "resumeOfId", "attempt", "resumedFromStep", "resumedFromPath", "autoResumeMaxAttempts",
         "cacheMode", "modelShareable"
       )
-      SELECT gen_random_uuid(), ds."userId", ds."id", ${input.idempotencyKey ?? null}, ${input.retryOfId ?? null}::uuid,
-        ${r.baseModel}, ${JSON.stringify(r.hyperparameters)}::jsonb, ${r.gpuTypeIds}::text[],
-        ${r.gpuCount}, ${r.cloudType}::"CloudType", ${r.image}, ${r.containerDiskInGb}, ${r.volumeInGb},
-        ${r.maxRuntimeMinutes}, ${usdToMicros(r.maxCostUsd)}, ${r.setupTimeoutMinutes}, ${r.dataCenterIds}::text[],
-        ${r.secrets}::text[], ${r.hub?.repo ?? null}, ${r.hub?.merged ?? false}, ${r.wandb?.project ?? null},
-        ${r.wandb?.name ?? null}, ${input.resume?.ofId ?? null}::uuid, ${input.resume?.attempt ?? 1},
-        ${input.resume?.fromStep ?? null}::int, ${input.resume?.fromPath ?? null}, ${r.autoResume?.maxAttempts ?? 0},
-        ${r.cache}, ${input.modelShareable === true}
+      SELECT gen_random_uuid(), ds."userId", ds."id", ${v.idempotencyKey}, ${v.retryOfId}::uuid,
+        ${v.baseModel}, ${JSON.stringify(v.hyperparameters)}::jsonb, ${v.gpuTypeIds}::text[],
+        ${v.gpuCount}, ${v.cloudType}::"CloudType", ${v.imageName}, ${v.containerDiskInGb}, ${v.volumeInGb},
+        ${v.maxRuntimeMinutes}, ${v.maxCostMicros}, ${v.setupTimeoutMinutes}, ${v.dataCenterIds}::text[],
+        ${v.secretNames}::text[], ${v.hubRepo}, ${v.hubMerged}, ${v.wandbProject},
+        ${v.wandbName}, ${v.resumeOfId}::uuid, ${v.attempt},
+        ${v.resumedFromStep}::int, ${v.resumedFromPath}, ${v.autoResumeMaxAttempts},
+        ${v.cacheMode}, ${v.modelShareable}
       FROM "Dataset" ds
-      WHERE ds."id" = ${r.datasetId}::uuid AND ds."userId" = ${input.userId}::uuid AND ds."deletedAt" IS NULL
-        AND ds."format" = ANY(${[...METHOD_DATASET_FORMATS[trainingMethod(r.hyperparameters)]]}::text[])
+      WHERE ds."id" = ${v.datasetId}::uuid AND ds."userId" = ${v.userId}::uuid AND ds."deletedAt" IS NULL
+        AND ds."format" = ANY(${[...METHOD_DATASET_FORMATS[trainingMethod(input.request.hyperparameters)]]}::text[])
         AND ds."rowCount" >= 1 ${everySecretSet(input)}
       ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
-      RETURNING *
+      RETURNING "id", "createdAt", "updatedAt"
     ), e AS (
       INSERT INTO "DeploymentEvent" ("deploymentId", "type", "message", "data")
       SELECT d."id", 'submitted', ${input.event?.message ?? "deployment queued"}, ${input.event?.data ? JSON.stringify(input.event.data) : null}::jsonb FROM d
@@ -67,8 +67,10 @@ export async function insertDeployment(
     SELECT * FROM d`;
   // outside a transaction: a named prepared statement on the client's own pool (parsed and planned once per connection)
   const pool = pgPoolOf(prisma);
-  const rows = pool ? await queryNamed<Deployment>(pool, q) : await prisma.$queryRaw<Deployment[]>(q);
-  return rows[0] ?? null;
+  const rows = pool ? await queryNamed<GeneratedColumns>(pool, q) : await prisma.$queryRaw<GeneratedColumns[]>(q);
+  // the row is what was inserted plus what the database generated (deployment-row.ts: reading it back cost a fifth
+  // of the submission's CPU)
+  return rows[0] ? withGenerated(v, rows[0]) : null;
 }
 
 /** With `secrets`: the INSERT's condition that the user has every one of them (none: no condition, no extra work). */

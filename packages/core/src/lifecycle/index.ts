@@ -1,6 +1,6 @@
 // The deployment's life, one use case per file: the API's verbs and the worker's jobs.
 export type { LifecycleDeps, PodLaunch, PodTerminatedInfo } from "./lifecycle-deps";
-export { submitDeployment, type SubmitInput, type SubmitResult } from "./submit-deployment";
+export { parseDeploymentRequest, submitDeployment, type SubmitInput, type SubmitResult } from "./submit-deployment";
 export { cancelDeployment } from "./cancel-deployment";
 export { retryDeployment } from "./retry-deployment";
 export { deployDeployment, type DeployOutcome, type RefusedCandidate } from "./deploy-pod";

@@ -12,7 +12,7 @@ import {
 } from "../deployment/preflight";
 import { assertHyperparameters } from "../deployment/hyperparameters";
 import { submittedEvent } from "../hub/model-preflight";
-import { deploymentRequestSchema } from "../deployment/request-schema";
+import { deploymentRequestSchema, type DeploymentRequest } from "../deployment/request-schema";
 import { usdToMicros } from "../pricing/money";
 import { assertBudgetAllows } from "../spend/budget";
 import { withUserLock } from "../spend/month-spend";
@@ -23,7 +23,15 @@ import { systemClock, type Clock } from "../time/clock";
 export interface SubmitInput {
   userId: string;
   body: unknown;
+  /** the body as parseDeploymentRequest answered it, when the caller checked it already */
+  request?: DeploymentRequest;
   idempotencyKey?: string;
+}
+
+/** A submission's body checked (hyperparameters first, for their precise messages) and parsed; the 4xx otherwise. */
+export function parseDeploymentRequest(body: unknown): DeploymentRequest {
+  assertHyperparameters(body);
+  return deploymentRequestSchema.parse(body);
 }
 
 export interface SubmitResult {
@@ -42,8 +50,7 @@ export async function submitDeployment(
   deps: { prisma: PrismaClient; jobs: JobEnqueuer; preflight: PreflightContext; clock?: Clock },
   input: SubmitInput,
 ): Promise<SubmitResult> {
-  assertHyperparameters(input.body);
-  const req = deploymentRequestSchema.parse(input.body);
+  const req = input.request ?? parseDeploymentRequest(input.body);
   const key = input.idempotencyKey;
   const spend = deps.preflight.spend;
   // the model pre-flight (hub access, GPU memory) before anything is written: only the GPU types that hold the run

@@ -18,8 +18,22 @@ export const tablePriceList: GpuPriceList = {
   perGpuMicros: gpuHourlyPriceMicros,
 };
 
-/** RunPod's own list prices (GET /v2/catalog/gpus): what estimates and pre-flight use when they can. */
+/** built once per catalog answer (a cached catalog is the same array until it is read again) */
+const built = new WeakMap<readonly GpuType[], GpuPriceList>();
+
+/**
+ * RunPod's own list prices (GET /v2/catalog/gpus): what estimates and pre-flight use when they can. The same
+ * catalog answer gives the same list (every submission asks: it is built once, not per request).
+ */
 export function catalogPriceList(gpus: readonly GpuType[]): GpuPriceList {
+  const known = built.get(gpus);
+  if (known !== undefined) return known;
+  const list = buildPriceList(gpus);
+  built.set(gpus, list);
+  return list;
+}
+
+function buildPriceList(gpus: readonly GpuType[]): GpuPriceList {
   const byId = new Map(gpus.map((g) => [g.id, g]));
   return {
     source: "RunPod catalog (GET /v2/catalog/gpus), list price per GPU",
