@@ -19,7 +19,9 @@ import {
   fmt,
   main,
   median,
+  namedProcessesCpuMs,
   processCpuMs,
+  processTreeCpuMs,
   QUICK,
   REDIS_URL,
   report,
@@ -112,6 +114,9 @@ async function startBaseline(sys: BenchSystem): Promise<{ url: string; pool: Poo
   };
 }
 
+/** CPU of this process and the children it has reaped (autocannon), in ms */
+const treeMs = () => processTreeCpuMs(process.pid);
+
 main(async () => {
   const sys = await startBenchSystem({ worker: false });
   const baseline = await startBaseline(sys);
@@ -130,6 +135,12 @@ main(async () => {
     const tx: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
     // CPU of this process (the API or the baseline server; autocannon is its own process) per accepted request
     const cpu: Record<"baseline" | "trainpod", number[]> = { baseline: [], trainpod: [] };
+    // and of the rest of the path, per accepted request: Postgres (its backends), Redis, autocannon (a child of this
+    // process, counted once it exits): what the ratio is made of
+    const others: Record<"baseline" | "trainpod", Array<{ pg: number; redis: number; client: number }>> = {
+      baseline: [],
+      trainpod: [],
+    };
     for (let i = 0; i < ROUNDS; i++) {
       for (const [name, url] of [
         ["baseline", baseline.url],
@@ -138,13 +149,29 @@ main(async () => {
         await new Promise((r) => setTimeout(r, 1200)); // the pause between rounds the pg_stat reads made
         const x0 = xacts.count();
         const cpu0 = processCpuMs();
+        const [pg0, redis0, tree0] = [namedProcessesCpuMs("postgres"), namedProcessesCpuMs("redis-server"), treeMs()];
         const c = await autocannon(url, headers, body, ROUND_SECONDS);
-        cpu[name].push((processCpuMs() - cpu0) / c.ok);
+        const self = processCpuMs() - cpu0;
+        cpu[name].push(self / c.ok);
+        others[name].push({
+          pg: (namedProcessesCpuMs("postgres") - pg0) / c.ok,
+          redis: (namedProcessesCpuMs("redis-server") - redis0) / c.ok,
+          client: (treeMs() - tree0 - self) / c.ok,
+        });
         runs[name].push(c);
         tx[name].push((xacts.count() - x0) / c.ok);
       }
     }
     xacts.stop();
+    const split = (name: "baseline" | "trainpod") =>
+      [
+        median(cpu[name]),
+        median(others[name].map((o) => o.pg)),
+        median(others[name].map((o) => o.redis)),
+        median(others[name].map((o) => o.client)),
+      ]
+        .map((x) => x.toFixed(3))
+        .join(" / ");
     const rate = (c: Cannon) => c.ok / c.seconds;
     const tp = median(runs.trainpod.map(rate));
     const bl = median(runs.baseline.map(rate));
@@ -191,6 +218,11 @@ main(async () => {
           bench: "1 submission",
           metric: "server CPU per accepted request, trainpod / baseline",
           value: `${median(cpu.trainpod).toFixed(3)} / ${median(cpu.baseline).toFixed(3)} ms`,
+        },
+        {
+          bench: "1 submission",
+          metric: "CPU per accepted request: API / Postgres / Redis / autocannon, trainpod; baseline",
+          value: `${split("trainpod")}; ${split("baseline")} ms`,
         },
         { bench: "1 submission", metric: "trainpod non-2xx + errors", value: String(bad), target: "0", met: bad === 0 },
       ],

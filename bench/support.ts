@@ -4,7 +4,7 @@
  * and the results table (printed, and appended as JSON lines to $BENCH_RESULTS for bench/run-all.ts).
  */
 import { randomBytes } from "node:crypto";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -326,4 +326,28 @@ export function processTreeCpuMs(pid: number): number {
 export function processCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/**
+ * CPU time so far of every process named `comm` (e.g. postgres, redis-server) with the children each has reaped,
+ * in ms (/proc; NaN where there is none). Postgres's backends exit with their connection: the postmaster's reaped
+ * children keep their time.
+ */
+export function namedProcessesCpuMs(comm: string): number {
+  try {
+    let total = 0;
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      let name: string;
+      try {
+        name = readFileSync(`/proc/${entry}/comm`, "utf8").trim();
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (name === comm) total += processTreeCpuMs(Number(entry)) || 0;
+    }
+    return total;
+  } catch {
+    return NaN;
+  }
 }
