@@ -69,6 +69,8 @@ export async function resumeDeployment(deps: ResumeDeps, deploymentId: string, b
       request,
       idempotencyKey: resumeKey(old.id),
       resume: { ofId: old.id, attempt: old.attempt + 1, fromStep: step, fromPath: path },
+      // the hub pre-flight's answer for this run (its model may share the cache volume's HF cache) holds for it still
+      modelShareable: old.modelShareable,
       event: {
         message: `deployment queued: attempt ${old.attempt + 1}, resumes ${old.id} from ${path} (step ${step}) by ${by}`,
         data: { resumeOfId: old.id, resumedFromStep: step, resumedFromPath: path, checkpointOf: found.deploymentId },
