@@ -167,7 +167,11 @@ export const ADMIN_OPERATIONS: Operation[] = [
       202: deployment("the retry, queued", "QUEUED"),
       200: deployment("the earlier retry", "QUEUED"),
       404: { description: "no such deployment", schema: s.errorSchema },
-      409: { description: "not FAILED", schema: s.errorSchema },
+      409: {
+        description:
+          "not FAILED; an attempt that resumed it is live (details.liveAttemptId: a retry would run the job on two pods); or its dataset is gone",
+        schema: s.errorSchema,
+      },
       ...denied,
     },
   },

@@ -28,7 +28,7 @@ export const eventSchema = z.object({
   type: z
     .string()
     .describe(
-      "submitted, pod_created, running, phase_started, phase_ended, progress, log, succeeded, failed, cancelled, pod_terminated, ...",
+      "submitted, pod_created, running, phase_started, phase_ended, progress, log, succeeded, failed, cancelled, pod_terminated; also late_pod (a pod its create made after it closed, terminated), orphan_terminated, duplicate_pod_terminated, cache_volume_mounted, cache_volume_skipped, ...",
     ),
   message: z.string().nullable(),
   data: z.unknown(),

@@ -44,7 +44,8 @@ export const RUN_PAGE_OPERATIONS: Operation[] = [
       },
       404: notFound,
       409: {
-        description: "not FAILED",
+        description:
+          "not FAILED; an attempt that resumed it is live (details.liveAttemptId: a retry would run the job on two pods); or its dataset is gone",
         schema: s.errorSchema,
         example: {
           error: { code: "CONFLICT", message: "only a FAILED deployment can be retried; this one is RUNNING" },
