@@ -169,3 +169,34 @@ describe("deploy: tokens of a pod that may be live", () => {
     await terminateDeployment(deps(), d.id, "test");
   });
 });
+
+describe("terminate: where the pod's bill ends", () => {
+  it("at RunPod's answer to the DELETE, not after the worker's own writes that follow it (a slow database)", async () => {
+    const clock = new ManualClock(Date.now());
+    const d = await queued();
+    await deployDeployment(deps(clock), d.id, 1);
+    clock.advance(10_000);
+    const base = deps(clock);
+    let answeredAt: Date | undefined;
+    const slow: LifecycleDeps = {
+      ...base,
+      runpod: Object.assign(Object.create(base.runpod) as LifecycleDeps["runpod"], {
+        terminatePod: async (podId: string) => {
+          const result = await base.runpod.terminatePod(podId);
+          answeredAt = clock.now();
+          return result;
+        },
+      }),
+      // the tokens' revocation after the DELETE meets a busy database: 1.5 s pass before the record is written
+      revokeTokens: async (...args: Parameters<LifecycleDeps["revokeTokens"]>) => {
+        clock.advance(1_500);
+        return base.revokeTokens(...args);
+      },
+    };
+    expect(await terminateDeployment(slow, d.id, "completed")).toBe("terminated");
+    const row = await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } });
+    expect(answeredAt).toBeDefined();
+    expect(row.podTerminatedAt).toEqual(answeredAt);
+    expect(row.runtimeSeconds).toBe(10);
+  });
+});

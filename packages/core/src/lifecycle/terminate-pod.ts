@@ -46,11 +46,14 @@ export async function terminateDeployment(
   }
   await keepRunPodLogs(deps, d);
   const { alreadyGone } = await deps.runpod.terminatePod(d.podId);
+  // the pod stopped billing by RunPod's answer: the worker's own writes after it (the chaos run saw 1.4 s of them on
+  // a busy database) are not the pod's
+  const answeredAt = deps.clock.now();
   // tokens die before the deployment reads as closed: closed implies revoked
   await deps.revokeTokens(d.id);
-  // gone during this call (a slow DELETE answered by its retry's 404): billed to now, as RunPod did;
+  // gone during this call (a slow DELETE answered by its retry's 404): billed to its answer, as RunPod did;
   // gone before it (an earlier call's DELETE landed): billed to that call
-  const now = alreadyGone && earlierCall !== null ? earlierCall : deps.clock.now();
+  const now = alreadyGone && earlierCall !== null ? earlierCall : answeredAt;
   // the pod's dead-man switch deleted it (its last report says so): recorded, and still costed here
   const terminatedBy = alreadyGone && (await reportedSelfTermination(deps.prisma, d.id)) ? "POD" : "WORKER";
   const seconds = d.podCreatedAt ? billedSeconds(d.podCreatedAt, now) : 0;
