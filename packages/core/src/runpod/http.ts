@@ -179,7 +179,7 @@ export class RunPodHttp {
     const { status } = response;
     const retryAfter = response.headers.get("retry-after");
     const retryAfterMs = status === 429 ? parseRetryAfter(retryAfter, this.s.nowMs()) : undefined;
-    await this.s.budget
+    const observed = this.s.budget
       .observe({
         status,
         rateLimit: response.headers.get("ratelimit"),
@@ -191,6 +191,9 @@ export class RunPodHttp {
           error: err instanceof Error ? err.message : String(err),
         }),
       );
+    // a 429's pause must be in the budget before anyone's next call; any other answer is not held back by the
+    // budget's Redis write (a slow Redis delayed a DELETE's answer, and the pod's recorded end, by a second)
+    if (status === 429) await observed;
     this.report(req, status, started, attempt);
     if (status >= 200 && status < 300) return { response, bodyText };
     const { method, endpoint } = req;
