@@ -199,4 +199,42 @@ describe("terminate: where the pod's bill ends", () => {
     expect(row.podTerminatedAt).toEqual(answeredAt);
     expect(row.runtimeSeconds).toBe(10);
   });
+
+  it("found gone (a concurrent DELETE landed during this call): the end is bracketed up to this call's answer", async () => {
+    const clock = new ManualClock(Date.now());
+    const d = await queued();
+    await deployDeployment(deps(clock), d.id, 1);
+    const base = deps(clock);
+    const podId = (await db.prisma.deployment.findUniqueOrThrow({ where: { id: d.id } })).podId!;
+    clock.advance(10_000);
+    const first = clock.now();
+    // the first call's DELETE never reaches RunPod
+    const lost = Object.assign(Object.create(base.runpod) as LifecycleDeps["runpod"], {
+      terminatePod: async () => {
+        throw new RunPodUnavailableError("DELETE /pods: socket hang up", "network");
+      },
+    });
+    await expect(terminateDeployment({ ...base, runpod: lost }, d.id, "completed")).rejects.toMatchObject({
+      code: "RUNPOD_UNAVAILABLE",
+    });
+    clock.advance(5_000);
+    // the second call starts; another call's DELETE lands while it is out, 3 s later, and its own meets a 404
+    const concurrent = Object.assign(Object.create(base.runpod) as LifecycleDeps["runpod"], {
+      terminatePod: async (id: string) => {
+        clock.advance(3_000);
+        await base.runpod.terminatePod(id);
+        return base.runpod.terminatePod(id);
+      },
+    });
+    expect(await terminateDeployment({ ...base, runpod: concurrent }, d.id, "completed")).toBe("terminated");
+    const event = await db.prisma.deploymentEvent.findFirstOrThrow({
+      where: { deploymentId: d.id, type: "pod_terminated" },
+    });
+    expect(event.data).toMatchObject({
+      podId,
+      alreadyGone: true,
+      endEstimated: true,
+      endBetween: [first.toISOString(), clock.now().toISOString()],
+    });
+  });
 });

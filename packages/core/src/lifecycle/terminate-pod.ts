@@ -72,9 +72,10 @@ export async function terminateDeployment(
         runtimeSeconds: seconds,
         costMicros: cost.toString(),
         reason,
-        // gone before this call: the end lies between the earlier call and this one (RunPod's bill, read later, says exactly)
+        // found gone: the end lies between the earlier call and this one's answer (a concurrent call's DELETE may have
+        // landed while this one was out; RunPod's bill, read later, says exactly)
         ...(alreadyGone && earlierCall !== null
-          ? { endEstimated: true, endBetween: [earlierCall.toISOString(), callStart.toISOString()] }
+          ? { endEstimated: true, endBetween: [earlierCall.toISOString(), answeredAt.toISOString()] }
           : {}),
       },
     },
