@@ -7,8 +7,8 @@ import { failDeployment } from "./fail-deployment";
 import { orderCandidates } from "./gpu-candidates";
 import { claimStart } from "../spend/start-slot";
 import { launchTokensOf } from "../pod-launch/pod-launcher";
-import { chargeStrayPod, recordLatePod } from "./late-pod";
-import { terminateDeployment } from "./terminate-pod";
+import { chargeStrayPod } from "./late-pod";
+import { terminateLatePod } from "./terminate-late-pod";
 import { placementsFor, recordCacheUse } from "../cache-volumes/deploy-cache";
 import { podCreateBody } from "./pod-create-body";
 
@@ -231,20 +231,8 @@ async function terminateUnrecorded(
 ): Promise<void> {
   const current = await deps.prisma.deployment.findUnique({ where: { id: deploymentId }, select: { podId: true } });
   if (current?.podId === pod.id) return; // a second deploy run adopted the pod the first one recorded
-  const reason = "created after the deployment closed";
-  if (await recordLatePod(deps, deploymentId, pod, createdAt, "answered")) {
-    try {
-      await terminateDeployment(deps, deploymentId, reason);
-    } catch (err) {
-      deps.logger.warn("a late pod's termination failed: the terminate job retries it", {
-        deploymentId,
-        podId: pod.id,
-        error: err instanceof Error ? err.message : String(err),
-      });
-      await deps.jobs.terminate(deploymentId, reason, { revive: true });
-    }
+  if (await terminateLatePod(deps, deploymentId, pod, createdAt, "answered", "created after the deployment closed"))
     return;
-  }
   // another worker recorded its own pod (or the termination is recorded): this one is terminated all the same, and
   // billed to the deployment when it recorded none (closed without a pod while this create was out)
   await deps.runpod.terminatePod(pod.id);

@@ -1,5 +1,5 @@
-import { chargeStrayPod, recordLatePod } from "./late-pod";
-import { terminateDeployment } from "./terminate-pod";
+import { chargeStrayPod } from "./late-pod";
+import { terminateLatePod } from "./terminate-late-pod";
 import { TERMINAL_STATUSES } from "../deployment/state-machine";
 import type { LifecycleDeps } from "./lifecycle-deps";
 import type { Pod } from "../runpod";
@@ -40,7 +40,12 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
     deps.logger.warn("orphan pod terminated", { podId: pod.id, podName: pod.name, deploymentId: owner?.id ?? null });
     // its owner closed during the create that made it: recorded on it BEFORE the DELETE, so a lost answer (or a
     // worker killed after it) loses neither the pod nor its cost; then terminated as any recorded pod
-    if (owner && owner.podId === null && owner.podTerminatedAt === null && (await adoptLate(deps, owner.id, pod)))
+    if (
+      owner &&
+      owner.podId === null &&
+      owner.podTerminatedAt === null &&
+      (await recordAndTerminate(deps, owner.id, pod))
+    )
       continue;
     await deps.runpod.terminatePod(pod.id);
     if (owner) await chargeStrayPod(deps, owner, pod, "orphan_terminated");
@@ -59,26 +64,9 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
   return { pods: pods.length, orphansTerminated: orphans, terminationsRequeued: unclosed.length };
 }
 
-/**
- * A closed deployment's own pod, found by its name (its create's answer was lost): recorded as a late pod, then
- * terminated by the terminate use case (DELETE, runtime and cost in one conditional record); a failure there is
- * left to the terminate job, which finds the pod gone and bills it to this call. False: another pod or the
- * termination was recorded meanwhile (the pod is then an orphan like any).
- */
-async function adoptLate(deps: LifecycleDeps, deploymentId: string, pod: Pod): Promise<boolean> {
+/** A closed deployment's own pod found by its name (its create's answer was lost): terminateLatePod, when it has a createdAt. */
+async function recordAndTerminate(deps: LifecycleDeps, deploymentId: string, pod: Pod): Promise<boolean> {
   const createdAt = new Date(pod.createdAt);
   if (Number.isNaN(createdAt.getTime())) return false;
-  if (!(await recordLatePod(deps, deploymentId, pod, createdAt, "listed"))) return false;
-  const reason = "reconcile: its pod found after it closed";
-  try {
-    await terminateDeployment(deps, deploymentId, reason);
-  } catch (err) {
-    deps.logger.warn("a late pod's termination failed: the terminate job retries it", {
-      deploymentId,
-      podId: pod.id,
-      error: err instanceof Error ? err.message : String(err),
-    });
-    await deps.jobs.terminate(deploymentId, reason, { revive: true });
-  }
-  return true;
+  return terminateLatePod(deps, deploymentId, pod, createdAt, "listed", "reconcile: its pod found after it closed");
 }
