@@ -73,11 +73,11 @@ export async function chargeStrayPod(
   pod: Pod,
   type: "orphan_terminated" | "duplicate_pod_terminated",
 ): Promise<void> {
-  const createdAt = new Date(pod.createdAt);
-  const cost = Number.isNaN(createdAt.getTime())
-    ? 0n
-    : costForSeconds(costPerHrToMicros(pod.cost), billedSeconds(createdAt, deps.clock.now()));
-  const charged = owner.podId === null ? cost : 0n;
+  // RunPod's createdAt is a valid date (the client's pod schema checks it)
+  const charged =
+    owner.podId === null
+      ? costForSeconds(costPerHrToMicros(pod.cost), billedSeconds(new Date(pod.createdAt), deps.clock.now()))
+      : 0n;
   if (charged > 0n) await chargeOrphanCost(deps.prisma, owner.id, charged);
   await recordEvent(deps.prisma, owner.id, {
     type,

@@ -2,7 +2,6 @@ import { chargeStrayPod } from "./late-pod";
 import { terminateLatePod } from "./terminate-late-pod";
 import { TERMINAL_STATUSES } from "../deployment/state-machine";
 import type { LifecycleDeps } from "./lifecycle-deps";
-import type { Pod } from "../runpod";
 
 export interface ReconcileResult {
   pods: number;
@@ -40,11 +39,13 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
     deps.logger.warn("orphan pod terminated", { podId: pod.id, podName: pod.name, deploymentId: owner?.id ?? null });
     // its owner closed during the create that made it: recorded on it BEFORE the DELETE, so a lost answer (or a
     // worker killed after it) loses neither the pod nor its cost; then terminated as any recorded pod
+    // (RunPod's createdAt is a valid date: the client's pod schema checks it)
+    const reason = "reconcile: its pod found after it closed";
     if (
       owner &&
       owner.podId === null &&
       owner.podTerminatedAt === null &&
-      (await recordAndTerminate(deps, owner.id, pod))
+      (await terminateLatePod(deps, owner.id, pod, new Date(pod.createdAt), "listed", reason))
     )
       continue;
     await deps.runpod.terminatePod(pod.id);
@@ -62,11 +63,4 @@ export async function reconcile(deps: LifecycleDeps): Promise<ReconcileResult> {
   });
   for (const { id } of unclosed) await deps.jobs.terminate(id, "reconcile", { revive: true });
   return { pods: pods.length, orphansTerminated: orphans, terminationsRequeued: unclosed.length };
-}
-
-/** A closed deployment's own pod found by its name (its create's answer was lost): terminateLatePod, when it has a createdAt. */
-async function recordAndTerminate(deps: LifecycleDeps, deploymentId: string, pod: Pod): Promise<boolean> {
-  const createdAt = new Date(pod.createdAt);
-  if (Number.isNaN(createdAt.getTime())) return false;
-  return terminateLatePod(deps, deploymentId, pod, createdAt, "listed", "reconcile: its pod found after it closed");
 }
