@@ -5,7 +5,6 @@ import {
   cancelDeployment,
   deploymentEvents,
   assertHyperparameters,
-  deploymentRequestSchema,
   deploymentView,
   estimateCost,
   estimateDeployment,
@@ -118,8 +117,7 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
   });
 
   router.post("/v1/deployments/validate", async (req, res) => {
-    assertHyperparameters(req.body);
-    const body = deploymentRequestSchema.parse(req.body);
+    const body = parseDeploymentRequest(req.body);
     // the dataset through the model's files, as the submission puts it (a template error is its 422), then the checks
     const estimate = await submissionEstimate(deps, currentUserId(req), body);
     const ctx = { ...deps.preflight, prices: await deps.prices(body.cloudType, body.gpuCount) };
