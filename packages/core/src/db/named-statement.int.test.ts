@@ -1,6 +1,6 @@
 import { makeDataset, makeUser } from "../../../../test/factories";
 import { useTestDatabase } from "../../../../test/support/test-db";
-import { insertDeployment } from "../deployment/deployment-store";
+import { insertDeployment } from "../deployment/insert-deployment";
 import { deploymentRequestSchema } from "../deployment/request-schema";
 import { queryNamed } from "./named-statement";
 import { createPrismaClient, pgPoolOf, Prisma } from "./prisma";

@@ -1,6 +1,6 @@
 import { makeDataset, makeUser } from "../../../../test/factories";
 import { useTestDatabase } from "../../../../test/support/test-db";
-import { insertDeployment, type InsertDeploymentInput } from "./deployment-store";
+import { insertDeployment, type InsertDeploymentInput } from "./insert-deployment";
 import { deploymentRequestSchema } from "./request-schema";
 
 // The submission's INSERT answers the row it stored without reading it back (deployment-row.ts): that row must be

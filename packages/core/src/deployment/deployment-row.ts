@@ -1,6 +1,6 @@
 import type { Deployment, Prisma } from "../db";
 import { usdToMicros } from "../pricing/money";
-import type { InsertDeploymentInput } from "./deployment-store";
+import type { InsertDeploymentInput } from "./insert-deployment";
 
 /**
  * The row a submission's INSERT stores, built here from what it inserts instead of read back (`RETURNING *`):

@@ -1,85 +1,9 @@
-import { Prisma, type Deployment, type DeploymentEvent, type PrismaClient } from "../db";
-import { queryNamed } from "../db/named-statement";
-import { queuedDeploymentRow, withGenerated, type GeneratedColumns } from "./deployment-row";
-import { pgPoolOf } from "../db/prisma";
-import type { DeploymentRequest } from "./request-schema";
-import { METHOD_DATASET_FORMATS } from "./preflight";
-import { trainingMethod } from "./hyperparameters";
+import type { DeploymentEvent, PrismaClient } from "../db";
 
 /**
- * The deployment's SQL: the statements Prisma's query builder cannot say in one round trip. (The running
- * cost of live pods is in cost.ts, beside the rule it repeats.)
+ * The deployment's SQL: the statements Prisma's query builder cannot say in one round trip. (The submission's
+ * INSERT is insert-deployment.ts; the running cost of live pods is in cost.ts, beside the rule it repeats.)
  */
-
-export interface InsertDeploymentInput {
-  userId: string;
-  request: DeploymentRequest;
-  idempotencyKey?: string;
-  retryOfId?: string;
-  /** a resumed attempt (issue 27): the attempt it resumes, its number, and the checkpoint it starts from */
-  resume?: { ofId: string; attempt: number; fromStep: number; fromPath: string };
-  /** the `submitted` event's message and data (default "deployment queued") */
-  event?: { message: string; data?: Record<string, string | number> };
-  /** the hub said the model is public and ungated (the cache's shared HF_HOME); default false: a per-user one */
-  modelShareable?: boolean;
-}
-
-/**
- * Stores a QUEUED deployment and its `submitted` event in ONE statement, only if the dataset exists,
- * belongs to the user and passed validation in a format the request's method trains on (issue 26: DPO's preference
- * rows), only if the user has every secret it names (none named: no such condition), and only if the Idempotency-Key
- * is new for this user. Answers the row, or
- * null when nothing was written (dataset missing, not the user's or not validated, or the key was taken): the caller tells which.
- * One round trip instead of a lookup plus Prisma's nested-create transaction (the submission hot path).
- */
-export async function insertDeployment(
-  prisma: Pick<PrismaClient, "$queryRaw"> | Prisma.TransactionClient,
-  input: InsertDeploymentInput,
-): Promise<Deployment | null> {
-  const v = queuedDeploymentRow(input);
-  const q = Prisma.sql`
-    WITH d AS (
-      INSERT INTO "Deployment" (
-        "id", "userId", "datasetId", "idempotencyKey", "retryOfId", "baseModel", "hyperparameters", "gpuTypeIds",
-        "gpuCount", "cloudType", "imageName", "containerDiskInGb", "volumeInGb", "maxRuntimeMinutes",
-        "maxCostMicros", "setupTimeoutMinutes", "dataCenterIds", "secretNames", "hubRepo", "hubMerged", "wandbProject",
-        "wandbName", "resumeOfId", "attempt", "resumedFromStep", "resumedFromPath", "autoResumeMaxAttempts",
-        "cacheMode", "modelShareable"
-      )
-      SELECT gen_random_uuid(), ds."userId", ds."id", ${v.idempotencyKey}, ${v.retryOfId}::uuid,
-        ${v.baseModel}, ${JSON.stringify(v.hyperparameters)}::jsonb, ${v.gpuTypeIds}::text[],
-        ${v.gpuCount}, ${v.cloudType}::"CloudType", ${v.imageName}, ${v.containerDiskInGb}, ${v.volumeInGb},
-        ${v.maxRuntimeMinutes}, ${v.maxCostMicros}, ${v.setupTimeoutMinutes}, ${v.dataCenterIds}::text[],
-        ${v.secretNames}::text[], ${v.hubRepo}, ${v.hubMerged}, ${v.wandbProject},
-        ${v.wandbName}, ${v.resumeOfId}::uuid, ${v.attempt},
-        ${v.resumedFromStep}::int, ${v.resumedFromPath}, ${v.autoResumeMaxAttempts},
-        ${v.cacheMode}, ${v.modelShareable}
-      FROM "Dataset" ds
-      WHERE ds."id" = ${v.datasetId}::uuid AND ds."userId" = ${v.userId}::uuid AND ds."deletedAt" IS NULL
-        AND ds."format" = ANY(${[...METHOD_DATASET_FORMATS[trainingMethod(input.request.hyperparameters)]]}::text[])
-        AND ds."rowCount" >= 1 ${everySecretSet(input)}
-      ON CONFLICT ("userId", "idempotencyKey") DO NOTHING
-      RETURNING "id", "createdAt", "updatedAt"
-    ), e AS (
-      INSERT INTO "DeploymentEvent" ("deploymentId", "type", "message", "data")
-      SELECT d."id", 'submitted', ${input.event?.message ?? "deployment queued"}, ${input.event?.data ? JSON.stringify(input.event.data) : null}::jsonb FROM d
-    )
-    SELECT * FROM d`;
-  // outside a transaction: a named prepared statement on the client's own pool (parsed and planned once per connection)
-  const pool = pgPoolOf(prisma);
-  const rows = pool ? await queryNamed<GeneratedColumns>(pool, q) : await prisma.$queryRaw<GeneratedColumns[]>(q);
-  // the row is what was inserted plus what the database generated (deployment-row.ts: reading it back cost a fifth
-  // of the submission's CPU)
-  return rows[0] ? withGenerated(v, rows[0]) : null;
-}
-
-/** With `secrets`: the INSERT's condition that the user has every one of them (none: no condition, no extra work). */
-function everySecretSet(input: InsertDeploymentInput): Prisma.Sql {
-  const names = input.request.secrets;
-  if (names.length === 0) return Prisma.empty;
-  return Prisma.sql`AND (SELECT count(*) FROM "UserSecret" us WHERE us."userId" = ${input.userId}::uuid
-    AND us."name" = ANY(${names}::text[])) = ${names.length}::int`;
-}
 
 /**
  * Counts a terminate call on a deployment whose pod is not terminated yet, and answers when the first call

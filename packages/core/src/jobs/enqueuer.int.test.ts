@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { UnrecoverableError, Worker } from "bullmq";
 import { openTestQueues, testQueuePrefix, type TestQueues } from "../../../../test/support/test-redis";
+import { jobIds } from "./catalog";
 import { createJobEnqueuer } from "./enqueuer";
 
 const prefix = testQueuePrefix();
@@ -57,5 +58,24 @@ describe("enqueue again (the monitor's and reconcile's sweeps)", () => {
     await runOnce(`terminate-${id}`, "complete");
     await jobs.terminate(id, "reconcile", { revive: true });
     expect(await q.queues.terminate.getJobState(`terminate-${id}`)).toBe("waiting");
+  });
+});
+
+describe("deploy adds made while earlier ones are out (the submission's hot path)", () => {
+  it("go to Redis together, each a job of its own, a repeated id still one job", async () => {
+    const jobs = createJobEnqueuer(q.queues);
+    const bulk = jest.spyOn(q.queues.deploy, "addBulk"); // counts the real addBulk's calls; it still runs
+    try {
+      const ids = Array.from({ length: 30 }, () => randomUUID());
+      await Promise.all([...ids, ids[0] as string].map((id) => jobs.deploy(id)));
+      // 4 adds start at once (one each); the other 27 share the first free one
+      expect(bulk.mock.calls.map(([added]) => added.length)).toEqual([1, 1, 1, 1, 27]);
+      const states = await Promise.all(ids.map((id) => q.queues.deploy.getJobState(jobIds.deploy(id))));
+      expect(new Set(states)).toEqual(new Set(["waiting"]));
+      expect((await q.queues.deploy.getJob(jobIds.deploy(ids[0] as string)))?.data).toEqual({ deploymentId: ids[0] });
+      expect(await q.queues.deploy.getWaitingCount()).toBe(30);
+    } finally {
+      bulk.mockRestore();
+    }
   });
 });

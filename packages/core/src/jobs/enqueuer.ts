@@ -1,4 +1,5 @@
 import type { Queue } from "bullmq";
+import { NaturalBatcher } from "../batch/natural-batch";
 import type { Queues } from "../queue/queues";
 import { jobIds } from "./catalog";
 
@@ -52,7 +53,28 @@ async function addOnce(
   await queue.add(name, data, { jobId });
 }
 
+/**
+ * Deploy jobs added while earlier adds are out go to Redis together (one addBulk: one round trip, each job still
+ * added by BullMQ's own script, a duplicate id still a no-op): the submission's hot path (issue 32 item 2).
+ */
+function deployAdds(queue: Queue): NaturalBatcher<string, void> {
+  return new NaturalBatcher(
+    async (deploymentIds: string[]) => {
+      await queue.addBulk(
+        deploymentIds.map((deploymentId) => ({
+          name: "deploy",
+          data: { deploymentId },
+          opts: { jobId: jobIds.deploy(deploymentId) },
+        })),
+      );
+      return deploymentIds.map(() => undefined);
+    },
+    { maxInFlight: 4, maxBatch: 100 },
+  );
+}
+
 export function createJobEnqueuer(queues: Queues, billing: BillingTiming = DEFAULT_BILLING_TIMING): JobEnqueuer {
+  const deploys = deployAdds(queues.deploy);
   return {
     billing: async (deploymentId) => {
       await queues.billing.add(
@@ -67,7 +89,9 @@ export function createJobEnqueuer(queues: Queues, billing: BillingTiming = DEFAU
     },
     deployRunning: async (deploymentId) => (await queues.deploy.getJobState(jobIds.deploy(deploymentId))) === "active",
     deploy: (deploymentId, options) =>
-      addOnce(queues.deploy, "deploy", { deploymentId }, jobIds.deploy(deploymentId), options),
+      options?.revive
+        ? addOnce(queues.deploy, "deploy", { deploymentId }, jobIds.deploy(deploymentId), options)
+        : deploys.submit(deploymentId),
     terminate: (deploymentId, reason, options) =>
       addOnce(queues.terminate, "terminate", { deploymentId, reason }, jobIds.terminate(deploymentId), options),
   };

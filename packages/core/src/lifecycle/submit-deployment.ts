@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
 import type { Deployment, PrismaClient } from "../db";
 import type { JobEnqueuer } from "../jobs/enqueuer";
-import { insertDeployment, type InsertDeploymentInput } from "../deployment/deployment-store";
+import { insertDeployment, type InsertDeploymentInput } from "../deployment/insert-deployment";
 import {
   assertPreflight,
   checkRequestRules,
@@ -28,10 +28,16 @@ export interface SubmitInput {
   idempotencyKey?: string;
 }
 
-/** A submission's body checked (hyperparameters first, for their precise messages) and parsed; the 4xx otherwise. */
+/**
+ * A submission's body checked and parsed; the 4xx otherwise: bad hyperparameters are their 422 with every problem
+ * listed (assertHyperparameters) ahead of the schema's 400. A body that parses is checked once (the schema holds the
+ * hyperparameters' own).
+ */
 export function parseDeploymentRequest(body: unknown): DeploymentRequest {
+  const parsed = deploymentRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
   assertHyperparameters(body);
-  return deploymentRequestSchema.parse(body);
+  throw parsed.error;
 }
 
 export interface SubmitResult {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { makeDataset, makeUser } from "../../../../test/factories";
 import { useTestDatabase } from "../../../../test/support/test-db";
-import { insertDeployment } from "../deployment/deployment-store";
+import { insertDeployment } from "../deployment/insert-deployment";
 import { preflight } from "../deployment/preflight";
 import { deploymentRequestSchema } from "../deployment/request-schema";
 import { AppError } from "../errors";
