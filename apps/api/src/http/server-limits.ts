@@ -1,8 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Request, Response } from "express";
 import type { Env } from "@trainpod/core";
-import { securityHeaders } from "./security";
+import { SECURITY_HEADERS } from "./security";
 
 export type ServerLimits = Pick<
   Env,
@@ -40,17 +39,6 @@ export function applyServerLimits(server: Server, env: ServerLimits): void {
 export function keepStreamOpen(req: IncomingMessage): void {
   req.socket.setTimeout(0);
 }
-
-/** What helmet sets on every answer of the app, worked out once (its defaults are static strings). */
-const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = (() => {
-  const headers: Array<[string, string]> = [];
-  const res = {
-    setHeader: (name: string, value: unknown) => void headers.push([name, String(value)]),
-    removeHeader: () => undefined,
-  };
-  securityHeaders()({} as Request, res as unknown as Response, () => undefined);
-  return headers;
-})();
 
 /** Node's parser errors (and its timeouts) as the API's own errors: status, code, message. */
 const CLIENT_ERRORS: Record<string, readonly [number, string, string]> = {

@@ -83,8 +83,22 @@ function componentProblem(component: string): string | null {
   return `path component "${component}" may hold only a-z 0-9 and the separators . _ __ - between them`;
 }
 
-/** Parses `raw` (nothing trimmed: a stray space is refused, with where it is). */
-export function parseImageReference(raw: string): ImageParse {
+/** the answers for the references seen last (a submission parses its image twice; most name one of a few) */
+const remembered = new Map<string, Readonly<ImageParse>>();
+const REMEMBERED = 256;
+
+/** Parses `raw` (nothing trimmed: a stray space is refused, with where it is). The answer is shared: not to be changed. */
+export function parseImageReference(raw: string): Readonly<ImageParse> {
+  let answer = remembered.get(raw);
+  if (answer === undefined) {
+    answer = parseOnce(raw);
+    if (remembered.size >= REMEMBERED) remembered.clear();
+    remembered.set(raw, answer);
+  }
+  return answer;
+}
+
+function parseOnce(raw: string): ImageParse {
   if (raw === "") return fail("an empty reference");
   const bad = badCharacter(raw);
   if (bad !== null) return fail(`it holds ${bad}`);

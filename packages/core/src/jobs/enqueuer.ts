@@ -60,16 +60,22 @@ async function addOnce(
 function deployAdds(queue: Queue): NaturalBatcher<string, void> {
   return new NaturalBatcher(
     async (deploymentIds: string[]) => {
-      await queue.addBulk(
-        deploymentIds.map((deploymentId) => ({
-          name: "deploy",
-          data: { deploymentId },
-          opts: { jobId: jobIds.deploy(deploymentId) },
-        })),
-      );
+      const [only] = deploymentIds;
+      // one alone is a plain add (BullMQ's pipeline for a bulk costs more than one add)
+      if (deploymentIds.length === 1 && only !== undefined)
+        await queue.add("deploy", { deploymentId: only }, { jobId: jobIds.deploy(only) });
+      else
+        await queue.addBulk(
+          deploymentIds.map((deploymentId) => ({
+            name: "deploy",
+            data: { deploymentId },
+            opts: { jobId: jobIds.deploy(deploymentId) },
+          })),
+        );
       return deploymentIds.map(() => undefined);
     },
-    { maxInFlight: 4, maxBatch: 100 },
+    // one out at a time: an add is one quick round trip, and the adds that arrive meanwhile go together
+    { maxInFlight: 1, maxBatch: 100 },
   );
 }
 
