@@ -36,7 +36,7 @@ import { rateLimits, runRateLimit, securityHeaders } from "./http/security";
 import { datasetDownloadRoutes } from "./routes/dataset-download";
 import { datasetRoutes } from "./routes/datasets";
 import { deploymentStreamRoutes } from "./routes/deployment-stream";
-import { deploymentRoutes } from "./routes/deployments";
+import { deploymentRoutes, submissionHandler } from "./routes/deployments";
 import { healthRoutes } from "./routes/health";
 import { openApiRoutes } from "./routes/openapi";
 import { runRoutes } from "./routes/runs";
@@ -117,10 +117,13 @@ export function createApp(deps: ApiDeps): Express {
     cacheMountPath: env.CACHE_VOLUME_MOUNT_PATH,
   };
   const estimate = estimateDepsFor(deps.config, deps.prisma, deps.datasetStorage, deps.models);
-  // the submission's hot path ahead of the other routers: a request for /v1/deployments is matched against no other
-  // router's routes (Express tries each route of each router in turn; BENCHMARKS.md, issue 32 item 2)
-  app.use("/v1/deployments", auth, express.json({ limit: "256kb" }));
-  app.use(deploymentRoutes({ prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: deps.prices, estimate }));
+  // the submission's hot path: a route of the app itself, ahead of the routers (no mount path to strip and restore
+  // for each middleware, no router to enter: each is a fraction of the submission's CPU; BENCHMARKS.md, issue 32 item 2)
+  const deployments = { prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: deps.prices, estimate };
+  const json = express.json({ limit: "256kb" });
+  app.post("/v1/deployments", auth, json, submissionHandler(deployments));
+  app.use("/v1/deployments", auth, json);
+  app.use(deploymentRoutes(deployments));
   // the pod's routes check the run token before any body is read: mounted ahead of the JSON parser
   app.use(
     runRoutes({

@@ -1,4 +1,4 @@
-import { Router } from "express";
+import { Router, type RequestHandler } from "express";
 import {
   AppError,
   assertPreflight,
@@ -86,11 +86,12 @@ export async function submitWithEstimate(deps: DeploymentRouteDeps, userId: stri
   return { deployment, created };
 }
 
-/** Submit, list, read and cancel deployments. A user sees only their own (others' ids answer 404). */
-export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
-  const router = Router();
-
-  router.post("/v1/deployments", async (req, res) => {
+/**
+ * POST /v1/deployments, after the API key and the JSON body: 202 with the stored deployment (200 with the earlier
+ * one for a repeated Idempotency-Key). The app routes it itself, ahead of every router (app.ts).
+ */
+export function submissionHandler(deps: DeploymentRouteDeps): RequestHandler {
+  return async (req, res) => {
     const key = req.get("idempotency-key");
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new AppError("VALIDATION_FAILED", "Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -");
@@ -100,7 +101,12 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
       .status(created ? 202 : 200)
       .location(`/v1/deployments/${deployment.id}`)
       .json(deploymentView(deployment, deps.clock.now()));
-  });
+  };
+}
+
+/** Estimate, validate, list, read and cancel deployments. A user sees only their own (others' ids answer 404). */
+export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
+  const router = Router();
 
   router.post("/v1/deployments/estimate", async (req, res) => {
     assertHyperparameters(req.body);
