@@ -73,6 +73,9 @@ export interface ApiDeps {
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable("x-powered-by");
+  // no weak ETag on JSON answers: Express hashes each one (SHA-1 of the body, some 50 µs: a twentieth of a
+  // submission's CPU) for a validator no client of ours sends back; downloads set their own (sha256)
+  app.set("etag", false);
   app.set("trust proxy", deps.config.env.TRUST_PROXY);
   app.use(requestId);
   app.use(securityHeaders());

@@ -40,6 +40,16 @@ describe("security headers (helmet)", () => {
   });
 });
 
+describe("JSON answers", () => {
+  it("carry no ETag: Express would hash every answer (SHA-1 of the body) for a validator no client of ours sends", async () => {
+    for (const path of ["/healthz", "/v1/deployments", "/no/such/route"]) {
+      const res = await get(a.url, path);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(res.headers.get("etag")).toBeNull();
+    }
+  });
+});
+
 describe("rate limiting, shared through Redis by every API replica", () => {
   it("the limit counts requests to both replicas together; the next is 429 in our error shape with Retry-After", async () => {
     await deletePrefix(`${a.config.env.QUEUE_PREFIX}:rl:ip`); // the header test's requests counted too
