@@ -61,6 +61,47 @@ const EXTRA = [
   ["eventData", "jsonb"],
 ] as const;
 
+type Stored = (typeof STORED)[number][0] | (typeof EXTRA)[number][0];
+const EPOCH = new Date(0);
+
+/** One row of the statement's JSON parameter: STORED's columns (the compiler checks it names each once) and EXTRA. */
+function storedRecord(row: Deployment, input: InsertDeploymentInput): Record<Stored, unknown> {
+  return {
+    id: row.id,
+    userId: row.userId,
+    datasetId: row.datasetId,
+    idempotencyKey: row.idempotencyKey,
+    retryOfId: row.retryOfId,
+    baseModel: row.baseModel,
+    hyperparameters: row.hyperparameters,
+    gpuTypeIds: row.gpuTypeIds,
+    gpuCount: row.gpuCount,
+    cloudType: row.cloudType,
+    imageName: row.imageName,
+    containerDiskInGb: row.containerDiskInGb,
+    volumeInGb: row.volumeInGb,
+    maxRuntimeMinutes: row.maxRuntimeMinutes,
+    maxCostMicros: row.maxCostMicros.toString(),
+    setupTimeoutMinutes: row.setupTimeoutMinutes,
+    dataCenterIds: row.dataCenterIds,
+    secretNames: row.secretNames,
+    hubRepo: row.hubRepo,
+    hubMerged: row.hubMerged,
+    wandbProject: row.wandbProject,
+    wandbName: row.wandbName,
+    resumeOfId: row.resumeOfId,
+    attempt: row.attempt,
+    resumedFromStep: row.resumedFromStep,
+    resumedFromPath: row.resumedFromPath,
+    autoResumeMaxAttempts: row.autoResumeMaxAttempts,
+    cacheMode: row.cacheMode,
+    modelShareable: row.modelShareable,
+    formats: METHOD_DATASET_FORMATS[trainingMethod(input.request.hyperparameters)],
+    eventMessage: input.event?.message ?? "deployment queued",
+    eventData: input.event?.data ?? null,
+  };
+}
+
 const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(", ");
 const storedNames = STORED.map(([name]) => name);
 const recordType = [...STORED, ...EXTRA].map(([name, type]) => `"${name}" ${type}`).join(", ");
@@ -77,17 +118,10 @@ export async function insertDeployments(
   inputs: readonly InsertDeploymentInput[],
   pool?: Pool,
 ): Promise<Array<Deployment | null>> {
-  const rows = inputs.map((input) => ({ ...queuedDeploymentRow(input), id: randomUUID() }));
-  const records = inputs.map((input, i) => {
-    const row = rows[i] as Deployment;
-    const record: Record<string, unknown> = {};
-    for (const name of storedNames) record[name] = row[name];
-    record.maxCostMicros = row.maxCostMicros.toString();
-    record.formats = METHOD_DATASET_FORMATS[trainingMethod(input.request.hyperparameters)];
-    record.eventMessage = input.event?.message ?? "deployment queued";
-    record.eventData = input.event?.data ?? null;
-    return record;
-  });
+  const rows = inputs.map((input) =>
+    withGenerated(queuedDeploymentRow(input), { id: randomUUID(), createdAt: EPOCH, updatedAt: EPOCH }),
+  );
+  const records = inputs.map((input, i) => storedRecord(rows[i] as Deployment, input));
   const q = Prisma.sql`${INSERT_HEAD}${JSON.stringify(records)}${INSERT_TAIL}`;
   // outside a transaction: a named prepared statement on the client's own pool (parsed and planned once per connection)
   const stored = pool ? await queryNamed<GeneratedColumns>(pool, q) : await db.$queryRaw<GeneratedColumns[]>(q);
