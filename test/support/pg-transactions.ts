@@ -33,3 +33,21 @@ export function countPgTransactions(): PgTransactionCounter {
     },
   };
 }
+
+/** Counts the statements every pg client of this process sends whose text matches `pattern` (they still run). */
+export function countPgStatements(pattern: RegExp): PgTransactionCounter {
+  const original = Client.prototype.query;
+  let count = 0;
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === "string" ? first : ((first as { text?: string } | null)?.text ?? "");
+    if (pattern.test(text)) count += 1;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  return {
+    count: () => count,
+    stop: () => {
+      Client.prototype.query = original;
+    },
+  };
+}

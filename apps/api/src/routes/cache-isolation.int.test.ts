@@ -9,6 +9,7 @@ import request from "supertest";
 import { FakeHub, llamaConfig } from "../../../../test/support/fake-hub";
 import { startTestApi, type ApiHarness } from "../../../../test/support/api-harness";
 import { makeDataset, makeUser } from "../../../../test/factories";
+import { countPgStatements } from "../../../../test/support/pg-transactions";
 
 const hub = new FakeHub()
   .addToken("hf_alice")
@@ -99,6 +100,22 @@ describe("whether the model's cache may be shared", () => {
       expect(await shareable("bob", { baseModel: "open/other" })).toBe(false);
     } finally {
       hub.faults = {};
+    }
+  });
+});
+
+describe("the user's HF_TOKEN", () => {
+  it.each([
+    ["/v1/deployments", 202],
+    ["/v1/deployments/validate", 200],
+  ])("is read once by %s, shared by the estimate and the model pre-flight", async (path, status) => {
+    const reads = countPgStatements(/^\s*SELECT[\s\S]*"ciphertext"[\s\S]*"UserSecret"/);
+    try {
+      const res = await post("alice", path, { baseModel: "meta-llama/Llama-3.1-8B", secrets: ["HF_TOKEN"] });
+      expect(res.status).toBe(status);
+      expect(reads.count()).toBe(1);
+    } finally {
+      reads.stop();
     }
   });
 });

@@ -67,10 +67,32 @@ async function submissionEstimate(
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
 
+/** The deps of one submission: the estimate and the model pre-flight share one read of the user's HF_TOKEN. */
+function oneTokenRead(deps: DeploymentRouteDeps): DeploymentRouteDeps {
+  const models = deps.preflight.models;
+  if (!models) return deps;
+  const answers = new Map<string, Promise<string | undefined>>();
+  const hubTokenFor = (userId: string, names: readonly string[]) => {
+    const key = `${userId} ${names.join(",")}`;
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = models.hubTokenFor(userId, names);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+  return {
+    ...deps,
+    preflight: { ...deps.preflight, models: { ...models, hubTokenFor } },
+    ...(deps.estimate?.hubTokenFor ? { estimate: { ...deps.estimate, hubTokenFor } } : {}),
+  };
+}
+
 /** A submission as POST /v1/deployments makes it (prices, estimate, submitDeployment); also the OpenAI job's. */
-export async function submitWithEstimate(deps: DeploymentRouteDeps, userId: string, body: unknown, key?: string) {
+export async function submitWithEstimate(shared: DeploymentRouteDeps, userId: string, body: unknown, key?: string) {
   // the body is checked once, here (a bad one is its 4xx before anything is read), and the parsed request shared
   const request = parseDeploymentRequest(body);
+  const deps = request.secrets.length > 0 ? oneTokenRead(shared) : shared;
   const prices = await deps.prices(request.cloudType, request.gpuCount);
   const withPrices = { ...deps, preflight: { ...deps.preflight, prices } };
   const estimate = (await submissionEstimate(deps, userId, request, prices))?.record ?? null;
@@ -124,10 +146,11 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
 
   router.post("/v1/deployments/validate", async (req, res) => {
     const body = parseDeploymentRequest(req.body);
+    const one = body.secrets.length > 0 ? oneTokenRead(deps) : deps;
     // the dataset through the model's files, as the submission puts it (a template error is its 422), then the checks
-    const estimate = await submissionEstimate(deps, currentUserId(req), body);
-    const ctx = { ...deps.preflight, prices: await deps.prices(body.cloudType, body.gpuCount) };
-    assertPreflight(await preflight(deps.prisma, ctx, currentUserId(req), body));
+    const estimate = await submissionEstimate(one, currentUserId(req), body);
+    const ctx = { ...one.preflight, prices: await one.prices(body.cloudType, body.gpuCount) };
+    assertPreflight(await preflight(one.prisma, ctx, currentUserId(req), body));
     // the dataset's tokens when the model's files could be read (as the estimate's `tokens`)
     res.json({ ok: true, problems: [], ...(estimate?.tokens ? { tokens: estimate.tokens } : {}) });
   });
