@@ -13,41 +13,37 @@ export interface PgTransactionCounter {
  * to 10 s late (PGSTAT_IDLE_INTERVAL), into whatever is measured next.
  */
 export function countPgTransactions(): PgTransactionCounter {
-  const original = Client.prototype.query;
   const open = new WeakSet<object>();
   let count = 0;
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    const first = args[0];
-    const text = (typeof first === "string" ? first : ((first as { text?: string } | null)?.text ?? "")).trimStart();
+  const stop = watchQueries((client, sent) => {
+    const text = sent.trimStart();
     if (/^BEGIN\b/i.test(text)) {
       count += 1;
-      open.add(this);
-    } else if (/^(COMMIT|ROLLBACK)\b/i.test(text)) open.delete(this);
-    else if (!open.has(this)) count += 1;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  return {
-    count: () => count,
-    stop: () => {
-      Client.prototype.query = original;
-    },
-  };
+      open.add(client);
+    } else if (/^(COMMIT|ROLLBACK)\b/i.test(text)) open.delete(client);
+    else if (!open.has(client)) count += 1;
+  });
+  return { count: () => count, stop };
 }
 
 /** Counts the statements every pg client of this process sends whose text matches `pattern` (they still run). */
 export function countPgStatements(pattern: RegExp): PgTransactionCounter {
-  const original = Client.prototype.query;
   let count = 0;
+  const stop = watchQueries((_client, text) => {
+    if (pattern.test(text)) count += 1;
+  });
+  return { count: () => count, stop };
+}
+
+/** Shows `see` each query's text, on every pg client of this process, before it runs; answers how to stop. */
+function watchQueries(see: (client: Client, text: string) => void): () => void {
+  const original = Client.prototype.query;
   Client.prototype.query = function (this: Client, ...args: unknown[]) {
     const first = args[0];
-    const text = typeof first === "string" ? first : ((first as { text?: string } | null)?.text ?? "");
-    if (pattern.test(text)) count += 1;
+    see(this, typeof first === "string" ? first : ((first as { text?: string } | null)?.text ?? ""));
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof original;
-  return {
-    count: () => count,
-    stop: () => {
-      Client.prototype.query = original;
-    },
+  return () => {
+    Client.prototype.query = original;
   };
 }
