@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from "express";
 import {
   AppError,
+  HF_TOKEN_SECRET,
   assertPreflight,
   cancelDeployment,
   deploymentEvents,
@@ -67,10 +68,13 @@ async function submissionEstimate(
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
 
-/** The deps of one submission: the estimate and the model pre-flight share one read of the user's HF_TOKEN. */
-function oneTokenRead(deps: DeploymentRouteDeps): DeploymentRouteDeps {
+/**
+ * The deps of one submission: when it names HF_TOKEN, the estimate and the model pre-flight share one read of it
+ * (each read and decrypted it).
+ */
+function oneTokenRead(deps: DeploymentRouteDeps, request: DeploymentRequest): DeploymentRouteDeps {
   const models = deps.preflight.models;
-  if (!models) return deps;
+  if (!models || !request.secrets.includes(HF_TOKEN_SECRET)) return deps;
   const answers = new Map<string, Promise<string | undefined>>();
   const hubTokenFor = (userId: string, names: readonly string[]) => {
     const key = `${userId} ${names.join(",")}`;
@@ -92,7 +96,7 @@ function oneTokenRead(deps: DeploymentRouteDeps): DeploymentRouteDeps {
 export async function submitWithEstimate(shared: DeploymentRouteDeps, userId: string, body: unknown, key?: string) {
   // the body is checked once, here (a bad one is its 4xx before anything is read), and the parsed request shared
   const request = parseDeploymentRequest(body);
-  const deps = request.secrets.length > 0 ? oneTokenRead(shared) : shared;
+  const deps = oneTokenRead(shared, request);
   const prices = await deps.prices(request.cloudType, request.gpuCount);
   const withPrices = { ...deps, preflight: { ...deps.preflight, prices } };
   const estimate = (await submissionEstimate(deps, userId, request, prices))?.record ?? null;
@@ -146,7 +150,7 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
 
   router.post("/v1/deployments/validate", async (req, res) => {
     const body = parseDeploymentRequest(req.body);
-    const one = body.secrets.length > 0 ? oneTokenRead(deps) : deps;
+    const one = oneTokenRead(deps, body);
     // the dataset through the model's files, as the submission puts it (a template error is its 422), then the checks
     const estimate = await submissionEstimate(one, currentUserId(req), body);
     const ctx = { ...one.preflight, prices: await one.prices(body.cloudType, body.gpuCount) };

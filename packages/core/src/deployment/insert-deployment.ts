@@ -62,7 +62,6 @@ const EXTRA = [
 ] as const;
 
 type Stored = (typeof STORED)[number][0] | (typeof EXTRA)[number][0];
-const EPOCH = new Date(0);
 
 /** One row of the statement's JSON parameter: STORED's columns (the compiler checks it names each once) and EXTRA. */
 function storedRecord(row: Deployment, input: InsertDeploymentInput): Record<Stored, unknown> {
@@ -118,9 +117,8 @@ export async function insertDeployments(
   inputs: readonly InsertDeploymentInput[],
   pool?: Pool,
 ): Promise<Array<Deployment | null>> {
-  const rows = inputs.map((input) =>
-    withGenerated(queuedDeploymentRow(input), { id: randomUUID(), createdAt: EPOCH, updatedAt: EPOCH }),
-  );
+  // the ids are made here, so that each answered row finds its input
+  const rows = inputs.map((input) => Object.assign(queuedDeploymentRow(input), { id: randomUUID() }));
   const records = inputs.map((input, i) => storedRecord(rows[i] as Deployment, input));
   const q = Prisma.sql`${INSERT_HEAD}${JSON.stringify(records)}${INSERT_TAIL}`;
   // outside a transaction: a named prepared statement on the client's own pool (parsed and planned once per connection)

@@ -37,13 +37,13 @@ export function isPrivateHost(hostname: string): boolean {
   return !h.includes(".");
 }
 
+/** the answers per (publicUrl, simulated): the address is the process's config, parsed once instead of per submission */
+const answered = new Map<string, string | null>();
+
 /**
  * Why RunPod's machines could not call back to `publicUrl`, or null when they can. On the
  * simulator pods run on this machine, so localhost is fine; real RunPod needs a public address.
  */
-/** the answers per (publicUrl, simulated): the address is the process's config, parsed once instead of per submission */
-const answered = new Map<string, string | null>();
-
 export function publicUrlProblem(publicUrl: string, simulated: boolean): string | null {
   const key = `${simulated ? 1 : 0}${publicUrl}`;
   let answer = answered.get(key);
