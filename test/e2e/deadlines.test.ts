@@ -10,8 +10,8 @@ let user: TestClient;
 function tickAt(offsetMs: number) {
   const clock = new ManualClock(Date.now() + offsetMs);
   const deps: LifecycleDeps = { ...sys.deps.lifecycle, clock };
-  // heartbeats are judged on real time by the worker's own monitor; here only the other deadlines
-  return monitorTick(deps, { ...sys.deps.monitor, heartbeatTimeoutMs: 24 * 3600_000 });
+  // heartbeats and stalls (a step's age) are judged on real time by the worker's own monitor; here only the deadlines
+  return monitorTick(deps, { ...sys.deps.monitor, heartbeatTimeoutMs: 24 * 3600_000, stallTimeoutMs: 0 });
 }
 
 const owner = async () => ({
@@ -84,6 +84,11 @@ describe("deadlines and the monitor", () => {
       async () =>
         (await user.get(runtime.body.id)).status === "RUNNING" && (await user.get(budget.body.id)).status === "RUNNING",
     );
+    // both in their train phase, as a CI run once had them when it ticked: a step 2 min ago is no stall here
+    await until("training", async () => {
+      const views = [await user.get(runtime.body.id), await user.get(budget.body.id)];
+      return views.every((d) => d.phase?.name === "train" && d.phase.state !== "ended");
+    });
 
     // 2 min later: $0.40/h × 120 s = $0.013 > $0.01 budget
     expect((await tickAt(2 * 60_000)).failed).toEqual(
