@@ -32,6 +32,8 @@ import { artifactRoutes } from "./routes/artifacts";
 import { spendRoutes } from "./routes/admin-limits";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { requestId } from "./http/request-id";
+import { serveDirect } from "./http/direct-route";
+import { jsonBody } from "./http/json-body";
 import { rateLimits, runRateLimit, securityHeaders } from "./http/security";
 import { datasetDownloadRoutes } from "./routes/dataset-download";
 import { datasetRoutes } from "./routes/datasets";
@@ -69,6 +71,9 @@ export interface ApiDeps {
   cache?: CacheDeps;
 }
 
+/** The JSON bodies the API reads: 256 KiB. */
+const BODY_LIMIT_BYTES = 256 * 1024;
+
 /** Builds the Express app. It does not listen: main.ts (or a test) does. */
 export function createApp(deps: ApiDeps): Express {
   const app = express();
@@ -77,12 +82,15 @@ export function createApp(deps: ApiDeps): Express {
   // submission's CPU) for a validator no client of ours sends back; downloads set their own (sha256)
   app.set("etag", false);
   app.set("trust proxy", deps.config.env.TRUST_PROXY);
+  const headers = securityHeaders();
+  const log = accessLog(deps.logger);
+  const limits = rateLimits(deps);
   app.use(requestId);
-  app.use(securityHeaders());
-  app.use(accessLog(deps.logger));
+  app.use(headers);
+  app.use(log);
   app.use(healthRoutes(deps));
   app.use(openApiRoutes());
-  app.use(rateLimits(deps));
+  app.use(limits);
   // the user's routes take an API key (Bearer) or the browser session of /login (the run pages' scripts)
   const browser = browserSessions(deps);
   const auth = userAuth({
@@ -120,11 +128,10 @@ export function createApp(deps: ApiDeps): Express {
     cacheMountPath: env.CACHE_VOLUME_MOUNT_PATH,
   };
   const estimate = estimateDepsFor(deps.config, deps.prisma, deps.datasetStorage, deps.models);
-  // the submission's hot path: a route of the app itself, ahead of the routers (no mount path to strip and restore
-  // for each middleware, no router to enter: each is a fraction of the submission's CPU; BENCHMARKS.md, issue 32 item 2)
   const deployments = { prisma: deps.prisma, clock: deps.clock, jobs, preflight, prices: deps.prices, estimate };
-  const json = express.json({ limit: "256kb" });
-  app.post("/v1/deployments", auth, json, submissionHandler(deployments));
+  const json = express.json({ limit: BODY_LIMIT_BYTES });
+  const submit = submissionHandler(deployments);
+  app.post("/v1/deployments", auth, json, submit);
   app.use("/v1/deployments", auth, json);
   app.use(deploymentRoutes(deployments));
   // the pod's routes check the run token before any body is read: mounted ahead of the JSON parser
@@ -154,7 +161,7 @@ export function createApp(deps: ApiDeps): Express {
   // the OpenAI-compatible API (issue 33): mounted ahead of the JSON parser (its own parses, its errors are OpenAI's)
   const openai = express.Router();
   app.use(OPENAI_PREFIX, openai);
-  app.use(express.json({ limit: "256kb" }));
+  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
   app.use(adminScreens({ ...deps, jobs, limitsCache, browser }));
   app.use(userScreens({ ...deps, browser, auth }));
   app.use("/v1/spend", auth);
@@ -190,6 +197,10 @@ export function createApp(deps: ApiDeps): Express {
   app.use(podLogRoutes({ prisma: deps.prisma, runpod, slots }));
   app.use(artifactRoutes({ prisma: deps.prisma, artifacts, logger: deps.logger }));
   app.use(notFoundHandler);
-  app.use(errorHandler(deps.logger));
+  const onError = errorHandler(deps.logger);
+  app.use(onError);
+  // the submission's hot path: the same middlewares as above, in their order, without the router's matching
+  const handlers = [requestId, headers, log, limits, auth, jsonBody(BODY_LIMIT_BYTES, json), submit];
+  serveDirect(app, { method: "POST", path: "/v1/deployments", handlers, onError });
   return app;
 }

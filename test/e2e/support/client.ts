@@ -1,4 +1,4 @@
-import { createUserWithKey } from "@trainpod/core";
+import { createUserWithKey, jobIds } from "@trainpod/core";
 import type { System } from "../../support/system";
 import { until } from "../../support/until";
 
@@ -96,8 +96,13 @@ export class TestClient {
       const d = await this.get(id);
       const pod = d.pod?.id ? await (await this.sys.sim.admin(`/admin/pods/${d.pod.id}/logs`)).text() : "(no pod)";
       const problems = this.sys.logs.filter((l) => /"level":"(warn|error)"/.test(l)).slice(-20);
+      // a deployment left QUEUED: where its deploy job is (waiting, active, delayed for a retry, completed, gone)
+      const job = await this.sys.worker.queues.deploy.getJob(jobIds.deploy(id));
+      const deployJob = job
+        ? `${await job.getState()}, attempts ${job.attemptsMade}, ${job.failedReason ?? "no error"}, delay ${job.delay} ms`
+        : "none";
       throw new Error(
-        `${(err as Error).message}\n${JSON.stringify(d, null, 1).slice(0, 4000)}\npod log:\n${pod.slice(-3000)}\nlogs:\n${problems.join("\n")}`,
+        `${(err as Error).message}\ndeploy job: ${deployJob}\n${JSON.stringify(d, null, 1).slice(0, 4000)}\npod log:\n${pod.slice(-3000)}\nlogs:\n${problems.join("\n")}`,
         { cause: err },
       );
     }

@@ -33,6 +33,7 @@ import {
   type GpuPriceList,
 } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
+import { sendJson } from "../http/send-json";
 
 export interface DeploymentRouteDeps {
   prisma: PrismaClient;
@@ -123,10 +124,9 @@ export function submissionHandler(deps: DeploymentRouteDeps): RequestHandler {
       throw new AppError("VALIDATION_FAILED", "Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -");
     }
     const { deployment, created } = await submitWithEstimate(deps, currentUserId(req), req.body, key);
-    res
-      .status(created ? 202 : 200)
-      .location(`/v1/deployments/${deployment.id}`)
-      .json(deploymentView(deployment, deps.clock.now()));
+    sendJson(res, created ? 202 : 200, deploymentView(deployment, deps.clock.now()), {
+      Location: `/v1/deployments/${deployment.id}`,
+    });
   };
 }
 
@@ -188,10 +188,9 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
       d.id,
       `user ${uid}`,
     );
-    res
-      .status(created ? 202 : 200)
-      .location(`/v1/deployments/${deployment.id}`)
-      .json(deploymentView(deployment, deps.clock.now()));
+    sendJson(res, created ? 202 : 200, deploymentView(deployment, deps.clock.now()), {
+      Location: `/v1/deployments/${deployment.id}`,
+    });
   });
 
   router.post("/v1/deployments/:id/cancel", async (req, res) => {
@@ -207,10 +206,9 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
     const uid = currentUserId(req);
     const d = await getOwnDeployment(deps.prisma, uid, req.params.id);
     const { deployment, created } = await retryDeployment(deps, d.id, `user ${uid}`);
-    res
-      .status(created ? 202 : 200)
-      .location(`/v1/deployments/${deployment.id}`)
-      .json(deploymentView(deployment, deps.clock.now()));
+    sendJson(res, created ? 202 : 200, deploymentView(deployment, deps.clock.now()), {
+      Location: `/v1/deployments/${deployment.id}`,
+    });
   });
 
   return router;

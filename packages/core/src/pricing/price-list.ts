@@ -34,14 +34,20 @@ export function catalogPriceList(gpus: readonly GpuType[]): GpuPriceList {
 }
 
 function buildPriceList(gpus: readonly GpuType[]): GpuPriceList {
-  const byId = new Map(gpus.map((g) => [g.id, g]));
+  // each price converted once (a submission asks for every GPU type it names, twice)
+  const byId = new Map(
+    gpus.map((g) => [
+      g.id,
+      { community: usdToMicrosExact(g.price.community), secure: usdToMicrosExact(g.price.secure) },
+    ]),
+  );
   return {
     source: "RunPod catalog (GET /v2/catalog/gpus), list price per GPU",
     gpus: gpus.map((g) => ({ gpuTypeId: g.id, memoryGb: g.memory ?? 0 })),
     perGpuMicros(gpuTypeId, cloud) {
       const g = byId.get(gpuTypeId);
       if (g === undefined) return null;
-      return usdToMicrosExact(cloud === "COMMUNITY" ? g.price.community : g.price.secure);
+      return cloud === "COMMUNITY" ? g.community : g.secure;
     },
   };
 }
