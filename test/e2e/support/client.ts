@@ -81,6 +81,32 @@ export class TestClient {
     return (await this.api("GET", `/v1/deployments/${id}`)).body;
   }
 
+  /**
+   * Waits until every one of `ids` has its pod termination confirmed, however long a busy machine takes, as long as
+   * they progress: it fails (saying what happened to the first still open) only when none closed for `stallMs`.
+   * For many deployments behind a slot limit, where a slow CI machine and a lost wake-up differ only in that.
+   */
+  async settledAll(ids: string[], stallMs: number): Promise<Json[]> {
+    let closed = 0;
+    let progressAt = Date.now();
+    for (;;) {
+      const rows = await this.sys.db.prisma.deployment.findMany({
+        where: { id: { in: ids } },
+        select: { id: true, podTerminatedAt: true },
+      });
+      const open = rows.filter((r) => r.podTerminatedAt === null).map((r) => r.id);
+      if (open.length === 0) return Promise.all(ids.map((id) => this.get(id)));
+      if (ids.length - open.length > closed) [closed, progressAt] = [ids.length - open.length, Date.now()];
+      // stalled: throws, saying where the first open one is (unless it closed just now: progress after all)
+      if (Date.now() - progressAt > stallMs)
+        await this.settled(open[0] as string, 1).catch((err: Error) => {
+          const stalled = `none of ${ids.length} deployments closed for ${stallMs} ms (${open.length} open); the first open one:`;
+          throw new Error(`${stalled}\n${err.message}`, { cause: err });
+        });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   /** Waits until the deployment's pod termination is confirmed; on timeout says what happened. */
   async settled(id: string, timeoutMs = 20_000): Promise<Json> {
     try {
