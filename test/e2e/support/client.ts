@@ -123,15 +123,19 @@ export class TestClient {
       const pod = d.pod?.id ? await (await this.sys.sim.admin(`/admin/pods/${d.pod.id}/logs`)).text() : "(no pod)";
       const problems = this.sys.logs.filter((l) => /"level":"(warn|error)"/.test(l)).slice(-20);
       // a deployment left QUEUED: where its deploy job is (waiting, active, delayed for a retry, completed, gone)
-      const job = await this.sys.worker.queues.deploy.getJob(jobIds.deploy(id));
-      const deployJob = job
-        ? `${await job.getState()}, attempts ${job.attemptsMade}, ${job.failedReason ?? "no error"}, delay ${job.delay} ms`
-        : "none";
+      const deployJob = await this.deployJobState(id).catch((e: Error) => `not read (${e.message})`);
       throw new Error(
         `${(err as Error).message}\ndeploy job: ${deployJob}\n${JSON.stringify(d, null, 1).slice(0, 4000)}\npod log:\n${pod.slice(-3000)}\nlogs:\n${problems.join("\n")}`,
         { cause: err },
       );
     }
+  }
+
+  /** Where the deployment's deploy job is: its state, attempts, last error and delay; "none" when there is none. */
+  private async deployJobState(id: string): Promise<string> {
+    const job = await this.sys.worker.queues.deploy.getJob(jobIds.deploy(id));
+    if (!job) return "none";
+    return `${await job.getState()}, attempts ${job.attemptsMade}, ${job.failedReason ?? "no error"}, delay ${job.delay} ms`;
   }
 
   async simPod(
