@@ -199,7 +199,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(notFoundHandler);
   const onError = errorHandler(deps.logger);
   app.use(onError);
-  // the submission's hot path: the same middlewares as above, in their order, without the router's matching
+  // the submission's hot path: the same middlewares as above, in their order, without the router's matching (keep the
+  // two in step: direct-route.int.test.ts compares its answers with the router's, headers included)
   const handlers = [requestId, headers, log, limits, auth, jsonBody(BODY_LIMIT_BYTES, json), submit];
   serveDirect(app, { method: "POST", path: "/v1/deployments", handlers, onError });
   return app;
