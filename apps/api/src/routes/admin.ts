@@ -17,6 +17,7 @@ import {
   type PrismaClient,
 } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
+import { sendDeployment } from "../http/send-json";
 
 export interface AdminRouteDeps {
   prisma: PrismaClient;
@@ -59,10 +60,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
 
   router.post("/v1/admin/deployments/:id/retry", async (req, res) => {
     const { deployment, created } = await retryDeployment(deps, req.params.id, `admin ${currentUserId(req)}`);
-    res
-      .status(created ? 202 : 200)
-      .location(`/v1/deployments/${deployment.id}`)
-      .json(deploymentView(deployment, deps.clock.now()));
+    sendDeployment(res, deployment, created, deps.clock.now());
   });
 
   router.post("/v1/admin/deployments/:id/cancel", async (req, res) => {

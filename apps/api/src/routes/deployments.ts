@@ -33,7 +33,7 @@ import {
   type GpuPriceList,
 } from "@trainpod/core";
 import { currentUserId } from "../http/auth";
-import { sendJson } from "../http/send-json";
+import { sendDeployment } from "../http/send-json";
 
 export interface DeploymentRouteDeps {
   prisma: PrismaClient;
@@ -124,9 +124,7 @@ export function submissionHandler(deps: DeploymentRouteDeps): RequestHandler {
       throw new AppError("VALIDATION_FAILED", "Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -");
     }
     const { deployment, created } = await submitWithEstimate(deps, currentUserId(req), req.body, key);
-    sendJson(res, created ? 202 : 200, deploymentView(deployment, deps.clock.now()), {
-      Location: `/v1/deployments/${deployment.id}`,
-    });
+    sendDeployment(res, deployment, created, deps.clock.now());
   };
 }
 
@@ -188,9 +186,7 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
       d.id,
       `user ${uid}`,
     );
-    sendJson(res, created ? 202 : 200, deploymentView(deployment, deps.clock.now()), {
-      Location: `/v1/deployments/${deployment.id}`,
-    });
+    sendDeployment(res, deployment, created, deps.clock.now());
   });
 
   router.post("/v1/deployments/:id/cancel", async (req, res) => {
@@ -206,9 +202,7 @@ export function deploymentRoutes(deps: DeploymentRouteDeps): Router {
     const uid = currentUserId(req);
     const d = await getOwnDeployment(deps.prisma, uid, req.params.id);
     const { deployment, created } = await retryDeployment(deps, d.id, `user ${uid}`);
-    sendJson(res, created ? 202 : 200, deploymentView(deployment, deps.clock.now()), {
-      Location: `/v1/deployments/${deployment.id}`,
-    });
+    sendDeployment(res, deployment, created, deps.clock.now());
   });
 
   return router;
